@@ -1,0 +1,120 @@
+import { WizardError } from '../errors.js';
+import { VERSION } from '../version.js';
+
+/** Where and as whom to call AWS. Region and profile fall back to the SDK's usual chain. */
+export interface AwsTarget {
+  region?: string;
+  profile?: string;
+  /** One endpoint for every client (a local emulator). AWS_ENDPOINT_URL also works, through the SDK. */
+  endpointUrl?: string;
+  /** Attempts per call, including the first (the SDK's adaptive retry mode backs off between them). */
+  maxAttempts?: number;
+  /** Called after every AWS call, for --verbose logging and for counting calls in tests and the bench. */
+  onCall?: (call: AwsCall) => void;
+}
+
+export interface AwsCall {
+  service: string;
+  operation: string;
+  durationMs: number;
+  requestId?: string;
+  error?: string;
+}
+
+/** Any SDK v3 client class: the factory needs nothing else from it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ClientClass<C> = new (config: any) => C;
+
+/** The part of an SDK client the factory touches. */
+interface SdkClient {
+  config: { region: () => Promise<string>; credentials: () => Promise<unknown>; serviceId?: string };
+  middlewareStack: { add: (mw: unknown, opts: unknown) => void };
+  destroy(): void;
+}
+
+/**
+ * Builds SDK clients on first use, one per class, all with the same region, profile, endpoint,
+ * adaptive retries and user agent. The factory imports no SDK package itself: each step imports
+ * the client it uses, so a command loads only the clients its steps need.
+ */
+export class AwsClients {
+  private readonly cache = new Map<unknown, unknown>();
+
+  constructor(readonly target: AwsTarget = {}) {}
+
+  get<C>(Client: ClientClass<C>): C {
+    let client = this.cache.get(Client) as C | undefined;
+    if (!client) {
+      const t = this.target;
+      client = new Client({
+        ...(t.region ? { region: t.region } : {}),
+        ...(t.profile ? { profile: t.profile } : {}),
+        ...(t.endpointUrl ? { endpoint: t.endpointUrl } : {}),
+        retryMode: 'adaptive',
+        maxAttempts: t.maxAttempts ?? 8,
+        customUserAgent: [['ecs-wizard', VERSION]],
+      });
+      if (t.onCall) instrument(client as unknown as SdkClient, Client.name.replace(/Client$/, ''), t.onCall);
+      this.cache.set(Client, client);
+    }
+    return client;
+  }
+
+  /**
+   * Resolves region and credentials before anything else runs, so that a missing one is a clear
+   * input error (exit 2) rather than a failure half-way through.
+   */
+  async preflight<C>(Client: ClientClass<C>): Promise<{ region: string }> {
+    const client = this.get(Client) as unknown as SdkClient;
+    let region: string;
+    try {
+      region = await client.config.region();
+    } catch {
+      region = '';
+    }
+    if (!region) {
+      throw new WizardError('CREDENTIALS', 'No AWS region is set.', {
+        hint: 'Pass --region, set AWS_REGION, set `region:` in the answers file, or set a region in your AWS profile.',
+      });
+    }
+    try {
+      await client.config.credentials();
+    } catch (err) {
+      throw new WizardError('CREDENTIALS', `No AWS credentials could be found (${(err as Error).message}).`, {
+        hint: 'Run `aws configure` or `aws sso login`, pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.',
+        cause: err,
+      });
+    }
+    return { region };
+  }
+
+  destroy(): void {
+    for (const c of this.cache.values()) (c as SdkClient).destroy();
+    this.cache.clear();
+  }
+}
+
+function instrument(client: SdkClient, service: string, onCall: (call: AwsCall) => void): void {
+  client.middlewareStack.add(
+    (next: (args: unknown) => Promise<{ output?: { $metadata?: { requestId?: string } } }>, context: { commandName?: string }) =>
+      async (args: unknown) => {
+        const started = performance.now();
+        const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+        try {
+          const result = await next(args);
+          onCall({ service, operation, durationMs: performance.now() - started, requestId: result.output?.$metadata?.requestId });
+          return result;
+        } catch (err) {
+          const e = err as { name?: string; $metadata?: { requestId?: string } };
+          onCall({ service, operation, durationMs: performance.now() - started, requestId: e.$metadata?.requestId, error: e.name });
+          throw err;
+        }
+      },
+    { step: 'initialize', name: 'ecsWizardCallLog', override: true },
+  );
+}
+
+/** Operations that change nothing in AWS: everything else counts as mutating. */
+export function isReadOperation(operation: string): boolean {
+  return /^(Describe|List|Get|BatchGet|Search|Lookup)/.test(operation);
+}

@@ -1,0 +1,65 @@
+/** Helpers to recognise AWS errors by their code (the SDK's `name`), never by message text. */
+
+export function awsErrorCode(err: unknown): string | undefined {
+  const e = err as { name?: string; Code?: string; code?: string };
+  return e?.Code ?? e?.name ?? e?.code;
+}
+
+export function hasCode(err: unknown, ...codes: string[]): boolean {
+  const code = awsErrorCode(err);
+  return code !== undefined && codes.includes(code);
+}
+
+/** Codes across the services we use that mean "that thing does not exist". */
+const NOT_FOUND = new Set([
+  'InvalidVpcID.NotFound',
+  'InvalidSubnetID.NotFound',
+  'InvalidInternetGatewayID.NotFound',
+  'InvalidRouteTableID.NotFound',
+  'InvalidAssociationID.NotFound',
+  'InvalidGroup.NotFound',
+  'InvalidGroupId.NotFound',
+  'InvalidLaunchTemplateId.NotFound',
+  'InvalidLaunchTemplateName.NotFoundException',
+  'InvalidPermission.NotFound',
+  'Gateway.NotAttached',
+  'NoSuchEntity',
+  'NoSuchEntityException',
+  'LoadBalancerNotFound',
+  'LoadBalancerNotFoundException',
+  'TargetGroupNotFound',
+  'TargetGroupNotFoundException',
+  'ListenerNotFound',
+  'ListenerNotFoundException',
+  'RepositoryNotFoundException',
+  'ClusterNotFoundException',
+  'ServiceNotFoundException',
+  'ServiceNotActiveException',
+  'ObjectNotFoundException',
+  'ParameterNotFound',
+  'ResourceNotFoundException',
+  'ResourceNotFound',
+]);
+
+export function isNotFound(err: unknown): boolean {
+  const code = awsErrorCode(err);
+  return code !== undefined && NOT_FOUND.has(code);
+}
+
+/** Errors that clear by themselves while AWS catches up (lingering ENIs, draining instances, …). */
+export function isTransientDependency(err: unknown): boolean {
+  return hasCode(
+    err,
+    'DependencyViolation',
+    'ResourceInUse',
+    'ResourceInUseException',
+    'ResourceInUseFault',
+    'ScalingActivityInProgress',
+    'ScalingActivityInProgressFault',
+    'ClusterContainsContainerInstancesException',
+    'ClusterContainsServicesException',
+    'ClusterContainsTasksException',
+    'DeleteConflict',
+    'DeleteConflictException',
+  );
+}

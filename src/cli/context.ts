@@ -1,0 +1,34 @@
+import { AwsClients, type AwsTarget } from '../aws/clients.js';
+import { DEFAULT_TIMING, type PollTiming } from '../aws/poll.js';
+
+/**
+ * Everything a command touches outside itself comes through here, so tests swap any of it:
+ * streams, environment, TTY detection, the AWS client factory, the clock.
+ */
+export interface CliContext {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Interactive terminal on both ends (prompts and spinners allowed). */
+  isTTY: boolean;
+  makeClients(target: AwsTarget): AwsClients;
+  timing: PollTiming;
+  /** Aborted on the first Ctrl-C. */
+  signal: AbortSignal;
+}
+
+export function processContext(signal: AbortSignal): CliContext {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+    isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI,
+    makeClients: (target) => new AwsClients(target),
+    timing: DEFAULT_TIMING,
+    signal,
+  };
+}

@@ -1,0 +1,69 @@
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import type { AwsCall, AwsClients } from '../aws/clients.js';
+import { stackTags } from '../aws/tags.js';
+import { acquireLock, type StackLock } from '../engine/lock.js';
+import { StateFile, emptyState, readState, stateFilePath, type StackState } from '../engine/state.js';
+import { stackNames } from '../steps/names.js';
+import type { StackEnv } from '../steps/env.js';
+import type { Answers } from '../wizard/schema.js';
+import type { CliContext } from './context.js';
+import type { CommonOptions } from './options.js';
+
+/** Where to call AWS: flags first, then what the state recorded, then the answers, then the SDK chain. */
+export function awsTarget(opts: CommonOptions, ctx: CliContext, fallback: { region?: string; endpointUrl?: string } = {}, onCall?: (c: AwsCall) => void) {
+  return {
+    region: opts.region ?? fallback.region,
+    profile: opts.profile,
+    endpointUrl: opts.endpointUrl ?? (ctx.env.AWS_ENDPOINT_URL ? undefined : fallback.endpointUrl),
+    onCall,
+  };
+}
+
+/** Builds what every step receives. */
+export function stackEnv(answers: Answers, aws: AwsClients, region: string, ctx: CliContext, opts: CommonOptions): StackEnv {
+  const names = stackNames(answers.stack);
+  let account: Promise<string> | undefined;
+  return {
+    answers,
+    names,
+    aws,
+    region,
+    tags: (name) => stackTags(answers.stack, name, answers.tags),
+    timing: { ...ctx.timing, timeoutMs: opts.waitTimeoutMs },
+    accountId() {
+      account ??= aws
+        .get(STSClient)
+        .send(new GetCallerIdentityCommand({}))
+        .then((r) => r.Account!);
+      return account;
+    },
+  };
+}
+
+/** Resolves region and credentials before any AWS call (exit 2 with a hint when missing). */
+export async function preflight(aws: AwsClients): Promise<string> {
+  return (await aws.preflight(EC2Client)).region;
+}
+
+export interface OpenStack {
+  state: StateFile;
+  lock: StackLock;
+  /** The state as it was on disk (undefined for a new stack). */
+  existing: StackState | undefined;
+  close(): Promise<void>;
+}
+
+/** Takes the stack's lock, then reads its state (a missing file is a new stack). */
+export async function openStack(opts: CommonOptions, stack: string, command: string): Promise<OpenStack> {
+  const lock = await acquireLock(opts.stateDir, stack, command);
+  try {
+    const file = stateFilePath(opts.stateDir, stack);
+    const existing = await readState(file);
+    const state = new StateFile(file, existing ?? emptyState(stack));
+    return { state, lock, existing, close: () => lock.release() };
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}

@@ -1,0 +1,20 @@
+import type { AwsClients } from '../aws/clients.js';
+import type { PollTiming } from '../aws/poll.js';
+import type { Tag } from '../aws/tags.js';
+import type { Answers } from '../wizard/schema.js';
+import type { StackNames } from './names.js';
+
+/** What every step of the stack receives: the validated answers, names, clients, tags and timing. */
+export interface StackEnv {
+  answers: Answers;
+  names: StackNames;
+  aws: AwsClients;
+  /** Tags for a resource with this Name (stack tag + Name + the user's tags). */
+  tags(name?: string): Tag[];
+  /** Timing for waits and retries, bounded by --wait-timeout; tests pass a fast clock. */
+  timing: PollTiming;
+  /** The AWS account id, looked up once when a step needs it (ECR URIs, ARNs). */
+  accountId(): Promise<string>;
+  /** The region the clients use. */
+  region: string;
+}

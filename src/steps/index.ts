@@ -1,0 +1,63 @@
+import type { Step } from '../engine/types.js';
+import type { Answers } from '../wizard/schema.js';
+import type { StackEnv } from './env.js';
+import { existingVpcStep, vpcStep } from './vpc.js';
+import { existingSubnetsStep, subnetsStep } from './subnets.js';
+import { internetGatewayStep } from './internet-gateway.js';
+import { routeTableStep } from './route-table.js';
+import { albSecurityGroupStep, instanceSecurityGroupStep } from './security-groups.js';
+import { instanceRoleStep, instanceProfileStep, executionRoleStep } from './iam.js';
+import { ecrRepositoryStep } from './ecr.js';
+import { targetGroupStep } from './target-group.js';
+import { loadBalancerStep, loadBalancerActiveStep } from './load-balancer.js';
+import { listenerStep } from './listener.js';
+import { launchTemplateStep } from './launch-template.js';
+import { launchConfigurationStep } from './launch-configuration.js';
+import { autoScalingGroupStep, instancesInServiceStep } from './auto-scaling-group.js';
+import { asgScalingPolicyStep } from './asg-scaling-policy.js';
+import { clusterStep, containerInstancesStep } from './cluster.js';
+import { capacityProviderStep } from './capacity-provider.js';
+import { taskDefinitionStep } from './task-definition.js';
+import { serviceStableStep, serviceStep } from './service.js';
+import { serviceScalingStep } from './service-scaling.js';
+
+/**
+ * The whole stack as one dependency graph. Create runs it forward, destroy in reverse; steps that
+ * the answers switch off are left out, and dependencies on them dropped. Dependencies say what AWS
+ * needs first — e.g. the listener before the service (a service on a target group with no load
+ * balancer fails), the cluster before instances boot (their agent joins it by name).
+ */
+export function buildPlan(answers: Answers): Step<StackEnv>[] {
+  const reuseNetwork = answers.network.vpcId !== undefined;
+  const managedInstances = answers.scaling.instances.managed;
+  const steps: Step<StackEnv>[] = [
+    reuseNetwork ? existingVpcStep : vpcStep,
+    reuseNetwork ? existingSubnetsStep : subnetsStep,
+    ...(reuseNetwork ? [] : [internetGatewayStep, routeTableStep]),
+    albSecurityGroupStep,
+    instanceSecurityGroupStep,
+    instanceRoleStep,
+    instanceProfileStep,
+    executionRoleStep,
+    ...(answers.service.ecrRepository ? [ecrRepositoryStep] : []),
+    targetGroupStep,
+    loadBalancerStep,
+    loadBalancerActiveStep,
+    listenerStep,
+    answers.instances.launch === 'configuration' ? launchConfigurationStep : launchTemplateStep,
+    autoScalingGroupStep,
+    instancesInServiceStep,
+    clusterStep,
+    containerInstancesStep,
+    ...(managedInstances ? [capacityProviderStep] : [asgScalingPolicyStep]),
+    taskDefinitionStep,
+    serviceStep,
+    serviceStableStep,
+    ...(answers.scaling.service.enabled ? [serviceScalingStep] : []),
+  ];
+  const present = new Set(steps.map((s) => s.id));
+  return steps.map((s) => {
+    const dependsOn = s.dependsOn.filter((d) => present.has(d));
+    return dependsOn.length === s.dependsOn.length ? s : { ...s, dependsOn };
+  });
+}

@@ -1,0 +1,3 @@
+import { notYet, waitNotYet } from './stub.js';
+
+export const internetGatewayStep = notYet('internet-gateway', 'Internet gateway', ['vpc']);

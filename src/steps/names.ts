@@ -1,0 +1,55 @@
+/**
+ * Every AWS name the stack uses, derived deterministically from the stack name, so a lost state
+ * file can be rebuilt by looking names up. The stack name is at most 28 characters, which keeps
+ * `<stack>-alb` and `<stack>-tg` within AWS's 32-character limit for load balancers and target groups.
+ */
+export interface StackNames {
+  stack: string;
+  vpc: string;
+  subnet: (index: number) => string;
+  internetGateway: string;
+  routeTable: string;
+  albSecurityGroup: string;
+  instanceSecurityGroup: string;
+  instanceRole: string;
+  instanceProfile: string;
+  executionRole: string;
+  targetGroup: string;
+  loadBalancer: string;
+  launchTemplate: string;
+  launchConfiguration: string;
+  autoScalingGroup: string;
+  cluster: string;
+  capacityProvider: string;
+  taskFamily: string;
+  container: string;
+  service: string;
+  logGroup: string;
+}
+
+export function stackNames(stack: string): StackNames {
+  return {
+    stack,
+    vpc: `${stack}-vpc`,
+    subnet: (i) => `${stack}-public-${i + 1}`,
+    internetGateway: `${stack}-igw`,
+    routeTable: `${stack}-public`,
+    albSecurityGroup: `${stack}-alb`,
+    instanceSecurityGroup: `${stack}-instances`,
+    instanceRole: `${stack}-ecs-instance`,
+    instanceProfile: `${stack}-ecs-instance`,
+    executionRole: `${stack}-ecs-task-execution`,
+    targetGroup: `${stack}-tg`,
+    loadBalancer: `${stack}-alb`,
+    launchTemplate: `${stack}-ecs`,
+    launchConfiguration: `${stack}-ecs`,
+    autoScalingGroup: `${stack}-ecs`,
+    cluster: stack,
+    // "ecs", "aws" and "fargate" prefixes are reserved for capacity provider names.
+    capacityProvider: `cp-${stack}`,
+    taskFamily: stack,
+    container: 'app',
+    service: stack,
+    logGroup: `/ecs/${stack}`,
+  };
+}
