@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'LEFTOVERS' // destroy verified that something is still there
   | 'UNHEALTHY' // status found the stack degraded or incomplete
   | 'INTERRUPTED' // the user pressed Ctrl-C
+  | 'DRY_RUN' // a mutating call was stopped at the boundary in a dry run
   | 'NOT_IMPLEMENTED';
 
 export interface Problem {

@@ -11,6 +11,13 @@ export interface AwsTarget {
   maxAttempts?: number;
   /** Called after every AWS call, for --verbose logging and for counting calls in tests and the bench. */
   onCall?: (call: AwsCall) => void;
+  /** Adds middleware to every client as it is built (tests inject faults here, e.g. test/support/faults.ts). */
+  middleware?: (client: { middlewareStack: SdkClient['middlewareStack'] }, service: string) => void;
+  /**
+   * Refuse every mutating call (dry-run): enforced here, at the mutation boundary, so that no code
+   * path — not even a step's repair of a found resource — can change anything.
+   */
+  readOnly?: boolean;
 }
 
 export interface AwsCall {
@@ -55,6 +62,8 @@ export class AwsClients {
         customUserAgent: [['ecs-wizard', VERSION]],
       });
       if (t.onCall) instrument(client as unknown as SdkClient, Client.name.replace(/Client$/, ''), t.onCall);
+      t.middleware?.(client as unknown as SdkClient, Client.name.replace(/Client$/, ''));
+      if (t.readOnly) guardReadOnly(client as unknown as SdkClient);
       this.cache.set(Client, client);
     }
     return client;
@@ -111,6 +120,19 @@ function instrument(client: SdkClient, service: string, onCall: (call: AwsCall) 
         }
       },
     { step: 'initialize', name: 'ecsWizardCallLog', override: true },
+  );
+}
+
+function guardReadOnly(client: SdkClient): void {
+  client.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+      if (!isReadOperation(operation)) {
+        throw new WizardError('DRY_RUN', `Dry run: ${operation} was not called (it would change AWS).`);
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'ecsWizardReadOnly', override: true },
   );
 }
 

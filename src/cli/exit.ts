@@ -17,6 +17,7 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   LEFTOVERS: EXIT.failed,
   UNHEALTHY: EXIT.failed,
   INTERRUPTED: EXIT.interrupted,
+  DRY_RUN: EXIT.failed,
   NOT_IMPLEMENTED: EXIT.failed,
 };
 

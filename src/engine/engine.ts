@@ -73,7 +73,7 @@ class Run<E> {
     this.opts.onEvent?.(event);
   }
 
-  context(step: Step<E>, persist: boolean): StepContext<E> {
+  context(step: Step<E>, persist: boolean, repair = false): StepContext<E> {
     const run = this;
     return {
       env: this.opts.env,
@@ -98,6 +98,7 @@ class Run<E> {
         run.emit({ type: 'progress', stepId: step.id, title: step.title, message });
       },
       signal: this.signal,
+      repair,
     };
   }
 
@@ -172,7 +173,7 @@ export async function runCreate<E>(steps: readonly Step<E>[], opts: CreateOption
     }
 
     run.emit({ type: 'start', stepId: id, title: step.title, action: 'find' });
-    const ctx = run.context(step, !dryRun);
+    const ctx = run.context(step, !dryRun, !dryRun);
     let found: Outputs | undefined;
     try {
       found = await step.find(ctx);

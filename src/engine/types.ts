@@ -38,6 +38,11 @@ export interface StepContext<E> {
   progress(message: string): void;
   /** Aborted on Ctrl-C: waits must stop promptly. */
   readonly signal: AbortSignal;
+  /**
+   * True only in a real create: `find` may then repair a found resource in place (a missing rule,
+   * a changed attribute). In dry-run, discover and destroy it is false and `find` must only read.
+   */
+  readonly repair: boolean;
 }
 
 interface StepBase {

@@ -17,4 +17,6 @@ export interface StackEnv {
   accountId(): Promise<string>;
   /** The region the clients use. */
   region: string;
+  /** destroy --force-ecr: delete the ECR repository even while it holds images. */
+  forceEcr?: boolean;
 }

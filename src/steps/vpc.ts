@@ -13,12 +13,7 @@ import { STACK_TAG } from '../aws/tags.js';
 import type { ResourceStep } from '../engine/types.js';
 import { deleteIgnoringNotFound } from './common.js';
 import type { StackEnv } from './env.js';
-
-export interface VpcOutputs {
-  vpcId: string;
-  cidr: string;
-  [key: string]: unknown;
-}
+import type { VpcOutputs } from './outputs.js';
 
 async function describeVpc(ec2: EC2Client, vpcId: string): Promise<Vpc | undefined> {
   try {
