@@ -1,4 +1,195 @@
-import { notYet, waitNotYet } from './stub.js';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DeleteSecurityGroupCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  RevokeSecurityGroupIngressCommand,
+  type IpPermission,
+  type SecurityGroup,
+} from '@aws-sdk/client-ec2';
+import { isNotFound } from '../aws/errors.js';
+import type { ResourceStep, StepContext } from '../engine/types.js';
+import type { Answers } from '../wizard/schema.js';
+import { deleteIgnoringNotFound } from './common.js';
+import type { StackEnv } from './env.js';
+import type { SecurityGroupOutputs, VpcOutputs } from './outputs.js';
 
-export const albSecurityGroupStep = notYet('alb-security-group', 'Load balancer security group', ['vpc']);
-export const instanceSecurityGroupStep = notYet('instance-security-group', 'Instance security group', ['vpc', 'alb-security-group']);
+type Ctx = StepContext<StackEnv>;
+
+/**
+ * One ingress rule: a port range from one source (a CIDR or another security group). AWS groups
+ * rules into IpPermissions; comparing single rules keeps the diff simple and exact.
+ */
+export interface IngressRule {
+  protocol: string;
+  fromPort: number;
+  toPort: number;
+  cidr?: string;
+  ipv6Cidr?: string;
+  groupId?: string;
+  prefixListId?: string;
+  description?: string;
+}
+
+/** The range Docker maps container ports to in bridge mode with hostPort 0 (dynamic ports). */
+export const DYNAMIC_PORTS = { from: 32768, to: 65535 };
+
+/** The load balancer's SG: the listener port, from each allowed CIDR, nothing else. */
+export function albIngressRules(answers: Answers): IngressRule[] {
+  const port = answers.loadBalancer.listenerPort;
+  return answers.loadBalancer.ingressCidrs.map((cidr) => ({ protocol: 'tcp', fromPort: port, toPort: port, cidr, description: 'listener' }));
+}
+
+/**
+ * The instances' SG: the dynamic host ports from the load balancer's SG only (never from a CIDR),
+ * and SSH only when the user asked for it with instances.sshCidr.
+ */
+export function instanceIngressRules(answers: Answers, albGroupId: string): IngressRule[] {
+  const rules: IngressRule[] = [
+    { protocol: 'tcp', fromPort: DYNAMIC_PORTS.from, toPort: DYNAMIC_PORTS.to, groupId: albGroupId, description: 'container host ports from the load balancer' },
+  ];
+  const ssh = answers.instances.sshCidr;
+  if (ssh !== undefined) rules.push({ protocol: 'tcp', fromPort: 22, toPort: 22, cidr: ssh, description: 'SSH' });
+  return rules;
+}
+
+function ruleKey(r: IngressRule): string {
+  const source = r.cidr ?? (r.ipv6Cidr && `v6:${r.ipv6Cidr}`) ?? (r.groupId && `sg:${r.groupId}`) ?? `pl:${r.prefixListId}`;
+  return `${r.protocol}:${r.fromPort}-${r.toPort}:${source}`;
+}
+
+/** AWS's grouped permissions, split into single rules. */
+export function rulesOf(permissions: IpPermission[]): IngressRule[] {
+  const rules: IngressRule[] = [];
+  for (const p of permissions) {
+    const base = { protocol: p.IpProtocol ?? '-1', fromPort: p.FromPort ?? -1, toPort: p.ToPort ?? -1 };
+    for (const r of p.IpRanges ?? []) rules.push({ ...base, cidr: r.CidrIp });
+    for (const r of p.Ipv6Ranges ?? []) rules.push({ ...base, ipv6Cidr: r.CidrIpv6 });
+    for (const g of p.UserIdGroupPairs ?? []) rules.push({ ...base, groupId: g.GroupId });
+    for (const l of p.PrefixListIds ?? []) rules.push({ ...base, prefixListId: l.PrefixListId });
+  }
+  return rules;
+}
+
+function permissionOf(r: IngressRule): IpPermission {
+  const desc = r.description ? { Description: `ecs-wizard: ${r.description}` } : {};
+  return {
+    IpProtocol: r.protocol,
+    FromPort: r.fromPort,
+    ToPort: r.toPort,
+    ...(r.cidr ? { IpRanges: [{ CidrIp: r.cidr, ...desc }] } : {}),
+    ...(r.ipv6Cidr ? { Ipv6Ranges: [{ CidrIpv6: r.ipv6Cidr }] } : {}),
+    ...(r.groupId ? { UserIdGroupPairs: [{ GroupId: r.groupId, ...desc }] } : {}),
+    ...(r.prefixListId ? { PrefixListIds: [{ PrefixListId: r.prefixListId }] } : {}),
+  };
+}
+
+/** What to add and what to take away so that the group allows exactly `wanted`. */
+export function diffRules(actual: IngressRule[], wanted: IngressRule[]): { authorize: IngressRule[]; revoke: IngressRule[] } {
+  const have = new Set(actual.map(ruleKey));
+  const want = new Set(wanted.map(ruleKey));
+  return { authorize: wanted.filter((r) => !have.has(ruleKey(r))), revoke: actual.filter((r) => !want.has(ruleKey(r))) };
+}
+
+async function describeGroup(ec2: EC2Client, groupId: string): Promise<SecurityGroup | undefined> {
+  try {
+    const r = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
+    return r.SecurityGroups?.[0];
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** Makes the group's ingress exactly `wanted`; no call at all when it already is. */
+async function syncIngress(ec2: EC2Client, group: SecurityGroup, wanted: IngressRule[]): Promise<void> {
+  const { authorize, revoke } = diffRules(rulesOf(group.IpPermissions ?? []), wanted);
+  // Revoke first: a rule replaced by a narrower one must not leave both open, even briefly.
+  if (revoke.length) await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: group.GroupId, IpPermissions: revoke.map(permissionOf) }));
+  if (authorize.length) await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: group.GroupId, IpPermissions: authorize.map(permissionOf) }));
+}
+
+interface GroupSpec {
+  id: string;
+  title: string;
+  dependsOn: string[];
+  name: (env: StackEnv) => string;
+  description: string;
+  rules: (ctx: Ctx) => IngressRule[];
+}
+
+/** A security group of the stack in its VPC, found by recorded id then by name, its ingress kept converged. */
+function securityGroupStep(spec: GroupSpec): ResourceStep<StackEnv> {
+  const lookup = async (ctx: Ctx, ec2: EC2Client): Promise<SecurityGroup | undefined> => {
+    const { vpcId } = ctx.output<VpcOutputs>('vpc');
+    const recordedId = ctx.recorded?.groupId as string | undefined;
+    const byId = recordedId ? await describeGroup(ec2, recordedId) : undefined;
+    if (byId && byId.VpcId === vpcId) return byId;
+    // Group names are unique per VPC, so name + VPC finds it even without a state file.
+    const r = await ec2.send(
+      new DescribeSecurityGroupsCommand({
+        Filters: [
+          { Name: 'group-name', Values: [spec.name(ctx.env)] },
+          { Name: 'vpc-id', Values: [vpcId] },
+        ],
+      }),
+    );
+    return r.SecurityGroups?.[0];
+  };
+  const outputsOf = (g: SecurityGroup): SecurityGroupOutputs => ({ groupId: g.GroupId!, groupName: g.GroupName! });
+
+  return {
+    id: spec.id,
+    title: spec.title,
+    dependsOn: spec.dependsOn,
+    async find(ctx) {
+      const ec2 = ctx.env.aws.get(EC2Client);
+      const group = await lookup(ctx, ec2);
+      if (!group?.GroupId) return undefined;
+      if (ctx.repair) await syncIngress(ec2, group, spec.rules(ctx));
+      return { ...outputsOf(group) };
+    },
+    async create(ctx) {
+      const ec2 = ctx.env.aws.get(EC2Client);
+      const groupName = spec.name(ctx.env);
+      const r = await ec2.send(
+        new CreateSecurityGroupCommand({
+          GroupName: groupName,
+          Description: spec.description,
+          VpcId: ctx.output<VpcOutputs>('vpc').vpcId,
+          TagSpecifications: [{ ResourceType: 'security-group', Tags: ctx.env.tags(groupName) }],
+        }),
+      );
+      const groupId = r.GroupId!;
+      await ctx.note({ groupId, groupName });
+      await syncIngress(ec2, { GroupId: groupId, IpPermissions: [] }, spec.rules(ctx));
+      return { groupId, groupName } satisfies SecurityGroupOutputs;
+    },
+    async destroy(ctx, outputs) {
+      const ec2 = ctx.env.aws.get(EC2Client);
+      const id = outputs.groupId as string;
+      // The instances' group goes first (it depends on the ALB's), so the reference between them
+      // is gone by the time the ALB's group is deleted; lingering ENIs still need retries.
+      await deleteIgnoringNotFound(ctx, () => ec2.send(new DeleteSecurityGroupCommand({ GroupId: id })), `security group ${id} to be free of network interfaces`);
+    },
+  };
+}
+
+export const albSecurityGroupStep = securityGroupStep({
+  id: 'alb-security-group',
+  title: 'Load balancer security group',
+  dependsOn: ['vpc'],
+  name: (env) => env.names.albSecurityGroup,
+  description: 'ecs-wizard: load balancer, listener port from the allowed CIDRs',
+  rules: (ctx) => albIngressRules(ctx.env.answers),
+});
+
+export const instanceSecurityGroupStep = securityGroupStep({
+  id: 'instance-security-group',
+  title: 'Instance security group',
+  dependsOn: ['vpc', 'alb-security-group'],
+  name: (env) => env.names.instanceSecurityGroup,
+  description: 'ecs-wizard: container instances, host ports from the load balancer only',
+  rules: (ctx) => instanceIngressRules(ctx.env.answers, ctx.output<SecurityGroupOutputs>('alb-security-group').groupId),
+});
