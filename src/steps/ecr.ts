@@ -1,3 +1,83 @@
-import { notYet, waitNotYet } from './stub.js';
+import {
+  CreateRepositoryCommand,
+  DeleteRepositoryCommand,
+  DescribeRepositoriesCommand,
+  ECRClient,
+  ListImagesCommand,
+  PutImageScanningConfigurationCommand,
+  type Repository,
+} from '@aws-sdk/client-ecr';
+import { WizardError } from '../errors.js';
+import { hasCode, isNotFound } from '../aws/errors.js';
+import type { ResourceStep } from '../engine/types.js';
+import type { StackEnv } from './env.js';
+import type { EcrRepositoryOutputs } from './outputs.js';
 
-export const ecrRepositoryStep = notYet('ecr-repository', 'ECR repository', []);
+async function describeRepository(ecr: ECRClient, name: string): Promise<Repository | undefined> {
+  try {
+    return (await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] }))).repositories?.[0];
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+function notEmpty(name: string, cause?: unknown): WizardError {
+  return new WizardError('AWS', `The ECR repository ${name} still holds images; it was not deleted.`, {
+    hint: 'Delete the images yourself, or run destroy again with --force-ecr to delete the repository and its images.',
+    cause,
+  });
+}
+
+function outputsOf(repo: Repository) {
+  return { repositoryName: repo.repositoryName!, repositoryUri: repo.repositoryUri!, repositoryArn: repo.repositoryArn! } satisfies EcrRepositoryOutputs;
+}
+
+/** Only when answers.service.ecrRepository is set: a private repository for the service's image. */
+export const ecrRepositoryStep: ResourceStep<StackEnv> = {
+  id: 'ecr-repository',
+  title: 'ECR repository',
+  dependsOn: [],
+  async find(ctx) {
+    const ecr = ctx.env.aws.get(ECRClient);
+    const name = ctx.env.answers.service.ecrRepository!;
+    const repo = await describeRepository(ecr, name);
+    if (!repo?.repositoryUri) return undefined;
+    // Scanning can be switched on in place; anything scanned later is better than nothing.
+    if (repo.imageScanningConfiguration?.scanOnPush !== true) {
+      await ecr.send(new PutImageScanningConfigurationCommand({ repositoryName: name, imageScanningConfiguration: { scanOnPush: true } }));
+    }
+    return outputsOf(repo);
+  },
+  async create(ctx) {
+    const ecr = ctx.env.aws.get(ECRClient);
+    const name = ctx.env.answers.service.ecrRepository!;
+    const r = await ecr.send(
+      new CreateRepositoryCommand({
+        repositoryName: name,
+        imageScanningConfiguration: { scanOnPush: true },
+        encryptionConfiguration: { encryptionType: 'AES256' },
+        tags: ctx.env.tags(name),
+      }),
+    );
+    return outputsOf(r.repository!);
+  },
+  async destroy(ctx, outputs) {
+    const ecr = ctx.env.aws.get(ECRClient);
+    const name = outputs.repositoryName as string;
+    const force = ctx.env.forceEcr === true;
+    try {
+      if (!force) {
+        // Images are the user's work, not ours: deleting them needs an explicit yes.
+        const images = await ecr.send(new ListImagesCommand({ repositoryName: name, maxResults: 1 }));
+        if ((images.imageIds ?? []).length > 0) throw notEmpty(name);
+      }
+      await ecr.send(new DeleteRepositoryCommand({ repositoryName: name, force }));
+    } catch (err) {
+      if (isNotFound(err)) return;
+      // An image pushed between the check and the delete: AWS refuses, and says so by code.
+      if (hasCode(err, 'RepositoryNotEmptyException')) throw notEmpty(name, err);
+      throw err;
+    }
+  },
+};

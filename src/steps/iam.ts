@@ -1,5 +1,229 @@
-import { notYet, waitNotYet } from './stub.js';
+import {
+  AddRoleToInstanceProfileCommand,
+  AttachRolePolicyCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+  DeleteInstanceProfileCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  GetInstanceProfileCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListInstanceProfilesForRoleCommand,
+  ListRolePoliciesCommand,
+  RemoveRoleFromInstanceProfileCommand,
+  UpdateAssumeRolePolicyCommand,
+  type InstanceProfile,
+  type Role,
+  type Tag,
+} from '@aws-sdk/client-iam';
+import { WizardError } from '../errors.js';
+import { isNotFound } from '../aws/errors.js';
+import { STACK_TAG } from '../aws/tags.js';
+import type { ResourceStep, StepContext } from '../engine/types.js';
+import { deleteIgnoringNotFound } from './common.js';
+import type { StackEnv } from './env.js';
+import type { InstanceProfileOutputs, RoleOutputs } from './outputs.js';
 
-export const instanceRoleStep = notYet('instance-role', 'Instance IAM role', []);
-export const instanceProfileStep = notYet('instance-profile', 'Instance profile', ['instance-role']);
-export const executionRoleStep = notYet('execution-role', 'Task execution IAM role', []);
+/**
+ * The only policies the stack ever attaches: AWS's own managed policies for ECS container
+ * instances and for task execution (pull images, write logs). Nothing broader, by design.
+ */
+export const INSTANCE_ROLE_POLICY_ARN = 'arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role';
+export const EXECUTION_ROLE_POLICY_ARN = 'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy';
+
+/** The trust policy letting exactly one AWS service assume a role. */
+export function trustPolicy(service: string): { Version: string; Statement: { Effect: string; Principal: { Service: string }; Action: string }[] } {
+  return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] };
+}
+
+/** IAM returns policy documents URL-encoded; compare them as parsed JSON, not as text. */
+function sameDocument(encoded: string | undefined, wanted: object): boolean {
+  if (!encoded) return false;
+  try {
+    return JSON.stringify(JSON.parse(decodeURIComponent(encoded))) === JSON.stringify(wanted);
+  } catch {
+    return false;
+  }
+}
+
+/** A role or profile of the stack's name that we did not tag is someone else's: never adopt (and later delete) it. */
+function assertOurs(kind: string, name: string, tags: Tag[] | undefined, stack: string): void {
+  if (tags?.some((t) => t.Key === STACK_TAG && t.Value === stack)) return;
+  throw new WizardError('DRIFT', `The IAM ${kind} "${name}" exists but was not created by ecs-wizard for stack "${stack}".`, {
+    hint: `Delete or rename that ${kind}, or choose another stack name.`,
+  });
+}
+
+async function getRole(iam: IAMClient, roleName: string): Promise<Role | undefined> {
+  try {
+    return (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+async function getInstanceProfile(iam: IAMClient, name: string): Promise<InstanceProfile | undefined> {
+  try {
+    return (await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }))).InstanceProfile;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** Ignores "not found": the thing being cleaned off is already gone. */
+async function ignoringNotFound(call: () => Promise<unknown>): Promise<void> {
+  try {
+    await call();
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+
+interface RoleSpec {
+  id: string;
+  title: string;
+  roleName: (env: StackEnv) => string;
+  service: string;
+  policyArn: string;
+  description: string;
+}
+
+/** A service role: found by name, its trust policy and its one managed policy converged on rerun. */
+function roleStep(spec: RoleSpec): ResourceStep<StackEnv> {
+  return {
+    id: spec.id,
+    title: spec.title,
+    dependsOn: [],
+    async find(ctx) {
+      const iam = ctx.env.aws.get(IAMClient);
+      const roleName = spec.roleName(ctx.env);
+      const role = await getRole(iam, roleName);
+      if (!role?.Arn) return undefined;
+      assertOurs('role', roleName, role.Tags, ctx.env.names.stack);
+      const trust = trustPolicy(spec.service);
+      if (!sameDocument(role.AssumeRolePolicyDocument, trust)) {
+        await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: JSON.stringify(trust) }));
+      }
+      // A create interrupted between CreateRole and AttachRolePolicy leaves the role without its policy.
+      const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }));
+      if (!attached.AttachedPolicies?.some((p) => p.PolicyArn === spec.policyArn)) {
+        await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: spec.policyArn }));
+      }
+      return { roleName, roleArn: role.Arn } satisfies RoleOutputs;
+    },
+    async create(ctx) {
+      const iam = ctx.env.aws.get(IAMClient);
+      const roleName = spec.roleName(ctx.env);
+      const r = await iam.send(
+        new CreateRoleCommand({
+          RoleName: roleName,
+          AssumeRolePolicyDocument: JSON.stringify(trustPolicy(spec.service)),
+          Description: spec.description,
+          Tags: ctx.env.tags(roleName),
+        }),
+      );
+      const roleArn = r.Role!.Arn!;
+      await ctx.note({ roleName, roleArn });
+      await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: spec.policyArn }));
+      return { roleName, roleArn } satisfies RoleOutputs;
+    },
+    async destroy(ctx, outputs) {
+      await deleteRole(ctx, outputs.roleName as string);
+    },
+  };
+}
+
+/** IAM refuses to delete a role with attached or inline policies, or one still in a profile: clear those first. */
+async function deleteRole(ctx: StepContext<StackEnv>, roleName: string): Promise<void> {
+  const iam = ctx.env.aws.get(IAMClient);
+  try {
+    const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }));
+    for (const p of attached.AttachedPolicies ?? []) {
+      await ignoringNotFound(() => iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: p.PolicyArn })));
+    }
+    const inline = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }));
+    for (const policyName of inline.PolicyNames ?? []) {
+      await ignoringNotFound(() => iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })));
+    }
+    const profiles = await iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: roleName }));
+    for (const p of profiles.InstanceProfiles ?? []) {
+      await ignoringNotFound(() => iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: p.InstanceProfileName, RoleName: roleName })));
+    }
+  } catch (err) {
+    if (isNotFound(err)) return;
+    throw err;
+  }
+  await deleteIgnoringNotFound(ctx, () => iam.send(new DeleteRoleCommand({ RoleName: roleName })), `the IAM role ${roleName} to be free`);
+}
+
+/** The role EC2 container instances run as: lets the ECS agent register and pull images. */
+export const instanceRoleStep = roleStep({
+  id: 'instance-role',
+  title: 'Instance IAM role',
+  roleName: (env) => env.names.instanceRole,
+  service: 'ec2.amazonaws.com',
+  policyArn: INSTANCE_ROLE_POLICY_ARN,
+  description: 'ECS container instances of an ecs-wizard stack',
+});
+
+/** The role ECS assumes to start tasks: pull from ECR, write logs. */
+export const executionRoleStep = roleStep({
+  id: 'execution-role',
+  title: 'Task execution IAM role',
+  roleName: (env) => env.names.executionRole,
+  service: 'ecs-tasks.amazonaws.com',
+  policyArn: EXECUTION_ROLE_POLICY_ARN,
+  description: 'ECS task execution for an ecs-wizard stack',
+});
+
+/** The instance profile that carries the instance role onto EC2 instances. */
+export const instanceProfileStep: ResourceStep<StackEnv> = {
+  id: 'instance-profile',
+  title: 'Instance profile',
+  dependsOn: ['instance-role'],
+  async find(ctx) {
+    const iam = ctx.env.aws.get(IAMClient);
+    const name = ctx.env.names.instanceProfile;
+    const profile = await getInstanceProfile(iam, name);
+    if (!profile?.Arn) return undefined;
+    assertOurs('instance profile', name, profile.Tags, ctx.env.names.stack);
+    await ensureRole(iam, profile, ctx.output<RoleOutputs>('instance-role').roleName);
+    return { instanceProfileName: name, instanceProfileArn: profile.Arn } satisfies InstanceProfileOutputs;
+  },
+  async create(ctx) {
+    const iam = ctx.env.aws.get(IAMClient);
+    const name = ctx.env.names.instanceProfile;
+    const roleName = ctx.output<RoleOutputs>('instance-role').roleName;
+    const r = await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: name, Tags: ctx.env.tags(name) }));
+    const instanceProfileArn = r.InstanceProfile!.Arn!;
+    await ctx.note({ instanceProfileName: name, instanceProfileArn });
+    await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: roleName }));
+    return { instanceProfileName: name, instanceProfileArn } satisfies InstanceProfileOutputs;
+  },
+  async destroy(ctx, outputs) {
+    const iam = ctx.env.aws.get(IAMClient);
+    const name = outputs.instanceProfileName as string;
+    const profile = await getInstanceProfile(iam, name);
+    if (!profile) return;
+    for (const role of profile.Roles ?? []) {
+      await ignoringNotFound(() => iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: role.RoleName })));
+    }
+    await deleteIgnoringNotFound(ctx, () => iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name })), `the instance profile ${name} to be free`);
+  },
+};
+
+/** A profile holds at most one role: make it ours (an interrupted create may have left it empty). */
+async function ensureRole(iam: IAMClient, profile: InstanceProfile, roleName: string): Promise<void> {
+  const roles = profile.Roles ?? [];
+  if (roles.length === 1 && roles[0]!.RoleName === roleName) return;
+  const name = profile.InstanceProfileName!;
+  for (const other of roles) {
+    await ignoringNotFound(() => iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: other.RoleName })));
+  }
+  await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: roleName }));
+}

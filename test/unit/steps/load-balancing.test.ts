@@ -1,0 +1,373 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DeleteListenerCommand,
+  DeleteLoadBalancerCommand,
+  DeleteTargetGroupCommand,
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyListenerCommand,
+  ModifyTargetGroupAttributesCommand,
+  ModifyTargetGroupCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateRepositoryCommand, DeleteRepositoryCommand, DescribeRepositoriesCommand, ECRClient, ListImagesCommand } from '@aws-sdk/client-ecr';
+import { runCreate, runDestroy } from '../../../src/engine/engine.js';
+import type { Outputs, Step } from '../../../src/engine/types.js';
+import { isReadOperation } from '../../../src/aws/clients.js';
+import type { StackEnv } from '../../../src/steps/env.js';
+import { stackNames } from '../../../src/steps/names.js';
+import { STACK_NAME_MAX, stackNameSchema } from '../../../src/wizard/schema.js';
+import { targetGroupStep } from '../../../src/steps/target-group.js';
+import { loadBalancerActiveStep, loadBalancerStep } from '../../../src/steps/load-balancer.js';
+import { listenerStep } from '../../../src/steps/listener.js';
+import { ecrRepositoryStep } from '../../../src/steps/ecr.js';
+import { testStack } from '../../support/stack.js';
+
+const elb = mockClient(ElasticLoadBalancingV2Client);
+const ecr = mockClient(ECRClient);
+afterEach(() => {
+  elb.reset();
+  ecr.reset();
+});
+
+function awsError(name: string): Error {
+  return Object.assign(new Error(name), { name, $fault: 'client', $metadata: {} });
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function mutations(mock: AwsClientStub<any>): string[] {
+  return mock
+    .calls()
+    .map((c) => (c.args[0] as object).constructor.name.replace(/Command$/, ''))
+    .filter((op) => !isReadOperation(op));
+}
+
+/** The step alone, its dependencies' outputs already in the state file. */
+function alone(step: Step<StackEnv>): Step<StackEnv>[] {
+  return [{ ...step, dependsOn: [] }];
+}
+
+async function stackWithDeps(input: Parameters<typeof testStack>[0], deps: Record<string, Outputs>) {
+  const t = testStack(input);
+  for (const [stepId, outputs] of Object.entries(deps)) await t.state.put({ stepId, status: 'created', outputs, updatedAt: 'x' });
+  return t;
+}
+
+const VPC = { vpc: { vpcId: 'vpc-1', cidr: '10.0.0.0/16' } };
+const NETWORK = {
+  subnets: { subnetIds: ['subnet-a', 'subnet-b'], availabilityZones: ['us-east-1a', 'us-east-1b'] },
+  'alb-security-group': { groupId: 'sg-alb', groupName: 'shop-alb' },
+  'internet-gateway': { internetGatewayId: 'igw-1' },
+};
+const TG_ARN = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop-tg/1';
+const LB_ARN = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/shop-alb/1';
+const RIGHT_TG = {
+  TargetGroupArn: TG_ARN,
+  TargetGroupName: 'shop-tg',
+  VpcId: 'vpc-1',
+  Protocol: 'HTTP' as const,
+  TargetType: 'instance' as const,
+  HealthCheckProtocol: 'HTTP' as const,
+  HealthCheckPath: '/',
+  HealthCheckIntervalSeconds: 10,
+  HealthCheckTimeoutSeconds: 5,
+  HealthyThresholdCount: 2,
+  UnhealthyThresholdCount: 3,
+  Matcher: { HttpCode: '200-399' },
+};
+const RIGHT_LB = {
+  LoadBalancerArn: LB_ARN,
+  LoadBalancerName: 'shop-alb',
+  DNSName: 'shop-alb-1.elb.amazonaws.com',
+  Scheme: 'internet-facing' as const,
+  Type: 'application' as const,
+  AvailabilityZones: [{ SubnetId: 'subnet-b' }, { SubnetId: 'subnet-a' }],
+  SecurityGroups: ['sg-alb'],
+  State: { Code: 'active' as const },
+};
+
+describe('names', () => {
+  it('the longest allowed stack name still gives ALB and target group names AWS accepts', () => {
+    // GIVEN the longest stack name the schema allows
+    const stack = 'a' + '-b1'.repeat(9); // 28 characters
+    expect(stack).toHaveLength(STACK_NAME_MAX);
+    expect(stackNameSchema.safeParse(stack).success).toBe(true);
+    expect(stackNameSchema.safeParse(stack + 'x').success).toBe(false);
+    // WHEN the names are derived
+    const names = stackNames(stack);
+    // THEN both fit AWS's 32 characters of letters, digits and hyphens, not starting or ending with one
+    for (const name of [names.loadBalancer, names.targetGroup]) {
+      expect(name.length).toBeLessThanOrEqual(32);
+      expect(name).toMatch(/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/);
+    }
+  });
+});
+
+describe('target group step (scripted AWS)', () => {
+  it('creates an HTTP instance target group with fast health checks and a 30 s deregistration delay', async () => {
+    // GIVEN no target group of that name
+    const t = await stackWithDeps({ stack: 'shop', loadBalancer: { healthCheckPath: '/healthz' }, service: { containerPort: 8080 } }, VPC);
+    elb.on(DescribeTargetGroupsCommand).rejects(awsError('TargetGroupNotFoundException'));
+    elb.on(CreateTargetGroupCommand).resolves({ TargetGroups: [{ TargetGroupArn: TG_ARN }] });
+    elb.on(ModifyTargetGroupAttributesCommand).resolves({});
+    // WHEN it is created
+    const r = await runCreate(alone(targetGroupStep), { env: t.env, state: t.state });
+    // THEN the call asks for exactly that, tagged, and the attribute is set
+    expect(r.ok).toBe(true);
+    expect(elb.commandCalls(CreateTargetGroupCommand)[0]!.args[0].input).toMatchObject({
+      Name: 'shop-tg',
+      Protocol: 'HTTP',
+      Port: 8080,
+      VpcId: 'vpc-1',
+      TargetType: 'instance',
+      HealthCheckPath: '/healthz',
+      HealthCheckIntervalSeconds: 10,
+      HealthCheckTimeoutSeconds: 5,
+      HealthyThresholdCount: 2,
+      UnhealthyThresholdCount: 3,
+      Matcher: { HttpCode: '200-399' },
+      Tags: expect.arrayContaining([{ Key: 'ecs-wizard:stack', Value: 'shop' }]),
+    });
+    expect(elb.commandCalls(ModifyTargetGroupAttributesCommand)[0]!.args[0].input.Attributes).toEqual([{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }]);
+    expect(t.state.get('target-group')!.outputs).toEqual({ targetGroupArn: TG_ARN, targetGroupName: 'shop-tg' });
+  });
+
+  it('a recorded ARN that vanished falls back to the name; a right target group causes no mutation', async () => {
+    // GIVEN a stale recorded ARN and the right target group under the stack's name
+    const t = await stackWithDeps({ stack: 'shop' }, VPC);
+    await t.state.put({ stepId: 'target-group', status: 'created', outputs: { targetGroupArn: 'arn:old' }, updatedAt: 'x' });
+    elb.on(DescribeTargetGroupsCommand, { TargetGroupArns: ['arn:old'] }).rejects(awsError('TargetGroupNotFoundException'));
+    elb.on(DescribeTargetGroupsCommand, { Names: ['shop-tg'] }).resolves({ TargetGroups: [RIGHT_TG] });
+    elb.on(DescribeTargetGroupAttributesCommand).resolves({ Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }] });
+    // WHEN create runs
+    const r = await runCreate(alone(targetGroupStep), { env: t.env, state: t.state });
+    // THEN it is adopted by name, untouched
+    expect(r.results[0]!.outcome).toBe('exists');
+    expect(t.state.get('target-group')!.outputs.targetGroupArn).toBe(TG_ARN);
+    expect(mutations(elb)).toEqual([]);
+  });
+
+  it('converges health check settings and the deregistration delay when they drifted', async () => {
+    const t = await stackWithDeps({ stack: 'shop' }, VPC);
+    elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ ...RIGHT_TG, HealthCheckIntervalSeconds: 30 }] });
+    elb.on(DescribeTargetGroupAttributesCommand).resolves({ Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '300' }] });
+    const r = await runCreate(alone(targetGroupStep), { env: t.env, state: t.state });
+    expect(r.ok).toBe(true);
+    expect(mutations(elb)).toEqual(['ModifyTargetGroup', 'ModifyTargetGroupAttributes']);
+    expect(elb.commandCalls(ModifyTargetGroupCommand)[0]!.args[0].input.HealthCheckIntervalSeconds).toBe(10);
+  });
+
+  it('a target group of the stack in another VPC is drift, not silently reused', async () => {
+    const t = await stackWithDeps({ stack: 'shop' }, VPC);
+    elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ ...RIGHT_TG, VpcId: 'vpc-other' }] });
+    const r = await runCreate(alone(targetGroupStep), { env: t.env, state: t.state });
+    expect(r.results[0]!.error).toMatchObject({ code: 'DRIFT' });
+    expect(mutations(elb)).toEqual([]);
+  });
+
+  it('destroy retries ResourceInUse until the listener lets go, and an absent group is success', async () => {
+    // GIVEN a target group still in use for two tries
+    const t = await stackWithDeps({ stack: 'shop' }, { 'target-group': { targetGroupArn: TG_ARN, targetGroupName: 'shop-tg' } });
+    elb.on(DeleteTargetGroupCommand).rejectsOnce(awsError('ResourceInUseException')).rejectsOnce(awsError('ResourceInUseException')).resolves({});
+    // WHEN destroy runs
+    const r = await runDestroy(alone(targetGroupStep), { env: t.env, state: t.state });
+    // THEN it is deleted on the third try
+    expect(r.ok).toBe(true);
+    expect(elb.commandCalls(DeleteTargetGroupCommand)).toHaveLength(3);
+
+    // GIVEN it was already deleted by someone else
+    const u = await stackWithDeps({ stack: 'shop2' }, { 'target-group': { targetGroupArn: TG_ARN, targetGroupName: 'shop2-tg' } });
+    elb.reset();
+    elb.on(DeleteTargetGroupCommand).rejects(awsError('TargetGroupNotFoundException'));
+    // THEN destroy succeeds
+    expect((await runDestroy(alone(targetGroupStep), { env: u.env, state: u.state })).ok).toBe(true);
+  });
+});
+
+describe('load balancer steps (scripted AWS)', () => {
+  it('creates an internet-facing ALB in the subnets behind the ALB security group and records its ARN', async () => {
+    const t = await stackWithDeps({ stack: 'shop' }, NETWORK);
+    elb.on(DescribeLoadBalancersCommand).rejects(awsError('LoadBalancerNotFoundException'));
+    elb.on(CreateLoadBalancerCommand).resolves({ LoadBalancers: [{ ...RIGHT_LB, State: { Code: 'provisioning' } }] });
+    const r = await runCreate(alone(loadBalancerStep), { env: t.env, state: t.state });
+    expect(r.ok).toBe(true);
+    expect(elb.commandCalls(CreateLoadBalancerCommand)[0]!.args[0].input).toMatchObject({
+      Name: 'shop-alb',
+      Scheme: 'internet-facing',
+      Type: 'application',
+      Subnets: ['subnet-a', 'subnet-b'],
+      SecurityGroups: ['sg-alb'],
+      Tags: expect.arrayContaining([{ Key: 'Name', Value: 'shop-alb' }]),
+    });
+    expect(t.state.get('load-balancer')!.outputs).toEqual({ loadBalancerArn: LB_ARN, loadBalancerName: 'shop-alb', dnsName: RIGHT_LB.DNSName });
+  });
+
+  it('an ALB found by name is adopted with no mutation (AWS would make a second one on create)', async () => {
+    // GIVEN the state lost the ALB but one exists under the stack's name
+    const t = await stackWithDeps({ stack: 'shop' }, NETWORK);
+    elb.on(DescribeLoadBalancersCommand, { Names: ['shop-alb'] }).resolves({ LoadBalancers: [RIGHT_LB] });
+    // WHEN create runs
+    const r = await runCreate(alone(loadBalancerStep), { env: t.env, state: t.state });
+    // THEN it is found, not created again
+    expect(r.results[0]!.outcome).toBe('exists');
+    expect(elb.commandCalls(CreateLoadBalancerCommand)).toHaveLength(0);
+    expect(mutations(elb)).toEqual([]);
+  });
+
+  it('the wait polls until the ALB is active, and fails clearly when provisioning failed', async () => {
+    // GIVEN an ALB that provisions for two checks, then is active
+    const t = await stackWithDeps({ stack: 'shop' }, { 'load-balancer': { loadBalancerArn: LB_ARN, loadBalancerName: 'shop-alb', dnsName: 'x' } });
+    elb
+      .on(DescribeLoadBalancersCommand)
+      .resolvesOnce({ LoadBalancers: [{ ...RIGHT_LB, State: { Code: 'provisioning' } }] })
+      .resolvesOnce({ LoadBalancers: [{ ...RIGHT_LB, State: { Code: 'provisioning' } }] })
+      .resolves({ LoadBalancers: [RIGHT_LB] });
+    const progress: string[] = [];
+    // WHEN the wait step runs
+    const r = await runCreate(alone(loadBalancerActiveStep), {
+      env: t.env,
+      state: t.state,
+      onEvent: (e) => void (e.type === 'progress' && progress.push(e.message)),
+    });
+    // THEN it waited through three checks and said what it waited for
+    expect(r.results[0]!.outcome).toBe('waited');
+    expect(elb.commandCalls(DescribeLoadBalancersCommand)).toHaveLength(3);
+    expect(progress[0]).toContain('waiting for the load balancer to become active');
+
+    // GIVEN an ALB whose provisioning failed
+    elb.reset();
+    elb.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: [{ ...RIGHT_LB, State: { Code: 'failed', Reason: 'no capacity' } }] });
+    const failed = await runCreate(alone(loadBalancerActiveStep), { env: t.env, state: t.state });
+    // THEN the wait fails at once with the reason
+    expect(failed.results[0]!.outcome).toBe('failed');
+    expect((failed.results[0]!.error as Error).message).toContain('no capacity');
+  });
+
+  it('destroy deletes the ALB and waits until it is gone; an ALB already gone is success', async () => {
+    const t = await stackWithDeps({ stack: 'shop' }, { 'load-balancer': { loadBalancerArn: LB_ARN, loadBalancerName: 'shop-alb', dnsName: 'x' } });
+    elb.on(DeleteLoadBalancerCommand).resolves({});
+    elb.on(DescribeLoadBalancersCommand).resolvesOnce({ LoadBalancers: [RIGHT_LB] }).rejects(awsError('LoadBalancerNotFoundException'));
+    const r = await runDestroy(alone(loadBalancerStep), { env: t.env, state: t.state });
+    expect(r.ok).toBe(true);
+    expect(elb.commandCalls(DeleteLoadBalancerCommand)).toHaveLength(1);
+    expect(elb.commandCalls(DescribeLoadBalancersCommand)).toHaveLength(2);
+
+    const u = await stackWithDeps({ stack: 'shop2' }, { 'load-balancer': { loadBalancerArn: LB_ARN, loadBalancerName: 'shop2-alb', dnsName: 'x' } });
+    elb.reset();
+    elb.on(DeleteLoadBalancerCommand).rejects(awsError('LoadBalancerNotFoundException'));
+    elb.on(DescribeLoadBalancersCommand).rejects(awsError('LoadBalancerNotFoundException'));
+    expect((await runDestroy(alone(loadBalancerStep), { env: u.env, state: u.state })).ok).toBe(true);
+  });
+});
+
+describe('listener step (scripted AWS)', () => {
+  const deps = {
+    'load-balancer': { loadBalancerArn: LB_ARN, loadBalancerName: 'shop-alb', dnsName: 'x' },
+    'target-group': { targetGroupArn: TG_ARN, targetGroupName: 'shop-tg' },
+  };
+
+  it('creates an HTTP listener on the chosen port forwarding to the target group', async () => {
+    const t = await stackWithDeps({ stack: 'shop', loadBalancer: { listenerPort: 8080 } }, deps);
+    elb.on(DescribeListenersCommand).resolves({ Listeners: [] });
+    elb.on(CreateListenerCommand).resolves({ Listeners: [{ ListenerArn: 'arn:listener' }] });
+    const r = await runCreate(alone(listenerStep), { env: t.env, state: t.state });
+    expect(r.ok).toBe(true);
+    expect(elb.commandCalls(CreateListenerCommand)[0]!.args[0].input).toMatchObject({
+      LoadBalancerArn: LB_ARN,
+      Port: 8080,
+      Protocol: 'HTTP',
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: TG_ARN }],
+    });
+    expect(t.state.get('listener')!.outputs).toEqual({ listenerArn: 'arn:listener' });
+  });
+
+  it('a listener already forwarding to the target group causes no mutation; one forwarding elsewhere is converged', async () => {
+    // GIVEN a right listener on port 80 (spelled with a ForwardConfig, as AWS returns it)
+    const t = await stackWithDeps({ stack: 'shop' }, deps);
+    const right = { ListenerArn: 'arn:l', LoadBalancerArn: LB_ARN, Port: 80, Protocol: 'HTTP' as const };
+    elb.on(DescribeListenersCommand).resolves({
+      Listeners: [{ ...right, DefaultActions: [{ Type: 'forward', TargetGroupArn: TG_ARN, ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG_ARN, Weight: 1 }] } }] }],
+    });
+    // WHEN create runs THEN nothing changes
+    expect((await runCreate(alone(listenerStep), { env: t.env, state: t.state })).results[0]!.outcome).toBe('exists');
+    expect(mutations(elb)).toEqual([]);
+
+    // GIVEN the listener forwards to another target group
+    elb.reset();
+    elb.on(DescribeListenersCommand).resolves({ Listeners: [{ ...right, DefaultActions: [{ Type: 'forward', TargetGroupArn: 'arn:other' }] }] });
+    elb.on(ModifyListenerCommand).resolves({});
+    // WHEN create runs THEN it is pointed back at ours, and no second listener is made
+    expect((await runCreate(alone(listenerStep), { env: t.env, state: t.state })).ok).toBe(true);
+    expect(mutations(elb)).toEqual(['ModifyListener']);
+    expect(elb.commandCalls(ModifyListenerCommand)[0]!.args[0].input.DefaultActions).toEqual([{ Type: 'forward', TargetGroupArn: TG_ARN }]);
+  });
+
+  it('destroy of a listener already gone is success', async () => {
+    const t = await stackWithDeps({ stack: 'shop' }, { ...deps, listener: { listenerArn: 'arn:l' } });
+    elb.on(DeleteListenerCommand).rejects(awsError('ListenerNotFoundException'));
+    const r = await runDestroy(alone(listenerStep), { env: t.env, state: t.state });
+    expect(r.ok).toBe(true);
+    expect(r.results[0]!.outcome).toBe('destroyed');
+  });
+});
+
+describe('ECR repository step (scripted AWS)', () => {
+  const recorded = { 'ecr-repository': { repositoryName: 'shop/app', repositoryUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/app', repositoryArn: 'arn:repo' } };
+  const answers = { stack: 'shop', service: { ecrRepository: 'shop/app' } };
+
+  it('creates a scanned, encrypted, tagged repository', async () => {
+    const t = testStack(answers);
+    ecr.on(DescribeRepositoriesCommand).rejects(awsError('RepositoryNotFoundException'));
+    ecr.on(CreateRepositoryCommand).resolves({ repository: { repositoryName: 'shop/app', repositoryUri: 'uri', repositoryArn: 'arn' } });
+    const r = await runCreate([ecrRepositoryStep], { env: t.env, state: t.state });
+    expect(r.ok).toBe(true);
+    expect(ecr.commandCalls(CreateRepositoryCommand)[0]!.args[0].input).toMatchObject({
+      repositoryName: 'shop/app',
+      imageScanningConfiguration: { scanOnPush: true },
+      encryptionConfiguration: { encryptionType: 'AES256' },
+      tags: expect.arrayContaining([{ Key: 'ecs-wizard:stack', Value: 'shop' }]),
+    });
+    expect(t.state.get('ecr-repository')!.outputs.repositoryUri).toBe('uri');
+  });
+
+  it('destroy refuses a repository holding images unless forced', async () => {
+    // GIVEN a repository with an image
+    const t = await stackWithDeps(answers, recorded);
+    ecr.on(ListImagesCommand).resolves({ imageIds: [{ imageTag: 'latest' }] });
+    ecr.on(DeleteRepositoryCommand).resolves({});
+    // after a failed destroy the engine looks the resource up again before retrying
+    ecr.on(DescribeRepositoriesCommand).resolves({ repositories: [{ ...recorded['ecr-repository'], imageScanningConfiguration: { scanOnPush: true } }] });
+    // WHEN destroy runs without --force-ecr
+    const r = await runDestroy([ecrRepositoryStep], { env: t.env, state: t.state });
+    // THEN it fails with a hint and deletes nothing
+    expect(r.ok).toBe(false);
+    expect(r.results[0]!.error).toMatchObject({ code: 'AWS', hint: expect.stringContaining('--force-ecr') });
+    expect(ecr.commandCalls(DeleteRepositoryCommand)).toHaveLength(0);
+    // WHEN destroy runs with --force-ecr
+    const forced = await runDestroy([ecrRepositoryStep], { env: { ...t.env, forceEcr: true }, state: t.state });
+    // THEN the repository and its images are deleted
+    expect(forced.ok).toBe(true);
+    expect(ecr.commandCalls(DeleteRepositoryCommand)[0]!.args[0].input).toEqual({ repositoryName: 'shop/app', force: true });
+  });
+
+  it('an empty repository is deleted, and one already gone is success', async () => {
+    const t = await stackWithDeps(answers, recorded);
+    ecr.on(ListImagesCommand).resolves({ imageIds: [] });
+    ecr.on(DeleteRepositoryCommand).resolves({});
+    expect((await runDestroy([ecrRepositoryStep], { env: t.env, state: t.state })).ok).toBe(true);
+    expect(ecr.commandCalls(DeleteRepositoryCommand)[0]!.args[0].input).toEqual({ repositoryName: 'shop/app', force: false });
+
+    const u = await stackWithDeps({ ...answers, stack: 'shop2' }, recorded);
+    ecr.reset();
+    ecr.on(ListImagesCommand).rejects(awsError('RepositoryNotFoundException'));
+    const gone = await runDestroy([ecrRepositoryStep], { env: u.env, state: u.state });
+    expect(gone.ok).toBe(true);
+    expect(ecr.commandCalls(DeleteRepositoryCommand)).toHaveLength(0);
+  });
+});
