@@ -44,7 +44,7 @@ export const ecrRepositoryStep: ResourceStep<StackEnv> = {
     const repo = await describeRepository(ecr, name);
     if (!repo?.repositoryUri) return undefined;
     // Scanning can be switched on in place; anything scanned later is better than nothing.
-    if (repo.imageScanningConfiguration?.scanOnPush !== true) {
+    if (ctx.repair && repo.imageScanningConfiguration?.scanOnPush !== true) {
       await ecr.send(new PutImageScanningConfigurationCommand({ repositoryName: name, imageScanningConfiguration: { scanOnPush: true } }));
     }
     return outputsOf(repo);

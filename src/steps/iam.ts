@@ -106,12 +106,12 @@ function roleStep(spec: RoleSpec): ResourceStep<StackEnv> {
       if (!role?.Arn) return undefined;
       assertOurs('role', roleName, role.Tags, ctx.env.names.stack);
       const trust = trustPolicy(spec.service);
-      if (!sameDocument(role.AssumeRolePolicyDocument, trust)) {
+      if (ctx.repair && !sameDocument(role.AssumeRolePolicyDocument, trust)) {
         await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: JSON.stringify(trust) }));
       }
       // A create interrupted between CreateRole and AttachRolePolicy leaves the role without its policy.
-      const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }));
-      if (!attached.AttachedPolicies?.some((p) => p.PolicyArn === spec.policyArn)) {
+      const attached = ctx.repair ? await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName })) : undefined;
+      if (attached && !attached.AttachedPolicies?.some((p) => p.PolicyArn === spec.policyArn)) {
         await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: spec.policyArn }));
       }
       return { roleName, roleArn: role.Arn } satisfies RoleOutputs;
@@ -192,7 +192,7 @@ export const instanceProfileStep: ResourceStep<StackEnv> = {
     const profile = await getInstanceProfile(iam, name);
     if (!profile?.Arn) return undefined;
     assertOurs('instance profile', name, profile.Tags, ctx.env.names.stack);
-    await ensureRole(iam, profile, ctx.output<RoleOutputs>('instance-role').roleName);
+    if (ctx.repair) await ensureRole(iam, profile, ctx.output<RoleOutputs>('instance-role').roleName);
     return { instanceProfileName: name, instanceProfileArn: profile.Arn } satisfies InstanceProfileOutputs;
   },
   async create(ctx) {

@@ -51,7 +51,7 @@ export const listenerStep: ResourceStep<StackEnv> = {
     listener ??= (await describeListeners(elb, { loadBalancerArn })).find((l) => l.Port === port);
     if (!listener?.ListenerArn) return undefined;
     // Port, protocol and default action can all change in place: converge, but only when they differ.
-    if (listener.Port !== port || listener.Protocol !== 'HTTP' || !forwardsTo(listener, targetGroupArn)) {
+    if (ctx.repair && (listener.Port !== port || listener.Protocol !== 'HTTP' || !forwardsTo(listener, targetGroupArn))) {
       await elb.send(new ModifyListenerCommand({ ListenerArn: listener.ListenerArn, Port: port, Protocol: 'HTTP', DefaultActions: forwardTo(targetGroupArn) }));
     }
     return { listenerArn: listener.ListenerArn } satisfies ListenerOutputs;

@@ -56,10 +56,10 @@ export const loadBalancerStep: ResourceStep<StackEnv> = {
     const { subnetIds } = ctx.output<SubnetsOutputs>('subnets');
     const { groupId } = ctx.output<SecurityGroupOutputs>('alb-security-group');
     const currentSubnets = (lb.AvailabilityZones ?? []).map((az) => az.SubnetId!).filter(Boolean);
-    if (!sameSet(currentSubnets, subnetIds)) {
+    if (ctx.repair && !sameSet(currentSubnets, subnetIds)) {
       await elb.send(new SetSubnetsCommand({ LoadBalancerArn: lb.LoadBalancerArn, Subnets: subnetIds }));
     }
-    if (!sameSet(lb.SecurityGroups ?? [], [groupId])) {
+    if (ctx.repair && !sameSet(lb.SecurityGroups ?? [], [groupId])) {
       await elb.send(new SetSecurityGroupsCommand({ LoadBalancerArn: lb.LoadBalancerArn, SecurityGroups: [groupId] }));
     }
     return outputsOf(lb);

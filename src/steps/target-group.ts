@@ -89,10 +89,10 @@ export const targetGroupStep: ResourceStep<StackEnv> = {
       );
     }
     const wanted = healthCheck(ctx.env.answers.loadBalancer.healthCheckPath);
-    if (healthCheckDiffers(tg, wanted)) {
+    if (ctx.repair && healthCheckDiffers(tg, wanted)) {
       await elb.send(new ModifyTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn, ...wanted }));
     }
-    await convergeAttributes(elb, tg.TargetGroupArn);
+    if (ctx.repair) await convergeAttributes(elb, tg.TargetGroupArn);
     return { targetGroupArn: tg.TargetGroupArn, targetGroupName: name } satisfies TargetGroupOutputs;
   },
   async create(ctx) {
