@@ -1,7 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from '../version.js';
-import { isWizardError } from '../errors.js';
 import { EXIT, exitCodeFor } from './exit.js';
+import { formatError, isPromptExit } from './errors-format.js';
+import { INTERRUPT_NOTICE, interruptNotice } from './interrupt.js';
 import type { CliContext } from './context.js';
 
 /**
@@ -13,7 +14,8 @@ export function buildProgram(run: (load: () => Promise<number>) => Promise<void>
     .description('Build a load-balanced, auto-scaled Amazon ECS cluster on EC2 from nothing — and tear it down without orphans.')
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    .addHelpText('after', PROGRAM_HELP);
 
   const common = (cmd: Command): Command =>
     cmd
@@ -44,7 +46,8 @@ export function buildProgram(run: (load: () => Promise<number>) => Promise<void>
       .command('destroy [stack]')
       .description('delete everything the stack created, in reverse order, and verify nothing is left')
       .option('-y, --yes', 'do not ask for confirmation')
-      .option('--discover', 'find resources by the ecs-wizard:stack tag when the state file is missing or stale'),
+      .option('--discover', 'find resources by the ecs-wizard:stack tag when the state file is missing or stale')
+      .option('--force-ecr', 'delete the ECR repository the stack created even if it still holds images'),
   )
     .addHelpText('after', '\nExamples:\n  ecs-wizard destroy shop-web\n  ecs-wizard destroy shop-web --yes --discover')
     .action((stack, flags) => run(async () => (await import('./commands/destroy.js')).destroy(stack, flags, getCtx())));
@@ -53,8 +56,40 @@ export function buildProgram(run: (load: () => Promise<number>) => Promise<void>
     .addHelpText('after', '\nExamples:\n  ecs-wizard status shop-web\n  ecs-wizard status shop-web --output json')
     .action((stack, flags) => run(async () => (await import('./commands/status.js')).status(stack, flags, getCtx())));
 
+  common(
+    program
+      .command('scale [stack]')
+      .description("change the service's task count and auto scaling bounds, or the Auto Scaling group's instance bounds")
+      .option('--desired-count <n>', 'tasks the service should run now')
+      .option('--min-count <n>', 'fewest tasks service auto scaling may go to')
+      .option('--max-count <n>', 'most tasks service auto scaling may go to')
+      .option('--min-size <n>', 'fewest instances in the Auto Scaling group')
+      .option('--max-size <n>', 'most instances in the Auto Scaling group')
+      .option('--desired-capacity <n>', 'instances the Auto Scaling group should run now'),
+  )
+    .addHelpText('after', '\nExamples:\n  ecs-wizard scale shop-web --desired-count 4 --max-count 8\n  ecs-wizard scale shop-web --max-size 6 --output json')
+    .action((stack, flags) => run(async () => (await import('./commands/scale.js')).scale(stack, flags, getCtx())));
+
+  common(program.command('list').description('list the stacks in the state directory (reads the state files only; no AWS call)'))
+    .addHelpText('after', '\nExamples:\n  ecs-wizard list\n  ecs-wizard list --state-dir ~/stacks --output json')
+    .action((flags) => run(async () => (await import('./commands/list.js')).list(flags, getCtx())));
+
   return program;
 }
+
+const PROGRAM_HELP = `
+Examples:
+  ecs-wizard create                                  ask, show the plan, provision, print the URL
+  ecs-wizard create --answers stack.yaml --yes       the same, non-interactive (CI)
+  ecs-wizard status shop-web                         what exists, is it healthy, where is it
+  ecs-wizard scale shop-web --desired-count 4        change task or instance counts
+  ecs-wizard list                                    the stacks this directory knows
+  ecs-wizard destroy shop-web --yes                  delete everything the stack made
+
+Exit codes: 0 done · 1 failed (AWS or runtime; status: not healthy) · 2 bad input or usage (no AWS call made)
+            130 interrupted (state saved: run the same command again to resume)
+Environment: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ECS_WIZARD_STATE_DIR, NO_COLOR, CI
+Run \`ecs-wizard <command> --help\` for a command's flags.`;
 
 export async function main(argv: string[]): Promise<void> {
   // The pinned SDK supports Node 20; its notice about future versions is noise on every run.
@@ -66,8 +101,9 @@ export async function main(argv: string[]): Promise<void> {
   const onSigint = (): void => {
     interrupts++;
     if (interrupts === 1) {
-      process.stderr.write('\nInterrupted: finishing the calls in flight and saving the state (Ctrl-C again to quit at once)…\n');
+      // A live progress display prints the notice itself (above its block), during the abort.
       controller.abort();
+      if (!interruptNotice.shown) process.stderr.write(`\n${INTERRUPT_NOTICE}\n`);
     } else {
       // Every state write is atomic, so the file on disk is intact whatever is in flight.
       process.exit(EXIT.interrupted);
@@ -89,22 +125,12 @@ export async function main(argv: string[]): Promise<void> {
       // --help and --version end here with exit code 0; usage errors were already printed.
       process.exitCode = err.exitCode === 0 ? 0 : EXIT.usage;
     } else {
-      reportError(err, verbose);
-      process.exitCode = exitCodeFor(err);
+      process.stderr.write(formatError(err, verbose));
+      // Ctrl-C inside an Inquirer prompt arrives as ExitPromptError (raw mode swallows SIGINT).
+      process.exitCode = isPromptExit(err) ? EXIT.interrupted : exitCodeFor(err);
     }
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
   verbose = false;
-}
-
-function reportError(err: unknown, verbose: boolean): void {
-  if (isWizardError(err)) {
-    process.stderr.write(`Error: ${err.message}\n`);
-    if (err.hint) process.stderr.write(`Hint: ${err.hint}\n`);
-  } else {
-    const e = err as Error;
-    process.stderr.write(`Error: ${e?.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e?.message ?? String(err)}\n`);
-  }
-  if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
 }

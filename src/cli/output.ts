@@ -1,22 +1,57 @@
-import { plainReporter, type Reporter } from '../ui/reporter.js';
+import { makeReporterFor, reporterKind, type Reporter } from '../ui/reporter.js';
+import { INTERRUPT_NOTICE, interruptNotice } from './interrupt.js';
+import { OUTCOME_WORDS, colourEnabled, style } from '../ui/style.js';
+import type { StepOutcome } from '../engine/types.js';
 import type { CliContext } from './context.js';
 import type { CommonOptions } from './options.js';
 
 /** Progress goes to stderr; stdout is kept for the result (one JSON document with --output json). */
 export function makeReporter(opts: CommonOptions, ctx: CliContext): Reporter {
-  if (opts.output === 'json') {
-    return { event() {}, info() {}, warn: (m) => void ctx.stderr.write(`warning: ${m}\n`), close() {} };
+  const reporter = makeReporterFor({ isTTY: ctx.isTTY, output: opts.output, env: ctx.env, err: ctx.stderr, verbose: opts.verbose });
+  if (reporterKind({ isTTY: ctx.isTTY, output: opts.output, env: ctx.env }) === 'tty') {
+    const onAbort = (): void => {
+      interruptNotice.shown = true;
+      reporter.warn(INTERRUPT_NOTICE);
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const close = reporter.close.bind(reporter);
+    reporter.close = () => {
+      ctx.signal.removeEventListener('abort', onAbort);
+      close();
+    };
   }
-  return plainReporter(ctx.stderr);
+  return reporter;
 }
 
-/** Prints a command's result: one JSON document, or readable text. */
+interface StepLine {
+  title: string;
+  outcome: string;
+  durationMs?: number;
+  error?: string;
+}
+
+/**
+ * Prints a command's result: one JSON document, or a short summary — the progress lines already
+ * showed every step, so text mode sums them up, names failures again, and ends with the URL.
+ */
 export function printResult(ctx: CliContext, opts: CommonOptions, result: object): void {
   if (opts.output === 'json') {
     ctx.stdout.write(JSON.stringify(result, null, 2) + '\n');
     return;
   }
-  const r = result as { stack?: string; url?: string; dryRun?: boolean; steps?: { title: string; outcome: string }[] };
-  for (const s of r.steps ?? []) ctx.stdout.write(`  ${s.outcome.padEnd(13)} ${s.title}\n`);
-  if (r.url) ctx.stdout.write(`\nURL: ${r.url}\n`);
+  const s = style(colourEnabled(ctx.env, Boolean((ctx.stdout as { isTTY?: boolean }).isTTY) && ctx.isTTY));
+  const r = result as { stack?: string; url?: string; dryRun?: boolean; ok?: boolean; steps?: StepLine[]; note?: string };
+  const steps = r.steps ?? [];
+  if (steps.length) {
+    const counts = new Map<string, number>();
+    for (const st of steps) counts.set(st.outcome, (counts.get(st.outcome) ?? 0) + 1);
+    const parts = [...counts].map(([o, n]) => `${n} ${OUTCOME_WORDS[o as StepOutcome] ?? o}`);
+    const head = r.ok === false ? s.red('✖ Not finished') : r.dryRun ? s.yellow('Plan') : s.green('✔ Done');
+    ctx.stdout.write(`\n${head}${r.stack ? ` — stack ${s.bold(r.stack)}` : ''}: ${steps.length} steps (${parts.join(', ')})\n`);
+    if (r.dryRun) for (const st of steps.filter((x) => x.outcome === 'would-create')) ctx.stdout.write(`  + ${st.title}\n`);
+    for (const st of steps.filter((x) => x.outcome === 'failed')) ctx.stdout.write(`  ${s.red('✖')} ${st.title}${st.error ? `: ${st.error.split('\n')[0]}` : ''}\n`);
+  } else if (r.note) {
+    ctx.stdout.write(`${r.note}\n`);
+  }
+  if (r.url) ctx.stdout.write(`\nURL: ${s.bold(r.url)}\n`);
 }

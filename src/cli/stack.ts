@@ -1,6 +1,6 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import type { AwsCall, AwsClients } from '../aws/clients.js';
+import { isReadOperation, type AwsCall, type AwsClients } from '../aws/clients.js';
 import { stackTags } from '../aws/tags.js';
 import { acquireLock, type StackLock } from '../engine/lock.js';
 import { StateFile, emptyState, readState, stateFilePath, type StackState } from '../engine/state.js';
@@ -18,6 +18,29 @@ export function awsTarget(opts: CommonOptions, ctx: CliContext, fallback: { regi
     endpointUrl: opts.endpointUrl ?? (ctx.env.AWS_ENDPOINT_URL ? undefined : fallback.endpointUrl),
     onCall,
   };
+}
+
+/** How many AWS calls a command made, split as isReadOperation() does (results' `calls` key). */
+export interface CallCounts {
+  mutating: number;
+  read: number;
+}
+
+/**
+ * Counts every AWS call and, with --verbose, logs it (service, operation, duration, request id,
+ * error code) through `log` — the reporter's, so a live display stays intact. Pass `onCall` to
+ * awsTarget() and put `counts` in the command's JSON result.
+ */
+export function callLog(opts: Pick<CommonOptions, 'verbose'>, log: (line: string) => void): { onCall: (c: AwsCall) => void; counts: CallCounts } {
+  const counts: CallCounts = { mutating: 0, read: 0 };
+  const onCall = (c: AwsCall): void => {
+    if (isReadOperation(c.operation)) counts.read++;
+    else counts.mutating++;
+    if (opts.verbose) {
+      log(`aws ${c.service}.${c.operation} ${Math.round(c.durationMs)} ms${c.requestId ? ` request-id=${c.requestId}` : ''}${c.error ? ` error=${c.error}` : ''}`);
+    }
+  };
+  return { onCall, counts };
 }
 
 /** Builds what every step receives. */

@@ -1,28 +1,53 @@
 import type { EngineEvent } from '../engine/types.js';
+import { plainReporter } from './plain.js';
+import { colourEnabled } from './style.js';
+import { ttyReporter } from './tty.js';
+
+export { plainReporter } from './plain.js';
+export { ttyReporter } from './tty.js';
 
 /** How progress reaches the user: a renderer per environment, chosen by the CLI. */
 export interface Reporter {
   event(e: EngineEvent): void;
   info(message: string): void;
   warn(message: string): void;
+  /** Diagnostics (--verbose AWS call log): always on stderr, even with --output json. */
+  log(message: string): void;
+  /** Stops any live display; safe to call twice. */
   close(): void;
 }
 
 export type ReporterKind = 'tty' | 'plain' | 'json';
 
-/** Plain lines with timestamps for CI and pipes: no spinners, no colour codes. */
-export function plainReporter(out: NodeJS.WritableStream, now: () => Date = () => new Date()): Reporter {
-  const line = (s: string): void => {
-    out.write(`${now().toISOString().slice(11, 19)} ${s}\n`);
-  };
+export interface ReporterChoice {
+  /** Interactive terminal (the CLI context already says no under CI). */
+  isTTY: boolean;
+  output: 'text' | 'json';
+  env: NodeJS.ProcessEnv;
+}
+
+/** The one place the renderer is chosen. */
+export function reporterKind(c: ReporterChoice): ReporterKind {
+  if (c.output === 'json') return 'json';
+  const ci = c.env.CI !== undefined && c.env.CI !== '' && c.env.CI !== 'false' && c.env.CI !== '0';
+  if (!c.isTTY || ci || c.env.TERM === 'dumb') return 'plain';
+  return 'tty';
+}
+
+/**
+ * Progress always goes to `err` (stderr): stdout is kept for the result. With --output json
+ * nothing but warnings and --verbose diagnostics is written, as plain lines.
+ */
+export function makeReporterFor(c: ReporterChoice & { err: NodeJS.WritableStream; verbose?: boolean }): Reporter {
+  const kind = reporterKind(c);
+  if (kind === 'tty') return ttyReporter(c.err, { colour: colourEnabled(c.env, true) });
+  const plain = plainReporter(c.err);
+  if (kind === 'plain') return plain;
   return {
-    event(e) {
-      if (e.type === 'start') line(`${e.title}: ${e.action === 'find' ? 'checking' : e.action === 'create' ? 'creating' : e.action === 'wait' ? 'waiting' : 'deleting'}`);
-      else if (e.type === 'progress') line(`${e.title}: ${e.message}`);
-      else line(`${e.title}: ${e.outcome}${e.outcome === 'failed' && e.error ? ` — ${(e.error as Error).message}` : ''} (${(e.durationMs / 1000).toFixed(1)} s)`);
-    },
-    info: (m) => line(m),
-    warn: (m) => line(`warning: ${m}`),
+    event: (e) => (c.verbose ? plain.event(e) : undefined),
+    info: (m) => (c.verbose ? plain.info(m) : undefined),
+    warn: (m) => plain.warn(m),
+    log: (m) => plain.log(m),
     close() {},
   };
 }

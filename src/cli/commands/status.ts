@@ -1,7 +1,181 @@
 import { WizardError } from '../../errors.js';
+import { readState, stateFilePath, type StackState } from '../../engine/state.js';
+import { colourEnabled, style } from '../../ui/style.js';
 import type { CliContext } from '../context.js';
-import type { CommonFlags } from '../options.js';
+import { commonOptions, type CommonFlags, type CommonOptions } from '../options.js';
+import { awsTarget, callLog, preflight, type CallCounts } from '../stack.js';
+import { makeReporter } from '../output.js';
+import { stackNamesIn } from './list.js';
+import type { LiveFacts } from './status-live.js';
 
-export async function status(_stack: string | undefined, _flags: CommonFlags, _ctx: CliContext): Promise<number> {
-  throw new WizardError('NOT_IMPLEMENTED', '`ecs-wizard status` is not implemented yet.');
+export type Health = 'healthy' | 'degraded' | 'missing' | 'incomplete';
+
+export interface StatusReport extends LiveFacts {
+  stack: string;
+  region: string;
+  stateFile: string;
+  updatedAt: string;
+  health: Health;
+  ok: boolean;
+  /** One line: "healthy", "degraded: service shop-web: 0 of 2 tasks running", "missing: ECS service shop-web". */
+  verdict: string;
+  url?: string;
+  calls?: CallCounts;
+}
+
+const TITLES: Record<string, string> = {
+  vpc: 'VPC',
+  subnets: 'subnets',
+  'internet-gateway': 'internet gateway',
+  'route-table': 'route table',
+  'alb-security-group': 'load balancer security group',
+  'instance-security-group': 'instance security group',
+  'instance-role': 'instance role',
+  'instance-profile': 'instance profile',
+  'execution-role': 'task execution role',
+  'ecr-repository': 'ECR repository',
+  'target-group': 'target group',
+  'load-balancer': 'load balancer',
+  listener: 'listener',
+  'launch-template': 'launch template',
+  'auto-scaling-group': 'Auto Scaling group',
+  cluster: 'ECS cluster',
+  'capacity-provider': 'capacity provider',
+  'asg-scaling-policy': 'instance scaling policy',
+  'task-definition': 'task definition',
+  service: 'ECS service',
+  'service-scaling': 'service auto scaling',
+};
+
+export const titleOf = (stepId: string): string => TITLES[stepId] ?? stepId;
+
+/**
+ * The verdict, from facts alone (no AWS here, so it is unit-testable). What "healthy" needs:
+ * every recorded resource present and fully created, the ALB active, no unhealthy target and at
+ * least one healthy one, the ASG's desired instances in service, at least one ACTIVE container
+ * instance per instance in service, and the service running its desired count with none pending.
+ */
+export function judge(facts: LiveFacts): { health: Health; verdict: string } {
+  const missing = facts.resources.filter((r) => r.live === 'missing' && r.recorded === 'created').map((r) => `${titleOf(r.stepId)} ${r.id}`);
+  const incomplete = facts.resources.filter((r) => r.recorded !== 'created').map((r) => `${titleOf(r.stepId)} (${r.recorded})`);
+  const degraded: string[] = [];
+  for (const r of facts.resources) if (r.live === 'unknown' && r.detail?.startsWith('check failed')) degraded.push(`${titleOf(r.stepId)}: ${r.detail}`);
+  const lb = facts.loadBalancer;
+  if (lb && lb.state !== 'active') degraded.push(`load balancer is ${lb.state ?? 'in an unknown state'}`);
+  const svc = facts.service;
+  if (facts.targets && (svc?.desired ?? 1) > 0) {
+    const healthy = facts.targets.filter((t) => t.state === 'healthy').length;
+    const unhealthy = facts.targets.filter((t) => t.state === 'unhealthy').length;
+    if (healthy === 0) degraded.push(`no healthy targets (${facts.targets.length} registered)`);
+    else if (unhealthy > 0) degraded.push(`${unhealthy} of ${facts.targets.length} targets unhealthy`);
+  }
+  const g = facts.autoScalingGroup;
+  if (g && g.inService < (g.desired ?? 0)) degraded.push(`${g.inService} of ${g.desired} instances in service`);
+  const ci = facts.containerInstances;
+  if (ci && g && g.inService > 0 && ci.active < g.inService) {
+    degraded.push(ci.active === 0 ? `no container instances registered in cluster ${ci.cluster}` : `${ci.active} of ${g.inService} instances registered in cluster ${ci.cluster}`);
+  }
+  if (svc && (svc.running ?? 0) < (svc.desired ?? 0)) degraded.push(`service ${svc.name}: ${svc.running ?? 0} of ${svc.desired} tasks running`);
+  if (svc && (svc.pending ?? 0) > 0) degraded.push(`service ${svc.name}: ${svc.pending} tasks pending`);
+  if (facts.capacityProvider && facts.capacityProvider.status !== 'ACTIVE') degraded.push(`capacity provider is ${facts.capacityProvider.status}`);
+
+  const parts: string[] = [];
+  if (missing.length) parts.push(`missing: ${missing.join(', ')}`);
+  if (incomplete.length) parts.push(`incomplete: ${incomplete.join(', ')} — run create again to finish`);
+  if (degraded.length) parts.push(`degraded: ${degraded.join('; ')}`);
+  const health: Health = missing.length ? 'missing' : incomplete.length ? 'incomplete' : degraded.length ? 'degraded' : 'healthy';
+  return { health, verdict: parts.length ? parts.join('; ') : 'healthy' };
+}
+
+/** STACK may be left out when the state directory holds exactly one stack. */
+async function resolveStack(stack: string | undefined, opts: CommonOptions): Promise<string> {
+  if (stack) return stack;
+  const names = await stackNamesIn(opts.stateDir);
+  if (names.length === 1) return names[0]!;
+  throw new WizardError(names.length ? 'USAGE' : 'STATE_MISSING', names.length ? `Which stack? ${opts.stateDir} holds ${names.join(', ')}.` : `No stacks in ${opts.stateDir}.`, {
+    problems: names.length ? [{ path: 'STACK', message: `is required: one of ${names.join(', ')}` }] : [],
+    hint: names.length ? `Run \`ecs-wizard status ${names[0]}\`.` : 'Pass --state-dir, or create a stack with `ecs-wizard create`.',
+  });
+}
+
+export async function status(stackArg: string | undefined, flags: CommonFlags, ctx: CliContext): Promise<number> {
+  const opts = commonOptions(flags, ctx);
+  const stack = await resolveStack(stackArg, opts);
+  const file = stateFilePath(opts.stateDir, stack);
+  // Read-only: no lock, so status works while a create runs. A corrupt file is refused (STATE_INVALID).
+  const state: StackState | undefined = await readState(file);
+  if (!state) {
+    throw new WizardError('STATE_MISSING', `No state for stack "${stack}" in ${opts.stateDir}.`, {
+      hint: 'Run `ecs-wizard list` to see the stacks there, or `ecs-wizard destroy --discover` to find one by its tags.',
+    });
+  }
+  const reporter = makeReporter(opts, ctx);
+  const calls = callLog(opts, (l) => reporter.log(l));
+  const aws = ctx.makeClients(awsTarget(opts, ctx, { region: state.region, endpointUrl: state.endpointUrl }, calls.onCall));
+  try {
+    const region = await preflight(aws);
+    const records = Object.values(state.resources).filter((r) => r.status !== 'destroyed');
+    // Loaded here: the SDK clients it needs are the slow part of starting up.
+    const { inspectLive } = await import('./status-live.js');
+    const facts = await inspectLive(aws, records);
+    const order = Object.keys(TITLES);
+    facts.resources.sort((a, b) => (order.indexOf(a.stepId) + 1 || 99) - (order.indexOf(b.stepId) + 1 || 99));
+    const { health, verdict } = judge(facts);
+    const dns = facts.loadBalancer?.dnsName;
+    const port = facts.listenerPort ?? 80;
+    const report: StatusReport = {
+      stack,
+      region,
+      stateFile: file,
+      updatedAt: state.updatedAt,
+      health,
+      ok: health === 'healthy',
+      verdict,
+      url: dns ? `http://${dns}${port === 80 ? '' : `:${port}`}` : undefined,
+      ...facts,
+      calls: calls.counts,
+    };
+    if (opts.output === 'json') ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    else ctx.stdout.write(formatStatus(report, colourEnabled(ctx.env, ctx.isTTY)));
+    return report.ok ? 0 : 1;
+  } finally {
+    reporter.close();
+    aws.destroy();
+  }
+}
+
+/** The text view: resources with their live state, then the details that make the verdict. */
+export function formatStatus(r: StatusReport, colour = false): string {
+  const s = style(colour);
+  const lines: string[] = [];
+  const mark = { present: s.green('✔'), missing: s.red('✖'), unknown: s.yellow('?') } as const;
+  lines.push(`Stack ${s.bold(r.stack)} (${r.region}) — state updated ${r.updatedAt.replace('T', ' ').slice(0, 19)}`);
+  lines.push('');
+  const w = Math.max(...r.resources.map((x) => titleOf(x.stepId).length), 8);
+  for (const x of r.resources) {
+    const rec = x.recorded === 'created' ? '' : s.yellow(` [recorded: ${x.recorded}]`);
+    lines.push(`  ${mark[x.live]} ${titleOf(x.stepId).padEnd(w)}  ${x.id}${x.detail ? s.dim(` — ${x.detail}`) : ''}${rec}`);
+  }
+  if (r.loadBalancer) lines.push('', `Load balancer: ${r.loadBalancer.state ?? '?'}${r.url ? `  ${r.url}` : ''}`);
+  if (r.targets) {
+    lines.push(`Targets: ${r.targets.length ? '' : 'none registered'}`);
+    for (const t of r.targets) lines.push(`  ${t.id}${t.port ? `:${t.port}` : ''}  ${t.state ?? '?'}${t.reason ? ` (${t.reason})` : ''}`);
+  }
+  const g = r.autoScalingGroup;
+  if (g) lines.push(`Instances: ${g.inService} in service, desired ${g.desired} (min ${g.min}, max ${g.max})`);
+  if (r.containerInstances) lines.push(`Container instances: ${r.containerInstances.active} active of ${r.containerInstances.registered} registered in ${r.containerInstances.cluster}`);
+  const svc = r.service;
+  if (svc) {
+    lines.push(`Service ${svc.name}: ${svc.running ?? 0} running, ${svc.pending ?? 0} pending, desired ${svc.desired}`);
+    for (const e of svc.events) lines.push(s.dim(`  ${e.at ? e.at.replace('T', ' ').slice(0, 19) : ''} ${e.message ?? ''}`));
+  }
+  const cp = r.capacityProvider;
+  if (cp) lines.push(`Capacity provider ${cp.name}: ${cp.status}, managed scaling ${cp.managedScaling ?? 'off'}${cp.targetCapacity ? ` (target ${cp.targetCapacity}%)` : ''}`);
+  const sc = r.serviceScaling;
+  if (sc) {
+    const pol = sc.policies.map((p) => `${p.type ?? 'policy'}${p.targetValue !== undefined ? ` at ${p.targetValue}%` : ''}`).join(', ');
+    lines.push(`Service scaling: ${sc.minCapacity}–${sc.maxCapacity} tasks${pol ? `, ${pol}` : ''}`);
+  }
+  lines.push('', r.ok ? s.green(`✔ ${r.verdict}`) : s.red(`✖ ${r.verdict}`));
+  return lines.join('\n') + '\n';
 }

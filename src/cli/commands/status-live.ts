@@ -1,0 +1,271 @@
+import {
+  DescribeInternetGatewaysCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  DescribeLaunchConfigurationsCommand,
+  DescribePoliciesCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  DescribeCapacityProvidersCommand,
+  DescribeClustersCommand,
+  DescribeContainerInstancesCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  ListContainerInstancesCommand,
+} from '@aws-sdk/client-ecs';
+import {
+  ApplicationAutoScalingClient,
+  DescribeScalableTargetsCommand,
+  DescribeScalingPoliciesCommand,
+} from '@aws-sdk/client-application-auto-scaling';
+import type { AwsClients } from '../../aws/clients.js';
+import { awsErrorCode, hasCode, isNotFound } from '../../aws/errors.js';
+import type { Outputs, ResourceRecord } from '../../engine/types.js';
+
+/**
+ * Live facts about the resources a state file records, gathered with a handful of batched
+ * Describe calls (read-only: status never changes anything). Each resource comes back present,
+ * missing, or unknown (the check itself failed, e.g. AccessDenied).
+ */
+
+export type Presence = 'present' | 'missing' | 'unknown';
+
+export interface ResourceStatus {
+  stepId: string;
+  /** The recorded id / name / ARN, whatever identifies it best. */
+  id: string;
+  recorded: ResourceRecord['status'];
+  live: Presence;
+  detail?: string;
+}
+
+export interface LiveFacts {
+  resources: ResourceStatus[];
+  loadBalancer?: { state?: string; dnsName?: string; scheme?: string };
+  listenerPort?: number;
+  targets?: { id: string; port?: number; state?: string; reason?: string }[];
+  autoScalingGroup?: { name: string; min?: number; max?: number; desired?: number; inService: number; instances: number };
+  containerInstances?: { cluster: string; registered: number; active: number; ec2InstanceIds: string[] };
+  service?: { name: string; status?: string; desired?: number; running?: number; pending?: number; events: { at?: string; message?: string }[] };
+  capacityProvider?: { name: string; status?: string; managedScaling?: string; targetCapacity?: number };
+  serviceScaling?: { minCapacity?: number; maxCapacity?: number; policies: { name?: string; type?: string; targetValue?: number }[] };
+}
+
+type Check = (o: Outputs) => Promise<{ live: Presence; detail?: string }>;
+
+const s = (v: unknown): string => String(v ?? '');
+const present = (ok: boolean, detail?: string) => ({ live: (ok ? 'present' : 'missing') as Presence, detail });
+
+/** The best human-readable identifier among a record's outputs. */
+export function recordId(stepId: string, o: Outputs): string {
+  const keys = ['serviceName', 'loadBalancerName', 'targetGroupName', 'autoScalingGroupName', 'clusterName', 'capacityProviderName',
+    'launchTemplateName', 'launchConfigurationName', 'roleName', 'instanceProfileName', 'repositoryName', 'groupName', 'vpcId',
+    'internetGatewayId', 'routeTableId', 'listenerArn', 'taskDefinitionArn', 'policyName', 'resourceId'];
+  for (const k of keys) if (typeof o[k] === 'string' && o[k]) return o[k] as string;
+  if (Array.isArray(o.subnetIds)) return (o.subnetIds as string[]).join(',');
+  return stepId;
+}
+
+export async function inspectLive(aws: AwsClients, records: ResourceRecord[]): Promise<LiveFacts> {
+  const facts: LiveFacts = { resources: [] };
+  const out = (id: string): Outputs | undefined => records.find((r) => r.stepId === id)?.outputs;
+  const ec2 = () => aws.get(EC2Client);
+  const elb = () => aws.get(ElasticLoadBalancingV2Client);
+  const asg = () => aws.get(AutoScalingClient);
+  const ecs = () => aws.get(ECSClient);
+  const iam = () => aws.get(IAMClient);
+
+  // Both security groups in one call; filters (unlike GroupIds) do not fail when one is gone.
+  let groups: Promise<Set<string>> | undefined;
+  const groupIds = (): Promise<Set<string>> =>
+    (groups ??= (async () => {
+      const ids = ['alb-security-group', 'instance-security-group'].map((k) => out(k)?.groupId).filter((x): x is string => typeof x === 'string');
+      const r = await ec2().send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: ids }] }));
+      return new Set((r.SecurityGroups ?? []).map((g) => g.GroupId!));
+    })());
+
+  const checks: Record<string, Check> = {
+    vpc: async (o) => present(((await ec2().send(new DescribeVpcsCommand({ Filters: [{ Name: 'vpc-id', Values: [s(o.vpcId)] }] }))).Vpcs ?? []).length > 0),
+    subnets: async (o) => {
+      const want = (o.subnetIds as string[] | undefined) ?? [];
+      const got = (await ec2().send(new DescribeSubnetsCommand({ Filters: [{ Name: 'subnet-id', Values: want }] }))).Subnets ?? [];
+      return got.length === want.length ? present(true) : { live: 'missing', detail: `${want.length - got.length} of ${want.length} subnets gone` };
+    },
+    'internet-gateway': async (o) =>
+      present(((await ec2().send(new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'internet-gateway-id', Values: [s(o.internetGatewayId)] }] }))).InternetGateways ?? []).length > 0),
+    'route-table': async (o) =>
+      present(((await ec2().send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'route-table-id', Values: [s(o.routeTableId)] }] }))).RouteTables ?? []).length > 0),
+    'alb-security-group': async (o) => present((await groupIds()).has(s(o.groupId))),
+    'instance-security-group': async (o) => present((await groupIds()).has(s(o.groupId))),
+    'instance-role': async (o) => gone(() => iam().send(new GetRoleCommand({ RoleName: s(o.roleName) }))),
+    'execution-role': async (o) => gone(() => iam().send(new GetRoleCommand({ RoleName: s(o.roleName) }))),
+    'instance-profile': async (o) => gone(() => iam().send(new GetInstanceProfileCommand({ InstanceProfileName: s(o.instanceProfileName) }))),
+    'ecr-repository': async (o) => gone(() => aws.get(ECRClient).send(new DescribeRepositoriesCommand({ repositoryNames: [s(o.repositoryName)] }))),
+    'target-group': async (o) => {
+      const r = await gone(() => elb().send(new DescribeTargetGroupsCommand({ TargetGroupArns: [s(o.targetGroupArn)] })));
+      if (r.live !== 'present') return r;
+      const health = await elb().send(new DescribeTargetHealthCommand({ TargetGroupArn: s(o.targetGroupArn) }));
+      facts.targets = (health.TargetHealthDescriptions ?? []).map((t) => ({
+        id: s(t.Target?.Id),
+        port: t.Target?.Port,
+        state: t.TargetHealth?.State,
+        reason: t.TargetHealth?.Reason,
+      }));
+      const healthy = facts.targets.filter((t) => t.state === 'healthy').length;
+      return { live: 'present', detail: `${healthy} of ${facts.targets.length} targets healthy` };
+    },
+    'load-balancer': async (o) => {
+      let lbs;
+      try {
+        lbs = (await elb().send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [s(o.loadBalancerArn)] }))).LoadBalancers ?? [];
+      } catch (err) {
+        if (isNotFound(err)) return present(false);
+        throw err;
+      }
+      const lb = lbs[0];
+      if (!lb) return present(false);
+      facts.loadBalancer = { state: lb.State?.Code, dnsName: lb.DNSName, scheme: lb.Scheme };
+      return present(true, lb.State?.Code);
+    },
+    listener: async (o) => {
+      const r = await gone(() => elb().send(new DescribeListenersCommand({ ListenerArns: [s(o.listenerArn)] })));
+      if (r.value) facts.listenerPort = r.value.Listeners?.[0]?.Port;
+      return { live: r.live, detail: facts.listenerPort ? `port ${facts.listenerPort}` : undefined };
+    },
+    'launch-template': async (o) => {
+      if (o.kind === 'configuration') {
+        const r = await asg().send(new DescribeLaunchConfigurationsCommand({ LaunchConfigurationNames: [s(o.launchConfigurationName)] }));
+        return present((r.LaunchConfigurations ?? []).length > 0);
+      }
+      const r = await gone(
+        () => ec2().send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [s(o.launchTemplateId)] })),
+        ['InvalidLaunchTemplateId.NotFound', 'InvalidLaunchTemplateId.Malformed'],
+      );
+      return { live: r.live === 'present' && (r.value?.LaunchTemplates ?? []).length === 0 ? 'missing' : r.live };
+    },
+    'auto-scaling-group': async (o) => {
+      const name = s(o.autoScalingGroupName);
+      const g = (await asg().send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))).AutoScalingGroups?.[0];
+      if (!g || g.Status === 'Delete in progress') return present(false, g?.Status);
+      const instances = g.Instances ?? [];
+      const inService = instances.filter((i) => i.LifecycleState === 'InService').length;
+      facts.autoScalingGroup = { name, min: g.MinSize, max: g.MaxSize, desired: g.DesiredCapacity, inService, instances: instances.length };
+      return present(true, `${inService} of ${g.DesiredCapacity} in service`);
+    },
+    cluster: async (o) => {
+      const cluster = s(o.clusterName);
+      const c = (await ecs().send(new DescribeClustersCommand({ clusters: [cluster] }))).clusters?.[0];
+      if (!c || c.status !== 'ACTIVE') return present(false, c?.status);
+      const arns = (await ecs().send(new ListContainerInstancesCommand({ cluster }))).containerInstanceArns ?? [];
+      const described = arns.length
+        ? ((await ecs().send(new DescribeContainerInstancesCommand({ cluster, containerInstances: arns }))).containerInstances ?? [])
+        : [];
+      facts.containerInstances = {
+        cluster,
+        registered: described.length,
+        active: described.filter((ci) => ci.status === 'ACTIVE' && ci.agentConnected !== false).length,
+        ec2InstanceIds: described.map((ci) => s(ci.ec2InstanceId)),
+      };
+      return present(true, `${facts.containerInstances.active} container instances active`);
+    },
+    'capacity-provider': async (o) => {
+      // Always by name: moto answers HTTP 500 to DescribeCapacityProviders without names.
+      const name = s(o.capacityProviderName);
+      const cp = (await ecs().send(new DescribeCapacityProvidersCommand({ capacityProviders: [name] }))).capacityProviders?.[0];
+      if (!cp || cp.status === 'INACTIVE') return present(false, cp?.status);
+      const ms = cp.autoScalingGroupProvider?.managedScaling;
+      facts.capacityProvider = { name, status: cp.status, managedScaling: ms?.status, targetCapacity: ms?.targetCapacity };
+      return present(true, cp.status);
+    },
+    'asg-scaling-policy': async (o) => {
+      const group = s(out('auto-scaling-group')?.autoScalingGroupName);
+      const r = await asg().send(new DescribePoliciesCommand({ AutoScalingGroupName: group, PolicyNames: [s(o.policyName)] }));
+      return present((r.ScalingPolicies ?? []).length > 0);
+    },
+    'task-definition': async (o) => {
+      const r = await gone(() => ecs().send(new DescribeTaskDefinitionCommand({ taskDefinition: s(o.taskDefinitionArn) })), ['ClientException']);
+      const st = r.value?.taskDefinition?.status;
+      return st && st !== 'ACTIVE' ? present(false, st) : { live: r.live };
+    },
+    service: async (o) => {
+      const name = s(o.serviceName);
+      const cluster = s(o.clusterName ?? out('cluster')?.clusterName);
+      const r = await gone(() => ecs().send(new DescribeServicesCommand({ cluster, services: [name] })));
+      const svc = r.value?.services?.[0];
+      if (r.live === 'missing' || !svc || svc.status !== 'ACTIVE') return present(false, svc?.status);
+      facts.service = {
+        name,
+        status: svc.status,
+        desired: svc.desiredCount,
+        running: svc.runningCount,
+        pending: svc.pendingCount,
+        events: (svc.events ?? []).slice(0, 5).map((e) => ({ at: e.createdAt?.toISOString(), message: e.message })),
+      };
+      return present(true, `${svc.runningCount} of ${svc.desiredCount} running`);
+    },
+    'service-scaling': async (o) => {
+      const aas = aws.get(ApplicationAutoScalingClient);
+      const resourceId = s(o.resourceId);
+      const [targets, policies] = await Promise.all([
+        aas.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [resourceId] })),
+        aas.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId: resourceId })),
+      ]);
+      const t = targets.ScalableTargets?.[0];
+      if (!t) return present(false);
+      facts.serviceScaling = {
+        minCapacity: t.MinCapacity,
+        maxCapacity: t.MaxCapacity,
+        policies: (policies.ScalingPolicies ?? []).map((p) => ({
+          name: p.PolicyName,
+          type: p.PolicyType,
+          targetValue: p.TargetTrackingScalingPolicyConfiguration?.TargetValue,
+        })),
+      };
+      return present(true, `${t.MinCapacity}–${t.MaxCapacity} tasks`);
+    },
+  };
+
+  facts.resources = await Promise.all(
+    records.map(async (rec): Promise<ResourceStatus> => {
+      const base = { stepId: rec.stepId, id: recordId(rec.stepId, rec.outputs), recorded: rec.status };
+      const check = checks[rec.stepId];
+      // Nothing to look up yet: the create was interrupted before AWS returned an id.
+      if (!check || Object.keys(rec.outputs).length === 0) return { ...base, live: 'unknown', detail: check ? 'no id recorded' : 'not checked' };
+      try {
+        return { ...base, ...(await check(rec.outputs)) };
+      } catch (err) {
+        if (isNotFound(err)) return { ...base, live: 'missing' };
+        return { ...base, live: 'unknown', detail: `check failed: ${awsErrorCode(err) ?? (err as Error).message}` };
+      }
+    }),
+  );
+  return facts;
+}
+
+/** Runs a Describe/Get that throws when the thing is gone; returns its answer when present. */
+async function gone<T>(call: () => Promise<T>, extraCodes: string[] = []): Promise<{ live: Presence; value?: T }> {
+  try {
+    return { live: 'present', value: await call() };
+  } catch (err) {
+    if (isNotFound(err) || hasCode(err, ...extraCodes)) return { live: 'missing' };
+    throw err;
+  }
+}

@@ -1,0 +1,26 @@
+import type { Reporter } from './reporter.js';
+import { OUTCOME_WORDS, START_WORDS, errorLine, formatDuration } from './style.js';
+
+/**
+ * For CI logs and pipes: one timestamped line per event, no spinner, no escape codes, so a log
+ * reads top to bottom and greps well.
+ */
+export function plainReporter(out: NodeJS.WritableStream, now: () => Date = () => new Date()): Reporter {
+  const line = (s: string): void => {
+    out.write(`${now().toISOString().slice(11, 19)} ${s}\n`);
+  };
+  return {
+    event(e) {
+      if (e.type === 'start') line(`${e.title}: ${START_WORDS[e.action]}`);
+      else if (e.type === 'progress') line(`${e.title}: ${e.message}`);
+      else {
+        const why = e.outcome === 'failed' && e.error ? ` — ${errorLine(e.error)}` : '';
+        line(`${e.title}: ${OUTCOME_WORDS[e.outcome]}${why} (${formatDuration(e.durationMs)})`);
+      }
+    },
+    info: (m) => line(m),
+    warn: (m) => line(`warning: ${m}`),
+    log: (m) => line(m),
+    close() {},
+  };
+}

@@ -1,0 +1,89 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeleteServiceCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { startMoto, type Moto } from '../support/moto.js';
+import { registerFakeAgents } from '../support/fake-agent.js';
+import { stackNames } from '../../src/steps/names.js';
+import { cliEnv, runCli } from './cli.js';
+
+/**
+ * `status` against moto, through the built CLI. What "healthy" needs on moto: every recorded
+ * resource present, the ALB active, targets healthy (moto registers the ASG's instances with the
+ * target group and reports them healthy), every in-service instance registered as a container
+ * instance (moto has no ECS agent: test/support/fake-agent.ts registers them), and the service at
+ * its desired count (moto reports MOTO_ECS_SERVICE_RUNNING tasks running).
+ */
+const STACK = 'e2e-status';
+let moto: Moto;
+let dir: string;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  moto = await startMoto({ serviceRunning: 2 });
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ecs-wizard-status-'));
+  env = cliEnv(moto.env(), dir);
+  await fs.writeFile(path.join(dir, 'stack.yaml'), `stack: ${STACK}\nservice:\n  desiredCount: 2\n`);
+  const created = await runCli(['create', '--answers', 'stack.yaml', '--yes', '--no-wait', '--output', 'json'], { env, cwd: dir });
+  expect(created.code, created.stderr).toBe(0);
+  const names = stackNames(STACK);
+  await registerFakeAgents(moto.endpoint, names.cluster, names.autoScalingGroup);
+});
+
+afterAll(async () => {
+  await moto?.stop();
+  if (dir) await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('ecs-wizard status', () => {
+  it('reports a complete stack as healthy, with its URL, and exits 0', async () => {
+    // GIVEN a created stack whose instances joined the cluster
+    // WHEN status runs with JSON output and no STACK (the only stack in the state dir)
+    const r = await runCli(['status', '--output', 'json'], { env, cwd: dir });
+    // THEN the one JSON document says healthy, with the URL and the live details
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ stack: STACK, health: 'healthy', ok: true, verdict: 'healthy' });
+    expect(report.url).toMatch(/^http:\/\/e2e-status-alb.*elb\.amazonaws\.com$/);
+    expect(report.service).toMatchObject({ name: STACK, desired: 2, running: 2 });
+    expect(report.containerInstances.active).toBe(report.autoScalingGroup.inService);
+    expect(report.resources.every((x: { live: string }) => x.live === 'present')).toBe(true);
+    expect(report.calls.mutating).toBe(0);
+  });
+
+  it('names the ECS service deleted behind its back and exits 1', async () => {
+    // GIVEN the service deleted outside ecs-wizard
+    const ecs = new ECSClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    await ecs.send(new DeleteServiceCommand({ cluster: STACK, service: STACK, force: true }));
+    ecs.destroy();
+    // WHEN status runs (text, then JSON)
+    const text = await runCli(['status', STACK], { env, cwd: dir });
+    const json = await runCli(['status', STACK, '--output', 'json'], { env, cwd: dir });
+    // THEN both name the missing resource and fail
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(`missing: ECS service ${STACK}`);
+    expect(text.stdout).not.toContain('\x1b');
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.stdout);
+    expect(report.health).toBe('missing');
+    expect(report.resources.find((x: { stepId: string }) => x.stepId === 'service').live).toBe('missing');
+  });
+
+  it('lists the stack with its resource count', async () => {
+    const r = await runCli(['list', '--output', 'json'], { env, cwd: dir });
+    expect(r.code).toBe(0);
+    const { stacks } = JSON.parse(r.stdout);
+    expect(stacks).toHaveLength(1);
+    expect(stacks[0]).toMatchObject({ stack: STACK, region: 'us-east-1', status: 'complete' });
+    expect(stacks[0].resources).toBeGreaterThan(15);
+  });
+
+  it('refuses a corrupt state file with STATE_INVALID (exit 1)', async () => {
+    await fs.writeFile(path.join(dir, '.ecs-wizard', 'broken.json'), '{"version": 1, "stack": ');
+    const r = await runCli(['status', 'broken'], { env, cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('corrupt');
+    await fs.rm(path.join(dir, '.ecs-wizard', 'broken.json'));
+  });
+});
