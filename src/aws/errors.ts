@@ -63,3 +63,15 @@ export function isTransientDependency(err: unknown): boolean {
     'DeleteConflictException',
   );
 }
+
+/**
+ * A freshly created IAM instance profile is not yet visible to EC2 and Auto Scaling for some
+ * seconds: CreateLaunchConfiguration / CreateAutoScalingGroup / RunInstances then fail with
+ * "Invalid IamInstanceProfile". AWS gives this no code of its own (it is a plain ValidationError
+ * or InvalidParameterValue), so this is the one place that also reads the message.
+ */
+export function isInstanceProfilePropagating(err: unknown): boolean {
+  if (!hasCode(err, 'ValidationError', 'InvalidParameterValue', 'InvalidParameterValueException')) return false;
+  const message = (err as { message?: string })?.message ?? '';
+  return /iam ?instance ?profile/i.test(message);
+}

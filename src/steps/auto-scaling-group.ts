@@ -1,4 +1,124 @@
-import { notYet, waitNotYet } from './stub.js';
+import {
+  AutoScalingClient,
+  CreateAutoScalingGroupCommand,
+  DeleteAutoScalingGroupCommand,
+  DescribeAutoScalingGroupsCommand,
+  type AutoScalingGroup,
+} from '@aws-sdk/client-auto-scaling';
+import { isInstanceProfilePropagating, isTransientDependency } from '../aws/errors.js';
+import { poll, retryWhile } from '../aws/poll.js';
+import type { ResourceStep, StepContext, WaitStep } from '../engine/types.js';
+import type { StackEnv } from './env.js';
+import type { AutoScalingGroupOutputs, LaunchOutputs, SubnetsOutputs, TargetGroupOutputs } from './outputs.js';
 
-export const autoScalingGroupStep = notYet('auto-scaling-group', 'Auto Scaling group', ['launch-template', 'subnets', 'target-group', 'route-table']);
-export const instancesInServiceStep = waitNotYet('instances-in-service', 'Instances in service', ['auto-scaling-group']);
+export async function describeGroup(ctx: StepContext<StackEnv>, name: string): Promise<AutoScalingGroup | undefined> {
+  const r = await ctx.env.aws.get(AutoScalingClient).send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }));
+  return r.AutoScalingGroups?.[0];
+}
+
+/** A group being deleted keeps its name until its instances are gone. */
+async function waitUntilGone(ctx: StepContext<StackEnv>, name: string): Promise<void> {
+  await poll(
+    async () => {
+      const g = await describeGroup(ctx, name);
+      return g ? { done: false, waitingFor: `waiting for the Auto Scaling group ${name} and its ${g.Instances?.length ?? 0} instances to be deleted` } : { done: true, value: undefined };
+    },
+    { timing: ctx.env.timing, signal: ctx.signal, progress: ctx.progress },
+  );
+}
+
+/**
+ * The ECS hosts' Auto Scaling group, across the stack's subnets, registered with the target group.
+ * Health checks are EC2, not ELB: with dynamic host ports the ECS service registers the tasks'
+ * ports, while the instance itself (registered by the group at the target group's port) serves
+ * nothing there — ELB health checks would terminate healthy hosts.
+ */
+export const autoScalingGroupStep: ResourceStep<StackEnv> = {
+  id: 'auto-scaling-group',
+  title: 'Auto Scaling group',
+  dependsOn: ['launch-template', 'subnets', 'target-group', 'route-table'],
+  async find(ctx) {
+    // moto silently replaces a group created again under the same name: this lookup is the only guard.
+    const name = (ctx.recorded?.autoScalingGroupName as string | undefined) ?? ctx.env.names.autoScalingGroup;
+    const group = await describeGroup(ctx, name);
+    if (!group?.AutoScalingGroupName) return undefined;
+    if (group.Status) {
+      // "Delete in progress": it is going away; once gone, create makes it anew.
+      await waitUntilGone(ctx, name);
+      return undefined;
+    }
+    return { autoScalingGroupName: group.AutoScalingGroupName, autoScalingGroupArn: group.AutoScalingGroupARN ?? '' } satisfies AutoScalingGroupOutputs;
+  },
+  async create(ctx) {
+    const { names, answers } = ctx.env;
+    const launch = ctx.output<LaunchOutputs>('launch-template');
+    const subnets = ctx.output<SubnetsOutputs>('subnets');
+    const tg = ctx.output<TargetGroupOutputs>('target-group');
+    const name = names.autoScalingGroup;
+    const as = ctx.env.aws.get(AutoScalingClient);
+    const command = new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: name,
+      ...(launch.kind === 'template'
+        ? { LaunchTemplate: { LaunchTemplateId: launch.launchTemplateId, Version: '$Latest' } }
+        : { LaunchConfigurationName: launch.launchConfigurationName }),
+      MinSize: answers.instances.minSize,
+      MaxSize: answers.instances.maxSize,
+      DesiredCapacity: answers.instances.desiredCapacity,
+      VPCZoneIdentifier: subnets.subnetIds.join(','),
+      TargetGroupARNs: [tg.targetGroupArn],
+      HealthCheckType: 'EC2',
+      HealthCheckGracePeriod: 120,
+      // Managed termination protection of the capacity provider requires scale-in protection.
+      NewInstancesProtectedFromScaleIn: answers.scaling.instances.managed,
+      Tags: ctx.env.tags(`${names.stack}-ecs-host`).map((t) => ({ ...t, PropagateAtLaunch: true, ResourceId: name, ResourceType: 'auto-scaling-group' })),
+    });
+    await retryWhile(() => as.send(command), isInstanceProfilePropagating, {
+      timing: ctx.env.timing,
+      signal: ctx.signal,
+      progress: ctx.progress,
+      waitingFor: 'waiting for the new instance profile to reach Auto Scaling',
+    });
+    const group = await describeGroup(ctx, name);
+    return { autoScalingGroupName: name, autoScalingGroupArn: group?.AutoScalingGroupARN ?? '' } satisfies AutoScalingGroupOutputs;
+  },
+  async destroy(ctx, outputs) {
+    const name = outputs.autoScalingGroupName as string;
+    if (!(await describeGroup(ctx, name))) return;
+    // ForceDelete terminates the instances too; AWS removes the group once they are gone.
+    await retryWhile(
+      () => ctx.env.aws.get(AutoScalingClient).send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: name, ForceDelete: true })),
+      (err) => isTransientDependency(err),
+      { timing: ctx.env.timing, signal: ctx.signal, progress: ctx.progress, waitingFor: `waiting for scaling activities of ${name} to end` },
+    ).catch(async (err: unknown) => {
+      // Deleted between our look and the call (AWS says so only with a generic ValidationError).
+      if (!(await describeGroup(ctx, name))) return;
+      throw err;
+    });
+    await waitUntilGone(ctx, name);
+  },
+};
+
+/** Waits until the group's desired number of instances are InService. */
+export const instancesInServiceStep: WaitStep<StackEnv> = {
+  id: 'instances-in-service',
+  title: 'Instances in service',
+  dependsOn: ['auto-scaling-group'],
+  kind: 'wait',
+  async run(ctx) {
+    const name = ctx.output<AutoScalingGroupOutputs>('auto-scaling-group').autoScalingGroupName;
+    await poll(
+      async () => {
+        const g = await describeGroup(ctx, name);
+        const desired = g?.DesiredCapacity ?? ctx.env.answers.instances.desiredCapacity;
+        const inService = (g?.Instances ?? []).filter((i) => i.LifecycleState === 'InService').length;
+        return inService >= desired ? { done: true, value: undefined } : { done: false, waitingFor: `waiting for ${inService}/${desired} instances in service` };
+      },
+      {
+        timing: ctx.env.timing,
+        signal: ctx.signal,
+        progress: ctx.progress,
+        timeoutHint: `Look at the group's scaling activities (aws autoscaling describe-scaling-activities --auto-scaling-group-name ${name}): an instance type not offered in a subnet's AZ, or an account limit, stops launches.`,
+      },
+    );
+  },
+};

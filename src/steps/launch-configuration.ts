@@ -1,3 +1,84 @@
-import { notYet, waitNotYet } from './stub.js';
+import {
+  AutoScalingClient,
+  CreateLaunchConfigurationCommand,
+  DeleteLaunchConfigurationCommand,
+  DescribeLaunchConfigurationsCommand,
+  type LaunchConfiguration,
+} from '@aws-sdk/client-auto-scaling';
+import { WizardError } from '../errors.js';
+import { hasCode, isInstanceProfilePropagating, isTransientDependency } from '../aws/errors.js';
+import { retryWhile } from '../aws/poll.js';
+import type { ResourceStep, StepContext } from '../engine/types.js';
+import type { StackEnv } from './env.js';
+import { METADATA_OPTIONS, checkLaunchDrift, ecsUserData, resolveAmi } from './launch-common.js';
+import type { ClusterOutputs, InstanceProfileOutputs, LaunchOutputs, SecurityGroupOutputs } from './outputs.js';
 
-export const launchConfigurationStep = notYet('launch-template', 'Launch configuration', ['instance-profile', 'instance-security-group', 'cluster']);
+async function describeLaunchConfiguration(ctx: StepContext<StackEnv>, name: string): Promise<LaunchConfiguration | undefined> {
+  const r = await ctx.env.aws.get(AutoScalingClient).send(new DescribeLaunchConfigurationsCommand({ LaunchConfigurationNames: [name] }));
+  // moto accepts duplicate names: the first one is the one an earlier run made.
+  return r.LaunchConfigurations?.[0];
+}
+
+/**
+ * Legacy mode (instances.launch: configuration) for accounts that still use launch configurations.
+ * Same content as the launch template; launch configurations cannot be tagged or versioned.
+ */
+export const launchConfigurationStep: ResourceStep<StackEnv> = {
+  id: 'launch-template',
+  title: 'Launch configuration',
+  dependsOn: ['instance-profile', 'instance-security-group', 'cluster'],
+  async find(ctx) {
+    const name = (ctx.recorded?.launchConfigurationName as string | undefined) ?? ctx.env.names.launchConfiguration;
+    const lc = await describeLaunchConfiguration(ctx, name);
+    if (!lc?.LaunchConfigurationName) return undefined;
+    checkLaunchDrift(ctx, `Launch configuration ${lc.LaunchConfigurationName}`, { instanceType: lc.InstanceType, amiId: lc.ImageId });
+    return { kind: 'configuration', launchConfigurationName: lc.LaunchConfigurationName, amiId: lc.ImageId ?? '' } satisfies LaunchOutputs;
+  },
+  async create(ctx) {
+    const { names, answers } = ctx.env;
+    const profile = ctx.output<InstanceProfileOutputs>('instance-profile');
+    const sg = ctx.output<SecurityGroupOutputs>('instance-security-group');
+    const cluster = ctx.output<ClusterOutputs>('cluster');
+    const amiId = await resolveAmi(ctx);
+    const command = new CreateLaunchConfigurationCommand({
+      LaunchConfigurationName: names.launchConfiguration,
+      ImageId: amiId,
+      InstanceType: answers.instances.instanceType,
+      IamInstanceProfile: profile.instanceProfileArn,
+      SecurityGroups: [sg.groupId],
+      MetadataOptions: { ...METADATA_OPTIONS },
+      UserData: ecsUserData(cluster.clusterName),
+      ...(answers.instances.keyName ? { KeyName: answers.instances.keyName } : {}),
+    });
+    try {
+      await retryWhile(() => ctx.env.aws.get(AutoScalingClient).send(command), isInstanceProfilePropagating, {
+        timing: ctx.env.timing,
+        signal: ctx.signal,
+        progress: ctx.progress,
+        waitingFor: 'waiting for the new instance profile to reach Auto Scaling',
+      });
+    } catch (err) {
+      // Accounts created since October 2024 cannot create launch configurations at all.
+      if (hasCode(err, 'UnsupportedOperation')) {
+        throw new WizardError('AWS', 'This AWS account cannot create launch configurations (AWS no longer offers them to new accounts).', {
+          hint: 'Set instances.launch: template in the answers (the default) and run create again.',
+          cause: err,
+        });
+      }
+      throw err;
+    }
+    return { kind: 'configuration', launchConfigurationName: names.launchConfiguration, amiId } satisfies LaunchOutputs;
+  },
+  async destroy(ctx, outputs) {
+    const name = outputs.launchConfigurationName as string;
+    const as = ctx.env.aws.get(AutoScalingClient);
+    // AWS answers a delete of a missing launch configuration with a generic ValidationError: look first.
+    if (!(await describeLaunchConfiguration(ctx, name))) return;
+    await retryWhile(() => as.send(new DeleteLaunchConfigurationCommand({ LaunchConfigurationName: name })), isTransientDependency, {
+      timing: ctx.env.timing,
+      signal: ctx.signal,
+      progress: ctx.progress,
+      waitingFor: `waiting for the launch configuration ${name} to be out of use`,
+    });
+  },
+};

@@ -1,4 +1,158 @@
-import { notYet, waitNotYet } from './stub.js';
+import {
+  CreateServiceCommand,
+  DeleteServiceCommand,
+  DescribeServicesCommand,
+  ECSClient,
+  UpdateServiceCommand,
+  type Service,
+} from '@aws-sdk/client-ecs';
+import { WizardError, isWizardError } from '../errors.js';
+import { isNotFound } from '../aws/errors.js';
+import { poll } from '../aws/poll.js';
+import { lowerTags } from '../aws/tags.js';
+import type { ResourceStep, StepContext, WaitStep } from '../engine/types.js';
+import type { StackEnv } from './env.js';
+import type { CapacityProviderOutputs, ClusterOutputs, ServiceOutputs, TargetGroupOutputs, TaskDefinitionOutputs } from './outputs.js';
 
-export const serviceStep = notYet('service', 'ECS service', ['cluster', 'task-definition', 'listener', 'capacity-provider', 'auto-scaling-group']);
-export const serviceStableStep = waitNotYet('service-stable', 'Service stable', ['service']);
+function clusterName(ctx: StepContext<StackEnv>): string {
+  return ctx.tryOutput<ClusterOutputs>('cluster')?.clusterName ?? ctx.env.names.cluster;
+}
+
+/** The service as ECS reports it, whatever its status; undefined when it (or its cluster) does not exist. */
+async function describeService(ctx: StepContext<StackEnv>, cluster: string, service: string): Promise<Service | undefined> {
+  try {
+    const r = await ctx.env.aws.get(ECSClient).send(new DescribeServicesCommand({ cluster, services: [service] }));
+    return r.services?.[0];
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** A deleted service stays DRAINING, then INACTIVE; until then its name cannot be used again. */
+async function waitUntilInactive(ctx: StepContext<StackEnv>, cluster: string, service: string): Promise<void> {
+  await poll(
+    async () => {
+      const s = await describeService(ctx, cluster, service);
+      return !s || s.status === 'INACTIVE' ? { done: true, value: undefined } : { done: false, waitingFor: `waiting for the service ${service} to finish draining (${s.status})` };
+    },
+    { timing: ctx.env.timing, signal: ctx.signal, progress: ctx.progress },
+  );
+}
+
+function outputsOf(s: Service, cluster: string) {
+  return { serviceName: s.serviceName!, serviceArn: s.serviceArn ?? '', clusterName: cluster } satisfies ServiceOutputs;
+}
+
+/**
+ * The ECS service behind the target group. It runs on the capacity provider when there is one,
+ * else on the EC2 launch type; the circuit breaker rolls a failing deployment back.
+ */
+export const serviceStep: ResourceStep<StackEnv> = {
+  id: 'service',
+  title: 'ECS service',
+  dependsOn: ['cluster', 'task-definition', 'listener', 'capacity-provider', 'auto-scaling-group'],
+  async find(ctx) {
+    const cluster = clusterName(ctx);
+    const name = (ctx.recorded?.serviceName as string | undefined) ?? ctx.env.names.service;
+    const s = await describeService(ctx, cluster, name);
+    if (!s?.serviceName || s.status !== 'ACTIVE') return undefined;
+    // Converge (real create only): a new task definition revision rolls out to the existing service.
+    const td = ctx.tryOutput<TaskDefinitionOutputs>('task-definition')?.taskDefinitionArn;
+    if (ctx.repair && td && s.taskDefinition !== td) {
+      ctx.progress(`moving the service to ${td.split('/').pop()}`);
+      const r = await ctx.env.aws.get(ECSClient).send(new UpdateServiceCommand({ cluster, service: name, taskDefinition: td }));
+      return outputsOf(r.service ?? s, cluster);
+    }
+    return outputsOf(s, cluster);
+  },
+  async create(ctx) {
+    const { names, answers } = ctx.env;
+    const cluster = ctx.output<ClusterOutputs>('cluster').clusterName;
+    const td = ctx.output<TaskDefinitionOutputs>('task-definition').taskDefinitionArn;
+    const tg = ctx.output<TargetGroupOutputs>('target-group');
+    const cp = ctx.tryOutput<CapacityProviderOutputs>('capacity-provider');
+    const existing = await describeService(ctx, cluster, names.service);
+    if (existing && existing.status === 'DRAINING') await waitUntilInactive(ctx, cluster, names.service);
+    const r = await ctx.env.aws.get(ECSClient).send(
+      new CreateServiceCommand({
+        cluster,
+        serviceName: names.service,
+        taskDefinition: td,
+        desiredCount: answers.service.desiredCount,
+        loadBalancers: [{ targetGroupArn: tg.targetGroupArn, containerName: names.container, containerPort: answers.service.containerPort }],
+        deploymentConfiguration: {
+          deploymentCircuitBreaker: { enable: true, rollback: true },
+          minimumHealthyPercent: 100,
+          maximumPercent: 200,
+        },
+        healthCheckGracePeriodSeconds: 60,
+        ...(cp ? { capacityProviderStrategy: [{ capacityProvider: cp.capacityProviderName, weight: 1, base: 0 }] } : { launchType: 'EC2' as const }),
+        schedulingStrategy: 'REPLICA',
+        tags: lowerTags(ctx.env.tags(names.service)),
+        propagateTags: 'SERVICE',
+        enableECSManagedTags: true,
+      }),
+    );
+    return outputsOf(r.service!, cluster);
+  },
+  async destroy(ctx, outputs) {
+    const cluster = (outputs.clusterName as string | undefined) ?? ctx.env.names.cluster;
+    const name = outputs.serviceName as string;
+    const ecs = ctx.env.aws.get(ECSClient);
+    const s = await describeService(ctx, cluster, name);
+    if (!s || s.status === 'INACTIVE') return;
+    if (s.status === 'ACTIVE') {
+      // Scale to zero first, so tasks stop and deregister from the target group before the delete.
+      const goneAlready = (err: unknown): void => {
+        if (!isNotFound(err)) throw err;
+      };
+      await ecs.send(new UpdateServiceCommand({ cluster, service: name, desiredCount: 0 })).catch(goneAlready);
+      await ecs.send(new DeleteServiceCommand({ cluster, service: name, force: true })).catch(goneAlready);
+    }
+    await waitUntilInactive(ctx, cluster, name);
+  },
+};
+
+/** Stable: as many tasks running as desired, and one deployment (the new one) left, rolled out. */
+export const serviceStableStep: WaitStep<StackEnv> = {
+  id: 'service-stable',
+  title: 'Service stable',
+  dependsOn: ['service'],
+  kind: 'wait',
+  async run(ctx) {
+    const { clusterName: cluster, serviceName: name } = ctx.output<ServiceOutputs>('service');
+    let running = 0;
+    let desired = ctx.env.answers.service.desiredCount;
+    const started = ctx.env.timing.now();
+    try {
+      await poll(
+        async () => {
+          const s = await describeService(ctx, cluster, name);
+          if (!s) throw new WizardError('AWS', `The service ${name} disappeared from cluster ${cluster} while waiting for it.`);
+          running = s.runningCount ?? 0;
+          desired = s.desiredCount ?? desired;
+          const deployments = s.deployments ?? [];
+          const primary = deployments.find((d) => d.status === 'PRIMARY');
+          if (primary?.rolloutState === 'FAILED') {
+            throw new WizardError('AWS', `The deployment of service ${name} failed: ${primary.rolloutStateReason ?? 'tasks did not stay healthy'}.`, {
+              hint: `Read the service events: aws ecs describe-services --cluster ${cluster} --services ${name}`,
+            });
+          }
+          const rolledOut = deployments.length === 1 && primary !== undefined && (primary.rolloutState === undefined || primary.rolloutState === 'COMPLETED');
+          return running === desired && rolledOut
+            ? { done: true, value: undefined }
+            : { done: false, waitingFor: `waiting for the service: ${running}/${desired} tasks running` };
+        },
+        { timing: ctx.env.timing, signal: ctx.signal, progress: ctx.progress },
+      );
+    } catch (err) {
+      if (!isWizardError(err, 'TIMEOUT')) throw err;
+      const seconds = Math.round((ctx.env.timing.now() - started) / 1000);
+      throw new WizardError('TIMEOUT', `The service ${name} had ${running} of ${desired} tasks running after ${seconds} s.`, {
+        hint: `Read the service events (aws ecs describe-services --cluster ${cluster} --services ${name}): tasks that cannot be placed, images that cannot be pulled, or failing target health checks are the usual causes.`,
+        cause: err,
+      });
+    }
+  },
+};

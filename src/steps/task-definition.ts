@@ -1,3 +1,122 @@
-import { notYet, waitNotYet } from './stub.js';
+import {
+  DeregisterTaskDefinitionCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  ListTaskDefinitionsCommand,
+  RegisterTaskDefinitionCommand,
+  type ContainerDefinition,
+  type TaskDefinition,
+} from '@aws-sdk/client-ecs';
+import { isNotFound } from '../aws/errors.js';
+import { lowerTags } from '../aws/tags.js';
+import type { ResourceStep, StepContext } from '../engine/types.js';
+import type { StackEnv } from './env.js';
+import type { EcrRepositoryOutputs, RoleOutputs, TaskDefinitionOutputs } from './outputs.js';
 
-export const taskDefinitionStep = notYet('task-definition', 'Task definition', ['execution-role', 'ecr-repository']);
+/** The task definition the answers ask for: bridge mode, dynamic host port, the execution role. */
+function wanted(ctx: StepContext<StackEnv>) {
+  const { answers, names } = ctx.env;
+  const s = answers.service;
+  const ecr = ctx.tryOutput<EcrRepositoryOutputs>('ecr-repository');
+  const container = {
+    name: names.container,
+    image: ecr ? `${ecr.repositoryUri}:latest` : s.image,
+    cpu: s.cpu,
+    memory: s.memory,
+    essential: true,
+    // hostPort 0: each task gets a free host port, so several tasks share an instance behind the TG.
+    portMappings: [{ containerPort: s.containerPort, hostPort: 0, protocol: 'tcp' as const }],
+    environment: Object.entries(s.environment)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, value]) => ({ name, value })),
+  } satisfies ContainerDefinition;
+  return { container, executionRoleArn: ctx.output<RoleOutputs>('execution-role').roleArn };
+}
+
+/** Compares what we set (AWS adds defaults of its own, which are ignored). */
+function fingerprint(td: { executionRoleArn?: string; networkMode?: string; container?: ContainerDefinition }): string {
+  const c = td.container;
+  return JSON.stringify({
+    executionRoleArn: td.executionRoleArn,
+    networkMode: td.networkMode,
+    name: c?.name,
+    image: c?.image,
+    cpu: c?.cpu,
+    memory: c?.memory,
+    essential: c?.essential ?? true,
+    ports: (c?.portMappings ?? []).map((p) => [p.containerPort, p.hostPort ?? 0, p.protocol ?? 'tcp']),
+    environment: [...(c?.environment ?? [])].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')).map((e) => [e.name, e.value]),
+  });
+}
+
+/** Only ARNs just listed are described, so a failure here is a real error. */
+async function describe(ctx: StepContext<StackEnv>, arn: string): Promise<TaskDefinition | undefined> {
+  const r = await ctx.env.aws.get(ECSClient).send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
+  return r.taskDefinition;
+}
+
+async function activeRevisions(ctx: StepContext<StackEnv>, family: string): Promise<string[]> {
+  const arns: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const r = await ctx.env.aws.get(ECSClient).send(new ListTaskDefinitionsCommand({ familyPrefix: family, status: 'ACTIVE', nextToken }));
+    arns.push(...(r.taskDefinitionArns ?? []).filter((a) => a.split('/').pop()?.split(':')[0] === family));
+    nextToken = r.nextToken;
+  } while (nextToken);
+  return arns;
+}
+
+const revisionOf = (arn: string): number => Number(arn.split(':').pop());
+
+function outputsOf(td: TaskDefinition) {
+  return { taskDefinitionArn: td.taskDefinitionArn!, family: td.family!, revision: td.revision! } satisfies TaskDefinitionOutputs;
+}
+
+/**
+ * Task definitions are immutable revisions: the latest ACTIVE revision is reused when its content
+ * matches the answers, otherwise a new revision is registered (the service then moves to it).
+ */
+export const taskDefinitionStep: ResourceStep<StackEnv> = {
+  id: 'task-definition',
+  title: 'Task definition',
+  dependsOn: ['execution-role', 'ecr-repository'],
+  async find(ctx) {
+    const family = ctx.env.names.taskFamily;
+    const revisions = await activeRevisions(ctx, family);
+    if (revisions.length === 0) return undefined;
+    const latest = revisions.reduce((a, b) => (revisionOf(b) > revisionOf(a) ? b : a));
+    const td = await describe(ctx, latest);
+    if (!td?.taskDefinitionArn) return undefined;
+    const w = wanted(ctx);
+    const same =
+      fingerprint({ executionRoleArn: td.executionRoleArn, networkMode: td.networkMode, container: td.containerDefinitions?.[0] }) ===
+      fingerprint({ executionRoleArn: w.executionRoleArn, networkMode: 'bridge', container: w.container });
+    return same && td.containerDefinitions?.length === 1 ? outputsOf(td) : undefined;
+  },
+  async create(ctx) {
+    const w = wanted(ctx);
+    const r = await ctx.env.aws.get(ECSClient).send(
+      new RegisterTaskDefinitionCommand({
+        family: ctx.env.names.taskFamily,
+        networkMode: 'bridge',
+        requiresCompatibilities: ['EC2'],
+        executionRoleArn: w.executionRoleArn,
+        containerDefinitions: [w.container],
+        tags: lowerTags(ctx.env.tags(ctx.env.names.taskFamily)),
+      }),
+    );
+    return outputsOf(r.taskDefinition!);
+  },
+  async destroy(ctx, outputs) {
+    const family = (outputs.family as string | undefined) ?? ctx.env.names.taskFamily;
+    const ecs = ctx.env.aws.get(ECSClient);
+    // Every ACTIVE revision: earlier runs may have registered several.
+    for (const arn of await activeRevisions(ctx, family)) {
+      try {
+        await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+  },
+};

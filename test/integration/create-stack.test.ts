@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import {
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeLaunchConfigurationsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
+import { STACK_TAG } from '../../src/aws/tags.js';
+import { stackNames } from '../../src/steps/names.js';
+import { StackCounter } from '../support/counts.js';
+import { registerFakeAgents } from '../support/fake-agent.js';
+import { startMoto, type Moto } from '../support/moto.js';
+import { tempDir } from '../support/stack.js';
+
+/**
+ * The issue's acceptance test: the built CLI, as a child process, creates the whole stack on moto;
+ * our own SDK reads then check every resource and every link between them, and a second run
+ * changes nothing. moto runs no ECS agent, so the fake agent registers the group's instances
+ * while the child waits for them (the waits run for real, not --no-wait).
+ */
+const ROOT = path.resolve(import.meta.dirname, '../..');
+let moto: Moto;
+let counter: StackCounter;
+let cfg: { region: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+
+beforeAll(async () => {
+  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
+  // Every service then reports desiredCount running tasks, so the service-stable wait can pass.
+  moto = await startMoto({ serviceRunning: 2 });
+  cfg = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  counter = new StackCounter(moto.endpoint);
+}, 120_000);
+afterAll(async () => {
+  counter?.destroy();
+  await moto?.stop();
+});
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  json: { ok: boolean; calls?: { mutating: number; read: number }; steps: { id: string; outcome: string; error?: string }[] };
+}
+
+const stateDirs = new Map<string, string>();
+/** One state directory per stack, kept across runs (the rerun must resume from it). */
+function stateDir(stack: string): string {
+  if (!stateDirs.has(stack)) stateDirs.set(stack, tempDir('ecs-wizard-state-'));
+  return stateDirs.get(stack)!;
+}
+
+/** Runs `ecs-wizard create` as a child; while it runs, plays the ECS agent for the stack's instances. */
+async function create(stack: string, answers: object, extraArgs: string[] = []): Promise<CliRun> {
+  const dir = tempDir('ecs-wizard-create-');
+  const file = path.join(dir, 'answers.json');
+  writeFileSync(file, JSON.stringify({ stack, region: 'us-east-1', ...answers }));
+  const args = ['bin/ecs-wizard.js', 'create', '--answers', file, '--yes', '--endpoint-url', moto.endpoint, '--state-dir', stateDir(stack), '--output', 'json', '--wait-timeout', '120', ...extraArgs];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...moto.env() } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let done = false;
+  void exited.then(() => (done = true));
+  const names = stackNames(stack);
+  while (!done) {
+    // Before the cluster and group exist this fails or finds nothing; the agent just tries again.
+    await registerFakeAgents(moto.endpoint, names.cluster, names.autoScalingGroup).catch(() => 0);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const code = await exited;
+  let json: CliRun['json'];
+  try {
+    json = JSON.parse(stdout);
+  } catch {
+    throw new Error(`create printed no JSON (exit ${code}):\n${stdout}\n${stderr}`);
+  }
+  return { code, stdout, stderr, json };
+}
+
+describe('ecs-wizard create on moto (built CLI)', () => {
+  it('builds every resource with every link, and a second run changes nothing', async () => {
+    const stack = 'accept-lt';
+    const n = stackNames(stack);
+    const answers = { instances: { desiredCapacity: 2, maxSize: 4 }, service: { desiredCount: 2, containerPort: 80 } };
+
+    // WHEN create runs (waits on, the fake agent joining the instances)
+    const first = await create(stack, answers);
+
+    // THEN it succeeded, every wait ran, and exit code is 0
+    expect(first.json.steps.filter((s) => s.outcome === 'failed'), first.stderr).toEqual([]);
+    expect(first.code).toBe(0);
+    const outcome = Object.fromEntries(first.json.steps.map((s) => [s.id, s.outcome]));
+    expect(outcome).toMatchObject({ 'instances-in-service': 'waited', 'container-instances': 'waited', 'service-stable': 'waited' });
+
+    const ec2 = new EC2Client(cfg);
+    const elb = new ElasticLoadBalancingV2Client(cfg);
+    const as = new AutoScalingClient(cfg);
+    const ecs = new ECSClient(cfg);
+    try {
+      const byTag = [{ Name: `tag:${STACK_TAG}`, Values: [stack] }];
+      // Subnets in distinct AZs, routed to the internet gateway
+      const subnets = (await ec2.send(new DescribeSubnetsCommand({ Filters: byTag }))).Subnets ?? [];
+      expect(subnets).toHaveLength(2);
+      expect(new Set(subnets.map((s) => s.AvailabilityZone)).size).toBe(2);
+      const [rt] = (await ec2.send(new DescribeRouteTablesCommand({ Filters: byTag }))).RouteTables ?? [];
+      expect(rt!.Routes).toContainEqual(expect.objectContaining({ DestinationCidrBlock: '0.0.0.0/0', GatewayId: expect.stringMatching(/^igw-/) }));
+      expect(new Set((rt!.Associations ?? []).map((a) => a.SubnetId))).toEqual(new Set(subnets.map((s) => s.SubnetId)));
+
+      // Instance SG admits only the ALB SG
+      const sgs = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: byTag }))).SecurityGroups ?? [];
+      const albSg = sgs.find((g) => g.GroupName === n.albSecurityGroup)!;
+      const instanceSg = sgs.find((g) => g.GroupName === n.instanceSecurityGroup)!;
+      const fromAlb = (instanceSg.IpPermissions ?? []).flatMap((p) => p.UserIdGroupPairs ?? []).map((p) => p.GroupId);
+      expect(fromAlb).toContain(albSg.GroupId);
+
+      // Listener forwards to the target group
+      const [lb] = (await elb.send(new DescribeLoadBalancersCommand({ Names: [n.loadBalancer] }))).LoadBalancers ?? [];
+      const [tg] = (await elb.send(new DescribeTargetGroupsCommand({ Names: [n.targetGroup] }))).TargetGroups ?? [];
+      const listeners = (await elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb!.LoadBalancerArn }))).Listeners ?? [];
+      expect(listeners).toHaveLength(1);
+      const forwardTo = listeners[0]!.DefaultActions?.[0]?.TargetGroupArn ?? listeners[0]!.DefaultActions?.[0]?.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn;
+      expect(forwardTo).toBe(tg!.TargetGroupArn);
+
+      // ASG → launch template ($Latest), both subnets, the TG, propagated tags
+      const [group] = (await as.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [n.autoScalingGroup] }))).AutoScalingGroups ?? [];
+      expect(group!.LaunchTemplate?.LaunchTemplateName).toBe(n.launchTemplate);
+      expect(group!.TargetGroupARNs).toEqual([tg!.TargetGroupArn]);
+      expect(new Set(group!.VPCZoneIdentifier!.split(','))).toEqual(new Set(subnets.map((s) => s.SubnetId)));
+      expect(group!.Instances).toHaveLength(2);
+      expect(group!.Tags).toContainEqual(expect.objectContaining({ Key: STACK_TAG, Value: stack, PropagateAtLaunch: true }));
+
+      // Launch template: IMDSv2 with hop limit 2, user data naming the cluster
+      const [version] = (await ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: group!.LaunchTemplate!.LaunchTemplateId, Versions: ['$Latest'] }))).LaunchTemplateVersions ?? [];
+      const data = version!.LaunchTemplateData!;
+      expect(data.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 2 });
+      expect(Buffer.from(data.UserData!, 'base64').toString()).toContain(`ECS_CLUSTER=${n.cluster}`);
+      expect(data.SecurityGroupIds).toEqual([instanceSg.GroupId]);
+      expect(data.ImageId).toMatch(/^ami-/);
+
+      // Agents joined; service runs the bridge-mode task definition behind the TG
+      expect((await ecs.send(new ListContainerInstancesCommand({ cluster: n.cluster }))).containerInstanceArns).toHaveLength(2);
+      const [service] = (await ecs.send(new DescribeServicesCommand({ cluster: n.cluster, services: [n.service] }))).services ?? [];
+      expect(service!.status).toBe('ACTIVE');
+      expect(service!.loadBalancers).toEqual([{ targetGroupArn: tg!.TargetGroupArn, containerName: n.container, containerPort: 80 }]);
+      expect(service!.runningCount).toBe(2);
+      const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service!.taskDefinition! }))).taskDefinition!;
+      expect(td.networkMode).toBe('bridge');
+      expect(td.containerDefinitions![0]!.portMappings).toEqual([expect.objectContaining({ containerPort: 80, hostPort: 0 })]);
+    } finally {
+      ec2.destroy();
+      elb.destroy();
+      as.destroy();
+      ecs.destroy();
+    }
+    const before = await counter.count(stack);
+    expect(before).toMatchObject({ vpcs: 1, subnets: 2, loadBalancers: 1, targetGroups: 1, launchTemplates: 1, autoScalingGroups: 1, clusters: 1, services: 1, taskDefinitions: 1 });
+
+    // WHEN create runs again with the same answers
+    const second = await create(stack, answers);
+
+    // THEN nothing is created and not one mutating call is made
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.json.calls?.mutating).toBe(0);
+    expect(second.json.steps.filter((s) => !['exists', 'waited'].includes(s.outcome))).toEqual([]);
+    expect(await counter.count(stack)).toEqual(before);
+  }, 180_000);
+
+  it('legacy launch-configuration mode: the group uses one launch configuration, and a rerun adds none', async () => {
+    const stack = 'accept-lc';
+    const n = stackNames(stack);
+    const answers = { network: { vpcCidr: '10.9.0.0/16', subnetCidrs: ['10.9.0.0/24', '10.9.1.0/24'] }, instances: { launch: 'configuration', desiredCapacity: 1, minSize: 1 }, service: { desiredCount: 2 } };
+
+    const first = await create(stack, answers);
+    expect(first.code, first.stderr).toBe(0);
+
+    const as = new AutoScalingClient(cfg);
+    try {
+      const [group] = (await as.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [n.autoScalingGroup] }))).AutoScalingGroups ?? [];
+      expect(group!.LaunchConfigurationName).toBe(n.launchConfiguration);
+      expect(group!.LaunchTemplate).toBeUndefined();
+      const lcs = (await as.send(new DescribeLaunchConfigurationsCommand({ LaunchConfigurationNames: [n.launchConfiguration] }))).LaunchConfigurations ?? [];
+      expect(lcs).toHaveLength(1);
+      expect(Buffer.from(lcs[0]!.UserData!, 'base64').toString()).toContain(`ECS_CLUSTER=${n.cluster}`);
+    } finally {
+      as.destroy();
+    }
+    const before = await counter.count(stack);
+    expect(before).toMatchObject({ launchConfigurations: 1, launchTemplates: 0, autoScalingGroups: 1 });
+
+    const second = await create(stack, answers);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.json.calls?.mutating).toBe(0);
+    expect(await counter.count(stack)).toEqual(before);
+  }, 180_000);
+});

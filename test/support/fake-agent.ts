@@ -1,0 +1,34 @@
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeContainerInstancesCommand, ECSClient, ListContainerInstancesCommand, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
+
+/**
+ * moto runs no ECS agent: this plays the agent of every instance in an Auto Scaling group, the
+ * way a real one joins a cluster — RegisterContainerInstance with the instance identity document
+ * (moto reads only `instanceId` from it). Instances already registered are skipped, so it can be
+ * called repeatedly. Returns how many instances of the group are registered.
+ */
+export async function registerFakeAgents(endpoint: string, clusterName: string, asgName: string): Promise<number> {
+  const config = { region: 'us-east-1', endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  const as = new AutoScalingClient(config);
+  const ecs = new ECSClient(config);
+  try {
+    const g = await as.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [asgName] }));
+    const instanceIds = (g.AutoScalingGroups?.[0]?.Instances ?? []).map((i) => i.InstanceId!).filter(Boolean);
+    const listed = await ecs.send(new ListContainerInstancesCommand({ cluster: clusterName }));
+    const registered = new Set<string>();
+    if (listed.containerInstanceArns?.length) {
+      const d = await ecs.send(new DescribeContainerInstancesCommand({ cluster: clusterName, containerInstances: listed.containerInstanceArns }));
+      for (const ci of d.containerInstances ?? []) if (ci.ec2InstanceId) registered.add(ci.ec2InstanceId);
+    }
+    for (const instanceId of instanceIds) {
+      if (registered.has(instanceId)) continue;
+      const document = JSON.stringify({ instanceId, region: 'us-east-1', accountId: '123456789012', availabilityZone: 'us-east-1a' });
+      await ecs.send(new RegisterContainerInstanceCommand({ cluster: clusterName, instanceIdentityDocument: document }));
+      registered.add(instanceId);
+    }
+    return instanceIds.filter((id) => registered.has(id)).length;
+  } finally {
+    as.destroy();
+    ecs.destroy();
+  }
+}

@@ -1,0 +1,233 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  CreateLaunchTemplateCommand,
+  DeleteLaunchTemplateCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeLaunchTemplatesCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import {
+  AutoScalingClient,
+  CreateAutoScalingGroupCommand,
+  CreateLaunchConfigurationCommand,
+  DeleteAutoScalingGroupCommand,
+  DeleteLaunchConfigurationCommand,
+  DescribeAutoScalingGroupsCommand,
+  DescribeLaunchConfigurationsCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { isInstanceProfilePropagating } from '../../../src/aws/errors.js';
+import { isWizardError } from '../../../src/errors.js';
+import { launchTemplateStep } from '../../../src/steps/launch-template.js';
+import { launchConfigurationStep } from '../../../src/steps/launch-configuration.js';
+import { amiFromParameterValue } from '../../../src/steps/launch-common.js';
+import { autoScalingGroupStep, instancesInServiceStep } from '../../../src/steps/auto-scaling-group.js';
+import { testStack } from '../../support/stack.js';
+import { awsError, stepContext } from '../../support/step-context.js';
+
+const ec2 = mockClient(EC2Client);
+const as = mockClient(AutoScalingClient);
+const ssm = mockClient(SSMClient);
+afterEach(() => {
+  ec2.reset();
+  as.reset();
+  ssm.reset();
+});
+
+const DEPS = {
+  'instance-profile': { instanceProfileName: 'shop-ecs-instance', instanceProfileArn: 'arn:aws:iam::123456789012:instance-profile/shop-ecs-instance' },
+  'instance-security-group': { groupId: 'sg-0123456789abcdef0', groupName: 'shop-instances' },
+  cluster: { clusterName: 'shop', clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/shop' },
+  subnets: { subnetIds: ['subnet-0aaaaaaaa', 'subnet-0bbbbbbbb'], availabilityZones: ['us-east-1a', 'us-east-1b'] },
+  'target-group': { targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop-tg/abc', targetGroupName: 'shop-tg' },
+  'launch-template': { kind: 'template', launchTemplateId: 'lt-0123', launchTemplateName: 'shop-ecs', amiId: 'ami-0123456789' },
+};
+const PROFILE_NOT_YET = () => awsError('ValidationError', 'Invalid IamInstanceProfile: arn:aws:iam::123456789012:instance-profile/shop-ecs-instance');
+
+describe('launch template', () => {
+  it('creates IMDSv2, profile, SG and ECS_CLUSTER user data from the recommended AL2023 AMI', async () => {
+    // GIVEN no template and the SSM parameter holding a plain AMI id
+    const t = testStack({ stack: 'shop', instances: { keyName: 'ops' } });
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'ami-0a1b2c3d4e5f' } });
+    ec2.on(CreateLaunchTemplateCommand).resolves({ LaunchTemplate: { LaunchTemplateId: 'lt-0new', LaunchTemplateName: 'shop-ecs' } });
+    const { ctx } = stepContext(t.env, { outputs: DEPS });
+
+    // WHEN the step creates it
+    const out = await launchTemplateStep.create(ctx);
+
+    // THEN the template carries everything an ECS host needs
+    expect(out).toEqual({ kind: 'template', launchTemplateId: 'lt-0new', launchTemplateName: 'shop-ecs', amiId: 'ami-0a1b2c3d4e5f' });
+    const input = ec2.commandCalls(CreateLaunchTemplateCommand)[0]!.args[0].input;
+    const data = input.LaunchTemplateData!;
+    expect(ssm.commandCalls(GetParameterCommand)[0]!.args[0].input.Name).toBe('/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id');
+    expect(data.MetadataOptions).toEqual({ HttpTokens: 'required', HttpPutResponseHopLimit: 2, HttpEndpoint: 'enabled' });
+    expect(data.IamInstanceProfile).toEqual({ Arn: DEPS['instance-profile'].instanceProfileArn });
+    expect(data.SecurityGroupIds).toEqual(['sg-0123456789abcdef0']);
+    expect(data.KeyName).toBe('ops');
+    expect(data.InstanceType).toBe('t3.micro');
+    expect(Buffer.from(data.UserData!, 'base64').toString()).toBe('#!/bin/bash\necho ECS_CLUSTER=shop >> /etc/ecs/ecs.config\n');
+    expect(data.TagSpecifications!.map((s) => s.ResourceType)).toEqual(['instance', 'volume']);
+    expect(input.TagSpecifications![0]!.Tags).toContainEqual({ Key: 'ecs-wizard:stack', Value: 'shop' });
+  });
+
+  it('reads the AMI id from both shapes of the SSM parameter value', () => {
+    expect(amiFromParameterValue('ami-0abc')).toBe('ami-0abc');
+    expect(amiFromParameterValue('{"image_id":"ami-0def","image_name":"amzn2-ami-ecs"}')).toBe('ami-0def');
+    expect(amiFromParameterValue('{"schema_version":1}')).toBeUndefined();
+  });
+
+  it('finds by name when the recorded id is gone, and refuses a changed instance type', async () => {
+    // GIVEN the recorded id no longer exists but a template of that name does, with t3.small
+    ec2.on(DescribeLaunchTemplatesCommand, { LaunchTemplateIds: ['lt-0old'] }).rejects(awsError('InvalidLaunchTemplateId.NotFound'));
+    ec2.on(DescribeLaunchTemplatesCommand, { LaunchTemplateNames: ['shop-ecs'] }).resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-0123', LaunchTemplateName: 'shop-ecs' }] });
+    ec2.on(DescribeLaunchTemplateVersionsCommand).resolves({ LaunchTemplateVersions: [{ LaunchTemplateData: { ImageId: 'ami-0123456789', InstanceType: 't3.small' } }] });
+
+    // WHEN the answers still say t3.small, THEN it is found
+    const same = testStack({ stack: 'shop', instances: { instanceType: 't3.small' } });
+    const found = await launchTemplateStep.find(stepContext(same.env, { outputs: DEPS, recorded: { launchTemplateId: 'lt-0old' } }).ctx);
+    expect(found).toEqual({ kind: 'template', launchTemplateId: 'lt-0123', launchTemplateName: 'shop-ecs', amiId: 'ami-0123456789' });
+
+    // WHEN the answers say t3.micro, THEN it is a DRIFT error, not a silent second template
+    const changed = testStack({ stack: 'shop', instances: { instanceType: 't3.micro' } });
+    const err = await launchTemplateStep.find(stepContext(changed.env, { outputs: DEPS }).ctx).catch((e: unknown) => e);
+    expect(isWizardError(err, 'DRIFT')).toBe(true);
+    expect((err as Error).message).toContain('instance type t3.small (answers: t3.micro)');
+    expect(ec2.commandCalls(CreateLaunchTemplateCommand)).toHaveLength(0);
+  });
+
+  it('treats an already deleted template as destroyed', async () => {
+    const t = testStack({ stack: 'shop' });
+    ec2.on(DeleteLaunchTemplateCommand).rejects(awsError('InvalidLaunchTemplateId.NotFound'));
+    await expect(launchTemplateStep.destroy!(stepContext(t.env).ctx, DEPS['launch-template'])).resolves.toBeUndefined();
+    expect(ec2.commandCalls(DeleteLaunchTemplateCommand)).toHaveLength(1);
+  });
+});
+
+describe('launch configuration (legacy)', () => {
+  it('says to use a launch template when the account refuses launch configurations', async () => {
+    // GIVEN an account created after October 2024
+    const t = testStack({ stack: 'shop', instances: { launch: 'configuration', amiId: 'ami-0123456789' } });
+    as.on(CreateLaunchConfigurationCommand).rejects(
+      awsError('UnsupportedOperation', 'The Launch Configuration creation operation is not available in your account. Use launch templates to create configuration templates for your Auto Scaling groups.'),
+    );
+    // WHEN the step creates one
+    const err = await launchConfigurationStep.create(stepContext(t.env, { outputs: DEPS }).ctx).catch((e: unknown) => e);
+    // THEN the error says what to change
+    expect(isWizardError(err, 'AWS')).toBe(true);
+    expect((err as Error).message).toContain('cannot create launch configurations');
+    expect((err as { hint?: string }).hint).toContain('instances.launch: template');
+  });
+
+  it('retries while the new instance profile propagates, then creates it with the same content', async () => {
+    const t = testStack({ stack: 'shop', instances: { launch: 'configuration', amiId: 'ami-0123456789' } });
+    as.on(CreateLaunchConfigurationCommand).rejectsOnce(PROFILE_NOT_YET()).rejectsOnce(PROFILE_NOT_YET()).resolves({});
+    const out = await launchConfigurationStep.create(stepContext(t.env, { outputs: DEPS }).ctx);
+    expect(out).toEqual({ kind: 'configuration', launchConfigurationName: 'shop-ecs', amiId: 'ami-0123456789' });
+    const calls = as.commandCalls(CreateLaunchConfigurationCommand);
+    expect(calls).toHaveLength(3);
+    expect(calls[2]!.args[0].input).toMatchObject({
+      SecurityGroups: ['sg-0123456789abcdef0'],
+      MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
+      IamInstanceProfile: DEPS['instance-profile'].instanceProfileArn,
+    });
+  });
+
+  it('finds the first of duplicate launch configurations and retries a delete while in use', async () => {
+    const t = testStack({ stack: 'shop', instances: { launch: 'configuration' } });
+    as.on(DescribeLaunchConfigurationsCommand).resolves({
+      LaunchConfigurations: [
+        { LaunchConfigurationName: 'shop-ecs', ImageId: 'ami-01', InstanceType: 't3.micro', CreatedTime: new Date() },
+        { LaunchConfigurationName: 'shop-ecs', ImageId: 'ami-02', InstanceType: 't3.micro', CreatedTime: new Date() },
+      ],
+    });
+    const found = await launchConfigurationStep.find(stepContext(t.env).ctx);
+    expect(found).toEqual({ kind: 'configuration', launchConfigurationName: 'shop-ecs', amiId: 'ami-01' });
+
+    // WHEN it is destroyed while the group still uses it, THEN the delete is repeated until it goes
+    as.on(DeleteLaunchConfigurationCommand).rejectsOnce(awsError('ResourceInUse')).resolves({});
+    await launchConfigurationStep.destroy!(stepContext(t.env).ctx, found!);
+    expect(as.commandCalls(DeleteLaunchConfigurationCommand)).toHaveLength(2);
+  });
+});
+
+describe('Auto Scaling group', () => {
+  it('retries "Invalid IamInstanceProfile" twice, then creates the group wired to template, subnets and TG', async () => {
+    // GIVEN a fresh instance profile AWS does not see yet
+    const t = testStack({ stack: 'shop' });
+    as.on(CreateAutoScalingGroupCommand).rejectsOnce(PROFILE_NOT_YET()).rejectsOnce(PROFILE_NOT_YET()).resolves({});
+    as.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'shop-ecs', AutoScalingGroupARN: 'arn:asg', MinSize: 1, MaxSize: 4, DesiredCapacity: 2, AvailabilityZones: [], HealthCheckType: 'EC2', DefaultCooldown: 300, CreatedTime: new Date() }] });
+    const { ctx, progress } = stepContext(t.env, { outputs: DEPS });
+
+    // WHEN the step creates the group
+    const out = await autoScalingGroupStep.create(ctx);
+
+    // THEN it tried three times, said why it waited, and sent the full wiring
+    expect(out).toEqual({ autoScalingGroupName: 'shop-ecs', autoScalingGroupArn: 'arn:asg' });
+    const calls = as.commandCalls(CreateAutoScalingGroupCommand);
+    expect(calls).toHaveLength(3);
+    expect(progress.join('\n')).toContain('instance profile');
+    const input = calls[2]!.args[0].input;
+    expect(input).toMatchObject({
+      LaunchTemplate: { LaunchTemplateId: 'lt-0123', Version: '$Latest' },
+      VPCZoneIdentifier: 'subnet-0aaaaaaaa,subnet-0bbbbbbbb',
+      TargetGroupARNs: [DEPS['target-group'].targetGroupArn],
+      MinSize: 1,
+      MaxSize: 4,
+      DesiredCapacity: 2,
+      HealthCheckType: 'EC2',
+      NewInstancesProtectedFromScaleIn: true,
+    });
+    expect(input.Tags).toContainEqual({ Key: 'ecs-wizard:stack', Value: 'shop', PropagateAtLaunch: true, ResourceId: 'shop-ecs', ResourceType: 'auto-scaling-group' });
+    expect(input.Tags!.find((x) => x.Key === 'Name')?.PropagateAtLaunch).toBe(true);
+  });
+
+  it('does not retry other validation errors', async () => {
+    const t = testStack({ stack: 'shop' });
+    as.on(CreateAutoScalingGroupCommand).rejects(awsError('ValidationError', 'Max bound, 0, must be greater than or equal to min bound, 1'));
+    await expect(autoScalingGroupStep.create(stepContext(t.env, { outputs: DEPS }).ctx)).rejects.toThrow('Max bound');
+    expect(as.commandCalls(CreateAutoScalingGroupCommand)).toHaveLength(1);
+    expect(isInstanceProfilePropagating(awsError('InvalidParameterValue', 'Value (x) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name'))).toBe(true);
+    expect(isInstanceProfilePropagating(awsError('AccessDenied', 'IamInstanceProfile'))).toBe(false);
+  });
+
+  it('finds an existing group by name, so it is never created twice (moto would replace it)', async () => {
+    const t = testStack({ stack: 'shop' });
+    as.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'shop-ecs', AutoScalingGroupARN: 'arn:asg', MinSize: 1, MaxSize: 4, DesiredCapacity: 2, AvailabilityZones: [], HealthCheckType: 'EC2', DefaultCooldown: 300, CreatedTime: new Date() }] });
+    expect(await autoScalingGroupStep.find(stepContext(t.env, { outputs: DEPS }).ctx)).toEqual({ autoScalingGroupName: 'shop-ecs', autoScalingGroupArn: 'arn:asg' });
+    as.reset();
+    as.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
+    expect(await autoScalingGroupStep.find(stepContext(t.env, { outputs: DEPS }).ctx)).toBeUndefined();
+  });
+
+  it('force-deletes, retries while scaling activities run, and waits until the group is gone', async () => {
+    // GIVEN a group whose first delete meets a scaling activity and which takes two looks to vanish
+    const t = testStack({ stack: 'shop' });
+    const group = { AutoScalingGroupName: 'shop-ecs', MinSize: 0, MaxSize: 4, DesiredCapacity: 0, AvailabilityZones: [], HealthCheckType: 'EC2', DefaultCooldown: 300, CreatedTime: new Date(), Instances: [] };
+    as.on(DescribeAutoScalingGroupsCommand)
+      .resolvesOnce({ AutoScalingGroups: [group] })
+      .resolvesOnce({ AutoScalingGroups: [{ ...group, Status: 'Delete in progress' }] })
+      .resolves({ AutoScalingGroups: [] });
+    as.on(DeleteAutoScalingGroupCommand).rejectsOnce(awsError('ScalingActivityInProgress')).resolves({});
+    // WHEN destroyed
+    await autoScalingGroupStep.destroy!(stepContext(t.env).ctx, { autoScalingGroupName: 'shop-ecs' });
+    // THEN the delete was forced, repeated once, and the step returned only after the group was gone
+    const deletes = as.commandCalls(DeleteAutoScalingGroupCommand);
+    expect(deletes).toHaveLength(2);
+    expect(deletes[1]!.args[0].input).toEqual({ AutoScalingGroupName: 'shop-ecs', ForceDelete: true });
+    expect(as.commandCalls(DescribeAutoScalingGroupsCommand)).toHaveLength(3);
+  });
+
+  it('waits until the desired instances are InService, saying how many', async () => {
+    const t = testStack({ stack: 'shop' });
+    const base = { AutoScalingGroupName: 'shop-ecs', MinSize: 1, MaxSize: 4, DesiredCapacity: 2, AvailabilityZones: [], HealthCheckType: 'EC2', DefaultCooldown: 300, CreatedTime: new Date() };
+    const inst = (id: string, state: 'Pending' | 'InService') => ({ InstanceId: id, LifecycleState: state, AvailabilityZone: 'us-east-1a', HealthStatus: 'Healthy', ProtectedFromScaleIn: true });
+    as.on(DescribeAutoScalingGroupsCommand)
+      .resolvesOnce({ AutoScalingGroups: [{ ...base, Instances: [inst('i-1', 'InService'), inst('i-2', 'Pending')] }] })
+      .resolves({ AutoScalingGroups: [{ ...base, Instances: [inst('i-1', 'InService'), inst('i-2', 'InService')] }] });
+    const { ctx, progress } = stepContext(t.env, { outputs: { 'auto-scaling-group': { autoScalingGroupName: 'shop-ecs', autoScalingGroupArn: 'arn:asg' } } });
+    await instancesInServiceStep.run(ctx);
+    expect(progress[0]).toContain('waiting for 1/2 instances in service');
+    expect(as.commandCalls(DescribeAutoScalingGroupsCommand)).toHaveLength(2);
+  });
+});
