@@ -1,0 +1,177 @@
+import { ApplicationAutoScalingClient, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
+import { AutoScalingClient, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { WizardError, inputError, type Problem } from '../../errors.js';
+import { checkCapacity } from '../../scaling/capacity.js';
+import { stackNames } from '../../steps/names.js';
+import type { AutoScalingGroupOutputs, ServiceOutputs } from '../../steps/outputs.js';
+import { validateAnswers } from '../../wizard/answers-file.js';
+import type { Answers } from '../../wizard/schema.js';
+import type { CliContext } from '../context.js';
+import { commonOptions, requireStackArg, type CommonFlags } from '../options.js';
+import { makeReporter, printResult } from '../output.js';
+import { awsTarget, openStack, preflight } from '../stack.js';
+
+export interface ScaleFlags extends CommonFlags {
+  desiredCount?: string;
+  minCount?: string;
+  maxCount?: string;
+  minSize?: string;
+  maxSize?: string;
+  desiredCapacity?: string;
+}
+
+/** Each flag, the answers key it changes, and how to read and write that key. */
+const FLAGS = [
+  { flag: '--desired-count', key: 'desiredCount', path: 'service.desiredCount', set: (a: Answers, n: number) => void (a.service.desiredCount = n) },
+  { flag: '--min-count', key: 'minCount', path: 'scaling.service.minCount', set: (a: Answers, n: number) => void (a.scaling.service.minCount = n) },
+  { flag: '--max-count', key: 'maxCount', path: 'scaling.service.maxCount', set: (a: Answers, n: number) => void (a.scaling.service.maxCount = n) },
+  { flag: '--min-size', key: 'minSize', path: 'instances.minSize', set: (a: Answers, n: number) => void (a.instances.minSize = n) },
+  { flag: '--max-size', key: 'maxSize', path: 'instances.maxSize', set: (a: Answers, n: number) => void (a.instances.maxSize = n) },
+  { flag: '--desired-capacity', key: 'desiredCapacity', path: 'instances.desiredCapacity', set: (a: Answers, n: number) => void (a.instances.desiredCapacity = n) },
+] as const;
+
+type Key = (typeof FLAGS)[number]['key'];
+
+export interface ScaleResult {
+  stack: string;
+  ok: boolean;
+  service?: { desiredCount?: number; minCount?: number; maxCount?: number };
+  autoScalingGroup?: { minSize?: number; maxSize?: number; desiredCapacity?: number };
+  warnings: string[];
+}
+
+/** Parses the flags: whole numbers only, every problem reported at once. */
+function parseFlags(flags: ScaleFlags): Partial<Record<Key, number>> {
+  const problems: Problem[] = [];
+  const values: Partial<Record<Key, number>> = {};
+  for (const f of FLAGS) {
+    const raw = flags[f.key];
+    if (raw === undefined) continue;
+    if (!/^\d{1,4}$/.test(String(raw).trim())) problems.push({ path: f.flag, message: `must be a whole number from 0 to 1000, got "${raw}"` });
+    else values[f.key] = Number(raw);
+  }
+  if (problems.length) throw inputError(problems, 'options');
+  if (Object.keys(values).length === 0) {
+    throw new WizardError('USAGE', 'Nothing to change: give at least one of ' + FLAGS.map((f) => f.flag).join(', ') + '.', {
+      hint: 'For example: ecs-wizard scale shop-web --desired-count 4 --max-count 8',
+    });
+  }
+  return values;
+}
+
+/**
+ * The new answers, validated by the same schema and capacity rules as `create`, with problems named
+ * by the flag that caused them where there is one.
+ */
+function scaledAnswers(current: Answers, values: Partial<Record<Key, number>>): { answers: Answers; warnings: string[] } {
+  const next = structuredClone(current);
+  for (const f of FLAGS) if (values[f.key] !== undefined) f.set(next, values[f.key]!);
+  const byPath = new Map<string, string>(FLAGS.filter((f) => values[f.key] !== undefined).map((f) => [f.path, f.flag]));
+  const named = (p: Problem): Problem => (byPath.has(p.path) ? { path: byPath.get(p.path)!, message: `${p.message} (${p.path})` } : p);
+  const problems: Problem[] = [];
+  if (!current.scaling.service.enabled) {
+    for (const f of FLAGS.filter((x) => (x.key === 'minCount' || x.key === 'maxCount') && values[x.key] !== undefined)) {
+      problems.push({ path: f.flag, message: 'service auto scaling is off for this stack (scaling.service.enabled: false); use --desired-count' });
+    }
+  }
+  let answers: Answers;
+  try {
+    answers = validateAnswers(next);
+  } catch (err) {
+    if (err instanceof WizardError && err.code === 'INPUT_INVALID') throw inputError([...problems, ...err.problems.map(named)], 'scaling values');
+    throw err;
+  }
+  const capacity = checkCapacity(answers);
+  problems.push(...capacity.problems.map(named));
+  if (problems.length) throw inputError(problems, 'scaling values');
+  return { answers, warnings: capacity.warnings };
+}
+
+/**
+ * `ecs-wizard scale [STACK]`: changes the service's desired count and auto scaling bounds, or the
+ * Auto Scaling group's bounds, in AWS and in the state file's answers. Values are checked against
+ * the answers schema before any AWS call (exit 2 on a bad one).
+ */
+export async function scale(stackArg: string | undefined, flags: ScaleFlags, ctx: CliContext): Promise<number> {
+  const opts = commonOptions(flags, ctx);
+  const stackName = requireStackArg(stackArg, 'scale');
+  const values = parseFlags(flags);
+  const stack = await openStack(opts, stackName, 'scale');
+  const reporter = makeReporter(opts, ctx);
+  try {
+    const existing = stack.existing;
+    if (!existing?.answers) {
+      throw new WizardError('STATE_MISSING', `No state for stack "${stackName}" in ${opts.stateDir}: nothing to scale.`, {
+        hint: 'Check the stack name and --state-dir, or create the stack first.',
+      });
+    }
+    const current = validateAnswers(existing.answers);
+    const { answers, warnings } = scaledAnswers(current, values);
+    for (const w of warnings) reporter.warn(w);
+
+    const names = stackNames(stackName);
+    const outputsOf = <T>(id: string): Partial<T> => (existing.resources[id]?.status === 'destroyed' ? {} : ((existing.resources[id]?.outputs ?? {}) as Partial<T>));
+    const service = outputsOf<ServiceOutputs>('service');
+    const clusterName = service.clusterName ?? names.cluster;
+    const serviceName = service.serviceName ?? names.service;
+    const groupName = outputsOf<AutoScalingGroupOutputs>('auto-scaling-group').autoScalingGroupName ?? names.autoScalingGroup;
+    const result: ScaleResult = { stack: stackName, ok: true, warnings };
+
+    const aws = ctx.makeClients(awsTarget(opts, ctx, { region: existing.region, endpointUrl: existing.endpointUrl }));
+    try {
+      await preflight(aws);
+      const s = answers.scaling.service;
+      // Bounds first: a desired count outside the old bounds would be pulled back by Application Auto Scaling.
+      if (values.minCount !== undefined || values.maxCount !== undefined) {
+        reporter.info(`Scalable target service/${clusterName}/${serviceName}: ${s.minCount}–${s.maxCount} tasks`);
+        await aws.get(ApplicationAutoScalingClient).send(
+          new RegisterScalableTargetCommand({
+            ServiceNamespace: 'ecs',
+            ResourceId: `service/${clusterName}/${serviceName}`,
+            ScalableDimension: 'ecs:service:DesiredCount',
+            MinCapacity: s.minCount,
+            MaxCapacity: s.maxCount,
+          }),
+        );
+        result.service = { minCount: s.minCount, maxCount: s.maxCount };
+      }
+      if (values.desiredCount !== undefined) {
+        reporter.info(`Service ${serviceName}: desired count ${answers.service.desiredCount}`);
+        await aws.get(ECSClient).send(new UpdateServiceCommand({ cluster: clusterName, service: serviceName, desiredCount: answers.service.desiredCount }));
+        result.service = { ...result.service, desiredCount: answers.service.desiredCount };
+      }
+      const i = answers.instances;
+      if (values.minSize !== undefined || values.maxSize !== undefined || values.desiredCapacity !== undefined) {
+        reporter.info(`Auto Scaling group ${groupName}: ${i.minSize}–${i.maxSize} instances, desired ${i.desiredCapacity}`);
+        await aws.get(AutoScalingClient).send(
+          new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: groupName, MinSize: i.minSize, MaxSize: i.maxSize, DesiredCapacity: i.desiredCapacity }),
+        );
+        result.autoScalingGroup = { minSize: i.minSize, maxSize: i.maxSize, desiredCapacity: i.desiredCapacity };
+      }
+    } finally {
+      aws.destroy();
+    }
+    // The answers are what `create` converges to next time: they must match what AWS now has.
+    await stack.state.update((st) => {
+      st.answers = answers;
+    });
+    reporter.close();
+    if (opts.output === 'json') printResult(ctx, opts, result);
+    else ctx.stdout.write(scaleText(result));
+    return 0;
+  } finally {
+    reporter.close();
+    await stack.close();
+  }
+}
+
+function scaleText(r: ScaleResult): string {
+  const lines = [`Scaled stack ${r.stack}:`];
+  const svc = r.service;
+  if (svc?.desiredCount !== undefined) lines.push(`  service desired count  ${svc.desiredCount}`);
+  if (svc?.minCount !== undefined) lines.push(`  service tasks          ${svc.minCount}–${svc.maxCount}`);
+  const g = r.autoScalingGroup;
+  if (g) lines.push(`  instances              ${g.minSize}–${g.maxSize}, desired ${g.desiredCapacity}`);
+  return lines.join('\n') + '\n';
+}

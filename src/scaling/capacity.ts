@@ -1,0 +1,118 @@
+import type { Problem } from '../errors.js';
+import type { Answers } from '../wizard/schema.js';
+
+/**
+ * Capacity arithmetic and guard rails: how many tasks of the service fit one instance, and whether
+ * the service's task bounds fit the Auto Scaling group's instance bounds.
+ */
+
+export interface InstanceSpec {
+  vcpu: number;
+  /** Installed memory, MiB. */
+  memoryMiB: number;
+}
+
+const sizes = (family: string, specs: Record<string, [number, number]>): Record<string, InstanceSpec> =>
+  Object.fromEntries(Object.entries(specs).map(([size, [vcpu, gib]]) => [`${family}.${size}`, { vcpu, memoryMiB: gib * 1024 }]));
+
+// Burstable t3/t3a/t4g: 2 vCPU from micro to large; t2 has 1 vCPU up to small.
+const T3: Record<string, [number, number]> = { micro: [2, 1], small: [2, 2], medium: [2, 4], large: [2, 8], xlarge: [4, 16], '2xlarge': [8, 32] };
+const T2: Record<string, [number, number]> = { micro: [1, 1], small: [1, 2], medium: [2, 4], large: [2, 8], xlarge: [4, 16], '2xlarge': [8, 32] };
+const M: Record<string, [number, number]> = { large: [2, 8], xlarge: [4, 16], '2xlarge': [8, 32], '4xlarge': [16, 64] };
+const C: Record<string, [number, number]> = { large: [2, 4], xlarge: [4, 8], '2xlarge': [8, 16], '4xlarge': [16, 32] };
+const R: Record<string, [number, number]> = { large: [2, 16], xlarge: [4, 32], '2xlarge': [8, 64] };
+
+/** vCPU and memory of the instance types the wizard offers and people commonly pick (from the EC2 instance type pages). */
+export const INSTANCE_TYPES: Readonly<Record<string, InstanceSpec>> = {
+  ...sizes('t2', T2),
+  ...sizes('t3', T3),
+  ...sizes('t3a', T3),
+  ...sizes('t4g', T3),
+  ...sizes('m5', M),
+  ...sizes('m6i', M),
+  ...sizes('m7g', M),
+  ...sizes('c5', C),
+  ...sizes('c6i', C),
+  ...sizes('r5', R),
+};
+
+/**
+ * Share of an instance's installed memory that tasks cannot reserve. The ECS agent registers the
+ * memory the OS reports as available, which on the Amazon Linux 2023 ECS-optimised AMI is a few
+ * percent below the nominal size (kernel, agent, Docker; proportionally more on small instances:
+ * a 1 GiB t3.micro registers roughly 900–950 MiB). We assume 8 %: the estimate errs towards fewer
+ * tasks per instance, so a warning is raised a little early rather than a task never placed.
+ */
+export const NON_RESERVABLE_MEMORY_FRACTION = 0.08;
+
+/** CPU units per vCPU as the ECS agent registers them; all of it is reservable. */
+export const CPU_UNITS_PER_VCPU = 1024;
+
+/** What the ECS agent offers to tasks on one instance, or undefined for a type not in the table. */
+export function reservableCapacity(instanceType: string): { cpu: number; memoryMiB: number } | undefined {
+  const spec = INSTANCE_TYPES[instanceType];
+  if (!spec) return undefined;
+  return { cpu: spec.vcpu * CPU_UNITS_PER_VCPU, memoryMiB: Math.floor(spec.memoryMiB * (1 - NON_RESERVABLE_MEMORY_FRACTION)) };
+}
+
+/** How many tasks of `cpu` units and `memory` MiB fit one instance (0: none), or undefined for an unknown type. */
+export function tasksPerInstance(instanceType: string, cpu: number, memory: number): number | undefined {
+  const cap = reservableCapacity(instanceType);
+  if (!cap) return undefined;
+  return Math.min(Math.floor(cap.cpu / cpu), Math.floor(cap.memoryMiB / memory));
+}
+
+export interface CapacityCheck {
+  /** Answers that can never work: refuse them (INPUT_INVALID). */
+  problems: Problem[];
+  /** Answers that work but cannot reach a stated bound: tell the user. */
+  warnings: string[];
+}
+
+/**
+ * Guard rails on task size vs instance size and task counts vs instance counts.
+ *
+ * - A task bigger than one instance can never be placed: refused, naming service.cpu/service.memory.
+ * - More tasks allowed than the largest group can hold (maxCount > tasks/instance × maxSize): a
+ *   warning in both modes, because maxSize is a hard cap either way and the figure rests on an
+ *   estimate of reservable memory; the user may raise maxSize later with `ecs-wizard scale`.
+ * - Without managed scaling, a desired count the *initial* instances cannot hold is refused: an
+ *   ASG policy on average CPU never adds instances for tasks that cannot be placed (they use no
+ *   CPU), so the service would never reach its desired count. A capacity provider does scale out
+ *   for them, so with managed scaling it is only the warning above.
+ */
+export function checkCapacity(answers: Answers): CapacityCheck {
+  const problems: Problem[] = [];
+  const warnings: string[] = [];
+  const { instanceType, maxSize, desiredCapacity } = answers.instances;
+  const { cpu, memory, desiredCount } = answers.service;
+  const cap = reservableCapacity(instanceType);
+  if (!cap) {
+    warnings.push(`instance type ${instanceType} is not in ecs-wizard's capacity table: cannot check that ${cpu} CPU units / ${memory} MiB tasks fit, nor how many.`);
+    return { problems, warnings };
+  }
+  if (cpu > cap.cpu) {
+    problems.push({ path: 'service.cpu', message: `a task needs ${cpu} CPU units but a ${instanceType} offers ${cap.cpu}; pick a larger instance type or a smaller task` });
+  }
+  if (memory > cap.memoryMiB) {
+    problems.push({ path: 'service.memory', message: `a task needs ${memory} MiB but a ${instanceType} offers about ${cap.memoryMiB} MiB to tasks; pick a larger instance type or a smaller task` });
+  }
+  if (problems.length) return { problems, warnings };
+
+  const perInstance = tasksPerInstance(instanceType, cpu, memory)!;
+  const scaling = answers.scaling.service;
+  const maxTasks = scaling.enabled ? scaling.maxCount : desiredCount;
+  const maxKey = scaling.enabled ? 'scaling.service.maxCount' : 'service.desiredCount';
+  if (maxTasks > perInstance * maxSize) {
+    warnings.push(
+      `${maxKey} is ${maxTasks}, but at most ${perInstance * maxSize} tasks fit (${perInstance} per ${instanceType} × instances.maxSize ${maxSize}); tasks beyond that stay pending. Raise instances.maxSize to ${Math.ceil(maxTasks / perInstance)} or use a larger instance type.`,
+    );
+  }
+  if (!answers.scaling.instances.managed && desiredCount > perInstance * desiredCapacity) {
+    problems.push({
+      path: 'service.desiredCount',
+      message: `${desiredCount} tasks need ${Math.ceil(desiredCount / perInstance)} instances (${perInstance} per ${instanceType}), but instances.desiredCapacity is ${desiredCapacity} and without a capacity provider (scaling.instances.managed: false) nothing adds instances for tasks that cannot be placed`,
+    });
+  }
+  return { problems, warnings };
+}

@@ -1,0 +1,146 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PassThrough } from 'node:stream';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { AutoScalingClient, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { ApplicationAutoScalingClient, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { AwsClients } from '../../../src/aws/clients.js';
+import { StateFile, emptyState, readState, stateFilePath } from '../../../src/engine/state.js';
+import { isWizardError } from '../../../src/errors.js';
+import { scale, type ScaleFlags } from '../../../src/cli/commands/scale.js';
+import type { CliContext } from '../../../src/cli/context.js';
+import { validateAnswers } from '../../../src/wizard/answers-file.js';
+import type { AnswersInput } from '../../../src/wizard/schema.js';
+import { FAST_TIMING, tempDir } from '../../support/stack.js';
+
+const ecs = mockClient(ECSClient);
+const asg = mockClient(AutoScalingClient);
+const aas = mockClient(ApplicationAutoScalingClient);
+const ec2 = mockClient(EC2Client);
+const allCalls = () => ecs.calls().length + asg.calls().length + aas.calls().length + ec2.calls().length;
+
+beforeEach(() => {
+  // preflight resolves credentials; these never leave the process (every client is mocked).
+  vi.stubEnv('AWS_ACCESS_KEY_ID', 'testing');
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'testing');
+  vi.stubEnv('AWS_ENDPOINT_URL', '');
+});
+afterEach(() => {
+  vi.unstubAllEnvs();
+  ecs.reset();
+  asg.reset();
+  aas.reset();
+  ec2.reset();
+});
+
+function cliContext(stateDir: string) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.resume();
+  const ctx: CliContext = {
+    stdout,
+    stderr,
+    stdin: new PassThrough(),
+    env: { ECS_WIZARD_STATE_DIR: stateDir },
+    cwd: stateDir,
+    isTTY: false,
+    makeClients: (t) => new AwsClients({ ...t, region: 'us-east-1' }),
+    timing: FAST_TIMING,
+    signal: new AbortController().signal,
+  };
+  return { ctx, out: () => out };
+}
+
+async function stackWithState(input: Partial<AnswersInput> = {}) {
+  const dir = tempDir();
+  const answers = validateAnswers({ stack: 'shop', region: 'us-east-1', ...input });
+  const state = new StateFile(stateFilePath(dir, 'shop'), { ...emptyState('shop'), answers, region: 'us-east-1' });
+  await state.put({ stepId: 'service', status: 'created', outputs: { serviceName: 'shop', clusterName: 'shop', serviceArn: 'arn:svc' }, updatedAt: '' });
+  await state.put({ stepId: 'auto-scaling-group', status: 'created', outputs: { autoScalingGroupName: 'shop-ecs', autoScalingGroupArn: 'arn:asg' }, updatedAt: '' });
+  return { dir, file: stateFilePath(dir, 'shop') };
+}
+
+const run = async (dir: string, flags: ScaleFlags) => {
+  const c = cliContext(dir);
+  const err = await scale('shop', { stateDir: dir, ...flags }, c.ctx).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  return { err, out: c.out() };
+};
+
+describe('ecs-wizard scale: refused before any AWS call', () => {
+  it('names every malformed flag at once', async () => {
+    const { dir } = await stackWithState();
+    const { err } = await run(dir, { desiredCount: 'three', maxSize: '-1' });
+    expect(isWizardError(err, 'INPUT_INVALID')).toBe(true);
+    expect((err as { problems: { path: string }[] }).problems.map((p) => p.path)).toEqual(['--desired-count', '--max-size']);
+    expect(allCalls()).toBe(0);
+  });
+
+  it('refuses min > desired and desired > max by the schema rules, naming the flag', async () => {
+    const { dir, file } = await stackWithState();
+    const before = await readState(file);
+    const { err } = await run(dir, { minCount: '5' }); // desiredCount is 2
+    expect(isWizardError(err, 'INPUT_INVALID')).toBe(true);
+    expect((err as Error).message).toMatch(/--min-count: must be ≤ service\.desiredCount \(2\)/);
+    const second = await run(dir, { minSize: '3', desiredCapacity: '2' });
+    expect((second.err as { problems: { path: string }[] }).problems.map((p) => p.path)).toContain('--min-size');
+    const third = await run(dir, { desiredCount: '9' }); // max count is 6
+    expect((third.err as Error).message).toMatch(/maxCount: must be ≥ service\.desiredCount \(9\)/);
+    // THEN nothing was called and the state's answers are unchanged
+    expect(allCalls()).toBe(0);
+    expect((await readState(file))!.answers).toEqual(before!.answers);
+  });
+
+  it('refuses service bounds when service auto scaling is off, and an empty request', async () => {
+    const { dir } = await stackWithState({ scaling: { service: { enabled: false } } });
+    const { err } = await run(dir, { maxCount: '8' });
+    expect(isWizardError(err, 'INPUT_INVALID')).toBe(true);
+    expect((err as Error).message).toMatch(/--max-count: service auto scaling is off/);
+    const none = await run(dir, {});
+    expect(isWizardError(none.err, 'USAGE')).toBe(true);
+    expect(allCalls()).toBe(0);
+  });
+
+  it('refuses a stack with no state', async () => {
+    const { err } = await run(tempDir(), { desiredCount: '1' });
+    expect(isWizardError(err, 'STATE_MISSING')).toBe(true);
+    expect(allCalls()).toBe(0);
+  });
+});
+
+describe('ecs-wizard scale: applies and persists', () => {
+  it('updates the scalable target, the service and the group, and writes the answers', async () => {
+    // GIVEN a stack at desired 2, tasks 1–6, instances 1–4 desired 2
+    const { dir, file } = await stackWithState();
+    aas.on(RegisterScalableTargetCommand).resolves({});
+    ecs.on(UpdateServiceCommand).resolves({});
+    asg.on(UpdateAutoScalingGroupCommand).resolves({});
+    // WHEN scaled with JSON output
+    const { err, out } = await run(dir, { desiredCount: '4', maxCount: '8', maxSize: '6', desiredCapacity: '3', output: 'json' });
+    // THEN each API got the new values
+    expect(err).toBeUndefined();
+    expect(aas.commandCalls(RegisterScalableTargetCommand)[0]!.args[0].input).toMatchObject({ ResourceId: 'service/shop/shop', MinCapacity: 1, MaxCapacity: 8 });
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toEqual({ cluster: 'shop', service: 'shop', desiredCount: 4 });
+    expect(asg.commandCalls(UpdateAutoScalingGroupCommand)[0]!.args[0].input).toEqual({ AutoScalingGroupName: 'shop-ecs', MinSize: 1, MaxSize: 6, DesiredCapacity: 3 });
+    // AND the result is one JSON document, AND the state file's answers carry the new values
+    expect(JSON.parse(out)).toMatchObject({ stack: 'shop', ok: true, service: { desiredCount: 4, minCount: 1, maxCount: 8 }, autoScalingGroup: { maxSize: 6, desiredCapacity: 3 } });
+    const answers = validateAnswers((await readState(file))!.answers);
+    expect([answers.service.desiredCount, answers.scaling.service.maxCount, answers.instances.maxSize, answers.instances.desiredCapacity]).toEqual([4, 8, 6, 3]);
+  });
+
+  it('touches only the resource a flag names', async () => {
+    const { dir } = await stackWithState();
+    ecs.on(UpdateServiceCommand).resolves({});
+    const { err, out } = await run(dir, { desiredCount: '1' });
+    expect(err).toBeUndefined();
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(1);
+    expect(aas.calls()).toHaveLength(0);
+    expect(asg.calls()).toHaveLength(0);
+    expect(out).toMatch(/service desired count\s+1/);
+  });
+});
