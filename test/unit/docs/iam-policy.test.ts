@@ -1,0 +1,66 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const PREFIX: Record<string, string> = {
+  ec2: 'ec2',
+  'elastic-load-balancing-v2': 'elasticloadbalancing',
+  'auto-scaling': 'autoscaling',
+  ecs: 'ecs',
+  ecr: 'ecr',
+  iam: 'iam',
+  ssm: 'ssm',
+  sts: 'sts',
+  'application-auto-scaling': 'application-autoscaling',
+  cloudwatch: 'cloudwatch',
+};
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = path.join(dir, f);
+    return statSync(p).isDirectory() ? sourceFiles(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+/** Every `XCommand` a source file imports from an SDK client, as `prefix:X`. */
+function actionsUsed(): Set<string> {
+  const used = new Set<string>();
+  for (const file of sourceFiles(path.join(root, 'src'))) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/client-([a-z0-9-]+)'/g)) {
+      const prefix = PREFIX[m[2]!];
+      if (!prefix) throw new Error(`no IAM prefix known for @aws-sdk/client-${m[2]}`);
+      for (const name of m[1]!.split(',').map((s) => s.trim().replace(/^type\s+/, ''))) {
+        const cmd = /^([A-Z][A-Za-z0-9]+)Command$/.exec(name);
+        if (cmd) used.add(`${prefix}:${cmd[1]}`);
+      }
+    }
+  }
+  return used;
+}
+
+describe('docs/iam-policy.json (the permissions the tool needs)', () => {
+  const policy = JSON.parse(readFileSync(path.join(root, 'docs/iam-policy.json'), 'utf8')) as {
+    Statement: { Action: string | string[]; Resource: string | string[]; Condition?: unknown }[];
+  };
+  const allowed = new Set(policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])));
+
+  it('allows every AWS action the code calls', () => {
+    const missing = [...actionsUsed()].filter((a) => !allowed.has(a));
+    expect(missing).toEqual([]);
+  });
+
+  it('grants IAM actions only on the stack roles, and attaching only the two AWS-managed policies', () => {
+    for (const s of policy.Statement) {
+      const actions = Array.isArray(s.Action) ? s.Action : [s.Action];
+      if (!actions.some((a) => a.startsWith('iam:')) || actions.includes('iam:CreateServiceLinkedRole')) continue;
+      expect(s.Resource).not.toBe('*');
+      if (actions.includes('iam:AttachRolePolicy')) {
+        expect(JSON.stringify(s.Condition)).toContain('AmazonEC2ContainerServiceforEC2Role');
+        expect(JSON.stringify(s.Condition)).toContain('AmazonECSTaskExecutionRolePolicy');
+      }
+    }
+  });
+});
