@@ -1,0 +1,344 @@
+#!/usr/bin/env node
+// The performance benchmark (`npm run bench`; not part of the tests). Prints, with medians of
+// several runs: (1) CLI startup vs bare node, (2) create/destroy on moto at the default
+// concurrency vs --concurrency 1 with AWS call counts, (3) the real engine scheduling fake steps
+// under a real-AWS latency model, (4) peak RSS of a create. Exits 0; the goals are reported, not
+// enforced. Run after `npm run build` (the npm script does it).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const bin = path.join(root, 'bin/ecs-wizard.js');
+const dist = (p) => import(path.join(root, 'dist', p));
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (n, digits = 0) => n.toFixed(digits);
+const rows = [];
+const row = (part, what, value, goal = '') => {
+  rows.push([part, what, value, goal]);
+  process.stderr.write(`  ${part} ${what}: ${value}${goal ? `  (${goal})` : ''}\n`);
+};
+
+// ---------------------------------------------------------------------------------------------
+// (1) Startup: `--help` must not load the SDK or Inquirer.js.
+function wall(args, env = process.env) {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, args, { stdio: 'ignore', env });
+  if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}`);
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+function startup(runs = 15) {
+  wall(['-e', '0']);
+  wall([bin, '--help']); // warm the file cache
+  const bare = [];
+  const help = [];
+  for (let i = 0; i < runs; i++) {
+    bare.push(wall(['-e', '0']));
+    help.push(wall([bin, '--help']));
+  }
+  const ratio = median(help) / median(bare);
+  row('1 startup', `node -e 0 (median of ${runs})`, `${fmt(median(bare))} ms`);
+  row('1 startup', `ecs-wizard --help (median of ${runs})`, `${fmt(median(help))} ms`);
+  row('1 startup', '--help / bare node', fmt(ratio, 2), `goal ≤ 1.5: ${ratio <= 1.5 ? 'met' : 'MISSED'}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// (2) On moto. Started as test/support/moto.ts does: loopback, free port, stopped by pid.
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+async function startMoto() {
+  const port = await freePort();
+  const probe = spawnSync('moto_server', ['--help'], { stdio: 'ignore' });
+  const [cmd, args] = !probe.error && probe.status === 0 ? ['moto_server', []] : ['python3', ['-m', 'moto.server']];
+  const child = spawn(cmd, [...args, '-H', '127.0.0.1', '-p', String(port)], {
+    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
+    stdio: 'ignore',
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error('moto server exited; install it with: pip install "moto[server]>=5.2"');
+    try {
+      if ((await fetch(`${endpoint}/moto-api/`)).status < 500) break;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error(`moto did not answer on ${endpoint}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    endpoint,
+    stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM')))),
+    env: {
+      PATH: process.env.PATH ?? '',
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_REGION: 'us-east-1',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      AWS_ENDPOINT_URL: endpoint,
+    },
+  };
+}
+
+/** Runs the CLI; returns wall time, the JSON result and the child's peak RSS (from process.resourceUsage at exit). */
+function cli(moto, args) {
+  const rssHook = `data:text/javascript,process.on('exit',()=>process.stderr.write('\\nBENCH_MAXRSS_KB='+process.resourceUsage().maxRSS+'\\n'))`;
+  const t = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, ['--import', rssHook, bin, ...args, '--output', 'json'], { env: moto.env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0) throw new Error(`ecs-wizard ${args.join(' ')} exited ${r.status}:\n${r.stderr}`);
+  const rss = Number(/BENCH_MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;
+  return { ms, result: JSON.parse(r.stdout), rssMb: rss };
+}
+
+function stackFiles(stack) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ecs-wizard-bench-'));
+  const answers = path.join(dir, 'answers.json');
+  writeFileSync(answers, JSON.stringify({ stack, region: 'us-east-1' }));
+  return { answers, stateDir: path.join(dir, 'state') };
+}
+
+const callsOf = (r) => (r.result.calls ? `${r.result.calls.mutating}/${r.result.calls.read}` : 'n/a');
+
+async function onMoto(runs = 3) {
+  const moto = await startMoto();
+  const rss = [];
+  try {
+    // Warm moto (its first calls are slow) with one untimed create + destroy.
+    const w = stackFiles('bench-warm');
+    cli(moto, ['create', '--answers', w.answers, '--yes', '--no-wait', '--state-dir', w.stateDir]);
+    cli(moto, ['destroy', 'bench-warm', '--yes', '--state-dir', w.stateDir]);
+    const modes = [
+      ['default', []],
+      ['1', ['--concurrency', '1']],
+    ];
+    const out = {};
+    for (const [label, extra] of modes) {
+      const creates = [];
+      const destroys = [];
+      for (let i = 0; i < runs; i++) {
+        const stack = `bench-c${label}-${i}`;
+        const f = stackFiles(stack);
+        const c = cli(moto, ['create', '--answers', f.answers, '--yes', '--no-wait', '--state-dir', f.stateDir, ...extra]);
+        rss.push(c.rssMb);
+        creates.push(c);
+        if (i === 0 && label === 'default') {
+          const noop = cli(moto, ['create', '--answers', f.answers, '--yes', '--no-wait', '--state-dir', f.stateDir]);
+          const n = noop.result.calls;
+          row('2 moto', 'no-op create: AWS calls mutating/read', callsOf(noop), n ? `goal 0 mutating: ${n.mutating === 0 ? 'met' : 'MISSED'}` : 'no calls field');
+        }
+        destroys.push(cli(moto, ['destroy', stack, '--yes', '--state-dir', f.stateDir, ...extra]));
+      }
+      out[label] = { create: median(creates.map((c) => c.ms)), destroy: median(destroys.map((c) => c.ms)) };
+      row('2 moto', `create, concurrency ${label} (median of ${runs}; calls mutating/read)`, `${fmt(out[label].create)} ms; ${callsOf(creates[0])}`);
+      row('2 moto', `destroy, concurrency ${label} (median of ${runs}; calls mutating/read)`, `${fmt(out[label].destroy)} ms; ${callsOf(destroys[0])}`);
+    }
+    row('2 moto', 'create: sequential / default', fmt(out['1'].create / out.default.create, 2), 'moto answers in ms: little to overlap');
+    row('2 moto', 'destroy: sequential / default', fmt(out['1'].destroy / out.default.destroy, 2));
+  } finally {
+    await moto.stop();
+  }
+  return rss;
+}
+
+// ---------------------------------------------------------------------------------------------
+// (3) The scheduler under a latency model. Seconds of real AWS per step, with the reasoning.
+// Resource steps take their time from when they start; wait steps finish when the world is ready
+// (e.g. an ALB turns active ~180 s after CreateLoadBalancer, whether or not anyone is waiting).
+const CREATE_S = {
+  vpc: 2, // CreateVpc + state available: ~1–2 s (EC2 control plane)
+  subnets: 2, // 2 × CreateSubnet + ModifySubnetAttribute, each ~0.3 s, in series
+  'internet-gateway': 2, // create + attach, ~1 s each
+  'route-table': 2, // create, route, 2 associations
+  'alb-security-group': 1.5, // CreateSecurityGroup + AuthorizeSecurityGroupIngress
+  'instance-security-group': 1.5,
+  'instance-role': 2, // CreateRole + AttachRolePolicy (IAM is global, ~0.5–1 s per call)
+  'instance-profile': 10, // create + AddRoleToInstanceProfile, then ~10 s until EC2 sees it (DESIGN.md: propagation)
+  'execution-role': 2,
+  'ecr-repository': 1,
+  'target-group': 1, // CreateTargetGroup + attributes
+  'load-balancer': 3, // CreateLoadBalancer returns at once in "provisioning"
+  listener: 1, // a listener can be added while the ALB provisions
+  'launch-template': 2, // SSM AMI lookup + CreateLaunchTemplate
+  cluster: 2, // CreateCluster
+  'auto-scaling-group': 15, // CreateAutoScalingGroup; the first launch with a fresh profile retries "Invalid IamInstanceProfile" for seconds
+  'capacity-provider': 3, // CreateCapacityProvider + PutClusterCapacityProviders
+  'task-definition': 1,
+  service: 3, // CreateService
+  'service-scaling': 2, // RegisterScalableTarget + PutScalingPolicy (+ CloudWatch alarms)
+};
+const WORLD = {
+  // ALBs take 2–4 min from CreateLoadBalancer to "active" (AWS docs/forums; Copilot/CDK deploy logs): 180 s.
+  'load-balancer-active': { after: ['load-balancer'], s: 180 },
+  // EC2 launch to ASG InService: ~45–60 s for an ECS-optimized AMI.
+  'instances-in-service': { after: ['auto-scaling-group'], s: 60 },
+  // Boot + ECS agent start + registration with the cluster: ~90 s after launch.
+  'container-instances': { after: ['auto-scaling-group'], s: 90 },
+  // Tasks placed, pulled, started and 2 healthy ALB checks (interval 10 s, threshold 2): ~60 s after
+  // CreateService — and never before the instances have joined and the ALB is active.
+  'service-stable': { after: ['service'], s: 60, alsoAfter: ['load-balancer-active', 'container-instances'] },
+};
+const DESTROY_S = {
+  'service-scaling': 1,
+  service: 45, // scale to 0, tasks drain (deregistration delay 30 s), DeleteService
+  'task-definition': 1,
+  'capacity-provider': 10, // detach from the cluster, delete (AWS deletes it asynchronously)
+  'auto-scaling-group': 150, // ForceDelete: instances terminate in 1–3 min, then the group goes
+  'launch-template': 1,
+  cluster: 2, // DeleteCluster once instances and services are gone
+  listener: 1,
+  'load-balancer': 5,
+  'target-group': 1, // after the listener and the ALB are gone
+  'ecr-repository': 1,
+  'instance-profile': 2,
+  'instance-role': 2,
+  'execution-role': 2,
+  'alb-security-group': 60, // the ALB's ENIs linger ~1 min: DependencyViolation until they are released
+  'instance-security-group': 5,
+  'route-table': 2,
+  'internet-gateway': 5, // detach fails while public IPs remain mapped; fine once instances are gone
+  subnets: 5,
+  vpc: 2,
+};
+
+async function latencyModel(runs = 3, msPerSecond = 5) {
+  const { buildPlan } = await dist('steps/index.js');
+  const { validateAnswers } = await dist('wizard/answers-file.js');
+  const { runCreate, runDestroy, DEFAULT_CONCURRENCY } = await dist('engine/engine.js');
+  const plan = buildPlan(validateAnswers({ stack: 'bench' }));
+  const byId = new Map(plan.map((s) => [s.id, s]));
+  const isWait = (s) => s.kind === 'wait';
+  const sleep = (s) => new Promise((r) => setTimeout(r, s * msPerSecond));
+  const memState = (resources = {}) => ({
+    state: { resources },
+    get: (id) => resources[id],
+    put: async (rec) => void (resources[rec.stepId] = rec),
+  });
+
+  // Lower bounds: the longest chain through the plan with world readiness (create), and the longest
+  // chain of deletes in reverse dependency order (destroy).
+  const createFinish = new Map();
+  const fCreate = (id) => {
+    if (createFinish.has(id)) return createFinish.get(id);
+    const s = byId.get(id);
+    const start = Math.max(0, ...s.dependsOn.map(fCreate));
+    let f = start + (CREATE_S[id] ?? 0);
+    if (isWait(s)) {
+      const w = WORLD[id] ?? { after: [], s: 0 };
+      f = Math.max(start, ...w.after.map((a) => fCreate(a) + w.s), ...(w.alsoAfter ?? []).map(fCreate));
+    }
+    createFinish.set(id, f);
+    return f;
+  };
+  const createBound = Math.max(...plan.map((s) => fCreate(s.id)));
+  const dependents = (id) => plan.filter((s) => s.dependsOn.includes(id)).map((s) => s.id);
+  const destroyFinish = new Map();
+  const fDestroy = (id) => {
+    if (destroyFinish.has(id)) return destroyFinish.get(id);
+    const f = Math.max(0, ...dependents(id).map(fDestroy)) + (isWait(byId.get(id)) ? 0 : DESTROY_S[id] ?? 0);
+    destroyFinish.set(id, f);
+    return f;
+  };
+  const destroyBound = Math.max(...plan.map((s) => fDestroy(s.id)));
+  const sum = (table) => plan.filter((s) => !isWait(s)).reduce((a, s) => a + (table[s.id] ?? 0), 0);
+
+  // The same plan with its find/create/destroy replaced by sleeps, through the real engine.
+  function fakePlan() {
+    const done = new Map();
+    const doneAt = (id) => {
+      let d = done.get(id);
+      if (!d) {
+        let resolve;
+        d = { promise: new Promise((r) => (resolve = r)), resolve };
+        done.set(id, d);
+      }
+      return d;
+    };
+    const ready = (id) => {
+      const w = WORLD[id];
+      return Promise.all([
+        ...w.after.map((a) => doneAt(a).promise.then((t) => new Promise((r) => setTimeout(r, Math.max(0, t + w.s * msPerSecond - performance.now()))))),
+        ...(w.alsoAfter ?? []).map((a) => ready(a)),
+      ]);
+    };
+    const steps = plan.map((s) =>
+      isWait(s)
+        ? { ...s, run: async () => void (await ready(s.id)) }
+        : {
+            ...s,
+            find: async () => undefined,
+            create: async () => {
+              await sleep(CREATE_S[s.id] ?? 0);
+              doneAt(s.id).resolve(performance.now());
+              return { id: s.id };
+            },
+            destroy: async () => sleep(DESTROY_S[s.id] ?? 0),
+          },
+    );
+    return steps;
+  }
+  const created = () =>
+    Object.fromEntries(plan.filter((s) => !isWait(s)).map((s) => [s.id, { stepId: s.id, status: 'created', outputs: { id: s.id }, updatedAt: '' }]));
+  async function timeRun(kind, concurrency) {
+    const t = performance.now();
+    const r =
+      kind === 'create'
+        ? await runCreate(fakePlan(), { env: {}, state: memState(), concurrency, wait: true })
+        : await runDestroy(fakePlan(), { env: {}, state: memState(created()), concurrency });
+    if (!r.ok) throw new Error(`fake ${kind} failed: ${JSON.stringify(r.results.filter((x) => x.outcome === 'failed'))}`);
+    return (performance.now() - t) / msPerSecond; // back to modelled seconds
+  }
+  const results = {};
+  for (const kind of ['create', 'destroy']) {
+    for (const c of [DEFAULT_CONCURRENCY, 1]) {
+      const xs = [];
+      for (let i = 0; i < runs; i++) xs.push(await timeRun(kind, c));
+      results[`${kind}-${c}`] = median(xs);
+    }
+  }
+  const par = (k) => results[`${k}-${DEFAULT_CONCURRENCY}`];
+  const seq = (k) => results[`${k}-1`];
+  row('3 model', `scale`, `1 s of AWS = ${msPerSecond} ms; median of ${runs}; default concurrency ${DEFAULT_CONCURRENCY}`);
+  row('3 model', 'create: critical path (lower bound) / sum of steps', `${fmt(createBound)} s / ${fmt(sum(CREATE_S) + Object.values(WORLD).reduce((a, w) => a + w.s, 0))} s`);
+  row('3 model', 'create: modelled wall, parallel / sequential', `${fmt(par('create'))} s / ${fmt(seq('create'))} s`, `goal ≥ 1.5× faster: ${fmt(seq('create') / par('create'), 2)}× ${seq('create') / par('create') >= 1.5 ? 'met' : 'MISSED'}`);
+  row('3 model', 'create: parallel wall / critical path', fmt(par('create') / createBound, 3), `goal ≤ 1.05: ${par('create') / createBound <= 1.05 ? 'met' : 'MISSED'}`);
+  row('3 model', 'destroy: critical path (lower bound) / sum of steps', `${fmt(destroyBound)} s / ${fmt(sum(DESTROY_S))} s`);
+  row('3 model', 'destroy: modelled wall, parallel / sequential', `${fmt(par('destroy'))} s / ${fmt(seq('destroy'))} s`, `${fmt(seq('destroy') / par('destroy'), 2)}× (no goal: teardown is one long chain, service → ASG → SGs → VPC)`);
+  row('3 model', 'destroy: parallel wall / critical path', fmt(par('destroy') / destroyBound, 3), `goal ≤ 1.05: ${par('destroy') / destroyBound <= 1.05 ? 'met' : 'MISSED'}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+function printTable() {
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ['part', 'measure', 'value', 'goal'][i].length));
+  const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join(' │ ');
+  console.log(line(['part', 'measure', 'value', 'goal']));
+  console.log(widths.map((w) => '─'.repeat(w)).join('─┼─'));
+  for (const r of rows) console.log(line(r));
+}
+
+const started = Date.now();
+process.stderr.write('ecs-wizard benchmark\n');
+startup();
+const rss = await onMoto();
+await latencyModel();
+const peak = Math.max(...rss);
+row('4 memory', `peak RSS of create (max of ${rss.length} runs; median ${fmt(median(rss))} MB)`, `${fmt(peak)} MB`, `goal < 200 MB: ${peak < 200 ? 'met' : 'MISSED'}`);
+console.log('');
+printTable();
+console.log(`\n(${fmt((Date.now() - started) / 1000)} s)`);
