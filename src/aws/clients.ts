@@ -35,7 +35,7 @@ type ClientClass<C> = new (config: any) => C;
 /** The part of an SDK client the factory touches. */
 interface SdkClient {
   config: { region: () => Promise<string>; credentials: () => Promise<unknown>; serviceId?: string };
-  middlewareStack: { add: (mw: unknown, opts: unknown) => void };
+  middlewareStack: { add: (mw: unknown, opts: unknown) => void; addRelativeTo: (mw: unknown, opts: unknown) => void };
   destroy(): void;
 }
 
@@ -62,6 +62,7 @@ export class AwsClients {
         customUserAgent: [['ecs-wizard', VERSION]],
       });
       if (t.onCall) instrument(client as unknown as SdkClient, Client.name.replace(/Client$/, ''), t.onCall);
+      guardAmbiguousCreates(client as unknown as SdkClient);
       t.middleware?.(client as unknown as SdkClient, Client.name.replace(/Client$/, ''));
       if (t.readOnly) guardReadOnly(client as unknown as SdkClient);
       this.cache.set(Client, client);
@@ -121,6 +122,58 @@ function instrument(client: SdkClient, service: string, onCall: (call: AwsCall) 
       },
     { step: 'initialize', name: 'ecsWizardCallLog', override: true },
   );
+}
+
+/**
+ * Calls that are not safe to send twice: a second CreateX can make a second X, a second
+ * AuthorizeSecurityGroupIngress or AssociateRouteTable fails as a duplicate.
+ */
+const NON_IDEMPOTENT = /^(Create|Register|RunInstances$|Authorize|Associate|Attach(InternetGateway|LoadBalancer)|AddRole)/;
+
+/** Failures after which nobody knows whether the request took effect. */
+function isAmbiguousFailure(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  if (e?.name === 'AbortError') return false;
+  const status = e?.$metadata?.httpStatusCode;
+  return (
+    ['ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(e?.code ?? '') ||
+    ['TimeoutError', 'RequestTimeout', 'RequestTimeoutException'].includes(e?.name ?? '') ||
+    (status !== undefined && status >= 500 && status <= 599)
+  );
+}
+
+/**
+ * The SDK retries a call whose connection broke or whose answer was a 5xx — even a create, whose
+ * first attempt may already have taken effect: a second attempt then makes a second gateway or
+ * task-definition revision. Inside the retry loop, such failures of non-idempotent calls become
+ * an `AmbiguousResponse` the SDK does not retry; the step then looks for what the first attempt
+ * made before trying again (see retryAfterAmbiguousResponse in steps/common.ts).
+ */
+function guardAmbiguousCreates(client: SdkClient): void {
+  client.middlewareStack.addRelativeTo(
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+      try {
+        return await next(args);
+      } catch (err) {
+        if (NON_IDEMPOTENT.test(operation) && isAmbiguousFailure(err)) throw new AmbiguousResponse(operation, err);
+        throw err;
+      }
+    },
+    { relation: 'after', toMiddleware: 'retryMiddleware', name: 'ecsWizardAmbiguousCreates', override: true },
+  );
+}
+
+/** A non-idempotent call failed in a way that leaves unknown whether it took effect. */
+export class AmbiguousResponse extends Error {
+  constructor(
+    readonly operation: string,
+    /** The original failure. Not `cause`: the SDK would find it there and retry after all. */
+    readonly original: unknown,
+  ) {
+    super(`${operation}: the call failed after it may have reached AWS (${(original as Error)?.name ?? 'error'}: ${(original as Error)?.message ?? ''})`);
+    this.name = 'AmbiguousResponse';
+  }
 }
 
 function guardReadOnly(client: SdkClient): void {

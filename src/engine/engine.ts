@@ -78,7 +78,10 @@ class Run<E> {
     return {
       env: this.opts.env,
       stepId: step.id,
-      recorded: this.opts.state.get(step.id)?.outputs,
+      // Live: ids noted during a create are seen by a find that runs after it (a retry).
+      get recorded() {
+        return run.outputs.get(step.id) ?? run.opts.state.get(step.id)?.outputs;
+      },
       output<T>(id: string): T {
         const o = run.outputs.get(id);
         if (o === undefined) throw new DependencyPending(id);

@@ -1,4 +1,5 @@
-import type { Step } from '../engine/types.js';
+import { isWaitStep, type Step } from '../engine/types.js';
+import { retryAfterAmbiguousResponse } from './common.js';
 import type { Answers } from '../wizard/schema.js';
 import type { StackEnv } from './env.js';
 import { existingVpcStep, vpcStep } from './vpc.js';
@@ -58,6 +59,7 @@ export function buildPlan(answers: Answers): Step<StackEnv>[] {
   const present = new Set(steps.map((s) => s.id));
   return steps.map((s) => {
     const dependsOn = s.dependsOn.filter((d) => present.has(d));
-    return dependsOn.length === s.dependsOn.length ? s : { ...s, dependsOn };
+    const step = dependsOn.length === s.dependsOn.length ? s : { ...s, dependsOn };
+    return isWaitStep(step) || step.external ? step : retryAfterAmbiguousResponse(step);
   });
 }
