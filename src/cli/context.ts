@@ -1,4 +1,5 @@
 import { AwsClients, type AwsTarget } from '../aws/clients.js';
+import type { Prompter } from '../wizard/prompter.js';
 import { DEFAULT_TIMING, type PollTiming } from '../aws/poll.js';
 
 /**
@@ -17,6 +18,8 @@ export interface CliContext {
   timing: PollTiming;
   /** Aborted on the first Ctrl-C. */
   signal: AbortSignal;
+  /** Makes the prompter used on a TTY (default: Inquirer.js); tests hand in a scripted one. */
+  prompter?: (io: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream; signal?: AbortSignal }) => Promise<Prompter>;
 }
 
 export function processContext(signal: AbortSignal): CliContext {

@@ -11,7 +11,7 @@ export async function readAnswersFile(file: string): Promise<unknown> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
-    throw new WizardError('INPUT_INVALID', `Cannot read answers file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}.`, {
+    throw new WizardError('INPUT_INVALID', `--answers: cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}.`, {
       problems: [{ path: '--answers', message: `cannot read ${file}` }],
       hint: 'Check the path given to --answers.',
     });
@@ -21,7 +21,7 @@ export async function readAnswersFile(file: string): Promise<unknown> {
     if (doc === null || doc === undefined) return {};
     return doc;
   } catch (err) {
-    throw new WizardError('INPUT_INVALID', `Answers file ${file} is not valid YAML or JSON: ${(err as Error).message}`, {
+    throw new WizardError('INPUT_INVALID', `--answers ${file} is not valid YAML or JSON: ${(err as Error).message}`, {
       problems: [{ path: '--answers', message: `${path.basename(file)} is not valid YAML or JSON` }],
     });
   }

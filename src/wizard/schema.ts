@@ -104,6 +104,7 @@ const tagKey = z
   .string()
   .min(1)
   .max(128, 'tag keys must be at most 128 characters')
+  .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, 'tag keys may contain only letters, digits, spaces and _ . : / = + - @')
   .refine((k) => !k.toLowerCase().startsWith('aws:'), 'tag keys must not start with "aws:" (reserved by AWS)')
   .refine((k) => k !== 'ecs-wizard:stack', '"ecs-wizard:stack" is set by ecs-wizard itself');
 
@@ -134,7 +135,79 @@ export const answersSchema = z
       issue(['network', n.vpcId === undefined ? 'vpcId' : 'subnetIds'], 'vpcId and subnetIds go together: give both to reuse an existing VPC, or neither to create one');
     }
     if (n.subnetIds !== undefined && n.subnetIds.length < 2) issue(['network', 'subnetIds'], 'needs at least 2 subnets in different availability zones');
+    if (n.subnetIds !== undefined && new Set(n.subnetIds).size !== n.subnetIds.length) issue(['network', 'subnetIds'], 'lists the same subnet twice');
+    if (n.vpcId === undefined) networkRules(n, issue);
+    if (i.maxSize < 1) issue(['instances', 'maxSize'], 'must be at least 1 so the service has instances to run on');
+    if (s.enabled && s.minCount > s.maxCount) issue(['scaling', 'service', 'maxCount'], `must be ≥ scaling.service.minCount (${s.minCount})`);
+    if (i.sshCidr !== undefined && i.keyName === undefined) issue(['instances', 'keyName'], 'is required when sshCidr is given (SSH needs a key pair)');
+    const userTags = Object.keys(a.tags).length;
+    // AWS allows 50 tags per resource; ecs-wizard adds Name and ecs-wizard:stack and keeps headroom.
+    if (userTags > MAX_USER_TAGS) issue(['tags'], `has ${userTags} tags; at most ${MAX_USER_TAGS} (AWS allows 50 per resource, ecs-wizard adds its own)`);
   });
+
+/** AWS allows 50 tags per resource; ecs-wizard sets Name and ecs-wizard:stack itself. */
+export const MAX_USER_TAGS = 45;
+
+type IssueFn = (path: (string | number)[], message: string) => void;
+
+/** A new VPC: network address, /16–/28, subnets inside it, no overlap, one AZ per subnet. */
+function networkRules(n: z.output<typeof networkSchema>, issue: IssueFn): void {
+  const vpc = parseCidr(n.vpcCidr);
+  if (vpc && !isNetworkAddress(vpc)) issue(['network', 'vpcCidr'], `must be a network address (${cidrString(vpc)}), not a host inside it`);
+  if (vpc && (vpc.prefix < 16 || vpc.prefix > 28)) issue(['network', 'vpcCidr'], 'must have a prefix from /16 to /28 (AWS VPC limits)');
+  const subnets = n.subnetCidrs.map(parseCidr);
+  subnets.forEach((sub, k) => {
+    if (!sub) return;
+    const path = ['network', 'subnetCidrs', k];
+    if (!isNetworkAddress(sub)) issue(path, `must be a network address (${cidrString(sub)}), not a host inside it`);
+    if (sub.prefix < 16 || sub.prefix > 28) issue(path, 'must have a prefix from /16 to /28 (AWS subnet limits)');
+    if (vpc && !contains(vpc, sub)) issue(path, `must be inside the VPC CIDR ${n.vpcCidr}`);
+    subnets.slice(0, k).forEach((other, j) => {
+      if (other && overlaps(other, sub)) issue(path, `overlaps network.subnetCidrs.${j} (${n.subnetCidrs[j]})`);
+    });
+  });
+  const azs = n.availabilityZones;
+  if (azs !== undefined) {
+    if (new Set(azs).size !== azs.length) issue(['network', 'availabilityZones'], 'lists the same availability zone twice');
+    if (azs.length < 2) issue(['network', 'availabilityZones'], 'needs at least 2 availability zones (an ALB needs 2)');
+    if (azs.length < n.subnetCidrs.length) issue(['network', 'availabilityZones'], `needs one zone per subnet (${n.subnetCidrs.length} subnets, ${azs.length} zones)`);
+  }
+}
+
+export interface Cidr {
+  base: number;
+  prefix: number;
+}
+
+export function parseCidr(s: string): Cidr | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(s);
+  if (!m) return undefined;
+  const octets = m.slice(1, 5).map(Number);
+  const prefix = Number(m[5]);
+  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
+  return { base: octets.reduce((acc, o) => acc * 256 + o, 0), prefix };
+}
+
+const size = (c: Cidr): number => 2 ** (32 - c.prefix);
+const networkOf = (c: Cidr): number => c.base - (c.base % size(c));
+const isNetworkAddress = (c: Cidr): boolean => networkOf(c) === c.base;
+const contains = (outer: Cidr, inner: Cidr): boolean =>
+  inner.prefix >= outer.prefix && networkOf(inner) >= networkOf(outer) && networkOf(inner) + size(inner) <= networkOf(outer) + size(outer);
+const overlaps = (a: Cidr, b: Cidr): boolean => networkOf(a) < networkOf(b) + size(b) && networkOf(b) < networkOf(a) + size(a);
+
+export function cidrString(c: Cidr): string {
+  const n = networkOf(c);
+  return `${[24, 16, 8, 0].map((sh) => Math.floor(n / 2 ** sh) % 256).join('.')}/${c.prefix}`;
+}
+
+/** The first `count` subnets of the given prefix inside a VPC CIDR: a sensible default for new subnets. */
+export function defaultSubnetCidrs(vpcCidr: string, count = 2): string[] {
+  const vpc = parseCidr(vpcCidr);
+  if (!vpc) return [];
+  const prefix = Math.min(Math.max(vpc.prefix + 2, 24), 28);
+  const step = 2 ** (32 - prefix);
+  return Array.from({ length: count }, (_, k) => cidrString({ base: networkOf(vpc) + k * step, prefix })).filter((c) => contains(vpc, parseCidr(c)!));
+}
 
 export type AnswersInput = z.input<typeof answersSchema>;
 export type Answers = z.output<typeof answersSchema>;

@@ -1,13 +1,21 @@
-import { WizardError } from '../../errors.js';
+import { WizardError, inputError } from '../../errors.js';
+import { checkCapacity } from '../../scaling/capacity.js';
 import { runCreate } from '../../engine/engine.js';
 import type { RunResult } from '../../engine/types.js';
 import { buildPlan } from '../../steps/index.js';
 import { readAnswersFile, saveAnswersFile, validateAnswers } from '../../wizard/answers-file.js';
 import type { Answers } from '../../wizard/schema.js';
+import { awsAccount, type Account } from '../../wizard/account.js';
+import { gatherAnswers } from '../../wizard/ask.js';
+import { buildReviewPlan } from '../../wizard/plan.js';
+import { inquirerPrompter } from '../../wizard/prompter.js';
+import { renderPlan } from '../../wizard/review.js';
+import type { AwsClients } from '../../aws/clients.js';
 import type { CliContext } from '../context.js';
 import { commonOptions, type CommonFlags } from '../options.js';
 import { makeReporter, printResult } from '../output.js';
-import { awsTarget, openStack, preflight, stackEnv } from '../stack.js';
+import { awsTarget, callLog, openStack, preflight, stackEnv } from '../stack.js';
+import { awsHint, failureLine } from '../errors-format.js';
 
 export interface CreateFlags extends CommonFlags {
   answers?: string;
@@ -20,13 +28,51 @@ export interface CreateFlags extends CommonFlags {
 export async function create(flags: CreateFlags, ctx: CliContext): Promise<number> {
   const opts = commonOptions(flags, ctx);
   const raw = flags.answers ? await readAnswersFile(flags.answers) : {};
-  const answers: Answers = validateAnswers(raw);
+  // Ask only on a terminal and without --yes; the prompts go to stderr when stdout carries JSON.
+  const prompter = ctx.isTTY && !flags.yes ? await (ctx.prompter ?? inquirerPrompter)({ input: ctx.stdin, output: opts.output === 'json' ? ctx.stderr : ctx.stdout, signal: ctx.signal }) : undefined;
+  const accounts = new Map<string, Promise<Account>>();
+  const lookupClients: AwsClients[] = [];
+  // Account lookups (VPCs, subnets, zones, AMI) only after the file's own values passed the schema.
+  const accountFor = (region: string | undefined): Promise<Account> => {
+    const key = opts.region ?? region ?? '';
+    let account = accounts.get(key);
+    if (!account) {
+      const clients = ctx.makeClients(awsTarget(opts, ctx, { region: key || undefined }));
+      lookupClients.push(clients);
+      account = preflight(clients).then((r) => awsAccount(clients, r));
+      accounts.set(key, account);
+    }
+    return account;
+  };
+  let draft;
+  try {
+    draft = await gatherAnswers({ file: raw, prompter, yes: flags.yes ?? false, account: accountFor });
+  } finally {
+    for (const c of lookupClients) c.destroy();
+  }
+  const answers: Answers = validateAnswers(draft);
+  // Guard rails on task size vs instance size: refused before any AWS call, warnings shown below.
+  const capacity = checkCapacity(answers);
+  if (capacity.problems.length) throw inputError(capacity.problems);
   if (flags.saveAnswers) await saveAnswersFile(flags.saveAnswers, answers);
 
   const reporter = makeReporter(opts, ctx);
-  const aws = ctx.makeClients(awsTarget(opts, ctx, { region: answers.region }));
+  for (const w of capacity.warnings) reporter.warn(w);
+  const calls = callLog(opts, (l) => reporter.log(l));
+  // A dry run is read-only at the mutation boundary: whatever a step tries, nothing changes.
+  const aws = ctx.makeClients({ ...awsTarget(opts, ctx, { region: answers.region }, calls.onCall), readOnly: flags.dryRun ?? false });
   try {
     const region = await preflight(aws);
+    const showPlan = flags.dryRun || prompter !== undefined;
+    const amiId = showPlan && !answers.instances.amiId ? await awsAccount(aws, region).ecsAmi(answers.instances.instanceType) : undefined;
+    if (prompter && !flags.dryRun) {
+      (opts.output === 'json' ? ctx.stderr : ctx.stdout).write(`\n${renderPlan(buildReviewPlan(answers, { region, amiId }))}\n`);
+      // Default no: creating costs money.
+      if (!(await prompter.confirm({ message: 'Create these resources?', default: false }))) {
+        (opts.output === 'json' ? ctx.stderr : ctx.stdout).write('Nothing was created.\n');
+        return 0;
+      }
+    }
     const stack = await openStack(opts, answers.stack, flags.dryRun ? 'create --dry-run' : 'create');
     try {
       const env = stackEnv(answers, aws, region, ctx, opts);
@@ -47,7 +93,9 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
         onEvent: (e) => reporter.event(e),
       });
       reporter.close();
-      printResult(ctx, opts, createSummary(answers, result, region, flags.dryRun ?? false));
+      const plan = buildReviewPlan(answers, { region, amiId, results: flags.dryRun ? result.results : undefined });
+      if (flags.dryRun && opts.output === 'text') ctx.stdout.write(renderPlan(plan));
+      printResult(ctx, opts, { ...createSummary(answers, result, region, flags.dryRun ?? false), calls: calls.counts, ...(opts.output === 'json' ? { plan } : {}) });
       if (result.interrupted) {
         throw new WizardError('INTERRUPTED', `Interrupted. The state is saved: run \`ecs-wizard create --answers …\` again to resume, or \`ecs-wizard destroy ${answers.stack}\` to clean up.`);
       }
@@ -56,8 +104,8 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
         const first = failed[0]?.error;
         throw new WizardError(
           first instanceof WizardError && (first.code === 'INPUT_INVALID' || first.code === 'DRIFT') ? first.code : 'STEP_FAILED',
-          failed.map((f) => `${f.title}: ${(f.error as Error)?.message ?? 'failed'}`).join('\n'),
-          { cause: first, hint: first instanceof WizardError ? first.hint : `The state is saved; fix the cause and run create again to resume, or destroy ${answers.stack}.` },
+          failed.map((f) => failureLine(f.title, f.error)).join('\n'),
+          { cause: first, hint: first instanceof WizardError ? first.hint : awsHint(first) ?? `The state is saved; fix the cause and run create again to resume, or destroy ${answers.stack}.` },
         );
       }
       return 0;

@@ -1,0 +1,159 @@
+import { isWaitStep, type StepResult } from '../engine/types.js';
+import { buildPlan } from '../steps/index.js';
+import { stackNames, type StackNames } from '../steps/names.js';
+import type { Answers } from './schema.js';
+
+/**
+ * The plan the review screen shows and `--dry-run --output json` prints: what will be created or
+ * reused, names, sizes, ports, who can reach what, and scaling. Data only (JSON-serialisable);
+ * review.ts renders it as text. Built from the answers alone, so replaying saved answers gives an
+ * identical plan.
+ */
+export interface PlanResource {
+  stepId: string;
+  title: string;
+  name?: string;
+  /** create: made and owned by the stack; reuse: the user's, never changed or deleted. */
+  action: 'create' | 'reuse';
+  /** Dry-run only: what the account has now. */
+  status?: 'exists' | 'would create' | 'failed';
+}
+
+export interface Plan {
+  stack: string;
+  region: string;
+  network: { vpc: string; subnets: string[]; availabilityZones?: string[] };
+  loadBalancer: { name: string; listenerPort: number; healthCheckPath: string };
+  instances: { instanceType: string; launch: string; ami: string; minSize: number; desiredCapacity: number; maxSize: number; keyName?: string };
+  service: { image: string; containerPort: number; cpu: number; memory: number; desiredCount: number };
+  access: string[];
+  scaling: string[];
+  warnings: string[];
+  resources: PlanResource[];
+}
+
+function resourceName(stepId: string, a: Answers, n: StackNames): string | undefined {
+  switch (stepId) {
+    case 'vpc':
+      return a.network.vpcId ?? n.vpc;
+    case 'subnets':
+      return a.network.subnetIds ? a.network.subnetIds.join(', ') : a.network.subnetCidrs.map((_, k) => n.subnet(k)).join(', ');
+    case 'internet-gateway':
+      return n.internetGateway;
+    case 'route-table':
+      return n.routeTable;
+    case 'alb-security-group':
+      return n.albSecurityGroup;
+    case 'instance-security-group':
+      return n.instanceSecurityGroup;
+    case 'instance-role':
+      return n.instanceRole;
+    case 'instance-profile':
+      return n.instanceProfile;
+    case 'execution-role':
+      return n.executionRole;
+    case 'ecr-repository':
+      return a.service.ecrRepository;
+    case 'target-group':
+      return n.targetGroup;
+    case 'load-balancer':
+      return n.loadBalancer;
+    case 'listener':
+      return `HTTP :${a.loadBalancer.listenerPort}`;
+    case 'launch-template':
+      return a.instances.launch === 'configuration' ? n.launchConfiguration : n.launchTemplate;
+    case 'auto-scaling-group':
+      return n.autoScalingGroup;
+    case 'cluster':
+      return n.cluster;
+    case 'capacity-provider':
+      return n.capacityProvider;
+    case 'task-definition':
+      return n.taskFamily;
+    case 'service':
+      return n.service;
+    default:
+      return undefined;
+  }
+}
+
+const who = (cidr: string): string => (cidr === '0.0.0.0/0' ? `${cidr} (anyone on the internet)` : cidr);
+
+export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: string; results?: StepResult[] }): Plan {
+  const n = stackNames(a.stack);
+  const reuse = a.network.vpcId !== undefined;
+  const byStep = new Map((opts.results ?? []).map((r) => [r.stepId, r]));
+  const resources: PlanResource[] = buildPlan(a)
+    .filter((s) => !isWaitStep(s))
+    .map((s) => {
+      const r = byStep.get(s.id);
+      const external = (s as { external?: boolean }).external === true || (reuse && (s.id === 'vpc' || s.id === 'subnets'));
+      return {
+        stepId: s.id,
+        title: s.title,
+        ...(resourceName(s.id, a, n) ? { name: resourceName(s.id, a, n) } : {}),
+        action: external ? 'reuse' : 'create',
+        ...(r ? { status: r.outcome === 'exists' ? 'exists' : r.outcome === 'failed' ? 'failed' : 'would create' } : {}),
+      } as PlanResource;
+    });
+
+  const warnings: string[] = [];
+  const access = [
+    ...a.loadBalancer.ingressCidrs.map((c) => `ALB :${a.loadBalancer.listenerPort} from ${who(c)}`),
+    'instances: ports 32768-65535 from the ALB only',
+  ];
+  if (a.instances.sshCidr) {
+    access.push(`instances: SSH :22 from ${who(a.instances.sshCidr)} (key pair ${a.instances.keyName ?? '?'})`);
+    if (a.instances.sshCidr === '0.0.0.0/0') warnings.push('SSH is open to the whole internet (0.0.0.0/0): prefer your own address, e.g. 203.0.113.7/32.');
+  }
+  if (a.instances.launch === 'configuration') warnings.push('Launch configurations are refused by AWS accounts created since 1 Oct 2024; prefer launch: template.');
+
+  const s = a.scaling;
+  const scaling: string[] = [];
+  if (s.service.enabled) {
+    const targets = [
+      s.service.targetCpuPercent !== undefined ? `CPU ${s.service.targetCpuPercent}%` : undefined,
+      s.service.targetMemoryPercent !== undefined ? `memory ${s.service.targetMemoryPercent}%` : undefined,
+      s.service.requestsPerTarget !== undefined ? `${s.service.requestsPerTarget} requests per task` : undefined,
+    ].filter(Boolean);
+    scaling.push(`service: ${s.service.minCount}–${s.service.maxCount} tasks, target tracking on ${targets.length ? targets.join(', ') : 'CPU (default)'}`);
+  } else {
+    scaling.push(`service: fixed at ${a.service.desiredCount} tasks (no auto scaling)`);
+  }
+  scaling.push(
+    s.instances.managed
+      ? `instances: ${a.instances.minSize}–${a.instances.maxSize}, capacity provider ${n.capacityProvider} with managed scaling at ${s.instances.targetCapacityPercent}% target capacity`
+      : `instances: ${a.instances.minSize}–${a.instances.maxSize}, Auto Scaling group target tracking on CPU ${s.instances.targetCpuPercent}%`,
+  );
+
+  return {
+    stack: a.stack,
+    region: a.region ?? opts.region,
+    network: {
+      vpc: reuse ? `existing ${a.network.vpcId}` : `new ${n.vpc} ${a.network.vpcCidr}`,
+      subnets: reuse ? a.network.subnetIds! : a.network.subnetCidrs.map((c, k) => `${n.subnet(k)} ${c}${a.network.availabilityZones?.[k] ? ` in ${a.network.availabilityZones[k]}` : ''}`),
+      ...(a.network.availabilityZones ? { availabilityZones: a.network.availabilityZones } : {}),
+    },
+    loadBalancer: { name: n.loadBalancer, listenerPort: a.loadBalancer.listenerPort, healthCheckPath: a.loadBalancer.healthCheckPath },
+    instances: {
+      instanceType: a.instances.instanceType,
+      launch: a.instances.launch,
+      ami: a.instances.amiId ?? opts.amiId ?? 'current ECS-optimized Amazon Linux 2023 AMI (from SSM)',
+      minSize: a.instances.minSize,
+      desiredCapacity: a.instances.desiredCapacity,
+      maxSize: a.instances.maxSize,
+      ...(a.instances.keyName ? { keyName: a.instances.keyName } : {}),
+    },
+    service: {
+      image: a.service.ecrRepository ? `ECR repository ${a.service.ecrRepository}` : a.service.image,
+      containerPort: a.service.containerPort,
+      cpu: a.service.cpu,
+      memory: a.service.memory,
+      desiredCount: a.service.desiredCount,
+    },
+    access,
+    scaling,
+    warnings,
+    resources,
+  };
+}

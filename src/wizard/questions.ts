@@ -1,0 +1,247 @@
+import type { Account } from './account.js';
+import { getPath, type Draft } from './draft.js';
+import type { Choice } from './prompter.js';
+import { defaultSubnetCidrs } from './schema.js';
+
+/**
+ * The wizard as data: one entry per question, in the order of the flow. `id` is the dotted path in
+ * the answers file (so "missing answers" name file keys), except for the few `virtual` questions
+ * that only steer the flow (new or existing VPC, which metrics to scale on) and are derived from
+ * the answers when reading a file.
+ */
+export type QuestionType = 'input' | 'number' | 'select' | 'checkbox' | 'confirm' | 'list-of-cidrs';
+
+export interface QuestionContext {
+  /** Answers so far (file values plus answered questions). */
+  readonly draft: Draft;
+  /** An answer or a virtual choice by id. */
+  get(id: string): unknown;
+  /** Account lookups (lazy; the first use resolves region and credentials). */
+  account(): Promise<Account>;
+}
+
+export interface Question {
+  id: string;
+  section: 'stack' | 'network' | 'load balancer' | 'instances' | 'service' | 'scaling';
+  message: string;
+  type: QuestionType;
+  default?: string | number | boolean | string[] | ((c: QuestionContext) => unknown);
+  choices?: (c: QuestionContext) => Choice<unknown>[] | Promise<Choice<unknown>[]>;
+  /** Ask only when this holds. */
+  when?: (c: QuestionContext) => boolean;
+  /** Not required in an answers file: absent means "none" or the schema default; a blank answer leaves it unset. */
+  optional?: boolean;
+  /** Steers the flow but is not an answers-file key: its value is derived from the answers (undefined = not known). */
+  virtual?: { derive(draft: Draft): unknown };
+  /** Extra check after the schema's (e.g. subnets in two zones). */
+  check?: (value: unknown, c: QuestionContext) => true | string | Promise<true | string>;
+  /** A select value that means "go back to this question". */
+  back?: { value: unknown; to: string };
+}
+
+/** The select value for "← back" in the VPC picker. */
+export const BACK = '__back__';
+
+const TARGETS = { cpu: 'scaling.service.targetCpuPercent', memory: 'scaling.service.targetMemoryPercent', requests: 'scaling.service.requestsPerTarget' } as const;
+export type ScalingMetric = keyof typeof TARGETS;
+
+const newVpc = (c: QuestionContext): boolean => c.get('network.mode') !== 'existing';
+const scalesService = (c: QuestionContext): boolean => c.get('scaling.service.enabled') !== false;
+const metricChosen = (m: ScalingMetric) => (c: QuestionContext): boolean => scalesService(c) && ((c.get('scaling.service.metrics') as string[] | undefined) ?? []).includes(m);
+
+export const QUESTIONS: Question[] = [
+  { id: 'stack', section: 'stack', type: 'input', message: 'Stack name (prefixes every resource name)' },
+  {
+    id: 'region',
+    section: 'stack',
+    type: 'input',
+    optional: true,
+    message: 'AWS region',
+    default: async (c) => (await c.account().catch(() => undefined))?.region,
+  },
+
+  {
+    id: 'network.mode',
+    section: 'network',
+    type: 'select',
+    message: 'Network',
+    virtual: {
+      derive: (d) =>
+        getPath(d, 'network.vpcId') !== undefined || getPath(d, 'network.subnetIds') !== undefined
+          ? 'existing'
+          : getPath(d, 'network.vpcCidr') !== undefined || getPath(d, 'network.subnetCidrs') !== undefined
+            ? 'new'
+            : undefined,
+    },
+    default: 'new',
+    choices: () => [
+      { name: 'Create a new VPC', value: 'new', description: 'a VPC, public subnets in two zones, an internet gateway' },
+      { name: 'Use an existing VPC', value: 'existing', description: 'pick a VPC and at least two of its subnets in different zones' },
+    ],
+  },
+  {
+    id: 'network.vpcId',
+    section: 'network',
+    type: 'select',
+    message: 'Which VPC?',
+    when: (c) => !newVpc(c),
+    back: { value: BACK, to: 'network.mode' },
+    choices: async (c) => {
+      const vpcs = await (await c.account()).listVpcs();
+      return [
+        ...vpcs.map((v) => ({ name: `${v.vpcId}  ${v.cidr}${v.name ? `  ${v.name}` : ''}${v.isDefault ? '  (default VPC)' : ''}`, value: v.vpcId })),
+        { name: vpcs.length ? '← back' : '← back (no VPCs found in this region)', value: BACK },
+      ];
+    },
+  },
+  {
+    id: 'network.subnetIds',
+    section: 'network',
+    type: 'checkbox',
+    message: 'Which subnets? (at least two, in different availability zones; the ALB and instances go here)',
+    when: (c) => !newVpc(c),
+    choices: async (c) => {
+      const subnets = await (await c.account()).listSubnets(String(c.get('network.vpcId')));
+      return subnets.map((s) => ({ name: `${s.subnetId}  ${s.availabilityZone}  ${s.cidr}${s.name ? `  ${s.name}` : ''}`, value: s.subnetId }));
+    },
+    // One subnet per zone, for --yes with only a VPC id given.
+    default: async (c) => {
+      const subnets = await (await c.account()).listSubnets(String(c.get('network.vpcId')));
+      const byZone = new Map<string, string>();
+      for (const s of subnets) if (!byZone.has(s.availabilityZone)) byZone.set(s.availabilityZone, s.subnetId);
+      return [...byZone.values()].slice(0, 2);
+    },
+    check: async (value, c) => {
+      const ids = value as string[];
+      const subnets = await (await c.account()).listSubnets(String(c.get('network.vpcId')));
+      const zones = new Set(subnets.filter((s) => ids.includes(s.subnetId)).map((s) => s.availabilityZone));
+      return zones.size >= 2 ? true : 'pick subnets in at least 2 different availability zones (an ALB needs 2)';
+    },
+  },
+  { id: 'network.vpcCidr', section: 'network', type: 'input', message: 'VPC CIDR block', when: newVpc, default: '10.0.0.0/16' },
+  {
+    id: 'network.subnetCidrs',
+    section: 'network',
+    type: 'list-of-cidrs',
+    message: 'Public subnet CIDRs (comma-separated, one per availability zone)',
+    when: newVpc,
+    default: (c) => defaultSubnetCidrs(String(c.get('network.vpcCidr') ?? '10.0.0.0/16')),
+  },
+
+  { id: 'loadBalancer.listenerPort', section: 'load balancer', type: 'number', message: 'Load balancer listener port', default: 80 },
+  {
+    id: 'loadBalancer.ingressCidrs',
+    section: 'load balancer',
+    type: 'list-of-cidrs',
+    message: 'Who may reach the load balancer? (CIDRs, comma-separated; 0.0.0.0/0 = anyone)',
+    default: ['0.0.0.0/0'],
+  },
+  { id: 'loadBalancer.healthCheckPath', section: 'load balancer', type: 'input', message: 'Health check path', default: '/' },
+
+  { id: 'instances.instanceType', section: 'instances', type: 'input', message: 'EC2 instance type', default: 't3.micro' },
+  {
+    id: 'network.availabilityZones',
+    section: 'network',
+    type: 'checkbox',
+    optional: true,
+    message: 'Availability zones for the subnets (only zones offering the instance type are listed)',
+    when: newVpc,
+    choices: async (c) => {
+      const zones = await (await c.account()).zonesOffering(String(c.get('instances.instanceType')));
+      const wanted = ((c.get('network.subnetCidrs') as string[] | undefined) ?? []).length || 2;
+      return zones.map((z, k) => ({ name: z, value: z, checked: k < wanted }));
+    },
+  },
+  {
+    id: 'instances.launch',
+    section: 'instances',
+    type: 'select',
+    message: 'How instances are launched',
+    default: 'template',
+    choices: () => [
+      { name: 'Launch template (recommended)', value: 'template' },
+      { name: 'Launch configuration (legacy accounts only; refused by accounts created since Oct 2024)', value: 'configuration' },
+    ],
+  },
+  { id: 'instances.desiredCapacity', section: 'instances', type: 'number', message: 'Instances to start with (desired capacity)', default: 2 },
+  { id: 'instances.minSize', section: 'instances', type: 'number', message: 'Minimum instances', default: 1 },
+  { id: 'instances.maxSize', section: 'instances', type: 'number', message: 'Maximum instances', default: 4 },
+  { id: 'instances.keyName', section: 'instances', type: 'input', optional: true, message: 'EC2 key pair for SSH (blank = no SSH)' },
+  {
+    id: 'instances.sshCidr',
+    section: 'instances',
+    type: 'input',
+    optional: true,
+    message: 'Who may SSH to the instances? (a CIDR like 203.0.113.7/32; blank = nobody)',
+    when: (c) => c.get('instances.keyName') !== undefined,
+  },
+
+  { id: 'service.image', section: 'service', type: 'input', message: 'Container image', default: 'nginx:latest' },
+  { id: 'service.containerPort', section: 'service', type: 'number', message: 'Container port', default: 80 },
+  { id: 'service.cpu', section: 'service', type: 'number', message: 'Task CPU units (1024 = one vCPU)', default: 256 },
+  { id: 'service.memory', section: 'service', type: 'number', message: 'Task memory (MiB)', default: 512 },
+  { id: 'service.desiredCount', section: 'service', type: 'number', message: 'Tasks to run (desired count)', default: 2 },
+
+  { id: 'scaling.service.enabled', section: 'scaling', type: 'confirm', optional: true, message: 'Scale the service automatically?', default: true },
+  { id: 'scaling.service.minCount', section: 'scaling', type: 'number', message: 'Minimum tasks', default: 1, when: scalesService },
+  { id: 'scaling.service.maxCount', section: 'scaling', type: 'number', message: 'Maximum tasks', default: 6, when: scalesService },
+  {
+    id: 'scaling.service.metrics',
+    section: 'scaling',
+    type: 'checkbox',
+    message: 'Scale on which metrics? (target tracking)',
+    when: scalesService,
+    virtual: {
+      derive: (d) => {
+        const chosen = (Object.keys(TARGETS) as ScalingMetric[]).filter((m) => getPath(d, TARGETS[m]) !== undefined);
+        return chosen.length ? chosen : undefined;
+      },
+    },
+    default: ['cpu'],
+    choices: (c) => {
+      const picked = (c.get('scaling.service.metrics') as string[] | undefined) ?? ['cpu'];
+      return [
+        { name: 'average CPU of the service', value: 'cpu', checked: picked.includes('cpu') },
+        { name: 'average memory of the service', value: 'memory', checked: picked.includes('memory') },
+        { name: 'ALB requests per task', value: 'requests', checked: picked.includes('requests') },
+      ];
+    },
+    check: (value) => ((value as unknown[]).length ? true : 'pick at least one metric'),
+  },
+  { id: TARGETS.cpu, section: 'scaling', type: 'number', message: 'Target average CPU (%)', default: 60, when: metricChosen('cpu') },
+  { id: TARGETS.memory, section: 'scaling', type: 'number', message: 'Target average memory (%)', default: 70, when: metricChosen('memory') },
+  { id: TARGETS.requests, section: 'scaling', type: 'number', message: 'Target ALB requests per task', default: 1000, when: metricChosen('requests') },
+  {
+    id: 'scaling.instances.managed',
+    section: 'scaling',
+    type: 'select',
+    message: 'How instances scale',
+    default: true,
+    choices: () => [
+      { name: 'ECS capacity provider with managed scaling (recommended)', value: true },
+      { name: 'Auto Scaling group target tracking on average CPU', value: false },
+    ],
+  },
+  {
+    id: 'scaling.instances.targetCapacityPercent',
+    section: 'scaling',
+    type: 'number',
+    message: 'Target capacity (%) — 100 packs instances fully',
+    default: 100,
+    when: (c) => c.get('scaling.instances.managed') !== false,
+  },
+  {
+    id: 'scaling.instances.targetCpuPercent',
+    section: 'scaling',
+    type: 'number',
+    message: 'Target average instance CPU (%)',
+    default: 60,
+    when: (c) => c.get('scaling.instances.managed') === false,
+  },
+];
+
+export function questionById(id: string): Question {
+  const q = QUESTIONS.find((x) => x.id === id);
+  if (!q) throw new Error(`no question ${id}`);
+  return q;
+}

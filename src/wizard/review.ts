@@ -1,0 +1,31 @@
+import type { Plan } from './plan.js';
+
+/** The review screen as plain text (no colour: it may be piped or logged). */
+export function renderPlan(p: Plan): string {
+  const lines: string[] = [];
+  const add = (s = ''): void => void lines.push(s);
+  add(`Plan for stack "${p.stack}" in ${p.region}`);
+  add();
+  add('Network');
+  add(`  VPC       ${p.network.vpc}`);
+  for (const s of p.network.subnets) add(`  subnet    ${s}`);
+  add('Load balancer');
+  add(`  ${p.loadBalancer.name}  HTTP :${p.loadBalancer.listenerPort}  health check ${p.loadBalancer.healthCheckPath}`);
+  add('Instances');
+  add(`  ${p.instances.instanceType} × ${p.instances.desiredCapacity} (min ${p.instances.minSize}, max ${p.instances.maxSize}), launch ${p.instances.launch}`);
+  add(`  AMI ${p.instances.ami}`);
+  add('Service');
+  add(`  ${p.service.image}  port ${p.service.containerPort}  ${p.service.cpu} CPU units  ${p.service.memory} MiB  × ${p.service.desiredCount} tasks`);
+  add('Who can reach what');
+  for (const a of p.access) add(`  ${a}`);
+  add('Scaling');
+  for (const s of p.scaling) add(`  ${s}`);
+  add('Resources');
+  const width = Math.max(...p.resources.map((r) => r.title.length));
+  for (const r of p.resources) {
+    const what = r.status ?? (r.action === 'reuse' ? 'reuse' : 'create');
+    add(`  ${what.padEnd(13)} ${r.title.padEnd(width)}  ${r.name ?? ''}`.trimEnd());
+  }
+  for (const w of p.warnings) add(`warning: ${w}`);
+  return lines.join('\n') + '\n';
+}

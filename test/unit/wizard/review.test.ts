@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gatherAnswers } from '../../../src/wizard/ask.js';
+import { readAnswersFile, saveAnswersFile, validateAnswers } from '../../../src/wizard/answers-file.js';
+import { buildReviewPlan } from '../../../src/wizard/plan.js';
+import { renderPlan } from '../../../src/wizard/review.js';
+import type { Account } from '../../../src/wizard/account.js';
+import { scriptedPrompter } from './scripted-prompter.js';
+
+const account: Account = {
+  region: 'us-east-1',
+  listVpcs: async () => [],
+  listSubnets: async () => [],
+  zonesOffering: async () => ['us-east-1a', 'us-east-1b'],
+  ecsAmi: async () => 'ami-0123456789abcdef0',
+};
+
+describe('review plan', () => {
+  it('says who can reach what, and shows SSH only when asked for, with a warning for 0.0.0.0/0', () => {
+    // GIVEN default answers
+    const plain = renderPlan(buildReviewPlan(validateAnswers({ stack: 'shop-web' }), { region: 'us-east-1', amiId: 'ami-0123456789abcdef0' }));
+    // THEN the ALB is open to the internet, instances only to the ALB, no SSH
+    expect(plain).toContain('ALB :80 from 0.0.0.0/0 (anyone on the internet)');
+    expect(plain).toContain('instances: ports 32768-65535 from the ALB only');
+    expect(plain).not.toContain('SSH');
+    expect(plain).toContain('AMI ami-0123456789abcdef0');
+    expect(plain).toMatch(/create\s+Application load balancer\s+shop-web-alb/);
+    // WHEN SSH is open to everyone
+    const ssh = renderPlan(buildReviewPlan(validateAnswers({ stack: 'shop-web', instances: { keyName: 'ops', sshCidr: '0.0.0.0/0' } }), { region: 'us-east-1' }));
+    expect(ssh).toContain('instances: SSH :22 from 0.0.0.0/0 (anyone on the internet)');
+    expect(ssh).toMatch(/warning: SSH is open to the whole internet/);
+  });
+
+  it('marks an existing VPC and subnets as reused and never as created', () => {
+    const plan = buildReviewPlan(validateAnswers({ stack: 'r', network: { vpcId: 'vpc-0abc1234', subnetIds: ['subnet-0abc1234', 'subnet-0def5678'] } }), { region: 'us-east-1' });
+    expect(plan.resources.filter((r) => r.action === 'reuse').map((r) => r.stepId)).toEqual(['vpc', 'subnets']);
+    expect(plan.resources.map((r) => r.stepId)).not.toContain('internet-gateway');
+    expect(plan.network.vpc).toBe('existing vpc-0abc1234');
+  });
+
+  it('shows dry-run status per resource', () => {
+    const plan = buildReviewPlan(validateAnswers({ stack: 'd' }), {
+      region: 'us-east-1',
+      results: [
+        { stepId: 'vpc', title: 'VPC', outcome: 'exists', durationMs: 1 },
+        { stepId: 'subnets', title: 'Subnets', outcome: 'would-create', durationMs: 1 },
+      ],
+    });
+    expect(plan.resources.find((r) => r.stepId === 'vpc')?.status).toBe('exists');
+    expect(renderPlan(plan)).toMatch(/would create\s+Subnets/);
+  });
+
+  it('round-trips through --save-answers: the replay with --yes gives the identical plan', async () => {
+    // GIVEN an interactive run with a few non-default answers
+    const prompter = scriptedPrompter([
+      ['Stack name', 'round-trip'], ['region', undefined], ['Network', undefined], ['VPC CIDR', '10.7.0.0/16'], ['subnet CIDRs', undefined],
+      ['listener port', 8080], ['reach the load balancer', '203.0.113.0/24'], ['Health check', undefined], ['instance type', 't3.small'],
+      ['Availability zones', undefined], ['launched', undefined], ['desired capacity', 1], ['Minimum instances', undefined], ['Maximum instances', 3],
+      ['key pair', ''], ['Container image', 'httpd:2.4'], ['Container port', undefined], ['CPU units', 512], ['memory (MiB)', 1024],
+      ['desired count', 1], ['automatically', undefined], ['Minimum tasks', undefined], ['Maximum tasks', 3], ['which metrics', ['cpu', 'requests']],
+      ['Target average CPU', 55], ['requests per task', 200], ['How instances scale', false], ['instance CPU', 70],
+    ]);
+    const first = validateAnswers(await gatherAnswers({ file: {}, prompter, yes: false, account: async () => account }));
+    const file = join(mkdtempSync(join(tmpdir(), 'answers-')), 'saved.yaml');
+    // WHEN the answers are saved and replayed non-interactively
+    await saveAnswersFile(file, first);
+    const replay = validateAnswers(await gatherAnswers({ file: await readAnswersFile(file), yes: true, account: async () => account }));
+    // THEN the plans are identical, and strict mode (no --yes) finds nothing missing either
+    const opts = { region: 'us-east-1', amiId: 'ami-0123456789abcdef0' };
+    expect(buildReviewPlan(replay, opts)).toEqual(buildReviewPlan(first, opts));
+    await expect(gatherAnswers({ file: await readAnswersFile(file), yes: false, account: async () => account })).resolves.toBeDefined();
+    expect(first.loadBalancer.listenerPort).toBe(8080);
+  });
+});
