@@ -1,18 +1,32 @@
 import { WizardError } from '../../errors.js';
-import { runDestroy } from '../../engine/engine.js';
 import { buildPlan } from '../../steps/index.js';
+import type { StackEnv } from '../../steps/env.js';
 import { validateAnswers } from '../../wizard/answers-file.js';
+import { discoverAnswers, discoverPlan } from '../../destroy/discover.js';
+import { describeLeftover, type Leftover } from '../../destroy/inventory.js';
+import { destroyStack, type DestroyReport } from '../../destroy/run.js';
 import type { CliContext } from '../context.js';
 import { commonOptions, requireStackArg, type CommonFlags } from '../options.js';
 import { makeReporter, printResult } from '../output.js';
-import { awsTarget, openStack, preflight, stackEnv } from '../stack.js';
+import { awsTarget, callLog, openStack, preflight, stackEnv } from '../stack.js';
+import { failureLine } from '../errors-format.js';
 
 export interface DestroyFlags extends CommonFlags {
   yes?: boolean;
   discover?: boolean;
+  forceEcr?: boolean;
 }
 
-export async function destroy(stackArg: string | undefined, flags: DestroyFlags, ctx: CliContext): Promise<number> {
+/** Asks the user to type the stack name; true when they did. Injectable for tests. */
+export type ConfirmByName = (stack: string, summary: string) => Promise<boolean>;
+
+export const typeStackName: ConfirmByName = async (stack, summary) => {
+  const { input } = await import('@inquirer/prompts');
+  const typed = await input({ message: `${summary}\nType the stack name (${stack}) to delete all of it:` });
+  return typed.trim() === stack;
+};
+
+export async function destroy(stackArg: string | undefined, flags: DestroyFlags, ctx: CliContext, confirmByName: ConfirmByName = typeStackName): Promise<number> {
   const opts = commonOptions(flags, ctx);
   const stackName = requireStackArg(stackArg, 'destroy');
   if (!flags.yes && !ctx.isTTY) {
@@ -24,28 +38,46 @@ export async function destroy(stackArg: string | undefined, flags: DestroyFlags,
   const stack = await openStack(opts, stackName, 'destroy');
   const reporter = makeReporter(opts, ctx);
   try {
-    if (!stack.existing) {
-      ctx.stderr.write(`No state for stack "${stackName}" in ${opts.stateDir}: nothing to destroy.\n`);
-      printResult(ctx, opts, { stack: stackName, ok: true, destroyed: [], note: 'no state' });
+    const existing = stack.existing;
+    if (!existing && !flags.discover) {
+      ctx.stderr.write(`No state for stack "${stackName}" in ${opts.stateDir}: nothing to destroy. (If its resources exist without a state file, add --discover.)\n`);
+      printResult(ctx, opts, { stack: stackName, ok: true, nothing: true, destroyed: [], note: 'no state: nothing to destroy' });
       return 0;
     }
-    const answers = validateAnswers(stack.existing.answers);
-    const aws = ctx.makeClients(awsTarget(opts, ctx, { region: stack.existing.region, endpointUrl: stack.existing.endpointUrl }));
+    const calls = callLog(opts, (l) => reporter.log(l));
+    const aws = ctx.makeClients(awsTarget(opts, ctx, { region: existing?.region, endpointUrl: existing?.endpointUrl }, calls.onCall));
     try {
       const region = await preflight(aws);
-      const result = await runDestroy(buildPlan(answers), {
-        env: stackEnv(answers, aws, region, ctx, opts),
+      const answers = existing?.answers !== undefined ? validateAnswers(existing.answers) : await discoverAnswers(aws, stackName);
+      const env: StackEnv = { ...stackEnv(answers, aws, region, ctx, opts), forceEcr: flags.forceEcr ?? false };
+      if (!existing) await stack.state.update((s) => Object.assign(s, { answers, region, endpointUrl: opts.endpointUrl ?? ctx.env.AWS_ENDPOINT_URL }));
+
+      const report = await destroyStack({
+        env,
         state: stack.state,
+        plan: flags.discover ? discoverPlan(answers) : buildPlan(answers),
+        discover: flags.discover,
         concurrency: opts.concurrency,
         signal: ctx.signal,
         onEvent: (e) => reporter.event(e),
+        info: (m) => reporter.info(m),
+        confirm: async (found) => {
+          if (flags.discover) {
+            const lines = found.length ? found.map((f) => `  ${describeLeftover(f)}`).join('\n') : '  (nothing by tag or name; only what the state file recorded)';
+            reporter.info(`Found for stack "${stackName}":\n${lines}`);
+          }
+          if (flags.yes) return;
+          reporter.close();
+          const recorded = Object.values(stack.state.state.resources).filter((r) => r.status !== 'destroyed' && !r.external).length;
+          const summary = `This deletes every resource of stack "${stackName}" (${flags.discover ? `${found.length} found` : `${recorded} recorded`}) in ${region}.`;
+          if (!(await confirmByName(stackName, summary))) {
+            throw new WizardError('USAGE', `Not confirmed: stack "${stackName}" was left as it is.`, { hint: 'Type the stack name exactly, or pass --yes.' });
+          }
+        },
       });
       reporter.close();
-      printResult(ctx, opts, { stack: stackName, ok: result.ok, steps: result.results.map((r) => ({ id: r.stepId, title: r.title, outcome: r.outcome })) });
-      if (result.interrupted) throw new WizardError('INTERRUPTED', `Interrupted. Run \`ecs-wizard destroy ${stackName}\` again to finish.`);
-      if (!result.ok) throw new WizardError('STEP_FAILED', result.results.filter((r) => r.outcome === 'failed').map((r) => `${r.title}: ${(r.error as Error)?.message}`).join('\n'));
-      await stack.state.remove();
-      return 0;
+      printResult(ctx, opts, summarise(stackName, report, calls.counts));
+      return await finish(stackName, report, opts.output === 'json' ? undefined : ctx, stack.state);
     } finally {
       aws.destroy();
     }
@@ -53,4 +85,45 @@ export async function destroy(stackArg: string | undefined, flags: DestroyFlags,
     reporter.close();
     await stack.close();
   }
+}
+
+function summarise(stack: string, r: DestroyReport, calls: unknown): object {
+  const line = (l: Leftover): { type: string; id: string; name?: string } => ({ type: l.type, id: l.id, ...(l.name ? { name: l.name } : {}) });
+  return {
+    stack,
+    ok: r.ok,
+    nothing: r.nothing,
+    ...(r.found.length ? { found: r.found.map(line) } : {}),
+    steps: (r.nothing ? [] : (r.steps?.results ?? [])).map((s) => ({ id: s.stepId, title: s.title, outcome: s.outcome, ...(s.error ? { error: (s.error as Error).message } : {}) })),
+    extras: { deleted: r.extras.deleted.map(line), kept: r.extras.kept.map((k) => ({ ...line(k.item), reason: k.reason })), failed: r.extras.failed.map((f) => ({ ...line(f.item), error: (f.error as Error)?.message })) },
+    leftovers: r.leftovers.map(line),
+    ...(r.nothing ? { note: 'nothing to destroy' } : {}),
+    calls,
+  };
+}
+
+/** Maps the report to an exit: 0 and the state file removed, or an error that keeps the state for a retry. */
+async function finish(stack: string, r: DestroyReport, text: CliContext | undefined, state: { remove(): Promise<void>; file: string }): Promise<number> {
+  if (r.interrupted) throw new WizardError('INTERRUPTED', `Interrupted. The state is saved: run \`ecs-wizard destroy ${stack}\` again to finish.`);
+  const retry = `The state file ${state.file} is kept: run \`ecs-wizard destroy ${stack}\` again (add --wait-timeout to wait longer).`;
+  // Verification is the judge: a step that failed but whose resource the backstop removed is no failure.
+  const failed = r.leftovers.length ? (r.steps?.results.filter((s) => s.outcome === 'failed') ?? []) : [];
+  if (r.leftovers.length) {
+    const lines = [...failed.map((f) => failureLine(f.title, f.error)), ...r.extras.failed.map((f) => failureLine(describeLeftover(f.item), f.error))];
+    const still = r.leftovers.map((l) => `  ${describeLeftover(l)}`);
+    const kept = r.extras.kept.map((k) => `  ${k.reason}`);
+    throw new WizardError(
+      'LEFTOVERS',
+      [`Stack "${stack}" is not fully destroyed.`, ...lines, ...(still.length ? [`Still present (${still.length}):`, ...still] : []), ...kept].join('\n'),
+      { hint: r.extras.kept.length ? `Pass --force-ecr to delete repositories with their images. ${retry}` : retry },
+    );
+  }
+  await state.remove();
+  if (text) {
+    if (r.nothing) text.stdout.write(`Nothing to destroy: no resource of stack "${stack}" exists.\n`);
+    if (r.extras.deleted.length) text.stdout.write(`Also deleted by tag and name: ${r.extras.deleted.map(describeLeftover).join(', ')}\n`);
+    for (const f of r.steps?.results.filter((s) => s.outcome === 'failed') ?? []) text.stderr.write(`warning: ${failureLine(f.title, f.error)} (removed afterwards by tag and name)\n`);
+    text.stdout.write(`Verified: nothing of stack "${stack}" is left. State file ${state.file} removed.\n`);
+  }
+  return 0;
 }

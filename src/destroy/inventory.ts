@@ -1,0 +1,336 @@
+import {
+  DescribeInstancesCommand,
+  DescribeInternetGatewaysCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+  type Filter,
+  type Tag as Ec2Tag,
+} from '@aws-sdk/client-ec2';
+import {
+  DescribeLoadBalancersCommand,
+  DescribeTagsCommand,
+  DescribeTargetGroupsCommand,
+  ElasticLoadBalancingV2Client,
+  type DescribeTargetGroupsCommandOutput,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  DescribeLaunchConfigurationsCommand,
+  DescribePoliciesCommand,
+  type DescribeAutoScalingGroupsCommandOutput,
+  type DescribeLaunchConfigurationsCommandOutput,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  DescribeCapacityProvidersCommand,
+  DescribeClustersCommand,
+  DescribeServicesCommand,
+  ECSClient,
+  ListServicesCommand,
+  ListTaskDefinitionsCommand,
+} from '@aws-sdk/client-ecs';
+import { GetInstanceProfileCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { DescribeRepositoriesCommand, ECRClient, ListTagsForResourceCommand } from '@aws-sdk/client-ecr';
+import {
+  ApplicationAutoScalingClient,
+  DescribeScalableTargetsCommand,
+  DescribeScalingPoliciesCommand,
+} from '@aws-sdk/client-application-auto-scaling';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import type { AwsClients } from '../aws/clients.js';
+import { isNotFound } from '../aws/errors.js';
+import { STACK_TAG } from '../aws/tags.js';
+import type { StackNames } from '../steps/names.js';
+
+/** Resource kinds the inventory knows, in the order a backstop cleanup deletes them. */
+export const LEFTOVER_ORDER = [
+  'app-scaling-policy',
+  'scalable-target',
+  'alarm',
+  'ecs-service',
+  'task-definition',
+  'asg-scaling-policy',
+  'capacity-provider',
+  'auto-scaling-group',
+  // Instances a deleted group left behind (moto keeps scale-in-protected ones; AWS may lag).
+  'instance',
+  'launch-configuration',
+  'launch-template',
+  'load-balancer',
+  'target-group',
+  'cluster',
+  'instance-profile',
+  'iam-role',
+  'ecr-repository',
+  'security-group',
+  'route-table',
+  'internet-gateway',
+  'subnet',
+  'vpc',
+] as const;
+
+export type LeftoverType = (typeof LEFTOVER_ORDER)[number];
+
+/** Something of the stack that exists in AWS: what it is, its id, and what deleting it needs. */
+export interface Leftover {
+  type: LeftoverType;
+  /** The id AWS knows it by (id, ARN or name). */
+  id: string;
+  name?: string;
+  /** Extra facts the delete needs (VPC of an SG, cluster of a service, …). */
+  meta?: Record<string, string>;
+}
+
+export interface InventoryOptions {
+  /** Ids never reported (an existing VPC and subnets the stack reused). */
+  exclude?: ReadonlySet<string>;
+  /** The stack's ECR repository name, when the answers name one (it is also found by tag). */
+  ecrRepository?: string;
+}
+
+/**
+ * Lists everything of the stack that still exists, by the stack tag AND by the deterministic names,
+ * across every service the stack uses (the Resource Groups Tagging API misses ASGs, launch templates
+ * and IAM, so each service is asked directly). Read-only.
+ */
+export async function listStackResources(aws: AwsClients, names: StackNames, opts: InventoryOptions = {}): Promise<Leftover[]> {
+  const parts = await Promise.all([ec2Resources(aws, names), elbResources(aws, names), autoScalingResources(aws, names), ecsResources(aws, names), iamResources(aws, names), ecrResources(aws, names, opts.ecrRepository), scalingResources(aws, names), alarmResources(aws, names)]);
+  const exclude = opts.exclude ?? new Set<string>();
+  const seen = new Set<string>();
+  const all: Leftover[] = [];
+  for (const item of parts.flat()) {
+    const key = `${item.type} ${item.id}`;
+    if (exclude.has(item.id) || seen.has(key)) continue;
+    seen.add(key);
+    all.push(item);
+  }
+  return all.sort((a, b) => LEFTOVER_ORDER.indexOf(a.type) - LEFTOVER_ORDER.indexOf(b.type));
+}
+
+const nameTag = (tags: Ec2Tag[] | undefined): string | undefined => tags?.find((t) => t.Key === 'Name')?.Value;
+
+/** Two EC2 filters (stack tag, deterministic Name) give the union of what is ours. */
+function ec2Filters(names: StackNames, ownNames: string[]): Filter[][] {
+  return [[{ Name: `tag:${STACK_TAG}`, Values: [names.stack] }], [{ Name: 'tag:Name', Values: ownNames }]];
+}
+
+async function ec2Resources(aws: AwsClients, names: StackNames): Promise<Leftover[]> {
+  const ec2 = aws.get(EC2Client);
+  const out: Leftover[] = [];
+  const subnetNames = Array.from({ length: 6 }, (_, i) => names.subnet(i));
+  for (const Filters of ec2Filters(names, [names.vpc])) {
+    for (const v of (await ec2.send(new DescribeVpcsCommand({ Filters }))).Vpcs ?? []) out.push({ type: 'vpc', id: v.VpcId!, name: nameTag(v.Tags) });
+  }
+  for (const Filters of ec2Filters(names, subnetNames)) {
+    for (const s of (await ec2.send(new DescribeSubnetsCommand({ Filters }))).Subnets ?? []) out.push({ type: 'subnet', id: s.SubnetId!, name: nameTag(s.Tags) });
+  }
+  for (const Filters of ec2Filters(names, [names.internetGateway])) {
+    for (const g of (await ec2.send(new DescribeInternetGatewaysCommand({ Filters }))).InternetGateways ?? []) {
+      out.push({ type: 'internet-gateway', id: g.InternetGatewayId!, name: nameTag(g.Tags), meta: { vpcIds: (g.Attachments ?? []).map((a) => a.VpcId).join(',') } });
+    }
+  }
+  for (const Filters of ec2Filters(names, [names.routeTable])) {
+    for (const t of (await ec2.send(new DescribeRouteTablesCommand({ Filters }))).RouteTables ?? []) {
+      // The VPC's main route table goes with the VPC; only ours is deleted on its own.
+      if (t.Associations?.some((a) => a.Main)) continue;
+      out.push({ type: 'route-table', id: t.RouteTableId!, name: nameTag(t.Tags), meta: { associationIds: (t.Associations ?? []).map((a) => a.RouteTableAssociationId).join(',') } });
+    }
+  }
+  const sgFilters: Filter[][] = [...ec2Filters(names, [names.albSecurityGroup, names.instanceSecurityGroup]), [{ Name: 'group-name', Values: [names.albSecurityGroup, names.instanceSecurityGroup] }]];
+  for (const Filters of sgFilters) {
+    for (const g of (await ec2.send(new DescribeSecurityGroupsCommand({ Filters }))).SecurityGroups ?? []) {
+      out.push({ type: 'security-group', id: g.GroupId!, name: g.GroupName, meta: { vpcId: g.VpcId ?? '' } });
+    }
+  }
+  const live = { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] };
+  for (const Filters of ec2Filters(names, [names.autoScalingGroup])) {
+    for (const res of (await ec2.send(new DescribeInstancesCommand({ Filters: [...Filters, live] }))).Reservations ?? []) {
+      for (const i of res.Instances ?? []) out.push({ type: 'instance', id: i.InstanceId!, name: nameTag(i.Tags) });
+    }
+  }
+  let NextToken: string | undefined;
+  do {
+    const r = await ec2.send(new DescribeLaunchTemplatesCommand({ NextToken }));
+    for (const t of r.LaunchTemplates ?? []) {
+      if (t.LaunchTemplateName === names.launchTemplate || t.Tags?.some((x) => x.Key === STACK_TAG && x.Value === names.stack)) {
+        out.push({ type: 'launch-template', id: t.LaunchTemplateId!, name: t.LaunchTemplateName });
+      }
+    }
+    NextToken = r.NextToken;
+  } while (NextToken);
+  return out;
+}
+
+async function elbResources(aws: AwsClients, names: StackNames): Promise<Leftover[]> {
+  const elb = aws.get(ElasticLoadBalancingV2Client);
+  const lbs: { arn: string; name: string }[] = [];
+  let Marker: string | undefined;
+  do {
+    const r = await elb.send(new DescribeLoadBalancersCommand({ Marker }));
+    for (const lb of r.LoadBalancers ?? []) lbs.push({ arn: lb.LoadBalancerArn!, name: lb.LoadBalancerName! });
+    Marker = r.NextMarker;
+  } while (Marker);
+  const tgs: { arn: string; name: string }[] = [];
+  Marker = undefined;
+  do {
+    const r: DescribeTargetGroupsCommandOutput = await elb.send(new DescribeTargetGroupsCommand({ Marker }));
+    for (const tg of r.TargetGroups ?? []) tgs.push({ arn: tg.TargetGroupArn!, name: tg.TargetGroupName! });
+    Marker = r.NextMarker;
+  } while (Marker);
+  const tagged = await taggedElbArns(elb, [...lbs, ...tgs].map((x) => x.arn), names.stack);
+  return [
+    ...lbs.filter((lb) => lb.name === names.loadBalancer || tagged.has(lb.arn)).map((lb): Leftover => ({ type: 'load-balancer', id: lb.arn, name: lb.name })),
+    ...tgs.filter((tg) => tg.name === names.targetGroup || tagged.has(tg.arn)).map((tg): Leftover => ({ type: 'target-group', id: tg.arn, name: tg.name })),
+  ];
+}
+
+async function taggedElbArns(elb: ElasticLoadBalancingV2Client, arns: string[], stack: string): Promise<Set<string>> {
+  const tagged = new Set<string>();
+  // DescribeTags takes at most 20 ARNs per call.
+  for (let i = 0; i < arns.length; i += 20) {
+    const r = await elb.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + 20) }));
+    for (const d of r.TagDescriptions ?? []) if (d.Tags?.some((t) => t.Key === STACK_TAG && t.Value === stack)) tagged.add(d.ResourceArn!);
+  }
+  return tagged;
+}
+
+async function autoScalingResources(aws: AwsClients, names: StackNames): Promise<Leftover[]> {
+  const asg = aws.get(AutoScalingClient);
+  const out: Leftover[] = [];
+  const groups: string[] = [];
+  let NextToken: string | undefined;
+  do {
+    const r: DescribeAutoScalingGroupsCommandOutput = await asg.send(new DescribeAutoScalingGroupsCommand({ NextToken }));
+    for (const g of r.AutoScalingGroups ?? []) {
+      if (g.AutoScalingGroupName === names.autoScalingGroup || g.Tags?.some((t) => t.Key === STACK_TAG && t.Value === names.stack)) {
+        groups.push(g.AutoScalingGroupName!);
+        out.push({ type: 'auto-scaling-group', id: g.AutoScalingGroupName!, meta: { instances: String(g.Instances?.length ?? 0) } });
+      }
+    }
+    NextToken = r.NextToken;
+  } while (NextToken);
+  NextToken = undefined;
+  do {
+    const r: DescribeLaunchConfigurationsCommandOutput = await asg.send(new DescribeLaunchConfigurationsCommand({ NextToken }));
+    for (const c of r.LaunchConfigurations ?? []) {
+      if (c.LaunchConfigurationName === names.launchConfiguration || c.LaunchConfigurationName?.startsWith(`${names.launchConfiguration}-`)) {
+        out.push({ type: 'launch-configuration', id: c.LaunchConfigurationName! });
+      }
+    }
+    NextToken = r.NextToken;
+  } while (NextToken);
+  for (const group of new Set([names.autoScalingGroup, ...groups])) {
+    const r = await asg.send(new DescribePoliciesCommand({ AutoScalingGroupName: group }));
+    for (const p of r.ScalingPolicies ?? []) out.push({ type: 'asg-scaling-policy', id: p.PolicyName!, meta: { autoScalingGroupName: group } });
+  }
+  return out;
+}
+
+async function ecsResources(aws: AwsClients, names: StackNames): Promise<Leftover[]> {
+  const ecs = aws.get(ECSClient);
+  const out: Leftover[] = [];
+  const clusters = await ecs.send(new DescribeClustersCommand({ clusters: [names.cluster] }));
+  for (const c of clusters.clusters ?? []) {
+    if (c.status !== 'ACTIVE' && c.status !== 'PROVISIONING') continue;
+    out.push({ type: 'cluster', id: c.clusterName!, meta: { containerInstances: String(c.registeredContainerInstancesCount ?? 0) } });
+    const arns: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const r = await ecs.send(new ListServicesCommand({ cluster: names.cluster, nextToken }));
+      arns.push(...(r.serviceArns ?? []));
+      nextToken = r.nextToken;
+    } while (nextToken);
+    for (let i = 0; i < arns.length; i += 10) {
+      const r = await ecs.send(new DescribeServicesCommand({ cluster: names.cluster, services: arns.slice(i, i + 10) }));
+      for (const s of r.services ?? []) if (s.status !== 'INACTIVE') out.push({ type: 'ecs-service', id: s.serviceName!, meta: { cluster: names.cluster } });
+    }
+  }
+  let nextToken: string | undefined;
+  do {
+    const r = await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: names.taskFamily, status: 'ACTIVE', nextToken }));
+    // familyPrefix is a prefix on AWS: keep only this family's revisions.
+    for (const arn of r.taskDefinitionArns ?? []) if (arn.split('/').pop()?.replace(/:\d+$/, '') === names.taskFamily) out.push({ type: 'task-definition', id: arn });
+    nextToken = r.nextToken;
+  } while (nextToken);
+  const cps = await ecs.send(new DescribeCapacityProvidersCommand({ capacityProviders: [names.capacityProvider] })).catch((err: unknown) => {
+    if (isNotFound(err)) return { capacityProviders: [] };
+    throw err;
+  });
+  for (const cp of cps.capacityProviders ?? []) if (cp.status === 'ACTIVE') out.push({ type: 'capacity-provider', id: cp.name! });
+  return out;
+}
+
+async function iamResources(aws: AwsClients, names: StackNames): Promise<Leftover[]> {
+  const iam = aws.get(IAMClient);
+  const out: Leftover[] = [];
+  const ignoreMissing = (err: unknown): undefined => {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  };
+  for (const roleName of [names.instanceRole, names.executionRole]) {
+    const r = await iam.send(new GetRoleCommand({ RoleName: roleName })).catch(ignoreMissing);
+    if (r?.Role) out.push({ type: 'iam-role', id: roleName });
+  }
+  const p = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: names.instanceProfile })).catch(ignoreMissing);
+  if (p?.InstanceProfile) out.push({ type: 'instance-profile', id: names.instanceProfile, meta: { roles: (p.InstanceProfile.Roles ?? []).map((r) => r.RoleName).join(',') } });
+  return out;
+}
+
+async function ecrResources(aws: AwsClients, names: StackNames, repository?: string): Promise<Leftover[]> {
+  const ecr = aws.get(ECRClient);
+  const out: Leftover[] = [];
+  let nextToken: string | undefined;
+  do {
+    const r = await ecr.send(new DescribeRepositoriesCommand({ nextToken }));
+    for (const repo of r.repositories ?? []) {
+      const tags = await ecr.send(new ListTagsForResourceCommand({ resourceArn: repo.repositoryArn! }));
+      // Only a repository we created carries the stack tag: an existing one named in the answers is the user's.
+      if (tags.tags?.some((t) => t.Key === STACK_TAG && t.Value === names.stack)) out.push({ type: 'ecr-repository', id: repo.repositoryName!, meta: { named: String(repo.repositoryName === repository) } });
+    }
+    nextToken = r.nextToken;
+  } while (nextToken);
+  return out;
+}
+
+function serviceResourceId(names: StackNames): string {
+  return `service/${names.cluster}/${names.service}`;
+}
+
+async function scalingResources(aws: AwsClients, names: StackNames): Promise<Leftover[]> {
+  const aas = aws.get(ApplicationAutoScalingClient);
+  const ResourceId = serviceResourceId(names);
+  const out: Leftover[] = [];
+  const t = await aas.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [ResourceId] }));
+  for (const st of t.ScalableTargets ?? []) out.push({ type: 'scalable-target', id: st.ResourceId!, meta: { dimension: st.ScalableDimension! } });
+  const p = await aas.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId }));
+  for (const sp of p.ScalingPolicies ?? []) out.push({ type: 'app-scaling-policy', id: sp.PolicyName!, meta: { resourceId: sp.ResourceId!, dimension: sp.ScalableDimension! } });
+  return out;
+}
+
+/** Target-tracking policies own CloudWatch alarms named after the scaled resource. */
+export function alarmPrefixes(names: StackNames): string[] {
+  return [`TargetTracking-${serviceResourceId(names)}-`, `TargetTracking-${names.autoScalingGroup}-Alarm`];
+}
+
+async function alarmResources(aws: AwsClients, names: StackNames): Promise<Leftover[]> {
+  const cw = aws.get(CloudWatchClient);
+  const out: Leftover[] = [];
+  for (const AlarmNamePrefix of alarmPrefixes(names)) {
+    let NextToken: string | undefined;
+    do {
+      const r = await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix, NextToken }));
+      for (const a of r.MetricAlarms ?? []) out.push({ type: 'alarm', id: a.AlarmName! });
+      NextToken = r.NextToken;
+    } while (NextToken);
+  }
+  return out;
+}
+
+/** One line per leftover, for reports. */
+export function describeLeftover(item: Leftover): string {
+  return `${item.type} ${item.id}${item.name && item.name !== item.id ? ` (${item.name})` : ''}`;
+}

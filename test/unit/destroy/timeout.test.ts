@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DeleteVpcCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { STSClient } from '@aws-sdk/client-sts';
+import { AwsClients } from '../../../src/aws/clients.js';
+import { StateFile, emptyState, stateFilePath, readState } from '../../../src/engine/state.js';
+import { destroy } from '../../../src/cli/commands/destroy.js';
+import type { CliContext } from '../../../src/cli/context.js';
+import { exitCodeFor } from '../../../src/cli/exit.js';
+import { isWizardError } from '../../../src/errors.js';
+import { validateAnswers } from '../../../src/wizard/answers-file.js';
+import { FAST_TIMING, tempDir } from '../../support/stack.js';
+import { awsError } from '../../support/step-context.js';
+
+const ec2 = mockClient(EC2Client);
+// Every other client the destroy touches answers {} — nothing here may reach the network.
+const mocks = [ec2, mockClient(ElasticLoadBalancingV2Client), mockClient(AutoScalingClient), mockClient(ECSClient), mockClient(IAMClient), mockClient(ECRClient), mockClient(ApplicationAutoScalingClient), mockClient(CloudWatchClient), mockClient(STSClient)] as unknown as { onAnyCommand(): { resolves(v: object): unknown }; reset(): void; calls(): unknown[] }[];
+afterEach(() => mocks.forEach((m) => m.reset()));
+
+function cli(out: { stdout: string; stderr: string }, isTTY = false): CliContext {
+  return {
+    stdout: { write: (s: string) => ((out.stdout += s), true) } as unknown as NodeJS.WritableStream,
+    stderr: { write: (s: string) => ((out.stderr += s), true) } as unknown as NodeJS.WritableStream,
+    stdin: process.stdin,
+    env: {},
+    cwd: process.cwd(),
+    isTTY,
+    makeClients: (target) => new AwsClients({ ...target, region: 'us-east-1' }),
+    timing: FAST_TIMING,
+    signal: new AbortController().signal,
+  };
+}
+
+async function stackWithVpc(stack: string): Promise<string> {
+  const dir = tempDir();
+  const state = new StateFile(stateFilePath(dir, stack), { ...emptyState(stack), answers: validateAnswers({ stack }), region: 'us-east-1' });
+  await state.put({ stepId: 'vpc', status: 'created', outputs: { vpcId: 'vpc-0000000a', cidr: '10.0.0.0/16' }, updatedAt: new Date().toISOString() });
+  return dir;
+}
+
+describe('destroy command: a wait that never ends', () => {
+  it('stops at --wait-timeout with a report naming what is left, exit 1, and keeps the state', async () => {
+    // GIVEN a recorded VPC that AWS never lets go of (an ENI that never goes away)
+    const dir = await stackWithVpc('unit-to');
+    mocks.forEach((m) => m.onAnyCommand().resolves({}));
+    ec2.on(DeleteVpcCommand).rejects(awsError('DependencyViolation', 'The vpc has dependencies and cannot be deleted.'));
+    ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-0000000a', CidrBlock: '10.0.0.0/16', Tags: [{ Key: 'ecs-wizard:stack', Value: 'unit-to' }] }] });
+    const out = { stdout: '', stderr: '' };
+
+    // WHEN destroy runs with a 1-second wait timeout
+    let error: unknown;
+    try {
+      await destroy('unit-to', { yes: true, stateDir: dir, waitTimeout: '1' }, cli(out));
+    } catch (e) {
+      error = e;
+    }
+
+    // THEN it fails with LEFTOVERS (exit 1), naming the VPC and the timeout, and the state file is kept for a retry
+    expect(isWizardError(error, 'LEFTOVERS')).toBe(true);
+    expect(exitCodeFor(error)).toBe(1);
+    const message = (error as Error).message;
+    expect(message).toMatch(/Timed out after \d+ s waiting for the VPC vpc-0000000a/);
+    expect(message).toMatch(/Still present \(1\):\n {2}vpc vpc-0000000a/);
+    expect((error as { hint?: string }).hint).toMatch(/run `ecs-wizard destroy unit-to` again/);
+    const kept = await readState(stateFilePath(dir, 'unit-to'));
+    expect(kept?.resources.vpc?.status).toBe('failed');
+    expect(ec2.commandCalls(DeleteVpcCommand).length).toBeGreaterThan(2);
+  });
+
+  it('without a terminal and without --yes exits 2 before any AWS call', async () => {
+    const dir = await stackWithVpc('unit-tty');
+    mocks.forEach((m) => m.onAnyCommand().resolves({}));
+    const error = await destroy('unit-tty', { stateDir: dir }, cli({ stdout: '', stderr: '' })).catch((e: unknown) => e);
+    expect(exitCodeFor(error)).toBe(2);
+    expect(mocks.every((m) => m.calls().length === 0)).toBe(true);
+  });
+
+  it('asks an interactive user to type the stack name, and does nothing when it is wrong', async () => {
+    // GIVEN a terminal user who types another name
+    const dir = await stackWithVpc('unit-ask');
+    mocks.forEach((m) => m.onAnyCommand().resolves({}));
+    const asked: string[] = [];
+    const error = await destroy('unit-ask', { stateDir: dir }, cli({ stdout: '', stderr: '' }, true), async (stack) => {
+      asked.push(stack);
+      return false;
+    }).catch((e: unknown) => e);
+    // THEN nothing was deleted and the state is untouched
+    expect(asked).toEqual(['unit-ask']);
+    expect(exitCodeFor(error)).toBe(2);
+    expect(ec2.commandCalls(DeleteVpcCommand)).toHaveLength(0);
+    expect(existsSync(stateFilePath(dir, 'unit-ask'))).toBe(true);
+  });
+
+  it('with the right name typed, destroys and removes the state file', async () => {
+    const dir = await stackWithVpc('unit-ok');
+    mocks.forEach((m) => m.onAnyCommand().resolves({}));
+    const out = { stdout: '', stderr: '' };
+    const code = await destroy('unit-ok', { stateDir: dir }, cli(out, true), async () => true);
+    expect(code).toBe(0);
+    expect(ec2.commandCalls(DeleteVpcCommand)).toHaveLength(1);
+    expect(existsSync(stateFilePath(dir, 'unit-ok'))).toBe(false);
+    expect(out.stdout).toMatch(/State file .* removed/);
+  });
+});
