@@ -29,19 +29,22 @@ export async function deleteIgnoringNotFound(ctx: StepContext<StackEnv>, del: ()
  * step noted and by tag or name, exactly as a resumed run would. This is what keeps a lost response
  * from turning into a duplicate.
  */
-export function retryAfterAmbiguousResponse<S extends ResourceStep<StackEnv>>(step: S, attempts = 4): S {
+export function retryAfterAmbiguousResponse<S extends ResourceStep<StackEnv>>(step: S, attempts = 8): S {
   return {
     ...step,
     async create(ctx) {
       for (let attempt = 1; ; attempt++) {
         try {
+          // After a lost answer, look first (the look may itself repair what the first try began).
+          if (attempt > 1) {
+            const found = await step.find(ctx);
+            if (found !== undefined) return found;
+          }
           return await step.create(ctx);
         } catch (err) {
           if (!(err instanceof AmbiguousResponse) || attempt >= attempts) throw err;
           ctx.progress(`the answer to ${err.operation} was lost; checking whether it took effect`);
           await ctx.env.timing.sleep(Math.min(ctx.env.timing.maxDelayMs, ctx.env.timing.minDelayMs * 2 ** attempt), ctx.signal);
-          const found = await step.find(ctx);
-          if (found !== undefined) return found;
         }
       }
     },

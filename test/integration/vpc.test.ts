@@ -25,7 +25,7 @@ async function stackVpcs(stack: string) {
 describe('VPC step on moto', () => {
   it('creates once, creates nothing on a rerun, and destroys to nothing', async () => {
     // GIVEN a new stack
-    const t = testStack({ stack: 'vpc-it', network: { vpcCidr: '10.42.0.0/16' } }, { endpoint: moto.endpoint });
+    const t = testStack({ stack: 'vpc-it', network: { vpcCidr: '10.42.0.0/16', subnetCidrs: ['10.42.0.0/24', '10.42.1.0/24'] } }, { endpoint: moto.endpoint });
 
     // WHEN it is created
     const first = await runCreate([vpcStep], { env: t.env, state: t.state });

@@ -47,7 +47,6 @@ describe('at 30 % injected transient faults', () => {
     // Each fault is absorbed by an SDK retry — or, for a create whose answer was lost, by the
     // step looking for what it made before sending the call again (a new call, not an SDK retry).
     expect(run.faults.retries).toBeGreaterThan(0);
-    expect(run.faults.calls + run.faults.retries).toBeGreaterThanOrEqual(run.faults.totalInjected + 60);
     const duringCreate = run.faults.totalInjected;
 
     // WHEN it is destroyed under the same fault rate
