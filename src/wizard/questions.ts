@@ -138,7 +138,7 @@ export const QUESTIONS: Question[] = [
   },
   { id: 'loadBalancer.healthCheckPath', section: 'load balancer', type: 'input', message: 'Health check path', default: '/' },
 
-  { id: 'instances.instanceType', section: 'instances', type: 'input', message: 'EC2 instance type', default: 't3.micro' },
+  { id: 'instances.instanceType', section: 'instances', type: 'input', message: 'EC2 instance type', default: 't3.small' },
   {
     id: 'network.availabilityZones',
     section: 'network',

@@ -47,7 +47,7 @@ export const loadBalancerSchema = z
 
 export const instancesSchema = z
   .object({
-    instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be an EC2 instance type like t3.micro').default('t3.micro'),
+    instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be an EC2 instance type like t3.small').default('t3.small'),
     launch: z.enum(['template', 'configuration'], { message: 'must be "template" or "configuration"' }).default('template'),
     minSize: count(1000).default(1),
     maxSize: count(1000).default(4),

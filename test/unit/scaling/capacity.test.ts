@@ -40,9 +40,14 @@ describe('tasksPerInstance', () => {
 });
 
 describe('checkCapacity', () => {
-  it('passes the defaults quietly (t3.micro, 256/512, up to 6 tasks on 4 instances)', () => {
-    // GIVEN default answers: 1 task per t3.micro, 6 tasks max, 4 instances max
+  it('passes the defaults quietly (t3.small, 256/512: 3 tasks per instance, up to 6 tasks on 4 instances)', () => {
     const r = checkCapacity(answers({}));
+    expect(r).toEqual({ problems: [], warnings: [] });
+  });
+
+  it('warns with the numbers when the largest service does not fit the largest group (t3.micro)', () => {
+    // GIVEN 1 task per t3.micro, 6 tasks max, 4 instances max
+    const r = checkCapacity(answers({ instances: { instanceType: 't3.micro' } }));
     // THEN 6 > 1 × 4 is a warning with the numbers, and nothing is refused
     expect(r.problems).toEqual([]);
     expect(r.warnings).toHaveLength(1);
@@ -81,7 +86,7 @@ describe('checkCapacity', () => {
   });
 
   it('checks the fixed desired count when service auto scaling is off', () => {
-    const r = checkCapacity(answers({ service: { desiredCount: 9 }, instances: { maxSize: 4, desiredCapacity: 4 }, scaling: { service: { enabled: false } } }));
+    const r = checkCapacity(answers({ service: { desiredCount: 9 }, instances: { instanceType: 't3.micro', maxSize: 4, desiredCapacity: 4 }, scaling: { service: { enabled: false } } }));
     expect(r.warnings[0]).toMatch(/^service\.desiredCount is 9, but at most 4 tasks fit/);
   });
 });

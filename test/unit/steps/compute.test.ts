@@ -65,7 +65,7 @@ describe('launch template', () => {
     expect(data.IamInstanceProfile).toEqual({ Arn: DEPS['instance-profile'].instanceProfileArn });
     expect(data.SecurityGroupIds).toEqual(['sg-0123456789abcdef0']);
     expect(data.KeyName).toBe('ops');
-    expect(data.InstanceType).toBe('t3.micro');
+    expect(data.InstanceType).toBe('t3.small');
     expect(Buffer.from(data.UserData!, 'base64').toString()).toBe('#!/bin/bash\necho ECS_CLUSTER=shop >> /etc/ecs/ecs.config\n');
     expect(data.TagSpecifications!.map((s) => s.ResourceType)).toEqual(['instance', 'volume']);
     expect(input.TagSpecifications![0]!.Tags).toContainEqual({ Key: 'ecs-wizard:stack', Value: 'shop' });
@@ -137,8 +137,8 @@ describe('launch configuration (legacy)', () => {
     const t = testStack({ stack: 'shop', instances: { launch: 'configuration' } });
     as.on(DescribeLaunchConfigurationsCommand).resolves({
       LaunchConfigurations: [
-        { LaunchConfigurationName: 'shop-ecs', ImageId: 'ami-01', InstanceType: 't3.micro', CreatedTime: new Date() },
-        { LaunchConfigurationName: 'shop-ecs', ImageId: 'ami-02', InstanceType: 't3.micro', CreatedTime: new Date() },
+        { LaunchConfigurationName: 'shop-ecs', ImageId: 'ami-01', InstanceType: 't3.small', CreatedTime: new Date() },
+        { LaunchConfigurationName: 'shop-ecs', ImageId: 'ami-02', InstanceType: 't3.small', CreatedTime: new Date() },
       ],
     });
     const found = await launchConfigurationStep.find(stepContext(t.env).ctx);

@@ -71,7 +71,7 @@ const INST_SG = 'sg-0bbbbbbbbbbbbbbb2';
 const ATTACHED = 'available' as AttachmentStatus;
 
 function offering(...zones: string[]) {
-  ec2.on(DescribeInstanceTypeOfferingsCommand).resolves({ InstanceTypeOfferings: zones.map((Location) => ({ InstanceType: 't3.micro', Location, LocationType: 'availability-zone' })) });
+  ec2.on(DescribeInstanceTypeOfferingsCommand).resolves({ InstanceTypeOfferings: zones.map((Location) => ({ InstanceType: 't3.small', Location, LocationType: 'availability-zone' })) });
 }
 
 /** DescribeSubnets answering from a list, honouring the subnet-id, vpc-id and stack-tag filters. */
@@ -113,7 +113,7 @@ async function failure(p: Promise<unknown>): Promise<WizardError> {
 
 describe('subnets step (scripted AWS)', () => {
   it('creates one public, tagged subnet per CIDR in distinct zones that offer the instance type', async () => {
-    // GIVEN t3.micro is offered in two zones only
+    // GIVEN t3.small is offered in two zones only
     const t = testStack({ stack: 'net' });
     offering('us-east-1c', 'us-east-1a');
     subnetsExist([]);
@@ -141,7 +141,7 @@ describe('subnets step (scripted AWS)', () => {
     expect(notes.map((x) => x.subnetIds)).toEqual([[SUBNET_A], [SUBNET_A, SUBNET_B]]);
     expect(ec2.commandCalls(DescribeInstanceTypeOfferingsCommand)[0]!.args[0].input).toMatchObject({
       LocationType: 'availability-zone',
-      Filters: [{ Name: 'instance-type', Values: ['t3.micro'] }],
+      Filters: [{ Name: 'instance-type', Values: ['t3.small'] }],
     });
   });
 
@@ -152,7 +152,7 @@ describe('subnets step (scripted AWS)', () => {
     const { ctx } = stepContext(t.env, { outputs: { vpc: VPC } });
     const err = await failure(subnetsStep.create(ctx));
     expect(isWizardError(err, 'INPUT_INVALID')).toBe(true);
-    expect(err.problems).toEqual([{ path: 'network.availabilityZones', message: expect.stringContaining('us-east-1e does not offer t3.micro') }]);
+    expect(err.problems).toEqual([{ path: 'network.availabilityZones', message: expect.stringContaining('us-east-1e does not offer t3.small') }]);
     expect(err.problems[0]!.message).toContain('us-east-1a, us-east-1b, us-east-1c');
     expect(ec2.commandCalls(CreateSubnetCommand)).toHaveLength(0);
   });

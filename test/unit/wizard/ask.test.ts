@@ -91,11 +91,11 @@ describe('interactive wizard', () => {
       stack: 'shop-web',
       region: 'eu-west-1',
       network: { vpcCidr: '10.0.0.0/16', subnetCidrs: ['10.0.0.0/24', '10.0.1.0/24'], availabilityZones: ['eu-west-1a', 'eu-west-1b'] },
-      instances: { instanceType: 't3.micro', minSize: 1, maxSize: 4, desiredCapacity: 2 },
+      instances: { instanceType: 't3.small', minSize: 1, maxSize: 4, desiredCapacity: 2 },
       scaling: { service: { targetCpuPercent: 60 }, instances: { managed: true } },
     });
     expect(answers.instances.keyName).toBeUndefined();
-    expect(account.calls).toContain('zonesOffering t3.micro');
+    expect(account.calls).toContain('zonesOffering t3.small');
   });
 
   it('chooses an existing VPC from the account, re-asks when the subnets share one zone', async () => {
