@@ -54,7 +54,8 @@ describe('the wizard in a terminal', () => {
     const script = join(dir, 'run.sh');
     writeFileSync(
       script,
-      `${Object.entries(env).map(([k, v]) => `export ${k}='${v}'`).join('\n')}\ncd '${dir}'\n` +
+      // A person at a terminal: CI (set when the suite runs in CI) would make the CLI plain and non-interactive.
+      `unset CI\n${Object.entries(env).map(([k, v]) => `export ${k}='${v}'`).join('\n')}\ncd '${dir}'\n` +
         `node '${BIN}' create --endpoint-url '${moto.endpoint}' --no-wait --state-dir '${dir}/state' --save-answers '${saved}'\necho "EXIT=$?"\nsleep 600\n`,
     );
     tmux('new-session', '-d', '-s', SESSION, '-x', '200', '-y', '50', `sh '${script}'`);
@@ -110,7 +111,8 @@ describe('the wizard in a terminal', () => {
     const script = join(dir, 'interrupt.sh');
     writeFileSync(
       script,
-      `${Object.entries(env).map(([k, v]) => `export ${k}='${v}'`).join('\n')}\ncd '${dir}'\n` +
+      // A person at a terminal: CI (set when the suite runs in CI) would make the CLI plain and non-interactive.
+      `unset CI\n${Object.entries(env).map(([k, v]) => `export ${k}='${v}'`).join('\n')}\ncd '${dir}'\n` +
         `node '${BIN}' create --endpoint-url '${moto.endpoint}' --state-dir '${dir}/state2' --answers '${saved}'\necho "EXIT=$?"\nsleep 600\n`,
     );
     tmux('kill-session', '-t', SESSION);
