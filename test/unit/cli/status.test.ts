@@ -46,6 +46,17 @@ describe('status verdict', () => {
     expect(judge(g).verdict).toBe('degraded: service shop-web: 1 of 2 tasks running; service shop-web: 1 tasks pending');
   });
 
+  it('judges task targets (dynamic ports), not the instance registrations the Auto Scaling group adds on the group port', () => {
+    // GIVEN a healthy task on a dynamic port and the instance itself registered on :80, failing
+    const f = healthyFacts();
+    f.targets = [{ id: 'i-1', port: 32768, state: 'healthy' }, { id: 'i-1', port: 80, state: 'unhealthy' }];
+    // THEN the stack is healthy
+    expect(judge(f).health).toBe('healthy');
+    // BUT a failing task is degraded
+    f.targets.push({ id: 'i-1', port: 32771, state: 'unhealthy' });
+    expect(judge(f).verdict).toBe('degraded: 1 of 3 targets unhealthy');
+  });
+
   it('renders text without escape codes when colour is off', () => {
     const f = healthyFacts();
     const report: StatusReport = { ...f, stack: 'shop-web', region: 'us-east-1', stateFile: 'x', updatedAt: '2025-01-01T00:00:00.000Z', health: 'healthy', ok: true, verdict: 'healthy', url: 'http://shop-web-alb-1.example' };
