@@ -46,6 +46,16 @@ export function isNotFound(err: unknown): boolean {
   return code !== undefined && NOT_FOUND.has(code);
 }
 
+/** The call's result, or undefined when AWS says the thing does not exist. */
+export async function unlessNotFound<T>(call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
 /** Errors that clear by themselves while AWS catches up (lingering ENIs, draining instances, …). */
 export function isTransientDependency(err: unknown): boolean {
   return hasCode(

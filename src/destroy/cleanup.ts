@@ -48,7 +48,7 @@ import {
 } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient, DeleteAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import type { AwsClients } from '../aws/clients.js';
-import { hasCode, isNotFound, isTransientDependency } from '../aws/errors.js';
+import { hasCode, isTransientDependency, unlessNotFound } from '../aws/errors.js';
 import { poll, retryWhile, type PollTiming } from '../aws/poll.js';
 import { LEFTOVER_ORDER, describeLeftover, type Leftover } from './inventory.js';
 
@@ -84,7 +84,7 @@ export async function deleteLeftovers(aws: AwsClients, items: readonly Leftover[
       await Promise.all(
         batch.map(async (item) => {
           try {
-            await retryWhile(() => deleteOne(aws, item, opts).catch(ignoreNotFound), isTransientDependency, {
+            await retryWhile(() => unlessNotFound(() => deleteOne(aws, item, opts)), isTransientDependency, {
               timing: opts.timing,
               signal: opts.signal,
               progress: opts.progress,
@@ -100,10 +100,6 @@ export async function deleteLeftovers(aws: AwsClients, items: readonly Leftover[
     }
   }
   return result;
-}
-
-function ignoreNotFound(err: unknown): void {
-  if (!isNotFound(err)) throw err;
 }
 
 async function deleteOne(aws: AwsClients, item: Leftover, opts: CleanupOptions): Promise<void> {
@@ -171,25 +167,25 @@ async function deleteOne(aws: AwsClients, item: Leftover, opts: CleanupOptions):
       for (const arn of r.containerInstanceArns ?? []) {
         await ecs().send(new DeregisterContainerInstanceCommand({ cluster: item.id, containerInstance: arn, force: true }));
       }
-      await ecs().send(new PutClusterCapacityProvidersCommand({ cluster: item.id, capacityProviders: [], defaultCapacityProviderStrategy: [] })).catch(ignoreNotFound);
+      await unlessNotFound(() => ecs().send(new PutClusterCapacityProvidersCommand({ cluster: item.id, capacityProviders: [], defaultCapacityProviderStrategy: [] })));
       await ecs().send(new DeleteClusterCommand({ cluster: item.id }));
       return;
     }
     case 'instance-profile':
       for (const role of (meta.roles ?? '').split(',').filter(Boolean)) {
-        await iam().send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: item.id, RoleName: role })).catch(ignoreNotFound);
+        await unlessNotFound(() => iam().send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: item.id, RoleName: role })));
       }
       await iam().send(new DeleteInstanceProfileCommand({ InstanceProfileName: item.id }));
       return;
     case 'iam-role': {
       const profiles = await iam().send(new ListInstanceProfilesForRoleCommand({ RoleName: item.id }));
       for (const p of profiles.InstanceProfiles ?? []) {
-        await iam().send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: p.InstanceProfileName, RoleName: item.id })).catch(ignoreNotFound);
+        await unlessNotFound(() => iam().send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: p.InstanceProfileName, RoleName: item.id })));
       }
       const attached = await iam().send(new ListAttachedRolePoliciesCommand({ RoleName: item.id }));
-      for (const p of attached.AttachedPolicies ?? []) await iam().send(new DetachRolePolicyCommand({ RoleName: item.id, PolicyArn: p.PolicyArn })).catch(ignoreNotFound);
+      for (const p of attached.AttachedPolicies ?? []) await unlessNotFound(() => iam().send(new DetachRolePolicyCommand({ RoleName: item.id, PolicyArn: p.PolicyArn })));
       const inline = await iam().send(new ListRolePoliciesCommand({ RoleName: item.id }));
-      for (const name of inline.PolicyNames ?? []) await iam().send(new DeleteRolePolicyCommand({ RoleName: item.id, PolicyName: name })).catch(ignoreNotFound);
+      for (const name of inline.PolicyNames ?? []) await unlessNotFound(() => iam().send(new DeleteRolePolicyCommand({ RoleName: item.id, PolicyName: name })));
       await iam().send(new DeleteRoleCommand({ RoleName: item.id }));
       return;
     }
@@ -207,13 +203,13 @@ async function deleteOne(aws: AwsClients, item: Leftover, opts: CleanupOptions):
       return;
     case 'route-table':
       for (const id of (meta.associationIds ?? '').split(',').filter(Boolean)) {
-        await ec2().send(new DisassociateRouteTableCommand({ AssociationId: id })).catch(ignoreNotFound);
+        await unlessNotFound(() => ec2().send(new DisassociateRouteTableCommand({ AssociationId: id })));
       }
       await ec2().send(new DeleteRouteTableCommand({ RouteTableId: item.id }));
       return;
     case 'internet-gateway':
       for (const vpcId of (meta.vpcIds ?? '').split(',').filter(Boolean)) {
-        await ec2().send(new DetachInternetGatewayCommand({ InternetGatewayId: item.id, VpcId: vpcId })).catch(ignoreNotFound);
+        await unlessNotFound(() => ec2().send(new DetachInternetGatewayCommand({ InternetGatewayId: item.id, VpcId: vpcId })));
       }
       await ec2().send(new DeleteInternetGatewayCommand({ InternetGatewayId: item.id }));
       return;

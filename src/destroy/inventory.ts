@@ -42,7 +42,7 @@ import {
 } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import type { AwsClients } from '../aws/clients.js';
-import { isNotFound } from '../aws/errors.js';
+import { isNotFound, unlessNotFound } from '../aws/errors.js';
 import { STACK_TAG } from '../aws/tags.js';
 import type { StackNames } from '../steps/names.js';
 
@@ -267,15 +267,11 @@ async function ecsResources(aws: AwsClients, names: StackNames): Promise<Leftove
 async function iamResources(aws: AwsClients, names: StackNames): Promise<Leftover[]> {
   const iam = aws.get(IAMClient);
   const out: Leftover[] = [];
-  const ignoreMissing = (err: unknown): undefined => {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  };
   for (const roleName of [names.instanceRole, names.executionRole]) {
-    const r = await iam.send(new GetRoleCommand({ RoleName: roleName })).catch(ignoreMissing);
+    const r = await unlessNotFound(() => iam.send(new GetRoleCommand({ RoleName: roleName })));
     if (r?.Role) out.push({ type: 'iam-role', id: roleName });
   }
-  const p = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: names.instanceProfile })).catch(ignoreMissing);
+  const p = await unlessNotFound(() => iam.send(new GetInstanceProfileCommand({ InstanceProfileName: names.instanceProfile })));
   if (p?.InstanceProfile) out.push({ type: 'instance-profile', id: names.instanceProfile, meta: { roles: (p.InstanceProfile.Roles ?? []).map((r) => r.RoleName).join(',') } });
   return out;
 }

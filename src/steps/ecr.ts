@@ -8,18 +8,13 @@ import {
   type Repository,
 } from '@aws-sdk/client-ecr';
 import { WizardError } from '../errors.js';
-import { hasCode, isNotFound } from '../aws/errors.js';
+import { hasCode, isNotFound, unlessNotFound } from '../aws/errors.js';
 import type { ResourceStep } from '../engine/types.js';
 import type { StackEnv } from './env.js';
 import type { EcrRepositoryOutputs } from './outputs.js';
 
-async function describeRepository(ecr: ECRClient, name: string): Promise<Repository | undefined> {
-  try {
-    return (await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] }))).repositories?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+function describeRepository(ecr: ECRClient, name: string): Promise<Repository | undefined> {
+  return unlessNotFound(async () => (await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] }))).repositories?.[0]);
 }
 
 function notEmpty(name: string, cause?: unknown): WizardError {

@@ -20,7 +20,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-iam';
 import { WizardError } from '../errors.js';
-import { isNotFound } from '../aws/errors.js';
+import { isNotFound, unlessNotFound } from '../aws/errors.js';
 import { STACK_TAG } from '../aws/tags.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
 import { deleteIgnoringNotFound } from './common.js';
@@ -57,31 +57,12 @@ function assertOurs(kind: string, name: string, tags: Tag[] | undefined, stack: 
   });
 }
 
-async function getRole(iam: IAMClient, roleName: string): Promise<Role | undefined> {
-  try {
-    return (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+function getRole(iam: IAMClient, roleName: string): Promise<Role | undefined> {
+  return unlessNotFound(async () => (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role);
 }
 
-async function getInstanceProfile(iam: IAMClient, name: string): Promise<InstanceProfile | undefined> {
-  try {
-    return (await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }))).InstanceProfile;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
-/** Ignores "not found": the thing being cleaned off is already gone. */
-async function ignoringNotFound(call: () => Promise<unknown>): Promise<void> {
-  try {
-    await call();
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
+function getInstanceProfile(iam: IAMClient, name: string): Promise<InstanceProfile | undefined> {
+  return unlessNotFound(async () => (await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }))).InstanceProfile);
 }
 
 interface RoleSpec {
@@ -144,15 +125,15 @@ async function deleteRole(ctx: StepContext<StackEnv>, roleName: string): Promise
   try {
     const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }));
     for (const p of attached.AttachedPolicies ?? []) {
-      await ignoringNotFound(() => iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: p.PolicyArn })));
+      await unlessNotFound(() => iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: p.PolicyArn })));
     }
     const inline = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }));
     for (const policyName of inline.PolicyNames ?? []) {
-      await ignoringNotFound(() => iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })));
+      await unlessNotFound(() => iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })));
     }
     const profiles = await iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: roleName }));
     for (const p of profiles.InstanceProfiles ?? []) {
-      await ignoringNotFound(() => iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: p.InstanceProfileName, RoleName: roleName })));
+      await unlessNotFound(() => iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: p.InstanceProfileName, RoleName: roleName })));
     }
   } catch (err) {
     if (isNotFound(err)) return;
@@ -211,7 +192,7 @@ export const instanceProfileStep: ResourceStep<StackEnv> = {
     const profile = await getInstanceProfile(iam, name);
     if (!profile) return;
     for (const role of profile.Roles ?? []) {
-      await ignoringNotFound(() => iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: role.RoleName })));
+      await unlessNotFound(() => iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: role.RoleName })));
     }
     await deleteIgnoringNotFound(ctx, () => iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name })), `the instance profile ${name} to be free`);
   },
@@ -223,7 +204,7 @@ async function ensureRole(iam: IAMClient, profile: InstanceProfile, roleName: st
   if (roles.length === 1 && roles[0]!.RoleName === roleName) return;
   const name = profile.InstanceProfileName!;
   for (const other of roles) {
-    await ignoringNotFound(() => iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: other.RoleName })));
+    await unlessNotFound(() => iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: other.RoleName })));
   }
   await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: roleName }));
 }

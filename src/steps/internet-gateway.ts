@@ -8,21 +8,15 @@ import {
   type InternetGateway,
 } from '@aws-sdk/client-ec2';
 import { WizardError } from '../errors.js';
-import { isNotFound } from '../aws/errors.js';
+import { unlessNotFound } from '../aws/errors.js';
 import { STACK_TAG } from '../aws/tags.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
 import { deleteIgnoringNotFound } from './common.js';
 import type { StackEnv } from './env.js';
 import type { InternetGatewayOutputs, VpcOutputs } from './outputs.js';
 
-async function describeGateway(ec2: EC2Client, id: string): Promise<InternetGateway | undefined> {
-  try {
-    const r = await ec2.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: [id] }));
-    return r.InternetGateways?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+function describeGateway(ec2: EC2Client, id: string): Promise<InternetGateway | undefined> {
+  return unlessNotFound(async () => (await ec2.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: [id] }))).InternetGateways?.[0]);
 }
 
 /** By recorded id, then by the stack tag. */

@@ -8,21 +8,15 @@ import {
   type LaunchTemplate,
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
-import { isNotFound } from '../aws/errors.js';
+import { unlessNotFound } from '../aws/errors.js';
 import type { ResourceStep } from '../engine/types.js';
 import { deleteIgnoringNotFound } from './common.js';
 import type { StackEnv } from './env.js';
 import { METADATA_OPTIONS, checkLaunchDrift, ecsUserData, resolveAmi } from './launch-common.js';
 import type { ClusterOutputs, InstanceProfileOutputs, LaunchOutputs, SecurityGroupOutputs } from './outputs.js';
 
-async function describeTemplate(ec2: EC2Client, input: DescribeLaunchTemplatesCommandInput): Promise<LaunchTemplate | undefined> {
-  try {
-    const r = await ec2.send(new DescribeLaunchTemplatesCommand(input));
-    return r.LaunchTemplates?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+function describeTemplate(ec2: EC2Client, input: DescribeLaunchTemplatesCommandInput): Promise<LaunchTemplate | undefined> {
+  return unlessNotFound(async () => (await ec2.send(new DescribeLaunchTemplatesCommand(input))).LaunchTemplates?.[0]);
 }
 
 /** The launch template of the ECS hosts: ECS-optimized AMI, instance profile, instance SG, IMDSv2, ECS_CLUSTER. */

@@ -8,20 +8,14 @@ import {
   type LoadBalancer,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { WizardError } from '../errors.js';
-import { isNotFound } from '../aws/errors.js';
+import { isNotFound, unlessNotFound } from '../aws/errors.js';
 import { poll } from '../aws/poll.js';
 import type { ResourceStep, WaitStep } from '../engine/types.js';
 import type { StackEnv } from './env.js';
 import type { LoadBalancerOutputs, SecurityGroupOutputs, SubnetsOutputs } from './outputs.js';
 
-export async function describeLoadBalancer(elb: ElasticLoadBalancingV2Client, by: { arn?: string; name?: string }): Promise<LoadBalancer | undefined> {
-  try {
-    const r = await elb.send(new DescribeLoadBalancersCommand(by.arn ? { LoadBalancerArns: [by.arn] } : { Names: [by.name!] }));
-    return r.LoadBalancers?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+export function describeLoadBalancer(elb: ElasticLoadBalancingV2Client, by: { arn?: string; name?: string }): Promise<LoadBalancer | undefined> {
+  return unlessNotFound(async () => (await elb.send(new DescribeLoadBalancersCommand(by.arn ? { LoadBalancerArns: [by.arn] } : { Names: [by.name!] }))).LoadBalancers?.[0]);
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

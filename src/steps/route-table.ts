@@ -9,7 +9,7 @@ import {
   ReplaceRouteCommand,
   type RouteTable,
 } from '@aws-sdk/client-ec2';
-import { isNotFound } from '../aws/errors.js';
+import { unlessNotFound } from '../aws/errors.js';
 import { STACK_TAG } from '../aws/tags.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
 import { deleteIgnoringNotFound } from './common.js';
@@ -20,14 +20,8 @@ type Ctx = StepContext<StackEnv>;
 
 export const DEFAULT_ROUTE = '0.0.0.0/0';
 
-async function describeTable(ec2: EC2Client, id: string): Promise<RouteTable | undefined> {
-  try {
-    const r = await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [id] }));
-    return r.RouteTables?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+function describeTable(ec2: EC2Client, id: string): Promise<RouteTable | undefined> {
+  return unlessNotFound(async () => (await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [id] }))).RouteTables?.[0]);
 }
 
 /** By recorded id, then by the stack tag in the stack's VPC. */

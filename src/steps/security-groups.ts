@@ -8,7 +8,7 @@ import {
   type IpPermission,
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
-import { isNotFound } from '../aws/errors.js';
+import { unlessNotFound } from '../aws/errors.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
 import type { Answers } from '../wizard/schema.js';
 import { deleteIgnoringNotFound } from './common.js';
@@ -92,14 +92,8 @@ export function diffRules(actual: IngressRule[], wanted: IngressRule[]): { autho
   return { authorize: wanted.filter((r) => !have.has(ruleKey(r))), revoke: actual.filter((r) => !want.has(ruleKey(r))) };
 }
 
-async function describeGroup(ec2: EC2Client, groupId: string): Promise<SecurityGroup | undefined> {
-  try {
-    const r = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
-    return r.SecurityGroups?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+function describeGroup(ec2: EC2Client, groupId: string): Promise<SecurityGroup | undefined> {
+  return unlessNotFound(async () => (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups?.[0]);
 }
 
 /** Makes the group's ingress exactly `wanted`; no call at all when it already is. */

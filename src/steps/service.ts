@@ -7,7 +7,7 @@ import {
   type Service,
 } from '@aws-sdk/client-ecs';
 import { WizardError, isWizardError } from '../errors.js';
-import { isNotFound } from '../aws/errors.js';
+import { isNotFound, unlessNotFound } from '../aws/errors.js';
 import { poll } from '../aws/poll.js';
 import { lowerTags } from '../aws/tags.js';
 import type { ResourceStep, StepContext, WaitStep } from '../engine/types.js';
@@ -19,14 +19,8 @@ function clusterName(ctx: StepContext<StackEnv>): string {
 }
 
 /** The service as ECS reports it, whatever its status; undefined when it (or its cluster) does not exist. */
-async function describeService(ctx: StepContext<StackEnv>, cluster: string, service: string): Promise<Service | undefined> {
-  try {
-    const r = await ctx.env.aws.get(ECSClient).send(new DescribeServicesCommand({ cluster, services: [service] }));
-    return r.services?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+function describeService(ctx: StepContext<StackEnv>, cluster: string, service: string): Promise<Service | undefined> {
+  return unlessNotFound(async () => (await ctx.env.aws.get(ECSClient).send(new DescribeServicesCommand({ cluster, services: [service] }))).services?.[0]);
 }
 
 /** A deleted service stays DRAINING, then INACTIVE; until then its name cannot be used again. */

@@ -9,7 +9,7 @@ import {
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { WizardError } from '../errors.js';
-import { isNotFound } from '../aws/errors.js';
+import { unlessNotFound } from '../aws/errors.js';
 import type { ResourceStep } from '../engine/types.js';
 import { deleteIgnoringNotFound } from './common.js';
 import type { StackEnv } from './env.js';
@@ -35,14 +35,8 @@ export function healthCheck(path: string) {
 /** ALB default is 300 s; ECS tasks stop quickly, so deployments and scale-in need not wait five minutes. */
 export const DEREGISTRATION_DELAY = { Key: 'deregistration_delay.timeout_seconds', Value: '30' };
 
-export async function describeTargetGroup(elb: ElasticLoadBalancingV2Client, by: { arn?: string; name?: string }): Promise<TargetGroup | undefined> {
-  try {
-    const r = await elb.send(new DescribeTargetGroupsCommand(by.arn ? { TargetGroupArns: [by.arn] } : { Names: [by.name!] }));
-    return r.TargetGroups?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+export function describeTargetGroup(elb: ElasticLoadBalancingV2Client, by: { arn?: string; name?: string }): Promise<TargetGroup | undefined> {
+  return unlessNotFound(async () => (await elb.send(new DescribeTargetGroupsCommand(by.arn ? { TargetGroupArns: [by.arn] } : { Names: [by.name!] }))).TargetGroups?.[0]);
 }
 
 function healthCheckDiffers(tg: TargetGroup, wanted: ReturnType<typeof healthCheck>): boolean {

@@ -8,21 +8,15 @@ import {
   type Vpc,
 } from '@aws-sdk/client-ec2';
 import { WizardError } from '../errors.js';
-import { isNotFound } from '../aws/errors.js';
+import { unlessNotFound } from '../aws/errors.js';
 import { STACK_TAG } from '../aws/tags.js';
 import type { ResourceStep } from '../engine/types.js';
 import { deleteIgnoringNotFound } from './common.js';
 import type { StackEnv } from './env.js';
 import type { VpcOutputs } from './outputs.js';
 
-async function describeVpc(ec2: EC2Client, vpcId: string): Promise<Vpc | undefined> {
-  try {
-    const r = await ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }));
-    return r.Vpcs?.[0];
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
+function describeVpc(ec2: EC2Client, vpcId: string): Promise<Vpc | undefined> {
+  return unlessNotFound(async () => (await ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))).Vpcs?.[0]);
 }
 
 /** The stack's own VPC: found by recorded id, then by the stack tag; created with DNS hostnames on. */
