@@ -17,6 +17,9 @@ export default defineConfig({
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       AWS_CONFIG_FILE: '/dev/null',
       AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      // A client a test forgot to mock or point at moto fails fast on a closed loopback port,
+      // instead of reaching for real AWS. Tests that use moto pass its endpoint explicitly.
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
     },
   },
 });
