@@ -11,6 +11,7 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { DeleteLoadBalancerCommand, DeleteTargetGroupCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   AutoScalingClient,
   DeleteAutoScalingGroupCommand,
@@ -116,6 +117,9 @@ async function deleteOne(aws: AwsClients, item: Leftover, opts: CleanupOptions):
       return;
     case 'alarm':
       await aws.get(CloudWatchClient).send(new DeleteAlarmsCommand({ AlarmNames: [item.id] }));
+      return;
+    case 'log-group':
+      await aws.get(CloudWatchLogsClient).send(new DeleteLogGroupCommand({ logGroupName: item.id }));
       return;
     case 'ecs-service':
       // force: deletes a service that still has a desired count, without scaling it down first.

@@ -17,6 +17,8 @@ import type { Answers, AnswersInput } from '../wizard/schema.js';
 export function discoverPlan(answers: Answers): Step<StackEnv>[] {
   const variant = (launch: 'template' | 'configuration', managed: boolean): Answers => ({
     ...answers,
+    // Logs on: a log group an earlier run created is found whatever the answers say now.
+    service: { ...answers.service, logs: true },
     instances: { ...answers.instances, launch },
     scaling: { ...answers.scaling, service: { ...answers.scaling.service, enabled: true }, instances: { ...answers.scaling.instances, managed } },
   });

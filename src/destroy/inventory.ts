@@ -41,6 +41,7 @@ import {
   DescribeScalingPoliciesCommand,
 } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import type { AwsClients } from '../aws/clients.js';
 import { isNotFound, unlessNotFound } from '../aws/errors.js';
 import { STACK_TAG } from '../aws/tags.js';
@@ -51,6 +52,7 @@ export const LEFTOVER_ORDER = [
   'app-scaling-policy',
   'scalable-target',
   'alarm',
+  'log-group',
   'ecs-service',
   'task-definition',
   'asg-scaling-policy',
@@ -98,7 +100,7 @@ export interface InventoryOptions {
  * and IAM, so each service is asked directly). Read-only.
  */
 export async function listStackResources(aws: AwsClients, names: StackNames, opts: InventoryOptions = {}): Promise<Leftover[]> {
-  const parts = await Promise.all([ec2Resources(aws, names), elbResources(aws, names), autoScalingResources(aws, names), ecsResources(aws, names), iamResources(aws, names), ecrResources(aws, names, opts.ecrRepository), scalingResources(aws, names), alarmResources(aws, names)]);
+  const parts = await Promise.all([ec2Resources(aws, names), elbResources(aws, names), autoScalingResources(aws, names), ecsResources(aws, names), iamResources(aws, names), ecrResources(aws, names, opts.ecrRepository), scalingResources(aws, names), alarmResources(aws, names), logResources(aws, names)]);
   const exclude = opts.exclude ?? new Set<string>();
   const seen = new Set<string>();
   const all: Leftover[] = [];
@@ -323,6 +325,19 @@ async function alarmResources(aws: AwsClients, names: StackNames): Promise<Lefto
       NextToken = r.NextToken;
     } while (NextToken);
   }
+  return out;
+}
+
+/** The container's CloudWatch Logs group, by its exact name (the API matches by prefix). */
+async function logResources(aws: AwsClients, names: StackNames): Promise<Leftover[]> {
+  const logs = aws.get(CloudWatchLogsClient);
+  const out: Leftover[] = [];
+  let nextToken: string | undefined;
+  do {
+    const r = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: names.logGroup, nextToken }));
+    for (const g of r.logGroups ?? []) if (g.logGroupName === names.logGroup) out.push({ type: 'log-group', id: g.logGroupName });
+    nextToken = r.nextToken;
+  } while (nextToken);
   return out;
 }
 

@@ -1,11 +1,27 @@
-import { CreateClusterCommand, DeleteClusterCommand, DescribeClustersCommand, ECSClient, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
+import {
+  CreateClusterCommand,
+  DeleteClusterCommand,
+  DescribeClustersCommand,
+  ECSClient,
+  ListContainerInstancesCommand,
+  UpdateClusterSettingsCommand,
+  type ClusterSetting,
+} from '@aws-sdk/client-ecs';
 import { WizardError, isWizardError } from '../errors.js';
 import { poll } from '../aws/poll.js';
 import { lowerTags } from '../aws/tags.js';
-import type { ResourceStep, WaitStep } from '../engine/types.js';
+import type { ResourceStep, StepContext, WaitStep } from '../engine/types.js';
 import { deleteIgnoringNotFound } from './common.js';
 import type { StackEnv } from './env.js';
 import type { ClusterOutputs } from './outputs.js';
+
+/** Container Insights as the answers ask: it costs money per metric, so it is off unless asked. */
+function insightsSetting(ctx: StepContext<StackEnv>): ClusterSetting {
+  return { name: 'containerInsights', value: ctx.env.answers.cluster.containerInsights ? 'enabled' : 'disabled' };
+}
+
+/** "enhanced" (a newer, pricier level) counts as on: we never downgrade it. */
+const insightsOn = (value: string | undefined): boolean => value === 'enabled' || value === 'enhanced';
 
 /** The ECS cluster. Found by name; an INACTIVE cluster (deleted, still listed for a while) counts as absent. */
 export const clusterStep: ResourceStep<StackEnv> = {
@@ -14,9 +30,15 @@ export const clusterStep: ResourceStep<StackEnv> = {
   dependsOn: [],
   async find(ctx) {
     const name = (ctx.recorded?.clusterName as string | undefined) ?? ctx.env.names.cluster;
-    const r = await ctx.env.aws.get(ECSClient).send(new DescribeClustersCommand({ clusters: [name] }));
+    const ecs = ctx.env.aws.get(ECSClient);
+    const r = await ecs.send(new DescribeClustersCommand({ clusters: [name], include: ['SETTINGS'] }));
     const cluster = r.clusters?.find((c) => c.status === 'ACTIVE');
     if (!cluster?.clusterName) return undefined;
+    const wanted = insightsSetting(ctx);
+    const current = cluster.settings?.find((s) => s.name === 'containerInsights')?.value;
+    if (ctx.repair && insightsOn(current) !== (wanted.value === 'enabled')) {
+      await ecs.send(new UpdateClusterSettingsCommand({ cluster: cluster.clusterName, settings: [wanted] }));
+    }
     return { clusterName: cluster.clusterName, clusterArn: cluster.clusterArn ?? '' } satisfies ClusterOutputs;
   },
   async create(ctx) {
@@ -25,8 +47,7 @@ export const clusterStep: ResourceStep<StackEnv> = {
       new CreateClusterCommand({
         clusterName: name,
         tags: lowerTags(ctx.env.tags(name)),
-        // The answers have no Container Insights switch yet: it costs money, so it stays off.
-        settings: [{ name: 'containerInsights', value: 'disabled' }],
+        settings: [insightsSetting(ctx)],
       }),
     );
     return { clusterName: r.cluster?.clusterName ?? name, clusterArn: r.cluster?.clusterArn ?? '' } satisfies ClusterOutputs;

@@ -19,6 +19,8 @@ import { asgScalingPolicyStep } from './asg-scaling-policy.js';
 import { clusterStep, containerInstancesStep } from './cluster.js';
 import { capacityProviderStep } from './capacity-provider.js';
 import { taskDefinitionStep } from './task-definition.js';
+import { logGroupStep } from './log-group.js';
+import { secretsPolicyStep } from './secrets-policy.js';
 import { serviceStableStep, serviceStep } from './service.js';
 import { serviceScalingStep } from './service-scaling.js';
 
@@ -40,6 +42,9 @@ export function buildPlan(answers: Answers): Step<StackEnv>[] {
     instanceRoleStep,
     instanceProfileStep,
     executionRoleStep,
+    // Always planned: with no secrets it makes sure the role carries no stale grant.
+    secretsPolicyStep,
+    ...(answers.service.logs ? [logGroupStep] : []),
     ...(answers.service.ecrRepository ? [ecrRepositoryStep] : []),
     targetGroupStep,
     loadBalancerStep,

@@ -24,3 +24,6 @@ export interface AsgScalingPolicyOutputs { policyName: string; policyArn?: strin
 export interface TaskDefinitionOutputs { taskDefinitionArn: string; family: string; revision: number }
 export interface ServiceOutputs { serviceName: string; serviceArn: string; clusterName: string }
 export interface ServiceScalingOutputs { resourceId: string; policyNames: string[] }
+export interface LogGroupOutputs { logGroupName: string; logGroupArn: string; retentionInDays: number }
+/** `secretArns` empty: the stack has no secrets and the role carries no such policy. */
+export interface SecretsPolicyOutputs { roleName: string; policyName: string; secretArns: string[] }

@@ -11,13 +11,14 @@ import { isNotFound } from '../aws/errors.js';
 import { lowerTags } from '../aws/tags.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
 import type { StackEnv } from './env.js';
-import type { EcrRepositoryOutputs, RoleOutputs, TaskDefinitionOutputs } from './outputs.js';
+import type { EcrRepositoryOutputs, LogGroupOutputs, RoleOutputs, TaskDefinitionOutputs } from './outputs.js';
 
 /** The task definition the answers ask for: bridge mode, dynamic host port, the execution role. */
 function wanted(ctx: StepContext<StackEnv>) {
   const { answers, names } = ctx.env;
   const s = answers.service;
   const ecr = ctx.tryOutput<EcrRepositoryOutputs>('ecr-repository');
+  const logGroup = s.logs ? ctx.tryOutput<LogGroupOutputs>('log-group') : undefined;
   const container = {
     name: names.container,
     image: ecr ? `${ecr.repositoryUri}:latest` : s.image,
@@ -29,6 +30,18 @@ function wanted(ctx: StepContext<StackEnv>) {
     environment: Object.entries(s.environment)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, value]) => ({ name, value })),
+    // ECS reads these with the execution role when the task starts: the values never pass through us.
+    ...(Object.keys(s.secrets).length
+      ? { secrets: Object.entries(s.secrets).sort(([a], [b]) => a.localeCompare(b)).map(([name, valueFrom]) => ({ name, valueFrom })) }
+      : {}),
+    ...(logGroup
+      ? {
+          logConfiguration: {
+            logDriver: 'awslogs' as const,
+            options: { 'awslogs-group': logGroup.logGroupName, 'awslogs-region': ctx.env.region, 'awslogs-stream-prefix': 'ecs' },
+          },
+        }
+      : {}),
   } satisfies ContainerDefinition;
   return { container, executionRoleArn: ctx.output<RoleOutputs>('execution-role').roleArn };
 }
@@ -46,6 +59,10 @@ function fingerprint(td: { executionRoleArn?: string; networkMode?: string; cont
     essential: c?.essential ?? true,
     ports: (c?.portMappings ?? []).map((p) => [p.containerPort, p.hostPort ?? 0, p.protocol ?? 'tcp']),
     environment: [...(c?.environment ?? [])].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')).map((e) => [e.name, e.value]),
+    secrets: [...(c?.secrets ?? [])].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')).map((e) => [e.name, e.valueFrom]),
+    logs: c?.logConfiguration
+      ? [c.logConfiguration.logDriver, ...['awslogs-group', 'awslogs-region', 'awslogs-stream-prefix'].map((k) => c.logConfiguration?.options?.[k])]
+      : null,
   });
 }
 
@@ -79,7 +96,7 @@ function outputsOf(td: TaskDefinition) {
 export const taskDefinitionStep: ResourceStep<StackEnv> = {
   id: 'task-definition',
   title: 'Task definition',
-  dependsOn: ['execution-role', 'ecr-repository'],
+  dependsOn: ['execution-role', 'ecr-repository', 'log-group', 'secrets-policy'],
   async find(ctx) {
     const family = ctx.env.names.taskFamily;
     const revisions = await activeRevisions(ctx, family);

@@ -49,4 +49,6 @@ export function validateAnswers(input: unknown): Answers {
 export async function saveAnswersFile(file: string, answers: Answers): Promise<void> {
   await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true });
   await fs.writeFile(file, `# ecs-wizard answers — replay with: ecs-wizard create --answers ${path.basename(file)} --yes\n${toYaml(answers)}`, { mode: 0o600 });
+  // `mode` applies only to a new file: an existing one keeps its mode unless told.
+  await fs.chmod(file, 0o600);
 }

@@ -25,7 +25,7 @@ export interface Plan {
   network: { vpc: string; subnets: string[]; availabilityZones?: string[] };
   loadBalancer: { name: string; listenerPort: number; healthCheckPath: string };
   instances: { instanceType: string; launch: string; ami: string; minSize: number; desiredCapacity: number; maxSize: number; keyName?: string };
-  service: { image: string; containerPort: number; cpu: number; memory: number; desiredCount: number };
+  service: { image: string; containerPort: number; cpu: number; memory: number; desiredCount: number; logs: string; secrets: string[]; containerInsights: boolean };
   access: string[];
   scaling: string[];
   warnings: string[];
@@ -66,6 +66,10 @@ function resourceName(stepId: string, a: Answers, n: StackNames): string | undef
       return n.autoScalingGroup;
     case 'cluster':
       return n.cluster;
+    case 'log-group':
+      return n.logGroup;
+    case 'secrets-policy':
+      return Object.keys(a.service.secrets).length ? `${a.stack}-secrets on ${n.executionRole}` : undefined;
     case 'capacity-provider':
       return n.capacityProvider;
     case 'task-definition':
@@ -84,7 +88,8 @@ export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: stri
   const reuse = a.network.vpcId !== undefined;
   const byStep = new Map((opts.results ?? []).map((r) => [r.stepId, r]));
   const resources: PlanResource[] = buildPlan(a)
-    .filter((s) => !isWaitStep(s))
+    // With no secrets the secrets-policy step only makes sure no stale grant remains: nothing to show.
+    .filter((s) => !isWaitStep(s) && !(s.id === 'secrets-policy' && Object.keys(a.service.secrets).length === 0))
     .map((s) => {
       const r = byStep.get(s.id);
       const external = (s as { external?: boolean }).external === true || (reuse && (s.id === 'vpc' || s.id === 'subnets'));
@@ -150,6 +155,10 @@ export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: stri
       cpu: a.service.cpu,
       memory: a.service.memory,
       desiredCount: a.service.desiredCount,
+      logs: a.service.logs ? `CloudWatch Logs ${n.logGroup}, kept ${a.service.logRetentionDays} days` : 'off',
+      // Names only: the ARNs say where a value lives, never the value itself.
+      secrets: Object.keys(a.service.secrets).sort(),
+      containerInsights: a.cluster.containerInsights,
     },
     access,
     scaling,

@@ -1,7 +1,7 @@
 import type { Account } from './account.js';
 import { getPath, type Draft } from './draft.js';
 import type { Choice } from './prompter.js';
-import { defaultSubnetCidrs } from './schema.js';
+import { LOG_RETENTION_DAYS, defaultSubnetCidrs } from './schema.js';
 
 /**
  * The wizard as data: one entry per question, in the order of the flow. `id` is the dotted path in
@@ -181,6 +181,19 @@ export const QUESTIONS: Question[] = [
   { id: 'service.cpu', section: 'service', type: 'number', message: 'Task CPU units (1024 = one vCPU)', default: 256 },
   { id: 'service.memory', section: 'service', type: 'number', message: 'Task memory (MiB)', default: 512 },
   { id: 'service.desiredCount', section: 'service', type: 'number', message: 'Tasks to run (desired count)', default: 2 },
+  { id: 'service.logs', section: 'service', type: 'confirm', optional: true, message: 'Send container logs to CloudWatch Logs?', default: true },
+  {
+    id: 'service.logRetentionDays',
+    section: 'service',
+    type: 'select',
+    optional: true,
+    message: 'Keep the logs for how many days?',
+    default: 14,
+    when: (c) => c.get('service.logs') !== false,
+    choices: () => LOG_RETENTION_DAYS.map((d) => ({ name: `${d} days`, value: d })),
+  },
+  // Costs extra per metric (CloudWatch pricing), so the default is no.
+  { id: 'cluster.containerInsights', section: 'service', type: 'confirm', optional: true, message: 'Turn on Container Insights (extra CloudWatch cost)?', default: false },
 
   { id: 'scaling.service.enabled', section: 'scaling', type: 'confirm', optional: true, message: 'Scale the service automatically?', default: true },
   { id: 'scaling.service.minCount', section: 'scaling', type: 'number', message: 'Minimum tasks', default: 1, when: scalesService },

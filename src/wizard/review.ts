@@ -16,6 +16,9 @@ export function renderPlan(p: Plan): string {
   add(`  AMI ${p.instances.ami}`);
   add('Service');
   add(`  ${p.service.image}  port ${p.service.containerPort}  ${p.service.cpu} CPU units  ${p.service.memory} MiB  × ${p.service.desiredCount} tasks`);
+  add(`  logs ${p.service.logs}`);
+  if (p.service.secrets.length) add(`  secrets ${p.service.secrets.join(', ')} (read by ECS from SSM / Secrets Manager at task start)`);
+  add(`  Container Insights ${p.service.containerInsights ? 'on' : 'off'}`);
   add('Who can reach what');
   for (const a of p.access) add(`  ${a}`);
   add('Scaling');

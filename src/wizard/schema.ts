@@ -58,6 +58,11 @@ export const instancesSchema = z
   })
   .strict();
 
+/** The retention periods CloudWatch Logs accepts (PutRetentionPolicy refuses any other). */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+const SECRET_ARN = /^arn:aws[a-z-]*:(ssm:[a-z0-9-]+:\d{12}:parameter\/\S+|secretsmanager:[a-z0-9-]+:\d{12}:secret:\S+)$/;
+
 export const serviceSchema = z
   .object({
     image: z
@@ -70,8 +75,24 @@ export const serviceSchema = z
     memory: z.number({ invalid_type_error: 'must be a number' }).int().min(128, 'must be at least 128 MiB').max(122880, 'must be at most 122880 MiB').default(512),
     desiredCount: count(1000).default(2),
     environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names must be letters, digits and _'), z.string()).default({}),
+    /** Container logs to CloudWatch Logs (awslogs driver), group /ecs/<stack>. */
+    logs: z.boolean({ invalid_type_error: 'must be true or false' }).default(true),
+    logRetentionDays: z
+      .number({ invalid_type_error: 'must be a number' })
+      .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), `must be one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(', ')}`)
+      .default(14),
+    /** NAME → ARN of an SSM parameter or Secrets Manager secret; ECS injects the value, ecs-wizard never sees it. */
+    secrets: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'secret names must be letters, digits and _'),
+        z.string().regex(SECRET_ARN, 'must be the ARN of an SSM parameter (arn:aws:ssm:<region>:<account>:parameter/…) or a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:…)'),
+      )
+      .default({}),
   })
   .strict();
+
+/** Container Insights costs money per metric: off unless asked. */
+export const clusterSchema = z.object({ containerInsights: z.boolean({ invalid_type_error: 'must be true or false' }).default(false) }).strict();
 
 export const scalingSchema = z
   .object({
@@ -116,6 +137,7 @@ export const answersSchema = z
     loadBalancer: loadBalancerSchema.default({}),
     instances: instancesSchema.default({}),
     service: serviceSchema.default({}),
+    cluster: clusterSchema.default({}),
     scaling: scalingSchema.default({}),
     tags: z.record(tagKey, z.string().max(256, 'tag values must be at most 256 characters')).default({}),
   })
@@ -140,6 +162,9 @@ export const answersSchema = z
     if (i.maxSize < 1) issue(['instances', 'maxSize'], 'must be at least 1 so the service has instances to run on');
     if (s.enabled && s.minCount > s.maxCount) issue(['scaling', 'service', 'maxCount'], `must be ≥ scaling.service.minCount (${s.minCount})`);
     if (i.sshCidr !== undefined && i.keyName === undefined) issue(['instances', 'keyName'], 'is required when sshCidr is given (SSH needs a key pair)');
+    for (const name of Object.keys(a.service.secrets)) {
+      if (name in a.service.environment) issue(['service', 'secrets', name], 'is also set in service.environment: give it in one place only');
+    }
     const userTags = Object.keys(a.tags).length;
     // AWS allows 50 tags per resource; ecs-wizard adds Name and ecs-wizard:stack and keeps headroom.
     if (userTags > MAX_USER_TAGS) issue(['tags'], `has ${userTags} tags; at most ${MAX_USER_TAGS} (AWS allows 50 per resource, ecs-wizard adds its own)`);

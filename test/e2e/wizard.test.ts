@@ -74,7 +74,7 @@ describe('the wizard in a terminal', () => {
     }
     await waitFor('Availability zones');
     keys('Enter');
-    for (const q of ['How instances are launched', 'desired capacity', 'Minimum instances', 'Maximum instances', 'key pair', 'Container image', 'Container port', 'Task CPU units', 'Task memory', 'desired count', 'Scale the service automatically', 'Minimum tasks', 'Maximum tasks', 'Scale on which metrics', 'Target average CPU', 'How instances scale', 'Target capacity']) {
+    for (const q of ['How instances are launched', 'desired capacity', 'Minimum instances', 'Maximum instances', 'key pair', 'Container image', 'Container port', 'Task CPU units', 'Task memory', 'desired count', 'CloudWatch Logs', 'how many days', 'Container Insights', 'Scale the service automatically', 'Minimum tasks', 'Maximum tasks', 'Scale on which metrics', 'Target average CPU', 'How instances scale', 'Target capacity']) {
       await waitFor(q);
       keys('Enter');
     }

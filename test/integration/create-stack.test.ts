@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   DescribeLaunchTemplateVersionsCommand,
@@ -11,7 +11,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeLaunchConfigurationsCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
+import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { STACK_TAG } from '../../src/aws/tags.js';
 import { stackNames } from '../../src/steps/names.js';
 import { StackCounter } from '../support/counts.js';
@@ -91,7 +93,12 @@ describe('ecs-wizard create on moto (built CLI)', () => {
   it('builds every resource with every link, and a second run changes nothing', async () => {
     const stack = 'accept-lt';
     const n = stackNames(stack);
-    const answers = { instances: { desiredCapacity: 2, maxSize: 4 }, service: { desiredCount: 2, containerPort: 80 } };
+    const secretArn = 'arn:aws:ssm:us-east-1:123456789012:parameter/accept/api-key';
+    const answers = {
+      instances: { desiredCapacity: 2, maxSize: 4 },
+      service: { desiredCount: 2, containerPort: 80, logRetentionDays: 30, environment: { DB_PASSWORD: 'hunter2-plain' }, secrets: { API_KEY: secretArn } },
+      cluster: { containerInsights: true },
+    };
 
     // WHEN create runs (waits on, the fake agent joining the instances)
     const first = await create(stack, answers);
@@ -156,6 +163,27 @@ describe('ecs-wizard create on moto (built CLI)', () => {
       const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service!.taskDefinition! }))).taskDefinition!;
       expect(td.networkMode).toBe('bridge');
       expect(td.containerDefinitions![0]!.portMappings).toEqual([expect.objectContaining({ containerPort: 80, hostPort: 0 })]);
+
+      // Logs: the group exists with the asked retention, and the container writes to it
+      const logs = new CloudWatchLogsClient(cfg);
+      const groups = (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: n.logGroup }))).logGroups ?? [];
+      logs.destroy();
+      expect(groups.map((g) => [g.logGroupName, g.retentionInDays])).toEqual([[n.logGroup, 30]]);
+      expect(td.containerDefinitions![0]!.logConfiguration).toEqual({ logDriver: 'awslogs', options: { 'awslogs-group': n.logGroup, 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': 'ecs' } });
+      // Secrets by reference, readable by the execution role; Container Insights on
+      expect(td.containerDefinitions![0]!.secrets).toEqual([{ name: 'API_KEY', valueFrom: secretArn }]);
+      const iam = new IAMClient(cfg);
+      const policy = await iam.send(new GetRolePolicyCommand({ RoleName: n.executionRole, PolicyName: `${stack}-secrets` }));
+      iam.destroy();
+      expect(decodeURIComponent(policy.PolicyDocument!)).toContain(secretArn);
+      const [cluster] = (await ecs.send(new DescribeClustersCommand({ clusters: [n.cluster], include: ['SETTINGS'] }))).clusters ?? [];
+      expect(cluster!.settings).toContainEqual({ name: 'containerInsights', value: 'enabled' });
+      // The secret-looking plain value is redacted in the state file and the JSON output, with a warning
+      const stateText = readdirSync(stateDir(stack)).filter((f) => f.endsWith('.json')).map((f) => readFileSync(path.join(stateDir(stack), f), 'utf8')).join('\n');
+      expect(stateText).toMatch(/"DB_PASSWORD":\s*"\*\*\*"/);
+      expect(stateText).not.toContain('hunter2-plain');
+      expect(first.stdout).not.toContain('hunter2-plain');
+      expect(first.stderr).toContain('service.secrets');
     } finally {
       ec2.destroy();
       elb.destroy();

@@ -166,7 +166,9 @@ describe('destroy on moto', () => {
 
   describe('after a create interrupted at each step boundary', () => {
     // Every resource step of the default plan, in create order: a new step is covered automatically.
-    const probe = testStack({ stack: 'ds-cut' });
+    // One secret, so the secrets-policy step has something to create (with none it creates nothing).
+    const secrets = { API_KEY: 'arn:aws:ssm:us-east-1:123456789012:parameter/ds-cut/api-key' };
+    const probe = testStack({ stack: 'ds-cut', service: { secrets } });
     const plan = buildPlan(probe.answers);
     const order = topoOrder(plan).filter((id) => !isWaitStep(plan.find((s) => s.id === id)!));
     probe.aws.destroy();
@@ -180,7 +182,7 @@ describe('destroy on moto', () => {
             ? { ...s, create: async () => { throw new Error(`simulated crash before ${failing}`); } }
             : s,
         );
-      const t = await createStack({ stack }, crash);
+      const t = await createStack({ stack, service: { secrets } }, crash);
       expect(t.result.ok).toBe(false);
 
       // WHEN destroy runs

@@ -11,6 +11,7 @@ import * as iam from '@aws-sdk/client-iam';
 import * as ecr from '@aws-sdk/client-ecr';
 import * as aas from '@aws-sdk/client-application-auto-scaling';
 import * as cw from '@aws-sdk/client-cloudwatch';
+import * as logs from '@aws-sdk/client-cloudwatch-logs';
 
 const TAG = 'ecs-wizard:stack';
 
@@ -35,6 +36,7 @@ export async function sweep(endpoint: string, stack: string, opts: SweepOptions 
     ecr: new ecr.ECRClient(config),
     aas: new aas.ApplicationAutoScalingClient(config),
     cw: new cw.CloudWatchClient(config),
+    logs: new logs.CloudWatchLogsClient(config),
   };
   const ours = (name: string | undefined): boolean => name !== undefined && (name === stack || name.startsWith(`${stack}-`) || name === `cp-${stack}`);
   const tagged = (tags: { Key?: string; Value?: string }[] | undefined): boolean => !!tags?.some((t) => t.Key === TAG && t.Value === stack);
@@ -103,6 +105,10 @@ export async function sweep(endpoint: string, stack: string, opts: SweepOptions 
     // CloudWatch alarms of the stack's scaling policies
     for (const a of (await c.cw.send(new cw.DescribeAlarmsCommand({}))).MetricAlarms ?? []) {
       if (a.AlarmName?.includes(`/${stack}/`) || a.AlarmName?.includes(`-${stack}-`) || a.Dimensions?.some((d) => ours(d.Value))) add('alarm', a.AlarmName);
+    }
+    // CloudWatch Logs: the container's group /ecs/<stack>
+    for (const g of (await c.logs.send(new logs.DescribeLogGroupsCommand({ logGroupNamePrefix: `/ecs/${stack}` }))).logGroups ?? []) {
+      if (g.logGroupName === `/ecs/${stack}`) add('log-group', g.logGroupName);
     }
   } finally {
     for (const client of Object.values(c)) client.destroy();

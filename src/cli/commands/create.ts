@@ -10,6 +10,7 @@ import { gatherAnswers } from '../../wizard/ask.js';
 import { buildReviewPlan } from '../../wizard/plan.js';
 import { inquirerPrompter } from '../../wizard/prompter.js';
 import { renderPlan } from '../../wizard/review.js';
+import { redactAnswers, secretLookingNames, secretWarning } from '../../wizard/redact.js';
 import type { AwsClients } from '../../aws/clients.js';
 import type { CliContext } from '../context.js';
 import { commonOptions, type CommonFlags } from '../options.js';
@@ -58,6 +59,12 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
 
   const reporter = makeReporter(opts, ctx);
   for (const w of capacity.warnings) reporter.warn(w);
+  const secretNames = secretLookingNames(answers);
+  if (secretNames.length) {
+    reporter.warn(secretWarning(secretNames));
+    // The user asked for a replayable file, so it keeps the real values: say so.
+    if (flags.saveAnswers) reporter.warn(`${flags.saveAnswers} holds the values of ${secretNames.join(', ')} in plain text (written with mode 0600): keep it out of version control.`);
+  }
   const calls = callLog(opts, (l) => reporter.log(l));
   // A dry run is read-only at the mutation boundary: whatever a step tries, nothing changes.
   const aws = ctx.makeClients({ ...awsTarget(opts, ctx, { region: answers.region }, calls.onCall), readOnly: flags.dryRun ?? false });
@@ -78,7 +85,8 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
       const env = stackEnv(answers, aws, region, ctx, opts);
       if (!flags.dryRun) {
         await stack.state.update((s) => {
-          s.answers = answers;
+          // Never a secret in the state file: destroy/status/scale do not need the values.
+          s.answers = redactAnswers(answers);
           s.region = region;
           s.endpointUrl = opts.endpointUrl ?? ctx.env.AWS_ENDPOINT_URL;
         });

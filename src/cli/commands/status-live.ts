@@ -7,7 +7,8 @@ import {
   DescribeVpcsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
-import { GetInstanceProfileCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetInstanceProfileCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
   DescribeListenersCommand,
@@ -77,8 +78,8 @@ const present = (ok: boolean, detail?: string) => ({ live: (ok ? 'present' : 'mi
 /** The best human-readable identifier among a record's outputs. */
 export function recordId(stepId: string, o: Outputs): string {
   const keys = ['serviceName', 'loadBalancerName', 'targetGroupName', 'autoScalingGroupName', 'clusterName', 'capacityProviderName',
-    'launchTemplateName', 'launchConfigurationName', 'roleName', 'instanceProfileName', 'repositoryName', 'groupName', 'vpcId',
-    'internetGatewayId', 'routeTableId', 'listenerArn', 'taskDefinitionArn', 'policyName', 'resourceId'];
+    'launchTemplateName', 'launchConfigurationName', 'logGroupName', 'policyName', 'roleName', 'instanceProfileName', 'repositoryName', 'groupName', 'vpcId',
+    'internetGatewayId', 'routeTableId', 'listenerArn', 'taskDefinitionArn', 'resourceId'];
   for (const k of keys) if (typeof o[k] === 'string' && o[k]) return o[k] as string;
   if (Array.isArray(o.subnetIds)) return (o.subnetIds as string[]).join(',');
   return stepId;
@@ -118,6 +119,16 @@ export async function inspectLive(aws: AwsClients, records: ResourceRecord[]): P
     'instance-role': async (o) => gone(() => iam().send(new GetRoleCommand({ RoleName: s(o.roleName) }))),
     'execution-role': async (o) => gone(() => iam().send(new GetRoleCommand({ RoleName: s(o.roleName) }))),
     'instance-profile': async (o) => gone(() => iam().send(new GetInstanceProfileCommand({ InstanceProfileName: s(o.instanceProfileName) }))),
+    'secrets-policy': async (o) =>
+      // No secrets, no policy: nothing to look up.
+      Array.isArray(o.secretArns) && o.secretArns.length === 0
+        ? present(true, 'no secrets')
+        : gone(() => iam().send(new GetRolePolicyCommand({ RoleName: s(o.roleName), PolicyName: s(o.policyName) }))),
+    'log-group': async (o) => {
+      const r = await aws.get(CloudWatchLogsClient).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: s(o.logGroupName) }));
+      const group = (r.logGroups ?? []).find((g) => g.logGroupName === o.logGroupName);
+      return present(group !== undefined, group?.retentionInDays ? `${group.retentionInDays} days retention` : undefined);
+    },
     'ecr-repository': async (o) => gone(() => aws.get(ECRClient).send(new DescribeRepositoriesCommand({ repositoryNames: [s(o.repositoryName)] }))),
     'target-group': async (o) => {
       const r = await gone(() => elb().send(new DescribeTargetGroupsCommand({ TargetGroupArns: [s(o.targetGroupArn)] })));

@@ -34,6 +34,8 @@ const TITLES: Record<string, string> = {
   'instance-profile': 'instance profile',
   'execution-role': 'task execution role',
   'ecr-repository': 'ECR repository',
+  'log-group': 'log group',
+  'secrets-policy': 'secrets access policy',
   'target-group': 'target group',
   'load-balancer': 'load balancer',
   listener: 'listener',

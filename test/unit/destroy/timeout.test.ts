@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DeleteVpcCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -22,7 +23,7 @@ import { awsError } from '../../support/step-context.js';
 
 const ec2 = mockClient(EC2Client);
 // Every other client the destroy touches answers {} — nothing here may reach the network.
-const mocks = [ec2, mockClient(ElasticLoadBalancingV2Client), mockClient(AutoScalingClient), mockClient(ECSClient), mockClient(IAMClient), mockClient(ECRClient), mockClient(ApplicationAutoScalingClient), mockClient(CloudWatchClient), mockClient(STSClient)] as unknown as { onAnyCommand(): { resolves(v: object): unknown }; reset(): void; calls(): unknown[] }[];
+const mocks = [ec2, mockClient(ElasticLoadBalancingV2Client), mockClient(AutoScalingClient), mockClient(ECSClient), mockClient(IAMClient), mockClient(ECRClient), mockClient(ApplicationAutoScalingClient), mockClient(CloudWatchClient), mockClient(CloudWatchLogsClient), mockClient(STSClient)] as unknown as { onAnyCommand(): { resolves(v: object): unknown }; reset(): void; calls(): unknown[] }[];
 afterEach(() => mocks.forEach((m) => m.reset()));
 
 function cli(out: { stdout: string; stderr: string }, isTTY = false): CliContext {

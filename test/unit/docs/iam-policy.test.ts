@@ -15,6 +15,7 @@ const PREFIX: Record<string, string> = {
   sts: 'sts',
   'application-auto-scaling': 'application-autoscaling',
   cloudwatch: 'cloudwatch',
+  'cloudwatch-logs': 'logs',
 };
 
 function sourceFiles(dir: string): string[] {

@@ -56,6 +56,9 @@ const AFTER_ZONES: Script = [
   ['CPU units', undefined],
   ['memory (MiB)', undefined],
   ['desired count', undefined],
+  ['CloudWatch Logs', undefined],
+  ['how many days', undefined],
+  ['Container Insights', undefined],
   ['automatically', undefined],
   ['Minimum tasks', undefined],
   ['Maximum tasks', undefined],
@@ -204,6 +207,9 @@ describe('interactive wizard', () => {
   it('scales on memory and requests, and on ASG CPU when not managed', async () => {
     const { answers } = await interactive(
       [
+        ['CloudWatch Logs', undefined],
+        ['how many days', undefined],
+        ['Container Insights', undefined],
         ['automatically', true],
         ['Minimum tasks', undefined],
         ['Maximum tasks', 8],

@@ -1,0 +1,226 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  DeleteLogGroupCommand,
+  DescribeLogGroupsCommand,
+  PutRetentionPolicyCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { CreateClusterCommand, DescribeClustersCommand, ECSClient, ListTaskDefinitionsCommand, RegisterTaskDefinitionCommand, UpdateClusterSettingsCommand } from '@aws-sdk/client-ecs';
+import { DeleteRolePolicyCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { clusterStep } from '../../../src/steps/cluster.js';
+import { buildPlan } from '../../../src/steps/index.js';
+import { logGroupStep } from '../../../src/steps/log-group.js';
+import { secretsPolicy, secretsPolicyStep } from '../../../src/steps/secrets-policy.js';
+import { taskDefinitionStep } from '../../../src/steps/task-definition.js';
+import { buildReviewPlan } from '../../../src/wizard/plan.js';
+import { redactAnswers, secretLookingNames } from '../../../src/wizard/redact.js';
+import { renderPlan } from '../../../src/wizard/review.js';
+import { testStack } from '../../support/stack.js';
+import { awsError, stepContext } from '../../support/step-context.js';
+
+const logs = mockClient(CloudWatchLogsClient);
+const ecs = mockClient(ECSClient);
+const iam = mockClient(IAMClient);
+afterEach(() => {
+  logs.reset();
+  ecs.reset();
+  iam.reset();
+});
+
+const GROUP_ARN = 'arn:aws:logs:us-east-1:123456789012:log-group:/ecs/shop';
+const SSM_ARN = 'arn:aws:ssm:us-east-1:123456789012:parameter/shop/db-password';
+const SM_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:shop/api-key-AbCdEf';
+const ROLE = { roleName: 'shop-ecs-task-execution', roleArn: 'arn:aws:iam::123456789012:role/shop-ecs-task-execution' };
+
+describe('CloudWatch Logs group step', () => {
+  it('finds the exact name only (the prefix also lists /ecs/shop-web) and creates a tagged group with retention', async () => {
+    // GIVEN only a group of another stack sharing the prefix
+    const t = testStack({ stack: 'shop', service: { logRetentionDays: 30 } });
+    logs.on(DescribeLogGroupsCommand).resolvesOnce({ logGroups: [{ logGroupName: '/ecs/shop-web', arn: `${GROUP_ARN}-web:*` }] }).resolves({ logGroups: [{ logGroupName: '/ecs/shop', arn: `${GROUP_ARN}:*`, retentionInDays: 30 }] });
+    logs.on(CreateLogGroupCommand).resolves({});
+    logs.on(PutRetentionPolicyCommand).resolves({});
+    const { ctx, notes } = stepContext(t.env);
+    // WHEN found, then created
+    expect(await logGroupStep.find(ctx)).toBeUndefined();
+    const out = await logGroupStep.create(ctx);
+    // THEN the group is /ecs/<stack>, tagged, kept 30 days, its name noted before the retention call
+    expect(out).toEqual({ logGroupName: '/ecs/shop', logGroupArn: GROUP_ARN, retentionInDays: 30 });
+    const input = logs.commandCalls(CreateLogGroupCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({ logGroupName: '/ecs/shop', tags: expect.objectContaining({ 'ecs-wizard:stack': 'shop' }) });
+    expect(logs.commandCalls(PutRetentionPolicyCommand)[0]!.args[0].input).toEqual({ logGroupName: '/ecs/shop', retentionInDays: 30 });
+    expect(notes).toContainEqual({ logGroupName: '/ecs/shop' });
+  });
+
+  it('repairs a changed retention only in a real create', async () => {
+    const t = testStack({ stack: 'shop', service: { logRetentionDays: 7 } });
+    logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: '/ecs/shop', arn: `${GROUP_ARN}:*`, retentionInDays: 14 }] });
+    logs.on(PutRetentionPolicyCommand).resolves({});
+    // WHEN found without repair (status, dry run) THEN nothing is changed
+    expect(await logGroupStep.find(stepContext(t.env, { repair: false }).ctx)).toMatchObject({ retentionInDays: 14 });
+    expect(logs.commandCalls(PutRetentionPolicyCommand)).toHaveLength(0);
+    // WHEN found in a create THEN the retention is set to the answer
+    expect(await logGroupStep.find(stepContext(t.env).ctx)).toMatchObject({ retentionInDays: 7 });
+    expect(logs.commandCalls(PutRetentionPolicyCommand)[0]!.args[0].input.retentionInDays).toBe(7);
+  });
+
+  it('a group that already exists at create (a lost answer) is converged, not an error', async () => {
+    const t = testStack({ stack: 'shop' });
+    logs.on(CreateLogGroupCommand).rejects(awsError('ResourceAlreadyExistsException'));
+    logs.on(PutRetentionPolicyCommand).resolves({});
+    logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: '/ecs/shop', arn: `${GROUP_ARN}:*` }] });
+    expect(await logGroupStep.create(stepContext(t.env).ctx)).toMatchObject({ logGroupName: '/ecs/shop', retentionInDays: 14 });
+  });
+
+  it('destroy deletes the group and treats ResourceNotFoundException as done', async () => {
+    const t = testStack({ stack: 'shop' });
+    logs.on(DeleteLogGroupCommand).rejectsOnce(awsError('ResourceNotFoundException')).rejects(awsError('AccessDeniedException'));
+    await logGroupStep.destroy!(stepContext(t.env).ctx, { logGroupName: '/ecs/shop' });
+    await expect(logGroupStep.destroy!(stepContext(t.env).ctx, { logGroupName: '/ecs/shop' })).rejects.toThrow('AccessDeniedException');
+  });
+
+  it('is planned only with logs on, and the task definition depends on it only then', () => {
+    const on = buildPlan(testStack({ stack: 'shop' }).answers);
+    expect(on.find((s) => s.id === 'task-definition')!.dependsOn).toContain('log-group');
+    const off = buildPlan(testStack({ stack: 'shop', service: { logs: false } }).answers);
+    expect(off.map((s) => s.id)).not.toContain('log-group');
+    expect(off.find((s) => s.id === 'task-definition')!.dependsOn).not.toContain('log-group');
+  });
+});
+
+describe('task definition: awslogs and secrets', () => {
+  it('registers logConfiguration awslogs and secrets by ARN (no value), and a rerun with the same answers finds it', async () => {
+    const t = testStack({ stack: 'shop', service: { secrets: { DB_PASSWORD: SSM_ARN } } });
+    const outputs = { 'execution-role': ROLE, 'log-group': { logGroupName: '/ecs/shop', logGroupArn: GROUP_ARN, retentionInDays: 14 } };
+    ecs.on(RegisterTaskDefinitionCommand).callsFake((input) => ({ taskDefinition: { ...input, taskDefinitionArn: 'arn:td:1', revision: 1 } }));
+    const { ctx } = stepContext(t.env, { outputs });
+    await taskDefinitionStep.create(ctx);
+    const c = ecs.commandCalls(RegisterTaskDefinitionCommand)[0]!.args[0].input.containerDefinitions![0]!;
+    expect(c.logConfiguration).toEqual({ logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/shop', 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': 'ecs' } });
+    expect(c.secrets).toEqual([{ name: 'DB_PASSWORD', valueFrom: SSM_ARN }]);
+  });
+
+  it('a revision without logConfiguration does not match answers with logs on (a new revision is registered)', async () => {
+    const t = testStack({ stack: 'shop' });
+    ecs.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: ['arn:aws:ecs:us-east-1:1:task-definition/shop:1'] });
+    const { DescribeTaskDefinitionCommand } = await import('@aws-sdk/client-ecs');
+    ecs.on(DescribeTaskDefinitionCommand).resolves({
+      taskDefinition: { taskDefinitionArn: 'arn:td', family: 'shop', revision: 1, networkMode: 'bridge', executionRoleArn: ROLE.roleArn, containerDefinitions: [{ name: 'app', image: 'nginx:latest', cpu: 256, memory: 512, essential: true, portMappings: [{ containerPort: 80, hostPort: 0, protocol: 'tcp' }], environment: [] }] },
+    });
+    const outputs = { 'execution-role': ROLE, 'log-group': { logGroupName: '/ecs/shop', logGroupArn: GROUP_ARN, retentionInDays: 14 } };
+    expect(await taskDefinitionStep.find(stepContext(t.env, { outputs }).ctx)).toBeUndefined();
+    const noLogs = testStack({ stack: 'shop', service: { logs: false } });
+    expect(await taskDefinitionStep.find(stepContext(noLogs.env, { outputs: { 'execution-role': ROLE } }).ctx)).toMatchObject({ revision: 1 });
+  });
+});
+
+describe('secrets policy on the execution role', () => {
+  it('grants ssm:GetParameters and secretsmanager:GetSecretValue on exactly the named ARNs', () => {
+    expect(secretsPolicy([SM_ARN, SSM_ARN].sort())).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 'ssm:GetParameters', Resource: [SSM_ARN] },
+        { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [SM_ARN] },
+      ],
+    });
+  });
+
+  it('puts the inline policy <stack>-secrets when missing, and finds it unchanged on a rerun', async () => {
+    const t = testStack({ stack: 'shop', service: { secrets: { DB_PASSWORD: SSM_ARN, API_KEY: SM_ARN } } });
+    const outputs = { 'execution-role': ROLE };
+    iam.on(GetRolePolicyCommand).rejectsOnce(awsError('NoSuchEntity'));
+    iam.on(PutRolePolicyCommand).resolves({});
+    const { ctx } = stepContext(t.env, { outputs });
+    expect(await secretsPolicyStep.find(ctx)).toBeUndefined();
+    await secretsPolicyStep.create(ctx);
+    const put = iam.commandCalls(PutRolePolicyCommand)[0]!.args[0].input;
+    expect(put.RoleName).toBe(ROLE.roleName);
+    expect(put.PolicyName).toBe('shop-secrets');
+    iam.on(GetRolePolicyCommand).resolves({ PolicyDocument: encodeURIComponent(put.PolicyDocument!) });
+    expect(await secretsPolicyStep.find(ctx)).toEqual({ roleName: ROLE.roleName, policyName: 'shop-secrets', secretArns: [SM_ARN, SSM_ARN].sort() });
+    expect(iam.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
+  });
+
+  it('removes a stale policy when the answers no longer name secrets (only in a real create)', async () => {
+    const t = testStack({ stack: 'shop' });
+    iam.on(GetRolePolicyCommand).resolves({ PolicyDocument: encodeURIComponent(JSON.stringify(secretsPolicy([SSM_ARN]))) });
+    iam.on(DeleteRolePolicyCommand).resolves({});
+    expect(await secretsPolicyStep.find(stepContext(t.env, { outputs: { 'execution-role': ROLE }, repair: false }).ctx)).toBeUndefined();
+    expect(iam.commandCalls(DeleteRolePolicyCommand)).toHaveLength(0);
+    expect(await secretsPolicyStep.find(stepContext(t.env, { outputs: { 'execution-role': ROLE } }).ctx)).toMatchObject({ secretArns: [] });
+    expect(iam.commandCalls(DeleteRolePolicyCommand)[0]!.args[0].input).toEqual({ RoleName: ROLE.roleName, PolicyName: 'shop-secrets' });
+  });
+
+  it('with no secrets and no policy, a find is a no-op (zero mutating calls)', async () => {
+    const t = testStack({ stack: 'shop' });
+    iam.on(GetRolePolicyCommand).rejects(awsError('NoSuchEntity'));
+    expect(await secretsPolicyStep.find(stepContext(t.env, { outputs: { 'execution-role': ROLE } }).ctx)).toMatchObject({ secretArns: [] });
+    expect(iam.commandCalls(DeleteRolePolicyCommand)).toHaveLength(0);
+  });
+});
+
+describe('Container Insights', () => {
+  it('creates the cluster with the setting the answers ask for', async () => {
+    const t = testStack({ stack: 'shop', cluster: { containerInsights: true } });
+    ecs.on(CreateClusterCommand).resolves({ cluster: { clusterName: 'shop', clusterArn: 'arn:c' } });
+    await clusterStep.create(stepContext(t.env).ctx);
+    expect(ecs.commandCalls(CreateClusterCommand)[0]!.args[0].input.settings).toEqual([{ name: 'containerInsights', value: 'enabled' }]);
+  });
+
+  it('repairs the setting on a found cluster only in a real create, and leaves "enhanced" alone', async () => {
+    const t = testStack({ stack: 'shop', cluster: { containerInsights: true } });
+    ecs.on(DescribeClustersCommand).resolves({ clusters: [{ clusterName: 'shop', clusterArn: 'arn:c', status: 'ACTIVE', settings: [{ name: 'containerInsights', value: 'disabled' }] }] });
+    ecs.on(UpdateClusterSettingsCommand).resolves({});
+    await clusterStep.find(stepContext(t.env, { repair: false }).ctx);
+    expect(ecs.commandCalls(UpdateClusterSettingsCommand)).toHaveLength(0);
+    await clusterStep.find(stepContext(t.env).ctx);
+    expect(ecs.commandCalls(UpdateClusterSettingsCommand)[0]!.args[0].input).toEqual({ cluster: 'shop', settings: [{ name: 'containerInsights', value: 'enabled' }] });
+    ecs.on(DescribeClustersCommand).resolves({ clusters: [{ clusterName: 'shop', clusterArn: 'arn:c', status: 'ACTIVE', settings: [{ name: 'containerInsights', value: 'enhanced' }] }] });
+    await clusterStep.find(stepContext(t.env).ctx);
+    expect(ecs.commandCalls(UpdateClusterSettingsCommand)).toHaveLength(1);
+  });
+});
+
+describe('redaction of secret-looking environment values', () => {
+  const answers = testStack({ stack: 'shop', service: { environment: { DB_PASSWORD: 'hunter2', GITHUB_TOKEN: 'ghp_x', LOG_LEVEL: 'debug' }, secrets: { API_KEY: SM_ARN } } }).answers;
+
+  it('replaces the values, keeps the rest and does not touch the answers it was given', () => {
+    expect(secretLookingNames(answers)).toEqual(['DB_PASSWORD', 'GITHUB_TOKEN']);
+    const r = redactAnswers(answers);
+    expect(r.service.environment).toEqual({ DB_PASSWORD: '***', GITHUB_TOKEN: '***', LOG_LEVEL: 'debug' });
+    expect(answers.service.environment.DB_PASSWORD).toBe('hunter2');
+    expect(JSON.stringify(r)).not.toContain('hunter2');
+  });
+
+  it('the review text and plan JSON never show environment values, and show secret names, logs and Container Insights', () => {
+    const plan = buildReviewPlan(answers, { region: 'us-east-1', amiId: 'ami-12345678' });
+    const text = renderPlan(plan);
+    for (const out of [text, JSON.stringify(plan)]) {
+      expect(out).not.toContain('hunter2');
+      expect(out).not.toContain('ghp_x');
+    }
+    expect(text).toContain('secrets API_KEY');
+    expect(text).toContain('logs CloudWatch Logs /ecs/shop, kept 14 days');
+    expect(text).toContain('Container Insights off');
+    expect(plan.resources.map((r) => r.stepId)).toEqual(expect.arrayContaining(['log-group', 'secrets-policy']));
+  });
+});
+
+describe('answers schema', () => {
+  it.each([
+    [{ service: { secrets: { DB: 'arn:aws:s3:::bucket/key' } } }, 'service.secrets.DB'],
+    [{ service: { secrets: { DB: 'parameter/db' } } }, 'service.secrets.DB'],
+    [{ service: { logRetentionDays: 10 } }, 'service.logRetentionDays'],
+    [{ cluster: { containerInsights: 'yes' } }, 'cluster.containerInsights'],
+    [{ service: { environment: { DB: 'x' }, secrets: { DB: SSM_ARN } } }, 'service.secrets.DB'],
+  ])('refuses %j naming %s', (input, path) => {
+    expect(() => testStack({ stack: 'shop', ...(input as object) })).toThrow(expect.objectContaining({ problems: expect.arrayContaining([expect.objectContaining({ path })]) }));
+  });
+
+  it('defaults: logs on for 14 days, no secrets, Container Insights off', () => {
+    const a = testStack({ stack: 'shop' }).answers;
+    expect(a.service).toMatchObject({ logs: true, logRetentionDays: 14, secrets: {} });
+    expect(a.cluster).toEqual({ containerInsights: false });
+  });
+});
