@@ -188,7 +188,8 @@ const WORLD = {
   'load-balancer-active': { after: ['load-balancer'], s: 180 },
   // EC2 launch to ASG InService: ~45–60 s for an ECS-optimized AMI.
   'instances-in-service': { after: ['auto-scaling-group'], s: 60 },
-  // Boot + ECS agent start + registration with the cluster: ~90 s after launch.
+  // Boot + ECS agent start + registration with the cluster: ~90 s after launch (an event of the
+  // world, not a step: the service-stable wait covers it).
   'container-instances': { after: ['auto-scaling-group'], s: 90 },
   // Tasks placed, pulled, started and 2 healthy ALB checks (interval 10 s, threshold 2): ~60 s after
   // CreateService — and never before the instances have joined and the ALB is active.
@@ -237,6 +238,13 @@ async function latencyModel(runs = 3, msPerSecond = 5) {
   const fCreate = (id) => {
     if (createFinish.has(id)) return createFinish.get(id);
     const s = byId.get(id);
+    if (!s) {
+      // An event of the world only (agents joining the cluster), not a step of the plan.
+      const w = WORLD[id];
+      const f = Math.max(0, ...w.after.map((a) => fCreate(a) + w.s), ...(w.alsoAfter ?? []).map(fCreate));
+      createFinish.set(id, f);
+      return f;
+    }
     const start = Math.max(0, ...s.dependsOn.map(fCreate));
     let f = start + (CREATE_S[id] ?? 0);
     if (isWait(s)) {
@@ -315,7 +323,7 @@ async function latencyModel(runs = 3, msPerSecond = 5) {
   const par = (k) => results[`${k}-${DEFAULT_CONCURRENCY}`];
   const seq = (k) => results[`${k}-1`];
   row('3 model', `scale`, `1 s of AWS = ${msPerSecond} ms; median of ${runs}; default concurrency ${DEFAULT_CONCURRENCY}`);
-  row('3 model', 'create: critical path (lower bound) / sum of steps', `${fmt(createBound)} s / ${fmt(sum(CREATE_S) + Object.values(WORLD).reduce((a, w) => a + w.s, 0))} s`);
+  row('3 model', 'create: critical path (lower bound) / sum of steps', `${fmt(createBound)} s / ${fmt(sum(CREATE_S) + Object.entries(WORLD).filter(([id]) => byId.has(id)).reduce((a, [, w]) => a + w.s, 0))} s`);
   row('3 model', 'create: modelled wall, parallel / sequential', `${fmt(par('create'))} s / ${fmt(seq('create'))} s`, `goal ≥ 1.5× faster: ${fmt(seq('create') / par('create'), 2)}× ${seq('create') / par('create') >= 1.5 ? 'met' : 'MISSED'}`);
   row('3 model', 'create: parallel wall / critical path', fmt(par('create') / createBound, 3), `goal ≤ 1.05: ${par('create') / createBound <= 1.05 ? 'met' : 'MISSED'}`);
   row('3 model', 'destroy: critical path (lower bound) / sum of steps', `${fmt(destroyBound)} s / ${fmt(sum(DESTROY_S))} s`);

@@ -3,14 +3,11 @@ import {
   DeleteClusterCommand,
   DescribeClustersCommand,
   ECSClient,
-  ListContainerInstancesCommand,
   UpdateClusterSettingsCommand,
   type ClusterSetting,
 } from '@aws-sdk/client-ecs';
-import { WizardError, isWizardError } from '../errors.js';
-import { poll } from '../aws/poll.js';
 import { lowerTags } from '../aws/tags.js';
-import type { ResourceStep, StepContext, WaitStep } from '../engine/types.js';
+import type { ResourceStep, StepContext } from '../engine/types.js';
 import { deleteIgnoringNotFound } from './common.js';
 import type { StackEnv } from './env.js';
 import type { ClusterOutputs } from './outputs.js';
@@ -57,42 +54,5 @@ export const clusterStep: ResourceStep<StackEnv> = {
     const ecs = ctx.env.aws.get(ECSClient);
     // DeleteCluster fails while container instances, services or tasks remain (instances deregister as the ASG terminates them).
     await deleteIgnoringNotFound(ctx, () => ecs.send(new DeleteClusterCommand({ cluster: name })), `the cluster ${name} to be empty`);
-  },
-};
-
-/** Waits until the hosts' ECS agents have joined the cluster: proof that profile, user data and network work. */
-export const containerInstancesStep: WaitStep<StackEnv> = {
-  id: 'container-instances',
-  title: 'Container instances registered',
-  dependsOn: ['cluster', 'auto-scaling-group'],
-  kind: 'wait',
-  async run(ctx) {
-    const cluster = ctx.output<ClusterOutputs>('cluster').clusterName;
-    const ecs = ctx.env.aws.get(ECSClient);
-    // One agent that joined proves the setup; the service's tasks can share a host (dynamic ports).
-    const wanted = Math.min(ctx.env.answers.instances.desiredCapacity, 1);
-    let joined = 0;
-    const started = ctx.env.timing.now();
-    try {
-      await poll(
-        async () => {
-          const r = await ecs.send(new ListContainerInstancesCommand({ cluster, status: 'ACTIVE' }));
-          joined = r.containerInstanceArns?.length ?? 0;
-          return joined >= wanted ? { done: true, value: undefined } : { done: false, waitingFor: `waiting for container instances to join cluster ${cluster} (${joined} so far)` };
-        },
-        { timing: ctx.env.timing, signal: ctx.signal, progress: ctx.progress },
-      );
-    } catch (err) {
-      if (!isWizardError(err, 'TIMEOUT')) throw err;
-      const seconds = Math.round((ctx.env.timing.now() - started) / 1000);
-      throw new WizardError(
-        'TIMEOUT',
-        `${joined} container instances joined cluster ${cluster} in ${seconds} s: check the instance profile, user data (ECS_CLUSTER), and public IP/NAT of the instances.`,
-        {
-          hint: `The ECS agent on each instance needs the instance role, ECS_CLUSTER=${cluster} in /etc/ecs/ecs.config, and a route to the internet; see /var/log/ecs/ecs-agent.log on an instance.`,
-          cause: err,
-        },
-      );
-    }
   },
 };

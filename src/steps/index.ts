@@ -16,7 +16,7 @@ import { launchTemplateStep } from './launch-template.js';
 import { launchConfigurationStep } from './launch-configuration.js';
 import { autoScalingGroupStep, instancesInServiceStep } from './auto-scaling-group.js';
 import { asgScalingPolicyStep } from './asg-scaling-policy.js';
-import { clusterStep, containerInstancesStep } from './cluster.js';
+import { clusterStep } from './cluster.js';
 import { capacityProviderStep } from './capacity-provider.js';
 import { taskDefinitionStep } from './task-definition.js';
 import { logGroupStep } from './log-group.js';
@@ -54,7 +54,6 @@ export function buildPlan(answers: Answers): Step<StackEnv>[] {
     autoScalingGroupStep,
     instancesInServiceStep,
     clusterStep,
-    containerInstancesStep,
     ...(managedInstances ? [capacityProviderStep] : [asgScalingPolicyStep]),
     taskDefinitionStep,
     serviceStep,

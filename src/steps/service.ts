@@ -3,6 +3,7 @@ import {
   DeleteServiceCommand,
   DescribeServicesCommand,
   ECSClient,
+  ListContainerInstancesCommand,
   UpdateServiceCommand,
   type Service,
 } from '@aws-sdk/client-ecs';
@@ -143,6 +144,18 @@ export const serviceStableStep: WaitStep<StackEnv> = {
     } catch (err) {
       if (!isWizardError(err, 'TIMEOUT')) throw err;
       const seconds = Math.round((ctx.env.timing.now() - started) / 1000);
+      // The usual reason on a new stack: the hosts' ECS agents never joined, so no task can be placed.
+      const joined = await countContainerInstances(ctx, cluster).catch(() => undefined);
+      if (joined === 0) {
+        throw new WizardError(
+          'TIMEOUT',
+          `0 container instances joined cluster ${cluster} in ${seconds} s (the service ${name} has ${running} of ${desired} tasks running): check the instance profile, user data (ECS_CLUSTER), and public IP/NAT of the instances.`,
+          {
+            hint: `The ECS agent on each instance needs the instance role, ECS_CLUSTER=${cluster} in /etc/ecs/ecs.config, and a route to the internet; see /var/log/ecs/ecs-agent.log on an instance.`,
+            cause: err,
+          },
+        );
+      }
       throw new WizardError('TIMEOUT', `The service ${name} had ${running} of ${desired} tasks running after ${seconds} s.`, {
         hint: `Read the service events (aws ecs describe-services --cluster ${cluster} --services ${name}): tasks that cannot be placed, images that cannot be pulled, or failing target health checks are the usual causes.`,
         cause: err,
@@ -150,3 +163,8 @@ export const serviceStableStep: WaitStep<StackEnv> = {
     }
   },
 };
+
+async function countContainerInstances(ctx: StepContext<StackEnv>, cluster: string): Promise<number> {
+  const r = await ctx.env.aws.get(ECSClient).send(new ListContainerInstancesCommand({ cluster, status: 'ACTIVE' }));
+  return r.containerInstanceArns?.length ?? 0;
+}

@@ -107,7 +107,7 @@ describe('ecs-wizard create on moto (built CLI)', () => {
     expect(first.json.steps.filter((s) => s.outcome === 'failed'), first.stderr).toEqual([]);
     expect(first.code).toBe(0);
     const outcome = Object.fromEntries(first.json.steps.map((s) => [s.id, s.outcome]));
-    expect(outcome).toMatchObject({ 'instances-in-service': 'waited', 'container-instances': 'waited', 'service-stable': 'waited' });
+    expect(outcome).toMatchObject({ 'instances-in-service': 'waited', 'service-stable': 'waited' });
 
     const ec2 = new EC2Client(cfg);
     const elb = new ElasticLoadBalancingV2Client(cfg);

@@ -77,7 +77,10 @@ export function judge(facts: LiveFacts): { health: Health; verdict: string } {
   const g = facts.autoScalingGroup;
   if (g && g.inService < (g.desired ?? 0)) degraded.push(`${g.inService} of ${g.desired} instances in service`);
   const ci = facts.containerInstances;
-  if (ci && g && g.inService > 0 && ci.active < g.inService) {
+  // Tasks only run on registered container instances: a service running its desired count proves
+  // the agents joined, and a host that has not joined yet (scaling out) is not a fault of the service.
+  const serving = svc !== undefined && (svc.desired ?? 0) > 0 && (svc.running ?? 0) >= (svc.desired ?? 0);
+  if (ci && g && g.inService > 0 && ci.active < g.inService && !serving) {
     degraded.push(ci.active === 0 ? `no container instances registered in cluster ${ci.cluster}` : `${ci.active} of ${g.inService} instances registered in cluster ${ci.cluster}`);
   }
   if (svc && (svc.running ?? 0) < (svc.desired ?? 0)) degraded.push(`service ${svc.name}: ${svc.running ?? 0} of ${svc.desired} tasks running`);

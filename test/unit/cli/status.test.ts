@@ -46,6 +46,17 @@ describe('status verdict', () => {
     expect(judge(g).verdict).toBe('degraded: service shop-web: 1 of 2 tasks running; service shop-web: 1 tasks pending');
   });
 
+  it('blames missing container instances only when the service is short of tasks', () => {
+    // GIVEN two instances in service, one registered, and the service running all its tasks
+    const f = healthyFacts();
+    f.autoScalingGroup = { name: 'shop-web-ecs', desired: 2, inService: 2, instances: 2 };
+    f.containerInstances = { cluster: 'shop-web', registered: 1, active: 1, ec2InstanceIds: ['i-1'] };
+    expect(judge(f).health).toBe('healthy');
+    // WHEN the service is short of tasks THEN the unregistered instance is named as part of the problem
+    f.service = { name: 'shop-web', desired: 2, running: 1, pending: 0, events: [] };
+    expect(judge(f).verdict).toBe('degraded: 1 of 2 instances registered in cluster shop-web; service shop-web: 1 of 2 tasks running');
+  });
+
   it('judges task targets (dynamic ports), not the instance registrations the Auto Scaling group adds on the group port', () => {
     // GIVEN a healthy task on a dynamic port and the instance itself registered on :80, failing
     const f = healthyFacts();

@@ -19,7 +19,7 @@ import {
 import { isReadOperation } from '../../../src/aws/clients.js';
 import { isWizardError } from '../../../src/errors.js';
 import { topoOrder } from '../../../src/engine/graph.js';
-import { clusterStep, containerInstancesStep } from '../../../src/steps/cluster.js';
+import { clusterStep } from '../../../src/steps/cluster.js';
 import { buildPlan } from '../../../src/steps/index.js';
 import { serviceStableStep, serviceStep } from '../../../src/steps/service.js';
 import { taskDefinitionStep } from '../../../src/steps/task-definition.js';
@@ -77,25 +77,7 @@ describe('ECS cluster', () => {
     await expect(clusterStep.destroy!(stepContext(t.env).ctx, DEPS.cluster)).resolves.toBeUndefined();
   });
 
-  it('times out in plain words when no container instance joins', async () => {
-    // GIVEN instances whose agents never register, and a short wait
-    const t = testStack({ stack: 'shop' });
-    t.env.timing = { ...FAST_TIMING, timeoutMs: 60 };
-    ecs.on(ListContainerInstancesCommand).resolves({ containerInstanceArns: [] });
-    // WHEN the wait runs
-    const err = await containerInstancesStep.run(stepContext(t.env, { outputs: DEPS }).ctx).catch((e: unknown) => e);
-    // THEN the error names the cluster and the three usual causes
-    expect(isWizardError(err, 'TIMEOUT')).toBe(true);
-    expect((err as Error).message).toMatch(/^0 container instances joined cluster shop in \d+ s: check the instance profile, user data \(ECS_CLUSTER\), and public IP\/NAT of the instances\.$/);
-  });
 
-  it('finishes the container-instance wait once an agent has joined', async () => {
-    const t = testStack({ stack: 'shop' });
-    ecs.on(ListContainerInstancesCommand).resolvesOnce({ containerInstanceArns: [] }).resolves({ containerInstanceArns: ['arn:ci/1'] });
-    const { ctx, progress } = stepContext(t.env, { outputs: DEPS });
-    await containerInstancesStep.run(ctx);
-    expect(progress[0]).toContain('(0 so far)');
-  });
 });
 
 describe('task definition', () => {
@@ -239,9 +221,23 @@ describe('ECS service', () => {
     const t = testStack({ stack: 'shop' });
     t.env.timing = { ...FAST_TIMING, timeoutMs: 60 };
     ecs.on(DescribeServicesCommand).resolves({ services: [active(TD_ARN(2), { runningCount: 0, deployments: [{ status: 'PRIMARY', rolloutState: 'IN_PROGRESS' }] })] });
+    ecs.on(ListContainerInstancesCommand).resolves({ containerInstanceArns: ['arn:ci/1'] });
     const err = await serviceStableStep.run(stepContext(t.env, { outputs: { service: { serviceName: 'shop', serviceArn: 'arn:s', clusterName: 'shop' } } }).ctx).catch((e: unknown) => e);
     expect(isWizardError(err, 'TIMEOUT')).toBe(true);
     expect((err as Error).message).toMatch(/^The service shop had 0 of 2 tasks running after \d+ s\.$/);
+  });
+
+  it('on timeout with no container instance in the cluster, names the usual causes in plain words', async () => {
+    // GIVEN instances whose agents never register, and a short wait
+    const t = testStack({ stack: 'shop' });
+    t.env.timing = { ...FAST_TIMING, timeoutMs: 60 };
+    ecs.on(DescribeServicesCommand).resolves({ services: [active(TD_ARN(2), { runningCount: 0, deployments: [{ status: 'PRIMARY', rolloutState: 'IN_PROGRESS' }] })] });
+    ecs.on(ListContainerInstancesCommand).resolves({ containerInstanceArns: [] });
+    // WHEN the wait runs out
+    const err = await serviceStableStep.run(stepContext(t.env, { outputs: { service: { serviceName: 'shop', serviceArn: 'arn:s', clusterName: 'shop' } } }).ctx).catch((e: unknown) => e);
+    // THEN the error names the cluster and the three usual causes
+    expect(isWizardError(err, 'TIMEOUT')).toBe(true);
+    expect((err as Error).message).toMatch(/^0 container instances joined cluster shop in \d+ s \(the service shop has 0 of 2 tasks running\): check the instance profile, user data \(ECS_CLUSTER\), and public IP\/NAT of the instances\.$/);
   });
 
   it('waits for the listener: the plan puts the listener before the service', () => {
