@@ -18,6 +18,8 @@ export interface CliContext {
   timing: PollTiming;
   /** Aborted on the first Ctrl-C. */
   signal: AbortSignal;
+  /** Set once the command printed its result (so a failure after it does not print a second JSON document). */
+  resultPrinted?: boolean;
   /** Makes the prompter used on a TTY (default: Inquirer.js); tests hand in a scripted one. */
   prompter?: (io: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream; signal?: AbortSignal }) => Promise<Prompter>;
 }

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from '../version.js';
 import { EXIT, exitCodeFor } from './exit.js';
+import { isWizardError } from '../errors.js';
 import { formatError, isPromptExit } from './errors-format.js';
 import { INTERRUPT_NOTICE, interruptNotice } from './interrupt.js';
 import type { CliContext } from './context.js';
@@ -129,8 +130,33 @@ export async function main(argv: string[]): Promise<void> {
       // Ctrl-C inside an Inquirer prompt arrives as ExitPromptError (raw mode swallows SIGINT).
       process.exitCode = isPromptExit(err) ? EXIT.interrupted : exitCodeFor(err);
     }
+    // With --output json a script reads stdout: it gets one JSON document even when the command failed.
+    if (jsonRequested(argv) && !ctx?.resultPrinted && process.exitCode !== 0) {
+      process.stdout.write(JSON.stringify(errorDocument(err, Number(process.exitCode)), null, 2) + '\n');
+    }
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
   verbose = false;
+}
+
+function jsonRequested(argv: string[]): boolean {
+  const i = argv.indexOf('--output');
+  return (i >= 0 && argv[i + 1] === 'json') || argv.includes('--output=json');
+}
+
+/** The result document of a command that failed before it could print its own. */
+function errorDocument(err: unknown, exitCode: number): object {
+  const e = err as { code?: string; name?: string; message?: string; hint?: string; problems?: unknown[] };
+  const code = isWizardError(err) ? err.code : err instanceof CommanderError ? 'USAGE' : (e?.name ?? 'Error');
+  return {
+    ok: false,
+    exitCode,
+    error: {
+      code,
+      message: e?.message ?? String(err),
+      ...(e?.hint ? { hint: e.hint } : {}),
+      ...(e?.problems?.length ? { problems: e.problems } : {}),
+    },
+  };
 }

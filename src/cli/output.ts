@@ -35,6 +35,7 @@ interface StepLine {
  * showed every step, so text mode sums them up, names failures again, and ends with the URL.
  */
 export function printResult(ctx: CliContext, opts: CommonOptions, result: object): void {
+  ctx.resultPrinted = true;
   if (opts.output === 'json') {
     ctx.stdout.write(JSON.stringify(result, null, 2) + '\n');
     return;
