@@ -3,6 +3,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeVpcsCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
@@ -11,7 +14,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeLaunchConfigurationsCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
+import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { STACK_TAG } from '../../src/aws/tags.js';
@@ -154,8 +157,9 @@ describe('ecs-wizard create on moto (built CLI)', () => {
       expect(data.SecurityGroupIds).toEqual([instanceSg.GroupId]);
       expect(data.ImageId).toMatch(/^ami-/);
 
-      // Agents joined; service runs the bridge-mode task definition behind the TG
-      expect((await ecs.send(new ListContainerInstancesCommand({ cluster: n.cluster }))).containerInstanceArns).toHaveLength(2);
+      // The group's two instances are in service for their agents to join; the service runs the
+      // bridge-mode task definition behind the TG
+      expect(group!.Instances?.filter((i) => i.LifecycleState === 'InService')).toHaveLength(2);
       const [service] = (await ecs.send(new DescribeServicesCommand({ cluster: n.cluster, services: [n.service] }))).services ?? [];
       expect(service!.status).toBe('ACTIVE');
       expect(service!.loadBalancers).toEqual([{ targetGroupArn: tg!.TargetGroupArn, containerName: n.container, containerPort: 80 }]);
@@ -229,5 +233,40 @@ describe('ecs-wizard create on moto (built CLI)', () => {
     expect(second.code, second.stderr).toBe(0);
     expect(second.json.calls?.mutating).toBe(0);
     expect(await counter.count(stack)).toEqual(before);
+  }, 180_000);
+
+  it('reuse mode: an existing VPC and subnets are used and nothing network-wide is created; bad ids exit 2 with nothing made', async () => {
+    // GIVEN a VPC with two subnets in two zones, made by someone else
+    const ec2 = new EC2Client(cfg);
+    try {
+      const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.77.0.0/16' }))).Vpc!.VpcId!;
+      const subnetIds = await Promise.all(
+        ['a', 'b'].map(async (z, i) => (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.77.${i}.0/24`, AvailabilityZone: `us-east-1${z}` }))).Subnet!.SubnetId!),
+      );
+      const stack = 'accept-reuse';
+      const n = stackNames(stack);
+
+      // WHEN the stack is created in it
+      const run = await create(stack, { network: { vpcId, subnetIds }, service: { desiredCount: 2 }, instances: { desiredCapacity: 1 } });
+
+      // THEN it succeeds, the group runs in those subnets, and no VPC, subnet, gateway or route table carries the stack's tag
+      expect(run.code, run.stderr).toBe(0);
+      const as = new AutoScalingClient(cfg);
+      const [group] = (await as.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [n.autoScalingGroup] }))).AutoScalingGroups ?? [];
+      as.destroy();
+      expect(group!.VPCZoneIdentifier!.split(',').sort()).toEqual([...subnetIds].sort());
+      expect(await counter.count(stack)).toMatchObject({ vpcs: 0, subnets: 0, internetGateways: 0, routeTables: 0, securityGroups: 2 });
+      expect((await ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))).Vpcs).toHaveLength(1);
+
+      // WHEN another stack names a VPC that does not exist
+      const bad = await create('accept-badvpc', { network: { vpcId: 'vpc-0123456789abcdef0', subnetIds } });
+      // THEN exit 2 naming the field, and nothing of that stack exists — not even the independent branches
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('network.vpcId');
+      const left = Object.entries(await counter.count('accept-badvpc')).filter(([, v]) => v > 0);
+      expect(left).toEqual([]);
+    } finally {
+      ec2.destroy();
+    }
   }, 180_000);
 });

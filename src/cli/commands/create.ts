@@ -1,7 +1,9 @@
 import { WizardError, inputError } from '../../errors.js';
 import { checkCapacity } from '../../scaling/capacity.js';
 import { runCreate } from '../../engine/engine.js';
-import type { RunResult } from '../../engine/types.js';
+import { isWaitStep, type RunResult, type Step } from '../../engine/types.js';
+import { StateFile, emptyState } from '../../engine/state.js';
+import type { StackEnv } from '../../steps/env.js';
 import { buildPlan } from '../../steps/index.js';
 import { readAnswersFile, saveAnswersFile, validateAnswers } from '../../wizard/answers-file.js';
 import type { Answers } from '../../wizard/schema.js';
@@ -83,6 +85,8 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
     const stack = await openStack(opts, answers.stack, flags.dryRun ? 'create --dry-run' : 'create');
     try {
       const env = stackEnv(answers, aws, region, ctx, opts);
+      const steps = buildPlan(answers);
+      await verifyExisting(steps, env, stack.state.file, answers.stack);
       if (!flags.dryRun) {
         await stack.state.update((s) => {
           // Never a secret in the state file: destroy/status/scale do not need the values.
@@ -91,7 +95,7 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
           s.endpointUrl = opts.endpointUrl ?? ctx.env.AWS_ENDPOINT_URL;
         });
       }
-      const result = await runCreate(buildPlan(answers), {
+      const result = await runCreate(steps, {
         env,
         state: stack.state,
         concurrency: opts.concurrency,
@@ -155,4 +159,18 @@ function createSummary(answers: Answers, result: RunResult, region: string, dryR
       ...(r.error ? { error: (r.error as Error).message } : {}),
     })),
   };
+}
+
+/**
+ * Resources the answers reuse (an existing VPC and its subnets) are verified before anything is
+ * created: a wrong id is an input error (exit 2) with nothing made, not a failure half-way through
+ * after the independent branches (IAM, cluster) have already run.
+ */
+async function verifyExisting(steps: Step<StackEnv>[], env: StackEnv, stateFile: string, stack: string): Promise<void> {
+  const external = steps.filter((s) => !isWaitStep(s) && s.external);
+  if (external.length === 0) return;
+  // A dry run of just these steps: finds only, and nothing is written (the state given is a scratch one).
+  const check = await runCreate(external, { env, state: new StateFile(`${stateFile}.verify`, emptyState(stack)), dryRun: true });
+  const failed = check.results.find((r) => r.outcome === 'failed');
+  if (failed) throw failed.error instanceof WizardError ? failed.error : new WizardError('AWS', `${failed.title}: ${(failed.error as Error)?.message}`, { cause: failed.error });
 }
