@@ -269,4 +269,17 @@ describe('ecs-wizard create on moto (built CLI)', () => {
       ec2.destroy();
     }
   }, 180_000);
+
+  it('--dry-run on a new stack reports the full plan, makes zero mutating calls and creates nothing', async () => {
+    const stack = 'accept-dry';
+    const run = await create(stack, { network: { vpcCidr: '10.55.0.0/16', subnetCidrs: ['10.55.0.0/24', '10.55.1.0/24'] } }, ['--dry-run']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json.calls?.mutating).toBe(0);
+    const outcomes = new Set(run.json.steps.map((x) => x.outcome));
+    // every resource would be created; waits are skipped
+    expect([...outcomes].sort()).toEqual(['skipped', 'would-create']);
+    expect(run.json.steps.filter((x) => x.outcome === 'would-create').length).toBeGreaterThanOrEqual(20);
+    expect(Object.entries(await counter.count(stack)).filter(([, v]) => v > 0)).toEqual([]);
+    expect(readdirSync(stateDir(stack)).filter((f) => f.endsWith('.json'))).toEqual([]);
+  }, 120_000);
 });
