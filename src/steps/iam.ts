@@ -40,7 +40,7 @@ export function trustPolicy(service: string): { Version: string; Statement: { Ef
 }
 
 /** IAM returns policy documents URL-encoded; compare them as parsed JSON, not as text. */
-function sameDocument(encoded: string | undefined, wanted: object): boolean {
+export function sameDocument(encoded: string | undefined, wanted: object): boolean {
   if (!encoded) return false;
   try {
     return JSON.stringify(JSON.parse(decodeURIComponent(encoded))) === JSON.stringify(wanted);

@@ -2,6 +2,7 @@ import { DeleteRolePolicyCommand, GetRolePolicyCommand, IAMClient, PutRolePolicy
 import { unlessNotFound } from '../aws/errors.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
 import type { StackEnv } from './env.js';
+import { sameDocument } from './iam.js';
 import type { RoleOutputs, SecretsPolicyOutputs } from './outputs.js';
 
 /** The inline policy's name on the execution role. */
@@ -24,16 +25,6 @@ export function secretsPolicy(arns: string[]): object {
 }
 
 const wantedArns = (ctx: StepContext<StackEnv>): string[] => [...new Set(Object.values(ctx.env.answers.service.secrets))].sort();
-
-/** IAM returns policy documents URL-encoded; compare them parsed. */
-function sameDocument(encoded: string | undefined, wanted: object): boolean {
-  if (!encoded) return false;
-  try {
-    return JSON.stringify(JSON.parse(decodeURIComponent(encoded))) === JSON.stringify(wanted);
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The execution role's inline secrets policy, converged to the answers: present with exactly the
