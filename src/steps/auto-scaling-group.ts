@@ -3,6 +3,7 @@ import {
   CreateAutoScalingGroupCommand,
   DeleteAutoScalingGroupCommand,
   DescribeAutoScalingGroupsCommand,
+  UpdateAutoScalingGroupCommand,
   type AutoScalingGroup,
 } from '@aws-sdk/client-auto-scaling';
 import { isInstanceProfilePropagating, isTransientDependency } from '../aws/errors.js';
@@ -28,6 +29,27 @@ async function waitUntilGone(ctx: StepContext<StackEnv>, name: string): Promise<
 }
 
 /**
+ * Changed instances.minSize / maxSize in the answers reach the group on the next create. The
+ * desired capacity is left to scaling (the capacity provider or the CPU policy owns it once the
+ * group exists) unless the new bounds exclude it.
+ */
+async function convergeBounds(ctx: StepContext<StackEnv>, group: AutoScalingGroup): Promise<void> {
+  const { minSize, maxSize } = ctx.env.answers.instances;
+  if (group.MinSize === minSize && group.MaxSize === maxSize) return;
+  const current = group.DesiredCapacity ?? minSize;
+  const desired = Math.min(maxSize, Math.max(minSize, current));
+  ctx.progress(`setting the group's bounds to ${minSize}–${maxSize} instances`);
+  await ctx.env.aws.get(AutoScalingClient).send(
+    new UpdateAutoScalingGroupCommand({
+      AutoScalingGroupName: group.AutoScalingGroupName,
+      MinSize: minSize,
+      MaxSize: maxSize,
+      ...(desired !== current ? { DesiredCapacity: desired } : {}),
+    }),
+  );
+}
+
+/**
  * The ECS hosts' Auto Scaling group, across the stack's subnets, registered with the target group.
  * Health checks are EC2, not ELB: with dynamic host ports the ECS service registers the tasks'
  * ports, while the instance itself (registered by the group at the target group's port) serves
@@ -47,6 +69,7 @@ export const autoScalingGroupStep: ResourceStep<StackEnv> = {
       await waitUntilGone(ctx, name);
       return undefined;
     }
+    if (ctx.repair) await convergeBounds(ctx, group);
     return { autoScalingGroupName: group.AutoScalingGroupName, autoScalingGroupArn: group.AutoScalingGroupARN ?? '' } satisfies AutoScalingGroupOutputs;
   },
   async create(ctx) {

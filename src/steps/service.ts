@@ -52,11 +52,17 @@ export const serviceStep: ResourceStep<StackEnv> = {
     const name = (ctx.recorded?.serviceName as string | undefined) ?? ctx.env.names.service;
     const s = await describeService(ctx, cluster, name);
     if (!s?.serviceName || s.status !== 'ACTIVE') return undefined;
-    // Converge (real create only): a new task definition revision rolls out to the existing service.
+    // Converge (real create only): a new task definition revision rolls out to the existing service,
+    // and a fixed desired count follows the answers (with auto scaling on, scaling owns the count).
     const td = ctx.tryOutput<TaskDefinitionOutputs>('task-definition')?.taskDefinitionArn;
-    if (ctx.repair && td && s.taskDefinition !== td) {
-      ctx.progress(`moving the service to ${td.split('/').pop()}`);
-      const r = await ctx.env.aws.get(ECSClient).send(new UpdateServiceCommand({ cluster, service: name, taskDefinition: td }));
+    const fixedCount = ctx.env.answers.scaling.service.enabled ? undefined : ctx.env.answers.service.desiredCount;
+    const newTd = td !== undefined && s.taskDefinition !== td;
+    const newCount = fixedCount !== undefined && s.desiredCount !== fixedCount;
+    if (ctx.repair && (newTd || newCount)) {
+      ctx.progress(newTd ? `moving the service to ${td.split('/').pop()}` : `setting the service's desired count to ${fixedCount}`);
+      const r = await ctx.env.aws.get(ECSClient).send(
+        new UpdateServiceCommand({ cluster, service: name, ...(newTd ? { taskDefinition: td } : {}), ...(newCount ? { desiredCount: fixedCount } : {}) }),
+      );
       return outputsOf(r.service ?? s, cluster);
     }
     return outputsOf(s, cluster);

@@ -15,6 +15,7 @@ import {
   DeleteLaunchConfigurationCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeLaunchConfigurationsCommand,
+  UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { isInstanceProfilePropagating } from '../../../src/aws/errors.js';
@@ -198,6 +199,25 @@ describe('Auto Scaling group', () => {
     as.reset();
     as.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
     expect(await autoScalingGroupStep.find(stepContext(t.env, { outputs: DEPS }).ctx)).toBeUndefined();
+  });
+
+  it('on a rerun, brings changed min/max sizes to the group, leaving the desired capacity to scaling unless out of bounds', async () => {
+    const group = { AutoScalingGroupName: 'shop-ecs', AutoScalingGroupARN: 'arn:asg', MinSize: 1, MaxSize: 4, DesiredCapacity: 3, AvailabilityZones: [], HealthCheckType: 'EC2', DefaultCooldown: 300, CreatedTime: new Date() };
+    as.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group] });
+    as.on(UpdateAutoScalingGroupCommand).resolves({});
+    // GIVEN answers that widen the bounds WHEN found in a real create THEN min/max change, desired stays
+    const wider = testStack({ stack: 'shop', instances: { minSize: 2, desiredCapacity: 2, maxSize: 8 } });
+    await autoScalingGroupStep.find(stepContext(wider.env, { outputs: DEPS }).ctx);
+    expect(as.commandCalls(UpdateAutoScalingGroupCommand)[0]!.args[0].input).toEqual({ AutoScalingGroupName: 'shop-ecs', MinSize: 2, MaxSize: 8 });
+    // GIVEN answers whose maximum is below the current desired capacity THEN desired is brought inside
+    const narrower = testStack({ stack: 'shop', instances: { minSize: 1, desiredCapacity: 2, maxSize: 2 } });
+    await autoScalingGroupStep.find(stepContext(narrower.env, { outputs: DEPS }).ctx);
+    expect(as.commandCalls(UpdateAutoScalingGroupCommand)[1]!.args[0].input).toEqual({ AutoScalingGroupName: 'shop-ecs', MinSize: 1, MaxSize: 2, DesiredCapacity: 2 });
+    // AND nothing changes in a dry run (no repair), or when the bounds already match
+    await autoScalingGroupStep.find(stepContext(wider.env, { outputs: DEPS, repair: false }).ctx);
+    const same = testStack({ stack: 'shop', instances: { minSize: 1, desiredCapacity: 2, maxSize: 4 } });
+    await autoScalingGroupStep.find(stepContext(same.env, { outputs: DEPS }).ctx);
+    expect(as.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(2);
   });
 
   it('force-deletes, retries while scaling activities run, and waits until the group is gone', async () => {

@@ -155,6 +155,20 @@ describe('ECS service', () => {
     expect(mutations()).toEqual([]);
   });
 
+  it('keeps a fixed desired count (auto scaling off) in line with the answers, but leaves it to auto scaling otherwise', async () => {
+    // GIVEN a running service of 2 tasks on the current revision
+    ecs.on(DescribeServicesCommand).resolves({ services: [active(TD_ARN(2))] });
+    ecs.on(UpdateServiceCommand).resolves({ service: active(TD_ARN(2), { desiredCount: 3 }) });
+    // WHEN the answers ask for 3 with auto scaling on THEN nothing changes: scaling owns the count
+    const scaled = testStack({ stack: 'shop', service: { desiredCount: 3 } });
+    await serviceStep.find(stepContext(scaled.env, { outputs: DEPS }).ctx);
+    expect(mutations()).toEqual([]);
+    // WHEN the answers ask for 3 with a fixed count THEN the service is set to 3
+    const fixed = testStack({ stack: 'shop', service: { desiredCount: 3 }, scaling: { service: { enabled: false } } });
+    await serviceStep.find(stepContext(fixed.env, { outputs: DEPS }).ctx);
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toEqual({ cluster: 'shop', service: 'shop', desiredCount: 3 });
+  });
+
   it('counts a DRAINING or INACTIVE service as absent', async () => {
     const t = testStack({ stack: 'shop' });
     ecs.on(DescribeServicesCommand).resolves({ services: [active(TD_ARN(2), { status: 'DRAINING' })] });
