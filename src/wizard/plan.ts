@@ -102,16 +102,12 @@ export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: stri
       } as PlanResource;
     });
 
-  const warnings: string[] = [];
+  const warnings = answerWarnings(a);
   const access = [
     ...a.loadBalancer.ingressCidrs.map((c) => `ALB :${a.loadBalancer.listenerPort} from ${who(c)}`),
     'instances: ports 32768-65535 from the ALB only',
   ];
-  if (a.instances.sshCidr) {
-    access.push(`instances: SSH :22 from ${who(a.instances.sshCidr)} (key pair ${a.instances.keyName ?? '?'})`);
-    if (a.instances.sshCidr === '0.0.0.0/0') warnings.push('SSH is open to the whole internet (0.0.0.0/0): prefer your own address, e.g. 203.0.113.7/32.');
-  }
-  if (a.instances.launch === 'configuration') warnings.push('Launch configurations are refused by AWS accounts created since 1 Oct 2024; prefer launch: template.');
+  if (a.instances.sshCidr) access.push(`instances: SSH :22 from ${who(a.instances.sshCidr)} (key pair ${a.instances.keyName ?? 'none'})`);
 
   const s = a.scaling;
   const scaling: string[] = [];
@@ -165,4 +161,15 @@ export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: stri
     warnings,
     resources,
   };
+}
+
+/** Answers that are valid but probably not what the user wants: shown in the review, or warned about without one. */
+export function answerWarnings(a: Answers): string[] {
+  const warnings: string[] = [];
+  if (a.instances.sshCidr === '0.0.0.0/0') warnings.push('SSH is open to the whole internet (0.0.0.0/0): prefer your own address, e.g. 203.0.113.7/32.');
+  if (a.instances.sshCidr !== undefined && a.instances.keyName === undefined) {
+    warnings.push('instances.sshCidr opens port 22 but instances.keyName is not set: only EC2 Instance Connect or a key baked into the AMI can log in.');
+  }
+  if (a.instances.launch === 'configuration') warnings.push('Launch configurations are refused by AWS accounts created since 1 Oct 2024; prefer launch: template.');
+  return warnings;
 }

@@ -161,7 +161,6 @@ export const answersSchema = z
     if (n.vpcId === undefined) networkRules(n, issue);
     if (i.maxSize < 1) issue(['instances', 'maxSize'], 'must be at least 1 so the service has instances to run on');
     if (s.enabled && s.minCount > s.maxCount) issue(['scaling', 'service', 'maxCount'], `must be ≥ scaling.service.minCount (${s.minCount})`);
-    if (i.sshCidr !== undefined && i.keyName === undefined) issue(['instances', 'keyName'], 'is required when sshCidr is given (SSH needs a key pair)');
     for (const name of Object.keys(a.service.secrets)) {
       if (name in a.service.environment) issue(['service', 'secrets', name], 'is also set in service.environment: give it in one place only');
     }

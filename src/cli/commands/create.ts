@@ -9,7 +9,7 @@ import { readAnswersFile, saveAnswersFile, validateAnswers } from '../../wizard/
 import type { Answers } from '../../wizard/schema.js';
 import { awsAccount, type Account } from '../../wizard/account.js';
 import { gatherAnswers } from '../../wizard/ask.js';
-import { buildReviewPlan } from '../../wizard/plan.js';
+import { answerWarnings, buildReviewPlan } from '../../wizard/plan.js';
 import { inquirerPrompter } from '../../wizard/prompter.js';
 import { renderPlan } from '../../wizard/review.js';
 import { redactAnswers, secretLookingNames, secretWarning } from '../../wizard/redact.js';
@@ -61,6 +61,8 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
 
   const reporter = makeReporter(opts, ctx);
   for (const w of capacity.warnings) reporter.warn(w);
+  // Without a review screen (--yes, no terminal) the review's warnings are said here.
+  if (!prompter && !flags.dryRun) for (const w of answerWarnings(answers)) reporter.warn(w);
   const secretNames = secretLookingNames(answers);
   if (secretNames.length) {
     reporter.warn(secretWarning(secretNames));

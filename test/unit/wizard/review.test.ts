@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gatherAnswers } from '../../../src/wizard/ask.js';
 import { readAnswersFile, saveAnswersFile, validateAnswers } from '../../../src/wizard/answers-file.js';
-import { buildReviewPlan } from '../../../src/wizard/plan.js';
+import { answerWarnings, buildReviewPlan } from '../../../src/wizard/plan.js';
 import { renderPlan } from '../../../src/wizard/review.js';
 import type { Account } from '../../../src/wizard/account.js';
 import { scriptedPrompter } from './scripted-prompter.js';
@@ -18,6 +18,15 @@ const account: Account = {
 };
 
 describe('review plan', () => {
+  it('warns about SSH open to the world and SSH without a key pair, and about nothing for the defaults', () => {
+    expect(answerWarnings(validateAnswers({ stack: 'shop-web' }))).toEqual([]);
+    const open = answerWarnings(validateAnswers({ stack: 'shop-web', instances: { sshCidr: '0.0.0.0/0' } }));
+    expect(open).toHaveLength(2);
+    expect(open[0]).toMatch(/^SSH is open to the whole internet/);
+    expect(open[1]).toMatch(/instances\.keyName is not set/);
+    expect(answerWarnings(validateAnswers({ stack: 'shop-web', instances: { sshCidr: '203.0.113.7/32', keyName: 'ops' } }))).toEqual([]);
+  });
+
   it('says who can reach what, and shows SSH only when asked for, with a warning for 0.0.0.0/0', () => {
     // GIVEN default answers
     const plain = renderPlan(buildReviewPlan(validateAnswers({ stack: 'shop-web' }), { region: 'us-east-1', amiId: 'ami-0123456789abcdef0' }));
