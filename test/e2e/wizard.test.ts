@@ -36,7 +36,6 @@ const dir = mkdtempSync(join(tmpdir(), 'wizard-e2e-'));
 const saved = join(dir, 'saved.yaml');
 
 beforeAll(async () => {
-  spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
   moto = await startMoto();
 }, 120_000);
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -36,8 +36,6 @@ let counter: StackCounter;
 let cfg: { region: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } };
 
 beforeAll(async () => {
-  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
   // Every service then reports desiredCount running tasks, so the service-stable wait can pass.
   moto = await startMoto({ serviceRunning: 2 });
   cfg = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
