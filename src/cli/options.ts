@@ -1,5 +1,6 @@
 import { WizardError, inputError, type Problem } from '../errors.js';
 import { defaultStateDir } from '../engine/state.js';
+import { DEFAULT_CONCURRENCY } from '../engine/engine.js';
 import type { CliContext } from './context.js';
 
 /** Flags every command takes (DESIGN.md contract). */
@@ -32,7 +33,7 @@ export function commonOptions(flags: CommonFlags, ctx: CliContext): CommonOption
   const problems: Problem[] = [];
   const output = flags.output ?? 'text';
   if (output !== 'text' && output !== 'json') problems.push({ path: '--output', message: `must be "text" or "json", got "${output}"` });
-  const concurrency = flags.concurrency === undefined ? 8 : Number(flags.concurrency);
+  const concurrency = flags.concurrency === undefined ? DEFAULT_CONCURRENCY : Number(flags.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
     problems.push({ path: '--concurrency', message: `must be a whole number from 1 to 64, got "${flags.concurrency}"` });
   }

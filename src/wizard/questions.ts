@@ -252,9 +252,3 @@ export const QUESTIONS: Question[] = [
     when: (c) => c.get('scaling.instances.managed') === false,
   },
 ];
-
-export function questionById(id: string): Question {
-  const q = QUESTIONS.find((x) => x.id === id);
-  if (!q) throw new Error(`no question ${id}`);
-  return q;
-}

@@ -31,8 +31,9 @@ export interface CreateFlags extends CommonFlags {
 export async function create(flags: CreateFlags, ctx: CliContext): Promise<number> {
   const opts = commonOptions(flags, ctx);
   const raw = flags.answers ? await readAnswersFile(flags.answers) : {};
-  // Ask only on a terminal and without --yes; the prompts go to stderr when stdout carries JSON.
-  const prompter = ctx.isTTY && !flags.yes ? await (ctx.prompter ?? inquirerPrompter)({ input: ctx.stdin, output: opts.output === 'json' ? ctx.stderr : ctx.stdout, signal: ctx.signal }) : undefined;
+  // Ask only on a terminal and without --yes; prompts and the review go to stderr when stdout carries JSON.
+  const screen = opts.output === 'json' ? ctx.stderr : ctx.stdout;
+  const prompter = ctx.isTTY && !flags.yes ? await (ctx.prompter ?? inquirerPrompter)({ input: ctx.stdin, output: screen, signal: ctx.signal }) : undefined;
   const accounts = new Map<string, Promise<Account>>();
   const lookupClients: AwsClients[] = [];
   // Account lookups (VPCs, subnets, zones, AMI) only after the file's own values passed the schema.
@@ -77,10 +78,10 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
     const showPlan = flags.dryRun || prompter !== undefined;
     const amiId = showPlan && !answers.instances.amiId ? await awsAccount(aws, region).ecsAmi(answers.instances.instanceType) : undefined;
     if (prompter && !flags.dryRun) {
-      (opts.output === 'json' ? ctx.stderr : ctx.stdout).write(`\n${renderPlan(buildReviewPlan(answers, { region, amiId }))}\n`);
+      screen.write(`\n${renderPlan(buildReviewPlan(answers, { region, amiId }))}\n`);
       // Default no: creating costs money.
       if (!(await prompter.confirm({ message: 'Create these resources?', default: false }))) {
-        (opts.output === 'json' ? ctx.stderr : ctx.stdout).write('Nothing was created.\n');
+        screen.write('Nothing was created.\n');
         return 0;
       }
     }
