@@ -272,17 +272,16 @@ export async function startStrictAws(upstream: string, opts: { seed?: number; th
   });
   const { port } = server.address() as { port: number };
 
+  const addRule = (rule: Rule): void => {
+    if (rules.some((x) => x.name === rule.name)) throw new Error(`strict-aws: duplicate rule name "${rule.name}"`);
+    rules.push(rule);
+    fired.set(rule.name, fired.get(rule.name) ?? 0);
+  };
   return {
     endpoint: `http://127.0.0.1:${port}`,
     upstream,
-    rule(rule) {
-      if (rules.some((x) => x.name === rule.name)) throw new Error(`strict-aws: duplicate rule name "${rule.name}"`);
-      rules.push(rule);
-      fired.set(rule.name, fired.get(rule.name) ?? 0);
-    },
-    rules(list) {
-      for (const rule of list) this.rule(rule);
-    },
+    rule: addRule,
+    rules: (list) => list.forEach(addRule),
     fired: (name) => fired.get(name) ?? 0,
     firedAll: () => Object.fromEntries(fired),
     requests,
