@@ -85,3 +85,70 @@ export function isInstanceProfilePropagating(err: unknown): boolean {
   const message = (err as { message?: string })?.message ?? '';
   return /iam ?instance ?profile/i.test(message);
 }
+
+/**
+ * The NotFound code AWS gives for each kind of id, by the id's prefix. Right after a create, EC2
+ * is eventually consistent: a call naming the new id may answer that it does not exist.
+ */
+const NOT_FOUND_BY_ID_PREFIX: Record<string, readonly string[]> = {
+  sg: ['InvalidGroup.NotFound', 'InvalidGroupId.NotFound'],
+  rtb: ['InvalidRouteTableID.NotFound'],
+  igw: ['InvalidInternetGatewayID.NotFound'],
+  vpc: ['InvalidVpcID.NotFound'],
+  subnet: ['InvalidSubnetID.NotFound'],
+};
+
+/**
+ * True when AWS says one of `freshIds` (ids this run has just created) does not exist: that means
+ * "not yet", and the call is worth repeating. A NotFound for any other kind of id is a real error.
+ */
+export function isNotYetVisible(err: unknown, freshIds: readonly string[]): boolean {
+  const code = awsErrorCode(err);
+  if (code === undefined) return false;
+  return freshIds.some((id) => NOT_FOUND_BY_ID_PREFIX[/^([a-z]+)-[0-9a-f]+$/.exec(id)?.[1] ?? '']?.includes(code) ?? false);
+}
+
+/**
+ * In a fresh account ECS answers CreateCluster, CreateCapacityProvider and CreateService with
+ * "Unable to assume the service linked role…" for minutes after its role AWSServiceRoleForECS is
+ * made. The code is a plain InvalidParameterException (ClientException on some calls), shared with
+ * every bad parameter, so this is the second place that also reads the message.
+ */
+export function isServiceLinkedRoleNotReady(err: unknown): boolean {
+  if (!hasCode(err, 'InvalidParameterException', 'ClientException')) return false;
+  return /service[ -]linked role/i.test((err as { message?: string })?.message ?? '');
+}
+
+/**
+ * CreateServiceLinkedRole for a role that exists already: AWS answers InvalidInput ("Service role
+ * name … has been taken in this account"), moto EntityAlreadyExists. Only ever asked of that call,
+ * whose input is fixed and valid, so InvalidInput can mean nothing else.
+ */
+export function isServiceLinkedRoleTaken(err: unknown): boolean {
+  return hasCode(err, 'InvalidInput', 'InvalidInputException', 'EntityAlreadyExists', 'EntityAlreadyExistsException');
+}
+
+export type LaunchFailure = { permanent: boolean; reason: 'vcpu-limit' | 'unsupported' | 'architecture' | 'capacity' | 'other'; hint?: string };
+
+/**
+ * What a failed Auto Scaling launch activity means. AWS reports instance launch failures only as
+ * the activity's StatusMessage (an EC2 error turned into prose, no code field), so this is the
+ * third place that reads message text — kept here, beside the error codes, in one function.
+ * Permanent failures never clear by waiting; insufficient capacity usually does, for a while.
+ */
+export function launchFailure(statusMessage: string): LaunchFailure {
+  const m = statusMessage;
+  if (/vCPU (capacity|limit)|VcpuLimitExceeded|InstanceLimitExceeded|instance limit/i.test(m)) {
+    return { permanent: true, reason: 'vcpu-limit', hint: 'Ask AWS for a higher vCPU quota (Service Quotas → Amazon EC2 → Running On-Demand instances), or choose a smaller instances.instanceType / instances.maxSize.' };
+  }
+  if (/architecture|does not support the .*AMI|Unsupported.*architecture/i.test(m)) {
+    return { permanent: true, reason: 'architecture', hint: "The AMI's architecture does not match instances.instanceType (x86_64 vs arm64): choose a matching amiId or instance type." };
+  }
+  if (/configuration is currently not supported|Unsupported|not supported/i.test(m)) {
+    return { permanent: true, reason: 'unsupported', hint: 'The instance type is not offered with this configuration in that zone: choose another instances.instanceType or other availability zones.' };
+  }
+  if (/InsufficientInstanceCapacity|sufficient .*capacity/i.test(m)) {
+    return { permanent: false, reason: 'capacity', hint: 'AWS has too few instances of this type in the zone right now: try other availability zones or instance types (instances.spot.instanceTypes), or run create again later.' };
+  }
+  return { permanent: false, reason: 'other' };
+}

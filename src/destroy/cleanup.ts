@@ -20,7 +20,6 @@ import {
   DescribeAutoScalingGroupsCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
-  DeleteCapacityProviderCommand,
   DeleteClusterCommand,
   DeleteServiceCommand,
   DeregisterContainerInstanceCommand,
@@ -51,6 +50,7 @@ import { CloudWatchClient, DeleteAlarmsCommand } from '@aws-sdk/client-cloudwatc
 import type { AwsClients } from '../aws/clients.js';
 import { hasCode, isTransientDependency, unlessNotFound } from '../aws/errors.js';
 import { poll, retryWhile, type PollTiming } from '../aws/poll.js';
+import { deleteCapacityProvider } from '../steps/capacity-provider.js';
 import { LEFTOVER_ORDER, describeLeftover, type Leftover } from './inventory.js';
 
 export interface CleanupOptions {
@@ -132,7 +132,8 @@ async function deleteOne(aws: AwsClients, item: Leftover, opts: CleanupOptions):
       await aws.get(AutoScalingClient).send(new DeletePolicyCommand({ AutoScalingGroupName: meta.autoScalingGroupName, PolicyName: item.id }));
       return;
     case 'capacity-provider':
-      await ecs().send(new DeleteCapacityProviderCommand({ capacityProvider: item.id }));
+      // Detached first (DeleteCapacityProvider "succeeds" with DELETE_FAILED while attached), then waited for until gone.
+      await deleteCapacityProvider(ecs(), item.id, meta.cluster, opts);
       return;
     case 'auto-scaling-group': {
       const asg = aws.get(AutoScalingClient);

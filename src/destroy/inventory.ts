@@ -262,7 +262,10 @@ async function ecsResources(aws: AwsClients, names: StackNames): Promise<Leftove
     if (isNotFound(err)) return { capacityProviders: [] };
     throw err;
   });
-  for (const cp of cps.capacityProviders ?? []) if (cp.status === 'ACTIVE') out.push({ type: 'capacity-provider', id: cp.name! });
+  // A provider being deleted (updateStatus DELETE_IN_PROGRESS) is still listed: the cleanup pass waits for it within the timeout.
+  for (const cp of cps.capacityProviders ?? []) {
+    if (cp.status === 'ACTIVE') out.push({ type: 'capacity-provider', id: cp.name!, meta: { cluster: names.cluster, ...(cp.updateStatus ? { updateStatus: cp.updateStatus } : {}) } });
+  }
   return out;
 }
 

@@ -3,12 +3,15 @@ import {
   CreateAutoScalingGroupCommand,
   DeleteAutoScalingGroupCommand,
   DescribeAutoScalingGroupsCommand,
+  DescribeScalingActivitiesCommand,
   UpdateAutoScalingGroupCommand,
   type AutoScalingGroup,
 } from '@aws-sdk/client-auto-scaling';
-import { isInstanceProfilePropagating, isTransientDependency } from '../aws/errors.js';
+import { WizardError } from '../errors.js';
+import { isInstanceProfilePropagating, isTransientDependency, launchFailure } from '../aws/errors.js';
 import { poll, retryWhile } from '../aws/poll.js';
 import type { ResourceStep, StepContext, WaitStep } from '../engine/types.js';
+import { noteCreated, wasCreatedThisRun } from './common.js';
 import type { StackEnv } from './env.js';
 import type { AutoScalingGroupOutputs, LaunchOutputs, SubnetsOutputs, TargetGroupOutputs } from './outputs.js';
 
@@ -101,6 +104,7 @@ export const autoScalingGroupStep: ResourceStep<StackEnv> = {
       progress: ctx.progress,
       waitingFor: 'waiting for the new instance profile to reach Auto Scaling',
     });
+    noteCreated(ctx, name);
     const group = await describeGroup(ctx, name);
     return { autoScalingGroupName: name, autoScalingGroupArn: group?.AutoScalingGroupARN ?? '' } satisfies AutoScalingGroupOutputs;
   },
@@ -121,7 +125,37 @@ export const autoScalingGroupStep: ResourceStep<StackEnv> = {
   },
 };
 
-/** Waits until the group's desired number of instances are InService. */
+/** Insufficient-capacity failures in a row after which the shortage counts as lasting, not passing. */
+export const CAPACITY_RETRIES = 3;
+
+/**
+ * Reads the group's recent launch activities (newest first, since `since`): a permanent failure —
+ * vCPU limit, unsupported configuration, an AMI of the wrong architecture, or capacity still short
+ * after CAPACITY_RETRIES attempts — stops the wait at once with AWS's own words; anything else
+ * (a launch in progress, a passing shortage) lets it go on.
+ */
+async function checkLaunches(ctx: StepContext<StackEnv>, name: string, since: Date): Promise<void> {
+  const r = await ctx.env.aws.get(AutoScalingClient).send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: name, MaxRecords: 20 }));
+  const recent = (r.Activities ?? []).filter((a) => !a.StartTime || a.StartTime >= since);
+  let shortages = 0;
+  for (const a of recent) {
+    // A launch that worked after the failures means AWS got past them.
+    if (a.StatusCode === 'Successful') return;
+    if (a.StatusCode !== 'Failed' || !a.StatusMessage) continue;
+    const failure = launchFailure(a.StatusMessage);
+    if (failure.reason === 'capacity') shortages++;
+    if (failure.permanent || shortages >= CAPACITY_RETRIES) {
+      throw new WizardError('AWS', `The Auto Scaling group ${name} cannot launch instances: ${a.StatusMessage}`, {
+        hint: `${failure.hint ?? ''} See aws autoscaling describe-scaling-activities --auto-scaling-group-name ${name}.`.trim(),
+      });
+    }
+  }
+}
+
+/**
+ * Waits until the group's desired number of instances are InService. Launch failures show only in
+ * the group's scaling activities, so those are read while instances are missing.
+ */
 export const instancesInServiceStep: WaitStep<StackEnv> = {
   id: 'instances-in-service',
   title: 'Instances in service',
@@ -129,12 +163,18 @@ export const instancesInServiceStep: WaitStep<StackEnv> = {
   kind: 'wait',
   async run(ctx) {
     const name = ctx.output<AutoScalingGroupOutputs>('auto-scaling-group').autoScalingGroupName;
+    const waitStarted = new Date(ctx.env.timing.now());
     await poll(
       async () => {
         const g = await describeGroup(ctx, name);
         const desired = g?.DesiredCapacity ?? ctx.env.answers.instances.desiredCapacity;
         const inService = (g?.Instances ?? []).filter((i) => i.LifecycleState === 'InService').length;
-        return inService >= desired ? { done: true, value: undefined } : { done: false, waitingFor: `waiting for ${inService}/${desired} instances in service` };
+        if (inService >= desired) return { done: true, value: undefined };
+        // A group this run made: all its activities count; an older one: only those since the wait
+        // began (a failure from before a fix, such as a raised quota, must not stop the rerun).
+        const created = wasCreatedThisRun(ctx, name) ? g?.CreatedTime : undefined;
+        await checkLaunches(ctx, name, created ?? waitStarted);
+        return { done: false, waitingFor: `waiting for ${inService}/${desired} instances in service` };
       },
       {
         timing: ctx.env.timing,

@@ -12,9 +12,10 @@ import {
 } from '@aws-sdk/client-ecs';
 import { WizardError } from '../errors.js';
 import { hasCode, isNotFound } from '../aws/errors.js';
-import { retryWhile } from '../aws/poll.js';
+import { poll, retryWhile, type PollTiming } from '../aws/poll.js';
 import { lowerTags } from '../aws/tags.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
+import { withEcsServiceLinkedRole } from './ecs-service-role.js';
 import type { StackEnv } from './env.js';
 import type { AutoScalingGroupOutputs, CapacityProviderOutputs, ClusterOutputs } from './outputs.js';
 
@@ -43,9 +44,16 @@ function wantedScaling(ctx: StepContext<StackEnv>): Required<Pick<ManagedScaling
  * on AWS and lingers in describes for a while: that counts as gone.
  */
 export async function describeCapacityProvider(ecs: ECSClient, name: string): Promise<CapacityProvider | undefined> {
+  const cp = await describeAnyCapacityProvider(ecs, name);
+  if (!cp || cp.updateStatus === 'DELETE_IN_PROGRESS') return undefined;
+  return cp;
+}
+
+/** The provider as ECS lists it, a deletion in progress included; undefined once it is really gone. */
+async function describeAnyCapacityProvider(ecs: ECSClient, name: string): Promise<CapacityProvider | undefined> {
   const r = await ecs.send(new DescribeCapacityProvidersCommand({ capacityProviders: [name], include: ['TAGS'] }));
   const cp = r.capacityProviders?.find((p) => p.name === name || p.capacityProviderArn === name);
-  if (!cp || cp.status === 'INACTIVE' || cp.updateStatus === 'DELETE_IN_PROGRESS' || cp.updateStatus === 'DELETE_COMPLETE') return undefined;
+  if (!cp || cp.status === 'INACTIVE' || cp.updateStatus === 'DELETE_COMPLETE') return undefined;
   return cp;
 }
 
@@ -132,44 +140,64 @@ export const capacityProviderStep: ResourceStep<StackEnv> = {
   async create(ctx) {
     const ecs = ctx.env.aws.get(ECSClient);
     const name = ctx.env.names.capacityProvider;
-    const r = await ecs.send(
-      new CreateCapacityProviderCommand({
-        name,
-        autoScalingGroupProvider: {
-          autoScalingGroupArn: ctx.output<AutoScalingGroupOutputs>('auto-scaling-group').autoScalingGroupArn,
-          managedScaling: wantedScaling(ctx),
-          managedTerminationProtection: 'ENABLED',
-        },
-        tags: lowerTags(ctx.env.tags(name)),
-      }),
-    );
+    const command = new CreateCapacityProviderCommand({
+      name,
+      autoScalingGroupProvider: {
+        autoScalingGroupArn: ctx.output<AutoScalingGroupOutputs>('auto-scaling-group').autoScalingGroupArn,
+        managedScaling: wantedScaling(ctx),
+        managedTerminationProtection: 'ENABLED',
+      },
+      tags: lowerTags(ctx.env.tags(name)),
+    });
+    const r = await withEcsServiceLinkedRole(ctx, () => ecs.send(command));
     const outputs = outputsOf(r.capacityProvider!);
     await ctx.note({ ...outputs });
     await attachToCluster(ctx, ecs, name);
     return outputs;
   },
   async destroy(ctx, outputs) {
-    const ecs = ctx.env.aws.get(ECSClient);
     const name = (outputs.capacityProviderName as string | undefined) ?? ctx.env.names.capacityProvider;
     const clusterName = ctx.tryOutput<ClusterOutputs>('cluster')?.clusterName ?? ctx.env.names.cluster;
-    const timing = { timing: ctx.env.timing, signal: ctx.signal, progress: ctx.progress };
-    // A provider still attached to a cluster cannot be deleted: detach it first (the service that used it is gone by now).
-    await retryWhile(() => detachFromCluster(ecs, clusterName, name), isBusy, { ...timing, waitingFor: `waiting for cluster ${clusterName} to let go of ${name}` });
-    await retryWhile(
-      async () => {
-        if (!(await describeCapacityProvider(ecs, name))) return;
-        try {
-          await ecs.send(new DeleteCapacityProviderCommand({ capacityProvider: name }));
-        } catch (err) {
-          if (isNotFound(err)) return;
-          throw err;
-        }
-      },
-      isBusy,
-      { ...timing, waitingFor: `waiting for capacity provider ${name} to be released` },
-    );
+    await deleteCapacityProvider(ctx.env.aws.get(ECSClient), name, clusterName, { timing: ctx.env.timing, signal: ctx.signal, progress: ctx.progress });
   },
 };
+
+/**
+ * Detaches the provider from the cluster, deletes it, and waits until it is really gone, bounded by
+ * the wait timeout. DeleteCapacityProvider raises no error for a provider still attached (or whose
+ * detach has not settled): it answers with updateStatus DELETE_FAILED and leaves it — so that
+ * answer is read, and the detach and delete tried again. A deleted provider stays listed as
+ * DELETE_IN_PROGRESS for a while before it is gone. Shared by the plan's destroy and the cleanup pass.
+ */
+export async function deleteCapacityProvider(
+  ecs: ECSClient,
+  name: string,
+  clusterName: string | undefined,
+  opts: { timing: PollTiming; signal?: AbortSignal; progress?: (message: string) => void },
+): Promise<void> {
+  await poll(
+    async () => {
+      const cp = await describeAnyCapacityProvider(ecs, name);
+      if (!cp) return { done: true, value: undefined };
+      if (cp.updateStatus === 'DELETE_IN_PROGRESS') return { done: false, waitingFor: `waiting for capacity provider ${name} to be deleted (DELETE_IN_PROGRESS)` };
+      try {
+        // The service that used it is gone by now; a cluster still updating answers "busy": look again.
+        if (clusterName) await detachFromCluster(ecs, clusterName, name);
+        const r = await ecs.send(new DeleteCapacityProviderCommand({ capacityProvider: name }));
+        if (r.capacityProvider?.updateStatus === 'DELETE_FAILED') {
+          return { done: false, waitingFor: `waiting for capacity provider ${name} to be deletable (DELETE_FAILED: ${r.capacityProvider.updateStatusReason ?? 'no reason given'})` };
+        }
+      } catch (err) {
+        if (isNotFound(err)) return { done: true, value: undefined };
+        if (!isBusy(err)) throw err;
+        return { done: false, waitingFor: `waiting for capacity provider ${name} to be released (${(err as Error).name})` };
+      }
+      // Deleting: look again until it is gone.
+      return { done: false, waitingFor: `waiting for capacity provider ${name} to be deleted` };
+    },
+    opts,
+  );
+}
 
 async function detachFromCluster(ecs: ECSClient, clusterName: string, name: string): Promise<void> {
   let cluster;

@@ -9,6 +9,7 @@ import {
 import { lowerTags } from '../aws/tags.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
 import { deleteIgnoringNotFound } from './common.js';
+import { withEcsServiceLinkedRole } from './ecs-service-role.js';
 import type { StackEnv } from './env.js';
 import type { ClusterOutputs } from './outputs.js';
 
@@ -40,13 +41,8 @@ export const clusterStep: ResourceStep<StackEnv> = {
   },
   async create(ctx) {
     const name = ctx.env.names.cluster;
-    const r = await ctx.env.aws.get(ECSClient).send(
-      new CreateClusterCommand({
-        clusterName: name,
-        tags: lowerTags(ctx.env.tags(name)),
-        settings: [insightsSetting(ctx)],
-      }),
-    );
+    const command = new CreateClusterCommand({ clusterName: name, tags: lowerTags(ctx.env.tags(name)), settings: [insightsSetting(ctx)] });
+    const r = await withEcsServiceLinkedRole(ctx, () => ctx.env.aws.get(ECSClient).send(command));
     return { clusterName: r.cluster?.clusterName ?? name, clusterArn: r.cluster?.clusterArn ?? '' } satisfies ClusterOutputs;
   },
   async destroy(ctx, outputs) {

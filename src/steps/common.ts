@@ -1,4 +1,4 @@
-import { isNotFound, isTransientDependency } from '../aws/errors.js';
+import { isNotFound, isNotYetVisible, isTransientDependency } from '../aws/errors.js';
 import { retryWhile } from '../aws/poll.js';
 import { AmbiguousResponse } from '../aws/clients.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
@@ -21,6 +21,38 @@ export async function deleteIgnoringNotFound(ctx: StepContext<StackEnv>, del: ()
     isTransientDependency,
     { timing: ctx.env.timing, signal: ctx.signal, progress: ctx.progress, waitingFor: `waiting for ${waitingFor}` },
   );
+}
+
+/** Ids each run has created, per run (its env): what "just created" means for eventual consistency. */
+const createdThisRun = new WeakMap<StackEnv, Set<string>>();
+
+/** Records ids the step has just created in this run. */
+export function noteCreated(ctx: StepContext<StackEnv>, ...ids: string[]): void {
+  let seen = createdThisRun.get(ctx.env);
+  if (!seen) createdThisRun.set(ctx.env, (seen = new Set()));
+  for (const id of ids) seen.add(id);
+}
+
+/** True when this run created the id (so AWS may not show it everywhere yet). */
+export function wasCreatedThisRun(ctx: StepContext<StackEnv>, id: string | undefined): boolean {
+  return id !== undefined && (createdThisRun.get(ctx.env)?.has(id) ?? false);
+}
+
+/**
+ * Runs a call that names ids this run may have just created. EC2 is eventually consistent: right
+ * after a create it can answer that the new id does not exist. For those ids that means "not yet",
+ * so the call is repeated with backoff, bounded by the wait timeout; a NotFound for an id this run
+ * did not create stays an error.
+ */
+export async function whileNotYetVisible<T>(ctx: StepContext<StackEnv>, ids: readonly (string | undefined)[], call: () => Promise<T>): Promise<T> {
+  const fresh = ids.filter((id): id is string => wasCreatedThisRun(ctx, id));
+  if (fresh.length === 0) return call();
+  return retryWhile(call, (err) => isNotYetVisible(err, fresh), {
+    timing: ctx.env.timing,
+    signal: ctx.signal,
+    progress: ctx.progress,
+    waitingFor: `waiting for AWS to show ${fresh.join(', ')}`,
+  });
 }
 
 /**

@@ -11,7 +11,7 @@ import { WizardError } from '../errors.js';
 import { unlessNotFound } from '../aws/errors.js';
 import { STACK_TAG } from '../aws/tags.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
-import { deleteIgnoringNotFound } from './common.js';
+import { deleteIgnoringNotFound, noteCreated, whileNotYetVisible } from './common.js';
 import type { StackEnv } from './env.js';
 import type { InternetGatewayOutputs, VpcOutputs } from './outputs.js';
 
@@ -44,7 +44,8 @@ async function ensureAttached(ctx: StepContext<StackEnv>, ec2: EC2Client, igw: I
       hint: `Detach it, or run \`ecs-wizard destroy ${ctx.env.names.stack}\` first to rebuild the stack.`,
     });
   }
-  if (!vpcs.includes(vpcId)) await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: vpcId }));
+  // A gateway this run just made may not be visible yet: its NotFound means "not yet".
+  if (!vpcs.includes(vpcId)) await whileNotYetVisible(ctx, [id, vpcId], () => ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: vpcId })));
   return { internetGatewayId: id };
 }
 
@@ -68,6 +69,7 @@ export const internetGatewayStep: ResourceStep<StackEnv> = {
     );
     const igw = r.InternetGateway!;
     await ctx.note({ internetGatewayId: igw.InternetGatewayId! });
+    noteCreated(ctx, igw.InternetGatewayId!);
     return { ...(await ensureAttached(ctx, ec2, igw)) };
   },
   async destroy(ctx, outputs) {

@@ -12,7 +12,7 @@ import {
 import { unlessNotFound } from '../aws/errors.js';
 import { STACK_TAG } from '../aws/tags.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
-import { deleteIgnoringNotFound } from './common.js';
+import { deleteIgnoringNotFound, noteCreated, whileNotYetVisible } from './common.js';
 import type { StackEnv } from './env.js';
 import type { InternetGatewayOutputs, RouteTableOutputs, SubnetsOutputs, VpcOutputs } from './outputs.js';
 
@@ -67,8 +67,10 @@ async function ensureRoutes(ctx: Ctx, ec2: EC2Client, table: RouteTable): Promis
   const routeTableId = table.RouteTableId!;
   const { internetGatewayId } = ctx.output<InternetGatewayOutputs>('internet-gateway');
   const route = table.Routes?.find((r) => r.DestinationCidrBlock === DEFAULT_ROUTE);
+  // A table (or gateway) this run just made may not be visible yet: those NotFounds mean "not yet".
+  const named = [routeTableId, internetGatewayId];
   if (!route) {
-    await ec2.send(new CreateRouteCommand({ RouteTableId: routeTableId, DestinationCidrBlock: DEFAULT_ROUTE, GatewayId: internetGatewayId }));
+    await whileNotYetVisible(ctx, named, () => ec2.send(new CreateRouteCommand({ RouteTableId: routeTableId, DestinationCidrBlock: DEFAULT_ROUTE, GatewayId: internetGatewayId })));
   } else if (route.GatewayId !== internetGatewayId || route.State === 'blackhole') {
     // A route to a gateway that was replaced is a blackhole: point it at the current one.
     await ec2.send(new ReplaceRouteCommand({ RouteTableId: routeTableId, DestinationCidrBlock: DEFAULT_ROUTE, GatewayId: internetGatewayId }));
@@ -79,7 +81,7 @@ async function ensureRoutes(ctx: Ctx, ec2: EC2Client, table: RouteTable): Promis
   for (const subnetId of subnetIds) {
     let id = bySubnet.get(subnetId);
     if (!id) {
-      const r = await ec2.send(new AssociateRouteTableCommand({ RouteTableId: routeTableId, SubnetId: subnetId }));
+      const r = await whileNotYetVisible(ctx, [routeTableId, subnetId], () => ec2.send(new AssociateRouteTableCommand({ RouteTableId: routeTableId, SubnetId: subnetId })));
       id = r.AssociationId!;
     }
     associationIds.push(id);
@@ -108,6 +110,7 @@ export const routeTableStep: ResourceStep<StackEnv> = {
     );
     const table = r.RouteTable!;
     await ctx.note({ routeTableId: table.RouteTableId!, associationIds: [] });
+    noteCreated(ctx, table.RouteTableId!);
     return { ...(await ensureRoutes(ctx, ec2, table)) };
   },
   async destroy(ctx, outputs) {

@@ -11,7 +11,7 @@ import {
 import { unlessNotFound } from '../aws/errors.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
 import type { Answers } from '../wizard/schema.js';
-import { deleteIgnoringNotFound } from './common.js';
+import { deleteIgnoringNotFound, noteCreated, whileNotYetVisible } from './common.js';
 import type { StackEnv } from './env.js';
 import type { SecurityGroupOutputs, VpcOutputs } from './outputs.js';
 
@@ -97,11 +97,14 @@ function describeGroup(ec2: EC2Client, groupId: string): Promise<SecurityGroup |
 }
 
 /** Makes the group's ingress exactly `wanted`; no call at all when it already is. */
-async function syncIngress(ec2: EC2Client, group: SecurityGroup, wanted: IngressRule[]): Promise<void> {
+async function syncIngress(ctx: Ctx, ec2: EC2Client, group: SecurityGroup, wanted: IngressRule[]): Promise<void> {
   const { authorize, revoke } = diffRules(rulesOf(group.IpPermissions ?? []), wanted);
   // Revoke first: a rule replaced by a narrower one must not leave both open, even briefly.
   if (revoke.length) await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: group.GroupId, IpPermissions: revoke.map(permissionOf) }));
-  if (authorize.length) await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: group.GroupId, IpPermissions: authorize.map(permissionOf) }));
+  if (!authorize.length) return;
+  // Just created, the group — or the load balancer's group a rule names — may not be visible yet.
+  const named = [group.GroupId, ...authorize.map((r) => r.groupId)];
+  await whileNotYetVisible(ctx, named, () => ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: group.GroupId, IpPermissions: authorize.map(permissionOf) })));
 }
 
 interface GroupSpec {
@@ -141,7 +144,7 @@ function securityGroupStep(spec: GroupSpec): ResourceStep<StackEnv> {
       const ec2 = ctx.env.aws.get(EC2Client);
       const group = await lookup(ctx, ec2);
       if (!group?.GroupId) return undefined;
-      if (ctx.repair) await syncIngress(ec2, group, spec.rules(ctx));
+      if (ctx.repair) await syncIngress(ctx, ec2, group, spec.rules(ctx));
       return { ...outputsOf(group) };
     },
     async create(ctx) {
@@ -157,7 +160,8 @@ function securityGroupStep(spec: GroupSpec): ResourceStep<StackEnv> {
       );
       const groupId = r.GroupId!;
       await ctx.note({ groupId, groupName });
-      await syncIngress(ec2, { GroupId: groupId, IpPermissions: [] }, spec.rules(ctx));
+      noteCreated(ctx, groupId);
+      await syncIngress(ctx, ec2, { GroupId: groupId, IpPermissions: [] }, spec.rules(ctx));
       return { groupId, groupName } satisfies SecurityGroupOutputs;
     },
     async destroy(ctx, outputs) {

@@ -13,6 +13,7 @@ import {
 import { CloudWatchClient, DeleteAlarmsCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { WizardError } from '../errors.js';
 import { isNotFound } from '../aws/errors.js';
+import { retryWhile } from '../aws/poll.js';
 import { tagMap } from '../aws/tags.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
 import type { StackEnv } from './env.js';
@@ -123,6 +124,21 @@ async function putPolicy(ctx: StepContext<StackEnv>, resourceId: string, p: Want
 }
 
 /**
+ * Right after RegisterScalableTarget, PutScalingPolicy can answer ObjectNotFoundException ("No
+ * scalable target registered…"): the new target is not visible yet. For a target this run just
+ * registered that means "not yet", retried with backoff within the wait timeout; otherwise it stays an error.
+ */
+async function putPolicyAfterRegister(ctx: StepContext<StackEnv>, resourceId: string, p: WantedPolicy, justRegistered: boolean): Promise<void> {
+  if (!justRegistered) return putPolicy(ctx, resourceId, p);
+  await retryWhile(() => putPolicy(ctx, resourceId, p), isNotFound, {
+    timing: ctx.env.timing,
+    signal: ctx.signal,
+    progress: ctx.progress,
+    waitingFor: `waiting for Application Auto Scaling to show the scalable target ${resourceId}`,
+  });
+}
+
+/**
  * Brings target bounds and policies to what the answers ask, touching only what differs: a rerun
  * with unchanged answers makes no mutating call. (moto also leaks the old policy's alarms when a
  * policy is put again — one more reason never to re-put an unchanged one.)
@@ -130,7 +146,8 @@ async function putPolicy(ctx: StepContext<StackEnv>, resourceId: string, p: Want
 async function convergeScaling(ctx: StepContext<StackEnv>, resourceId: string, target: ScalableTarget | undefined): Promise<ServiceScalingOutputs> {
   const aas = ctx.env.aws.get(ApplicationAutoScalingClient);
   const { minCount, maxCount } = ctx.env.answers.scaling.service;
-  if (!target || target.MinCapacity !== minCount || target.MaxCapacity !== maxCount) {
+  const register = !target || target.MinCapacity !== minCount || target.MaxCapacity !== maxCount;
+  if (register) {
     ctx.progress(`${target ? 'updating' : 'registering'} scalable target ${resourceId} (${minCount}–${maxCount} tasks)`);
     await aas.send(
       new RegisterScalableTargetCommand({
@@ -151,7 +168,7 @@ async function convergeScaling(ctx: StepContext<StackEnv>, resourceId: string, t
     const existing = have.find((h) => h.PolicyName === p.name);
     if (existing && policyMatches(existing, p, ctx)) continue;
     ctx.progress(`${existing ? 'updating' : 'adding'} scaling policy ${p.name} (${p.metric} ${p.targetValue})`);
-    await putPolicy(ctx, resourceId, p);
+    await putPolicyAfterRegister(ctx, resourceId, p, register);
   }
   const ours = ourPolicyNames(ctx.env.names.stack);
   for (const h of have) {

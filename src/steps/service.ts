@@ -12,6 +12,7 @@ import { isNotFound, unlessNotFound } from '../aws/errors.js';
 import { poll } from '../aws/poll.js';
 import { lowerTags } from '../aws/tags.js';
 import type { ResourceStep, StepContext, WaitStep } from '../engine/types.js';
+import { withEcsServiceLinkedRole } from './ecs-service-role.js';
 import type { StackEnv } from './env.js';
 import type { CapacityProviderOutputs, ClusterOutputs, ServiceOutputs, TargetGroupOutputs, TaskDefinitionOutputs } from './outputs.js';
 
@@ -75,26 +76,25 @@ export const serviceStep: ResourceStep<StackEnv> = {
     const cp = ctx.tryOutput<CapacityProviderOutputs>('capacity-provider');
     const existing = await describeService(ctx, cluster, names.service);
     if (existing && existing.status === 'DRAINING') await waitUntilInactive(ctx, cluster, names.service);
-    const r = await ctx.env.aws.get(ECSClient).send(
-      new CreateServiceCommand({
-        cluster,
-        serviceName: names.service,
-        taskDefinition: td,
-        desiredCount: answers.service.desiredCount,
-        loadBalancers: [{ targetGroupArn: tg.targetGroupArn, containerName: names.container, containerPort: answers.service.containerPort }],
-        deploymentConfiguration: {
-          deploymentCircuitBreaker: { enable: true, rollback: true },
-          minimumHealthyPercent: 100,
-          maximumPercent: 200,
-        },
-        healthCheckGracePeriodSeconds: 60,
-        ...(cp ? { capacityProviderStrategy: [{ capacityProvider: cp.capacityProviderName, weight: 1, base: 0 }] } : { launchType: 'EC2' as const }),
-        schedulingStrategy: 'REPLICA',
-        tags: lowerTags(ctx.env.tags(names.service)),
-        propagateTags: 'SERVICE',
-        enableECSManagedTags: true,
-      }),
-    );
+    const command = new CreateServiceCommand({
+      cluster,
+      serviceName: names.service,
+      taskDefinition: td,
+      desiredCount: answers.service.desiredCount,
+      loadBalancers: [{ targetGroupArn: tg.targetGroupArn, containerName: names.container, containerPort: answers.service.containerPort }],
+      deploymentConfiguration: {
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        minimumHealthyPercent: 100,
+        maximumPercent: 200,
+      },
+      healthCheckGracePeriodSeconds: 60,
+      ...(cp ? { capacityProviderStrategy: [{ capacityProvider: cp.capacityProviderName, weight: 1, base: 0 }] } : { launchType: 'EC2' as const }),
+      schedulingStrategy: 'REPLICA',
+      tags: lowerTags(ctx.env.tags(names.service)),
+      propagateTags: 'SERVICE',
+      enableECSManagedTags: true,
+    });
+    const r = await withEcsServiceLinkedRole(ctx, () => ctx.env.aws.get(ECSClient).send(command));
     return outputsOf(r.service!, cluster);
   },
   async destroy(ctx, outputs) {

@@ -143,11 +143,17 @@ describe('capacity provider', () => {
     const { ctx } = setup();
     ecs.on(DescribeClustersCommand).resolves({ clusters: [{ ...attachedCluster, capacityProviders: ['cp-shop', 'FARGATE'] }] });
     ecs.on(PutClusterCapacityProvidersCommand).rejectsOnce(awsError('ResourceInUseException')).resolves({});
-    ecs.on(DescribeCapacityProvidersCommand).resolves({ capacityProviders: [provider()] });
+    // listed until the second delete went through, then gone
+    ecs.on(DescribeCapacityProvidersCommand)
+      .resolvesOnce({ capacityProviders: [provider()] })
+      .resolvesOnce({ capacityProviders: [provider()] })
+      .resolvesOnce({ capacityProviders: [provider()] })
+      .resolves({ capacityProviders: [], failures: [{ arn: 'cp-shop', reason: 'MISSING' }] });
     ecs.on(DeleteCapacityProviderCommand).rejectsOnce(awsError('UpdateInProgressException')).resolves({});
     await capacityProviderStep.destroy!(ctx, { capacityProviderName: 'cp-shop' });
     const put = ecs.commandCalls(PutClusterCapacityProvidersCommand);
-    expect(put).toHaveLength(2);
+    // refused once, then detached again before each delete (this mock cluster never lets go)
+    expect(put).toHaveLength(3);
     expect(put[1]!.args[0].input).toEqual({ cluster: 'shop', capacityProviders: ['FARGATE'], defaultCapacityProviderStrategy: [] });
     expect(ecs.commandCalls(DeleteCapacityProviderCommand)).toHaveLength(2);
   });

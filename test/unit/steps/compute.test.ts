@@ -15,6 +15,7 @@ import {
   DeleteLaunchConfigurationCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeLaunchConfigurationsCommand,
+  DescribeScalingActivitiesCommand,
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -245,9 +246,12 @@ describe('Auto Scaling group', () => {
     as.on(DescribeAutoScalingGroupsCommand)
       .resolvesOnce({ AutoScalingGroups: [{ ...base, Instances: [inst('i-1', 'InService'), inst('i-2', 'Pending')] }] })
       .resolves({ AutoScalingGroups: [{ ...base, Instances: [inst('i-1', 'InService'), inst('i-2', 'InService')] }] });
+    as.on(DescribeScalingActivitiesCommand).resolves({ Activities: [{ ActivityId: 'a1', AutoScalingGroupName: 'shop-ecs', Cause: 'launch', StartTime: new Date(), StatusCode: 'InProgress', Progress: 30 }] });
     const { ctx, progress } = stepContext(t.env, { outputs: { 'auto-scaling-group': { autoScalingGroupName: 'shop-ecs', autoScalingGroupArn: 'arn:asg' } } });
     await instancesInServiceStep.run(ctx);
     expect(progress[0]).toContain('waiting for 1/2 instances in service');
     expect(as.commandCalls(DescribeAutoScalingGroupsCommand)).toHaveLength(2);
+    // while one was missing, the launches were read once
+    expect(as.commandCalls(DescribeScalingActivitiesCommand)).toHaveLength(1);
   });
 });
