@@ -92,6 +92,11 @@ export interface StrictAws {
   readonly requests: LoggedRequest[];
   /** Requests that would change AWS (by the tool's own read/mutating split), for "0 mutating calls" checks. */
   mutating(): LoggedRequest[];
+  /**
+   * Hears every request with the answer the caller got (moto's or a rule's), so rules can know
+   * what happened just before — the ids a create returned, a delete that went through.
+   */
+  observe(listener: (req: AwsRequest, answer: WireResponse) => void): void;
   /** Drop all rules, counts and the request log. */
   clear(): void;
   stop(): Promise<void>;
@@ -215,6 +220,7 @@ export async function startStrictAws(upstream: string, opts: { seed?: number; th
   const seen = new Map<string, number>();
   const fired = new Map<string, number>();
   const requests: LoggedRequest[] = [];
+  let observers: ((req: AwsRequest, answer: WireResponse) => void)[] = [];
   const THROTTLE_RULE = 'throttle-reads';
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -222,6 +228,10 @@ export async function startStrictAws(upstream: string, opts: { seed?: number; th
     const r = parseRequest(req, raw.toString('utf8'));
     const ctx: RuleContext = { forward: () => forwardTo(target, req, raw), upstream };
     const log = (status: number, rule?: string): void => void requests.push({ service: r.service, operation: r.operation, read: r.read, status, ...(rule ? { rule } : {}) });
+    const reply = (answer: WireResponse): void => {
+      for (const o of observers) o(r, answer);
+      send(res, answer);
+    };
     const fire = (name: string): void => void fired.set(name, (fired.get(name) ?? 0) + 1);
 
     for (const rule of rules) {
@@ -237,14 +247,14 @@ export async function startStrictAws(upstream: string, opts: { seed?: number; th
         fire(rule.name);
         const answer = wireError(r.service, e.code, e.message, e.status);
         log(answer.status, rule.name);
-        return send(res, answer);
+        return reply(answer);
       }
       if (rule.respond) {
         const answer = await rule.respond(r, ctx);
         if (answer === undefined) continue;
         fire(rule.name);
         log(answer.status, rule.name);
-        return send(res, answer);
+        return reply(answer);
       }
     }
     if (opts.throttleReads && r.read && r.service !== 'unknown' && random() < opts.throttleReads) {
@@ -252,11 +262,11 @@ export async function startStrictAws(upstream: string, opts: { seed?: number; th
       fire(THROTTLE_RULE);
       const answer = wireError(r.service, e.code, e.message, e.status);
       log(answer.status, THROTTLE_RULE);
-      return send(res, answer);
+      return reply(answer);
     }
     const answer = await ctx.forward();
     log(answer.status);
-    send(res, answer);
+    reply(answer);
   };
 
   const server: Server = createServer((req, res) => {
@@ -286,8 +296,10 @@ export async function startStrictAws(upstream: string, opts: { seed?: number; th
     firedAll: () => Object.fromEntries(fired),
     requests,
     mutating: () => requests.filter((q) => !q.read),
+    observe: (listener) => void observers.push(listener),
     clear() {
       rules = [];
+      observers = [];
       seen.clear();
       fired.clear();
       requests.length = 0;

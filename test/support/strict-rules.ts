@@ -1,0 +1,400 @@
+import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  DeregisterContainerInstanceCommand,
+  DescribeCapacityProvidersCommand,
+  DescribeClustersCommand,
+  DescribeContainerInstancesCommand,
+  ECSClient,
+  ListClustersCommand,
+  ListContainerInstancesCommand,
+  type CapacityProvider,
+} from '@aws-sdk/client-ecs';
+import { DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateServiceLinkedRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
+import { fakeRequestId, wireError, wireJson, wireXml, type WireResponse } from './aws-wire.js';
+import type { AwsRequest, Rule, StrictAws } from './strict-aws.js';
+
+/**
+ * The strict-AWS profile: what a real account answers where moto is lenient, as rules for the
+ * strict-AWS proxy (test/support/strict-aws.ts). Each rule answers in its protocol's wire format
+ * and has a name (RULE), so a test asserts that the behaviour it claims to cover really happened.
+ * Rules that depend on the world look at moto first (ctx.upstream) — whether a provider is still
+ * attached, whether instances with public addresses are still in the VPC — and the ones about
+ * "just created" learn the new ids from the answers the proxy saw (StrictAws.observe).
+ *
+ *   const profile = strictProfile(aws, { n: 1 });
+ *   aws.rules(profile.rules);                       // everything, or profile.only(RULE.sgNotYet)
+ *   … run …
+ *   expect(aws.fired(RULE.sgNotYet)).toBeGreaterThan(0);
+ *   profile.close();
+ */
+export const RULE = {
+  // 1. Eventual consistency right after a create
+  sgNotYet: 'ec2-sg-not-yet',
+  sgSourceNotYet: 'ec2-sg-source-not-yet',
+  routeNotYet: 'ec2-route-table-not-yet-create-route',
+  associationNotYet: 'ec2-route-table-not-yet-associate',
+  igwNotYet: 'ec2-igw-not-yet',
+  // 2. ECS's service-linked role in a fresh account
+  slrCluster: 'ecs-slr-create-cluster',
+  slrCapacityProvider: 'ecs-slr-create-capacity-provider',
+  slrService: 'ecs-slr-create-service',
+  slrTaken: 'iam-slr-taken',
+  // 3. Application Auto Scaling
+  scalableTargetNotYet: 'aas-scalable-target-not-yet',
+  // 8. Capacity provider deletion
+  cpDeleteFailed: 'ecs-cp-delete-failed',
+  cpDeleteInProgress: 'ecs-cp-delete-in-progress',
+  // 9. Instance launches
+  launchTransient: 'asg-launch-transient',
+  launchFailed: 'asg-launch-failed',
+  // What every stack meets
+  albProvisioning: 'elb-alb-provisioning',
+  sgDependency: 'ec2-sg-dependency-violation',
+  subnetDependency: 'ec2-subnet-dependency-violation',
+  igwMappedAddresses: 'ec2-igw-mapped-addresses',
+  asgForceDelete: 'asg-force-delete-terminates',
+  targetGroupInUse: 'elb-target-group-in-use',
+  clusterHasInstances: 'ecs-cluster-contains-instances',
+  /** Not a rule: the proxy's `throttleReads` option (STRICT_THROTTLE_READS). */
+  throttleReads: 'throttle-reads',
+} as const;
+
+/** The share of read calls a busy account throttles. */
+export const STRICT_THROTTLE_READS = 0.05;
+
+/** Launch failures as Auto Scaling reports them in an activity's StatusMessage. */
+export const LAUNCH_FAILURE = {
+  vcpuLimit:
+    'You have requested more vCPU capacity than your current vCPU limit of 0 allows for the instance bucket that the specified instance type belongs to. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit. Launching EC2 instance failed.',
+  unsupported: 'The requested configuration is currently not supported. Please check the documentation for supported configurations. Launching EC2 instance failed.',
+  architecture:
+    "The architecture 'arm64' of the specified instance type does not match the architecture 'x86_64' of the specified AMI. Specify an instance type and an AMI that have matching architectures, and try again. You can use 'describe-instance-types' or 'describe-images' to discover the architecture of the instance type or AMI. Launching EC2 instance failed.",
+  capacity:
+    'We currently do not have sufficient t3.small capacity in the Availability Zone you requested (us-east-1a). Our system will be working on provisioning additional capacity. You can currently get t3.small capacity by not specifying an Availability Zone in your request or choosing us-east-1b, us-east-1c. Launching EC2 instance failed.',
+} as const;
+
+export interface StrictOptions {
+  /** How many times each "right after" rule answers per resource (default 1). */
+  n?: number;
+  /**
+   * ECS makes AWSServiceRoleForECS itself on first use, as AWS does for a caller allowed
+   * iam:CreateServiceLinkedRole (default true). With false the role stays missing until someone
+   * calls CreateServiceLinkedRole — an account where it was deleted, or ECS could not make it.
+   */
+  ecsCreatesRole?: boolean;
+  /** A permanent launch failure (LAUNCH_FAILURE.*) reported while `active()` holds. */
+  launchFailure?: { message: string; active: () => boolean };
+  /** How many DescribeScalingActivities answers of a new group show a passing capacity shortage (default n). */
+  transientLaunchFailures?: number;
+}
+
+export interface StrictProfile {
+  rules: Rule[];
+  /** Every behaviour name the profile can fire, throttling included. */
+  names: string[];
+  /** The rules with these names only. */
+  only(...names: string[]): Rule[];
+  /** Destroys the clients the rules use to look at moto. */
+  close(): void;
+}
+
+const ECS_SLR_PATH = '/aws-service-role/ecs.amazonaws.com/';
+
+/** The first <tag>value</tag> of an XML answer. */
+const xmlValue = (body: string, tag: string): string | undefined => new RegExp(`<${tag}>([^<]+)</${tag}>`).exec(body)?.[1];
+
+/** Query-protocol list parameters (`Prefix.1`, `Prefix.member.1`, `IpPermissions.1.Groups.1.GroupId` …) matching a pattern. */
+const paramValues = (req: AwsRequest, key: RegExp): string[] => [...req.params.entries()].filter(([k]) => key.test(k)).map(([, v]) => v);
+
+export function strictProfile(aws: StrictAws, opts: StrictOptions = {}): StrictProfile {
+  const n = opts.n ?? 1;
+  const transient = opts.transientLaunchFailures ?? n;
+  const ecsCreatesRole = opts.ecsCreatesRole ?? true;
+  const cfg = { region: 'us-east-1', endpoint: aws.upstream, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 3 };
+  const clients = { ec2: new EC2Client(cfg), asg: new AutoScalingClient(cfg), ecs: new ECSClient(cfg), elb: new ElasticLoadBalancingV2Client(cfg), iam: new IAMClient(cfg) };
+
+  // What the proxy saw: ids a create returned, providers whose delete went through, …
+  const created = new Set<string>();
+  const deleting = new Map<string, { provider: CapacityProvider; describesLeft: number }>();
+  const attachedTo = new Map<string, string>();
+  const activities = new Map<string, string[]>();
+  aws.observe((req, answer) => {
+    if (answer.status !== 200) return;
+    if (req.operation === 'CreateSecurityGroup') created.add(xmlValue(answer.body, 'groupId') ?? '');
+    if (req.operation === 'CreateRouteTable') created.add(xmlValue(answer.body, 'routeTableId') ?? '');
+    if (req.operation === 'CreateInternetGateway') created.add(xmlValue(answer.body, 'internetGatewayId') ?? '');
+    if (req.operation === 'CreateLoadBalancer') created.add(xmlValue(answer.body, 'LoadBalancerArn') ?? '');
+    if (req.operation === 'CreateAutoScalingGroup') created.add(req.params.get('AutoScalingGroupName') ?? '');
+    if (req.operation === 'RegisterScalableTarget') created.add(String(req.json?.ResourceId));
+    if (req.operation === 'PutClusterCapacityProviders') {
+      for (const p of (req.json?.capacityProviders as string[] | undefined) ?? []) attachedTo.set(p, String(req.json?.cluster));
+    }
+    if (req.operation === 'DeleteCapacityProvider' && !answer.headers['x-amzn-errortype']) {
+      const provider = (JSON.parse(answer.body) as { capacityProvider?: CapacityProvider }).capacityProvider;
+      if (provider?.name && provider.updateStatus !== 'DELETE_FAILED') deleting.set(provider.name, { provider, describesLeft: n + 1 });
+    }
+  });
+
+  /** Counts answers per rule and resource: true while `rule` has answered fewer than `max` times for `key`. */
+  const counts = new Map<string, number>();
+  const budget = (rule: string, key: string, max = n): boolean => {
+    const k = `${rule} ${key}`;
+    const c = counts.get(k) ?? 0;
+    if (c >= max) return false;
+    counts.set(k, c + 1);
+    return true;
+  };
+
+  const ecsRoleExists = async (): Promise<boolean> => ((await clients.iam.send(new ListRolesCommand({ PathPrefix: ECS_SLR_PATH }))).Roles ?? []).length > 0;
+
+  /** EC2 NotFound for a fresh id, for the first n calls naming it. */
+  const notYet = (name: string, operation: string, idOf: (req: AwsRequest) => string[], code: string, message: (id: string) => string): Rule => ({
+    name,
+    service: 'ec2',
+    operation,
+    respond: async (req) => {
+      const id = idOf(req).find((i) => created.has(i) && budget(name, i));
+      return id ? wireError('ec2', code, message(id)) : undefined;
+    },
+  });
+
+  /** ECS refusing a create while its service-linked role is missing, and for the first n calls after it appears. */
+  const slr = (name: string, operation: string): Rule => ({
+    name,
+    service: 'ecs',
+    operation,
+    respond: async () => {
+      const exists = await ecsRoleExists();
+      if (!exists && ecsCreatesRole) await clients.iam.send(new CreateServiceLinkedRoleCommand({ AWSServiceName: 'ecs.amazonaws.com' }));
+      if (exists && !budget(name, operation)) return undefined;
+      return wireError('ecs', 'InvalidParameterException', 'Unable to assume the service linked role. Please verify that the ECS service linked role exists.');
+    },
+  });
+
+  /** A launch activity as Auto Scaling lists it. */
+  const activity = (group: string, status: 'Failed' | 'InProgress', message?: string): string => {
+    const now = new Date().toISOString();
+    return (
+      `<member><ActivityId>${fakeRequestId()}</ActivityId><AutoScalingGroupName>${group}</AutoScalingGroupName>` +
+      `<Description>Launching a new EC2 instance${status === 'Failed' ? '.  Status Reason: ' + message!.replace(/&/g, '&amp;').replace(/</g, '&lt;') : ''}</Description>` +
+      `<Cause>At ${now} an instance was started in response to a difference between desired and actual capacity.</Cause>` +
+      `<StartTime>${now}</StartTime>${status === 'Failed' ? `<EndTime>${now}</EndTime>` : ''}<StatusCode>${status}</StatusCode>` +
+      `${message ? `<StatusMessage>${message.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</StatusMessage>` : ''}<Progress>${status === 'Failed' ? 100 : 30}</Progress></member>`
+    );
+  };
+  const activitiesAnswer = (group: string, add: string): WireResponse => {
+    // AWS keeps the history, newest first: every retry of a failed launch is one more activity.
+    const list = [add, ...(activities.get(group) ?? [])];
+    activities.set(group, list);
+    return wireXml(
+      `<DescribeScalingActivitiesResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><DescribeScalingActivitiesResult><Activities>${list.join('')}</Activities></DescribeScalingActivitiesResult><ResponseMetadata><RequestId>${fakeRequestId()}</RequestId></ResponseMetadata></DescribeScalingActivitiesResponse>`,
+    );
+  };
+  const groupOf = (req: AwsRequest): string | undefined => req.params.get('AutoScalingGroupName') ?? req.params.get('AutoScalingGroupNames.member.1') ?? undefined;
+
+  const rules: Rule[] = [
+    notYet(RULE.sgNotYet, 'AuthorizeSecurityGroupIngress', (r) => [r.params.get('GroupId') ?? ''], 'InvalidGroup.NotFound', (id) => `The security group '${id}' does not exist`),
+    notYet(RULE.sgSourceNotYet, 'AuthorizeSecurityGroupIngress', (r) => paramValues(r, /^IpPermissions\.\d+\.Groups\.\d+\.GroupId$/), 'InvalidGroup.NotFound', (id) => `The security group '${id}' does not exist`),
+    notYet(RULE.routeNotYet, 'CreateRoute', (r) => [r.params.get('RouteTableId') ?? ''], 'InvalidRouteTableID.NotFound', (id) => `The routeTable ID '${id}' does not exist`),
+    notYet(RULE.associationNotYet, 'AssociateRouteTable', (r) => [r.params.get('RouteTableId') ?? ''], 'InvalidRouteTableID.NotFound', (id) => `The routeTable ID '${id}' does not exist`),
+    notYet(RULE.igwNotYet, 'AttachInternetGateway', (r) => [r.params.get('InternetGatewayId') ?? ''], 'InvalidInternetGatewayID.NotFound', (id) => `The internetGateway ID '${id}' does not exist`),
+
+    slr(RULE.slrCluster, 'CreateCluster'),
+    slr(RULE.slrCapacityProvider, 'CreateCapacityProvider'),
+    slr(RULE.slrService, 'CreateService'),
+    {
+      // moto answers EntityAlreadyExists (and names the role AWSServiceRoleForecs); AWS says the name is taken.
+      name: RULE.slrTaken,
+      service: 'iam',
+      operation: 'CreateServiceLinkedRole',
+      respond: async (req) =>
+        req.params.get('AWSServiceName') === 'ecs.amazonaws.com' && (await ecsRoleExists())
+          ? wireError('iam', 'InvalidInput', 'Service role name AWSServiceRoleForECS has been taken in this account, please try a different suffix.')
+          : undefined,
+    },
+
+    {
+      name: RULE.scalableTargetNotYet,
+      service: 'application-autoscaling',
+      operation: 'PutScalingPolicy',
+      respond: async (req) => {
+        const id = String(req.json?.ResourceId);
+        if (!created.has(id) || !budget(RULE.scalableTargetNotYet, id)) return undefined;
+        return wireError('application-autoscaling', 'ObjectNotFoundException', `No scalable target registered for service namespace: ${String(req.json?.ServiceNamespace)}, resource ID: ${id}, scalable dimension: ${String(req.json?.ScalableDimension)}`);
+      },
+    },
+
+    {
+      // AWS raises no error: it answers SUCCESS with updateStatus DELETE_FAILED and keeps the provider,
+      // while it is attached to a cluster — and for the first n deletes after a detach, which settles late.
+      name: RULE.cpDeleteFailed,
+      service: 'ecs',
+      operation: 'DeleteCapacityProvider',
+      respond: async (req) => {
+        const name = String(req.json?.capacityProvider);
+        const arns = (await clients.ecs.send(new ListClustersCommand({}))).clusterArns ?? [];
+        const clusters = arns.length ? ((await clients.ecs.send(new DescribeClustersCommand({ clusters: arns }))).clusters ?? []) : [];
+        const cluster = clusters.find((c) => c.status === 'ACTIVE' && c.capacityProviders?.includes(name))?.clusterName ?? (budget(RULE.cpDeleteFailed, name) ? attachedTo.get(name) : undefined);
+        if (!cluster) return undefined;
+        const provider = (await clients.ecs.send(new DescribeCapacityProvidersCommand({ capacityProviders: [name] }))).capacityProviders?.[0];
+        if (!provider) return undefined;
+        const updateStatusReason = `The capacity provider cannot be deleted because it is associated with cluster: ${cluster}. Remove the capacity provider from the cluster and try again.`;
+        return wireJson('ecs', { capacityProvider: { ...provider, updateStatus: 'DELETE_FAILED', updateStatusReason } });
+      },
+    },
+    {
+      // moto forgets a deleted provider at once; AWS lists it as DELETE_IN_PROGRESS for a while.
+      name: RULE.cpDeleteInProgress,
+      service: 'ecs',
+      operation: 'DescribeCapacityProviders',
+      respond: async (req, ctx) => {
+        const names = ((req.json?.capacityProviders as string[] | undefined) ?? []).filter((x) => (deleting.get(x)?.describesLeft ?? 0) > 0);
+        if (!names.length) return undefined;
+        const moto = JSON.parse((await ctx.forward()).body) as { capacityProviders?: CapacityProvider[]; failures?: { arn?: string }[] };
+        for (const x of names) {
+          const d = deleting.get(x)!;
+          d.describesLeft--;
+          moto.capacityProviders = [...(moto.capacityProviders ?? []).filter((p) => p.name !== x), { ...d.provider, status: 'ACTIVE', updateStatus: 'DELETE_IN_PROGRESS' }];
+          moto.failures = (moto.failures ?? []).filter((f) => !f.arn?.endsWith(x));
+        }
+        return wireJson('ecs', moto);
+      },
+    },
+
+    {
+      // A new group whose launches meet a passing capacity shortage: instances pending, a failed activity.
+      name: RULE.launchTransient,
+      service: 'autoscaling',
+      operation: /^Describe(AutoScalingGroups|ScalingActivities)$/,
+      respond: async (req, ctx) => {
+        const group = groupOf(req);
+        if (!group || !created.has(group) || (counts.get(`${RULE.launchTransient} ${group}`) ?? 0) >= transient) return undefined;
+        if (req.operation === 'DescribeScalingActivities') {
+          budget(RULE.launchTransient, group, transient);
+          return activitiesAnswer(group, activity(group, 'Failed', LAUNCH_FAILURE.capacity));
+        }
+        const moto = await ctx.forward();
+        return { ...moto, body: moto.body.replace(/<LifecycleState>InService<\/LifecycleState>/g, '<LifecycleState>Pending</LifecycleState>') };
+      },
+    },
+    {
+      // A permanent failure: no instance ever launches, each retry adds a failed activity.
+      name: RULE.launchFailed,
+      service: 'autoscaling',
+      operation: /^Describe(AutoScalingGroups|ScalingActivities)$/,
+      respond: async (req, ctx) => {
+        const group = groupOf(req);
+        if (!group || !opts.launchFailure?.active()) return undefined;
+        if (req.operation === 'DescribeScalingActivities') return activitiesAnswer(group, activity(group, 'Failed', opts.launchFailure.message));
+        const moto = await ctx.forward();
+        return { ...moto, body: moto.body.replace(/<Instances>[\s\S]*?<\/Instances>/g, '<Instances/>') };
+      },
+    },
+
+    {
+      name: RULE.albProvisioning,
+      service: 'elasticloadbalancing',
+      operation: 'DescribeLoadBalancers',
+      respond: async (req, ctx) => {
+        const arn = req.params.get('LoadBalancerArns.member.1');
+        if (!arn || !created.has(arn) || !budget(RULE.albProvisioning, arn)) return undefined;
+        const moto = await ctx.forward();
+        return { ...moto, body: moto.body.replace(/<State>\s*<Code>active<\/Code>/g, '<State><Code>provisioning</Code>') };
+      },
+    },
+    {
+      name: RULE.sgDependency,
+      service: 'ec2',
+      operation: 'DeleteSecurityGroup',
+      respond: async (req) => {
+        const id = req.params.get('GroupId') ?? '';
+        return budget(RULE.sgDependency, id) ? wireError('ec2', 'DependencyViolation', `resource ${id} has a dependent object`) : undefined;
+      },
+    },
+    {
+      name: RULE.subnetDependency,
+      service: 'ec2',
+      operation: 'DeleteSubnet',
+      respond: async (req) => {
+        const id = req.params.get('SubnetId') ?? '';
+        return budget(RULE.subnetDependency, id) ? wireError('ec2', 'DependencyViolation', `The subnet '${id}' has dependencies and cannot be deleted.`) : undefined;
+      },
+    },
+    {
+      // Refused while instances with public addresses are in the VPC, and for the first n detaches (addresses unmap late).
+      name: RULE.igwMappedAddresses,
+      service: 'ec2',
+      operation: 'DetachInternetGateway',
+      respond: async (req) => {
+        const vpcId = req.params.get('VpcId') ?? '';
+        const r = await clients.ec2.send(
+          new DescribeInstancesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'shutting-down'] }] }),
+        );
+        const mapped = (r.Reservations ?? []).flatMap((x) => x.Instances ?? []).some((i) => i.PublicIpAddress);
+        if (!mapped && !budget(RULE.igwMappedAddresses, req.params.get('InternetGatewayId') ?? '')) return undefined;
+        return wireError('ec2', 'DependencyViolation', `Network ${vpcId} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.`);
+      },
+    },
+    {
+      // ForceDelete terminates every instance of the group on AWS; moto keeps those protected from scale-in.
+      name: RULE.asgForceDelete,
+      service: 'autoscaling',
+      operation: 'DeleteAutoScalingGroup',
+      respond: async (req, ctx) => {
+        if (req.params.get('ForceDelete') !== 'true') return undefined;
+        const group = req.params.get('AutoScalingGroupName') ?? '';
+        const g = (await clients.asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }))).AutoScalingGroups?.[0];
+        const answer = await ctx.forward();
+        const ids = (g?.Instances ?? []).map((i) => i.InstanceId!).filter(Boolean);
+        if (answer.status === 200 && ids.length) await clients.ec2.send(new TerminateInstancesCommand({ InstanceIds: ids }));
+        return answer;
+      },
+    },
+    {
+      name: RULE.targetGroupInUse,
+      service: 'elasticloadbalancing',
+      operation: 'DeleteTargetGroup',
+      respond: async (req) => {
+        const arn = req.params.get('TargetGroupArn') ?? '';
+        const tg = await clients.elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] })).then((r) => r.TargetGroups?.[0], () => undefined);
+        if (!tg) return undefined;
+        // moto keeps the ARNs of deleted load balancers on the group: only live ones count.
+        const live = new Set(((await clients.elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? []).map((lb) => lb.LoadBalancerArn));
+        const inUse = (tg.LoadBalancerArns ?? []).some((lb) => live.has(lb));
+        if (!inUse && !budget(RULE.targetGroupInUse, arn)) return undefined;
+        return wireError('elasticloadbalancing', 'ResourceInUse', `Target group '${arn}' is currently in use by a listener or a rule`);
+      },
+    },
+    {
+      // ECS deregisters the container instance of a terminated instance by itself; the others keep the cluster.
+      name: RULE.clusterHasInstances,
+      service: 'ecs',
+      operation: 'DeleteCluster',
+      respond: async (req) => {
+        const cluster = String(req.json?.cluster);
+        const arns = await clients.ecs.send(new ListContainerInstancesCommand({ cluster })).then((r) => r.containerInstanceArns ?? [], () => []);
+        const cis = arns.length ? ((await clients.ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: arns }))).containerInstances ?? []) : [];
+        const ids = cis.map((c) => c.ec2InstanceId!).filter(Boolean);
+        const live = new Set<string>();
+        if (ids.length) {
+          const r = await clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
+          for (const i of (r.Reservations ?? []).flatMap((x) => x.Instances ?? [])) if (i.State?.Name !== 'terminated') live.add(i.InstanceId!);
+        }
+        for (const c of cis) {
+          if (!live.has(c.ec2InstanceId ?? '')) await clients.ecs.send(new DeregisterContainerInstanceCommand({ cluster, containerInstance: c.containerInstanceArn, force: true }));
+        }
+        if (live.size === 0 && !budget(RULE.clusterHasInstances, cluster)) return undefined;
+        return wireError('ecs', 'ClusterContainsContainerInstancesException', 'The Cluster cannot be deleted while Container Instances are active or draining.');
+      },
+    },
+  ];
+  const names = [...rules.map((r) => r.name), RULE.throttleReads];
+  return {
+    rules,
+    names,
+    only: (...wanted) => rules.filter((r) => wanted.includes(r.name)),
+    close: () => Object.values(clients).forEach((c) => c.destroy()),
+  };
+}
