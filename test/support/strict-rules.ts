@@ -133,7 +133,7 @@ export function strictProfile(aws: StrictAws, opts: StrictOptions = {}): StrictP
     }
     if (req.operation === 'DeleteCapacityProvider' && !answer.headers['x-amzn-errortype']) {
       const provider = (JSON.parse(answer.body) as { capacityProvider?: CapacityProvider }).capacityProvider;
-      if (provider?.name && provider.updateStatus !== 'DELETE_FAILED') deleting.set(provider.name, { provider, describesLeft: n + 1 });
+      if (provider?.name && provider.updateStatus !== 'DELETE_FAILED') deleting.set(provider.name, { provider, describesLeft: n });
     }
   });
 
