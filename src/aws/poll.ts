@@ -75,7 +75,7 @@ export async function poll<T>(
 export async function retryWhile<T>(
   call: () => Promise<T>,
   retryable: (err: unknown) => boolean,
-  opts: { timing: PollTiming; signal?: AbortSignal; progress?: (message: string) => void; waitingFor: string },
+  opts: { timing: PollTiming; signal?: AbortSignal; progress?: (message: string) => void; waitingFor: string; timeoutHint?: string },
 ): Promise<T> {
   let result: T | undefined;
   await poll<true>(

@@ -16,6 +16,11 @@ export const ECS_SERVICE_LINKED_ROLE = 'AWSServiceRoleForECS';
 /** Asked once per run, however many calls meet the error. */
 const ensured = new WeakMap<StackEnv, Promise<void>>();
 
+/**
+ * Creates the role unless it exists ("has been taken"). Not being allowed to create it is no reason
+ * to stop: it may exist and only be propagating, so the caller keeps retrying the ECS call, and
+ * only its timeout says what to do.
+ */
 function ensureEcsServiceLinkedRole(ctx: StepContext<StackEnv>): Promise<void> {
   let p = ensured.get(ctx.env);
   if (!p) {
@@ -26,11 +31,7 @@ function ensureEcsServiceLinkedRole(ctx: StepContext<StackEnv>): Promise<void> {
       .then(
         () => undefined,
         (err: unknown) => {
-          // "has been taken": it exists already (ECS made it) and only has to propagate.
-          if (!isServiceLinkedRoleTaken(err)) {
-            ensured.delete(ctx.env);
-            throw err;
-          }
+          if (!isServiceLinkedRoleTaken(err)) ctx.progress(`could not create ${ECS_SERVICE_LINKED_ROLE} (${(err as Error)?.name}: ${(err as Error)?.message}); waiting for ECS regardless`);
         },
       );
     ensured.set(ctx.env, p);
@@ -53,6 +54,12 @@ export function withEcsServiceLinkedRole<T>(ctx: StepContext<StackEnv>, call: ()
       }
     },
     isServiceLinkedRoleNotReady,
-    { timing: ctx.env.timing, signal: ctx.signal, progress: ctx.progress, waitingFor: `waiting for ECS to be able to use its service-linked role ${ECS_SERVICE_LINKED_ROLE}` },
+    {
+      timing: ctx.env.timing,
+      signal: ctx.signal,
+      progress: ctx.progress,
+      waitingFor: `waiting for ECS to be able to use its service-linked role ${ECS_SERVICE_LINKED_ROLE}`,
+      timeoutHint: `Check that the role exists (aws iam get-role --role-name ${ECS_SERVICE_LINKED_ROLE}); if not, create it with \`aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com\` (needs iam:CreateServiceLinkedRole), then run create again.`,
+    },
   );
 }

@@ -171,6 +171,25 @@ describe('2. ECS service-linked role in a fresh account', () => {
     expect(aws.fired(RULE.slrCluster)).toBe(2); // while missing, then once while it propagates
     expect(aws.fired(RULE.slrTaken)).toBe(0);
   });
+
+  it('a caller not allowed to create the role keeps waiting for ECS, and the timeout says how to make the role', async () => {
+    // GIVEN no role, an ECS that does not make it, and IAM refusing our CreateServiceLinkedRole
+    await withoutEcsRole();
+    strict([RULE.slrCluster], { ecsCreatesRole: false });
+    aws.rule({ name: 'denied', service: 'iam', operation: 'CreateServiceLinkedRole', error: { code: 'AccessDenied', message: 'User is not authorized to perform: iam:CreateServiceLinkedRole', status: 403 } });
+    const t = testStack({ stack: 'strict-slr3' }, { endpoint: aws.endpoint });
+
+    // WHEN the cluster is created with a short wait
+    const { ctx, progress } = stepContext({ ...t.env, timing: { ...FAST_TIMING, timeoutMs: 300 } });
+    const err = await clusterStep.create(ctx).catch((e: unknown) => e);
+
+    // THEN it kept retrying CreateCluster, and the timeout names the command that makes the role
+    expect(isWizardError(err, 'TIMEOUT')).toBe(true);
+    expect((err as { hint?: string }).hint).toContain('aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com');
+    expect(progress.join('\n')).toContain('could not create AWSServiceRoleForECS (AccessDenied:');
+    expect(aws.fired('denied')).toBe(1);
+    expect(aws.fired(RULE.slrCluster)).toBeGreaterThan(1);
+  });
 });
 
 describe('3. Application Auto Scaling right after RegisterScalableTarget', () => {
