@@ -194,5 +194,5 @@ function guardReadOnly(client: SdkClient): void {
 
 /** Operations that change nothing in AWS: everything else counts as mutating. */
 export function isReadOperation(operation: string): boolean {
-  return /^(Describe|List|Get|BatchGet|Search|Lookup)/.test(operation);
+  return /^(Describe|List|Get|BatchGet|Search|Lookup|Head)/.test(operation);
 }
