@@ -242,6 +242,42 @@ describe('a run killed while holding the lock', () => {
   });
 });
 
+describe('Ctrl-C twice', () => {
+  it('quits at once, without waiting for the calls in flight, and still releases the S3 lock', async () => {
+    // GIVEN a create whose CreateCluster call hangs for 8 s
+    const STACK = 's3-ctrl-c';
+    const proxy = await startStrictAws(moto.endpoint);
+    let entered = false;
+    let finished = false;
+    proxy.rule({
+      name: 'hang',
+      service: 'ecs',
+      operation: 'CreateCluster',
+      respond: async () => {
+        entered = true;
+        await new Promise((r) => setTimeout(r, 8000));
+        finished = true;
+        return undefined;
+      },
+    });
+    const run = startCli([...(await createArgs(STACK)), '--endpoint-url', proxy.endpoint], { env, cwd });
+    await waitFor(async () => entered, 'CreateCluster in flight');
+    expect(await text(`teams/${STACK}.lock`)).toBeDefined();
+    // WHEN Ctrl-C is pressed twice
+    run.child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 300));
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    // THEN it exited 130 while the call was still in flight, and the lock is gone
+    expect(finished).toBe(false);
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).not.toContain('The state is saved: run');
+    expect(await text(`teams/${STACK}.lock`)).toBeUndefined();
+    expect(readdirSync(cwd)).toEqual([]);
+    await proxy.stop();
+  });
+});
+
 describe('--lock-timeout', () => {
   it('S3: waits for a held lock with backoff and proceeds once it is released; gives up naming the holder when it is not', async () => {
     const lock = JSON.stringify({ host: 'ci-7', pid: 77, user: 'bot', command: 'deploy', since: '2025-05-05T05:05:05.000Z' });
