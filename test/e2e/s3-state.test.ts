@@ -203,7 +203,7 @@ describe('a stack whose state lives in S3', () => {
 });
 
 describe('a run killed while holding the lock', () => {
-  it('leaves the lock (no takeover); unlock shows the holder and clears it; create then resumes', async () => {
+  it('leaves the lock (no takeover); unlock shows the holder and clears it; destroy then cleans up', async () => {
     // GIVEN a create killed with SIGKILL once it has recorded some progress
     const STACK = 's3-killed';
     const run = startCli(await createArgs(STACK, ['--concurrency', '1']), { env, cwd });
@@ -229,9 +229,7 @@ describe('a run killed while holding the lock', () => {
     expect(JSON.parse(unlocked.stdout)).toMatchObject({ stack: STACK, unlocked: true, holder: { pid: run.child.pid, command: 'create', host: os.hostname() } });
     expect(unlocked.stderr).toContain(`pid ${run.child.pid}`);
     expect(await text(`teams/${STACK}.lock`)).toBeUndefined();
-    // AND create resumes from the state the kill left, then destroy cleans up
-    const resumed = await cli(await createArgs(STACK));
-    expect(resumed.code, resumed.stderr).toBe(0);
+    // AND the next command runs from the state the kill left (resuming a create is the S3 crash matrix's job)
     const gone = await cli(['destroy', STACK, '--yes', '--state-dir', STATE]);
     expect(gone.code, gone.stderr).toBe(0);
     expect(await text(`teams/${STACK}.json`)).toBeUndefined();
