@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'STATE_LOCKED' // another run holds the stack's lock
   | 'STATE_INVALID' // a corrupt, truncated or unknown-version state file
   | 'STATE_MISSING' // no state for a stack where one is needed
+  | 'STATE_CONFLICT' // the state changed since this run read it (another writer): nothing was overwritten
   | 'DRIFT' // an existing resource differs in a way that would need replacement
   | 'AWS' // AWS refused or failed a call
   | 'TIMEOUT' // a bounded wait ran out

@@ -18,6 +18,8 @@ export interface AwsTarget {
    * path — not even a step's repair of a found resource — can change anything.
    */
   readOnly?: boolean;
+  /** Settings for the client constructor beyond the common ones (S3: forcePathStyle, followRegionRedirects). */
+  clientConfig?: Record<string, unknown>;
 }
 
 export interface AwsCall {
@@ -60,6 +62,7 @@ export class AwsClients {
         retryMode: 'adaptive',
         maxAttempts: t.maxAttempts ?? 8,
         customUserAgent: [['ecs-wizard', VERSION]],
+        ...t.clientConfig,
       });
       if (t.onCall) instrument(client as unknown as SdkClient, Client.name.replace(/Client$/, ''), t.onCall);
       guardAmbiguousCreates(client as unknown as SdkClient);
@@ -191,5 +194,5 @@ function guardReadOnly(client: SdkClient): void {
 
 /** Operations that change nothing in AWS: everything else counts as mutating. */
 export function isReadOperation(operation: string): boolean {
-  return /^(Describe|List|Get|BatchGet|Search|Lookup)/.test(operation);
+  return /^(Describe|List|Get|BatchGet|Search|Lookup|Head)/.test(operation);
 }

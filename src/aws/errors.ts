@@ -39,6 +39,9 @@ const NOT_FOUND = new Set([
   'ParameterNotFound',
   'ResourceNotFoundException',
   'ResourceNotFound',
+  // S3: a missing object, a missing bucket.
+  'NoSuchKey',
+  'NoSuchBucket',
 ]);
 
 export function isNotFound(err: unknown): boolean {
@@ -54,6 +57,35 @@ export async function unlessNotFound<T>(call: () => Promise<T>): Promise<T | und
     if (isNotFound(err)) return undefined;
     throw err;
   }
+}
+
+/**
+ * An S3 conditional request whose condition did not hold: the object exists (If-None-Match: *) or
+ * is not the revision named (If-Match) — PreconditionFailed, 412 — or another conditional write to
+ * the same key is in flight — ConditionalRequestConflict, 409.
+ */
+export function isConditionFailed(err: unknown): boolean {
+  return hasCode(err, 'PreconditionFailed', 'ConditionalRequestConflict');
+}
+
+/** A bucket that does not exist: HeadBucket's 404 has no body, so the SDK names it by its status (NotFound). */
+export function isBucketMissing(err: unknown): boolean {
+  return hasCode(err, 'NoSuchBucket', 'NotFound');
+}
+
+/** CreateBucket of a name this account already owns (us-east-1 answers 200 instead). */
+export function isBucketOwnedByYou(err: unknown): boolean {
+  return hasCode(err, 'BucketAlreadyOwnedByYou');
+}
+
+/** CreateBucket of a name another account owns: bucket names are global. */
+export function isBucketTaken(err: unknown): boolean {
+  return hasCode(err, 'BucketAlreadyExists');
+}
+
+/** A bucket setting never configured: no default encryption rule, no public access block. */
+export function isNotConfigured(err: unknown): boolean {
+  return hasCode(err, 'ServerSideEncryptionConfigurationNotFoundError', 'NoSuchPublicAccessBlockConfiguration');
 }
 
 /** Errors that clear by themselves while AWS catches up (lingering ENIs, draining instances, …). */

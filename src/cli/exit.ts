@@ -10,6 +10,7 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   STATE_LOCKED: EXIT.failed,
   STATE_INVALID: EXIT.failed,
   STATE_MISSING: EXIT.failed,
+  STATE_CONFLICT: EXIT.failed,
   DRIFT: EXIT.usage,
   AWS: EXIT.failed,
   TIMEOUT: EXIT.failed,

@@ -20,7 +20,8 @@ export function buildProgram(run: (load: () => Promise<number>) => Promise<void>
 
   const common = (cmd: Command): Command =>
     cmd
-      .option('--state-dir <dir>', 'where state files live (default ./.ecs-wizard, or ECS_WIZARD_STATE_DIR)')
+      .option('--state-dir <dir>', 'where stack states live: a directory or s3://BUCKET/PREFIX (default ./.ecs-wizard, or ECS_WIZARD_STATE_DIR)')
+      .option('--lock-timeout <duration>', "wait this long (e.g. 30s, 5m) for a stack another run has locked, instead of failing at once")
       .option('--region <region>', 'AWS region (default: answers file, AWS_REGION, profile)')
       .option('--profile <profile>', 'AWS shared-config profile')
       .option('--endpoint-url <url>', 'send every AWS call to this endpoint (e.g. a local emulator)')
@@ -71,9 +72,31 @@ export function buildProgram(run: (load: () => Promise<number>) => Promise<void>
     .addHelpText('after', '\nExamples:\n  ecs-wizard scale shop-web --desired-count 4 --max-count 8\n  ecs-wizard scale shop-web --max-size 6 --output json')
     .action((stack, flags) => run(async () => (await import('./commands/scale.js')).scale(stack, flags, getCtx())));
 
-  common(program.command('list').description('list the stacks in the state directory (reads the state files only; no AWS call)'))
-    .addHelpText('after', '\nExamples:\n  ecs-wizard list\n  ecs-wizard list --state-dir ~/stacks --output json')
+  common(program.command('list').description("list the stacks in the state directory or S3 prefix (reads their states only, not their resources)"))
+    .addHelpText('after', '\nExamples:\n  ecs-wizard list\n  ecs-wizard list --state-dir ~/stacks --output json\n  ecs-wizard list --state-dir s3://my-team-state/ecs-wizard')
     .action((flags) => run(async () => (await import('./commands/list.js')).list(flags, getCtx())));
+
+  common(
+    program
+      .command('unlock <stack>')
+      .description("show who holds a stack's lock and remove it (for a run that died holding it)")
+      .option('-y, --yes', 'do not ask for confirmation'),
+  )
+    .addHelpText('after', '\nExamples:\n  ecs-wizard unlock shop-web\n  ecs-wizard unlock shop-web --yes --state-dir s3://my-team-state/ecs-wizard')
+    .action((stack, flags) => run(async () => (await import('./commands/unlock.js')).unlock(stack, flags, getCtx())));
+
+  const state = program.command('state').description('set up and move where stack states are kept');
+  common(state.command('init <bucket>').description('create (or complete) an S3 bucket for states: versioning, default encryption, public access blocked'))
+    .addHelpText('after', '\nExamples:\n  ecs-wizard state init s3://my-team-state --region eu-west-1')
+    .action((bucket, flags) => run(async () => (await import('./commands/state.js')).stateInit(bucket, flags, getCtx())));
+  common(
+    state
+      .command('migrate <stack>')
+      .description("move a stack's state from --state-dir to another directory or S3 prefix, under its lock")
+      .option('--to <location>', 'where to move it: a directory or s3://BUCKET/PREFIX'),
+  )
+    .addHelpText('after', '\nExamples:\n  ecs-wizard state migrate shop-web --to s3://my-team-state/ecs-wizard\n  ecs-wizard state migrate shop-web --state-dir s3://my-team-state/ecs-wizard --to ./.ecs-wizard')
+    .action((stack, flags) => run(async () => (await import('./commands/state.js')).stateMigrate(stack, flags, getCtx())));
 
   return program;
 }
@@ -86,6 +109,8 @@ Examples:
   ecs-wizard scale shop-web --desired-count 4        change task or instance counts
   ecs-wizard list                                    the stacks this directory knows
   ecs-wizard destroy shop-web --yes                  delete everything the stack made
+  ecs-wizard state init s3://my-team-state           a bucket to share states (then --state-dir s3://…)
+  ecs-wizard unlock shop-web                         clear the lock a dead run left
 
 Exit codes: 0 done · 1 failed (AWS or runtime; status: not healthy) · 2 bad input or usage (no AWS call made)
             130 interrupted (state saved: run the same command again to resume)
@@ -105,8 +130,13 @@ export async function main(argv: string[]): Promise<void> {
       // A live progress display prints the notice itself (above its block), during the abort.
       controller.abort();
       if (!interruptNotice.shown) process.stderr.write(`\n${INTERRUPT_NOTICE}\n`);
+    } else if (interrupts === 2) {
+      // Every state write is atomic, so the stored state is intact whatever is in flight. Locks are
+      // released first (a remote one takes a request; bounded), so the next run is not blocked.
+      void import('../engine/store.js')
+        .then((m) => m.releaseHeldLocks(3000))
+        .finally(() => process.exit(EXIT.interrupted));
     } else {
-      // Every state write is atomic, so the file on disk is intact whatever is in flight.
       process.exit(EXIT.interrupted);
     }
   };

@@ -13,10 +13,18 @@ export interface CommonFlags {
   verbose?: boolean;
   concurrency?: string;
   waitTimeout?: string;
+  lockTimeout?: string;
 }
 
+/** Where states live: a local directory, or an S3 bucket and prefix. */
+export type StateLocation = { kind: 'file'; dir: string } | { kind: 's3'; bucket: string; prefix: string };
+
 export interface CommonOptions {
+  /** The state location as given (a directory or `s3://BUCKET/PREFIX`), for messages. */
   stateDir: string;
+  state: StateLocation;
+  /** How long to wait for a stack's lock held by another run (0: fail at once). */
+  lockTimeoutMs: number;
   region?: string;
   profile?: string;
   endpointUrl?: string;
@@ -47,9 +55,17 @@ export function commonOptions(flags: CommonFlags, ctx: CliContext): CommonOption
   if (flags.region !== undefined && !/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/.test(flags.region)) {
     problems.push({ path: '--region', message: `must be an AWS region like us-east-1, got "${flags.region}"` });
   }
+  const lockTimeoutMs = flags.lockTimeout === undefined ? 0 : parseDuration(flags.lockTimeout);
+  if (lockTimeoutMs === undefined || lockTimeoutMs > 24 * 3600 * 1000) {
+    problems.push({ path: '--lock-timeout', message: `must be a duration like 30s, 5m or 1h (at most 24h), got "${flags.lockTimeout}"` });
+  }
+  const stateDir = flags.stateDir ? flags.stateDir : defaultStateDir(ctx.env, ctx.cwd);
+  const state = parseStateLocation(stateDir, flags.stateDir ? '--state-dir' : 'ECS_WIZARD_STATE_DIR', problems);
   if (problems.length) throw inputError(problems, 'options');
   return {
-    stateDir: flags.stateDir ? flags.stateDir : defaultStateDir(ctx.env, ctx.cwd),
+    stateDir: state?.kind === 's3' ? formatS3Location(state) : stateDir,
+    state: state!,
+    lockTimeoutMs: lockTimeoutMs!,
     region: flags.region,
     profile: flags.profile,
     endpointUrl: flags.endpointUrl,
@@ -68,4 +84,44 @@ export function requireStackArg(stack: string | undefined, command: string): str
     });
   }
   return stack;
+}
+
+/** "30s", "5m", "1h", "500ms", or plain seconds, in milliseconds; undefined when it is none of these. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
+  if (!m) return undefined;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** S3's "safe" key characters; a prefix segment is never empty, "." or "..". */
+const PREFIX_SEGMENT = /^[A-Za-z0-9!_.*'()=+-]+$/;
+
+/**
+ * A state location: `s3://BUCKET/PREFIX` (PREFIX optional), or else a directory. A malformed
+ * s3:// URL is a problem on `field`, pushed to `problems` (undefined is returned).
+ */
+export function parseStateLocation(text: string, field: string, problems: Problem[]): StateLocation | undefined {
+  if (!/^s3:/i.test(text)) return { kind: 'file', dir: text };
+  const bad = (why: string): undefined => {
+    problems.push({ path: field, message: `${why}: expected s3://BUCKET/PREFIX, like s3://my-team-state/ecs-wizard, got "${text}"` });
+    return undefined;
+  };
+  const m = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(text);
+  if (!m) return bad('is not an s3:// URL');
+  const bucket = m[1]!;
+  if (!BUCKET.test(bucket) || bucket.includes('..') || /^\d+\.\d+\.\d+\.\d+$/.test(bucket)) {
+    return bad(`"${bucket}" is not a valid bucket name (3 to 63 lowercase letters, digits, dots and hyphens)`);
+  }
+  const prefix = (m[2] ?? '').replace(/\/+$/, '');
+  if (prefix && !prefix.split('/').every((seg) => PREFIX_SEGMENT.test(seg) && seg !== '.' && seg !== '..')) {
+    return bad(`the prefix "${prefix}" may hold only letters, digits and !_.*'()=+- between single slashes`);
+  }
+  if (prefix.length > 900) return bad('the prefix is longer than 900 characters');
+  return { kind: 's3', bucket, prefix };
+}
+
+export function formatS3Location(loc: { bucket: string; prefix: string }): string {
+  return `s3://${loc.bucket}${loc.prefix ? `/${loc.prefix}` : ''}`;
 }

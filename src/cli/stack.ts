@@ -2,8 +2,6 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { isReadOperation, type AwsCall, type AwsClients } from '../aws/clients.js';
 import { stackTags } from '../aws/tags.js';
-import { acquireLock, type StackLock } from '../engine/lock.js';
-import { StateFile, emptyState, readState, stateFilePath, type StackState } from '../engine/state.js';
 import { stackNames } from '../steps/names.js';
 import type { StackEnv } from '../steps/env.js';
 import type { Answers } from '../wizard/schema.js';
@@ -69,24 +67,5 @@ export async function preflight(aws: AwsClients): Promise<string> {
   return (await aws.preflight(EC2Client)).region;
 }
 
-export interface OpenStack {
-  state: StateFile;
-  lock: StackLock;
-  /** The state as it was on disk (undefined for a new stack). */
-  existing: StackState | undefined;
-  close(): Promise<void>;
-}
-
-/** Takes the stack's lock, then reads its state (a missing file is a new stack). */
-export async function openStack(opts: CommonOptions, stack: string, command: string): Promise<OpenStack> {
-  const lock = await acquireLock(opts.stateDir, stack, command);
-  try {
-    const file = stateFilePath(opts.stateDir, stack);
-    const existing = await readState(file);
-    const state = new StateFile(file, existing ?? emptyState(stack));
-    return { state, lock, existing, close: () => lock.release() };
-  } catch (err) {
-    await lock.release();
-    throw err;
-  }
-}
+// The state store entry points live apart so that `list` loads no SDK client but S3's (and that only for S3).
+export { openStack, openStore, readStack, type OpenStack } from './state-store.js';

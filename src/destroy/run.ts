@@ -82,6 +82,8 @@ export async function destroyStack(opts: DestroyStackOptions): Promise<DestroyRe
 
   const started = env.timing.now();
   const steps = await runDestroy(opts.plan, engine);
+  // Someone else wrote the state meanwhile: the stack is theirs now, so no deleting by tag either.
+  if (state.conflict) throw state.conflict;
   if (steps.interrupted) return { nothing: false, found, steps, extras: none, leftovers: [], ok: false, interrupted: true };
   let extras = none;
   const more = await inventory();

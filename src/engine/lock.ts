@@ -1,18 +1,39 @@
 import { promises as fs, unlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import { WizardError } from '../errors.js';
+import { describeHolder, parseLockBody, trackLock, untrackLock, type HeldLock, type LockHolder, type LockOptions, type StackLock } from './store.js';
 
-interface LockInfo {
-  pid: number;
-  host: string;
-  command: string;
-  startedAt: string;
+export type { StackLock } from './store.js';
+
+/** This process as a lock holder. */
+export function lockHolder(command: string, now = new Date()): LockHolder {
+  let user = process.env.USER ?? process.env.USERNAME ?? '';
+  try {
+    user = os.userInfo().username;
+  } catch {
+    // No passwd entry (some containers): keep the environment's name.
+  }
+  return { host: os.hostname(), pid: process.pid, user, command, since: now.toISOString() };
 }
 
-export interface StackLock {
-  readonly file: string;
-  release(): Promise<void>;
+/** The error for a lock someone else holds: who, since when, and the command that clears it. */
+export function lockedError(stack: string, held: HeldLock, location: string, unlockCommand: string): WizardError {
+  return new WizardError('STATE_LOCKED', `Stack "${stack}" is locked by another ecs-wizard run: ${describeHolder(held)}.`, {
+    hint: `Wait for it to finish, or pass --lock-timeout 5m to wait for it. If that run is gone, clear the lock (${location}) with: ${unlockCommand}`,
+  });
+}
+
+/** Sleeps before the next attempt at a held lock (never past the deadline) and returns the next, longer, delay. */
+export async function waitForLock(attempt: { delayMs: number; deadline: number; signal?: AbortSignal }, maxDelayMs: number): Promise<number> {
+  try {
+    await delay(Math.max(0, Math.min(attempt.delayMs, attempt.deadline - Date.now())), undefined, { signal: attempt.signal });
+  } catch (err) {
+    if (attempt.signal?.aborted) throw new WizardError('INTERRUPTED', 'Interrupted while waiting for the lock: nothing was changed.', { cause: err });
+    throw err;
+  }
+  return Math.min(maxDelayMs, Math.round(attempt.delayMs * 1.5));
 }
 
 function alive(pid: number): boolean {
@@ -25,56 +46,70 @@ function alive(pid: number): boolean {
   }
 }
 
+export function lockFilePath(stateDir: string, stack: string): string {
+  return path.join(stateDir, `${stack}.lock`);
+}
+
 /**
  * Takes the exclusive lock of a stack (`<stateDir>/<stack>.lock`, created with O_EXCL). A second
- * run fails at once naming the holder. A lock left by a dead process on this host is stale: one
- * contender at a time (holding `<stack>.lock.takeover`, also O_EXCL) checks it is still the same
- * stale lock, removes it and competes again for the lock — so a fresh lock is never removed.
+ * run fails naming the holder — at once, or after waiting `timeoutMs` with backoff. A lock left by
+ * a dead process on this host is stale: one contender at a time (holding `<stack>.lock.takeover`,
+ * also O_EXCL) checks it is still the same stale lock, removes it and competes again for the lock
+ * — so a fresh lock is never removed.
  */
-export async function acquireLock(stateDir: string, stack: string, command: string): Promise<StackLock> {
+export async function acquireLock(stateDir: string, stack: string, command: string, opts: LockOptions & { unlockCommand?: string } = {}): Promise<StackLock> {
   await fs.mkdir(stateDir, { recursive: true, mode: 0o700 });
-  const file = path.join(stateDir, `${stack}.lock`);
+  const file = lockFilePath(stateDir, stack);
   const takeover = `${file}.takeover`;
-  const info: LockInfo = { pid: process.pid, host: os.hostname(), command, startedAt: new Date().toISOString() };
-  const locked = (holder: LockInfo): WizardError =>
-    new WizardError(
-      'STATE_LOCKED',
-      `Stack "${stack}" is locked by another ecs-wizard run: pid ${holder.pid} on ${holder.host} (${holder.command}, started ${holder.startedAt}).`,
-      { hint: `Wait for it to finish. If that process is gone, remove ${file}.` },
-    );
-  for (let attempt = 0; attempt < 100; attempt++) {
+  const info = lockHolder(command);
+  const unlock = opts.unlockCommand ?? `ecs-wizard unlock ${stack} --state-dir ${stateDir}`;
+  const deadline = Date.now() + (opts.timeoutMs ?? 0);
+  let delayMs = 200;
+  let told = false;
+  // Attempts that met no live holder (a lock being written, a stale one being taken over): bounded.
+  let attempt = 0;
+  for (;;) {
     if (await createExclusive(file, info)) return makeLock(file);
     const holder = await readLock(file);
-    if (holder && (holder.host !== os.hostname() || alive(holder.pid))) throw locked(holder);
-    if (holder === undefined && attempt > 20 && (await exists(file))) {
-      throw new WizardError('STATE_LOCKED', `Stack "${stack}" has an unreadable lock file ${file}.`, {
-        hint: `If no other ecs-wizard run is active, remove ${file}.`,
+    if (holder && !holder.unreadable && (holder.host !== os.hostname() || alive(holder.pid))) {
+      // Held by a live run: wait for it while the timeout allows, else name it.
+      if (Date.now() >= deadline) throw lockedError(stack, holder, file, unlock);
+      if (!told) opts.onWait?.(holder);
+      told = true;
+      delayMs = await waitForLock({ delayMs, deadline, signal: opts.signal }, 5000);
+      continue;
+    }
+    if (++attempt >= 100) {
+      throw new WizardError('STATE_LOCKED', `Could not take the lock of stack "${stack}" (${file}).`, {
+        hint: `If no other ecs-wizard run is active, remove ${file} and ${takeover}.`,
       });
     }
-    if (holder !== undefined) {
+    if ((holder === undefined || holder.unreadable) && attempt > 20 && (await exists(file))) {
+      throw new WizardError('STATE_LOCKED', `Stack "${stack}" has an unreadable lock file ${file}.`, {
+        hint: `If no other ecs-wizard run is active, clear it with: ${unlock}`,
+      });
+    }
+    if (holder !== undefined && !holder.unreadable) {
       // Stale. Only the contender holding the takeover file may remove it.
       const mine = { ...info, command: `${command} (taking over a stale lock)` };
       if (await createExclusive(takeover, mine)) {
         try {
           const still = await readLock(file);
-          if (still && still.pid === holder.pid && still.startedAt === holder.startedAt) await fs.rm(file, { force: true });
+          if (still && still.pid === holder.pid && still.since === holder.since) await fs.rm(file, { force: true });
         } finally {
           await fs.rm(takeover, { force: true });
         }
         continue;
       }
       const other = await readLock(takeover);
-      if (other && other.host === os.hostname() && !alive(other.pid)) await fs.rm(takeover, { force: true });
+      if (other && !other.unreadable && other.host === os.hostname() && !alive(other.pid)) await fs.rm(takeover, { force: true });
     }
     // A contender is writing its lock file, or taking over: give it a moment.
     await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
   }
-  throw new WizardError('STATE_LOCKED', `Could not take the lock of stack "${stack}" (${file}).`, {
-    hint: `If no other ecs-wizard run is active, remove ${file} and ${takeover}.`,
-  });
 }
 
-async function createExclusive(file: string, info: LockInfo): Promise<boolean> {
+async function createExclusive(file: string, info: LockHolder): Promise<boolean> {
   let handle;
   try {
     handle = await fs.open(file, 'wx', 0o600);
@@ -92,16 +127,30 @@ async function createExclusive(file: string, info: LockInfo): Promise<boolean> {
 }
 
 async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(() => true, () => false);
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
-async function readLock(file: string): Promise<LockInfo | undefined> {
+/** The lock file as found (its text is its revision), or undefined when there is none. */
+export async function readLock(file: string): Promise<HeldLock | undefined> {
+  let text: string;
   try {
-    const info = JSON.parse(await fs.readFile(file, 'utf8')) as LockInfo;
-    return typeof info.pid === 'number' ? info : undefined;
+    text = await fs.readFile(file, 'utf8');
   } catch {
     return undefined;
   }
+  return parseLockBody(text, text);
+}
+
+/** Removes a lock file if it still holds exactly what was shown (its text); false when it changed or was gone. */
+export async function removeLock(file: string, held: HeldLock): Promise<boolean> {
+  const now = await readLock(file);
+  if (!now || now.revision !== held.revision) return false;
+  await fs.rm(file, { force: true });
+  await fs.rm(`${file}.takeover`, { force: true });
+  return true;
 }
 
 function makeLock(file: string): StackLock {
@@ -118,13 +167,16 @@ function makeLock(file: string): StackLock {
     }
   };
   process.once('exit', onExit);
-  return {
-    file,
+  const lock: StackLock = {
+    location: file,
     async release() {
       process.removeListener('exit', onExit);
+      untrackLock(lock);
       if (released) return;
       released = true;
       await fs.rm(file, { force: true });
     },
   };
+  trackLock(lock);
+  return lock;
 }

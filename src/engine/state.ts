@@ -1,12 +1,14 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { WizardError } from '../errors.js';
+import { WizardError, isWizardError } from '../errors.js';
+import { FileStore } from './file-store.js';
+import type { StateStore } from './store.js';
 import type { ResourceRecord } from './types.js';
 
 export const STATE_VERSION = 1;
 
-/** The whole state of one stack, as stored in `<stateDir>/<stack>.json`. */
+/** The whole state of one stack, as stored in `<stateDir>/<stack>.json` (or the S3 object `PREFIX/<stack>.json`). */
 export interface StackState {
   version: number;
   stack: string;
@@ -20,8 +22,10 @@ export interface StackState {
   resources: Record<string, ResourceRecord>;
 }
 
+/** The state location when no --state-dir is given: ECS_WIZARD_STATE_DIR (a directory or an s3:// URL), else ./.ecs-wizard. */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
-  return path.resolve(cwd, env.ECS_WIZARD_STATE_DIR || '.ecs-wizard');
+  const dir = env.ECS_WIZARD_STATE_DIR || '.ecs-wizard';
+  return /^s3:/i.test(dir) ? dir : path.resolve(cwd, dir);
 }
 
 export function stateFilePath(stateDir: string, stack: string): string {
@@ -33,20 +37,24 @@ export function emptyState(stack: string, now = new Date()): StackState {
   return { version: STATE_VERSION, stack, createdAt: t, updatedAt: t, resources: {} };
 }
 
-/** Reads a stack's state. A missing file is "no state" (undefined), never an error. */
+/** Reads a local state file. A missing file is "no state" (undefined), never an error. */
 export async function readState(file: string): Promise<StackState | undefined> {
-  let text: string;
+  const text = await readStateText(file);
+  return text === undefined ? undefined : parseState(text, file);
+}
+
+/** A local state file's text, or undefined when there is none. */
+export async function readStateText(file: string): Promise<string | undefined> {
   try {
-    text = await fs.readFile(file, 'utf8');
+    return await fs.readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new WizardError('STATE_INVALID', `Cannot read state file ${file}: ${(err as Error).message}`, { cause: err });
   }
-  return parseState(text, file);
 }
 
 export function parseState(text: string, file: string): StackState {
-  const untouched = `The file was left untouched; inspect it, or move it away and run \`ecs-wizard destroy --discover\` to find the stack's resources by tag.`;
+  const untouched = `It was left untouched; inspect it, or move it away and run \`ecs-wizard destroy --discover\` to find the stack's resources by tag.`;
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -106,30 +114,56 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
   }
 }
 
+/** Where a StateFile persists: a store and the stack's name in it. */
+export interface StateTarget {
+  store: StateStore;
+  stack: string;
+  /** The revision of the state as read (undefined: there is none yet). */
+  revision?: string;
+}
+
 /**
- * The state of one stack held in memory and persisted on every change. Writes are serialised, so
- * steps running in parallel never interleave a write.
+ * The state of one stack held in memory and persisted through its store on every change. Writes
+ * are serialised, so steps running in parallel never interleave a write, and each is conditional
+ * on the revision the previous one left: once another writer got in between (STATE_CONFLICT),
+ * every later write fails the same way and the other writer's state is never overwritten.
  */
 export class StateFile {
+  /** Where the state lives (a file path or an s3:// URL), for messages. */
+  readonly file: string;
+  /** Set once a write lost a race: the run must stop, the stored state is someone else's now. */
+  conflict?: WizardError;
+  private readonly target: StateTarget | undefined;
+  private revision: string | undefined;
   private queue: Promise<void> = Promise.resolve();
 
+  /** `where` is a local state file path (`<dir>/<stack>.json`), or a store and a stack; undefined: never persisted. */
   constructor(
-    readonly file: string,
+    where: string | StateTarget | undefined,
     public state: StackState,
     private readonly clock: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.target = typeof where === 'string' ? { store: new FileStore(path.dirname(where)), stack: path.basename(where, '.json') } : where;
+    this.revision = this.target?.revision;
+    this.file = typeof where === 'string' ? where : (where?.store.where(where.stack) ?? `(unsaved state of ${state.stack})`);
+  }
+
+  /** A state that is never persisted (the scratch state of a dry run's verification). */
+  static scratch(stack: string): StateFile {
+    return new StateFile(undefined, emptyState(stack));
+  }
 
   get(stepId: string): ResourceRecord | undefined {
     return this.state.resources[stepId];
   }
 
-  /** Replaces one resource record and writes the file. */
+  /** Replaces one resource record and writes the state. */
   put(record: ResourceRecord): Promise<void> {
     this.state.resources[record.stepId] = record;
     return this.save();
   }
 
-  /** Applies a change to the document and writes the file. */
+  /** Applies a change to the document and writes the state. */
   update(change: (s: StackState) => void): Promise<void> {
     change(this.state);
     return this.save();
@@ -138,13 +172,27 @@ export class StateFile {
   save(): Promise<void> {
     this.state.updatedAt = this.clock().toISOString();
     const text = JSON.stringify(this.state, null, 2) + '\n';
-    const write = this.queue.then(() => writeFileAtomic(this.file, text));
+    const target = this.target;
+    if (!target) return Promise.resolve();
+    const write = this.queue.then(async () => {
+      if (this.conflict) throw this.conflict;
+      try {
+        this.revision = await target.store.write(target.stack, text, this.revision);
+      } catch (err) {
+        if (isWizardError(err, 'STATE_CONFLICT')) this.conflict = err;
+        throw err;
+      }
+    });
     this.queue = write.catch(() => undefined);
     return write;
   }
 
+  /** Deletes the stored state (after a verified-empty destroy). */
   async remove(): Promise<void> {
     await this.queue;
-    await fs.rm(this.file, { force: true });
+    if (!this.target) return;
+    if (this.conflict) throw this.conflict;
+    await this.target.store.remove(this.target.stack, this.revision);
+    this.revision = undefined;
   }
 }

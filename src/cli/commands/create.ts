@@ -2,7 +2,7 @@ import { WizardError, inputError } from '../../errors.js';
 import { checkCapacity } from '../../scaling/capacity.js';
 import { runCreate } from '../../engine/engine.js';
 import { isWaitStep, type RunResult, type Step } from '../../engine/types.js';
-import { StateFile, emptyState } from '../../engine/state.js';
+import { StateFile } from '../../engine/state.js';
 import type { StackEnv } from '../../steps/env.js';
 import { buildPlan } from '../../steps/index.js';
 import { readAnswersFile, saveAnswersFile, validateAnswers } from '../../wizard/answers-file.js';
@@ -85,11 +85,11 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
         return 0;
       }
     }
-    const stack = await openStack(opts, answers.stack, flags.dryRun ? 'create --dry-run' : 'create');
+    const stack = await openStack(opts, answers.stack, flags.dryRun ? 'create --dry-run' : 'create', ctx);
     try {
       const env = stackEnv(answers, aws, region, ctx, opts);
       const steps = buildPlan(answers);
-      await verifyExisting(steps, env, stack.state.file, answers.stack);
+      await verifyExisting(steps, env, answers.stack);
       if (!flags.dryRun) {
         await stack.state.update((s) => {
           // Never a secret in the state file: destroy/status/scale do not need the values.
@@ -111,6 +111,8 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
       const plan = buildReviewPlan(answers, { region, amiId, results: flags.dryRun ? result.results : undefined });
       if (flags.dryRun && opts.output === 'text') ctx.stdout.write(renderPlan(plan));
       printResult(ctx, opts, { ...createSummary(answers, result, region, flags.dryRun ?? false), calls: calls.counts, ...(opts.output === 'json' ? { plan } : {}) });
+      // Another writer changed the state under this run: that, not the steps it stopped, is the failure.
+      if (stack.state.conflict) throw stack.state.conflict;
       if (result.interrupted) {
         throw new WizardError('INTERRUPTED', `Interrupted. The state is saved: run \`ecs-wizard create --answers …\` again to resume, or \`ecs-wizard destroy ${answers.stack}\` to clean up.`);
       }
@@ -169,11 +171,11 @@ function createSummary(answers: Answers, result: RunResult, region: string, dryR
  * created: a wrong id is an input error (exit 2) with nothing made, not a failure half-way through
  * after the independent branches (IAM, cluster) have already run.
  */
-async function verifyExisting(steps: Step<StackEnv>[], env: StackEnv, stateFile: string, stack: string): Promise<void> {
+async function verifyExisting(steps: Step<StackEnv>[], env: StackEnv, stack: string): Promise<void> {
   const external = steps.filter((s) => !isWaitStep(s) && s.external);
   if (external.length === 0) return;
   // A dry run of just these steps: finds only, and nothing is written (the state given is a scratch one).
-  const check = await runCreate(external, { env, state: new StateFile(`${stateFile}.verify`, emptyState(stack)), dryRun: true });
+  const check = await runCreate(external, { env, state: StateFile.scratch(stack), dryRun: true });
   const failed = check.results.find((r) => r.outcome === 'failed');
   if (failed) throw failed.error instanceof WizardError ? failed.error : new WizardError('AWS', `${failed.title}: ${(failed.error as Error)?.message}`, { cause: failed.error });
 }

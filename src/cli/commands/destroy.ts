@@ -35,7 +35,7 @@ export async function destroy(stackArg: string | undefined, flags: DestroyFlags,
       hint: `Run \`ecs-wizard destroy ${stackName} --yes\`.`,
     });
   }
-  const stack = await openStack(opts, stackName, 'destroy');
+  const stack = await openStack(opts, stackName, 'destroy', ctx);
   const reporter = makeReporter(opts, ctx);
   try {
     const existing = stack.existing;
@@ -103,7 +103,8 @@ function summarise(stack: string, r: DestroyReport, calls: unknown): object {
 }
 
 /** Maps the report to an exit: 0 and the state file removed, or an error that keeps the state for a retry. */
-async function finish(stack: string, r: DestroyReport, text: CliContext | undefined, state: { remove(): Promise<void>; file: string }): Promise<number> {
+async function finish(stack: string, r: DestroyReport, text: CliContext | undefined, state: { remove(): Promise<void>; file: string; conflict?: Error }): Promise<number> {
+  if (state.conflict) throw state.conflict;
   if (r.interrupted) throw new WizardError('INTERRUPTED', `Interrupted. The state is saved: run \`ecs-wizard destroy ${stack}\` again to finish.`);
   const retry = `The state file ${state.file} is kept: run \`ecs-wizard destroy ${stack}\` again (add --wait-timeout to wait longer).`;
   // Verification is the judge: a step that failed but whose resource the backstop removed is no failure.

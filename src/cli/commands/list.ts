@@ -1,9 +1,9 @@
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { isWizardError } from '../../errors.js';
-import { readState, type StackState } from '../../engine/state.js';
+import type { StackState } from '../../engine/state.js';
+import type { StateStore } from '../../engine/store.js';
 import type { CliContext } from '../context.js';
 import { commonOptions, type CommonFlags } from '../options.js';
+import { openStore } from '../state-store.js';
 
 export interface StackListing {
   stack: string;
@@ -19,18 +19,6 @@ export interface StackListing {
   error?: string;
 }
 
-/** Stack names in a state directory: every `<stack>.json`, not temp files or locks. */
-export async function stackNamesIn(stateDir: string): Promise<string[]> {
-  let entries: string[];
-  try {
-    entries = await fs.readdir(stateDir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-  return entries.filter((f) => f.endsWith('.json') && !f.startsWith('.')).map((f) => f.slice(0, -'.json'.length)).sort();
-}
-
 export function summariseState(state: StackState): Pick<StackListing, 'resources' | 'records' | 'status'> {
   const records: Record<string, number> = {};
   const live = Object.values(state.resources).filter((r) => r.status !== 'destroyed');
@@ -39,13 +27,14 @@ export function summariseState(state: StackState): Pick<StackListing, 'resources
   return { resources: live.length, records, status };
 }
 
-export async function listStacks(stateDir: string): Promise<StackListing[]> {
-  const names = await stackNamesIn(stateDir);
+/** Every stack of a store, summarised from its state alone. */
+export async function listStacks(store: StateStore): Promise<StackListing[]> {
+  const names = await store.list();
   return Promise.all(
     names.map(async (stack): Promise<StackListing> => {
-      const file = path.join(stateDir, `${stack}.json`);
+      const file = store.where(stack);
       try {
-        const state = await readState(file);
+        const state = (await store.read(stack))?.state;
         if (!state) return { stack, file, resources: 0, records: {}, status: 'empty' };
         return { stack, file, region: state.region, endpointUrl: state.endpointUrl, updatedAt: state.updatedAt, ...summariseState(state) };
       } catch (err) {
@@ -56,10 +45,19 @@ export async function listStacks(stateDir: string): Promise<StackListing[]> {
   );
 }
 
-/** `ecs-wizard list`: the stacks this state directory knows, from the files alone (no AWS call). */
+/**
+ * `ecs-wizard list`: the stacks a state directory or S3 prefix knows, from their states alone (no
+ * call about the stacks' resources).
+ */
 export async function list(flags: CommonFlags, ctx: CliContext): Promise<number> {
   const opts = commonOptions(flags, ctx);
-  const stacks = await listStacks(opts.stateDir);
+  const store = await openStore(opts, ctx);
+  let stacks: StackListing[];
+  try {
+    stacks = await listStacks(store);
+  } finally {
+    store.close();
+  }
   if (opts.output === 'json') {
     ctx.stdout.write(JSON.stringify({ stateDir: opts.stateDir, stacks }, null, 2) + '\n');
     return 0;

@@ -97,7 +97,7 @@ export async function scale(stackArg: string | undefined, flags: ScaleFlags, ctx
   const opts = commonOptions(flags, ctx);
   const stackName = requireStackArg(stackArg, 'scale');
   const values = parseFlags(flags);
-  const stack = await openStack(opts, stackName, 'scale');
+  const stack = await openStack(opts, stackName, 'scale', ctx);
   const reporter = makeReporter(opts, ctx);
   try {
     const existing = stack.existing;

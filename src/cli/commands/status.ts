@@ -1,11 +1,9 @@
 import { WizardError } from '../../errors.js';
-import { readState, stateFilePath, type StackState } from '../../engine/state.js';
 import { colourEnabled, style } from '../../ui/style.js';
 import type { CliContext } from '../context.js';
-import { commonOptions, type CommonFlags, type CommonOptions } from '../options.js';
-import { awsTarget, callLog, preflight, type CallCounts } from '../stack.js';
+import { commonOptions, type CommonFlags } from '../options.js';
+import { awsTarget, callLog, preflight, readStack, type CallCounts } from '../stack.js';
 import { makeReporter } from '../output.js';
-import { stackNamesIn } from './list.js';
 import type { LiveFacts } from './status-live.js';
 
 export type Health = 'healthy' | 'degraded' | 'missing' | 'incomplete';
@@ -95,23 +93,10 @@ export function judge(facts: LiveFacts): { health: Health; verdict: string } {
   return { health, verdict: parts.length ? parts.join('; ') : 'healthy' };
 }
 
-/** STACK may be left out when the state directory holds exactly one stack. */
-async function resolveStack(stack: string | undefined, opts: CommonOptions): Promise<string> {
-  if (stack) return stack;
-  const names = await stackNamesIn(opts.stateDir);
-  if (names.length === 1) return names[0]!;
-  throw new WizardError(names.length ? 'USAGE' : 'STATE_MISSING', names.length ? `Which stack? ${opts.stateDir} holds ${names.join(', ')}.` : `No stacks in ${opts.stateDir}.`, {
-    problems: names.length ? [{ path: 'STACK', message: `is required: one of ${names.join(', ')}` }] : [],
-    hint: names.length ? `Run \`ecs-wizard status ${names[0]}\`.` : 'Pass --state-dir, or create a stack with `ecs-wizard create`.',
-  });
-}
-
 export async function status(stackArg: string | undefined, flags: CommonFlags, ctx: CliContext): Promise<number> {
   const opts = commonOptions(flags, ctx);
-  const stack = await resolveStack(stackArg, opts);
-  const file = stateFilePath(opts.stateDir, stack);
-  // Read-only: no lock, so status works while a create runs. A corrupt file is refused (STATE_INVALID).
-  const state: StackState | undefined = await readState(file);
+  // Read-only: no lock, so status works while a create runs. A corrupt state is refused (STATE_INVALID).
+  const { stack, state, where: file } = await readStack(opts, stackArg, ctx, 'status');
   if (!state) {
     throw new WizardError('STATE_MISSING', `No state for stack "${stack}" in ${opts.stateDir}.`, {
       hint: 'Run `ecs-wizard list` to see the stacks there, or `ecs-wizard destroy --discover` to find one by its tags.',

@@ -16,6 +16,17 @@ const PREFIX: Record<string, string> = {
   'application-auto-scaling': 'application-autoscaling',
   cloudwatch: 'cloudwatch',
   'cloudwatch-logs': 'logs',
+  s3: 's3',
+};
+
+/** S3 calls whose IAM action is not named like the call. */
+const S3_ACTION: Record<string, string> = {
+  HeadBucket: 'ListBucket',
+  ListObjectsV2: 'ListBucket',
+  GetBucketEncryption: 'GetEncryptionConfiguration',
+  PutBucketEncryption: 'PutEncryptionConfiguration',
+  GetPublicAccessBlock: 'GetBucketPublicAccessBlock',
+  PutPublicAccessBlock: 'PutBucketPublicAccessBlock',
 };
 
 function sourceFiles(dir: string): string[] {
@@ -35,7 +46,7 @@ function actionsUsed(): Set<string> {
       if (!prefix) throw new Error(`no IAM prefix known for @aws-sdk/client-${m[2]}`);
       for (const name of m[1]!.split(',').map((s) => s.trim().replace(/^type\s+/, ''))) {
         const cmd = /^([A-Z][A-Za-z0-9]+)Command$/.exec(name);
-        if (cmd) used.add(`${prefix}:${cmd[1]}`);
+        if (cmd) used.add(`${prefix}:${(prefix === 's3' && S3_ACTION[cmd[1]!]) || cmd[1]}`);
       }
     }
   }
@@ -51,6 +62,16 @@ describe('docs/iam-policy.json (the permissions the tool needs)', () => {
   it('allows every AWS action the code calls', () => {
     const missing = [...actionsUsed()].filter((a) => !allowed.has(a));
     expect(missing).toEqual([]);
+  });
+
+  it('grants S3 actions only on the state bucket and prefix placeholders, never on every bucket', () => {
+    const s3 = policy.Statement.filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => a.startsWith('s3:')));
+    expect(s3.length).toBeGreaterThan(0);
+    for (const s of s3) {
+      for (const r of Array.isArray(s.Resource) ? s.Resource : [s.Resource]) expect(r).toMatch(/^arn:aws:s3:::STATE_BUCKET(\/STATE_PREFIX\/\*)?$/);
+    }
+    const objects = s3.filter((s) => (s.Action as string[]).includes('s3:PutObject'));
+    expect(objects.map((s) => s.Resource)).toEqual(['arn:aws:s3:::STATE_BUCKET/STATE_PREFIX/*']);
   });
 
   it('grants IAM actions only on the stack roles, and attaching only the two AWS-managed policies', () => {

@@ -99,10 +99,10 @@ describe('stack lock', () => {
     await new Promise((r) => child.once('exit', r));
     await fs.writeFile(path.join(dir, 'shop.lock'), JSON.stringify({ pid: child.pid, host: (await import('node:os')).hostname(), command: 'create', startedAt: 'then' }));
     const lock = await acquireLock(dir, 'shop', 'create');
-    const info = JSON.parse(await fs.readFile(lock.file, 'utf8'));
+    const info = JSON.parse(await fs.readFile(lock.location, 'utf8'));
     expect(info.pid).toBe(process.pid);
     await lock.release();
-    expect(existsSync(lock.file)).toBe(false);
+    expect(existsSync(lock.location)).toBe(false);
   });
 
   it('of several contenders for a stale lock, exactly one wins (20 rounds of 8)', async () => {

@@ -1,0 +1,111 @@
+import {
+  CreateBucketCommand,
+  GetBucketEncryptionCommand,
+  GetBucketVersioningCommand,
+  GetPublicAccessBlockCommand,
+  HeadBucketCommand,
+  PutBucketEncryptionCommand,
+  PutBucketVersioningCommand,
+  PutPublicAccessBlockCommand,
+  S3Client,
+  type BucketLocationConstraint,
+} from '@aws-sdk/client-s3';
+import { WizardError } from '../errors.js';
+import type { AwsClients } from './clients.js';
+import { isBucketMissing, isBucketOwnedByYou, isBucketTaken, isNotConfigured } from './errors.js';
+import type { S3ClientsFor } from './s3-state.js';
+
+export interface StateBucketReport {
+  bucket: string;
+  region: string;
+  created: boolean;
+  /** What this run changed on the bucket (nothing when it already had all three). */
+  changed: ('versioning' | 'encryption' | 'publicAccessBlock')[];
+}
+
+const BLOCK_ALL = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
+
+/**
+ * Makes a bucket fit to hold states, or brings an existing one up to it: versioning on (every
+ * earlier state stays recoverable), default encryption, and all public access blocked. Each
+ * setting is read first and written only when missing, so a second run changes nothing and a
+ * bucket's own encryption (a KMS key) is kept.
+ */
+export async function initStateBucket(bucket: string, clientsFor: S3ClientsFor, region: string | undefined): Promise<StateBucketReport> {
+  let clients: AwsClients = clientsFor(region);
+  try {
+    const home = (await clients.preflight(S3Client)).region;
+    let s3 = clients.get(S3Client);
+    let created = false;
+    let where = home;
+    try {
+      where = (await s3.send(new HeadBucketCommand({ Bucket: bucket }))).BucketRegion ?? home;
+    } catch (err) {
+      if (!isBucketMissing(err)) throw bucketError(err, bucket, 'look at');
+      try {
+        // us-east-1 is the one region named by no location constraint.
+        const CreateBucketConfiguration = home === 'us-east-1' ? undefined : { LocationConstraint: home as BucketLocationConstraint };
+        await s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration }));
+        created = true;
+      } catch (e) {
+        if (isBucketTaken(e)) {
+          throw new WizardError('AWS', `The bucket name "${bucket}" is taken by another AWS account (bucket names are global).`, { hint: 'Choose another name.', cause: e });
+        }
+        if (!isBucketOwnedByYou(e)) throw bucketError(e, bucket, 'create');
+      }
+    }
+    if (where !== home) {
+      clients.destroy();
+      clients = clientsFor(where);
+      s3 = clients.get(S3Client);
+    }
+    const changed: StateBucketReport['changed'] = [];
+    const versioning = await s3.send(new GetBucketVersioningCommand({ Bucket: bucket })).catch((e: unknown) => {
+      throw bucketError(e, bucket, 'read the versioning of');
+    });
+    if (versioning.Status !== 'Enabled') {
+      await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } })).catch((e: unknown) => {
+        throw bucketError(e, bucket, 'turn on versioning of');
+      });
+      changed.push('versioning');
+    }
+    if (!(await configured(() => s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })), bucket, 'read the default encryption of'))) {
+      await s3
+        .send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: true }] } }))
+        .catch((e: unknown) => {
+          throw bucketError(e, bucket, 'set the default encryption of');
+        });
+      changed.push('encryption');
+    }
+    const block = await configured(() => s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket })), bucket, 'read the public access block of');
+    const c = block?.PublicAccessBlockConfiguration;
+    if (!(c?.BlockPublicAcls && c.IgnorePublicAcls && c.BlockPublicPolicy && c.RestrictPublicBuckets)) {
+      await s3.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: BLOCK_ALL })).catch((e: unknown) => {
+        throw bucketError(e, bucket, 'block public access to');
+      });
+      changed.push('publicAccessBlock');
+    }
+    return { bucket, region: where, created, changed };
+  } finally {
+    clients.destroy();
+  }
+}
+
+/** The setting, or undefined when the bucket has none configured. */
+async function configured<T>(get: () => Promise<T>, bucket: string, what: string): Promise<T | undefined> {
+  try {
+    return await get();
+  } catch (err) {
+    if (isNotConfigured(err)) return undefined;
+    throw bucketError(err, bucket, what);
+  }
+}
+
+function bucketError(err: unknown, bucket: string, what: string): WizardError {
+  if (err instanceof WizardError) return err;
+  const e = err as { name?: string; message?: string };
+  return new WizardError('AWS', `Could not ${what} the bucket "${bucket}": ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`, {
+    hint: 'The credentials need the S3 actions of docs/iam-policy.json (statement StateBucketInit) on this bucket.',
+    cause: err,
+  });
+}
