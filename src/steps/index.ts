@@ -61,9 +61,11 @@ export function buildPlan(answers: Answers): Step<StackEnv>[] {
     ...(answers.scaling.service.enabled ? [serviceScalingStep] : []),
   ];
   const present = new Set(steps.map((s) => s.id));
+  const here = (ids: readonly string[] | undefined) => ids?.filter((d) => present.has(d));
   return steps.map((s) => {
     const dependsOn = s.dependsOn.filter((d) => present.has(d));
-    const step = dependsOn.length === s.dependsOn.length ? s : { ...s, dependsOn };
+    const teardown = s.teardown && { mayGoOnceDeleting: here(s.teardown.mayGoOnceDeleting), mayGoFirst: here(s.teardown.mayGoFirst) };
+    const step = dependsOn.length === s.dependsOn.length ? s : { ...s, dependsOn, teardown };
     return isWaitStep(step) || step.external ? step : retryAfterAmbiguousResponse(step);
   });
 }
