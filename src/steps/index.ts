@@ -25,8 +25,9 @@ import { serviceStableStep, serviceStep } from './service.js';
 import { serviceScalingStep } from './service-scaling.js';
 
 /**
- * The whole stack as one dependency graph. Create runs it forward, destroy in reverse; steps that
- * the answers switch off are left out, and dependencies on them dropped. Dependencies say what AWS
+ * The whole stack as one dependency graph. Create runs it forward, destroy in reverse (but for the
+ * few dependencies a step's `teardown` lets go sooner); steps that the answers switch off are left
+ * out, and dependencies on them dropped. Dependencies say what AWS
  * needs first — e.g. the listener before the service (a service on a target group with no load
  * balancer fails), the cluster before instances boot (their agent joins it by name).
  */
