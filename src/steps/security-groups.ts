@@ -116,9 +116,12 @@ async function revokeReferencesTo(ctx: Ctx, ec2: EC2Client, groupId: string): Pr
     }),
   );
   for (const group of r.SecurityGroups ?? []) {
-    const naming = rulesOf(group.IpPermissions ?? []).filter((rule) => rule.groupId === groupId);
-    if (group.GroupId === groupId || naming.length === 0) continue;
-    await unlessNotFound(() => ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: group.GroupId, IpPermissions: naming.map(permissionOf) })));
+    if (group.GroupId === groupId) continue;
+    // The pairs exactly as described (with their UserId and description), so any EC2 matches them.
+    const naming = (group.IpPermissions ?? [])
+      .map((p) => ({ IpProtocol: p.IpProtocol, FromPort: p.FromPort, ToPort: p.ToPort, UserIdGroupPairs: (p.UserIdGroupPairs ?? []).filter((pair) => pair.GroupId === groupId) }))
+      .filter((p) => p.UserIdGroupPairs.length > 0);
+    if (naming.length) await unlessNotFound(() => ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: group.GroupId, IpPermissions: naming })));
   }
 }
 

@@ -4,7 +4,7 @@ import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, EC2Client, Ter
 import { DescribeListenersCommand, DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeClustersCommand, DescribeServicesCommand, ECSClient, ListServicesCommand } from '@aws-sdk/client-ecs';
 import { runCreate } from '../../src/engine/engine.js';
-import type { Step } from '../../src/engine/types.js';
+import { isWaitStep, type Step } from '../../src/engine/types.js';
 import { destroyStack } from '../../src/destroy/run.js';
 import type { StackEnv } from '../../src/steps/env.js';
 import { buildPlan } from '../../src/steps/index.js';
@@ -22,8 +22,10 @@ import { sweep } from '../support/sweep.js';
  * of the refusals — only the linger, which no order can avoid — and still leave nothing.
  */
 
-const DRAIN_MS = 1500;
-const LINGER_MS = 400;
+/** A drain never lasts longer than this; a teardown that waited for it would see it end here. */
+const DRAIN_MAX_MS = 4000;
+/** A deleted ALB's network interfaces refuse this many deletes of its security group and of each subnet. */
+const LINGER_TRIES = 2;
 
 let moto: Moto;
 let aws: StrictAws;
@@ -38,17 +40,35 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-/** The proxy's picture of what AWS would still be doing: services draining, ENIs lingering. */
+/**
+ * The proxy's picture of what AWS would still be doing: services draining, ENIs lingering. Made to
+ * depend on what the tool sends, not on how fast a busy machine runs: with `drainUntilTeardown`
+ * a drain ends once it has been seen (described DRAINING) and the hosts' and the ALB's deletes
+ * have gone out, as a teardown that does not wait for it sends them; else after DRAIN_MAX_MS.
+ */
 class World {
-  readonly draining = new Map<string, number>();
-  readonly lingering: { ids: Set<string>; until: number }[] = [];
+  constructor(readonly drainUntilTeardown: boolean) {}
+  readonly drainStarted = new Map<string, number>();
+  readonly seenDraining = new Set<string>();
+  readonly lingering = new Map<string, number>();
   /** Capacity providers each service was created on (moto does not keep a service's strategy). */
   readonly strategies = new Map<string, string[]>();
+  /** Whether the hosts' ForceDelete / the ALB's delete went out while a service drained (undefined: not yet sent). */
   asgDeletedWhileDraining: boolean | undefined;
   albDeletedWhileDraining: boolean | undefined;
-  isDraining = (service: string): boolean => (this.draining.get(service) ?? 0) > Date.now();
-  anyDraining = (): boolean => [...this.draining.keys()].some(this.isDraining);
-  lingers = (id: string): boolean => this.lingering.some((l) => l.ids.has(id) && l.until > Date.now());
+  isDraining = (service: string): boolean => {
+    const started = this.drainStarted.get(service);
+    if (started === undefined || Date.now() - started >= DRAIN_MAX_MS) return false;
+    const bothSent = this.asgDeletedWhileDraining !== undefined && this.albDeletedWhileDraining !== undefined;
+    return !(this.drainUntilTeardown && this.seenDraining.has(service) && bothSent);
+  };
+  anyDraining = (): boolean => [...this.drainStarted.keys()].some(this.isDraining);
+  /** True (and one try fewer left) while a deleted ALB's interfaces still hold `id`. */
+  lingers = (id: string): boolean => {
+    const left = this.lingering.get(id) ?? 0;
+    if (left > 0) this.lingering.set(id, left - 1);
+    return left > 0;
+  };
 }
 
 const last = (s: string): string => s.split('/').pop()!;
@@ -84,7 +104,7 @@ function rules(world: World): Rule[] {
         const r = await ctx.forward();
         const body = JSON.parse(r.body) as { service?: { status?: string; serviceName?: string } };
         if (r.status !== 200 || !body.service) return r;
-        world.draining.set(last(String(req.json?.service)), Date.now() + DRAIN_MS);
+        world.drainStarted.set(last(String(req.json?.service)), Date.now());
         body.service.status = 'DRAINING';
         return wireJson('ecs', body);
       },
@@ -98,7 +118,10 @@ function rules(world: World): Rule[] {
         const body = JSON.parse(r.body) as { services?: { status?: string; serviceName?: string }[] };
         const draining = (body.services ?? []).filter((s) => s.status === 'INACTIVE' && world.isDraining(s.serviceName!));
         if (draining.length === 0) return r;
-        for (const s of draining) s.status = 'DRAINING';
+        for (const s of draining) {
+          s.status = 'DRAINING';
+          world.seenDraining.add(s.serviceName!);
+        }
         return wireJson('ecs', body);
       },
     },
@@ -110,7 +133,7 @@ function rules(world: World): Rule[] {
         const lb = (await loadBalancers()).find((l) => l.LoadBalancerArn === req.params.get('LoadBalancerArn'));
         world.albDeletedWhileDraining ??= world.anyDraining();
         const r = await ctx.forward();
-        if (lb) world.lingering.push({ ids: new Set([...(lb.SecurityGroups ?? []), ...(lb.AvailabilityZones ?? []).map((z) => z.SubnetId!)]), until: Date.now() + LINGER_MS });
+        for (const id of [...(lb?.SecurityGroups ?? []), ...(lb?.AvailabilityZones ?? []).map((z) => z.SubnetId!)]) world.lingering.set(id, LINGER_TRIES);
         return r;
       },
     },
@@ -224,8 +247,7 @@ function rules(world: World): Rule[] {
 const REFUSALS = ['sg-in-use', 'subnet-in-use', 'public-addresses-mapped', 'target-group-in-use', 'capacity-provider-in-use', 'cluster-has-services'];
 
 /** A whole stack made, then destroyed (with the final listing), all through the strict proxy. */
-async function createThenDestroy(stack: string, planFor: (plan: Step<StackEnv>[]) => Step<StackEnv>[] = (p) => p) {
-  const world = new World();
+async function createThenDestroy(stack: string, world: World, planFor: (plan: Step<StackEnv>[]) => Step<StackEnv>[] = (p) => p) {
   aws.clear();
   aws.rules(rules(world));
   const t = testStack({ stack }, { endpoint: aws.endpoint });
@@ -241,7 +263,7 @@ async function createThenDestroy(stack: string, planFor: (plan: Step<StackEnv>[]
 describe('teardown on the strict harness (AWS delete-time rules on the wire)', () => {
   it('provokes none of AWS\'s refusals, starts the hosts and the ALB while the service drains, and leaves nothing', async () => {
     // GIVEN a whole stack  WHEN it is destroyed through the strict proxy
-    const { report, world, fired, left } = await createThenDestroy('td-strict');
+    const { report, world, fired, left } = await createThenDestroy('td-strict', new World(true));
 
     // THEN it converged with nothing left, by the tool's own listing and an independent sweep
     expect(report.steps?.results.filter((r) => r.outcome === 'failed')).toEqual([]);
@@ -260,20 +282,25 @@ describe('teardown on the strict harness (AWS delete-time rules on the wire)', (
   });
 
   it('the rules do refuse a teardown that deletes too early, and the retries still converge', async () => {
-    // GIVEN a plan that wrongly lets the capacity provider go during the service's drain and the
-    // ALB's security group and subnets go before the ALB
+    // GIVEN a plan that wrongly lets the capacity provider go during the service's drain, and the
+    // ALB's security group before the ALB (whose delete is held until that group's delete was tried)
     const tooEarly = (plan: Step<StackEnv>[]) =>
-      plan.map((s) =>
-        s.id === 'service'
-          ? { ...s, teardown: { mayGoOnceDeleting: ['auto-scaling-group', 'listener', 'capacity-provider'] } }
-          : s.id === 'load-balancer'
-            ? { ...s, teardown: { mayGoFirst: ['alb-security-group', 'subnets'] } }
-            : s,
-      );
-    // WHEN the stack is destroyed with it
-    const { report, fired, left } = await createThenDestroy('td-early', tooEarly);
+      plan.map((s): Step<StackEnv> => {
+        if (s.id === 'service') return { ...s, teardown: { mayGoOnceDeleting: ['auto-scaling-group', 'listener', 'capacity-provider'] } };
+        if (s.id !== 'load-balancer' || isWaitStep(s)) return s;
+        return {
+          ...s,
+          teardown: { mayGoFirst: ['alb-security-group'] },
+          async destroy(ctx, outputs) {
+            for (let i = 0; i < 300 && aws.fired('sg-in-use') === 0; i++) await new Promise((r) => setTimeout(r, 10));
+            await s.destroy!(ctx, outputs);
+          },
+        };
+      });
+    // WHEN the stack is destroyed with it (the drain lasting its time)
+    const { report, fired, left } = await createThenDestroy('td-early', new World(false), tooEarly);
 
-    // THEN AWS's refusals fired, and the retries (bounded) still left nothing
+    // THEN AWS's refusals fired, and the bounded retries still left nothing
     expect(fired['capacity-provider-in-use']).toBeGreaterThan(0);
     expect(fired['sg-in-use']).toBeGreaterThan(0);
     expect(report.ok).toBe(true);
