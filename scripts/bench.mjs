@@ -220,7 +220,7 @@ const DESTROY_S = {
 // Steps whose delete the engine runs in two parts (`waitUntilGone`): the delete calls take these
 // seconds, and the step is gone DESTROY_S seconds after its delete began, as above.
 const DELETE_CALLS_S = {
-  service: 2, // UpdateService desiredCount 0 + DeleteService force: two ECS control-plane calls, like CreateService above
+  service: 2, // UpdateService desiredCount 0 + DeleteService force: two ECS control-plane calls, ~1 s each (like CreateCluster: 2 above)
 };
 
 async function latencyModel(runs = 3, msPerSecond = 5) {
