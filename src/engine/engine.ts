@@ -1,11 +1,12 @@
 import { WizardError, isWizardError } from '../errors.js';
-import { prerequisites, runGraph, topoOrder } from './graph.js';
+import { destroyGraph, goneNode, prerequisites, runGraph, topoOrder } from './graph.js';
 import type { StateFile } from './state.js';
 import {
   isWaitStep,
   type EngineEvent,
   type Outputs,
   type ResourceRecord,
+  type ResourceStep,
   type RunResult,
   type Step,
   type StepContext,
@@ -222,7 +223,7 @@ export async function runCreate<E>(steps: readonly Step<E>[], opts: CreateOption
 
   await runGraph({
     order: topoOrder(steps),
-    prerequisites: prerequisites(steps, 'forward'),
+    prerequisites: prerequisites(steps),
     concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
     shouldStop: () => run.signal.aborted,
     run: runStep,
@@ -256,7 +257,7 @@ export async function runDiscover<E>(steps: readonly Step<E>[], opts: EngineOpti
   };
   await runGraph({
     order: topoOrder(steps),
-    prerequisites: prerequisites(steps, 'forward'),
+    prerequisites: prerequisites(steps),
     concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
     keepGoing: true,
     shouldStop: () => run.signal.aborted,
@@ -269,11 +270,14 @@ export async function runDiscover<E>(steps: readonly Step<E>[], opts: EngineOpti
 
 /**
  * Destroys every recorded resource in reverse dependency order, independent branches in
- * parallel. "Not found" is success; external resources are kept; a resource whose create was
- * interrupted is looked up before it is deleted.
+ * parallel, except where a step's `teardown` lets a dependency go sooner. "Not found" is success;
+ * external resources are kept; a resource whose create was interrupted is looked up before it is
+ * deleted. A step with a `waitUntilGone` tail finishes (is recorded destroyed) when the tail does.
  */
 export async function runDestroy<E>(steps: readonly Step<E>[], opts: DestroyOptions<E>): Promise<RunResult> {
   const run = new Run(steps, opts);
+  /** Steps whose tail is still to wait for, with what to report once it is over. */
+  const tails = new Map<string, { outputs: Outputs; started: number; outcome: 'destroyed' | 'absent' }>();
 
   const runStep = async (id: string): Promise<boolean> => {
     const step = run.byId.get(id)!;
@@ -298,12 +302,21 @@ export async function runDestroy<E>(steps: readonly Step<E>[], opts: DestroyOpti
         });
       }
       if (outputs === undefined || step.destroy === undefined) {
+        // A find sees only live resources: one a crash left half-deleted (a service still draining) may not be gone yet.
+        if (step.waitUntilGone && step.destroy !== undefined) {
+          tails.set(id, { outputs: rec.outputs, started, outcome: 'absent' });
+          return true;
+        }
         await run.record(step, { status: 'destroyed', error: undefined });
         return run.finish(step, 'absent', started);
       }
       run.emit({ type: 'start', stepId: id, title: step.title, action: 'destroy' });
       await run.record(step, { status: 'destroying', outputs, error: undefined });
       await step.destroy(ctx, outputs);
+      if (step.waitUntilGone) {
+        tails.set(id, { outputs, started, outcome: 'destroyed' });
+        return true;
+      }
       await run.record(step, { status: 'destroyed' });
       return run.finish(step, 'destroyed', started);
     } catch (error) {
@@ -312,14 +325,31 @@ export async function runDestroy<E>(steps: readonly Step<E>[], opts: DestroyOpti
     }
   };
 
+  const runTail = async (id: string): Promise<boolean> => {
+    const step = run.byId.get(id) as ResourceStep<E>;
+    const tail = tails.get(id);
+    // Absent, kept or already finished: no tail to wait for.
+    if (tail === undefined) return true;
+    try {
+      await step.waitUntilGone!(run.context(step, true), tail.outputs);
+      await run.record(step, { status: 'destroyed', error: undefined });
+      return run.finish(step, tail.outcome, tail.started);
+    } catch (error) {
+      await run.record(step, { status: 'failed', error: errorSummary(error) }).catch(() => undefined);
+      return run.finish(step, 'failed', tail.started, { error });
+    }
+  };
+
+  const graph = destroyGraph(steps);
+  const tailOf = new Map(steps.map((s) => [goneNode(s.id), s.id]));
   await runGraph({
-    order: topoOrder(steps).reverse(),
-    prerequisites: prerequisites(steps, 'reverse'),
+    order: graph.order,
+    prerequisites: graph.prerequisites,
     concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
     keepGoing: opts.keepGoing ?? true,
     shouldStop: () => run.signal.aborted,
-    run: runStep,
-    onSkip: (id) => run.skip(id),
+    run: (node) => (tailOf.has(node) ? runTail(tailOf.get(node)!) : runStep(node)),
+    onSkip: (node) => run.skip(tailOf.get(node) ?? node),
   });
   return run.result();
 }

@@ -1,6 +1,9 @@
-import type { Step } from './types.js';
+import { isWaitStep, type Step } from './types.js';
 
-/** Checks that ids are unique, every dependency exists and there is no cycle. Returns a topological order. */
+/**
+ * Checks that ids are unique, every dependency exists, teardown exceptions name dependencies, and
+ * there is no cycle. Returns a topological order.
+ */
 export function topoOrder<E>(steps: readonly Step<E>[]): string[] {
   const byId = new Map<string, Step<E>>();
   for (const step of steps) {
@@ -10,6 +13,9 @@ export function topoOrder<E>(steps: readonly Step<E>[]): string[] {
   for (const step of steps) {
     for (const dep of step.dependsOn) {
       if (!byId.has(dep)) throw new Error(`step "${step.id}" depends on unknown step "${dep}"`);
+    }
+    for (const dep of [...(step.teardown?.mayGoOnceDeleting ?? []), ...(step.teardown?.mayGoFirst ?? [])]) {
+      if (!step.dependsOn.includes(dep)) throw new Error(`step "${step.id}": teardown names "${dep}", which is not one of its dependencies`);
     }
   }
   const order: string[] = [];
@@ -27,24 +33,42 @@ export function topoOrder<E>(steps: readonly Step<E>[]): string[] {
   return order;
 }
 
-/**
- * Prerequisites of each step for a direction: creating needs the dependencies done first;
- * destroying needs the dependents gone first (the same graph, reversed — there is no second list).
- */
-export function prerequisites<E>(steps: readonly Step<E>[], direction: 'forward' | 'reverse'): Map<string, string[]> {
-  const pre = new Map<string, string[]>(steps.map((s) => [s.id, []]));
-  for (const step of steps) {
-    for (const dep of step.dependsOn) {
-      if (direction === 'forward') pre.get(step.id)!.push(dep);
-      else pre.get(dep)!.push(step.id);
-    }
-  }
-  return pre;
+/** Prerequisites of each step for creating it: its dependencies. */
+export function prerequisites<E>(steps: readonly Step<E>[]): Map<string, string[]> {
+  return new Map(steps.map((s) => [s.id, [...s.dependsOn]]));
 }
 
 /** Reverse dependency order: the order a sequential teardown would take. */
 export function teardownOrder<E>(steps: readonly Step<E>[]): string[] {
   return topoOrder(steps).reverse();
+}
+
+/** The node of a step's slow "really gone" tail (`waitUntilGone`) in the destroy graph. */
+export function goneNode(id: string): string {
+  return `${id}:gone`;
+}
+
+const hasTail = <E>(step: Step<E>): boolean => !isWaitStep(step) && step.waitUntilGone !== undefined;
+
+/**
+ * The graph destroy runs: a node per step (its delete) and, for a step with a `waitUntilGone`
+ * tail, a node for the tail. By default a dependency is deleted once everything that depends on
+ * it is gone (the create graph reversed: there is no second list); a dependent's `teardown` lets
+ * the few dependencies AWS allows go once its delete has begun, or first.
+ */
+export function destroyGraph<E>(steps: readonly Step<E>[]): { order: string[]; prerequisites: Map<string, string[]> } {
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  const order = teardownOrder(steps).flatMap((id) => (hasTail(byId.get(id)!) ? [id, goneNode(id)] : [id]));
+  const pre = new Map<string, string[]>(order.map((node) => [node, []]));
+  for (const step of steps) {
+    if (hasTail(step)) pre.get(goneNode(step.id))!.push(step.id);
+    const gone = hasTail(step) ? goneNode(step.id) : step.id;
+    for (const dep of step.dependsOn) {
+      if (step.teardown?.mayGoFirst?.includes(dep)) continue;
+      pre.get(dep)!.push(step.teardown?.mayGoOnceDeleting?.includes(dep) ? step.id : gone);
+    }
+  }
+  return { order, prerequisites: pre };
 }
 
 /**

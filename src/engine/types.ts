@@ -49,6 +49,23 @@ interface StepBase {
   readonly id: string;
   readonly title: string;
   readonly dependsOn: readonly string[];
+  /**
+   * Exceptions to "teardown is the create graph reversed", for the few dependencies AWS lets go
+   * sooner. Each names entries of `dependsOn`; everything else keeps the default: a dependency is
+   * deleted only once this step is gone.
+   */
+  readonly teardown?: Teardown;
+}
+
+export interface Teardown {
+  /**
+   * These dependencies may be deleted as soon as this step's delete has begun (its `destroy`
+   * returned), while its `waitUntilGone` tail still runs — e.g. a service's hosts once the service
+   * is set to 0 and deleted, while its tasks drain.
+   */
+  readonly mayGoOnceDeleting?: readonly string[];
+  /** These dependencies may be deleted regardless of this step: AWS does not need it gone first. */
+  readonly mayGoFirst?: readonly string[];
 }
 
 export interface ResourceStep<E> extends StepBase {
@@ -65,6 +82,12 @@ export interface ResourceStep<E> extends StepBase {
   create(ctx: StepContext<E>): Promise<Outputs>;
   /** Delete the resource. "Not found" must count as success. */
   destroy?(ctx: StepContext<E>, outputs: Outputs): Promise<void>;
+  /**
+   * After `destroy`: wait until the resource is really gone (a slow tail, like a service draining).
+   * Kept apart from `destroy` so that dependencies in `teardown.mayGoOnceDeleting` can start during
+   * it; every other dependency still waits for it. "Not found" counts as gone.
+   */
+  waitUntilGone?(ctx: StepContext<E>, outputs: Outputs): Promise<void>;
 }
 
 export interface WaitStep<E> extends StepBase {

@@ -121,6 +121,9 @@ export const capacityProviderStep: ResourceStep<StackEnv> = {
   id: 'capacity-provider',
   title: 'Capacity provider',
   dependsOn: ['auto-scaling-group', 'cluster'],
+  // The group's ForceDelete terminates its instances, scale-in protected or not, whether or not a
+  // provider still names the group: its long wait need not queue behind the provider's delete.
+  teardown: { mayGoFirst: ['auto-scaling-group'] },
   async find(ctx) {
     const ecs = ctx.env.aws.get(ECSClient);
     const name = (ctx.recorded?.capacityProviderName as string | undefined) ?? ctx.env.names.capacityProvider;

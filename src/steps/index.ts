@@ -25,8 +25,9 @@ import { serviceStableStep, serviceStep } from './service.js';
 import { serviceScalingStep } from './service-scaling.js';
 
 /**
- * The whole stack as one dependency graph. Create runs it forward, destroy in reverse; steps that
- * the answers switch off are left out, and dependencies on them dropped. Dependencies say what AWS
+ * The whole stack as one dependency graph. Create runs it forward, destroy in reverse (but for the
+ * few dependencies a step's `teardown` lets go sooner); steps that the answers switch off are left
+ * out, and dependencies on them dropped. Dependencies say what AWS
  * needs first — e.g. the listener before the service (a service on a target group with no load
  * balancer fails), the cluster before instances boot (their agent joins it by name).
  */
@@ -61,9 +62,11 @@ export function buildPlan(answers: Answers): Step<StackEnv>[] {
     ...(answers.scaling.service.enabled ? [serviceScalingStep] : []),
   ];
   const present = new Set(steps.map((s) => s.id));
+  const here = (ids: readonly string[] | undefined) => ids?.filter((d) => present.has(d));
   return steps.map((s) => {
     const dependsOn = s.dependsOn.filter((d) => present.has(d));
-    const step = dependsOn.length === s.dependsOn.length ? s : { ...s, dependsOn };
+    const teardown = s.teardown && { mayGoOnceDeleting: here(s.teardown.mayGoOnceDeleting), mayGoFirst: here(s.teardown.mayGoFirst) };
+    const step = dependsOn.length === s.dependsOn.length ? s : { ...s, dependsOn, teardown };
     return isWaitStep(step) || step.external ? step : retryAfterAmbiguousResponse(step);
   });
 }

@@ -9,7 +9,8 @@ import {
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import { unlessNotFound } from '../aws/errors.js';
-import type { ResourceStep, StepContext } from '../engine/types.js';
+import { STACK_TAG } from '../aws/tags.js';
+import type { ResourceStep, StepContext, Teardown } from '../engine/types.js';
 import type { Answers } from '../wizard/schema.js';
 import { deleteIgnoringNotFound, noteCreated, whileNotYetVisible } from './common.js';
 import type { StackEnv } from './env.js';
@@ -107,10 +108,31 @@ async function syncIngress(ctx: Ctx, ec2: EC2Client, group: SecurityGroup, wante
   await whileNotYetVisible(ctx, named, () => ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: group.GroupId, IpPermissions: authorize.map(permissionOf) })));
 }
 
+/** Revokes the ingress rules of the stack's other groups whose source is `groupId`. */
+async function revokeReferencesTo(ctx: Ctx, ec2: EC2Client, groupId: string): Promise<void> {
+  const r = await ec2.send(
+    new DescribeSecurityGroupsCommand({
+      Filters: [
+        { Name: 'ip-permission.group-id', Values: [groupId] },
+        { Name: `tag:${STACK_TAG}`, Values: [ctx.env.names.stack] },
+      ],
+    }),
+  );
+  for (const group of r.SecurityGroups ?? []) {
+    if (group.GroupId === groupId) continue;
+    // The pairs exactly as described (with their UserId and description), so any EC2 matches them.
+    const naming = (group.IpPermissions ?? [])
+      .map((p) => ({ IpProtocol: p.IpProtocol, FromPort: p.FromPort, ToPort: p.ToPort, UserIdGroupPairs: (p.UserIdGroupPairs ?? []).filter((pair) => pair.GroupId === groupId) }))
+      .filter((p) => p.UserIdGroupPairs.length > 0);
+    if (naming.length) await unlessNotFound(() => ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: group.GroupId, IpPermissions: naming })));
+  }
+}
+
 interface GroupSpec {
   id: string;
   title: string;
   dependsOn: string[];
+  teardown?: Teardown;
   name: (env: StackEnv) => string;
   description: string;
   rules: (ctx: Ctx) => IngressRule[];
@@ -140,6 +162,7 @@ function securityGroupStep(spec: GroupSpec): ResourceStep<StackEnv> {
     id: spec.id,
     title: spec.title,
     dependsOn: spec.dependsOn,
+    teardown: spec.teardown,
     async find(ctx) {
       const ec2 = ctx.env.aws.get(EC2Client);
       const group = await lookup(ctx, ec2);
@@ -167,8 +190,10 @@ function securityGroupStep(spec: GroupSpec): ResourceStep<StackEnv> {
     async destroy(ctx, outputs) {
       const ec2 = ctx.env.aws.get(EC2Client);
       const id = outputs.groupId as string;
-      // The instances' group goes first (it depends on the ALB's), so the reference between them
-      // is gone by the time the ALB's group is deleted; lingering ENIs still need retries.
+      // A rule of another group naming this one keeps it from being deleted: revoke such rules of
+      // the stack's groups first, so that this group need not wait for theirs. Lingering ENIs
+      // (the ALB's, for a minute after it is gone) still need retries.
+      await revokeReferencesTo(ctx, ec2, id);
       await deleteIgnoringNotFound(ctx, () => ec2.send(new DeleteSecurityGroupCommand({ GroupId: id })), `security group ${id} to be free of network interfaces`);
     },
   };
@@ -187,6 +212,9 @@ export const instanceSecurityGroupStep = securityGroupStep({
   id: 'instance-security-group',
   title: 'Instance security group',
   dependsOn: ['vpc', 'alb-security-group'],
+  // The ALB's group may go first: its delete revokes this group's rule that names it, so it waits
+  // only for the ALB's network interfaces, not for the instances to terminate.
+  teardown: { mayGoFirst: ['alb-security-group'] },
   name: (env) => env.names.instanceSecurityGroup,
   description: 'ecs-wizard: container instances, host ports from the load balancer only',
   rules: (ctx) => instanceIngressRules(ctx.env.answers, ctx.output<SecurityGroupOutputs>('alb-security-group').groupId),

@@ -47,7 +47,11 @@ function outputsOf(s: Service, cluster: string) {
 export const serviceStep: ResourceStep<StackEnv> = {
   id: 'service',
   title: 'ECS service',
-  dependsOn: ['cluster', 'task-definition', 'listener', 'capacity-provider', 'auto-scaling-group'],
+  dependsOn: ['cluster', 'task-definition', 'target-group', 'listener', 'capacity-provider', 'auto-scaling-group'],
+  // Once the service is at 0 and deleted with force, its hosts and the listener in front of it may
+  // go while its tasks drain: everything is going. The target group, the capacity provider (no
+  // service may still use it) and the cluster (no service may remain) wait until it is gone.
+  teardown: { mayGoOnceDeleting: ['auto-scaling-group', 'listener'] },
   async find(ctx) {
     const cluster = clusterName(ctx);
     const name = (ctx.recorded?.serviceName as string | undefined) ?? ctx.env.names.service;
@@ -98,22 +102,29 @@ export const serviceStep: ResourceStep<StackEnv> = {
     return outputsOf(r.service!, cluster);
   },
   async destroy(ctx, outputs) {
-    const cluster = (outputs.clusterName as string | undefined) ?? ctx.env.names.cluster;
-    const name = outputs.serviceName as string;
+    const { cluster, name } = serviceOf(ctx, outputs);
     const ecs = ctx.env.aws.get(ECSClient);
-    const s = await describeService(ctx, cluster, name);
-    if (!s || s.status === 'INACTIVE') return;
-    if (s.status === 'ACTIVE') {
-      // Scale to zero first, so tasks stop and deregister from the target group before the delete.
-      const goneAlready = (err: unknown): void => {
-        if (!isNotFound(err)) throw err;
-      };
-      await ecs.send(new UpdateServiceCommand({ cluster, service: name, desiredCount: 0 })).catch(goneAlready);
-      await ecs.send(new DeleteServiceCommand({ cluster, service: name, force: true })).catch(goneAlready);
-    }
+    // DRAINING or INACTIVE: deleted already; the tail waits for it.
+    if ((await describeService(ctx, cluster, name))?.status !== 'ACTIVE') return;
+    // Scale to zero first, so tasks stop and deregister from the target group before the delete.
+    const goneAlready = (err: unknown): void => {
+      if (!isNotFound(err)) throw err;
+    };
+    await ecs.send(new UpdateServiceCommand({ cluster, service: name, desiredCount: 0 })).catch(goneAlready);
+    await ecs.send(new DeleteServiceCommand({ cluster, service: name, force: true })).catch(goneAlready);
+  },
+  async waitUntilGone(ctx, outputs) {
+    const { cluster, name } = serviceOf(ctx, outputs);
     await waitUntilInactive(ctx, cluster, name);
   },
 };
+
+function serviceOf(ctx: StepContext<StackEnv>, outputs: Record<string, unknown>): { cluster: string; name: string } {
+  return {
+    cluster: (outputs.clusterName as string | undefined) ?? ctx.env.names.cluster,
+    name: (outputs.serviceName as string | undefined) ?? ctx.env.names.service,
+  };
+}
 
 /** Stable: as many tasks running as desired, and one deployment (the new one) left, rolled out. */
 export const serviceStableStep: WaitStep<StackEnv> = {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runCreate, runDestroy, runDiscover } from '../../../src/engine/engine.js';
 import { teardownOrder, topoOrder } from '../../../src/engine/graph.js';
+import type { ResourceStep } from '../../../src/engine/types.js';
 import { StateFile, emptyState, readState } from '../../../src/engine/state.js';
 import { tempDir } from '../../support/stack.js';
 import * as path from 'node:path';
@@ -229,6 +230,129 @@ describe('engine: destroy', () => {
     const r = await runDestroy(diamond(cloud), { env: null, state: lost });
     expect(r.ok).toBe(true);
     expect(cloud.resources.size).toBe(0);
+  });
+});
+
+/**
+ * A hand-written stack for the teardown exceptions: `app` runs on `host` behind `lb`, placed through
+ * `provider` (which manages `host`); all sit in `net`.
+ *   app:      deps host, lb, provider; its slow tail (draining) is `waitUntilGone`;
+ *             host and lb may go once app's delete has begun
+ *   provider: deps host; host may go first
+ */
+function teardownStack(cloud: FakeCloud, o: { drain?: (log: string[]) => Promise<void>; failDelete?: string; failTail?: boolean; absent?: boolean } = {}) {
+  const step = (id: string, deps: string[], extra: Partial<ResourceStep<null>> = {}): ResourceStep<null> => {
+    const base = fakeStep(cloud, id, deps, { failDestroy: o.failDelete === id });
+    return { ...base, ...(o.absent && id === 'app' ? { find: async () => undefined } : {}), ...extra };
+  };
+  return [
+    step('net', []),
+    step('lb', ['net']),
+    step('host', ['net']),
+    step('provider', ['host'], { teardown: { mayGoFirst: ['host'] } }),
+    step('app', ['host', 'lb', 'provider'], {
+      teardown: { mayGoOnceDeleting: ['host', 'lb'] },
+      async waitUntilGone() {
+        await o.drain?.(cloud.log);
+        if (o.failTail) throw new Error('app never finished draining');
+        cloud.log.push('gone:app');
+      },
+    }),
+  ];
+}
+
+/** Resolves once `entry` is in the log; fails the wait (and so the test) if it never comes. */
+async function untilLogged(log: string[], entry: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (log.includes(entry)) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`"${entry}" never happened while app drained`);
+}
+
+async function created(steps: ReturnType<typeof teardownStack>): Promise<StateFile> {
+  const state = newState();
+  const r = await runCreate(steps, { env: null, state });
+  expect(r.ok).toBe(true);
+  return state;
+}
+
+describe('engine: teardown exceptions (a step names dependencies that may go sooner)', () => {
+  it('deletes host and lb (and then net) while app drains, and provider only once app is gone', async () => {
+    // GIVEN the stack, where app's drain ends only after net has been deleted
+    const cloud = new FakeCloud();
+    const state = await created(teardownStack(cloud));
+    cloud.log.length = 0;
+    const steps = teardownStack(cloud, { drain: (log) => untilLogged(log, 'destroy:net') });
+
+    // WHEN it is destroyed
+    const r = await runDestroy(steps, { env: null, state });
+
+    // THEN app's delete came first; host and lb went during its drain, then net; provider after app was gone
+    expect(r.ok).toBe(true);
+    const log = cloud.log.filter((l) => !l.startsWith('find:'));
+    expect(log[0]).toBe('destroy:app');
+    expect([log[1], log[2]].sort()).toEqual(['destroy:host', 'destroy:lb']);
+    expect(log.slice(3)).toEqual(['destroy:net', 'gone:app', 'destroy:provider']);
+    expect(Object.fromEntries(r.results.map((x) => [x.stepId, x.outcome]))).toEqual({ net: 'destroyed', lb: 'destroyed', host: 'destroyed', provider: 'destroyed', app: 'destroyed' });
+    expect(state.get('app')?.status).toBe('destroyed');
+    expect(cloud.resources.size).toBe(0);
+  });
+
+  it('a failed delete still keeps everything it has not released', async () => {
+    // GIVEN app's delete fails
+    const cloud = new FakeCloud();
+    const state = await created(teardownStack(cloud));
+    // WHEN the stack is destroyed
+    const r = await runDestroy(teardownStack(cloud, { failDelete: 'app' }), { env: null, state });
+    // THEN nothing under it is deleted: releasing needs the delete to have begun
+    expect(Object.fromEntries(r.results.map((x) => [x.stepId, x.outcome]))).toEqual({ net: 'skipped', lb: 'skipped', host: 'skipped', provider: 'skipped', app: 'failed' });
+    expect([...cloud.resources.keys()].sort()).toEqual(['app', 'host', 'lb', 'net', 'provider']);
+  });
+
+  it('a failed tail fails the step and keeps what waits for it to be gone, not what it released', async () => {
+    // GIVEN app never finishes draining
+    const cloud = new FakeCloud();
+    const state = await created(teardownStack(cloud));
+    // WHEN the stack is destroyed
+    const r = await runDestroy(teardownStack(cloud, { failTail: true }), { env: null, state });
+    // THEN host, lb and net are gone, provider (still needed by app) is kept, and app is recorded failed
+    expect(Object.fromEntries(r.results.map((x) => [x.stepId, x.outcome]))).toEqual({ net: 'destroyed', lb: 'destroyed', host: 'destroyed', provider: 'skipped', app: 'failed' });
+    expect(state.get('app')).toMatchObject({ status: 'failed', error: { message: 'app never finished draining' } });
+    expect(cloud.resources.has('provider')).toBe(true);
+  });
+
+  it('a dependency that may go first is deleted even when the dependent\'s delete fails', async () => {
+    // GIVEN provider's delete fails
+    const cloud = new FakeCloud();
+    const state = await created(teardownStack(cloud));
+    // WHEN the stack is destroyed
+    const r = await runDestroy(teardownStack(cloud, { failDelete: 'provider' }), { env: null, state });
+    // THEN host (which need not wait for provider) and everything else went
+    expect(Object.fromEntries(r.results.map((x) => [x.stepId, x.outcome]))).toEqual({ net: 'destroyed', lb: 'destroyed', host: 'destroyed', provider: 'failed', app: 'destroyed' });
+    expect([...cloud.resources.keys()]).toEqual(['provider']);
+  });
+
+  it('after a crash mid-drain, a step its find no longer sees still waits for its tail', async () => {
+    // GIVEN app's delete went out before the crash (recorded "destroying"), and a find no longer sees it
+    const cloud = new FakeCloud();
+    const state = await created(teardownStack(cloud));
+    await state.put({ ...state.get('app')!, status: 'destroying' });
+    cloud.resources.delete('app');
+    cloud.log.length = 0;
+    // WHEN destroy runs again
+    const r = await runDestroy(teardownStack(cloud, { absent: true }), { env: null, state });
+    // THEN it makes no delete call for app but waits for its tail before deleting provider
+    expect(r.results.find((x) => x.stepId === 'app')!.outcome).toBe('absent');
+    expect(cloud.log).not.toContain('destroy:app');
+    expect(cloud.log.indexOf('gone:app')).toBeLessThan(cloud.log.indexOf('destroy:provider'));
+    expect(state.get('app')?.status).toBe('destroyed');
+  });
+
+  it('refuses a teardown exception that names something the step does not depend on', () => {
+    const cloud = new FakeCloud();
+    const bad = { ...fakeStep(cloud, 'a', ['b']), teardown: { mayGoFirst: ['c'] } };
+    expect(() => topoOrder([bad, fakeStep(cloud, 'b'), fakeStep(cloud, 'c')])).toThrow(/teardown names "c", which is not one of its dependencies/);
   });
 });
 

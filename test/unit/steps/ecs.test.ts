@@ -204,7 +204,8 @@ describe('ECS service', () => {
     expect(plain.capacityProviderStrategy).toBeUndefined();
   });
 
-  it('scales to zero, force-deletes, and waits until INACTIVE', async () => {
+  it('scales to zero and force-deletes; its tail waits until INACTIVE', async () => {
+    // GIVEN an ACTIVE service that drains for one check after the delete
     const t = testStack({ stack: 'shop' });
     ecs.on(DescribeServicesCommand)
       .resolvesOnce({ services: [active(TD_ARN(2))] })
@@ -212,10 +213,23 @@ describe('ECS service', () => {
       .resolves({ services: [active(TD_ARN(2), { status: 'INACTIVE' })] });
     ecs.on(UpdateServiceCommand).resolves({});
     ecs.on(DeleteServiceCommand).resolves({});
-    await serviceStep.destroy!(stepContext(t.env).ctx, { serviceName: 'shop', serviceArn: 'arn:s', clusterName: 'shop' });
+    const outputs = { serviceName: 'shop', serviceArn: 'arn:s', clusterName: 'shop' };
+    // WHEN it is deleted
+    await serviceStep.destroy!(stepContext(t.env).ctx, outputs);
+    // THEN it was set to 0 and deleted with force, without waiting for the drain
     expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toEqual({ cluster: 'shop', service: 'shop', desiredCount: 0 });
     expect(ecs.commandCalls(DeleteServiceCommand)[0]!.args[0].input).toEqual({ cluster: 'shop', service: 'shop', force: true });
+    expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(1);
+    // WHEN its tail runs THEN it waits through DRAINING until INACTIVE
+    await serviceStep.waitUntilGone!(stepContext(t.env).ctx, outputs);
     expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(3);
+  });
+
+  it('a service already DRAINING is not deleted again', async () => {
+    const t = testStack({ stack: 'shop' });
+    ecs.on(DescribeServicesCommand).resolves({ services: [active(TD_ARN(2), { status: 'DRAINING' })] });
+    await serviceStep.destroy!(stepContext(t.env).ctx, { serviceName: 'shop', serviceArn: 'arn:s', clusterName: 'shop' });
+    expect(mutations()).toEqual([]);
   });
 
   it('waits for running = desired and one completed deployment', async () => {

@@ -501,15 +501,31 @@ describe('security group steps (scripted AWS)', () => {
     expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand)[0]!.args[0].input.IpPermissions![0]).toMatchObject({ FromPort: 80, IpRanges: [expect.objectContaining({ CidrIp: '0.0.0.0/0' })] });
   });
 
-  it('destroy retries DependencyViolation while ENIs linger, and counts a group already gone as deleted', async () => {
+  it('destroy revokes the instances\' rule naming the ALB\'s group, retries DependencyViolation while ENIs linger, and counts a group already gone as deleted', async () => {
+    // GIVEN both groups recorded; the instances' group allows the dynamic ports from the ALB's group
     const t = testStack({ stack: 'net' });
     await t.state.put({ stepId: 'alb-security-group', status: 'created', outputs: { groupId: ALB_SG, groupName: 'net-alb' }, updatedAt: 'x' });
     await t.state.put({ stepId: 'instance-security-group', status: 'created', outputs: { groupId: INST_SG, groupName: 'net-instances' }, updatedAt: 'x' });
+    const referencing = { GroupId: INST_SG, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 32768, ToPort: 65535, UserIdGroupPairs: [{ GroupId: ALB_SG }] }, { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8' }] }] };
+    ec2.on(DescribeSecurityGroupsCommand).callsFake((input: { Filters?: { Name: string; Values: string[] }[] }) => ({
+      SecurityGroups: input.Filters?.some((f) => f.Name === 'ip-permission.group-id' && f.Values.includes(ALB_SG)) ? [referencing] : [],
+    }));
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({});
+    // AND the ALB's group refuses deletion 3 times (its ENIs linger), the instances' group is gone already
     ec2.on(DeleteSecurityGroupCommand, { GroupId: ALB_SG }).rejectsOnce(awsError('DependencyViolation')).rejectsOnce(awsError('DependencyViolation')).rejectsOnce(awsError('DependencyViolation')).resolves({});
     ec2.on(DeleteSecurityGroupCommand, { GroupId: INST_SG }).rejects(awsError('InvalidGroup.NotFound'));
+
+    // WHEN both are destroyed
     const r = await runDestroy([alone(albSecurityGroupStep), { ...instanceSecurityGroupStep, dependsOn: ['alb-security-group'] }], { env: t.env, state: t.state });
+
+    // THEN both are destroyed; only the rule naming the ALB's group was revoked, before the ALB's group was deleted
     expect(r.results.map((x) => x.outcome)).toEqual(['destroyed', 'destroyed']);
-    // the instances' group (which references the ALB's) goes first
-    expect(ec2.commandCalls(DeleteSecurityGroupCommand).map((c) => c.args[0].input.GroupId)).toEqual([INST_SG, ALB_SG, ALB_SG, ALB_SG, ALB_SG]);
+    const revokes = ec2.commandCalls(RevokeSecurityGroupIngressCommand).map((c) => c.args[0].input);
+    expect(revokes).toEqual([{ GroupId: INST_SG, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 32768, ToPort: 65535, UserIdGroupPairs: [{ GroupId: ALB_SG }] }] }]);
+    const names = ec2.calls().map((c) => `${(c.args[0] as object).constructor.name}:${(c.args[0].input as { GroupId?: string }).GroupId ?? ''}`);
+    expect(names.indexOf(`RevokeSecurityGroupIngressCommand:${INST_SG}`)).toBeLessThan(names.indexOf(`DeleteSecurityGroupCommand:${ALB_SG}`));
+    expect(ec2.commandCalls(DeleteSecurityGroupCommand, { GroupId: ALB_SG })).toHaveLength(4);
+    // AND the lookup only asked for the stack's own groups
+    expect(ec2.commandCalls(DescribeSecurityGroupsCommand)[0]!.args[0].input.Filters).toContainEqual({ Name: 'tag:ecs-wizard:stack', Values: ['net'] });
   });
 });
