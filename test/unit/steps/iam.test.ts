@@ -23,14 +23,16 @@ import type { Step } from '../../../src/engine/types.js';
 import { isReadOperation } from '../../../src/aws/clients.js';
 import type { StackEnv } from '../../../src/steps/env.js';
 import {
-  EXECUTION_ROLE_POLICY_ARN,
-  INSTANCE_ROLE_POLICY_ARN,
   executionRoleStep,
   instanceProfileStep,
   instanceRoleStep,
   trustPolicy,
 } from '../../../src/steps/iam.js';
 import { testStack } from '../../support/stack.js';
+
+/** AWS's own ARNs for the two managed policies in the aws partition, written out as AWS gives them. */
+const INSTANCE_ROLE_POLICY_ARN = 'arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role';
+const EXECUTION_ROLE_POLICY_ARN = 'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy';
 
 const iam = mockClient(IAMClient);
 afterEach(() => iam.reset());
