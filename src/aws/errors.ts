@@ -39,6 +39,8 @@ const NOT_FOUND = new Set([
   'ParameterNotFound',
   'ResourceNotFoundException',
   'ResourceNotFound',
+  'InvalidAMIID.NotFound',
+  'ImageNotFoundException',
 ]);
 
 export function isNotFound(err: unknown): boolean {
@@ -84,4 +86,20 @@ export function isInstanceProfilePropagating(err: unknown): boolean {
   if (!hasCode(err, 'ValidationError', 'InvalidParameterValue', 'InvalidParameterValueException')) return false;
   const message = (err as { message?: string })?.message ?? '';
   return /iam ?instance ?profile/i.test(message);
+}
+
+/** DescribeInstanceTypes names a type the region does not have. */
+export function isInvalidInstanceType(err: unknown): boolean {
+  return hasCode(err, 'InvalidInstanceType');
+}
+
+/**
+ * ECS refuses tags on a service while the account is still on the old (short) ARN format:
+ * InvalidParameterException "The new ARN and resource ID format must be enabled to add tags to the
+ * service" (or "… to propagate tags"). InvalidParameterException covers much else, so this reads
+ * the message too, as isInstanceProfilePropagating does.
+ */
+export function isEcsTaggingRefused(err: unknown): boolean {
+  if (!hasCode(err, 'InvalidParameterException')) return false;
+  return /new ARN and resource ID format must be enabled/i.test((err as { message?: string })?.message ?? '');
 }

@@ -8,6 +8,7 @@ import { buildPlan } from '../../steps/index.js';
 import { readAnswersFile, saveAnswersFile, validateAnswers } from '../../wizard/answers-file.js';
 import type { Answers } from '../../wizard/schema.js';
 import { awsAccount, type Account } from '../../wizard/account.js';
+import { launchImage } from '../../steps/launch-common.js';
 import { gatherAnswers } from '../../wizard/ask.js';
 import { answerWarnings, buildReviewPlan } from '../../wizard/plan.js';
 import { inquirerPrompter } from '../../wizard/prompter.js';
@@ -75,10 +76,11 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
   const aws = ctx.makeClients({ ...awsTarget(opts, ctx, { region: answers.region }, calls.onCall), readOnly: flags.dryRun ?? false });
   try {
     const region = await preflight(aws);
-    const showPlan = flags.dryRun || prompter !== undefined;
-    const amiId = showPlan && !answers.instances.amiId ? await awsAccount(aws, region).ecsAmi(answers.instances.instanceType) : undefined;
+    // Before anything is made: the hosts' image for the type's architecture; a given AMI of another architecture is bad input.
+    const image = await launchImage(aws, answers.instances, region);
+    const review = { region, amiId: image.amiId, architecture: image.architecture };
     if (prompter && !flags.dryRun) {
-      screen.write(`\n${renderPlan(buildReviewPlan(answers, { region, amiId }))}\n`);
+      screen.write(`\n${renderPlan(buildReviewPlan(answers, review))}\n`);
       // Default no: creating costs money.
       if (!(await prompter.confirm({ message: 'Create these resources?', default: false }))) {
         screen.write('Nothing was created.\n');
@@ -108,7 +110,7 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
         onEvent: (e) => reporter.event(e),
       });
       reporter.close();
-      const plan = buildReviewPlan(answers, { region, amiId, results: flags.dryRun ? result.results : undefined });
+      const plan = buildReviewPlan(answers, { ...review, results: flags.dryRun ? result.results : undefined });
       if (flags.dryRun && opts.output === 'text') ctx.stdout.write(renderPlan(plan));
       printResult(ctx, opts, { ...createSummary(answers, result, region, flags.dryRun ?? false), calls: calls.counts, ...(opts.output === 'json' ? { plan } : {}) });
       if (result.interrupted) {

@@ -3,6 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import {
   CreateLaunchTemplateCommand,
   DeleteLaunchTemplateCommand,
+  DescribeImagesCommand,
+  DescribeInstanceTypesCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeLaunchTemplatesCommand,
   EC2Client,
@@ -22,10 +24,11 @@ import { isInstanceProfilePropagating } from '../../../src/aws/errors.js';
 import { isWizardError } from '../../../src/errors.js';
 import { launchTemplateStep } from '../../../src/steps/launch-template.js';
 import { launchConfigurationStep } from '../../../src/steps/launch-configuration.js';
-import { amiFromParameterValue } from '../../../src/steps/launch-common.js';
+import { amiFromParameterValue, launchImage } from '../../../src/steps/launch-common.js';
 import { autoScalingGroupStep, instancesInServiceStep } from '../../../src/steps/auto-scaling-group.js';
 import { testStack } from '../../support/stack.js';
 import { awsError, stepContext } from '../../support/step-context.js';
+import { sdkError } from '../../support/aws-wire.js';
 
 const ec2 = mockClient(EC2Client);
 const as = mockClient(AutoScalingClient);
@@ -44,12 +47,25 @@ const DEPS = {
   'target-group': { targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop-tg/abc', targetGroupName: 'shop-tg' },
   'launch-template': { kind: 'template', launchTemplateId: 'lt-0123', launchTemplateName: 'shop-ecs', amiId: 'ami-0123456789' },
 };
+/** What DescribeInstanceTypes says the type runs, and DescribeImages what each AMI is built for. */
+function typeRuns(...arches: string[]) {
+  ec2.on(DescribeInstanceTypesCommand).callsFake((input: { InstanceTypes: string[] }) => ({
+    InstanceTypes: input.InstanceTypes.map((InstanceType) => ({ InstanceType, ProcessorInfo: { SupportedArchitectures: arches } })),
+  }));
+}
+function images(byId: Record<string, 'arm64' | 'x86_64'>) {
+  ec2.on(DescribeImagesCommand).callsFake((input: { ImageIds: string[] }) => ({
+    Images: input.ImageIds.filter((id) => byId[id]).map((ImageId) => ({ ImageId, Architecture: byId[ImageId] })),
+  }));
+}
+
 const PROFILE_NOT_YET = () => awsError('ValidationError', 'Invalid IamInstanceProfile: arn:aws:iam::123456789012:instance-profile/shop-ecs-instance');
 
 describe('launch template', () => {
   it('creates IMDSv2, profile, SG and ECS_CLUSTER user data from the recommended AL2023 AMI', async () => {
     // GIVEN no template and the SSM parameter holding a plain AMI id
     const t = testStack({ stack: 'shop', instances: { keyName: 'ops' } });
+    typeRuns('i386', 'x86_64');
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'ami-0a1b2c3d4e5f' } });
     ec2.on(CreateLaunchTemplateCommand).resolves({ LaunchTemplate: { LaunchTemplateId: 'lt-0new', LaunchTemplateName: 'shop-ecs' } });
     const { ctx } = stepContext(t.env, { outputs: DEPS });
@@ -70,6 +86,50 @@ describe('launch template', () => {
     expect(Buffer.from(data.UserData!, 'base64').toString()).toBe('#!/bin/bash\necho ECS_CLUSTER=shop >> /etc/ecs/ecs.config\n');
     expect(data.TagSpecifications!.map((s) => s.ResourceType)).toEqual(['instance', 'volume']);
     expect(input.TagSpecifications![0]!.Tags).toContainEqual({ Key: 'ecs-wizard:stack', Value: 'shop' });
+  });
+
+  it('boots a type AWS reports as arm64 from the arm64 AMI, though its name does not say so (a1)', async () => {
+    // GIVEN a1.large, which DescribeInstanceTypes reports as arm64
+    const t = testStack({ stack: 'shop', instances: { instanceType: 'a1.large' } });
+    typeRuns('arm64');
+    ssm.on(GetParameterCommand, { Name: '/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id' }).resolves({ Parameter: { Value: 'ami-0a4a4a4a4a4a4a4a4' } });
+    ssm.on(GetParameterCommand, { Name: '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id' }).resolves({ Parameter: { Value: 'ami-0e8e8e8e8e8e8e8e8' } });
+    ec2.on(CreateLaunchTemplateCommand).resolves({ LaunchTemplate: { LaunchTemplateId: 'lt-0new', LaunchTemplateName: 'shop-ecs' } });
+    // WHEN the template is created
+    const out = await launchTemplateStep.create(stepContext(t.env, { outputs: DEPS }).ctx);
+    // THEN it boots the arm64 ECS-optimized AMI
+    expect(ec2.commandCalls(DescribeInstanceTypesCommand)[0]!.args[0].input.InstanceTypes).toEqual(['a1.large']);
+    expect(ec2.commandCalls(CreateLaunchTemplateCommand)[0]!.args[0].input.LaunchTemplateData!.ImageId).toBe('ami-0a4a4a4a4a4a4a4a4');
+    expect(out).toMatchObject({ amiId: 'ami-0a4a4a4a4a4a4a4a4' });
+  });
+
+  it('refuses a given AMI built for the other architecture as bad input on instances.amiId, with no template made', async () => {
+    // GIVEN an x86_64 AMI for a Graviton type
+    const t = testStack({ stack: 'shop', instances: { instanceType: 't4g.small', amiId: 'ami-0e8e8e8e8e8e8e8e8' } });
+    typeRuns('arm64');
+    images({ 'ami-0e8e8e8e8e8e8e8e8': 'x86_64' });
+    // WHEN the image is resolved (as create does before anything is made)
+    const err = await launchImage(t.aws, t.answers.instances, 'us-east-1').catch((e: unknown) => e);
+    // THEN the field is named with both architectures
+    expect(isWizardError(err, 'INPUT_INVALID')).toBe(true);
+    expect((err as { problems: unknown[] }).problems).toEqual([
+      { path: 'instances.amiId', message: expect.stringContaining('ami-0e8e8e8e8e8e8e8e8 is an x86_64 image, but t4g.small runs arm64') },
+    ]);
+    // AND a matching AMI is accepted as it is, without reading SSM
+    images({ 'ami-0e8e8e8e8e8e8e8e8': 'arm64' });
+    expect(await launchImage(t.aws, t.answers.instances, 'us-east-1')).toEqual({ architecture: 'arm64', amiId: 'ami-0e8e8e8e8e8e8e8e8' });
+    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(0);
+  });
+
+  it('refuses an instance type or AMI the region does not have, naming the field', async () => {
+    const t = testStack({ stack: 'shop', instances: { instanceType: 't3.nonexist', amiId: 'ami-0deadbeef00000000' } });
+    ec2.on(DescribeInstanceTypesCommand).rejects(await sdkError(EC2Client, DescribeInstanceTypesCommand, 'InvalidInstanceType', 'The following supplied instance types do not exist: [t3.nonexist]'));
+    const noType = await launchImage(t.aws, t.answers.instances, 'us-east-1').catch((e: unknown) => e);
+    expect((noType as { problems: unknown[] }).problems).toEqual([{ path: 'instances.instanceType', message: 't3.nonexist is not an EC2 instance type of us-east-1' }]);
+    typeRuns('x86_64');
+    ec2.on(DescribeImagesCommand).rejects(await sdkError(EC2Client, DescribeImagesCommand, 'InvalidAMIID.NotFound', "The image id '[ami-0deadbeef00000000]' does not exist"));
+    const noImage = await launchImage(t.aws, t.answers.instances, 'us-east-1').catch((e: unknown) => e);
+    expect((noImage as { problems: unknown[] }).problems).toEqual([{ path: 'instances.amiId', message: expect.stringContaining('ami-0deadbeef00000000 does not exist in us-east-1') }]);
   });
 
   it('reads the AMI id from both shapes of the SSM parameter value', () => {
@@ -109,6 +169,8 @@ describe('launch configuration (legacy)', () => {
   it('says to use a launch template when the account refuses launch configurations', async () => {
     // GIVEN an account created after October 2024
     const t = testStack({ stack: 'shop', instances: { launch: 'configuration', amiId: 'ami-0123456789' } });
+    typeRuns('x86_64');
+    images({ 'ami-0123456789': 'x86_64' });
     as.on(CreateLaunchConfigurationCommand).rejects(
       awsError('UnsupportedOperation', 'The Launch Configuration creation operation is not available in your account. Use launch templates to create configuration templates for your Auto Scaling groups.'),
     );
@@ -122,6 +184,8 @@ describe('launch configuration (legacy)', () => {
 
   it('retries while the new instance profile propagates, then creates it with the same content', async () => {
     const t = testStack({ stack: 'shop', instances: { launch: 'configuration', amiId: 'ami-0123456789' } });
+    typeRuns('x86_64');
+    images({ 'ami-0123456789': 'x86_64' });
     as.on(CreateLaunchConfigurationCommand).rejectsOnce(PROFILE_NOT_YET()).rejectsOnce(PROFILE_NOT_YET()).resolves({});
     const out = await launchConfigurationStep.create(stepContext(t.env, { outputs: DEPS }).ctx);
     expect(out).toEqual({ kind: 'configuration', launchConfigurationName: 'shop-ecs', amiId: 'ami-0123456789' });

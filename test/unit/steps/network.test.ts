@@ -13,6 +13,7 @@ import {
   DeleteRouteTableCommand,
   DeleteSecurityGroupCommand,
   DeleteSubnetCommand,
+  DescribeAvailabilityZonesCommand,
   DescribeInstanceTypeOfferingsCommand,
   DescribeInternetGatewaysCommand,
   DescribeRouteTablesCommand,
@@ -25,7 +26,9 @@ import {
   ReplaceRouteCommand,
   RevokeSecurityGroupIngressCommand,
   type AttachmentStatus,
+  type DescribeAvailabilityZonesCommandInput,
   type DescribeSubnetsCommandInput,
+  type RouteTable,
   type Subnet,
 } from '@aws-sdk/client-ec2';
 import { runCreate, runDestroy } from '../../../src/engine/engine.js';
@@ -70,8 +73,20 @@ const INST_SG = 'sg-0bbbbbbbbbbbbbbb2';
 /** What real AWS says for an attached gateway, though the SDK's type lists only attached/attaching/…. */
 const ATTACHED = 'available' as AttachmentStatus;
 
+/** A Local Zone of us-east-1: an opted-in account sees it offer instance types like any zone. */
+const LOCAL_ZONE = 'us-east-1-bos-1a';
+
+/** t3.small offered in these zones; the region's zones are us-east-1a–f plus the Local Zone (the zone-type filter honoured, as AWS does). */
 function offering(...zones: string[]) {
   ec2.on(DescribeInstanceTypeOfferingsCommand).resolves({ InstanceTypeOfferings: zones.map((Location) => ({ InstanceType: 't3.small', Location, LocationType: 'availability-zone' })) });
+  ec2.on(DescribeAvailabilityZonesCommand).callsFake((input: DescribeAvailabilityZonesCommandInput) => {
+    const types = input.Filters?.find((f) => f.Name === 'zone-type')?.Values;
+    const all = [
+      ...'abcdef'.split('').map((l) => ({ ZoneName: `us-east-1${l}`, ZoneType: 'availability-zone', State: 'available' as const })),
+      { ZoneName: LOCAL_ZONE, ZoneType: 'local-zone', State: 'available' as const },
+    ];
+    return { AvailabilityZones: all.filter((z) => !types || types.includes(z.ZoneType)) };
+  });
 }
 
 /** DescribeSubnets answering from a list, honouring the subnet-id, vpc-id and stack-tag filters. */
@@ -227,11 +242,40 @@ describe('subnets step (scripted AWS)', () => {
   });
 });
 
+describe('zones of new subnets', () => {
+  it('never places a subnet in a Local Zone, though it offers the type and sorts first', async () => {
+    // GIVEN t3.small offered in a Local Zone and two availability zones
+    const t = testStack({ stack: 'net' });
+    offering(LOCAL_ZONE, 'us-east-1b', 'us-east-1a');
+    subnetsExist([]);
+    let n = 0;
+    ec2.on(CreateSubnetCommand).callsFake((input) => ({ Subnet: { SubnetId: [SUBNET_A, SUBNET_B][n++], CidrBlock: input.CidrBlock, AvailabilityZone: input.AvailabilityZone, State: 'available', MapPublicIpOnLaunch: true } }));
+    // WHEN the subnets are created
+    const out = await subnetsStep.create(stepContext(t.env, { outputs: { vpc: VPC } }).ctx);
+    // THEN both went to availability zones
+    expect(out.availabilityZones).toEqual(['us-east-1a', 'us-east-1b']);
+    expect(ec2.commandCalls(CreateSubnetCommand).map((c) => c.args[0].input.AvailabilityZone)).toEqual(['us-east-1a', 'us-east-1b']);
+  });
+});
+
 describe('existing subnets (reuse mode)', () => {
   const reuse = () => testStack({ stack: 'net', network: { vpcId: VPC.vpcId, subnetIds: [SUBNET_A, SUBNET_B] } });
   const run = (t: ReturnType<typeof reuse>) => existingSubnetsStep.find(stepContext(t.env, { outputs: { vpc: VPC } }).ctx);
+  const MAIN_WITH_IGW: RouteTable = {
+    RouteTableId: 'rtb-0main000000000000',
+    VpcId: VPC.vpcId,
+    Associations: [{ Main: true, RouteTableId: 'rtb-0main000000000000' }],
+    Routes: [
+      { DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local', State: 'active' },
+      { DestinationCidrBlock: '0.0.0.0/0', GatewayId: IGW, State: 'active' },
+    ],
+  };
+  /** The VPC's route tables: by default only a main table with the internet route. */
+  const routeTables = (tables: RouteTable[] = [MAIN_WITH_IGW]) => ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: tables });
 
   it('records subnets of the VPC in two zones', async () => {
+    offering('us-east-1a', 'us-east-1b');
+    routeTables();
     subnetsExist([subnet(SUBNET_A, '10.0.0.0/24', 'us-east-1a', 0), subnet(SUBNET_B, '10.0.1.0/24', 'us-east-1b', 1)]);
     expect(await run(reuse())).toEqual({ subnetIds: [SUBNET_A, SUBNET_B], availabilityZones: ['us-east-1a', 'us-east-1b'] });
     expect(existingSubnetsStep.external).toBe(true);
@@ -247,6 +291,63 @@ describe('existing subnets (reuse mode)', () => {
     const err = await failure(run(reuse()));
     expect(isWizardError(err, 'INPUT_INVALID')).toBe(true);
     expect(err.problems).toEqual([{ path: 'network.subnetIds', message: expect.stringContaining(message) }]);
+  });
+
+  it.each([
+    [
+      'a subnet whose own route table has no internet gateway route (the main table has one)',
+      () => {
+        routeTables([
+          MAIN_WITH_IGW,
+          { RouteTableId: 'rtb-0private00000000', VpcId: VPC.vpcId, Associations: [{ SubnetId: SUBNET_B, RouteTableId: 'rtb-0private00000000' }], Routes: [{ DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local', State: 'active' }] },
+        ]);
+        subnetsExist([subnet(SUBNET_A, '10.0.0.0/24', 'us-east-1a', 0), subnet(SUBNET_B, '10.0.1.0/24', 'us-east-1b', 1)]);
+      },
+      `${SUBNET_B} has no route to an internet gateway (0.0.0.0/0 → igw-… in rtb-0private00000000)`,
+    ],
+    [
+      'subnets whose main table routes to the internet through a blackholed gateway',
+      () => {
+        routeTables([{ ...MAIN_WITH_IGW, Routes: [{ DestinationCidrBlock: '0.0.0.0/0', GatewayId: IGW, State: 'blackhole' }] }]);
+        subnetsExist([subnet(SUBNET_A, '10.0.0.0/24', 'us-east-1a', 0), subnet(SUBNET_B, '10.0.1.0/24', 'us-east-1b', 1)]);
+      },
+      `${SUBNET_A} has no route to an internet gateway`,
+    ],
+    [
+      'a subnet that does not give instances public IPs',
+      () => {
+        routeTables();
+        subnetsExist([subnet(SUBNET_A, '10.0.0.0/24', 'us-east-1a', 0, { MapPublicIpOnLaunch: false }), subnet(SUBNET_B, '10.0.1.0/24', 'us-east-1b', 1)]);
+      },
+      `${SUBNET_A} does not give instances public IPs: turn it on with \`aws ec2 modify-subnet-attribute --subnet-id ${SUBNET_A} --map-public-ip-on-launch\``,
+    ],
+    [
+      'a subnet in a zone that does not offer the instance type',
+      () => {
+        routeTables();
+        subnetsExist([subnet(SUBNET_A, '10.0.0.0/24', 'us-east-1a', 0), subnet(SUBNET_B, '10.0.1.0/24', 'us-east-1e', 1)]);
+      },
+      `${SUBNET_B} is in us-east-1e, which is not an availability zone of us-east-1 offering t3.small (those are: us-east-1a, us-east-1b, us-east-1c)`,
+    ],
+    [
+      'a subnet in a Local Zone, even one that offers the type',
+      () => {
+        routeTables();
+        subnetsExist([subnet(SUBNET_A, '10.0.0.0/24', 'us-east-1a', 0), subnet(SUBNET_B, '10.0.1.0/24', LOCAL_ZONE, 1)]);
+      },
+      `${SUBNET_B} is in ${LOCAL_ZONE}, which is not an availability zone of us-east-1`,
+    ],
+  ])('refuses %s, naming the subnet and the reason, before anything is made', async (_what, given, message) => {
+    // GIVEN t3.small offered in a, b, c and the Local Zone
+    offering('us-east-1a', 'us-east-1b', 'us-east-1c', LOCAL_ZONE);
+    given();
+    // WHEN the reused subnets are verified
+    const err = await failure(run(reuse()));
+    // THEN it is bad input on that subnet's entry, and nothing was changed
+    expect(isWizardError(err, 'INPUT_INVALID')).toBe(true);
+    expect(err.problems).toContainEqual({ path: expect.stringMatching(/^network\.subnetIds\.[01]$/), message: expect.stringContaining(message) });
+    expect(err.problems.map((p) => p.path).every((p) => /^network\.subnetIds\.[01]$/.test(p))).toBe(true);
+    expect(ec2.calls().map((c) => (c.args[0] as object).constructor.name).filter((n) => !/^Describe/.test(n))).toEqual([]);
   });
 });
 
