@@ -67,10 +67,7 @@ export function judge(facts: LiveFacts): { health: Health; verdict: string } {
   const svc = facts.service;
   if (facts.targets && (svc?.desired ?? 1) > 0) {
     const healthy = facts.targets.filter((t) => t.state === 'healthy').length;
-    // Tasks register on dynamic host ports (32768+). The Auto Scaling group, attached to the target
-    // group, also registers each instance on the group's own port, where nothing listens in bridge
-    // mode: those registrations may fail their checks without anything being wrong with the service.
-    const unhealthy = facts.targets.filter((t) => t.state === 'unhealthy' && (t.port === undefined || t.port >= 32768)).length;
+    const unhealthy = facts.targets.filter((t) => t.state === 'unhealthy').length;
     if (healthy === 0) degraded.push(`no healthy targets (${facts.targets.length} registered)`);
     else if (unhealthy > 0) degraded.push(`${unhealthy} of ${facts.targets.length} targets unhealthy`);
   }

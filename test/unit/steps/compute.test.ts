@@ -217,7 +217,7 @@ describe('launch configuration (legacy)', () => {
 });
 
 describe('Auto Scaling group', () => {
-  it('retries "Invalid IamInstanceProfile" twice, then creates the group wired to template, subnets and TG', async () => {
+  it('retries "Invalid IamInstanceProfile" twice, then creates the group wired to template and subnets, never to the target group', async () => {
     // GIVEN a fresh instance profile AWS does not see yet
     const t = testStack({ stack: 'shop' });
     as.on(CreateAutoScalingGroupCommand).rejectsOnce(PROFILE_NOT_YET()).rejectsOnce(PROFILE_NOT_YET()).resolves({});
@@ -236,13 +236,15 @@ describe('Auto Scaling group', () => {
     expect(input).toMatchObject({
       LaunchTemplate: { LaunchTemplateId: 'lt-0123', Version: '$Latest' },
       VPCZoneIdentifier: 'subnet-0aaaaaaaa,subnet-0bbbbbbbb',
-      TargetGroupARNs: [DEPS['target-group'].targetGroupArn],
       MinSize: 1,
       MaxSize: 4,
       DesiredCapacity: 2,
       HealthCheckType: 'EC2',
       NewInstancesProtectedFromScaleIn: true,
     });
+    // ECS registers each task on its dynamic port; instance registrations on the group's port would stay unhealthy.
+    expect(input.TargetGroupARNs).toBeUndefined();
+    expect(input.TrafficSources).toBeUndefined();
     expect(input.Tags).toContainEqual({ Key: 'ecs-wizard:stack', Value: 'shop', PropagateAtLaunch: true, ResourceId: 'shop-ecs', ResourceType: 'auto-scaling-group' });
     expect(input.Tags!.find((x) => x.Key === 'Name')?.PropagateAtLaunch).toBe(true);
   });

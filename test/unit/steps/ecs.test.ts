@@ -5,6 +5,7 @@ import {
   CreateServiceCommand,
   DeleteClusterCommand,
   DeleteServiceCommand,
+  DeleteTaskDefinitionsCommand,
   DeregisterTaskDefinitionCommand,
   DescribeClustersCommand,
   DescribeServicesCommand,
@@ -125,12 +126,25 @@ describe('task definition', () => {
     expect(input.containerDefinitions![0]).toMatchObject({ name: 'app', image: `${uri}:latest`, portMappings: [{ containerPort: 80, hostPort: 0 }] });
   });
 
-  it('deregisters every ACTIVE revision of the family', async () => {
+  it('deregisters every ACTIVE revision of the family, then deletes them', async () => {
     const t = testStack({ stack: 'shop' });
-    ecs.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [TD_ARN(1), TD_ARN(2)] });
-    ecs.on(DeregisterTaskDefinitionCommand).resolves({});
+    let deregistered = false;
+    let deleted = false;
+    ecs.on(ListTaskDefinitionsCommand, { status: 'ACTIVE' }).callsFake(() => ({ taskDefinitionArns: deregistered ? [] : [TD_ARN(1), TD_ARN(2)] }));
+    ecs.on(ListTaskDefinitionsCommand, { status: 'INACTIVE' }).callsFake(() => ({ taskDefinitionArns: deregistered && !deleted ? [TD_ARN(1), TD_ARN(2)] : [] }));
+    ecs.on(DeregisterTaskDefinitionCommand).callsFake(() => ((deregistered = true), {}));
+    ecs.on(DeleteTaskDefinitionsCommand).callsFake(() => ((deleted = true), { failures: [] }));
     await taskDefinitionStep.destroy!(stepContext(t.env).ctx, DEPS['task-definition']);
     expect(ecs.commandCalls(DeregisterTaskDefinitionCommand).map((c) => c.args[0].input.taskDefinition)).toEqual([TD_ARN(1), TD_ARN(2)]);
+    expect(ecs.commandCalls(DeleteTaskDefinitionsCommand).map((c) => c.args[0].input.taskDefinitions)).toEqual([[TD_ARN(1), TD_ARN(2)]]);
+  });
+
+  it('says which revisions AWS would not delete (it reports them among failures, not as an error)', async () => {
+    const t = testStack({ stack: 'shop' });
+    ecs.on(ListTaskDefinitionsCommand, { status: 'ACTIVE' }).resolves({ taskDefinitionArns: [] });
+    ecs.on(ListTaskDefinitionsCommand, { status: 'INACTIVE' }).resolves({ taskDefinitionArns: [TD_ARN(1)] });
+    ecs.on(DeleteTaskDefinitionsCommand).resolves({ failures: [{ arn: TD_ARN(1), reason: 'TASK_DEFINITION_IN_USE' }] });
+    await expect(taskDefinitionStep.destroy!(stepContext(t.env).ctx, DEPS['task-definition'])).rejects.toThrow(`${TD_ARN(1)} (TASK_DEFINITION_IN_USE)`);
   });
 });
 
