@@ -129,7 +129,9 @@ async function putPolicy(ctx: StepContext<StackEnv>, resourceId: string, p: Want
  */
 async function convergeScaling(ctx: StepContext<StackEnv>, resourceId: string, target: ScalableTarget | undefined): Promise<ServiceScalingOutputs> {
   const aas = ctx.env.aws.get(ApplicationAutoScalingClient);
-  const { minCount, maxCount } = ctx.env.answers.scaling.service;
+  const { maxCount } = ctx.env.answers.scaling.service;
+  // While the service waits for its first image, scaling must not start tasks that cannot pull it.
+  const minCount = ctx.tryOutput<ServiceOutputs>('service')?.imageMissing ? 0 : ctx.env.answers.scaling.service.minCount;
   if (!target || target.MinCapacity !== minCount || target.MaxCapacity !== maxCount) {
     ctx.progress(`${target ? 'updating' : 'registering'} scalable target ${resourceId} (${minCount}–${maxCount} tasks)`);
     await aas.send(

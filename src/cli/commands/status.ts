@@ -7,6 +7,7 @@ import { awsTarget, callLog, preflight, type CallCounts } from '../stack.js';
 import { makeReporter } from '../output.js';
 import { stackNamesIn } from './list.js';
 import type { LiveFacts } from './status-live.js';
+import { waitingForImage, waitingForImageText, type WaitingForImage } from '../waiting-for-image.js';
 
 export type Health = 'healthy' | 'degraded' | 'missing' | 'incomplete';
 
@@ -20,6 +21,8 @@ export interface StatusReport extends LiveFacts {
   /** One line: "healthy", "degraded: service shop-web: 0 of 2 tasks running", "missing: ECS service shop-web". */
   verdict: string;
   url?: string;
+  /** How to push the missing image and start the service (when the stack's ECR repository has none). */
+  waitingForImage?: WaitingForImage;
   calls?: CallCounts;
 }
 
@@ -83,6 +86,7 @@ export function judge(facts: LiveFacts): { health: Health; verdict: string } {
   if (svc && (svc.running ?? 0) < (svc.desired ?? 0)) degraded.push(`service ${svc.name}: ${svc.running ?? 0} of ${svc.desired} tasks running`);
   if (svc && (svc.pending ?? 0) > 0) degraded.push(`service ${svc.name}: ${svc.pending} tasks pending`);
   if (facts.capacityProvider && facts.capacityProvider.status !== 'ACTIVE') degraded.push(`capacity provider is ${facts.capacityProvider.status}`);
+  if (facts.image && !facts.image.present) degraded.push(`no image ${facts.image.uri} pushed yet: the service runs 0 tasks`);
 
   const parts: string[] = [];
   if (missing.length) parts.push(`missing: ${missing.join(', ')}`);
@@ -138,6 +142,7 @@ export async function status(stackArg: string | undefined, flags: CommonFlags, c
       verdict,
       url: dns ? `http://${dns}${port === 80 ? '' : `:${port}`}` : undefined,
       ...facts,
+      ...(facts.image && !facts.image.present ? { waitingForImage: waitingForImage({ imageMissing: facts.image.uri }, region, undefined) } : {}),
       calls: calls.counts,
     };
     if (opts.output === 'json') ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
@@ -182,5 +187,5 @@ export function formatStatus(r: StatusReport, colour = false): string {
     lines.push(`Service scaling: ${sc.minCapacity}–${sc.maxCapacity} tasks${pol ? `, ${pol}` : ''}`);
   }
   lines.push('', r.ok ? s.green(`✔ ${r.verdict}`) : s.red(`✖ ${r.verdict}`));
-  return lines.join('\n') + '\n';
+  return lines.join('\n') + '\n' + (r.waitingForImage ? waitingForImageText(r.waitingForImage) : '');
 }
