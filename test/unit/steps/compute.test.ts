@@ -27,7 +27,7 @@ import { launchConfigurationStep } from '../../../src/steps/launch-configuration
 import { amiFromParameterValue, launchImage } from '../../../src/steps/launch-common.js';
 import { autoScalingGroupStep, instancesInServiceStep } from '../../../src/steps/auto-scaling-group.js';
 import { testStack } from '../../support/stack.js';
-import { awsError, stepContext } from '../../support/step-context.js';
+import { stepContext } from '../../support/step-context.js';
 import { sdkError } from '../../support/aws-wire.js';
 
 const ec2 = mockClient(EC2Client);
@@ -59,7 +59,9 @@ function images(byId: Record<string, 'arm64' | 'x86_64'>) {
   }));
 }
 
-const PROFILE_NOT_YET = () => awsError('ValidationError', 'Invalid IamInstanceProfile: arn:aws:iam::123456789012:instance-profile/shop-ecs-instance');
+/** What Auto Scaling answers while a fresh instance profile has not reached it yet. */
+const PROFILE_NOT_YET = (Command: typeof CreateLaunchConfigurationCommand | typeof CreateAutoScalingGroupCommand) =>
+  sdkError(AutoScalingClient, Command, 'ValidationError', 'Invalid IamInstanceProfile: arn:aws:iam::123456789012:instance-profile/shop-ecs-instance');
 
 describe('launch template', () => {
   it('creates IMDSv2, profile, SG and ECS_CLUSTER user data from the recommended AL2023 AMI', async () => {
@@ -140,7 +142,7 @@ describe('launch template', () => {
 
   it('finds by name when the recorded id is gone, and refuses a changed instance type', async () => {
     // GIVEN the recorded id no longer exists but a template of that name does, with t3.small
-    ec2.on(DescribeLaunchTemplatesCommand, { LaunchTemplateIds: ['lt-0old'] }).rejects(awsError('InvalidLaunchTemplateId.NotFound'));
+    ec2.on(DescribeLaunchTemplatesCommand, { LaunchTemplateIds: ['lt-0old'] }).rejects(await sdkError(EC2Client, DescribeLaunchTemplatesCommand, 'InvalidLaunchTemplateId.NotFound', "The specified launch template, with template ID lt-0old, does not exist."));
     ec2.on(DescribeLaunchTemplatesCommand, { LaunchTemplateNames: ['shop-ecs'] }).resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-0123', LaunchTemplateName: 'shop-ecs' }] });
     ec2.on(DescribeLaunchTemplateVersionsCommand).resolves({ LaunchTemplateVersions: [{ LaunchTemplateData: { ImageId: 'ami-0123456789', InstanceType: 't3.small' } }] });
 
@@ -159,7 +161,7 @@ describe('launch template', () => {
 
   it('treats an already deleted template as destroyed', async () => {
     const t = testStack({ stack: 'shop' });
-    ec2.on(DeleteLaunchTemplateCommand).rejects(awsError('InvalidLaunchTemplateId.NotFound'));
+    ec2.on(DeleteLaunchTemplateCommand).rejects(await sdkError(EC2Client, DeleteLaunchTemplateCommand, 'InvalidLaunchTemplateId.NotFound', 'The specified launch template, with template ID lt-0123, does not exist.'));
     await expect(launchTemplateStep.destroy!(stepContext(t.env).ctx, DEPS['launch-template'])).resolves.toBeUndefined();
     expect(ec2.commandCalls(DeleteLaunchTemplateCommand)).toHaveLength(1);
   });
@@ -172,7 +174,7 @@ describe('launch configuration (legacy)', () => {
     typeRuns('x86_64');
     images({ 'ami-0123456789': 'x86_64' });
     as.on(CreateLaunchConfigurationCommand).rejects(
-      awsError('UnsupportedOperation', 'The Launch Configuration creation operation is not available in your account. Use launch templates to create configuration templates for your Auto Scaling groups.'),
+      await sdkError(AutoScalingClient, CreateLaunchConfigurationCommand, 'UnsupportedOperation', 'The Launch Configuration creation operation is not available in your account. Use launch templates to create configuration templates for your Auto Scaling groups.'),
     );
     // WHEN the step creates one
     const err = await launchConfigurationStep.create(stepContext(t.env, { outputs: DEPS }).ctx).catch((e: unknown) => e);
@@ -186,7 +188,8 @@ describe('launch configuration (legacy)', () => {
     const t = testStack({ stack: 'shop', instances: { launch: 'configuration', amiId: 'ami-0123456789' } });
     typeRuns('x86_64');
     images({ 'ami-0123456789': 'x86_64' });
-    as.on(CreateLaunchConfigurationCommand).rejectsOnce(PROFILE_NOT_YET()).rejectsOnce(PROFILE_NOT_YET()).resolves({});
+    const notYet = await PROFILE_NOT_YET(CreateLaunchConfigurationCommand);
+    as.on(CreateLaunchConfigurationCommand).rejectsOnce(notYet).rejectsOnce(notYet).resolves({});
     const out = await launchConfigurationStep.create(stepContext(t.env, { outputs: DEPS }).ctx);
     expect(out).toEqual({ kind: 'configuration', launchConfigurationName: 'shop-ecs', amiId: 'ami-0123456789' });
     const calls = as.commandCalls(CreateLaunchConfigurationCommand);
@@ -210,7 +213,7 @@ describe('launch configuration (legacy)', () => {
     expect(found).toEqual({ kind: 'configuration', launchConfigurationName: 'shop-ecs', amiId: 'ami-01' });
 
     // WHEN it is destroyed while the group still uses it, THEN the delete is repeated until it goes
-    as.on(DeleteLaunchConfigurationCommand).rejectsOnce(awsError('ResourceInUse')).resolves({});
+    as.on(DeleteLaunchConfigurationCommand).rejectsOnce(await sdkError(AutoScalingClient, DeleteLaunchConfigurationCommand, 'ResourceInUse', 'Cannot delete launch configuration shop-ecs because it is attached to AutoScalingGroup shop-ecs')).resolves({});
     await launchConfigurationStep.destroy!(stepContext(t.env).ctx, found!);
     expect(as.commandCalls(DeleteLaunchConfigurationCommand)).toHaveLength(2);
   });
@@ -220,7 +223,8 @@ describe('Auto Scaling group', () => {
   it('retries "Invalid IamInstanceProfile" twice, then creates the group wired to template and subnets, never to the target group', async () => {
     // GIVEN a fresh instance profile AWS does not see yet
     const t = testStack({ stack: 'shop' });
-    as.on(CreateAutoScalingGroupCommand).rejectsOnce(PROFILE_NOT_YET()).rejectsOnce(PROFILE_NOT_YET()).resolves({});
+    const notYet = await PROFILE_NOT_YET(CreateAutoScalingGroupCommand);
+    as.on(CreateAutoScalingGroupCommand).rejectsOnce(notYet).rejectsOnce(notYet).resolves({});
     as.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'shop-ecs', AutoScalingGroupARN: 'arn:asg', MinSize: 1, MaxSize: 4, DesiredCapacity: 2, AvailabilityZones: [], HealthCheckType: 'EC2', DefaultCooldown: 300, CreatedTime: new Date() }] });
     const { ctx, progress } = stepContext(t.env, { outputs: DEPS });
 
@@ -251,11 +255,13 @@ describe('Auto Scaling group', () => {
 
   it('does not retry other validation errors', async () => {
     const t = testStack({ stack: 'shop' });
-    as.on(CreateAutoScalingGroupCommand).rejects(awsError('ValidationError', 'Max bound, 0, must be greater than or equal to min bound, 1'));
+    as.on(CreateAutoScalingGroupCommand).rejects(await sdkError(AutoScalingClient, CreateAutoScalingGroupCommand, 'ValidationError', 'Max bound, 0, must be greater than or equal to min bound, 1'));
     await expect(autoScalingGroupStep.create(stepContext(t.env, { outputs: DEPS }).ctx)).rejects.toThrow('Max bound');
     expect(as.commandCalls(CreateAutoScalingGroupCommand)).toHaveLength(1);
-    expect(isInstanceProfilePropagating(awsError('InvalidParameterValue', 'Value (x) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name'))).toBe(true);
-    expect(isInstanceProfilePropagating(awsError('AccessDenied', 'IamInstanceProfile'))).toBe(false);
+    expect(
+      isInstanceProfilePropagating(await sdkError(EC2Client, CreateLaunchTemplateCommand, 'InvalidParameterValue', 'Value (x) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name')),
+    ).toBe(true);
+    expect(isInstanceProfilePropagating(await sdkError(AutoScalingClient, CreateAutoScalingGroupCommand, 'AccessDenied', 'IamInstanceProfile', { status: 403 }))).toBe(false);
   });
 
   it('finds an existing group by name, so it is never created twice (moto would replace it)', async () => {
@@ -294,7 +300,7 @@ describe('Auto Scaling group', () => {
       .resolvesOnce({ AutoScalingGroups: [group] })
       .resolvesOnce({ AutoScalingGroups: [{ ...group, Status: 'Delete in progress' }] })
       .resolves({ AutoScalingGroups: [] });
-    as.on(DeleteAutoScalingGroupCommand).rejectsOnce(awsError('ScalingActivityInProgress')).resolves({});
+    as.on(DeleteAutoScalingGroupCommand).rejectsOnce(await sdkError(AutoScalingClient, DeleteAutoScalingGroupCommand, 'ScalingActivityInProgress', 'You cannot delete an AutoScalingGroup while there are scaling activities in progress for that group.')).resolves({});
     // WHEN destroyed
     await autoScalingGroupStep.destroy!(stepContext(t.env).ctx, { autoScalingGroupName: 'shop-ecs' });
     // THEN the delete was forced, repeated once, and the step returned only after the group was gone

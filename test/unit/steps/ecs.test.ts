@@ -25,7 +25,8 @@ import { buildPlan } from '../../../src/steps/index.js';
 import { serviceStableStep, serviceStep } from '../../../src/steps/service.js';
 import { taskDefinitionStep } from '../../../src/steps/task-definition.js';
 import { FAST_TIMING, testStack } from '../../support/stack.js';
-import { awsError, stepContext } from '../../support/step-context.js';
+import { stepContext } from '../../support/step-context.js';
+import { sdkError } from '../../support/aws-wire.js';
 
 const ecs = mockClient(ECSClient);
 afterEach(() => ecs.reset());
@@ -61,10 +62,8 @@ describe('ECS cluster', () => {
   it('retries DeleteCluster while container instances remain, until they are gone', async () => {
     // GIVEN instances still deregistering for the first two attempts
     const t = testStack({ stack: 'shop' });
-    ecs.on(DeleteClusterCommand)
-      .rejectsOnce(awsError('ClusterContainsContainerInstancesException'))
-      .rejectsOnce(awsError('ClusterContainsContainerInstancesException'))
-      .resolves({});
+    const instancesLeft = await sdkError(ECSClient, DeleteClusterCommand, 'ClusterContainsContainerInstancesException', 'The Cluster cannot be deleted while Container Instances are active or draining.');
+    ecs.on(DeleteClusterCommand).rejectsOnce(instancesLeft).rejectsOnce(instancesLeft).resolves({});
     const { ctx, progress } = stepContext(t.env);
     // WHEN destroyed THEN it succeeds on the third attempt, having said what it waited for
     await clusterStep.destroy!(ctx, DEPS.cluster);
@@ -74,7 +73,7 @@ describe('ECS cluster', () => {
 
   it('treats a cluster already gone as destroyed', async () => {
     const t = testStack({ stack: 'shop' });
-    ecs.on(DeleteClusterCommand).rejects(awsError('ClusterNotFoundException'));
+    ecs.on(DeleteClusterCommand).rejects(await sdkError(ECSClient, DeleteClusterCommand, 'ClusterNotFoundException', 'Cluster not found.'));
     await expect(clusterStep.destroy!(stepContext(t.env).ctx, DEPS.cluster)).resolves.toBeUndefined();
   });
 

@@ -19,7 +19,7 @@ import { buildReviewPlan } from '../../../src/wizard/plan.js';
 import { redactAnswers, secretLookingNames } from '../../../src/wizard/redact.js';
 import { renderPlan } from '../../../src/wizard/review.js';
 import { testStack } from '../../support/stack.js';
-import { awsError, stepContext } from '../../support/step-context.js';
+import { stepContext } from '../../support/step-context.js';
 import { sdkError } from '../../support/aws-wire.js';
 
 const logs = mockClient(CloudWatchLogsClient);
@@ -69,7 +69,7 @@ describe('CloudWatch Logs group step', () => {
 
   it('a group that already exists at create (a lost answer) is converged, not an error', async () => {
     const t = testStack({ stack: 'shop' });
-    logs.on(CreateLogGroupCommand).rejects(awsError('ResourceAlreadyExistsException'));
+    logs.on(CreateLogGroupCommand).rejects(await sdkError(CloudWatchLogsClient, CreateLogGroupCommand, 'ResourceAlreadyExistsException', 'The specified log group already exists'));
     logs.on(PutRetentionPolicyCommand).resolves({});
     logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: '/ecs/shop', arn: `${GROUP_ARN}:*` }] });
     expect(await logGroupStep.create(stepContext(t.env).ctx)).toMatchObject({ logGroupName: '/ecs/shop', retentionInDays: 14 });
@@ -77,9 +77,11 @@ describe('CloudWatch Logs group step', () => {
 
   it('destroy deletes the group and treats ResourceNotFoundException as done', async () => {
     const t = testStack({ stack: 'shop' });
-    logs.on(DeleteLogGroupCommand).rejectsOnce(awsError('ResourceNotFoundException')).rejects(awsError('AccessDeniedException'));
+    const gone = await sdkError(CloudWatchLogsClient, DeleteLogGroupCommand, 'ResourceNotFoundException', 'The specified log group does not exist.');
+    const denied = await sdkError(CloudWatchLogsClient, DeleteLogGroupCommand, 'AccessDeniedException', 'User: arn:aws:iam::123456789012:user/ci is not authorized to perform: logs:DeleteLogGroup');
+    logs.on(DeleteLogGroupCommand).rejectsOnce(gone).rejects(denied);
     await logGroupStep.destroy!(stepContext(t.env).ctx, { logGroupName: '/ecs/shop' });
-    await expect(logGroupStep.destroy!(stepContext(t.env).ctx, { logGroupName: '/ecs/shop' })).rejects.toThrow('AccessDeniedException');
+    await expect(logGroupStep.destroy!(stepContext(t.env).ctx, { logGroupName: '/ecs/shop' })).rejects.toMatchObject({ name: 'AccessDeniedException' });
   });
 
   it('is planned only with logs on, and the task definition depends on it only then', () => {
@@ -186,7 +188,7 @@ describe('secrets policy on the execution role', () => {
   it('puts the inline policy <stack>-secrets when missing, and finds it unchanged on a rerun', async () => {
     const t = testStack({ stack: 'shop', service: { secrets: { DB_PASSWORD: SSM_ARN, API_KEY: SM_ARN } } });
     const outputs = { 'execution-role': ROLE };
-    iam.on(GetRolePolicyCommand).rejectsOnce(awsError('NoSuchEntity'));
+    iam.on(GetRolePolicyCommand).rejectsOnce(await sdkError(IAMClient, GetRolePolicyCommand, 'NoSuchEntity', 'The role policy with name shop-secrets cannot be found.', { status: 404 }));
     iam.on(PutRolePolicyCommand).resolves({});
     const { ctx } = stepContext(t.env, { outputs });
     expect(await secretsPolicyStep.find(ctx)).toBeUndefined();
@@ -211,7 +213,7 @@ describe('secrets policy on the execution role', () => {
 
   it('with no secrets and no policy, a find is a no-op (zero mutating calls)', async () => {
     const t = testStack({ stack: 'shop' });
-    iam.on(GetRolePolicyCommand).rejects(awsError('NoSuchEntity'));
+    iam.on(GetRolePolicyCommand).rejects(await sdkError(IAMClient, GetRolePolicyCommand, 'NoSuchEntity', 'The role policy with name shop-secrets cannot be found.', { status: 404 }));
     expect(await secretsPolicyStep.find(stepContext(t.env, { outputs: { 'execution-role': ROLE } }).ctx)).toMatchObject({ secretArns: [] });
     expect(iam.commandCalls(DeleteRolePolicyCommand)).toHaveLength(0);
   });

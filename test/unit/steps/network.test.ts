@@ -47,7 +47,8 @@ import {
   rulesOf,
 } from '../../../src/steps/security-groups.js';
 import { cidrContains, cidrsOverlap } from '../../../src/steps/cidr.js';
-import { awsError, stepContext } from '../../support/step-context.js';
+import { stepContext } from '../../support/step-context.js';
+import { sdkError } from '../../support/aws-wire.js';
 import { testStack } from '../../support/stack.js';
 
 const ec2 = mockClient(EC2Client);
@@ -233,8 +234,8 @@ describe('subnets step (scripted AWS)', () => {
   it('destroy retries DependencyViolation until the network interfaces are gone, and counts gone as deleted', async () => {
     const t = testStack({ stack: 'net' });
     await t.state.put({ stepId: 'subnets', status: 'created', outputs: { subnetIds: [SUBNET_A, SUBNET_B], availabilityZones: ['us-east-1a', 'us-east-1b'] }, updatedAt: 'x' });
-    ec2.on(DeleteSubnetCommand, { SubnetId: SUBNET_A }).rejectsOnce(awsError('DependencyViolation')).rejectsOnce(awsError('DependencyViolation')).resolves({});
-    ec2.on(DeleteSubnetCommand, { SubnetId: SUBNET_B }).rejects(awsError('InvalidSubnetID.NotFound'));
+    ec2.on(DeleteSubnetCommand, { SubnetId: SUBNET_A }).rejectsOnce(await sdkError(EC2Client, DeleteSubnetCommand, 'DependencyViolation', 'resource has a dependent object')).rejectsOnce(await sdkError(EC2Client, DeleteSubnetCommand, 'DependencyViolation', 'resource has a dependent object')).resolves({});
+    ec2.on(DeleteSubnetCommand, { SubnetId: SUBNET_B }).rejects(await sdkError(EC2Client, DeleteSubnetCommand, 'InvalidSubnetID.NotFound', 'The subnet ID \'subnet-0bbbbbbbbbbbbbbb2\' does not exist'));
     const r = await runDestroy([alone(subnetsStep)], { env: t.env, state: t.state });
     expect(r.results[0]!.outcome).toBe('destroyed');
     expect(ec2.commandCalls(DeleteSubnetCommand, { SubnetId: SUBNET_A })).toHaveLength(3);
@@ -368,7 +369,7 @@ describe('internet gateway step (scripted AWS)', () => {
   it('finds the gateway by tag when the recorded one is gone, re-attaches it if detached, and leaves an attached one alone', async () => {
     const t = testStack({ stack: 'net' });
     ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [{ InternetGatewayId: IGW, Attachments: [] }] });
-    ec2.on(DescribeInternetGatewaysCommand, { InternetGatewayIds: ['igw-0000000000000dead'] }).rejects(awsError('InvalidInternetGatewayID.NotFound'));
+    ec2.on(DescribeInternetGatewaysCommand, { InternetGatewayIds: ['igw-0000000000000dead'] }).rejects(await sdkError(EC2Client, DescribeInternetGatewaysCommand, 'InvalidInternetGatewayID.NotFound', 'The internetGateway ID \'igw-0000000000000dead\' does not exist'));
     ec2.on(AttachInternetGatewayCommand).resolves({});
     const { ctx } = stepContext(t.env, { outputs, recorded: { internetGatewayId: 'igw-0000000000000dead' }, repair: false });
     // a read-only find (dry-run, discover, destroy) reports it and changes nothing
@@ -395,8 +396,8 @@ describe('internet gateway step (scripted AWS)', () => {
     const t = testStack({ stack: 'net' });
     await t.state.put({ stepId: 'internet-gateway', status: 'created', outputs: { internetGatewayId: IGW }, updatedAt: 'x' });
     ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [{ InternetGatewayId: IGW, Attachments: [{ VpcId: VPC.vpcId, State: ATTACHED }] }] });
-    ec2.on(DetachInternetGatewayCommand).rejectsOnce(awsError('DependencyViolation')).rejects(awsError('Gateway.NotAttached'));
-    ec2.on(DeleteInternetGatewayCommand).rejectsOnce(awsError('DependencyViolation')).rejectsOnce(awsError('DependencyViolation')).resolves({});
+    ec2.on(DetachInternetGatewayCommand).rejectsOnce(await sdkError(EC2Client, DetachInternetGatewayCommand, 'DependencyViolation', 'resource has a dependent object')).rejects(await sdkError(EC2Client, DetachInternetGatewayCommand, 'Gateway.NotAttached', 'resource igw-0123456789abcdef0 is not attached to network vpc-0123456789abcdef0'));
+    ec2.on(DeleteInternetGatewayCommand).rejectsOnce(await sdkError(EC2Client, DeleteInternetGatewayCommand, 'DependencyViolation', 'resource has a dependent object')).rejectsOnce(await sdkError(EC2Client, DeleteInternetGatewayCommand, 'DependencyViolation', 'resource has a dependent object')).resolves({});
     const r = await runDestroy([alone(internetGatewayStep)], { env: t.env, state: t.state });
     expect(r.results[0]!.outcome).toBe('destroyed');
     expect(ec2.commandCalls(DetachInternetGatewayCommand)).toHaveLength(2);
@@ -406,7 +407,7 @@ describe('internet gateway step (scripted AWS)', () => {
   it('destroy of a gateway that is already gone is success', async () => {
     const t = testStack({ stack: 'net' });
     await t.state.put({ stepId: 'internet-gateway', status: 'created', outputs: { internetGatewayId: IGW }, updatedAt: 'x' });
-    ec2.on(DescribeInternetGatewaysCommand).rejects(awsError('InvalidInternetGatewayID.NotFound'));
+    ec2.on(DescribeInternetGatewaysCommand).rejects(await sdkError(EC2Client, DescribeInternetGatewaysCommand, 'InvalidInternetGatewayID.NotFound', 'The internetGateway ID \'igw-0000000000000dead\' does not exist'));
     const r = await runDestroy([alone(internetGatewayStep)], { env: t.env, state: t.state });
     expect(r.ok).toBe(true);
     expect(ec2.commandCalls(DeleteInternetGatewayCommand)).toHaveLength(0);
@@ -469,7 +470,7 @@ describe('route table step (scripted AWS)', () => {
         },
       ],
     });
-    ec2.on(DisassociateRouteTableCommand, { AssociationId: 'rtbassoc-b' }).rejects(awsError('InvalidAssociationID.NotFound'));
+    ec2.on(DisassociateRouteTableCommand, { AssociationId: 'rtbassoc-b' }).rejects(await sdkError(EC2Client, DisassociateRouteTableCommand, 'InvalidAssociationID.NotFound', 'The association ID \'rtbassoc-b\' does not exist'));
     ec2.on(DisassociateRouteTableCommand).resolves({});
     ec2.on(DeleteRouteTableCommand).resolves({});
     expect((await runDestroy([alone(routeTableStep)], { env: t.env, state: t.state })).ok).toBe(true);
@@ -477,7 +478,7 @@ describe('route table step (scripted AWS)', () => {
     expect(ec2.commandCalls(DeleteRouteTableCommand)).toHaveLength(1);
 
     ec2.reset();
-    ec2.on(DescribeRouteTablesCommand).rejects(awsError('InvalidRouteTableID.NotFound'));
+    ec2.on(DescribeRouteTablesCommand).rejects(await sdkError(EC2Client, DescribeRouteTablesCommand, 'InvalidRouteTableID.NotFound', 'The routeTable ID \'rtb-0123456789abcdef0\' does not exist'));
     await t.state.put({ stepId: 'route-table', status: 'created', outputs: { routeTableId: RTB, associationIds: [] }, updatedAt: 'x' });
     expect((await runDestroy([alone(routeTableStep)], { env: t.env, state: t.state })).ok).toBe(true);
     expect(ec2.commandCalls(DeleteRouteTableCommand)).toHaveLength(0);
@@ -553,7 +554,7 @@ describe('security group steps (scripted AWS)', () => {
     ec2.on(DescribeSecurityGroupsCommand).resolves({
       SecurityGroups: [{ GroupId: ALB_SG, GroupName: 'net-alb', VpcId: VPC.vpcId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }],
     });
-    ec2.on(DescribeSecurityGroupsCommand, { GroupIds: ['sg-0000000000000dead'] }).rejects(awsError('InvalidGroup.NotFound'));
+    ec2.on(DescribeSecurityGroupsCommand, { GroupIds: ['sg-0000000000000dead'] }).rejects(await sdkError(EC2Client, DescribeSecurityGroupsCommand, 'InvalidGroup.NotFound', 'The security group \'sg-0000000000000dead\' does not exist'));
     const { ctx } = stepContext(t.env, { outputs, recorded: { groupId: 'sg-0000000000000dead' } });
     const found = await albSecurityGroupStep.find(repairing(ctx));
     expect(found).toEqual({ groupId: ALB_SG, groupName: 'net-alb' });
@@ -606,8 +607,8 @@ describe('security group steps (scripted AWS)', () => {
     const t = testStack({ stack: 'net' });
     await t.state.put({ stepId: 'alb-security-group', status: 'created', outputs: { groupId: ALB_SG, groupName: 'net-alb' }, updatedAt: 'x' });
     await t.state.put({ stepId: 'instance-security-group', status: 'created', outputs: { groupId: INST_SG, groupName: 'net-instances' }, updatedAt: 'x' });
-    ec2.on(DeleteSecurityGroupCommand, { GroupId: ALB_SG }).rejectsOnce(awsError('DependencyViolation')).rejectsOnce(awsError('DependencyViolation')).rejectsOnce(awsError('DependencyViolation')).resolves({});
-    ec2.on(DeleteSecurityGroupCommand, { GroupId: INST_SG }).rejects(awsError('InvalidGroup.NotFound'));
+    ec2.on(DeleteSecurityGroupCommand, { GroupId: ALB_SG }).rejectsOnce(await sdkError(EC2Client, DeleteSecurityGroupCommand, 'DependencyViolation', 'resource has a dependent object')).rejectsOnce(await sdkError(EC2Client, DeleteSecurityGroupCommand, 'DependencyViolation', 'resource has a dependent object')).rejectsOnce(await sdkError(EC2Client, DeleteSecurityGroupCommand, 'DependencyViolation', 'resource has a dependent object')).resolves({});
+    ec2.on(DeleteSecurityGroupCommand, { GroupId: INST_SG }).rejects(await sdkError(EC2Client, DeleteSecurityGroupCommand, 'InvalidGroup.NotFound', 'The security group \'sg-0000000000000dead\' does not exist'));
     const r = await runDestroy([alone(albSecurityGroupStep), { ...instanceSecurityGroupStep, dependsOn: ['alb-security-group'] }], { env: t.env, state: t.state });
     expect(r.results.map((x) => x.outcome)).toEqual(['destroyed', 'destroyed']);
     // the instances' group (which references the ALB's) goes first
