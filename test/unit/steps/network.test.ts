@@ -36,6 +36,7 @@ import type { Outputs, StepContext } from '../../../src/engine/types.js';
 import type { StackEnv } from '../../../src/steps/env.js';
 import { isWizardError, type WizardError } from '../../../src/errors.js';
 import { existingSubnetsStep, subnetsStep } from '../../../src/steps/subnets.js';
+import { awsAccount } from '../../../src/wizard/account.js';
 import { internetGatewayStep } from '../../../src/steps/internet-gateway.js';
 import { routeTableStep } from '../../../src/steps/route-table.js';
 import {
@@ -256,6 +257,11 @@ describe('zones of new subnets', () => {
     // THEN both went to availability zones
     expect(out.availabilityZones).toEqual(['us-east-1a', 'us-east-1b']);
     expect(ec2.commandCalls(CreateSubnetCommand).map((c) => c.args[0].input.AvailabilityZone)).toEqual(['us-east-1a', 'us-east-1b']);
+  });
+  it('the wizard offers the same zones as defaults: the Local Zone is not among them', async () => {
+    const t = testStack({ stack: 'net' });
+    offering(LOCAL_ZONE, 'us-east-1b', 'us-east-1a');
+    expect(await awsAccount(t.aws, 'us-east-1').zonesOffering('t3.small')).toEqual(['us-east-1a', 'us-east-1b']);
   });
 });
 
