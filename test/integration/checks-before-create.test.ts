@@ -63,7 +63,8 @@ describe('the hosts\' image follows the instance type\'s architecture', () => {
     const ec2 = new EC2Client(cfg());
     expect((await ec2.send(new DescribeImagesCommand({ ImageIds: [arm] }))).Images?.[0]?.Architecture).toBe('arm64');
     ec2.destroy();
-    for (const instanceType of ['t4g.small', 'a1.large']) {
+    // a1: Graviton, though its name has no "g" (t4g, m7g … take the same path)
+    for (const instanceType of ['a1.large']) {
       // WHEN a dry run plans a stack of that type
       const r = await create({ stack: 'graviton', instances: { instanceType } }, '--dry-run', '--output', 'json');
       // THEN the plan boots the arm64 AMI and says so, and nothing was changed
