@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { ECSClient, ListContainerInstancesCommand, DescribeContainerInstancesCommand, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
+import { DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 
 // The pinned SDK supports Node 20; its notice about future versions is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -60,10 +61,12 @@ const env = {
 const stateDir = mkdtempSync(path.join(tmpdir(), 'ecs-wizard-demo-'));
 const common = ['--endpoint-url', endpoint, '--state-dir', stateDir];
 
-// moto has no ECS agent: register each instance of the group as a container instance, as a real agent would.
+// moto has no ECS agent: register each instance of the group as a container instance, as a real agent would,
+// and (moto running no tasks) a task target per instance in the target group, as ECS would.
 const sdk = { region: 'us-east-1', endpoint, credentials: { accessKeyId: 'demo', secretAccessKey: 'demo' } };
 const autoscaling = new AutoScalingClient(sdk);
 const ecs = new ECSClient(sdk);
+const elb = new ElasticLoadBalancingV2Client(sdk);
 let agentsRunning = true;
 const agents = (async () => {
   const seen = new Set();
@@ -82,6 +85,9 @@ const agents = (async () => {
           await ecs.send(new RegisterContainerInstanceCommand({ cluster: stack, instanceIdentityDocument: doc }));
           seen.add(instanceId);
         }
+        // moto runs no tasks either: register one per instance on a dynamic port, as ECS does for running tasks.
+        const tg = (await elb.send(new DescribeTargetGroupsCommand({ Names: [`${stack}-tg`] }))).TargetGroups?.[0];
+        if (tg) await elb.send(new RegisterTargetsCommand({ TargetGroupArn: tg.TargetGroupArn, Targets: ids.map((Id) => ({ Id, Port: 32768 })) }));
       }
     } catch {
       /* the cluster or group does not exist yet */
@@ -106,6 +112,7 @@ const healthy = await run('what exists, and is it healthy?', ['status', stack]);
 const destroyed = await run('tear it all down and verify nothing is left', ['destroy', stack, '--yes']);
 autoscaling.destroy();
 ecs.destroy();
+elb.destroy();
 stopMoto();
 console.log(`\nDemo finished: create exit ${created}, status exit ${healthy}, destroy exit ${destroyed}.`);
 process.exit(created || healthy || destroyed ? 1 : 0);

@@ -42,6 +42,8 @@ const NOT_FOUND = new Set([
   // S3: a missing object, a missing bucket.
   'NoSuchKey',
   'NoSuchBucket',
+  'InvalidAMIID.NotFound',
+  'ImageNotFoundException',
 ]);
 
 export function isNotFound(err: unknown): boolean {
@@ -183,4 +185,20 @@ export function launchFailure(statusMessage: string): LaunchFailure {
     return { permanent: false, reason: 'capacity', hint: 'AWS has too few instances of this type in the zone right now: try other availability zones or instance types (instances.spot.instanceTypes), or run create again later.' };
   }
   return { permanent: false, reason: 'other' };
+}
+
+/** DescribeInstanceTypes names a type the region does not have. */
+export function isInvalidInstanceType(err: unknown): boolean {
+  return hasCode(err, 'InvalidInstanceType');
+}
+
+/**
+ * ECS refuses tags on a service while the account is still on the old (short) ARN format:
+ * InvalidParameterException "The new ARN and resource ID format must be enabled to add tags to the
+ * service" (or "… to propagate tags"). InvalidParameterException covers much else, so this reads
+ * the message too, as isInstanceProfilePropagating does.
+ */
+export function isEcsTaggingRefused(err: unknown): boolean {
+  if (!hasCode(err, 'InvalidParameterException')) return false;
+  return /new ARN and resource ID format must be enabled/i.test((err as { message?: string })?.message ?? '');
 }

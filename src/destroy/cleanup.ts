@@ -52,6 +52,7 @@ import { hasCode, isTransientDependency, unlessNotFound } from '../aws/errors.js
 import { poll, retryWhile, type PollTiming } from '../aws/poll.js';
 import { deleteCapacityProvider } from '../steps/capacity-provider.js';
 import { LEFTOVER_ORDER, describeLeftover, type Leftover } from './inventory.js';
+import { deleteRevisions } from '../steps/task-definition.js';
 
 export interface CleanupOptions {
   timing: PollTiming;
@@ -125,9 +126,12 @@ async function deleteOne(aws: AwsClients, item: Leftover, opts: CleanupOptions):
       // force: deletes a service that still has a desired count, without scaling it down first.
       await ecs().send(new DeleteServiceCommand({ cluster: meta.cluster, service: item.id, force: true }));
       return;
-    case 'task-definition':
-      await ecs().send(new DeregisterTaskDefinitionCommand({ taskDefinition: item.id }));
+    case 'task-definition': {
+      if (meta.status !== 'INACTIVE') await ecs().send(new DeregisterTaskDefinitionCommand({ taskDefinition: item.id }));
+      const [failure] = await deleteRevisions(ecs(), [item.id]);
+      if (failure) throw new Error(`DeleteTaskDefinitions: ${failure.reason ?? 'failed'}`);
       return;
+    }
     case 'asg-scaling-policy':
       await aws.get(AutoScalingClient).send(new DeletePolicyCommand({ AutoScalingGroupName: meta.autoScalingGroupName, PolicyName: item.id }));
       return;

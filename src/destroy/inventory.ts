@@ -31,7 +31,6 @@ import {
   DescribeServicesCommand,
   ECSClient,
   ListServicesCommand,
-  ListTaskDefinitionsCommand,
 } from '@aws-sdk/client-ecs';
 import { GetInstanceProfileCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DescribeRepositoriesCommand, ECRClient, ListTagsForResourceCommand } from '@aws-sdk/client-ecr';
@@ -46,6 +45,7 @@ import type { AwsClients } from '../aws/clients.js';
 import { isNotFound, unlessNotFound } from '../aws/errors.js';
 import { STACK_TAG } from '../aws/tags.js';
 import type { StackNames } from '../steps/names.js';
+import { familyRevisions } from '../steps/task-definition.js';
 
 /** Resource kinds the inventory knows, in the order a backstop cleanup deletes them. */
 export const LEFTOVER_ORDER = [
@@ -219,7 +219,8 @@ async function autoScalingResources(aws: AwsClients, names: StackNames): Promise
   do {
     const r: DescribeLaunchConfigurationsCommandOutput = await asg.send(new DescribeLaunchConfigurationsCommand({ NextToken }));
     for (const c of r.LaunchConfigurations ?? []) {
-      if (c.LaunchConfigurationName === names.launchConfiguration || c.LaunchConfigurationName?.startsWith(`${names.launchConfiguration}-`)) {
+      // The exact name only (launch configurations carry no tags): `<stack>-ecs-…` may be another stack's, e.g. stack "shop-ecs"'s "shop-ecs-ecs".
+      if (c.LaunchConfigurationName === names.launchConfiguration) {
         out.push({ type: 'launch-configuration', id: c.LaunchConfigurationName! });
       }
     }
@@ -251,13 +252,10 @@ async function ecsResources(aws: AwsClients, names: StackNames): Promise<Leftove
       for (const s of r.services ?? []) if (s.status !== 'INACTIVE') out.push({ type: 'ecs-service', id: s.serviceName!, meta: { cluster: names.cluster } });
     }
   }
-  let nextToken: string | undefined;
-  do {
-    const r = await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: names.taskFamily, status: 'ACTIVE', nextToken }));
-    // familyPrefix is a prefix on AWS: keep only this family's revisions.
-    for (const arn of r.taskDefinitionArns ?? []) if (arn.split('/').pop()?.replace(/:\d+$/, '') === names.taskFamily) out.push({ type: 'task-definition', id: arn });
-    nextToken = r.nextToken;
-  } while (nextToken);
+  // Deregistered (INACTIVE) revisions too: destroy deletes them.
+  for (const status of ['ACTIVE', 'INACTIVE'] as const) {
+    for (const arn of await familyRevisions(ecs, names.taskFamily, status)) out.push({ type: 'task-definition', id: arn, meta: { status } });
+  }
   const cps = await ecs.send(new DescribeCapacityProvidersCommand({ capacityProviders: [names.capacityProvider] })).catch((err: unknown) => {
     if (isNotFound(err)) return { capacityProviders: [] };
     throw err;
@@ -312,9 +310,12 @@ async function scalingResources(aws: AwsClients, names: StackNames): Promise<Lef
   return out;
 }
 
-/** Target-tracking policies own CloudWatch alarms named after the scaled resource. */
+/**
+ * Target-tracking policies own CloudWatch alarms named `TargetTracking-<resource>-AlarmHigh-<id>`
+ * (or AlarmLow): the resource's exact name up to the suffix, so another stack's never matches.
+ */
 export function alarmPrefixes(names: StackNames): string[] {
-  return [`TargetTracking-${serviceResourceId(names)}-`, `TargetTracking-${names.autoScalingGroup}-Alarm`];
+  return [serviceResourceId(names), names.autoScalingGroup].flatMap((resource) => [`TargetTracking-${resource}-AlarmHigh-`, `TargetTracking-${resource}-AlarmLow-`]);
 }
 
 async function alarmResources(aws: AwsClients, names: StackNames): Promise<Leftover[]> {

@@ -4,6 +4,7 @@ import {
   DeleteAutoScalingGroupCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeScalingActivitiesCommand,
+  DetachLoadBalancerTargetGroupsCommand,
   UpdateAutoScalingGroupCommand,
   type AutoScalingGroup,
 } from '@aws-sdk/client-auto-scaling';
@@ -13,7 +14,7 @@ import { poll, retryWhile } from '../aws/poll.js';
 import type { ResourceStep, StepContext, WaitStep } from '../engine/types.js';
 import { noteCreated, wasCreatedThisRun } from './common.js';
 import type { StackEnv } from './env.js';
-import type { AutoScalingGroupOutputs, LaunchOutputs, SubnetsOutputs, TargetGroupOutputs } from './outputs.js';
+import type { AutoScalingGroupOutputs, LaunchOutputs, SubnetsOutputs } from './outputs.js';
 
 export async function describeGroup(ctx: StepContext<StackEnv>, name: string): Promise<AutoScalingGroup | undefined> {
   const r = await ctx.env.aws.get(AutoScalingClient).send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }));
@@ -53,10 +54,22 @@ async function convergeBounds(ctx: StepContext<StackEnv>, group: AutoScalingGrou
 }
 
 /**
- * The ECS hosts' Auto Scaling group, across the stack's subnets, registered with the target group.
- * Health checks are EC2, not ELB: with dynamic host ports the ECS service registers the tasks'
- * ports, while the instance itself (registered by the group at the target group's port) serves
- * nothing there — ELB health checks would terminate healthy hosts.
+ * An earlier version attached the group to the stack's target group. The group then registered
+ * each instance on the target group's port, where nothing listens in bridge mode: unhealthy
+ * forever, and the ALB fails open to them. A rerun detaches it.
+ */
+async function detachTargetGroups(ctx: StepContext<StackEnv>, group: AutoScalingGroup): Promise<void> {
+  const ours = (group.TargetGroupARNs ?? []).filter((arn) => arn.includes(`:targetgroup/${ctx.env.names.targetGroup}/`));
+  if (ours.length === 0) return;
+  ctx.progress(`detaching the group from target group ${ctx.env.names.targetGroup} (ECS registers the tasks itself)`);
+  await ctx.env.aws.get(AutoScalingClient).send(new DetachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: group.AutoScalingGroupName, TargetGroupARNs: ours }));
+}
+
+/**
+ * The ECS hosts' Auto Scaling group, across the stack's subnets. It is NOT attached to the target
+ * group: ECS registers each task on its dynamic host port. Health checks are EC2 for the same
+ * reason. (The target group stays a dependency so that a group an earlier version attached is
+ * deleted before its target group.)
  */
 export const autoScalingGroupStep: ResourceStep<StackEnv> = {
   id: 'auto-scaling-group',
@@ -72,14 +85,16 @@ export const autoScalingGroupStep: ResourceStep<StackEnv> = {
       await waitUntilGone(ctx, name);
       return undefined;
     }
-    if (ctx.repair) await convergeBounds(ctx, group);
+    if (ctx.repair) {
+      await convergeBounds(ctx, group);
+      await detachTargetGroups(ctx, group);
+    }
     return { autoScalingGroupName: group.AutoScalingGroupName, autoScalingGroupArn: group.AutoScalingGroupARN ?? '' } satisfies AutoScalingGroupOutputs;
   },
   async create(ctx) {
     const { names, answers } = ctx.env;
     const launch = ctx.output<LaunchOutputs>('launch-template');
     const subnets = ctx.output<SubnetsOutputs>('subnets');
-    const tg = ctx.output<TargetGroupOutputs>('target-group');
     const name = names.autoScalingGroup;
     const as = ctx.env.aws.get(AutoScalingClient);
     const command = new CreateAutoScalingGroupCommand({
@@ -91,7 +106,6 @@ export const autoScalingGroupStep: ResourceStep<StackEnv> = {
       MaxSize: answers.instances.maxSize,
       DesiredCapacity: answers.instances.desiredCapacity,
       VPCZoneIdentifier: subnets.subnetIds.join(','),
-      TargetGroupARNs: [tg.targetGroupArn],
       HealthCheckType: 'EC2',
       HealthCheckGracePeriod: 120,
       // Managed termination protection of the capacity provider requires scale-in protection.

@@ -1,6 +1,7 @@
 import {
   CreateRepositoryCommand,
   DeleteRepositoryCommand,
+  DescribeImagesCommand,
   DescribeRepositoriesCommand,
   ECRClient,
   ListImagesCommand,
@@ -9,6 +10,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import { WizardError } from '../errors.js';
 import { hasCode, isNotFound, unlessNotFound } from '../aws/errors.js';
+import type { AwsClients } from '../aws/clients.js';
 import type { ResourceStep } from '../engine/types.js';
 import type { StackEnv } from './env.js';
 import type { EcrRepositoryOutputs } from './outputs.js';
@@ -26,6 +28,31 @@ function notEmpty(name: string, cause?: unknown): WizardError {
 
 function outputsOf(repo: Repository) {
   return { repositoryName: repo.repositoryName!, repositoryUri: repo.repositoryUri!, repositoryArn: repo.repositoryArn! } satisfies EcrRepositoryOutputs;
+}
+
+/** The tag the service runs from the stack's own repository. */
+export const IMAGE_TAG = 'latest';
+
+/** Whether the repository holds an image with this tag (a new repository holds none). */
+export async function imageExists(aws: AwsClients, repositoryName: string, tag = IMAGE_TAG): Promise<boolean> {
+  const r = await unlessNotFound(() => aws.get(ECRClient).send(new DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag: tag }] })));
+  return (r?.imageDetails ?? []).length > 0;
+}
+
+/**
+ * What to type to put an image where the service looks for it, and then how to start the service:
+ * the exact `aws ecr get-login-password | docker login`, `docker build` and `docker push`
+ * commands for `<repositoryUri>:latest`, then `start` (e.g. `ecs-wizard create --answers …`).
+ */
+export function imagePushInstructions(repositoryUri: string, region: string, start: string): string[] {
+  const registry = repositoryUri.split('/')[0];
+  const image = `${repositoryUri}:${IMAGE_TAG}`;
+  return [
+    `aws ecr get-login-password --region ${region} | docker login --username AWS --password-stdin ${registry}`,
+    `docker build -t ${image} .`,
+    `docker push ${image}`,
+    start,
+  ];
 }
 
 /** Only when answers.service.ecrRepository is set: a private repository for the service's image. */

@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { WizardError } from '../errors.js';
 import { isNotFound, unlessNotFound } from '../aws/errors.js';
+import { awsManagedPolicyArn } from '../aws/partition.js';
 import { STACK_TAG } from '../aws/tags.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
 import { deleteIgnoringNotFound } from './common.js';
@@ -29,10 +30,11 @@ import type { InstanceProfileOutputs, RoleOutputs } from './outputs.js';
 
 /**
  * The only policies the stack ever attaches: AWS's own managed policies for ECS container
- * instances and for task execution (pull images, write logs). Nothing broader, by design.
+ * instances and for task execution (pull images, write logs). Nothing broader, by design. Their
+ * ARNs carry the region's partition (aws-cn, aws-us-gov, …).
  */
-export const INSTANCE_ROLE_POLICY_ARN = 'arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role';
-export const EXECUTION_ROLE_POLICY_ARN = 'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy';
+export const INSTANCE_ROLE_POLICY = 'service-role/AmazonEC2ContainerServiceforEC2Role';
+export const EXECUTION_ROLE_POLICY = 'service-role/AmazonECSTaskExecutionRolePolicy';
 
 /** The trust policy letting exactly one AWS service assume a role. */
 export function trustPolicy(service: string): { Version: string; Statement: { Effect: string; Principal: { Service: string }; Action: string }[] } {
@@ -70,7 +72,8 @@ interface RoleSpec {
   title: string;
   roleName: (env: StackEnv) => string;
   service: string;
-  policyArn: string;
+  /** Path of the AWS-managed policy, e.g. service-role/AmazonECSTaskExecutionRolePolicy. */
+  policy: string;
   description: string;
 }
 
@@ -87,13 +90,14 @@ function roleStep(spec: RoleSpec): ResourceStep<StackEnv> {
       if (!role?.Arn) return undefined;
       assertOurs('role', roleName, role.Tags, ctx.env.names.stack);
       const trust = trustPolicy(spec.service);
+      const policyArn = awsManagedPolicyArn(ctx.env.region, spec.policy);
       if (ctx.repair && !sameDocument(role.AssumeRolePolicyDocument, trust)) {
         await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: JSON.stringify(trust) }));
       }
       // A create interrupted between CreateRole and AttachRolePolicy leaves the role without its policy.
       const attached = ctx.repair ? await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName })) : undefined;
-      if (attached && !attached.AttachedPolicies?.some((p) => p.PolicyArn === spec.policyArn)) {
-        await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: spec.policyArn }));
+      if (attached && !attached.AttachedPolicies?.some((p) => p.PolicyArn === policyArn)) {
+        await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }));
       }
       return { roleName, roleArn: role.Arn } satisfies RoleOutputs;
     },
@@ -110,7 +114,7 @@ function roleStep(spec: RoleSpec): ResourceStep<StackEnv> {
       );
       const roleArn = r.Role!.Arn!;
       await ctx.note({ roleName, roleArn });
-      await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: spec.policyArn }));
+      await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: awsManagedPolicyArn(ctx.env.region, spec.policy) }));
       return { roleName, roleArn } satisfies RoleOutputs;
     },
     async destroy(ctx, outputs) {
@@ -148,7 +152,7 @@ export const instanceRoleStep = roleStep({
   title: 'Instance IAM role',
   roleName: (env) => env.names.instanceRole,
   service: 'ec2.amazonaws.com',
-  policyArn: INSTANCE_ROLE_POLICY_ARN,
+  policy: INSTANCE_ROLE_POLICY,
   description: 'ECS container instances of an ecs-wizard stack',
 });
 
@@ -158,7 +162,7 @@ export const executionRoleStep = roleStep({
   title: 'Task execution IAM role',
   roleName: (env) => env.names.executionRole,
   service: 'ecs-tasks.amazonaws.com',
-  policyArn: EXECUTION_ROLE_POLICY_ARN,
+  policy: EXECUTION_ROLE_POLICY,
   description: 'ECS task execution for an ecs-wizard stack',
 });
 

@@ -1,13 +1,19 @@
+import { DescribeImagesCommand, DescribeInstanceTypesCommand, EC2Client, type _InstanceType } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { WizardError } from '../errors.js';
-import { isNotFound } from '../aws/errors.js';
+import { WizardError, inputError } from '../errors.js';
+import type { AwsClients } from '../aws/clients.js';
+import { isInvalidInstanceType, unlessNotFound } from '../aws/errors.js';
 import type { StepContext } from '../engine/types.js';
 import type { StackEnv } from './env.js';
 
 /** What a launch template and a launch configuration share: the content of an ECS host. */
 
-/** AWS's public pointer to the current ECS-optimized Amazon Linux 2023 AMI of the region. */
-export const ECS_AMI_PARAMETER = '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id';
+export type Architecture = 'arm64' | 'x86_64';
+
+/** AWS's public pointer to the current ECS-optimized Amazon Linux 2023 AMI of the region, per architecture. */
+export function ecsAmiParameter(architecture: Architecture): string {
+  return `/aws/service/ecs/optimized-ami/amazon-linux-2023/${architecture === 'arm64' ? 'arm64/' : ''}recommended/image_id`;
+}
 
 /**
  * IMDSv2 only; hop limit 2 because tasks in bridge mode sit one network hop behind the host and
@@ -37,24 +43,64 @@ export function amiFromParameterValue(value: string): string | undefined {
   return v.startsWith('ami-') ? v : undefined;
 }
 
-/** The AMI the answers name, else the region's recommended ECS-optimized AMI. */
-export async function resolveAmi(ctx: StepContext<StackEnv>): Promise<string> {
-  const given = ctx.env.answers.instances.amiId;
-  if (given) return given;
-  let value: string | undefined;
+/**
+ * The architecture the instance type runs, as AWS reports it (a1, t4g, m7g, c6gn … are arm64):
+ * never guessed from the type's name. An unknown type is bad input.
+ */
+export async function architectureOf(aws: AwsClients, instanceType: string, region: string): Promise<Architecture> {
+  let arches: string[];
   try {
-    const r = await ctx.env.aws.get(SSMClient).send(new GetParameterCommand({ Name: ECS_AMI_PARAMETER }));
-    value = r.Parameter?.Value;
+    const r = await aws.get(EC2Client).send(new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as _InstanceType] }));
+    arches = r.InstanceTypes?.[0]?.ProcessorInfo?.SupportedArchitectures ?? [];
   } catch (err) {
-    if (!isNotFound(err)) throw err;
+    if (!isInvalidInstanceType(err)) throw err;
+    arches = [];
   }
+  if (arches.length === 0) throw inputError([{ path: 'instances.instanceType', message: `${instanceType} is not an EC2 instance type of ${region}` }]);
+  return arches.includes('arm64') && !arches.includes('x86_64') ? 'arm64' : 'x86_64';
+}
+
+export interface LaunchImage {
+  architecture: Architecture;
+  amiId: string;
+}
+
+/**
+ * The image the hosts boot, in one place for the check before a run, the review and the launch
+ * steps: the answers' amiId, verified against the instance type's architecture (a mismatch is bad
+ * input: such an instance never starts), else the region's recommended ECS-optimized AMI for that
+ * architecture.
+ */
+export async function launchImage(aws: AwsClients, instances: { instanceType: string; amiId?: string }, region: string): Promise<LaunchImage> {
+  const { instanceType, amiId } = instances;
+  const architecture = await architectureOf(aws, instanceType, region);
+  if (amiId) {
+    const image = await unlessNotFound(async () => (await aws.get(EC2Client).send(new DescribeImagesCommand({ ImageIds: [amiId] }))).Images?.[0]);
+    if (!image) throw inputError([{ path: 'instances.amiId', message: `${amiId} does not exist in ${region} (or is not shared with this account)` }]);
+    if (image.Architecture !== architecture) {
+      throw inputError([
+        {
+          path: 'instances.amiId',
+          message: `${amiId} is an ${image.Architecture ?? 'unknown-architecture'} image, but ${instanceType} runs ${architecture}: choose an ${architecture} AMI, an instance type for ${image.Architecture}, or leave amiId out to use the ECS-optimized AMI`,
+        },
+      ]);
+    }
+    return { architecture, amiId };
+  }
+  const parameter = ecsAmiParameter(architecture);
+  const value = (await unlessNotFound(() => aws.get(SSMClient).send(new GetParameterCommand({ Name: parameter }))))?.Parameter?.Value;
   const ami = value === undefined ? undefined : amiFromParameterValue(value);
   if (!ami) {
-    throw new WizardError('AWS', `Could not find the ECS-optimized AMI for ${ctx.env.region} (SSM parameter ${ECS_AMI_PARAMETER}).`, {
+    throw new WizardError('AWS', `Could not find the ${architecture} ECS-optimized AMI for ${region} (SSM parameter ${parameter}).`, {
       hint: 'Set instances.amiId to an ECS-optimized AMI id in the answers.',
     });
   }
-  return ami;
+  return { architecture, amiId: ami };
+}
+
+/** The AMI the launch template or configuration uses (see launchImage). */
+export async function resolveAmi(ctx: StepContext<StackEnv>): Promise<string> {
+  return (await launchImage(ctx.env.aws, ctx.env.answers.instances, ctx.env.region)).amiId;
 }
 
 /** Instance type and (when the user chose one) AMI cannot change in place: say so instead of diverging. */

@@ -22,7 +22,11 @@ export interface ClusterOutputs { clusterName: string; clusterArn: string }
 export interface CapacityProviderOutputs { capacityProviderName: string; capacityProviderArn: string }
 export interface AsgScalingPolicyOutputs { policyName: string; policyArn?: string }
 export interface TaskDefinitionOutputs { taskDefinitionArn: string; family: string; revision: number }
-export interface ServiceOutputs { serviceName: string; serviceArn: string; clusterName: string }
+/**
+ * `imageMissing`: the image (`<repository uri>:latest`) is not in the stack's ECR repository yet,
+ * so the service was left at 0 tasks; `tagged: false`: ECS refused tags (old ARN format).
+ */
+export interface ServiceOutputs { serviceName: string; serviceArn: string; clusterName: string; imageMissing?: string; tagged?: false }
 export interface ServiceScalingOutputs { resourceId: string; policyNames: string[] }
 export interface LogGroupOutputs { logGroupName: string; logGroupArn: string; retentionInDays: number }
 /** `secretArns` empty: the stack has no secrets and the role carries no such policy. */

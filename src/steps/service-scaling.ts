@@ -145,7 +145,9 @@ async function putPolicyAfterRegister(ctx: StepContext<StackEnv>, resourceId: st
  */
 async function convergeScaling(ctx: StepContext<StackEnv>, resourceId: string, target: ScalableTarget | undefined): Promise<ServiceScalingOutputs> {
   const aas = ctx.env.aws.get(ApplicationAutoScalingClient);
-  const { minCount, maxCount } = ctx.env.answers.scaling.service;
+  const { maxCount } = ctx.env.answers.scaling.service;
+  // While the service waits for its first image, scaling must not start tasks that cannot pull it.
+  const minCount = ctx.tryOutput<ServiceOutputs>('service')?.imageMissing ? 0 : ctx.env.answers.scaling.service.minCount;
   const register = !target || target.MinCapacity !== minCount || target.MaxCapacity !== maxCount;
   if (register) {
     ctx.progress(`${target ? 'updating' : 'registering'} scalable target ${resourceId} (${minCount}–${maxCount} tasks)`);

@@ -1,5 +1,6 @@
 import {
   CreateServiceCommand,
+  type CreateServiceCommandInput,
   DeleteServiceCommand,
   DescribeServicesCommand,
   ECSClient,
@@ -8,13 +9,14 @@ import {
   type Service,
 } from '@aws-sdk/client-ecs';
 import { WizardError, isWizardError } from '../errors.js';
-import { isNotFound, unlessNotFound } from '../aws/errors.js';
+import { isEcsTaggingRefused, isNotFound, unlessNotFound } from '../aws/errors.js';
 import { poll } from '../aws/poll.js';
 import { lowerTags } from '../aws/tags.js';
 import type { ResourceStep, StepContext, WaitStep } from '../engine/types.js';
 import { withEcsServiceLinkedRole } from './ecs-service-role.js';
 import type { StackEnv } from './env.js';
-import type { CapacityProviderOutputs, ClusterOutputs, ServiceOutputs, TargetGroupOutputs, TaskDefinitionOutputs } from './outputs.js';
+import { IMAGE_TAG, imageExists } from './ecr.js';
+import type { CapacityProviderOutputs, ClusterOutputs, EcrRepositoryOutputs, ServiceOutputs, TargetGroupOutputs, TaskDefinitionOutputs } from './outputs.js';
 
 function clusterName(ctx: StepContext<StackEnv>): string {
   return ctx.tryOutput<ClusterOutputs>('cluster')?.clusterName ?? ctx.env.names.cluster;
@@ -41,6 +43,17 @@ function outputsOf(s: Service, cluster: string) {
 }
 
 /**
+ * The image the service would run when it is not there yet: `<uri>:latest` of the stack's own ECR
+ * repository before anything was pushed to it. Such a service stays at 0 tasks (a task that cannot
+ * pull its image fails the deployment), and the next create after the push starts it.
+ */
+async function missingImage(ctx: StepContext<StackEnv>): Promise<string | undefined> {
+  const repo = ctx.env.answers.service.ecrRepository ? ctx.tryOutput<EcrRepositoryOutputs>('ecr-repository') : undefined;
+  if (!repo) return undefined;
+  return (await imageExists(ctx.env.aws, repo.repositoryName)) ? undefined : `${repo.repositoryUri}:${IMAGE_TAG}`;
+}
+
+/**
  * The ECS service behind the target group. It runs on the capacity provider when there is one,
  * else on the EC2 launch type; the circuit breaker rolls a failing deployment back.
  */
@@ -57,20 +70,34 @@ export const serviceStep: ResourceStep<StackEnv> = {
     const name = (ctx.recorded?.serviceName as string | undefined) ?? ctx.env.names.service;
     const s = await describeService(ctx, cluster, name);
     if (!s?.serviceName || s.status !== 'ACTIVE') return undefined;
-    // Converge (real create only): a new task definition revision rolls out to the existing service,
-    // and a fixed desired count follows the answers (with auto scaling on, scaling owns the count).
+    const missing = await missingImage(ctx);
+    const waiting = missing ? { imageMissing: missing } : {};
+    // Converge (real create only), declaratively: a new task definition revision rolls out to the
+    // existing service; a fixed desired count follows the answers (with auto scaling on, scaling
+    // owns the count) — except that a service at 0 tasks whose image is now there starts at the
+    // answers' count; and a deployment that FAILED, which ECS never retries, gets a new one.
     const td = ctx.tryOutput<TaskDefinitionOutputs>('task-definition')?.taskDefinitionArn;
-    const fixedCount = ctx.env.answers.scaling.service.enabled ? undefined : ctx.env.answers.service.desiredCount;
+    const answered = ctx.env.answers.service.desiredCount;
+    const wantedCount = missing ? undefined : !ctx.env.answers.scaling.service.enabled ? answered : s.desiredCount === 0 && answered > 0 ? answered : undefined;
     const newTd = td !== undefined && s.taskDefinition !== td;
-    const newCount = fixedCount !== undefined && s.desiredCount !== fixedCount;
-    if (ctx.repair && (newTd || newCount)) {
-      ctx.progress(newTd ? `moving the service to ${td.split('/').pop()}` : `setting the service's desired count to ${fixedCount}`);
-      const r = await ctx.env.aws.get(ECSClient).send(
-        new UpdateServiceCommand({ cluster, service: name, ...(newTd ? { taskDefinition: td } : {}), ...(newCount ? { desiredCount: fixedCount } : {}) }),
+    const newCount = wantedCount !== undefined && s.desiredCount !== wantedCount;
+    const failed = !missing && (s.deployments ?? []).some((d) => d.status === 'PRIMARY' && d.rolloutState === 'FAILED');
+    if (ctx.repair && (newTd || newCount || failed)) {
+      ctx.progress(
+        newTd ? `moving the service to ${td.split('/').pop()}` : newCount ? `setting the service's desired count to ${wantedCount}` : 'starting a new deployment (the last one failed)',
       );
-      return outputsOf(r.service ?? s, cluster);
+      const r = await ctx.env.aws.get(ECSClient).send(
+        new UpdateServiceCommand({
+          cluster,
+          service: name,
+          ...(newTd ? { taskDefinition: td } : {}),
+          ...(newCount ? { desiredCount: wantedCount } : {}),
+          ...(failed ? { forceNewDeployment: true } : {}),
+        }),
+      );
+      return { ...outputsOf(r.service ?? s, cluster), ...waiting };
     }
-    return outputsOf(s, cluster);
+    return { ...outputsOf(s, cluster), ...waiting };
   },
   async create(ctx) {
     const { names, answers } = ctx.env;
@@ -80,11 +107,13 @@ export const serviceStep: ResourceStep<StackEnv> = {
     const cp = ctx.tryOutput<CapacityProviderOutputs>('capacity-provider');
     const existing = await describeService(ctx, cluster, names.service);
     if (existing && existing.status === 'DRAINING') await waitUntilInactive(ctx, cluster, names.service);
-    const command = new CreateServiceCommand({
+    const missing = await missingImage(ctx);
+    if (missing) ctx.progress(`${missing} has not been pushed yet: creating the service with 0 tasks`);
+    const input: CreateServiceCommandInput = {
       cluster,
       serviceName: names.service,
       taskDefinition: td,
-      desiredCount: answers.service.desiredCount,
+      desiredCount: missing ? 0 : answers.service.desiredCount,
       loadBalancers: [{ targetGroupArn: tg.targetGroupArn, containerName: names.container, containerPort: answers.service.containerPort }],
       deploymentConfiguration: {
         deploymentCircuitBreaker: { enable: true, rollback: true },
@@ -97,9 +126,22 @@ export const serviceStep: ResourceStep<StackEnv> = {
       tags: lowerTags(ctx.env.tags(names.service)),
       propagateTags: 'SERVICE',
       enableECSManagedTags: true,
-    });
-    const r = await withEcsServiceLinkedRole(ctx, () => ctx.env.aws.get(ECSClient).send(command));
-    return outputsOf(r.service!, cluster);
+    };
+    const ecs = ctx.env.aws.get(ECSClient);
+    let r;
+    let tagged = true;
+    try {
+      r = await withEcsServiceLinkedRole(ctx, () => ecs.send(new CreateServiceCommand(input)));
+    } catch (err) {
+      if (!isEcsTaggingRefused(err)) throw err;
+      // An account still on the old ARN format cannot tag services: the service works untagged, and
+      // destroy finds it by cluster and name. The refusal made nothing, so sending again is safe.
+      ctx.progress('ECS refused tags on the service (the account still uses the old ARN format): creating it untagged');
+      const { tags: _tags, propagateTags: _propagate, enableECSManagedTags: _managed, ...untagged } = input;
+      r = await withEcsServiceLinkedRole(ctx, () => ecs.send(new CreateServiceCommand(untagged)));
+      tagged = false;
+    }
+    return { ...outputsOf(r.service!, cluster), ...(missing ? { imageMissing: missing } : {}), ...(tagged ? {} : { tagged: false as const }) } satisfies ServiceOutputs;
   },
   async destroy(ctx, outputs) {
     const { cluster, name } = serviceOf(ctx, outputs);
@@ -133,7 +175,11 @@ export const serviceStableStep: WaitStep<StackEnv> = {
   dependsOn: ['service'],
   kind: 'wait',
   async run(ctx) {
-    const { clusterName: cluster, serviceName: name } = ctx.output<ServiceOutputs>('service');
+    const { clusterName: cluster, serviceName: name, imageMissing } = ctx.output<ServiceOutputs>('service');
+    if (imageMissing) {
+      ctx.progress(`nothing to wait for: the service runs 0 tasks until ${imageMissing} is pushed`);
+      return;
+    }
     let running = 0;
     let desired = ctx.env.answers.service.desiredCount;
     const started = ctx.env.timing.now();

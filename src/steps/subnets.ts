@@ -1,11 +1,14 @@
 import {
   CreateSubnetCommand,
   DeleteSubnetCommand,
+  DescribeAvailabilityZonesCommand,
+  DescribeRouteTablesCommand,
   DescribeSubnetsCommand,
   EC2Client,
   ModifySubnetAttributeCommand,
   paginateDescribeInstanceTypeOfferings,
   type Filter,
+  type RouteTable,
   type Subnet,
 } from '@aws-sdk/client-ec2';
 import { WizardError, inputError, type Problem } from '../errors.js';
@@ -97,15 +100,36 @@ function checkCidrs(ctx: Ctx, vpcCidr: string): void {
   if (problems.length) throw inputError(problems);
 }
 
-/** The zones of the region that offer the instance type, sorted. */
+/**
+ * The availability zones of the region that offer the instance type, sorted. Only zones of type
+ * "availability-zone": an account opted in to Local or Wavelength Zones sees them offer instance
+ * types too, but an ALB and the stack's subnets belong in the region's own zones.
+ */
 export async function zonesOffering(ec2: EC2Client, instanceType: string): Promise<string[]> {
-  const zones = new Set<string>();
-  const pages = paginateDescribeInstanceTypeOfferings(
-    { client: ec2 },
-    { LocationType: 'availability-zone', Filters: [{ Name: 'instance-type', Values: [instanceType] }] },
-  );
-  for await (const page of pages) for (const o of page.InstanceTypeOfferings ?? []) if (o.Location) zones.add(o.Location);
-  return [...zones].sort();
+  const offerings = async (): Promise<Set<string>> => {
+    const offered = new Set<string>();
+    const pages = paginateDescribeInstanceTypeOfferings(
+      { client: ec2 },
+      { LocationType: 'availability-zone', Filters: [{ Name: 'instance-type', Values: [instanceType] }] },
+    );
+    for await (const page of pages) for (const o of page.InstanceTypeOfferings ?? []) if (o.Location) offered.add(o.Location);
+    return offered;
+  };
+  const [offered, zones] = await Promise.all([
+    offerings(),
+    ec2.send(
+      new DescribeAvailabilityZonesCommand({
+        Filters: [
+          { Name: 'zone-type', Values: ['availability-zone'] },
+          { Name: 'state', Values: ['available'] },
+        ],
+      }),
+    ),
+  ]);
+  return (zones.AvailabilityZones ?? [])
+    .filter((z) => z.ZoneType === 'availability-zone' && z.ZoneName !== undefined && offered.has(z.ZoneName))
+    .map((z) => z.ZoneName!)
+    .sort();
 }
 
 /**
@@ -226,6 +250,45 @@ export const subnetsStep: ResourceStep<StackEnv> = {
   },
 };
 
+/** The route table that decides a subnet's traffic: its own association, else the VPC's main table. */
+function routeTableOf(tables: RouteTable[], subnetId: string): RouteTable | undefined {
+  return tables.find((t) => t.Associations?.some((a) => a.SubnetId === subnetId)) ?? tables.find((t) => t.Associations?.some((a) => a.Main));
+}
+
+const toInternet = (t: RouteTable | undefined): boolean =>
+  (t?.Routes ?? []).some((r) => r.DestinationCidrBlock === '0.0.0.0/0' && r.GatewayId?.startsWith('igw-') === true && r.State !== 'blackhole');
+
+/**
+ * What a reused subnet must offer before anything is made: a route to an internet gateway (the
+ * internet-facing ALB lives there, and the instances reach ECS and ECR through it), public IPs on
+ * launch (the launch template gives the instances none of its own), and a zone — an availability
+ * zone, not a Local Zone — that offers the instance type. ecs-wizard never changes these subnets.
+ */
+async function reachability(ctx: Ctx, subnets: Subnet[], vpcId: string): Promise<Problem[]> {
+  const ec2 = ctx.env.aws.get(EC2Client);
+  const type = ctx.env.answers.instances.instanceType;
+  const [tables, offered] = await Promise.all([
+    ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] })).then((r) => r.RouteTables ?? []),
+    zonesOffering(ec2, type),
+  ]);
+  const problems: Problem[] = [];
+  for (const [i, s] of subnets.entries()) {
+    const path = `network.subnetIds.${i}`;
+    const id = s.SubnetId!;
+    const table = routeTableOf(tables, id);
+    if (!toInternet(table)) {
+      problems.push({ path, message: `${id} has no route to an internet gateway (0.0.0.0/0 → igw-… in ${table?.RouteTableId ?? 'no route table'}): the load balancer and the instances need one` });
+    }
+    if (s.MapPublicIpOnLaunch !== true) {
+      problems.push({ path, message: `${id} does not give instances public IPs: turn it on with \`aws ec2 modify-subnet-attribute --subnet-id ${id} --map-public-ip-on-launch\`` });
+    }
+    if (!offered.includes(s.AvailabilityZone ?? '')) {
+      problems.push({ path, message: `${id} is in ${s.AvailabilityZone}, which is not an availability zone of ${ctx.env.region} offering ${type} (those are: ${offered.join(', ') || 'none'})` });
+    }
+  }
+  return problems;
+}
+
 /** Subnets the user chose in an existing VPC: verified, recorded, never created or deleted. */
 export const existingSubnetsStep: ResourceStep<StackEnv> = {
   id: 'subnets',
@@ -248,6 +311,8 @@ export const existingSubnetsStep: ResourceStep<StackEnv> = {
     if (!absent.length && !elsewhere.length && zones.size < 2) {
       problems.push({ path, message: `all subnets are in ${[...zones].join(', ')}; a load balancer needs subnets in at least 2 availability zones` });
     }
+    if (problems.length) throw inputError(problems);
+    problems.push(...(await reachability(ctx, ids.map((id) => byId.get(id)!), vpcId)));
     if (problems.length) throw inputError(problems);
     return {
       subnetIds: ids,

@@ -1,4 +1,5 @@
 import {
+  DeleteTaskDefinitionsCommand,
   DeregisterTaskDefinitionCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
@@ -7,6 +8,7 @@ import {
   type ContainerDefinition,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
+import { WizardError } from '../errors.js';
 import { isNotFound } from '../aws/errors.js';
 import { lowerTags } from '../aws/tags.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
@@ -72,15 +74,31 @@ async function describe(ctx: StepContext<StackEnv>, arn: string): Promise<TaskDe
   return r.taskDefinition;
 }
 
-async function activeRevisions(ctx: StepContext<StackEnv>, family: string): Promise<string[]> {
+/** The family's revisions in one status (familyPrefix is a prefix on AWS: only this family's are kept). */
+export async function familyRevisions(ecs: ECSClient, family: string, status: 'ACTIVE' | 'INACTIVE'): Promise<string[]> {
   const arns: string[] = [];
   let nextToken: string | undefined;
   do {
-    const r = await ctx.env.aws.get(ECSClient).send(new ListTaskDefinitionsCommand({ familyPrefix: family, status: 'ACTIVE', nextToken }));
+    const r = await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status, nextToken }));
     arns.push(...(r.taskDefinitionArns ?? []).filter((a) => a.split('/').pop()?.split(':')[0] === family));
     nextToken = r.nextToken;
   } while (nextToken);
   return arns;
+}
+
+const activeRevisions = (ctx: StepContext<StackEnv>, family: string): Promise<string[]> => familyRevisions(ctx.env.aws.get(ECSClient), family, 'ACTIVE');
+
+/**
+ * Deletes deregistered (INACTIVE) revisions, ten per call as the API allows. AWS reports a
+ * revision it cannot delete among `failures`, not as an error: those are returned.
+ */
+export async function deleteRevisions(ecs: ECSClient, arns: string[]): Promise<{ arn?: string; reason?: string }[]> {
+  const failures: { arn?: string; reason?: string }[] = [];
+  for (let i = 0; i < arns.length; i += 10) {
+    const r = await ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: arns.slice(i, i + 10) }));
+    failures.push(...(r.failures ?? []));
+  }
+  return failures;
 }
 
 const revisionOf = (arn: string): number => Number(arn.split(':').pop());
@@ -134,6 +152,16 @@ export const taskDefinitionStep: ResourceStep<StackEnv> = {
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
+    }
+    // Deregistered revisions stay listed (INACTIVE) for good unless deleted.
+    const inactive = await familyRevisions(ecs, family, 'INACTIVE');
+    if (inactive.length === 0) return;
+    ctx.progress(`deleting ${inactive.length} deregistered revision${inactive.length === 1 ? '' : 's'} of ${family}`);
+    const failures = await deleteRevisions(ecs, inactive);
+    const left = new Set(await familyRevisions(ecs, family, 'INACTIVE'));
+    const stuck = failures.filter((f) => f.arn && left.has(f.arn));
+    if (stuck.length) {
+      throw new WizardError('AWS', `Could not delete task definition revisions: ${stuck.map((f) => `${f.arn} (${f.reason ?? 'no reason given'})`).join(', ')}.`);
     }
   },
 };

@@ -24,7 +24,7 @@ export interface Plan {
   region: string;
   network: { vpc: string; subnets: string[]; availabilityZones?: string[] };
   loadBalancer: { name: string; listenerPort: number; healthCheckPath: string };
-  instances: { instanceType: string; launch: string; ami: string; minSize: number; desiredCapacity: number; maxSize: number; keyName?: string };
+  instances: { instanceType: string; architecture?: string; launch: string; ami: string; minSize: number; desiredCapacity: number; maxSize: number; keyName?: string };
   service: { image: string; containerPort: number; cpu: number; memory: number; desiredCount: number; logs: string; secrets: string[]; containerInsights: boolean };
   access: string[];
   scaling: string[];
@@ -83,7 +83,7 @@ function resourceName(stepId: string, a: Answers, n: StackNames): string | undef
 
 const who = (cidr: string): string => (cidr === '0.0.0.0/0' ? `${cidr} (anyone on the internet)` : cidr);
 
-export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: string; results?: StepResult[] }): Plan {
+export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: string; architecture?: string; results?: StepResult[] }): Plan {
   const n = stackNames(a.stack);
   const reuse = a.network.vpcId !== undefined;
   const byStep = new Map((opts.results ?? []).map((r) => [r.stepId, r]));
@@ -138,6 +138,7 @@ export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: stri
     loadBalancer: { name: n.loadBalancer, listenerPort: a.loadBalancer.listenerPort, healthCheckPath: a.loadBalancer.healthCheckPath },
     instances: {
       instanceType: a.instances.instanceType,
+      ...(opts.architecture ? { architecture: opts.architecture } : {}),
       launch: a.instances.launch,
       ami: a.instances.amiId ?? opts.amiId ?? 'current ECS-optimized Amazon Linux 2023 AMI (from SSM)',
       minSize: a.instances.minSize,

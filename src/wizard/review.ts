@@ -13,7 +13,7 @@ export function renderPlan(p: Plan): string {
   add(`  ${p.loadBalancer.name}  HTTP :${p.loadBalancer.listenerPort}  health check ${p.loadBalancer.healthCheckPath}`);
   add('Instances');
   add(`  ${p.instances.instanceType} × ${p.instances.desiredCapacity} (min ${p.instances.minSize}, max ${p.instances.maxSize}), launch ${p.instances.launch}`);
-  add(`  AMI ${p.instances.ami}`);
+  add(`  AMI ${p.instances.ami}${p.instances.architecture ? ` (${p.instances.architecture})` : ''}`);
   add('Service');
   add(`  ${p.service.image}  port ${p.service.containerPort}  ${p.service.cpu} CPU units  ${p.service.memory} MiB  × ${p.service.desiredCount} tasks`);
   add(`  logs ${p.service.logs}`);

@@ -21,7 +21,10 @@ export const stackNameSchema = z
   .min(1, 'must not be empty')
   .max(STACK_NAME_MAX, `must be at most ${STACK_NAME_MAX} characters (AWS limits load balancer names to 32, and "-alb" is appended)`)
   .regex(/^[a-z][a-z0-9-]*$/, 'must start with a lowercase letter and contain only lowercase letters, digits and hyphens')
-  .refine((s) => !s.endsWith('-') && !s.includes('--'), 'must not end with a hyphen or contain two hyphens in a row');
+  .refine((s) => !s.endsWith('-') && !s.includes('--'), 'must not end with a hyphen or contain two hyphens in a row')
+  // AWS refuses load balancer names starting with "internal-" and security group names starting with "sg-".
+  .refine((s) => !s.startsWith('internal-'), 'must not start with "internal-" (AWS refuses load balancer names that do, and the ALB is named <stack>-alb)')
+  .refine((s) => !s.startsWith('sg-'), 'must not start with "sg-" (AWS refuses security group names that do, and the groups are named <stack>-alb and <stack>-instances)');
 
 const port = z.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').min(1, 'must be 1–65535').max(65535, 'must be 1–65535');
 const count = (max: number) => z.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').min(0, 'must be ≥ 0').max(max, `must be ≤ ${max}`);
@@ -61,13 +64,55 @@ export const instancesSchema = z
 /** The retention periods CloudWatch Logs accepts (PutRetentionPolicy refuses any other). */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
+/** Any partition (aws, aws-cn, aws-us-gov, …); a Secrets Manager ARN may end in :json-key:stage:version. */
 const SECRET_ARN = /^arn:aws[a-z-]*:(ssm:[a-z0-9-]+:\d{12}:parameter\/\S+|secretsmanager:[a-z0-9-]+:\d{12}:secret:\S+)$/;
+/** The name of an SSM parameter in the stack's own region (ECS accepts a name there), e.g. /shop/db-password. */
+const SSM_PARAMETER_NAME = /^(?!arn:)\/?[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
+
+const DOMAIN = /^(localhost|[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*)(:\d+)?$/;
+const PATH_COMPONENT = /^[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+const DIGEST = /^[A-Za-z][A-Za-z0-9]*([-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
+
+/**
+ * Checks an image reference against Docker's reference grammar: `[registry/]path[:tag][@digest]`.
+ * The registry host may contain uppercase letters; the repository path may not (Docker and ECS
+ * refuse it). The first component is a registry when it holds a dot or a port, is "localhost", or
+ * has an uppercase letter — as Docker decides.
+ */
+export function imageReferenceProblem(ref: string): string | undefined {
+  const example = 'an image reference like nginx:latest or 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0';
+  let rest = ref;
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) [rest, digest] = [rest.slice(0, at), rest.slice(at + 1)];
+  if (digest !== undefined && !DIGEST.test(digest)) return `must be ${example} (the digest after @ is not valid)`;
+  const slash = rest.indexOf('/');
+  const first = slash >= 0 ? rest.slice(0, slash) : '';
+  const hasRegistry = slash >= 0 && (/[.:]/.test(first) || first === 'localhost' || first !== first.toLowerCase());
+  if (hasRegistry && !DOMAIN.test(first)) return `must be ${example} (the registry "${first}" is not a host name)`;
+  let path = hasRegistry ? rest.slice(slash + 1) : rest;
+  const colon = path.lastIndexOf(':');
+  if (colon >= 0) {
+    const tag = path.slice(colon + 1);
+    path = path.slice(0, colon);
+    if (!TAG.test(tag)) return `must be ${example} (the tag "${tag}" may hold only letters, digits, _ . - and at most 128 characters)`;
+  }
+  if (path === '') return `must be ${example}`;
+  const components = path.split('/');
+  if (components.some((c) => c !== c.toLowerCase())) return `must have a lowercase repository name ("${path}"): Docker and ECS refuse uppercase letters there (only the registry host may have them)`;
+  if (!components.every((c) => PATH_COMPONENT.test(c))) return `must be ${example} (the repository "${path}" may hold only lowercase letters, digits, and . _ - between them)`;
+  return undefined;
+}
 
 export const serviceSchema = z
   .object({
     image: z
       .string()
-      .regex(/^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/i, 'must be an image reference like nginx:latest or 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0')
+      .superRefine((ref, ctx) => {
+        const problem = imageReferenceProblem(ref);
+        if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+      })
       .default('nginx:latest'),
     ecrRepository: z.string().regex(/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/, 'must be a repository name of lowercase letters, digits, . _ - and /').max(256).optional(),
     containerPort: port.default(80),
@@ -81,11 +126,16 @@ export const serviceSchema = z
       .number({ invalid_type_error: 'must be a number' })
       .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), `must be one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(', ')}`)
       .default(14),
-    /** NAME → ARN of an SSM parameter or Secrets Manager secret; ECS injects the value, ecs-wizard never sees it. */
+    /** NAME → ARN of an SSM parameter or Secrets Manager secret, or an SSM parameter name; ECS injects the value, ecs-wizard never sees it. */
     secrets: z
       .record(
         z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'secret names must be letters, digits and _'),
-        z.string().regex(SECRET_ARN, 'must be the ARN of an SSM parameter (arn:aws:ssm:<region>:<account>:parameter/…) or a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:…)'),
+        z
+          .string()
+          .refine(
+            (v) => SECRET_ARN.test(v) || SSM_PARAMETER_NAME.test(v),
+            'must be the ARN of an SSM parameter (arn:<partition>:ssm:<region>:<account>:parameter/…) or a Secrets Manager secret (arn:<partition>:secretsmanager:<region>:<account>:secret:…), or the name of an SSM parameter in the stack\'s region (/shop/db-password)',
+          ),
       )
       .default({}),
   })

@@ -4,16 +4,17 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeleteServiceCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { startMoto, type Moto } from '../support/moto.js';
-import { registerFakeAgents } from '../support/fake-agent.js';
+import { registerFakeAgents, registerTaskTargets } from '../support/fake-agent.js';
 import { stackNames } from '../../src/steps/names.js';
 import { cliEnv, runCli } from './cli.js';
 
 /**
  * `status` against moto, through the built CLI. What "healthy" needs on moto: every recorded
- * resource present, the ALB active, targets healthy (moto registers the ASG's instances with the
- * target group and reports them healthy), every in-service instance registered as a container
- * instance (moto has no ECS agent: test/support/fake-agent.ts registers them), and the service at
- * its desired count (moto reports MOTO_ECS_SERVICE_RUNNING tasks running).
+ * resource present, the ALB active, targets healthy (moto runs no tasks, so test/support/fake-agent.ts
+ * registers one per instance on a dynamic port, as ECS would, and moto reports them healthy), every
+ * in-service instance registered as a container instance (moto has no ECS agent: the fake agent
+ * registers them), and the service at its desired count (moto reports MOTO_ECS_SERVICE_RUNNING
+ * tasks running).
  */
 const STACK = 'e2e-status';
 let moto: Moto;
@@ -29,6 +30,7 @@ beforeAll(async () => {
   expect(created.code, created.stderr).toBe(0);
   const names = stackNames(STACK);
   await registerFakeAgents(moto.endpoint, names.cluster, names.autoScalingGroup);
+  expect(await registerTaskTargets(moto.endpoint, names.targetGroup, names.autoScalingGroup)).toBeGreaterThan(0);
 });
 
 afterAll(async () => {

@@ -3,8 +3,6 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
-  CreateSubnetCommand,
-  CreateVpcCommand,
   DescribeVpcsCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeRouteTablesCommand,
@@ -23,6 +21,7 @@ import { StackCounter } from '../support/counts.js';
 import { registerFakeAgents } from '../support/fake-agent.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { tempDir } from '../support/stack.js';
+import { existingNetwork } from '../support/existing-network.js';
 
 /**
  * The issue's acceptance test: the built CLI, as a child process, creates the whole stack on moto;
@@ -142,7 +141,9 @@ describe('ecs-wizard create on moto (built CLI)', () => {
       // ASG → launch template ($Latest), both subnets, the TG, propagated tags
       const [group] = (await as.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [n.autoScalingGroup] }))).AutoScalingGroups ?? [];
       expect(group!.LaunchTemplate?.LaunchTemplateName).toBe(n.launchTemplate);
-      expect(group!.TargetGroupARNs).toEqual([tg!.TargetGroupArn]);
+      // Not attached to the target group: ECS registers the tasks on their dynamic ports.
+      expect(group!.TargetGroupARNs ?? []).toEqual([]);
+      expect(tg!.TargetGroupArn).toBeDefined();
       expect(new Set(group!.VPCZoneIdentifier!.split(','))).toEqual(new Set(subnets.map((s) => s.SubnetId)));
       expect(group!.Instances).toHaveLength(2);
       expect(group!.Tags).toContainEqual(expect.objectContaining({ Key: STACK_TAG, Value: stack, PropagateAtLaunch: true }));
@@ -234,13 +235,10 @@ describe('ecs-wizard create on moto (built CLI)', () => {
   }, 180_000);
 
   it('reuse mode: an existing VPC and subnets are used and nothing network-wide is created; bad ids exit 2 with nothing made', async () => {
-    // GIVEN a VPC with two subnets in two zones, made by someone else
+    // GIVEN a VPC with two subnets in two zones, made by someone else (internet route, public IPs)
     const ec2 = new EC2Client(cfg);
     try {
-      const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.77.0.0/16' }))).Vpc!.VpcId!;
-      const subnetIds = await Promise.all(
-        ['a', 'b'].map(async (z, i) => (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.77.${i}.0/24`, AvailabilityZone: `us-east-1${z}` }))).Subnet!.SubnetId!),
-      );
+      const { vpcId, subnetIds } = await existingNetwork(ec2, '10.77');
       const stack = 'accept-reuse';
       const n = stackNames(stack);
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { CreateSubnetCommand, CreateVpcCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateLoadBalancerCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AwsClients } from '../../src/aws/clients.js';
 import { runCreate } from '../../src/engine/engine.js';
@@ -18,6 +18,7 @@ import { exitCodeFor } from '../../src/cli/exit.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { CallLog, FAST_TIMING, testStack } from '../support/stack.js';
 import { sweep } from '../support/sweep.js';
+import { existingNetwork } from '../support/existing-network.js';
 
 const run = promisify(execFile);
 let moto: Moto;
@@ -144,12 +145,8 @@ describe('destroy on moto', () => {
   });
 
   it('reuse mode: the pre-existing VPC and subnets survive', async () => {
-    // GIVEN a VPC and two subnets that are not the stack's
-    const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.9.0.0/16' }))).Vpc!.VpcId!;
-    const subnetIds = [];
-    for (const [i, az] of ['us-east-1a', 'us-east-1b'].entries()) {
-      subnetIds.push((await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.9.${i}.0/24`, AvailabilityZone: az }))).Subnet!.SubnetId!);
-    }
+    // GIVEN a VPC and two subnets that are not the stack's (internet route, public IPs)
+    const { vpcId, subnetIds } = await existingNetwork(ec2, '10.9');
     const t = await createStack({ stack: 'ds-reuse', network: { vpcId, subnetIds } });
     expect(t.result.ok).toBe(true);
 

@@ -26,13 +26,17 @@ import { DescribeRepositoriesCommand, ECRClient, PutImageCommand } from '@aws-sd
 import { runCreate, runDestroy } from '../../src/engine/engine.js';
 import type { ResourceStep, Step } from '../../src/engine/types.js';
 import type { StackEnv } from '../../src/steps/env.js';
-import { EXECUTION_ROLE_POLICY_ARN, INSTANCE_ROLE_POLICY_ARN, executionRoleStep, instanceProfileStep, instanceRoleStep } from '../../src/steps/iam.js';
+import { executionRoleStep, instanceProfileStep, instanceRoleStep } from '../../src/steps/iam.js';
 import { ecrRepositoryStep } from '../../src/steps/ecr.js';
 import { targetGroupStep } from '../../src/steps/target-group.js';
 import { loadBalancerActiveStep, loadBalancerStep } from '../../src/steps/load-balancer.js';
 import { listenerStep } from '../../src/steps/listener.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { testStack } from '../support/stack.js';
+
+/** AWS's own ARNs for the two managed policies in the aws partition, written out as AWS gives them. */
+const INSTANCE_ROLE_POLICY_ARN = 'arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role';
+const EXECUTION_ROLE_POLICY_ARN = 'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy';
 
 let moto: Moto;
 let ec2: EC2Client;

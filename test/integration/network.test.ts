@@ -21,6 +21,7 @@ import { albSecurityGroupStep, instanceSecurityGroupStep } from '../../src/steps
 import { STACK_TAG } from '../../src/aws/tags.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { testStack } from '../support/stack.js';
+import { existingNetwork } from '../support/existing-network.js';
 
 let moto: Moto;
 let ec2: EC2Client;
@@ -176,12 +177,8 @@ describe('network steps on moto', () => {
   });
 
   it('reuses an existing VPC and subnets without creating or deleting network resources', async () => {
-    // GIVEN a VPC with two subnets in two zones, made outside ecs-wizard
-    const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.50.0.0/16' }));
-    const vpcId = vpc.Vpc!.VpcId!;
-    const a = await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.50.0.0/24', AvailabilityZone: 'us-east-1a' }));
-    const b = await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.50.1.0/24', AvailabilityZone: 'us-east-1b' }));
-    const subnetIds = [a.Subnet!.SubnetId!, b.Subnet!.SubnetId!];
+    // GIVEN a VPC with two subnets in two zones, made outside ecs-wizard (internet route, public IPs)
+    const { vpcId, subnetIds } = await existingNetwork(ec2, '10.50');
     const t = testStack({ stack: 'net-reuse', network: { vpcId, subnetIds } }, { endpoint: moto.endpoint });
 
     // WHEN the plan runs in reuse mode

@@ -180,7 +180,11 @@ export async function sdkError(
     requestHandler: cannedHandler(wireError(signingName, code, message, opts.status)),
   });
   try {
-    await client.send(new Command(opts.input ?? defaultInput(signingName)));
+    // The command's own middleware stack rather than client.send: aws-sdk-client-mock stubs `send`
+    // on the whole class, so a test that mocks this client would otherwise get the mock here.
+    const command = new Command(opts.input ?? defaultInput(signingName)) as { resolveMiddleware(stack: unknown, config: unknown, options: unknown): (c: unknown) => Promise<unknown> };
+    const raw = client as unknown as { middlewareStack: unknown; config: unknown };
+    await command.resolveMiddleware(raw.middlewareStack, raw.config, undefined)(command);
   } catch (err) {
     return err as never;
   } finally {

@@ -1,5 +1,6 @@
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeContainerInstancesCommand, ECSClient, ListContainerInstancesCommand, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
+import { DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 
 /**
  * moto runs no ECS agent: this plays the agent of every instance in an Auto Scaling group, the
@@ -30,5 +31,26 @@ export async function registerFakeAgents(endpoint: string, clusterName: string, 
   } finally {
     as.destroy();
     ecs.destroy();
+  }
+}
+
+/**
+ * moto's ECS runs no tasks, so it never registers them with the service's target group the way
+ * ECS does: this registers one task per instance of the group, on a dynamic host port (32768), as
+ * ECS would for running tasks. Returns how many targets it registered.
+ */
+export async function registerTaskTargets(endpoint: string, targetGroupName: string, asgName: string): Promise<number> {
+  const config = { region: 'us-east-1', endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  const as = new AutoScalingClient(config);
+  const elb = new ElasticLoadBalancingV2Client(config);
+  try {
+    const g = await as.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [asgName] }));
+    const instanceIds = (g.AutoScalingGroups?.[0]?.Instances ?? []).map((i) => i.InstanceId!).filter(Boolean);
+    const tg = (await elb.send(new DescribeTargetGroupsCommand({ Names: [targetGroupName] }))).TargetGroups![0]!;
+    if (instanceIds.length) await elb.send(new RegisterTargetsCommand({ TargetGroupArn: tg.TargetGroupArn, Targets: instanceIds.map((Id) => ({ Id, Port: 32768 })) }));
+    return instanceIds.length;
+  } finally {
+    as.destroy();
+    elb.destroy();
   }
 }

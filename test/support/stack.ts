@@ -38,13 +38,14 @@ export function tempDir(prefix = 'ecs-wizard-test-'): string {
  */
 export function testStack(input: Partial<AnswersInput> & { stack: string }, opts: { endpoint?: string; stateDir?: string } = {}) {
   const answers = validateAnswers({ region: 'us-east-1', ...input });
+  const region = answers.region ?? 'us-east-1';
   const log = new CallLog();
-  const aws = new AwsClients({ region: 'us-east-1', endpointUrl: opts.endpoint, onCall: log.onCall, maxAttempts: 3 });
+  const aws = new AwsClients({ region, endpointUrl: opts.endpoint, onCall: log.onCall, maxAttempts: 3 });
   const env: StackEnv = {
     answers,
     names: stackNames(answers.stack),
     aws,
-    region: 'us-east-1',
+    region,
     tags: (name) => stackTags(answers.stack, name, answers.tags),
     timing: FAST_TIMING,
     accountId: async () => '123456789012',

@@ -32,8 +32,3 @@ export function stepContext(env: StackEnv, opts: { stepId?: string; outputs?: Re
   };
   return { ctx, progress, notes };
 }
-
-/** An error shaped like the SDK's for an AWS error code. */
-export function awsError(name: string, message = name): Error {
-  return Object.assign(new Error(message), { name, $fault: 'client', $metadata: {} });
-}

@@ -8,6 +8,9 @@ import { buildPlan } from '../../steps/index.js';
 import { readAnswersFile, saveAnswersFile, validateAnswers } from '../../wizard/answers-file.js';
 import type { Answers } from '../../wizard/schema.js';
 import { awsAccount, type Account } from '../../wizard/account.js';
+import { launchImage } from '../../steps/launch-common.js';
+import type { ServiceOutputs } from '../../steps/outputs.js';
+import { waitingForImage, waitingForImageText, type WaitingForImage } from '../waiting-for-image.js';
 import { gatherAnswers } from '../../wizard/ask.js';
 import { answerWarnings, buildReviewPlan } from '../../wizard/plan.js';
 import { inquirerPrompter } from '../../wizard/prompter.js';
@@ -75,10 +78,11 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
   const aws = ctx.makeClients({ ...awsTarget(opts, ctx, { region: answers.region }, calls.onCall), readOnly: flags.dryRun ?? false });
   try {
     const region = await preflight(aws);
-    const showPlan = flags.dryRun || prompter !== undefined;
-    const amiId = showPlan && !answers.instances.amiId ? await awsAccount(aws, region).ecsAmi(answers.instances.instanceType) : undefined;
+    // Before anything is made: the hosts' image for the type's architecture; a given AMI of another architecture is bad input.
+    const image = await launchImage(aws, answers.instances, region);
+    const review = { region, amiId: image.amiId, architecture: image.architecture };
     if (prompter && !flags.dryRun) {
-      screen.write(`\n${renderPlan(buildReviewPlan(answers, { region, amiId }))}\n`);
+      screen.write(`\n${renderPlan(buildReviewPlan(answers, review))}\n`);
       // Default no: creating costs money.
       if (!(await prompter.confirm({ message: 'Create these resources?', default: false }))) {
         screen.write('Nothing was created.\n');
@@ -107,10 +111,15 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
         signal: ctx.signal,
         onEvent: (e) => reporter.event(e),
       });
+      const summary = createSummary(answers, result, region, flags.dryRun ?? false, flags.answers);
+      const service = result.results.find((r) => r.stepId === 'service')?.outputs as ServiceOutputs | undefined;
+      if (service?.tagged === false) reporter.warn(`The service ${service.serviceName} was created without tags: ECS refuses tags on services while the account uses the old ARN format (opt in with \`aws ecs put-account-setting-default --name serviceLongArnFormat --value enabled\`).`);
+      if (summary.waitingForImage) reporter.warn(`The service runs 0 tasks: ${summary.waitingForImage.image} has not been pushed yet.`);
       reporter.close();
-      const plan = buildReviewPlan(answers, { region, amiId, results: flags.dryRun ? result.results : undefined });
+      const plan = buildReviewPlan(answers, { ...review, results: flags.dryRun ? result.results : undefined });
       if (flags.dryRun && opts.output === 'text') ctx.stdout.write(renderPlan(plan));
-      printResult(ctx, opts, { ...createSummary(answers, result, region, flags.dryRun ?? false), calls: calls.counts, ...(opts.output === 'json' ? { plan } : {}) });
+      printResult(ctx, opts, { ...summary, calls: calls.counts, ...(opts.output === 'json' ? { plan } : {}) });
+      if (summary.waitingForImage && opts.output === 'text') ctx.stdout.write(waitingForImageText(summary.waitingForImage));
       // Another writer changed the state under this run: that, not the steps it stopped, is the failure.
       if (stack.state.conflict) throw stack.state.conflict;
       if (result.interrupted) {
@@ -143,9 +152,12 @@ export interface CreateSummary {
   url?: string;
   resources: Record<string, unknown>;
   steps: { id: string; title: string; outcome: string; durationMs: number; error?: string }[];
+  /** The stack's ECR repository holds no image yet: the service runs 0 tasks until one is pushed. */
+  waitingForImage?: WaitingForImage;
 }
 
-function createSummary(answers: Answers, result: RunResult, region: string, dryRun: boolean): CreateSummary {
+function createSummary(answers: Answers, result: RunResult, region: string, dryRun: boolean, answersFile?: string): CreateSummary {
+  const wait = waitingForImage(result.results.find((r) => r.stepId === 'service')?.outputs as ServiceOutputs | undefined, region, answersFile);
   const lb = result.results.find((r) => r.stepId === 'load-balancer')?.outputs;
   const dns = lb?.dnsName as string | undefined;
   const port = answers.loadBalancer.listenerPort;
@@ -163,6 +175,7 @@ function createSummary(answers: Answers, result: RunResult, region: string, dryR
       durationMs: Math.round(r.durationMs),
       ...(r.error ? { error: (r.error as Error).message } : {}),
     })),
+    ...(wait ? { waitingForImage: wait } : {}),
   };
 }
 

@@ -40,6 +40,7 @@ import {
 import type { AwsClients } from '../../aws/clients.js';
 import { awsErrorCode, hasCode, isNotFound } from '../../aws/errors.js';
 import type { Outputs, ResourceRecord } from '../../engine/types.js';
+import { IMAGE_TAG, imageExists } from '../../steps/ecr.js';
 
 /**
  * Live facts about the resources a state file records, gathered with a handful of batched
@@ -68,6 +69,8 @@ export interface LiveFacts {
   service?: { name: string; status?: string; desired?: number; running?: number; pending?: number; events: { at?: string; message?: string }[] };
   capacityProvider?: { name: string; status?: string; managedScaling?: string; targetCapacity?: number };
   serviceScaling?: { minCapacity?: number; maxCapacity?: number; policies: { name?: string; type?: string; targetValue?: number }[] };
+  /** The image the service runs from the stack's ECR repository, and whether it has been pushed. */
+  image?: { uri: string; present: boolean };
 }
 
 type Check = (o: Outputs) => Promise<{ live: Presence; detail?: string }>;
@@ -129,7 +132,13 @@ export async function inspectLive(aws: AwsClients, records: ResourceRecord[]): P
       const group = (r.logGroups ?? []).find((g) => g.logGroupName === o.logGroupName);
       return present(group !== undefined, group?.retentionInDays ? `${group.retentionInDays} days retention` : undefined);
     },
-    'ecr-repository': async (o) => gone(() => aws.get(ECRClient).send(new DescribeRepositoriesCommand({ repositoryNames: [s(o.repositoryName)] }))),
+    'ecr-repository': async (o) => {
+      const r = await gone(() => aws.get(ECRClient).send(new DescribeRepositoriesCommand({ repositoryNames: [s(o.repositoryName)] })));
+      if (r.live !== 'present') return r;
+      // The service runs <uri>:latest: until it is pushed, the service waits at 0 tasks.
+      facts.image = { uri: `${s(o.repositoryUri)}:${IMAGE_TAG}`, present: await imageExists(aws, s(o.repositoryName)) };
+      return { live: 'present', detail: facts.image.present ? `${IMAGE_TAG} pushed` : `no ${IMAGE_TAG} image yet` };
+    },
     'target-group': async (o) => {
       const r = await gone(() => elb().send(new DescribeTargetGroupsCommand({ TargetGroupArns: [s(o.targetGroupArn)] })));
       if (r.live !== 'present') return r;

@@ -5,6 +5,7 @@ import { commonOptions, type CommonFlags } from '../options.js';
 import { awsTarget, callLog, preflight, readStack, type CallCounts } from '../stack.js';
 import { makeReporter } from '../output.js';
 import type { LiveFacts } from './status-live.js';
+import { waitingForImage, waitingForImageText, type WaitingForImage } from '../waiting-for-image.js';
 
 export type Health = 'healthy' | 'degraded' | 'missing' | 'incomplete';
 
@@ -18,6 +19,8 @@ export interface StatusReport extends LiveFacts {
   /** One line: "healthy", "degraded: service shop-web: 0 of 2 tasks running", "missing: ECS service shop-web". */
   verdict: string;
   url?: string;
+  /** How to push the missing image and start the service (when the stack's ECR repository has none). */
+  waitingForImage?: WaitingForImage;
   calls?: CallCounts;
 }
 
@@ -65,10 +68,7 @@ export function judge(facts: LiveFacts): { health: Health; verdict: string } {
   const svc = facts.service;
   if (facts.targets && (svc?.desired ?? 1) > 0) {
     const healthy = facts.targets.filter((t) => t.state === 'healthy').length;
-    // Tasks register on dynamic host ports (32768+). The Auto Scaling group, attached to the target
-    // group, also registers each instance on the group's own port, where nothing listens in bridge
-    // mode: those registrations may fail their checks without anything being wrong with the service.
-    const unhealthy = facts.targets.filter((t) => t.state === 'unhealthy' && (t.port === undefined || t.port >= 32768)).length;
+    const unhealthy = facts.targets.filter((t) => t.state === 'unhealthy').length;
     if (healthy === 0) degraded.push(`no healthy targets (${facts.targets.length} registered)`);
     else if (unhealthy > 0) degraded.push(`${unhealthy} of ${facts.targets.length} targets unhealthy`);
   }
@@ -84,6 +84,7 @@ export function judge(facts: LiveFacts): { health: Health; verdict: string } {
   if (svc && (svc.running ?? 0) < (svc.desired ?? 0)) degraded.push(`service ${svc.name}: ${svc.running ?? 0} of ${svc.desired} tasks running`);
   if (svc && (svc.pending ?? 0) > 0) degraded.push(`service ${svc.name}: ${svc.pending} tasks pending`);
   if (facts.capacityProvider && facts.capacityProvider.status !== 'ACTIVE') degraded.push(`capacity provider is ${facts.capacityProvider.status}`);
+  if (facts.image && !facts.image.present) degraded.push(`no image ${facts.image.uri} pushed yet: the service runs 0 tasks`);
 
   const parts: string[] = [];
   if (missing.length) parts.push(`missing: ${missing.join(', ')}`);
@@ -126,6 +127,7 @@ export async function status(stackArg: string | undefined, flags: CommonFlags, c
       verdict,
       url: dns ? `http://${dns}${port === 80 ? '' : `:${port}`}` : undefined,
       ...facts,
+      ...(facts.image && !facts.image.present ? { waitingForImage: waitingForImage({ imageMissing: facts.image.uri }, region, undefined) } : {}),
       calls: calls.counts,
     };
     if (opts.output === 'json') ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
@@ -170,5 +172,5 @@ export function formatStatus(r: StatusReport, colour = false): string {
     lines.push(`Service scaling: ${sc.minCapacity}–${sc.maxCapacity} tasks${pol ? `, ${pol}` : ''}`);
   }
   lines.push('', r.ok ? s.green(`✔ ${r.verdict}`) : s.red(`✖ ${r.verdict}`));
-  return lines.join('\n') + '\n';
+  return lines.join('\n') + '\n' + (r.waitingForImage ? waitingForImageText(r.waitingForImage) : '');
 }

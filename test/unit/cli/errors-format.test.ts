@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { CreateServiceCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { DescribeVpcsCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateLoadBalancerCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { AutoScalingClient, CreateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { WizardError } from '../../../src/errors.js';
 import { awsHint, failureLine, formatError, missingAction } from '../../../src/cli/errors-format.js';
-
-/** An error shaped like the SDK's: code in `name`, request metadata in `$metadata`. */
-const awsError = (name: string, message: string) => Object.assign(new Error(message), { name, $fault: 'client', $metadata: { requestId: 'req-123' } });
+import { sdkError } from '../../support/aws-wire.js';
 
 describe('formatError', () => {
-  it('shows an AWS permission error as one line with the code, and a hint naming the missing action', () => {
+  it('shows an AWS permission error as one line with the code, and a hint naming the missing action', async () => {
     // GIVEN an AccessDenied from a step, wrapped as the create command wraps failures
-    const denied = awsError('AccessDeniedException', 'User: arn:aws:iam::1:user/ci is not authorized to perform: ecs:CreateService on resource: *');
+    const denied = await sdkError(ECSClient, CreateServiceCommand, 'AccessDeniedException', 'User: arn:aws:iam::1:user/ci is not authorized to perform: ecs:CreateService on resource: *');
     const err = new WizardError('STEP_FAILED', failureLine('ECS service', denied), { cause: denied });
     // WHEN it is formatted without --verbose
     const text = formatError(err, false);
@@ -18,12 +21,14 @@ describe('formatError', () => {
     expect(text).not.toMatch(/\n\s+at /);
   });
 
-  it('adds the stack trace and request id only with --verbose', () => {
-    const err = awsError('ExpiredToken', 'The security token included in the request is expired');
+  it('adds the stack trace and request id only with --verbose', async () => {
+    const err = await sdkError(STSClient, GetCallerIdentityCommand, 'ExpiredToken', 'The security token included in the request is expired');
+    const requestId = (err.$metadata as { requestId?: string }).requestId;
+    expect(requestId).toMatch(/^strict-/);
     expect(formatError(err, false)).not.toMatch(/\n\s+at /);
     const verbose = formatError(err, true);
     expect(verbose).toMatch(/\n\s+at /);
-    expect(verbose).toContain('AWS request id: req-123');
+    expect(verbose).toContain(`AWS request id: ${requestId}`);
     expect(verbose).toContain('Hint: The AWS credentials are missing, invalid or expired');
   });
 
@@ -41,12 +46,14 @@ describe('formatError', () => {
 });
 
 describe('awsHint', () => {
-  it('recognises credentials, permissions, limits by code', () => {
-    expect(awsHint(awsError('InvalidClientTokenId', 'x'))).toMatch(/credentials/);
-    expect(awsHint(awsError('UnauthorizedOperation', 'You are not authorized to perform this operation. Encoded authorization failure message: abc'))).toMatch(/decode-authorization-message/);
-    expect(awsHint(awsError('VcpuLimitExceeded', 'x'))).toMatch(/quota/);
-    expect(awsHint(awsError('TooManyLoadBalancers', 'x'))).toMatch(/quota/);
-    expect(awsHint(awsError('ValidationError', 'x'))).toBeUndefined();
+  it('recognises credentials, permissions, limits by code', async () => {
+    expect(awsHint(await sdkError(STSClient, GetCallerIdentityCommand, 'InvalidClientTokenId', 'The security token included in the request is invalid.', { status: 403 }))).toMatch(/credentials/);
+    expect(
+      awsHint(await sdkError(EC2Client, DescribeVpcsCommand, 'UnauthorizedOperation', 'You are not authorized to perform this operation. Encoded authorization failure message: abc', { status: 403 })),
+    ).toMatch(/decode-authorization-message/);
+    expect(awsHint(await sdkError(EC2Client, RunInstancesCommand, 'VcpuLimitExceeded', 'You have requested more vCPU capacity than your current vCPU limit of 32 allows.'))).toMatch(/quota/);
+    expect(awsHint(await sdkError(ElasticLoadBalancingV2Client, CreateLoadBalancerCommand, 'TooManyLoadBalancers', 'The maximum number of load balancers has been reached.'))).toMatch(/quota/);
+    expect(awsHint(await sdkError(AutoScalingClient, CreateAutoScalingGroupCommand, 'ValidationError', 'Max bound, 0, must be greater than or equal to min bound, 1'))).toBeUndefined();
   });
 
   it('extracts the IAM action from an AccessDenied message', () => {

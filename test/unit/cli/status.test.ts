@@ -57,15 +57,15 @@ describe('status verdict', () => {
     expect(judge(f).verdict).toBe('degraded: 1 of 2 instances registered in cluster shop-web; service shop-web: 1 of 2 tasks running');
   });
 
-  it('judges task targets (dynamic ports), not the instance registrations the Auto Scaling group adds on the group port', () => {
-    // GIVEN a healthy task on a dynamic port and the instance itself registered on :80, failing
+  it('counts every unhealthy target, whatever its port (the group no longer registers instances, so none is excused)', () => {
+    // GIVEN a healthy task, and a target failing its checks on port 80
     const f = healthyFacts();
     f.targets = [{ id: 'i-1', port: 32768, state: 'healthy' }, { id: 'i-1', port: 80, state: 'unhealthy' }];
-    // THEN the stack is healthy
-    expect(judge(f).health).toBe('healthy');
-    // BUT a failing task is degraded
-    f.targets.push({ id: 'i-1', port: 32771, state: 'unhealthy' });
-    expect(judge(f).verdict).toBe('degraded: 1 of 3 targets unhealthy');
+    // THEN the stack is degraded
+    expect(judge(f).verdict).toBe('degraded: 1 of 2 targets unhealthy');
+    // AND so it is for a failing task on a dynamic port
+    f.targets = [{ id: 'i-1', port: 32768, state: 'healthy' }, { id: 'i-1', port: 32771, state: 'unhealthy' }];
+    expect(judge(f).verdict).toBe('degraded: 1 of 2 targets unhealthy');
   });
 
   it('renders text without escape codes when colour is off', () => {

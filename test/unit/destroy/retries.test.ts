@@ -10,7 +10,7 @@ import { subnetsStep } from '../../../src/steps/subnets.js';
 import { albSecurityGroupStep, instanceSecurityGroupStep } from '../../../src/steps/security-groups.js';
 import { clusterStep } from '../../../src/steps/cluster.js';
 import { testStack } from '../../support/stack.js';
-import { awsError } from '../../support/step-context.js';
+import { sdkError } from '../../support/aws-wire.js';
 
 const ec2 = mockClient(EC2Client);
 const ecs = mockClient(ECSClient);
@@ -31,10 +31,10 @@ async function recorded(t: ReturnType<typeof testStack>, records: Record<string,
   }
 }
 
-/** A mock that fails `times` times with `code`, then succeeds. */
-function failThenSucceed<T>(stub: { rejectsOnce(e: Error): T; resolves(v: object): unknown }, code: string, times: number): void {
+/** A mock that fails `times` times with `error` (as the SDK raises it), then succeeds. */
+function failThenSucceed<T>(stub: { rejectsOnce(e: Error): T; resolves(v: object): unknown }, error: Error, times: number): void {
   let s = stub as unknown as { rejectsOnce(e: Error): typeof s; resolves(v: object): unknown };
-  for (let i = 0; i < times; i++) s = s.rejectsOnce(awsError(code));
+  for (let i = 0; i < times; i++) s = s.rejectsOnce(error);
   s.resolves({});
 }
 
@@ -49,11 +49,14 @@ describe('destroy retries what AWS clears by itself', () => {
       'instance-security-group': { groupId: 'sg-00000002', groupName: 'unit-dv-instances' },
     });
     ec2.onAnyCommand().resolves({});
-    failThenSucceed(ec2.on(DeleteSecurityGroupCommand, { GroupId: 'sg-00000001' }), 'DependencyViolation', 3);
-    failThenSucceed(ec2.on(DeleteSecurityGroupCommand, { GroupId: 'sg-00000002' }), 'DependencyViolation', 3);
-    failThenSucceed(ec2.on(DeleteSubnetCommand, { SubnetId: 'subnet-00000001' }), 'DependencyViolation', 3);
-    failThenSucceed(ec2.on(DeleteSubnetCommand, { SubnetId: 'subnet-00000002' }), 'DependencyViolation', 3);
-    failThenSucceed(ec2.on(DeleteVpcCommand), 'DependencyViolation', 3);
+    const sgInUse = await sdkError(EC2Client, DeleteSecurityGroupCommand, 'DependencyViolation', 'resource sg-00000001 has a dependent object');
+    const subnetInUse = await sdkError(EC2Client, DeleteSubnetCommand, 'DependencyViolation', "The subnet 'subnet-00000001' has dependencies and cannot be deleted.");
+    const vpcInUse = await sdkError(EC2Client, DeleteVpcCommand, 'DependencyViolation', "The vpc 'vpc-00000001' has dependencies and cannot be deleted.");
+    failThenSucceed(ec2.on(DeleteSecurityGroupCommand, { GroupId: 'sg-00000001' }), sgInUse, 3);
+    failThenSucceed(ec2.on(DeleteSecurityGroupCommand, { GroupId: 'sg-00000002' }), sgInUse, 3);
+    failThenSucceed(ec2.on(DeleteSubnetCommand, { SubnetId: 'subnet-00000001' }), subnetInUse, 3);
+    failThenSucceed(ec2.on(DeleteSubnetCommand, { SubnetId: 'subnet-00000002' }), subnetInUse, 3);
+    failThenSucceed(ec2.on(DeleteVpcCommand), vpcInUse, 3);
     const events: EngineEvent[] = [];
 
     // WHEN the network is destroyed
@@ -79,7 +82,11 @@ describe('destroy retries what AWS clears by itself', () => {
     const t = testStack({ stack: 'unit-cc' });
     await recorded(t, { cluster: { clusterName: 'unit-cc', clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/unit-cc' } });
     ecs.onAnyCommand().resolves({});
-    failThenSucceed(ecs.on(DeleteClusterCommand), 'ClusterContainsContainerInstancesException', 4);
+    failThenSucceed(
+      ecs.on(DeleteClusterCommand),
+      await sdkError(ECSClient, DeleteClusterCommand, 'ClusterContainsContainerInstancesException', 'The Cluster cannot be deleted while Container Instances are active or draining.'),
+      4,
+    );
     const events: EngineEvent[] = [];
 
     // WHEN it is destroyed

@@ -19,7 +19,7 @@ import { exitCodeFor } from '../../../src/cli/exit.js';
 import { isWizardError } from '../../../src/errors.js';
 import { validateAnswers } from '../../../src/wizard/answers-file.js';
 import { FAST_TIMING, tempDir } from '../../support/stack.js';
-import { awsError } from '../../support/step-context.js';
+import { sdkError } from '../../support/aws-wire.js';
 
 const ec2 = mockClient(EC2Client);
 // Every other client the destroy touches answers {} — nothing here may reach the network.
@@ -52,7 +52,7 @@ describe('destroy command: a wait that never ends', () => {
     // GIVEN a recorded VPC that AWS never lets go of (an ENI that never goes away)
     const dir = await stackWithVpc('unit-to');
     mocks.forEach((m) => m.onAnyCommand().resolves({}));
-    ec2.on(DeleteVpcCommand).rejects(awsError('DependencyViolation', 'The vpc has dependencies and cannot be deleted.'));
+    ec2.on(DeleteVpcCommand).rejects(await sdkError(EC2Client, DeleteVpcCommand, 'DependencyViolation', "The vpc 'vpc-0000000a' has dependencies and cannot be deleted."));
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-0000000a', CidrBlock: '10.0.0.0/16', Tags: [{ Key: 'ecs-wizard:stack', Value: 'unit-to' }] }] });
     const out = { stdout: '', stderr: '' };
 

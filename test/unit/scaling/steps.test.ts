@@ -28,7 +28,8 @@ import { asgScalingPolicyStep } from '../../../src/steps/asg-scaling-policy.js';
 import { requestCountLabel, serviceScalingStep } from '../../../src/steps/service-scaling.js';
 import type { AnswersInput } from '../../../src/wizard/schema.js';
 import { testStack } from '../../support/stack.js';
-import { awsError, stepContext } from '../../support/step-context.js';
+import { stepContext } from '../../support/step-context.js';
+import { sdkError } from '../../support/aws-wire.js';
 
 const ecs = mockClient(ECSClient);
 const asg = mockClient(AutoScalingClient);
@@ -142,14 +143,14 @@ describe('capacity provider', () => {
   it('detaches from the cluster, retries while the provider is in use, then deletes it', async () => {
     const { ctx } = setup();
     ecs.on(DescribeClustersCommand).resolves({ clusters: [{ ...attachedCluster, capacityProviders: ['cp-shop', 'FARGATE'] }] });
-    ecs.on(PutClusterCapacityProvidersCommand).rejectsOnce(awsError('ResourceInUseException')).resolves({});
+    ecs.on(PutClusterCapacityProvidersCommand).rejectsOnce(await sdkError(ECSClient, PutClusterCapacityProvidersCommand, 'ResourceInUseException', 'The specified capacity provider is in use and cannot be removed.')).resolves({});
     // listed until the second delete went through, then gone
     ecs.on(DescribeCapacityProvidersCommand)
       .resolvesOnce({ capacityProviders: [provider()] })
       .resolvesOnce({ capacityProviders: [provider()] })
       .resolvesOnce({ capacityProviders: [provider()] })
       .resolves({ capacityProviders: [], failures: [{ arn: 'cp-shop', reason: 'MISSING' }] });
-    ecs.on(DeleteCapacityProviderCommand).rejectsOnce(awsError('UpdateInProgressException')).resolves({});
+    ecs.on(DeleteCapacityProviderCommand).rejectsOnce(await sdkError(ECSClient, DeleteCapacityProviderCommand, 'UpdateInProgressException', 'There is already a current update in progress.')).resolves({});
     await capacityProviderStep.destroy!(ctx, { capacityProviderName: 'cp-shop' });
     const put = ecs.commandCalls(PutClusterCapacityProvidersCommand);
     // refused once, then detached again before each delete (this mock cluster never lets go)
@@ -160,7 +161,7 @@ describe('capacity provider', () => {
 
   it('treats a gone cluster and a gone provider as done', async () => {
     const { ctx } = setup();
-    ecs.on(DescribeClustersCommand).rejects(awsError('ClusterNotFoundException'));
+    ecs.on(DescribeClustersCommand).rejects(await sdkError(ECSClient, DescribeClustersCommand, 'ClusterNotFoundException', 'Cluster not found.'));
     ecs.on(DescribeCapacityProvidersCommand).resolves({ capacityProviders: [], failures: [{ arn: 'x', reason: 'MISSING' }] });
     await capacityProviderStep.destroy!(ctx, { capacityProviderName: 'cp-shop' });
     expect(ecs.commandCalls(PutClusterCapacityProvidersCommand)).toHaveLength(0);
@@ -313,7 +314,7 @@ describe('service auto scaling', () => {
     const { ctx } = setup();
     aas.on(DescribeScalableTargetsCommand).resolves({ ScalableTargets: [{ ResourceId: RID } as never] });
     aas.on(DescribeScalingPoliciesCommand).resolves({ ScalingPolicies: [] });
-    aas.on(DeregisterScalableTargetCommand).rejects(awsError('ObjectNotFoundException'));
+    aas.on(DeregisterScalableTargetCommand).rejects(await sdkError(ApplicationAutoScalingClient, DeregisterScalableTargetCommand, 'ObjectNotFoundException', 'No scalable target found for service namespace: ecs'));
     cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
     await expect(serviceScalingStep.destroy!(ctx, { resourceId: RID, policyNames: [] })).resolves.toBeUndefined();
     expect(cw.commandCalls(DeleteAlarmsCommand)).toHaveLength(0);

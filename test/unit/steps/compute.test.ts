@@ -3,6 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import {
   CreateLaunchTemplateCommand,
   DeleteLaunchTemplateCommand,
+  DescribeImagesCommand,
+  DescribeInstanceTypesCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeLaunchTemplatesCommand,
   EC2Client,
@@ -23,10 +25,11 @@ import { isInstanceProfilePropagating } from '../../../src/aws/errors.js';
 import { isWizardError } from '../../../src/errors.js';
 import { launchTemplateStep } from '../../../src/steps/launch-template.js';
 import { launchConfigurationStep } from '../../../src/steps/launch-configuration.js';
-import { amiFromParameterValue } from '../../../src/steps/launch-common.js';
+import { amiFromParameterValue, launchImage } from '../../../src/steps/launch-common.js';
 import { autoScalingGroupStep, instancesInServiceStep } from '../../../src/steps/auto-scaling-group.js';
 import { testStack } from '../../support/stack.js';
-import { awsError, stepContext } from '../../support/step-context.js';
+import { stepContext } from '../../support/step-context.js';
+import { sdkError } from '../../support/aws-wire.js';
 
 const ec2 = mockClient(EC2Client);
 const as = mockClient(AutoScalingClient);
@@ -45,12 +48,27 @@ const DEPS = {
   'target-group': { targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop-tg/abc', targetGroupName: 'shop-tg' },
   'launch-template': { kind: 'template', launchTemplateId: 'lt-0123', launchTemplateName: 'shop-ecs', amiId: 'ami-0123456789' },
 };
-const PROFILE_NOT_YET = () => awsError('ValidationError', 'Invalid IamInstanceProfile: arn:aws:iam::123456789012:instance-profile/shop-ecs-instance');
+/** What DescribeInstanceTypes says the type runs, and DescribeImages what each AMI is built for. */
+function typeRuns(...arches: string[]) {
+  ec2.on(DescribeInstanceTypesCommand).callsFake((input: { InstanceTypes: string[] }) => ({
+    InstanceTypes: input.InstanceTypes.map((InstanceType) => ({ InstanceType, ProcessorInfo: { SupportedArchitectures: arches } })),
+  }));
+}
+function images(byId: Record<string, 'arm64' | 'x86_64'>) {
+  ec2.on(DescribeImagesCommand).callsFake((input: { ImageIds: string[] }) => ({
+    Images: input.ImageIds.filter((id) => byId[id]).map((ImageId) => ({ ImageId, Architecture: byId[ImageId] })),
+  }));
+}
+
+/** What Auto Scaling answers while a fresh instance profile has not reached it yet. */
+const PROFILE_NOT_YET = (Command: typeof CreateLaunchConfigurationCommand | typeof CreateAutoScalingGroupCommand) =>
+  sdkError(AutoScalingClient, Command, 'ValidationError', 'Invalid IamInstanceProfile: arn:aws:iam::123456789012:instance-profile/shop-ecs-instance');
 
 describe('launch template', () => {
   it('creates IMDSv2, profile, SG and ECS_CLUSTER user data from the recommended AL2023 AMI', async () => {
     // GIVEN no template and the SSM parameter holding a plain AMI id
     const t = testStack({ stack: 'shop', instances: { keyName: 'ops' } });
+    typeRuns('i386', 'x86_64');
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'ami-0a1b2c3d4e5f' } });
     ec2.on(CreateLaunchTemplateCommand).resolves({ LaunchTemplate: { LaunchTemplateId: 'lt-0new', LaunchTemplateName: 'shop-ecs' } });
     const { ctx } = stepContext(t.env, { outputs: DEPS });
@@ -73,6 +91,50 @@ describe('launch template', () => {
     expect(input.TagSpecifications![0]!.Tags).toContainEqual({ Key: 'ecs-wizard:stack', Value: 'shop' });
   });
 
+  it('boots a type AWS reports as arm64 from the arm64 AMI, though its name does not say so (a1)', async () => {
+    // GIVEN a1.large, which DescribeInstanceTypes reports as arm64
+    const t = testStack({ stack: 'shop', instances: { instanceType: 'a1.large' } });
+    typeRuns('arm64');
+    ssm.on(GetParameterCommand, { Name: '/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id' }).resolves({ Parameter: { Value: 'ami-0a4a4a4a4a4a4a4a4' } });
+    ssm.on(GetParameterCommand, { Name: '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id' }).resolves({ Parameter: { Value: 'ami-0e8e8e8e8e8e8e8e8' } });
+    ec2.on(CreateLaunchTemplateCommand).resolves({ LaunchTemplate: { LaunchTemplateId: 'lt-0new', LaunchTemplateName: 'shop-ecs' } });
+    // WHEN the template is created
+    const out = await launchTemplateStep.create(stepContext(t.env, { outputs: DEPS }).ctx);
+    // THEN it boots the arm64 ECS-optimized AMI
+    expect(ec2.commandCalls(DescribeInstanceTypesCommand)[0]!.args[0].input.InstanceTypes).toEqual(['a1.large']);
+    expect(ec2.commandCalls(CreateLaunchTemplateCommand)[0]!.args[0].input.LaunchTemplateData!.ImageId).toBe('ami-0a4a4a4a4a4a4a4a4');
+    expect(out).toMatchObject({ amiId: 'ami-0a4a4a4a4a4a4a4a4' });
+  });
+
+  it('refuses a given AMI built for the other architecture as bad input on instances.amiId, with no template made', async () => {
+    // GIVEN an x86_64 AMI for a Graviton type
+    const t = testStack({ stack: 'shop', instances: { instanceType: 't4g.small', amiId: 'ami-0e8e8e8e8e8e8e8e8' } });
+    typeRuns('arm64');
+    images({ 'ami-0e8e8e8e8e8e8e8e8': 'x86_64' });
+    // WHEN the image is resolved (as create does before anything is made)
+    const err = await launchImage(t.aws, t.answers.instances, 'us-east-1').catch((e: unknown) => e);
+    // THEN the field is named with both architectures
+    expect(isWizardError(err, 'INPUT_INVALID')).toBe(true);
+    expect((err as { problems: unknown[] }).problems).toEqual([
+      { path: 'instances.amiId', message: expect.stringContaining('ami-0e8e8e8e8e8e8e8e8 is an x86_64 image, but t4g.small runs arm64') },
+    ]);
+    // AND a matching AMI is accepted as it is, without reading SSM
+    images({ 'ami-0e8e8e8e8e8e8e8e8': 'arm64' });
+    expect(await launchImage(t.aws, t.answers.instances, 'us-east-1')).toEqual({ architecture: 'arm64', amiId: 'ami-0e8e8e8e8e8e8e8e8' });
+    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(0);
+  });
+
+  it('refuses an instance type or AMI the region does not have, naming the field', async () => {
+    const t = testStack({ stack: 'shop', instances: { instanceType: 't3.nonexist', amiId: 'ami-0deadbeef00000000' } });
+    ec2.on(DescribeInstanceTypesCommand).rejects(await sdkError(EC2Client, DescribeInstanceTypesCommand, 'InvalidInstanceType', 'The following supplied instance types do not exist: [t3.nonexist]'));
+    const noType = await launchImage(t.aws, t.answers.instances, 'us-east-1').catch((e: unknown) => e);
+    expect((noType as { problems: unknown[] }).problems).toEqual([{ path: 'instances.instanceType', message: 't3.nonexist is not an EC2 instance type of us-east-1' }]);
+    typeRuns('x86_64');
+    ec2.on(DescribeImagesCommand).rejects(await sdkError(EC2Client, DescribeImagesCommand, 'InvalidAMIID.NotFound', "The image id '[ami-0deadbeef00000000]' does not exist"));
+    const noImage = await launchImage(t.aws, t.answers.instances, 'us-east-1').catch((e: unknown) => e);
+    expect((noImage as { problems: unknown[] }).problems).toEqual([{ path: 'instances.amiId', message: expect.stringContaining('ami-0deadbeef00000000 does not exist in us-east-1') }]);
+  });
+
   it('reads the AMI id from both shapes of the SSM parameter value', () => {
     expect(amiFromParameterValue('ami-0abc')).toBe('ami-0abc');
     expect(amiFromParameterValue('{"image_id":"ami-0def","image_name":"amzn2-ami-ecs"}')).toBe('ami-0def');
@@ -81,7 +143,7 @@ describe('launch template', () => {
 
   it('finds by name when the recorded id is gone, and refuses a changed instance type', async () => {
     // GIVEN the recorded id no longer exists but a template of that name does, with t3.small
-    ec2.on(DescribeLaunchTemplatesCommand, { LaunchTemplateIds: ['lt-0old'] }).rejects(awsError('InvalidLaunchTemplateId.NotFound'));
+    ec2.on(DescribeLaunchTemplatesCommand, { LaunchTemplateIds: ['lt-0old'] }).rejects(await sdkError(EC2Client, DescribeLaunchTemplatesCommand, 'InvalidLaunchTemplateId.NotFound', "The specified launch template, with template ID lt-0old, does not exist."));
     ec2.on(DescribeLaunchTemplatesCommand, { LaunchTemplateNames: ['shop-ecs'] }).resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-0123', LaunchTemplateName: 'shop-ecs' }] });
     ec2.on(DescribeLaunchTemplateVersionsCommand).resolves({ LaunchTemplateVersions: [{ LaunchTemplateData: { ImageId: 'ami-0123456789', InstanceType: 't3.small' } }] });
 
@@ -100,7 +162,7 @@ describe('launch template', () => {
 
   it('treats an already deleted template as destroyed', async () => {
     const t = testStack({ stack: 'shop' });
-    ec2.on(DeleteLaunchTemplateCommand).rejects(awsError('InvalidLaunchTemplateId.NotFound'));
+    ec2.on(DeleteLaunchTemplateCommand).rejects(await sdkError(EC2Client, DeleteLaunchTemplateCommand, 'InvalidLaunchTemplateId.NotFound', 'The specified launch template, with template ID lt-0123, does not exist.'));
     await expect(launchTemplateStep.destroy!(stepContext(t.env).ctx, DEPS['launch-template'])).resolves.toBeUndefined();
     expect(ec2.commandCalls(DeleteLaunchTemplateCommand)).toHaveLength(1);
   });
@@ -110,8 +172,10 @@ describe('launch configuration (legacy)', () => {
   it('says to use a launch template when the account refuses launch configurations', async () => {
     // GIVEN an account created after October 2024
     const t = testStack({ stack: 'shop', instances: { launch: 'configuration', amiId: 'ami-0123456789' } });
+    typeRuns('x86_64');
+    images({ 'ami-0123456789': 'x86_64' });
     as.on(CreateLaunchConfigurationCommand).rejects(
-      awsError('UnsupportedOperation', 'The Launch Configuration creation operation is not available in your account. Use launch templates to create configuration templates for your Auto Scaling groups.'),
+      await sdkError(AutoScalingClient, CreateLaunchConfigurationCommand, 'UnsupportedOperation', 'The Launch Configuration creation operation is not available in your account. Use launch templates to create configuration templates for your Auto Scaling groups.'),
     );
     // WHEN the step creates one
     const err = await launchConfigurationStep.create(stepContext(t.env, { outputs: DEPS }).ctx).catch((e: unknown) => e);
@@ -123,7 +187,10 @@ describe('launch configuration (legacy)', () => {
 
   it('retries while the new instance profile propagates, then creates it with the same content', async () => {
     const t = testStack({ stack: 'shop', instances: { launch: 'configuration', amiId: 'ami-0123456789' } });
-    as.on(CreateLaunchConfigurationCommand).rejectsOnce(PROFILE_NOT_YET()).rejectsOnce(PROFILE_NOT_YET()).resolves({});
+    typeRuns('x86_64');
+    images({ 'ami-0123456789': 'x86_64' });
+    const notYet = await PROFILE_NOT_YET(CreateLaunchConfigurationCommand);
+    as.on(CreateLaunchConfigurationCommand).rejectsOnce(notYet).rejectsOnce(notYet).resolves({});
     const out = await launchConfigurationStep.create(stepContext(t.env, { outputs: DEPS }).ctx);
     expect(out).toEqual({ kind: 'configuration', launchConfigurationName: 'shop-ecs', amiId: 'ami-0123456789' });
     const calls = as.commandCalls(CreateLaunchConfigurationCommand);
@@ -147,17 +214,18 @@ describe('launch configuration (legacy)', () => {
     expect(found).toEqual({ kind: 'configuration', launchConfigurationName: 'shop-ecs', amiId: 'ami-01' });
 
     // WHEN it is destroyed while the group still uses it, THEN the delete is repeated until it goes
-    as.on(DeleteLaunchConfigurationCommand).rejectsOnce(awsError('ResourceInUse')).resolves({});
+    as.on(DeleteLaunchConfigurationCommand).rejectsOnce(await sdkError(AutoScalingClient, DeleteLaunchConfigurationCommand, 'ResourceInUse', 'Cannot delete launch configuration shop-ecs because it is attached to AutoScalingGroup shop-ecs')).resolves({});
     await launchConfigurationStep.destroy!(stepContext(t.env).ctx, found!);
     expect(as.commandCalls(DeleteLaunchConfigurationCommand)).toHaveLength(2);
   });
 });
 
 describe('Auto Scaling group', () => {
-  it('retries "Invalid IamInstanceProfile" twice, then creates the group wired to template, subnets and TG', async () => {
+  it('retries "Invalid IamInstanceProfile" twice, then creates the group wired to template and subnets, never to the target group', async () => {
     // GIVEN a fresh instance profile AWS does not see yet
     const t = testStack({ stack: 'shop' });
-    as.on(CreateAutoScalingGroupCommand).rejectsOnce(PROFILE_NOT_YET()).rejectsOnce(PROFILE_NOT_YET()).resolves({});
+    const notYet = await PROFILE_NOT_YET(CreateAutoScalingGroupCommand);
+    as.on(CreateAutoScalingGroupCommand).rejectsOnce(notYet).rejectsOnce(notYet).resolves({});
     as.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'shop-ecs', AutoScalingGroupARN: 'arn:asg', MinSize: 1, MaxSize: 4, DesiredCapacity: 2, AvailabilityZones: [], HealthCheckType: 'EC2', DefaultCooldown: 300, CreatedTime: new Date() }] });
     const { ctx, progress } = stepContext(t.env, { outputs: DEPS });
 
@@ -173,24 +241,28 @@ describe('Auto Scaling group', () => {
     expect(input).toMatchObject({
       LaunchTemplate: { LaunchTemplateId: 'lt-0123', Version: '$Latest' },
       VPCZoneIdentifier: 'subnet-0aaaaaaaa,subnet-0bbbbbbbb',
-      TargetGroupARNs: [DEPS['target-group'].targetGroupArn],
       MinSize: 1,
       MaxSize: 4,
       DesiredCapacity: 2,
       HealthCheckType: 'EC2',
       NewInstancesProtectedFromScaleIn: true,
     });
+    // ECS registers each task on its dynamic port; instance registrations on the group's port would stay unhealthy.
+    expect(input.TargetGroupARNs).toBeUndefined();
+    expect(input.TrafficSources).toBeUndefined();
     expect(input.Tags).toContainEqual({ Key: 'ecs-wizard:stack', Value: 'shop', PropagateAtLaunch: true, ResourceId: 'shop-ecs', ResourceType: 'auto-scaling-group' });
     expect(input.Tags!.find((x) => x.Key === 'Name')?.PropagateAtLaunch).toBe(true);
   });
 
   it('does not retry other validation errors', async () => {
     const t = testStack({ stack: 'shop' });
-    as.on(CreateAutoScalingGroupCommand).rejects(awsError('ValidationError', 'Max bound, 0, must be greater than or equal to min bound, 1'));
+    as.on(CreateAutoScalingGroupCommand).rejects(await sdkError(AutoScalingClient, CreateAutoScalingGroupCommand, 'ValidationError', 'Max bound, 0, must be greater than or equal to min bound, 1'));
     await expect(autoScalingGroupStep.create(stepContext(t.env, { outputs: DEPS }).ctx)).rejects.toThrow('Max bound');
     expect(as.commandCalls(CreateAutoScalingGroupCommand)).toHaveLength(1);
-    expect(isInstanceProfilePropagating(awsError('InvalidParameterValue', 'Value (x) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name'))).toBe(true);
-    expect(isInstanceProfilePropagating(awsError('AccessDenied', 'IamInstanceProfile'))).toBe(false);
+    expect(
+      isInstanceProfilePropagating(await sdkError(EC2Client, CreateLaunchTemplateCommand, 'InvalidParameterValue', 'Value (x) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name')),
+    ).toBe(true);
+    expect(isInstanceProfilePropagating(await sdkError(AutoScalingClient, CreateAutoScalingGroupCommand, 'AccessDenied', 'IamInstanceProfile', { status: 403 }))).toBe(false);
   });
 
   it('finds an existing group by name, so it is never created twice (moto would replace it)', async () => {
@@ -229,7 +301,7 @@ describe('Auto Scaling group', () => {
       .resolvesOnce({ AutoScalingGroups: [group] })
       .resolvesOnce({ AutoScalingGroups: [{ ...group, Status: 'Delete in progress' }] })
       .resolves({ AutoScalingGroups: [] });
-    as.on(DeleteAutoScalingGroupCommand).rejectsOnce(awsError('ScalingActivityInProgress')).resolves({});
+    as.on(DeleteAutoScalingGroupCommand).rejectsOnce(await sdkError(AutoScalingClient, DeleteAutoScalingGroupCommand, 'ScalingActivityInProgress', 'You cannot delete an AutoScalingGroup while there are scaling activities in progress for that group.')).resolves({});
     // WHEN destroyed
     await autoScalingGroupStep.destroy!(stepContext(t.env).ctx, { autoScalingGroupName: 'shop-ecs' });
     // THEN the delete was forced, repeated once, and the step returned only after the group was gone

@@ -5,6 +5,7 @@ import {
   CreateServiceCommand,
   DeleteClusterCommand,
   DeleteServiceCommand,
+  DeleteTaskDefinitionsCommand,
   DeregisterTaskDefinitionCommand,
   DescribeClustersCommand,
   DescribeServicesCommand,
@@ -24,7 +25,8 @@ import { buildPlan } from '../../../src/steps/index.js';
 import { serviceStableStep, serviceStep } from '../../../src/steps/service.js';
 import { taskDefinitionStep } from '../../../src/steps/task-definition.js';
 import { FAST_TIMING, testStack } from '../../support/stack.js';
-import { awsError, stepContext } from '../../support/step-context.js';
+import { stepContext } from '../../support/step-context.js';
+import { sdkError } from '../../support/aws-wire.js';
 
 const ecs = mockClient(ECSClient);
 afterEach(() => ecs.reset());
@@ -60,10 +62,8 @@ describe('ECS cluster', () => {
   it('retries DeleteCluster while container instances remain, until they are gone', async () => {
     // GIVEN instances still deregistering for the first two attempts
     const t = testStack({ stack: 'shop' });
-    ecs.on(DeleteClusterCommand)
-      .rejectsOnce(awsError('ClusterContainsContainerInstancesException'))
-      .rejectsOnce(awsError('ClusterContainsContainerInstancesException'))
-      .resolves({});
+    const instancesLeft = await sdkError(ECSClient, DeleteClusterCommand, 'ClusterContainsContainerInstancesException', 'The Cluster cannot be deleted while Container Instances are active or draining.');
+    ecs.on(DeleteClusterCommand).rejectsOnce(instancesLeft).rejectsOnce(instancesLeft).resolves({});
     const { ctx, progress } = stepContext(t.env);
     // WHEN destroyed THEN it succeeds on the third attempt, having said what it waited for
     await clusterStep.destroy!(ctx, DEPS.cluster);
@@ -73,7 +73,7 @@ describe('ECS cluster', () => {
 
   it('treats a cluster already gone as destroyed', async () => {
     const t = testStack({ stack: 'shop' });
-    ecs.on(DeleteClusterCommand).rejects(awsError('ClusterNotFoundException'));
+    ecs.on(DeleteClusterCommand).rejects(await sdkError(ECSClient, DeleteClusterCommand, 'ClusterNotFoundException', 'Cluster not found.'));
     await expect(clusterStep.destroy!(stepContext(t.env).ctx, DEPS.cluster)).resolves.toBeUndefined();
   });
 
@@ -125,12 +125,25 @@ describe('task definition', () => {
     expect(input.containerDefinitions![0]).toMatchObject({ name: 'app', image: `${uri}:latest`, portMappings: [{ containerPort: 80, hostPort: 0 }] });
   });
 
-  it('deregisters every ACTIVE revision of the family', async () => {
+  it('deregisters every ACTIVE revision of the family, then deletes them', async () => {
     const t = testStack({ stack: 'shop' });
-    ecs.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [TD_ARN(1), TD_ARN(2)] });
-    ecs.on(DeregisterTaskDefinitionCommand).resolves({});
+    let deregistered = false;
+    let deleted = false;
+    ecs.on(ListTaskDefinitionsCommand, { status: 'ACTIVE' }).callsFake(() => ({ taskDefinitionArns: deregistered ? [] : [TD_ARN(1), TD_ARN(2)] }));
+    ecs.on(ListTaskDefinitionsCommand, { status: 'INACTIVE' }).callsFake(() => ({ taskDefinitionArns: deregistered && !deleted ? [TD_ARN(1), TD_ARN(2)] : [] }));
+    ecs.on(DeregisterTaskDefinitionCommand).callsFake(() => ((deregistered = true), {}));
+    ecs.on(DeleteTaskDefinitionsCommand).callsFake(() => ((deleted = true), { failures: [] }));
     await taskDefinitionStep.destroy!(stepContext(t.env).ctx, DEPS['task-definition']);
     expect(ecs.commandCalls(DeregisterTaskDefinitionCommand).map((c) => c.args[0].input.taskDefinition)).toEqual([TD_ARN(1), TD_ARN(2)]);
+    expect(ecs.commandCalls(DeleteTaskDefinitionsCommand).map((c) => c.args[0].input.taskDefinitions)).toEqual([[TD_ARN(1), TD_ARN(2)]]);
+  });
+
+  it('says which revisions AWS would not delete (it reports them among failures, not as an error)', async () => {
+    const t = testStack({ stack: 'shop' });
+    ecs.on(ListTaskDefinitionsCommand, { status: 'ACTIVE' }).resolves({ taskDefinitionArns: [] });
+    ecs.on(ListTaskDefinitionsCommand, { status: 'INACTIVE' }).resolves({ taskDefinitionArns: [TD_ARN(1)] });
+    ecs.on(DeleteTaskDefinitionsCommand).resolves({ failures: [{ arn: TD_ARN(1), reason: 'TASK_DEFINITION_IN_USE' }] });
+    await expect(taskDefinitionStep.destroy!(stepContext(t.env).ctx, DEPS['task-definition'])).rejects.toThrow(`${TD_ARN(1)} (TASK_DEFINITION_IN_USE)`);
   });
 });
 

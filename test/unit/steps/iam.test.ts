@@ -23,21 +23,24 @@ import type { Step } from '../../../src/engine/types.js';
 import { isReadOperation } from '../../../src/aws/clients.js';
 import type { StackEnv } from '../../../src/steps/env.js';
 import {
-  EXECUTION_ROLE_POLICY_ARN,
-  INSTANCE_ROLE_POLICY_ARN,
   executionRoleStep,
   instanceProfileStep,
   instanceRoleStep,
   trustPolicy,
 } from '../../../src/steps/iam.js';
 import { testStack } from '../../support/stack.js';
+import { sdkError } from '../../support/aws-wire.js';
+
+/** AWS's own ARNs for the two managed policies in the aws partition, written out as AWS gives them. */
+const INSTANCE_ROLE_POLICY_ARN = 'arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role';
+const EXECUTION_ROLE_POLICY_ARN = 'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy';
 
 const iam = mockClient(IAMClient);
 afterEach(() => iam.reset());
 
-function awsError(name: string): Error {
-  return Object.assign(new Error(name), { name, $fault: 'client', $metadata: {} });
-}
+/** IAM's answers as the SDK raises them (wire code NoSuchEntity → NoSuchEntityException, DeleteConflict → DeleteConflictException). */
+const noSuchEntity = (Command: Parameters<typeof sdkError>[1]) => sdkError(IAMClient, Command, 'NoSuchEntity', 'The role with name shop-ecs-instance cannot be found.', { status: 404 });
+const deleteConflict = (Command: Parameters<typeof sdkError>[1]) => sdkError(IAMClient, Command, 'DeleteConflict', 'Cannot delete entity, must remove roles from instance profile first.', { status: 409 });
 
 /** Operations the mock received that would change something in AWS. */
 function mutations(): string[] {
@@ -57,8 +60,8 @@ describe('IAM steps (scripted AWS)', () => {
   it('creates both roles with exact trust policies and only the two AWS-managed policies', async () => {
     // GIVEN no role or profile exists
     const t = testStack({ stack: 'shop' });
-    iam.on(GetRoleCommand).rejects(awsError('NoSuchEntityException'));
-    iam.on(GetInstanceProfileCommand).rejects(awsError('NoSuchEntityException'));
+    iam.on(GetRoleCommand).rejects(await noSuchEntity(GetRoleCommand));
+    iam.on(GetInstanceProfileCommand).rejects(await noSuchEntity(GetInstanceProfileCommand));
     iam.on(CreateRoleCommand).callsFake((input: { RoleName: string }) => ({ Role: { RoleName: input.RoleName, Arn: `arn:aws:iam::123456789012:role/${input.RoleName}` } }));
     iam.on(CreateInstanceProfileCommand).resolves({ InstanceProfile: { Arn: 'arn:aws:iam::123456789012:instance-profile/shop-ecs-instance' } as never });
 
@@ -147,7 +150,8 @@ describe('IAM steps (scripted AWS)', () => {
     iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });
     iam.on(ListInstanceProfilesForRoleCommand).resolves({ InstanceProfiles: [] });
     iam.on(DetachRolePolicyCommand).resolves({});
-    iam.on(DeleteRoleCommand).rejectsOnce(awsError('DeleteConflictException')).rejectsOnce(awsError('DeleteConflictException')).resolves({});
+    const conflict = await deleteConflict(DeleteRoleCommand);
+    iam.on(DeleteRoleCommand).rejectsOnce(conflict).rejectsOnce(conflict).resolves({});
     // WHEN destroy runs
     const r = await runDestroy([executionRoleStep], { env: t.env, state: t.state });
     // THEN the policy is detached first and the role deleted on the third try
@@ -161,8 +165,8 @@ describe('IAM steps (scripted AWS)', () => {
     const t = testStack({ stack: 'shop' });
     await t.state.put({ stepId: 'instance-role', status: 'created', outputs: { roleName: 'shop-ecs-instance', roleArn: 'arn:role' }, updatedAt: 'x' });
     await t.state.put({ stepId: 'instance-profile', status: 'created', outputs: { instanceProfileName: 'shop-ecs-instance', instanceProfileArn: 'arn:p' }, updatedAt: 'x' });
-    iam.on(ListAttachedRolePoliciesCommand).rejects(awsError('NoSuchEntityException'));
-    iam.on(GetInstanceProfileCommand).rejects(awsError('NoSuchEntityException'));
+    iam.on(ListAttachedRolePoliciesCommand).rejects(await noSuchEntity(ListAttachedRolePoliciesCommand));
+    iam.on(GetInstanceProfileCommand).rejects(await noSuchEntity(GetInstanceProfileCommand));
     // WHEN destroy runs
     const r = await runDestroy([instanceRoleStep, instanceProfileStep], { env: t.env, state: t.state });
     // THEN both count as destroyed and no delete was attempted on something absent
@@ -177,7 +181,7 @@ describe('IAM steps (scripted AWS)', () => {
     await t.state.put({ stepId: 'instance-profile', status: 'created', outputs: { instanceProfileName: 'shop-ecs-instance', instanceProfileArn: 'arn:p' }, updatedAt: 'x' });
     iam.on(GetInstanceProfileCommand).resolves({ InstanceProfile: { InstanceProfileName: 'shop-ecs-instance', Roles: [{ RoleName: 'shop-ecs-instance' }] } as never });
     iam.on(RemoveRoleFromInstanceProfileCommand).resolves({});
-    iam.on(DeleteInstanceProfileCommand).rejectsOnce(awsError('DeleteConflictException')).resolves({});
+    iam.on(DeleteInstanceProfileCommand).rejectsOnce(await deleteConflict(DeleteInstanceProfileCommand)).resolves({});
     const plan: Step<StackEnv>[] = [{ ...instanceProfileStep, dependsOn: [] }];
     const r = await runDestroy(plan, { env: t.env, state: t.state });
     expect(r.ok).toBe(true);

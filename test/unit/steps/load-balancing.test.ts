@@ -28,6 +28,7 @@ import { loadBalancerActiveStep, loadBalancerStep } from '../../../src/steps/loa
 import { listenerStep } from '../../../src/steps/listener.js';
 import { ecrRepositoryStep } from '../../../src/steps/ecr.js';
 import { testStack } from '../../support/stack.js';
+import { sdkError } from '../../support/aws-wire.js';
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
 const ecr = mockClient(ECRClient);
@@ -35,10 +36,6 @@ afterEach(() => {
   elb.reset();
   ecr.reset();
 });
-
-function awsError(name: string): Error {
-  return Object.assign(new Error(name), { name, $fault: 'client', $metadata: {} });
-}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function mutations(mock: AwsClientStub<any>): string[] {
@@ -113,7 +110,7 @@ describe('target group step (scripted AWS)', () => {
   it('creates an HTTP instance target group with fast health checks and a 30 s deregistration delay', async () => {
     // GIVEN no target group of that name
     const t = await stackWithDeps({ stack: 'shop', loadBalancer: { healthCheckPath: '/healthz' }, service: { containerPort: 8080 } }, VPC);
-    elb.on(DescribeTargetGroupsCommand).rejects(awsError('TargetGroupNotFoundException'));
+    elb.on(DescribeTargetGroupsCommand).rejects(await sdkError(ElasticLoadBalancingV2Client, DescribeTargetGroupsCommand, 'TargetGroupNotFound', 'One or more target groups not found'));
     elb.on(CreateTargetGroupCommand).resolves({ TargetGroups: [{ TargetGroupArn: TG_ARN }] });
     elb.on(ModifyTargetGroupAttributesCommand).resolves({});
     // WHEN it is created
@@ -142,7 +139,7 @@ describe('target group step (scripted AWS)', () => {
     // GIVEN a stale recorded ARN and the right target group under the stack's name
     const t = await stackWithDeps({ stack: 'shop' }, VPC);
     await t.state.put({ stepId: 'target-group', status: 'created', outputs: { targetGroupArn: 'arn:old' }, updatedAt: 'x' });
-    elb.on(DescribeTargetGroupsCommand, { TargetGroupArns: ['arn:old'] }).rejects(awsError('TargetGroupNotFoundException'));
+    elb.on(DescribeTargetGroupsCommand, { TargetGroupArns: ['arn:old'] }).rejects(await sdkError(ElasticLoadBalancingV2Client, DescribeTargetGroupsCommand, 'TargetGroupNotFound', 'One or more target groups not found'));
     elb.on(DescribeTargetGroupsCommand, { Names: ['shop-tg'] }).resolves({ TargetGroups: [RIGHT_TG] });
     elb.on(DescribeTargetGroupAttributesCommand).resolves({ Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }] });
     // WHEN create runs
@@ -174,7 +171,7 @@ describe('target group step (scripted AWS)', () => {
   it('destroy retries ResourceInUse until the listener lets go, and an absent group is success', async () => {
     // GIVEN a target group still in use for two tries
     const t = await stackWithDeps({ stack: 'shop' }, { 'target-group': { targetGroupArn: TG_ARN, targetGroupName: 'shop-tg' } });
-    elb.on(DeleteTargetGroupCommand).rejectsOnce(awsError('ResourceInUseException')).rejectsOnce(awsError('ResourceInUseException')).resolves({});
+    elb.on(DeleteTargetGroupCommand).rejectsOnce(await sdkError(ElasticLoadBalancingV2Client, DeleteTargetGroupCommand, 'ResourceInUse', 'Target group \'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop-tg/abc\' is currently in use by a listener or a rule')).rejectsOnce(await sdkError(ElasticLoadBalancingV2Client, DeleteTargetGroupCommand, 'ResourceInUse', 'Target group \'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop-tg/abc\' is currently in use by a listener or a rule')).resolves({});
     // WHEN destroy runs
     const r = await runDestroy(alone(targetGroupStep), { env: t.env, state: t.state });
     // THEN it is deleted on the third try
@@ -184,7 +181,7 @@ describe('target group step (scripted AWS)', () => {
     // GIVEN it was already deleted by someone else
     const u = await stackWithDeps({ stack: 'shop2' }, { 'target-group': { targetGroupArn: TG_ARN, targetGroupName: 'shop2-tg' } });
     elb.reset();
-    elb.on(DeleteTargetGroupCommand).rejects(awsError('TargetGroupNotFoundException'));
+    elb.on(DeleteTargetGroupCommand).rejects(await sdkError(ElasticLoadBalancingV2Client, DeleteTargetGroupCommand, 'TargetGroupNotFound', 'One or more target groups not found'));
     // THEN destroy succeeds
     expect((await runDestroy(alone(targetGroupStep), { env: u.env, state: u.state })).ok).toBe(true);
   });
@@ -193,7 +190,7 @@ describe('target group step (scripted AWS)', () => {
 describe('load balancer steps (scripted AWS)', () => {
   it('creates an internet-facing ALB in the subnets behind the ALB security group and records its ARN', async () => {
     const t = await stackWithDeps({ stack: 'shop' }, NETWORK);
-    elb.on(DescribeLoadBalancersCommand).rejects(awsError('LoadBalancerNotFoundException'));
+    elb.on(DescribeLoadBalancersCommand).rejects(await sdkError(ElasticLoadBalancingV2Client, DescribeLoadBalancersCommand, 'LoadBalancerNotFound', 'One or more load balancers not found'));
     elb.on(CreateLoadBalancerCommand).resolves({ LoadBalancers: [{ ...RIGHT_LB, State: { Code: 'provisioning' } }] });
     const r = await runCreate(alone(loadBalancerStep), { env: t.env, state: t.state });
     expect(r.ok).toBe(true);
@@ -252,7 +249,7 @@ describe('load balancer steps (scripted AWS)', () => {
   it('destroy deletes the ALB and waits until it is gone; an ALB already gone is success', async () => {
     const t = await stackWithDeps({ stack: 'shop' }, { 'load-balancer': { loadBalancerArn: LB_ARN, loadBalancerName: 'shop-alb', dnsName: 'x' } });
     elb.on(DeleteLoadBalancerCommand).resolves({});
-    elb.on(DescribeLoadBalancersCommand).resolvesOnce({ LoadBalancers: [RIGHT_LB] }).rejects(awsError('LoadBalancerNotFoundException'));
+    elb.on(DescribeLoadBalancersCommand).resolvesOnce({ LoadBalancers: [RIGHT_LB] }).rejects(await sdkError(ElasticLoadBalancingV2Client, DescribeLoadBalancersCommand, 'LoadBalancerNotFound', 'One or more load balancers not found'));
     const r = await runDestroy(alone(loadBalancerStep), { env: t.env, state: t.state });
     expect(r.ok).toBe(true);
     expect(elb.commandCalls(DeleteLoadBalancerCommand)).toHaveLength(1);
@@ -260,8 +257,8 @@ describe('load balancer steps (scripted AWS)', () => {
 
     const u = await stackWithDeps({ stack: 'shop2' }, { 'load-balancer': { loadBalancerArn: LB_ARN, loadBalancerName: 'shop2-alb', dnsName: 'x' } });
     elb.reset();
-    elb.on(DeleteLoadBalancerCommand).rejects(awsError('LoadBalancerNotFoundException'));
-    elb.on(DescribeLoadBalancersCommand).rejects(awsError('LoadBalancerNotFoundException'));
+    elb.on(DeleteLoadBalancerCommand).rejects(await sdkError(ElasticLoadBalancingV2Client, DeleteLoadBalancerCommand, 'LoadBalancerNotFound', 'One or more load balancers not found'));
+    elb.on(DescribeLoadBalancersCommand).rejects(await sdkError(ElasticLoadBalancingV2Client, DescribeLoadBalancersCommand, 'LoadBalancerNotFound', 'One or more load balancers not found'));
     expect((await runDestroy(alone(loadBalancerStep), { env: u.env, state: u.state })).ok).toBe(true);
   });
 });
@@ -310,7 +307,7 @@ describe('listener step (scripted AWS)', () => {
 
   it('destroy of a listener already gone is success', async () => {
     const t = await stackWithDeps({ stack: 'shop' }, { ...deps, listener: { listenerArn: 'arn:l' } });
-    elb.on(DeleteListenerCommand).rejects(awsError('ListenerNotFoundException'));
+    elb.on(DeleteListenerCommand).rejects(await sdkError(ElasticLoadBalancingV2Client, DeleteListenerCommand, 'ListenerNotFound', 'One or more listeners not found'));
     const r = await runDestroy(alone(listenerStep), { env: t.env, state: t.state });
     expect(r.ok).toBe(true);
     expect(r.results[0]!.outcome).toBe('destroyed');
@@ -323,7 +320,7 @@ describe('ECR repository step (scripted AWS)', () => {
 
   it('creates a scanned, encrypted, tagged repository', async () => {
     const t = testStack(answers);
-    ecr.on(DescribeRepositoriesCommand).rejects(awsError('RepositoryNotFoundException'));
+    ecr.on(DescribeRepositoriesCommand).rejects(await sdkError(ECRClient, DescribeRepositoriesCommand, 'RepositoryNotFoundException', 'The repository with name \'shop-app\' does not exist in the registry with id \'123456789012\''));
     ecr.on(CreateRepositoryCommand).resolves({ repository: { repositoryName: 'shop/app', repositoryUri: 'uri', repositoryArn: 'arn' } });
     const r = await runCreate([ecrRepositoryStep], { env: t.env, state: t.state });
     expect(r.ok).toBe(true);
@@ -365,7 +362,7 @@ describe('ECR repository step (scripted AWS)', () => {
 
     const u = await stackWithDeps({ ...answers, stack: 'shop2' }, recorded);
     ecr.reset();
-    ecr.on(ListImagesCommand).rejects(awsError('RepositoryNotFoundException'));
+    ecr.on(ListImagesCommand).rejects(await sdkError(ECRClient, ListImagesCommand, 'RepositoryNotFoundException', 'The repository with name \'shop-app\' does not exist in the registry with id \'123456789012\''));
     const gone = await runDestroy([ecrRepositoryStep], { env: u.env, state: u.state });
     expect(gone.ok).toBe(true);
     expect(ecr.commandCalls(DeleteRepositoryCommand)).toHaveLength(0);

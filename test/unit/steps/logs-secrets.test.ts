@@ -12,13 +12,15 @@ import { DeleteRolePolicyCommand, GetRolePolicyCommand, IAMClient, PutRolePolicy
 import { clusterStep } from '../../../src/steps/cluster.js';
 import { buildPlan } from '../../../src/steps/index.js';
 import { logGroupStep } from '../../../src/steps/log-group.js';
-import { secretsPolicy, secretsPolicyStep } from '../../../src/steps/secrets-policy.js';
+import { secretResource, secretsPolicy, secretsPolicyStep } from '../../../src/steps/secrets-policy.js';
+import { validateAnswers } from '../../../src/wizard/answers-file.js';
 import { taskDefinitionStep } from '../../../src/steps/task-definition.js';
 import { buildReviewPlan } from '../../../src/wizard/plan.js';
 import { redactAnswers, secretLookingNames } from '../../../src/wizard/redact.js';
 import { renderPlan } from '../../../src/wizard/review.js';
 import { testStack } from '../../support/stack.js';
-import { awsError, stepContext } from '../../support/step-context.js';
+import { stepContext } from '../../support/step-context.js';
+import { sdkError } from '../../support/aws-wire.js';
 
 const logs = mockClient(CloudWatchLogsClient);
 const ecs = mockClient(ECSClient);
@@ -67,7 +69,7 @@ describe('CloudWatch Logs group step', () => {
 
   it('a group that already exists at create (a lost answer) is converged, not an error', async () => {
     const t = testStack({ stack: 'shop' });
-    logs.on(CreateLogGroupCommand).rejects(awsError('ResourceAlreadyExistsException'));
+    logs.on(CreateLogGroupCommand).rejects(await sdkError(CloudWatchLogsClient, CreateLogGroupCommand, 'ResourceAlreadyExistsException', 'The specified log group already exists'));
     logs.on(PutRetentionPolicyCommand).resolves({});
     logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: '/ecs/shop', arn: `${GROUP_ARN}:*` }] });
     expect(await logGroupStep.create(stepContext(t.env).ctx)).toMatchObject({ logGroupName: '/ecs/shop', retentionInDays: 14 });
@@ -75,9 +77,11 @@ describe('CloudWatch Logs group step', () => {
 
   it('destroy deletes the group and treats ResourceNotFoundException as done', async () => {
     const t = testStack({ stack: 'shop' });
-    logs.on(DeleteLogGroupCommand).rejectsOnce(awsError('ResourceNotFoundException')).rejects(awsError('AccessDeniedException'));
+    const gone = await sdkError(CloudWatchLogsClient, DeleteLogGroupCommand, 'ResourceNotFoundException', 'The specified log group does not exist.');
+    const denied = await sdkError(CloudWatchLogsClient, DeleteLogGroupCommand, 'AccessDeniedException', 'User: arn:aws:iam::123456789012:user/ci is not authorized to perform: logs:DeleteLogGroup');
+    logs.on(DeleteLogGroupCommand).rejectsOnce(gone).rejects(denied);
     await logGroupStep.destroy!(stepContext(t.env).ctx, { logGroupName: '/ecs/shop' });
-    await expect(logGroupStep.destroy!(stepContext(t.env).ctx, { logGroupName: '/ecs/shop' })).rejects.toThrow('AccessDeniedException');
+    await expect(logGroupStep.destroy!(stepContext(t.env).ctx, { logGroupName: '/ecs/shop' })).rejects.toMatchObject({ name: 'AccessDeniedException' });
   });
 
   it('is planned only with logs on, and the task definition depends on it only then', () => {
@@ -126,10 +130,65 @@ describe('secrets policy on the execution role', () => {
     });
   });
 
+  it('grants a Secrets Manager secret by its own ARN, whatever key, stage or version valueFrom names', () => {
+    const where = { region: 'us-east-1', accountId: '123456789012' };
+    // a full ARN with a JSON key (and empty stage and version): IAM matches the secret, never the key
+    expect(secretResource('arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf:password::', where)).toBe('arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf');
+    expect(secretResource('arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf::AWSPREVIOUS:', where)).toBe('arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf');
+    // a partial ARN (no random suffix), with and without a key: the suffix becomes six wildcards
+    expect(secretResource('arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db', where)).toBe('arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-??????');
+    expect(secretResource('arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:db:password::', where)).toBe('arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:db-??????');
+    // SSM: an ARN stays, a name in the stack's region becomes the ARN of that region and partition
+    expect(secretResource(SSM_ARN, where)).toBe(SSM_ARN);
+    expect(secretResource('/shop/db-password', where)).toBe('arn:aws:ssm:us-east-1:123456789012:parameter/shop/db-password');
+    expect(secretResource('db-password', { region: 'cn-north-1', accountId: '123456789012' })).toBe('arn:aws-cn:ssm:cn-north-1:123456789012:parameter/db-password');
+  });
+
+  it('accepts an SSM parameter name and keyed or partial secret ARNs in the answers, and passes valueFrom to ECS unchanged', async () => {
+    const secrets = { A: '/shop/db-password', B: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf:password::', C: 'arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:api' };
+    expect(validateAnswers({ stack: 'shop', service: { secrets } }).service.secrets).toEqual(secrets);
+    const t = testStack({ stack: 'shop', service: { secrets } });
+    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: 'arn:td', family: 'shop', revision: 1 } });
+    await taskDefinitionStep.create(stepContext(t.env, { outputs: { 'execution-role': ROLE } }).ctx);
+    const c = ecs.commandCalls(RegisterTaskDefinitionCommand)[0]!.args[0].input.containerDefinitions![0]!;
+    expect(c.secrets).toEqual(Object.entries(secrets).map(([name, valueFrom]) => ({ name, valueFrom })));
+  });
+
+  it('puts a policy naming each secret by its IAM resource: suffix wildcard, no JSON key, SSM names as ARNs of the region', async () => {
+    // GIVEN secrets given in every form ECS accepts, in a China region
+    const t = testStack({
+      stack: 'shop',
+      region: 'cn-north-1',
+      service: {
+        secrets: {
+          DB: 'arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:db-AbCdEf:password::',
+          API: 'arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:api',
+          TOKEN: '/shop/token',
+        },
+      },
+    });
+    iam.on(GetRolePolicyCommand).rejects(await sdkError(IAMClient, GetRolePolicyCommand, 'NoSuchEntity', 'The role policy with name shop-secrets cannot be found.', { status: 404 }));
+    iam.on(PutRolePolicyCommand).resolves({});
+    const { ctx } = stepContext(t.env, { outputs: { 'execution-role': ROLE } });
+    // WHEN the step creates the policy
+    expect(await secretsPolicyStep.find(ctx)).toBeUndefined();
+    await secretsPolicyStep.create(ctx);
+    // THEN IAM gets resources it can match
+    const doc = JSON.parse(iam.commandCalls(PutRolePolicyCommand)[0]!.args[0].input.PolicyDocument!) as { Statement: { Action: string; Resource: string[] }[] };
+    expect(doc.Statement).toEqual([
+      { Effect: 'Allow', Action: 'ssm:GetParameters', Resource: ['arn:aws-cn:ssm:cn-north-1:123456789012:parameter/shop/token'] },
+      {
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: ['arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:api-??????', 'arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:db-AbCdEf'],
+      },
+    ]);
+  });
+
   it('puts the inline policy <stack>-secrets when missing, and finds it unchanged on a rerun', async () => {
     const t = testStack({ stack: 'shop', service: { secrets: { DB_PASSWORD: SSM_ARN, API_KEY: SM_ARN } } });
     const outputs = { 'execution-role': ROLE };
-    iam.on(GetRolePolicyCommand).rejectsOnce(awsError('NoSuchEntity'));
+    iam.on(GetRolePolicyCommand).rejectsOnce(await sdkError(IAMClient, GetRolePolicyCommand, 'NoSuchEntity', 'The role policy with name shop-secrets cannot be found.', { status: 404 }));
     iam.on(PutRolePolicyCommand).resolves({});
     const { ctx } = stepContext(t.env, { outputs });
     expect(await secretsPolicyStep.find(ctx)).toBeUndefined();
@@ -154,7 +213,7 @@ describe('secrets policy on the execution role', () => {
 
   it('with no secrets and no policy, a find is a no-op (zero mutating calls)', async () => {
     const t = testStack({ stack: 'shop' });
-    iam.on(GetRolePolicyCommand).rejects(awsError('NoSuchEntity'));
+    iam.on(GetRolePolicyCommand).rejects(await sdkError(IAMClient, GetRolePolicyCommand, 'NoSuchEntity', 'The role policy with name shop-secrets cannot be found.', { status: 404 }));
     expect(await secretsPolicyStep.find(stepContext(t.env, { outputs: { 'execution-role': ROLE } }).ctx)).toMatchObject({ secretArns: [] });
     expect(iam.commandCalls(DeleteRolePolicyCommand)).toHaveLength(0);
   });
@@ -210,7 +269,7 @@ describe('redaction of secret-looking environment values', () => {
 describe('answers schema', () => {
   it.each([
     [{ service: { secrets: { DB: 'arn:aws:s3:::bucket/key' } } }, 'service.secrets.DB'],
-    [{ service: { secrets: { DB: 'parameter/db' } } }, 'service.secrets.DB'],
+    [{ service: { secrets: { DB: 'arn:aws:ssm:us-east-1:parameter/db' } } }, 'service.secrets.DB'],
     [{ service: { logRetentionDays: 10 } }, 'service.logRetentionDays'],
     [{ cluster: { containerInsights: 'yes' } }, 'cluster.containerInsights'],
     [{ service: { environment: { DB: 'x' }, secrets: { DB: SSM_ARN } } }, 'service.secrets.DB'],

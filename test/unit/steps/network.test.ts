@@ -13,6 +13,7 @@ import {
   DeleteRouteTableCommand,
   DeleteSecurityGroupCommand,
   DeleteSubnetCommand,
+  DescribeAvailabilityZonesCommand,
   DescribeInstanceTypeOfferingsCommand,
   DescribeInternetGatewaysCommand,
   DescribeRouteTablesCommand,
@@ -25,7 +26,9 @@ import {
   ReplaceRouteCommand,
   RevokeSecurityGroupIngressCommand,
   type AttachmentStatus,
+  type DescribeAvailabilityZonesCommandInput,
   type DescribeSubnetsCommandInput,
+  type RouteTable,
   type Subnet,
 } from '@aws-sdk/client-ec2';
 import { runCreate, runDestroy } from '../../../src/engine/engine.js';
@@ -33,6 +36,7 @@ import type { Outputs, StepContext } from '../../../src/engine/types.js';
 import type { StackEnv } from '../../../src/steps/env.js';
 import { isWizardError, type WizardError } from '../../../src/errors.js';
 import { existingSubnetsStep, subnetsStep } from '../../../src/steps/subnets.js';
+import { awsAccount } from '../../../src/wizard/account.js';
 import { internetGatewayStep } from '../../../src/steps/internet-gateway.js';
 import { routeTableStep } from '../../../src/steps/route-table.js';
 import {
@@ -44,7 +48,8 @@ import {
   rulesOf,
 } from '../../../src/steps/security-groups.js';
 import { cidrContains, cidrsOverlap } from '../../../src/steps/cidr.js';
-import { awsError, stepContext } from '../../support/step-context.js';
+import { stepContext } from '../../support/step-context.js';
+import { sdkError } from '../../support/aws-wire.js';
 import { testStack } from '../../support/stack.js';
 
 const ec2 = mockClient(EC2Client);
@@ -70,8 +75,20 @@ const INST_SG = 'sg-0bbbbbbbbbbbbbbb2';
 /** What real AWS says for an attached gateway, though the SDK's type lists only attached/attaching/…. */
 const ATTACHED = 'available' as AttachmentStatus;
 
+/** A Local Zone of us-east-1: an opted-in account sees it offer instance types like any zone. */
+const LOCAL_ZONE = 'us-east-1-bos-1a';
+
+/** t3.small offered in these zones; the region's zones are us-east-1a–f plus the Local Zone (the zone-type filter honoured, as AWS does). */
 function offering(...zones: string[]) {
   ec2.on(DescribeInstanceTypeOfferingsCommand).resolves({ InstanceTypeOfferings: zones.map((Location) => ({ InstanceType: 't3.small', Location, LocationType: 'availability-zone' })) });
+  ec2.on(DescribeAvailabilityZonesCommand).callsFake((input: DescribeAvailabilityZonesCommandInput) => {
+    const types = input.Filters?.find((f) => f.Name === 'zone-type')?.Values;
+    const all = [
+      ...'abcdef'.split('').map((l) => ({ ZoneName: `us-east-1${l}`, ZoneType: 'availability-zone', State: 'available' as const })),
+      { ZoneName: LOCAL_ZONE, ZoneType: 'local-zone', State: 'available' as const },
+    ];
+    return { AvailabilityZones: all.filter((z) => !types || types.includes(z.ZoneType)) };
+  });
 }
 
 /** DescribeSubnets answering from a list, honouring the subnet-id, vpc-id and stack-tag filters. */
@@ -218,8 +235,8 @@ describe('subnets step (scripted AWS)', () => {
   it('destroy retries DependencyViolation until the network interfaces are gone, and counts gone as deleted', async () => {
     const t = testStack({ stack: 'net' });
     await t.state.put({ stepId: 'subnets', status: 'created', outputs: { subnetIds: [SUBNET_A, SUBNET_B], availabilityZones: ['us-east-1a', 'us-east-1b'] }, updatedAt: 'x' });
-    ec2.on(DeleteSubnetCommand, { SubnetId: SUBNET_A }).rejectsOnce(awsError('DependencyViolation')).rejectsOnce(awsError('DependencyViolation')).resolves({});
-    ec2.on(DeleteSubnetCommand, { SubnetId: SUBNET_B }).rejects(awsError('InvalidSubnetID.NotFound'));
+    ec2.on(DeleteSubnetCommand, { SubnetId: SUBNET_A }).rejectsOnce(await sdkError(EC2Client, DeleteSubnetCommand, 'DependencyViolation', 'resource has a dependent object')).rejectsOnce(await sdkError(EC2Client, DeleteSubnetCommand, 'DependencyViolation', 'resource has a dependent object')).resolves({});
+    ec2.on(DeleteSubnetCommand, { SubnetId: SUBNET_B }).rejects(await sdkError(EC2Client, DeleteSubnetCommand, 'InvalidSubnetID.NotFound', 'The subnet ID \'subnet-0bbbbbbbbbbbbbbb2\' does not exist'));
     const r = await runDestroy([alone(subnetsStep)], { env: t.env, state: t.state });
     expect(r.results[0]!.outcome).toBe('destroyed');
     expect(ec2.commandCalls(DeleteSubnetCommand, { SubnetId: SUBNET_A })).toHaveLength(3);
@@ -227,11 +244,45 @@ describe('subnets step (scripted AWS)', () => {
   });
 });
 
+describe('zones of new subnets', () => {
+  it('never places a subnet in a Local Zone, though it offers the type and sorts first', async () => {
+    // GIVEN t3.small offered in a Local Zone and two availability zones
+    const t = testStack({ stack: 'net' });
+    offering(LOCAL_ZONE, 'us-east-1b', 'us-east-1a');
+    subnetsExist([]);
+    let n = 0;
+    ec2.on(CreateSubnetCommand).callsFake((input) => ({ Subnet: { SubnetId: [SUBNET_A, SUBNET_B][n++], CidrBlock: input.CidrBlock, AvailabilityZone: input.AvailabilityZone, State: 'available', MapPublicIpOnLaunch: true } }));
+    // WHEN the subnets are created
+    const out = await subnetsStep.create(stepContext(t.env, { outputs: { vpc: VPC } }).ctx);
+    // THEN both went to availability zones
+    expect(out.availabilityZones).toEqual(['us-east-1a', 'us-east-1b']);
+    expect(ec2.commandCalls(CreateSubnetCommand).map((c) => c.args[0].input.AvailabilityZone)).toEqual(['us-east-1a', 'us-east-1b']);
+  });
+  it('the wizard offers the same zones as defaults: the Local Zone is not among them', async () => {
+    const t = testStack({ stack: 'net' });
+    offering(LOCAL_ZONE, 'us-east-1b', 'us-east-1a');
+    expect(await awsAccount(t.aws, 'us-east-1').zonesOffering('t3.small')).toEqual(['us-east-1a', 'us-east-1b']);
+  });
+});
+
 describe('existing subnets (reuse mode)', () => {
   const reuse = () => testStack({ stack: 'net', network: { vpcId: VPC.vpcId, subnetIds: [SUBNET_A, SUBNET_B] } });
   const run = (t: ReturnType<typeof reuse>) => existingSubnetsStep.find(stepContext(t.env, { outputs: { vpc: VPC } }).ctx);
+  const MAIN_WITH_IGW: RouteTable = {
+    RouteTableId: 'rtb-0main000000000000',
+    VpcId: VPC.vpcId,
+    Associations: [{ Main: true, RouteTableId: 'rtb-0main000000000000' }],
+    Routes: [
+      { DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local', State: 'active' },
+      { DestinationCidrBlock: '0.0.0.0/0', GatewayId: IGW, State: 'active' },
+    ],
+  };
+  /** The VPC's route tables: by default only a main table with the internet route. */
+  const routeTables = (tables: RouteTable[] = [MAIN_WITH_IGW]) => ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: tables });
 
   it('records subnets of the VPC in two zones', async () => {
+    offering('us-east-1a', 'us-east-1b');
+    routeTables();
     subnetsExist([subnet(SUBNET_A, '10.0.0.0/24', 'us-east-1a', 0), subnet(SUBNET_B, '10.0.1.0/24', 'us-east-1b', 1)]);
     expect(await run(reuse())).toEqual({ subnetIds: [SUBNET_A, SUBNET_B], availabilityZones: ['us-east-1a', 'us-east-1b'] });
     expect(existingSubnetsStep.external).toBe(true);
@@ -247,6 +298,63 @@ describe('existing subnets (reuse mode)', () => {
     const err = await failure(run(reuse()));
     expect(isWizardError(err, 'INPUT_INVALID')).toBe(true);
     expect(err.problems).toEqual([{ path: 'network.subnetIds', message: expect.stringContaining(message) }]);
+  });
+
+  it.each([
+    [
+      'a subnet whose own route table has no internet gateway route (the main table has one)',
+      () => {
+        routeTables([
+          MAIN_WITH_IGW,
+          { RouteTableId: 'rtb-0private00000000', VpcId: VPC.vpcId, Associations: [{ SubnetId: SUBNET_B, RouteTableId: 'rtb-0private00000000' }], Routes: [{ DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local', State: 'active' }] },
+        ]);
+        subnetsExist([subnet(SUBNET_A, '10.0.0.0/24', 'us-east-1a', 0), subnet(SUBNET_B, '10.0.1.0/24', 'us-east-1b', 1)]);
+      },
+      `${SUBNET_B} has no route to an internet gateway (0.0.0.0/0 → igw-… in rtb-0private00000000)`,
+    ],
+    [
+      'subnets whose main table routes to the internet through a blackholed gateway',
+      () => {
+        routeTables([{ ...MAIN_WITH_IGW, Routes: [{ DestinationCidrBlock: '0.0.0.0/0', GatewayId: IGW, State: 'blackhole' }] }]);
+        subnetsExist([subnet(SUBNET_A, '10.0.0.0/24', 'us-east-1a', 0), subnet(SUBNET_B, '10.0.1.0/24', 'us-east-1b', 1)]);
+      },
+      `${SUBNET_A} has no route to an internet gateway`,
+    ],
+    [
+      'a subnet that does not give instances public IPs',
+      () => {
+        routeTables();
+        subnetsExist([subnet(SUBNET_A, '10.0.0.0/24', 'us-east-1a', 0, { MapPublicIpOnLaunch: false }), subnet(SUBNET_B, '10.0.1.0/24', 'us-east-1b', 1)]);
+      },
+      `${SUBNET_A} does not give instances public IPs: turn it on with \`aws ec2 modify-subnet-attribute --subnet-id ${SUBNET_A} --map-public-ip-on-launch\``,
+    ],
+    [
+      'a subnet in a zone that does not offer the instance type',
+      () => {
+        routeTables();
+        subnetsExist([subnet(SUBNET_A, '10.0.0.0/24', 'us-east-1a', 0), subnet(SUBNET_B, '10.0.1.0/24', 'us-east-1e', 1)]);
+      },
+      `${SUBNET_B} is in us-east-1e, which is not an availability zone of us-east-1 offering t3.small (those are: us-east-1a, us-east-1b, us-east-1c)`,
+    ],
+    [
+      'a subnet in a Local Zone, even one that offers the type',
+      () => {
+        routeTables();
+        subnetsExist([subnet(SUBNET_A, '10.0.0.0/24', 'us-east-1a', 0), subnet(SUBNET_B, '10.0.1.0/24', LOCAL_ZONE, 1)]);
+      },
+      `${SUBNET_B} is in ${LOCAL_ZONE}, which is not an availability zone of us-east-1`,
+    ],
+  ])('refuses %s, naming the subnet and the reason, before anything is made', async (_what, given, message) => {
+    // GIVEN t3.small offered in a, b, c and the Local Zone
+    offering('us-east-1a', 'us-east-1b', 'us-east-1c', LOCAL_ZONE);
+    given();
+    // WHEN the reused subnets are verified
+    const err = await failure(run(reuse()));
+    // THEN it is bad input on that subnet's entry, and nothing was changed
+    expect(isWizardError(err, 'INPUT_INVALID')).toBe(true);
+    expect(err.problems).toContainEqual({ path: expect.stringMatching(/^network\.subnetIds\.[01]$/), message: expect.stringContaining(message) });
+    expect(err.problems.map((p) => p.path).every((p) => /^network\.subnetIds\.[01]$/.test(p))).toBe(true);
+    expect(ec2.calls().map((c) => (c.args[0] as object).constructor.name).filter((n) => !/^Describe/.test(n))).toEqual([]);
   });
 });
 
@@ -267,7 +375,7 @@ describe('internet gateway step (scripted AWS)', () => {
   it('finds the gateway by tag when the recorded one is gone, re-attaches it if detached, and leaves an attached one alone', async () => {
     const t = testStack({ stack: 'net' });
     ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [{ InternetGatewayId: IGW, Attachments: [] }] });
-    ec2.on(DescribeInternetGatewaysCommand, { InternetGatewayIds: ['igw-0000000000000dead'] }).rejects(awsError('InvalidInternetGatewayID.NotFound'));
+    ec2.on(DescribeInternetGatewaysCommand, { InternetGatewayIds: ['igw-0000000000000dead'] }).rejects(await sdkError(EC2Client, DescribeInternetGatewaysCommand, 'InvalidInternetGatewayID.NotFound', 'The internetGateway ID \'igw-0000000000000dead\' does not exist'));
     ec2.on(AttachInternetGatewayCommand).resolves({});
     const { ctx } = stepContext(t.env, { outputs, recorded: { internetGatewayId: 'igw-0000000000000dead' }, repair: false });
     // a read-only find (dry-run, discover, destroy) reports it and changes nothing
@@ -294,8 +402,8 @@ describe('internet gateway step (scripted AWS)', () => {
     const t = testStack({ stack: 'net' });
     await t.state.put({ stepId: 'internet-gateway', status: 'created', outputs: { internetGatewayId: IGW }, updatedAt: 'x' });
     ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [{ InternetGatewayId: IGW, Attachments: [{ VpcId: VPC.vpcId, State: ATTACHED }] }] });
-    ec2.on(DetachInternetGatewayCommand).rejectsOnce(awsError('DependencyViolation')).rejects(awsError('Gateway.NotAttached'));
-    ec2.on(DeleteInternetGatewayCommand).rejectsOnce(awsError('DependencyViolation')).rejectsOnce(awsError('DependencyViolation')).resolves({});
+    ec2.on(DetachInternetGatewayCommand).rejectsOnce(await sdkError(EC2Client, DetachInternetGatewayCommand, 'DependencyViolation', 'resource has a dependent object')).rejects(await sdkError(EC2Client, DetachInternetGatewayCommand, 'Gateway.NotAttached', 'resource igw-0123456789abcdef0 is not attached to network vpc-0123456789abcdef0'));
+    ec2.on(DeleteInternetGatewayCommand).rejectsOnce(await sdkError(EC2Client, DeleteInternetGatewayCommand, 'DependencyViolation', 'resource has a dependent object')).rejectsOnce(await sdkError(EC2Client, DeleteInternetGatewayCommand, 'DependencyViolation', 'resource has a dependent object')).resolves({});
     const r = await runDestroy([alone(internetGatewayStep)], { env: t.env, state: t.state });
     expect(r.results[0]!.outcome).toBe('destroyed');
     expect(ec2.commandCalls(DetachInternetGatewayCommand)).toHaveLength(2);
@@ -305,7 +413,7 @@ describe('internet gateway step (scripted AWS)', () => {
   it('destroy of a gateway that is already gone is success', async () => {
     const t = testStack({ stack: 'net' });
     await t.state.put({ stepId: 'internet-gateway', status: 'created', outputs: { internetGatewayId: IGW }, updatedAt: 'x' });
-    ec2.on(DescribeInternetGatewaysCommand).rejects(awsError('InvalidInternetGatewayID.NotFound'));
+    ec2.on(DescribeInternetGatewaysCommand).rejects(await sdkError(EC2Client, DescribeInternetGatewaysCommand, 'InvalidInternetGatewayID.NotFound', 'The internetGateway ID \'igw-0000000000000dead\' does not exist'));
     const r = await runDestroy([alone(internetGatewayStep)], { env: t.env, state: t.state });
     expect(r.ok).toBe(true);
     expect(ec2.commandCalls(DeleteInternetGatewayCommand)).toHaveLength(0);
@@ -368,7 +476,7 @@ describe('route table step (scripted AWS)', () => {
         },
       ],
     });
-    ec2.on(DisassociateRouteTableCommand, { AssociationId: 'rtbassoc-b' }).rejects(awsError('InvalidAssociationID.NotFound'));
+    ec2.on(DisassociateRouteTableCommand, { AssociationId: 'rtbassoc-b' }).rejects(await sdkError(EC2Client, DisassociateRouteTableCommand, 'InvalidAssociationID.NotFound', 'The association ID \'rtbassoc-b\' does not exist'));
     ec2.on(DisassociateRouteTableCommand).resolves({});
     ec2.on(DeleteRouteTableCommand).resolves({});
     expect((await runDestroy([alone(routeTableStep)], { env: t.env, state: t.state })).ok).toBe(true);
@@ -376,7 +484,7 @@ describe('route table step (scripted AWS)', () => {
     expect(ec2.commandCalls(DeleteRouteTableCommand)).toHaveLength(1);
 
     ec2.reset();
-    ec2.on(DescribeRouteTablesCommand).rejects(awsError('InvalidRouteTableID.NotFound'));
+    ec2.on(DescribeRouteTablesCommand).rejects(await sdkError(EC2Client, DescribeRouteTablesCommand, 'InvalidRouteTableID.NotFound', 'The routeTable ID \'rtb-0123456789abcdef0\' does not exist'));
     await t.state.put({ stepId: 'route-table', status: 'created', outputs: { routeTableId: RTB, associationIds: [] }, updatedAt: 'x' });
     expect((await runDestroy([alone(routeTableStep)], { env: t.env, state: t.state })).ok).toBe(true);
     expect(ec2.commandCalls(DeleteRouteTableCommand)).toHaveLength(0);
@@ -452,7 +560,7 @@ describe('security group steps (scripted AWS)', () => {
     ec2.on(DescribeSecurityGroupsCommand).resolves({
       SecurityGroups: [{ GroupId: ALB_SG, GroupName: 'net-alb', VpcId: VPC.vpcId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }],
     });
-    ec2.on(DescribeSecurityGroupsCommand, { GroupIds: ['sg-0000000000000dead'] }).rejects(awsError('InvalidGroup.NotFound'));
+    ec2.on(DescribeSecurityGroupsCommand, { GroupIds: ['sg-0000000000000dead'] }).rejects(await sdkError(EC2Client, DescribeSecurityGroupsCommand, 'InvalidGroup.NotFound', 'The security group \'sg-0000000000000dead\' does not exist'));
     const { ctx } = stepContext(t.env, { outputs, recorded: { groupId: 'sg-0000000000000dead' } });
     const found = await albSecurityGroupStep.find(repairing(ctx));
     expect(found).toEqual({ groupId: ALB_SG, groupName: 'net-alb' });
@@ -512,8 +620,8 @@ describe('security group steps (scripted AWS)', () => {
     }));
     ec2.on(RevokeSecurityGroupIngressCommand).resolves({});
     // AND the ALB's group refuses deletion 3 times (its ENIs linger), the instances' group is gone already
-    ec2.on(DeleteSecurityGroupCommand, { GroupId: ALB_SG }).rejectsOnce(awsError('DependencyViolation')).rejectsOnce(awsError('DependencyViolation')).rejectsOnce(awsError('DependencyViolation')).resolves({});
-    ec2.on(DeleteSecurityGroupCommand, { GroupId: INST_SG }).rejects(awsError('InvalidGroup.NotFound'));
+    ec2.on(DeleteSecurityGroupCommand, { GroupId: ALB_SG }).rejectsOnce(await sdkError(EC2Client, DeleteSecurityGroupCommand, 'DependencyViolation', 'resource has a dependent object')).rejectsOnce(await sdkError(EC2Client, DeleteSecurityGroupCommand, 'DependencyViolation', 'resource has a dependent object')).rejectsOnce(await sdkError(EC2Client, DeleteSecurityGroupCommand, 'DependencyViolation', 'resource has a dependent object')).resolves({});
+    ec2.on(DeleteSecurityGroupCommand, { GroupId: INST_SG }).rejects(await sdkError(EC2Client, DeleteSecurityGroupCommand, 'InvalidGroup.NotFound', 'The security group \'sg-0000000000000dead\' does not exist'));
 
     // WHEN both are destroyed
     const r = await runDestroy([alone(albSecurityGroupStep), { ...instanceSecurityGroupStep, dependsOn: ['alb-security-group'] }], { env: t.env, state: t.state });

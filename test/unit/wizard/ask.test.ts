@@ -32,9 +32,6 @@ function fakeAccount(): Account & { calls: string[] } {
       calls.push(`zonesOffering ${type}`);
       return ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
     },
-    async ecsAmi() {
-      return 'ami-0123456789abcdef0';
-    },
   };
 }
 

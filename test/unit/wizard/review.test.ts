@@ -14,7 +14,6 @@ const account: Account = {
   listVpcs: async () => [],
   listSubnets: async () => [],
   zonesOffering: async () => ['us-east-1a', 'us-east-1b'],
-  ecsAmi: async () => 'ami-0123456789abcdef0',
 };
 
 describe('review plan', () => {
@@ -40,6 +39,12 @@ describe('review plan', () => {
     const ssh = renderPlan(buildReviewPlan(validateAnswers({ stack: 'shop-web', instances: { keyName: 'ops', sshCidr: '0.0.0.0/0' } }), { region: 'us-east-1' }));
     expect(ssh).toContain('instances: SSH :22 from 0.0.0.0/0 (anyone on the internet)');
     expect(ssh).toMatch(/warning: SSH is open to the whole internet/);
+  });
+
+  it('shows the architecture the instance type runs next to the AMI', () => {
+    const plan = buildReviewPlan(validateAnswers({ stack: 'shop-web', instances: { instanceType: 't4g.small' } }), { region: 'us-east-1', amiId: 'ami-0a4a4a4a4a4a4a4a4', architecture: 'arm64' });
+    expect(plan.instances).toMatchObject({ instanceType: 't4g.small', architecture: 'arm64', ami: 'ami-0a4a4a4a4a4a4a4a4' });
+    expect(renderPlan(plan)).toContain('AMI ami-0a4a4a4a4a4a4a4a4 (arm64)');
   });
 
   it('marks an existing VPC and subnets as reused and never as created', () => {
