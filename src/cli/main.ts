@@ -72,7 +72,9 @@ export function buildProgram(run: (load: () => Promise<number>) => Promise<void>
     .addHelpText('after', '\nExamples:\n  ecs-wizard scale shop-web --desired-count 4 --max-count 8\n  ecs-wizard scale shop-web --max-size 6 --output json')
     .action((stack, flags) => run(async () => (await import('./commands/scale.js')).scale(stack, flags, getCtx())));
 
-  const hostsCmd = common(program.command('hosts').argument('[stack]').description("list the stack's EC2 instances: type, AMI and its age, whether each is current, its ECS agent and tasks"))
+  // `hosts refresh … --output json`: the flags after `refresh` are refresh's own, not `hosts`'s.
+  program.enablePositionalOptions();
+  const hostsCmd = common(program.command('hosts').argument('[stack]').enablePositionalOptions().description("list the stack's EC2 instances: type, AMI and its age, whether each is current, its ECS agent and tasks"))
     .addHelpText('after', '\nExamples:\n  ecs-wizard hosts shop-web\n  ecs-wizard hosts shop-web --output json\n  ecs-wizard hosts refresh shop-web')
     .action((stack, flags) => run(async () => (await import('./commands/hosts.js')).hosts(stack, flags, getCtx())));
   common(

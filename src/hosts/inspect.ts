@@ -81,7 +81,8 @@ export interface HostFacts {
 
 const DAY_MS = 86_400_000;
 
-export async function inspectHosts(aws: AwsClients, t: HostTargets, region: string, now = Date.now()): Promise<HostFacts> {
+export async function inspectHosts(aws: AwsClients, t: HostTargets, region: string, opts: { latestAmi?: boolean; now?: number } = {}): Promise<HostFacts> {
+  const now = opts.now ?? Date.now();
   const group = (await aws.get(AutoScalingClient).send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [t.groupName] }))).AutoScalingGroups?.[0];
   const facts: HostFacts = { latestAmi: {}, pinnedAmi: t.pinnedAmi, hosts: [] };
   if (!group || group.Status) return facts;
@@ -105,9 +106,10 @@ export async function inspectHosts(aws: AwsClients, t: HostTargets, region: stri
     facts.launch.architecture = launchArch;
     archs.add(launchArch);
   }
-  for (const arch of archs) facts.latestAmi[arch] = { amiId: await recommendedAmi(aws, arch, region), architecture: arch };
-  const latest = await describeImages(aws, Object.values(facts.latestAmi).map((a) => a!.amiId));
-  for (const a of Object.values(facts.latestAmi)) Object.assign(a!, amiFacts(a!.amiId, latest.get(a!.amiId)));
+  // `create` rolls onto what the group launches, not onto the newest AMI: it need not ask SSM.
+  if (opts.latestAmi !== false) for (const arch of archs) facts.latestAmi[arch] = { amiId: await recommendedAmi(aws, arch, region), architecture: arch };
+  const latest = await describeImages(aws, Object.values(facts.latestAmi).map((a) => a!.amiId).filter((id) => !images.has(id)));
+  for (const a of Object.values(facts.latestAmi)) Object.assign(a!, amiFacts(a!.amiId, latest.get(a!.amiId) ?? images.get(a!.amiId)));
 
   for (const m of members) {
     const i = ec2.get(m.InstanceId!);
@@ -126,7 +128,7 @@ export async function inspectHosts(aws: AwsClients, t: HostTargets, region: stri
     const onLaunchVersion = reasons.length === 0;
     const latest = arch ? facts.latestAmi[arch] : undefined;
     const onLatestAmi = latest !== undefined && amiId === latest.amiId;
-    if (!t.pinnedAmi && latest && !onLatestAmi) reasons.push(`AMI ${amiId} is not the latest ECS AMI ${latest.amiId}`);
+    if (!t.pinnedAmi && latest && !onLatestAmi && amiId === l?.amiId) reasons.push(`AMI ${amiId} is not the latest ECS AMI ${latest.amiId}`);
     const ci = byInstance.get(m.InstanceId);
     facts.hosts.push({
       instanceId: m.InstanceId!,
