@@ -297,6 +297,8 @@ function restoreStep(dependsOn: string[], lastHost: string): RollStep {
 export function rollSteps(spec: RollSpec): RollStep[] {
   const steps: RollStep[] = [];
   if (spec.newVersion) steps.push(launchVersionStep());
+  // Hosts already on the new AMI (launched since it came out): only the version is new.
+  if (spec.hosts.length === 0) return steps;
   steps.push(spareHostStep(steps.map((s) => s.id)));
   spec.hosts.forEach((h, k) => steps.push(hostStep(h, [steps[steps.length - 1]!.id], k === spec.hosts.length - 1)));
   steps.push(restoreStep([steps[steps.length - 1]!.id], steps[steps.length - 1]!.id));

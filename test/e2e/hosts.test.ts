@@ -2,9 +2,9 @@ import { promises as fs } from 'node:fs';
 import { createServer } from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { startMoto, type Moto } from '../support/moto.js';
 import { StackCounter, duplicates } from '../support/counts.js';
 import { registerFakeAgents, runFakeAgents } from '../support/fake-agent.js';
@@ -26,8 +26,8 @@ let dir: string;
 let env: Record<string, string>;
 let sdk: { asg: AutoScalingClient; ec2: EC2Client };
 
-const answers = (instanceType: string) =>
-  `stack: ${STACK}\ninstances:\n  instanceType: ${instanceType}\n  minSize: 1\n  desiredCapacity: 2\n  maxSize: 2\nservice:\n  desiredCount: 2\n`;
+const answers = (instanceType: string, amiId?: string) =>
+  `stack: ${STACK}\ninstances:\n  instanceType: ${instanceType}\n  minSize: 1\n  desiredCapacity: 2\n  maxSize: 2\n${amiId ? `  amiId: ${amiId}\n` : ''}service:\n  desiredCount: 2\n`;
 
 /** The group's size and each of its instances' type, straight from moto. */
 async function group() {
@@ -98,6 +98,9 @@ describe('ecs-wizard hosts', () => {
     for (const h of report.hosts) expect(text.stdout).toMatch(new RegExp(`✔ ${h.instanceId}\\s+\\S+\\s+t3\\.small\\s+${h.amiId}`));
     expect(text.stdout).toContain('✔ 2 of 2 hosts current');
     expect(text.stdout).not.toContain('\x1b');
+    // AND status says how many hosts run the latest ECS AMI, and when it was released
+    const status = await runCli(['status', STACK], { env, cwd: dir });
+    expect(status.stdout).toMatch(new RegExp(`Hosts: 2 of 2 on the latest ECS AMI \\(${report.latestAmi.x86_64.amiId}, released \\d{4}-\\d\\d-\\d\\d\\)`));
   });
 
   it('hosts refresh without a terminal and without --yes is bad input: exit 2, no AWS request', async () => {
@@ -152,7 +155,8 @@ describe('ecs-wizard hosts', () => {
       const after = await group();
       expect(after).toMatchObject({ max: 2, desired: 2, types: ['t3.medium', 't3.medium'] });
       expect(after.ids.some((id) => before.ids.includes(id))).toBe(false);
-      expect(agents.left.sort()).toEqual([...before.ids].sort());
+      // (the agents notice the last one leave a moment later, as ECS does)
+      await vi.waitFor(() => expect([...agents.left].sort()).toEqual([...before.ids].sort()), { timeout: 5000 });
       const counter = new StackCounter(moto.endpoint);
       try {
         expect(duplicates(await counter.count(STACK), { subnets: 2, securityGroups: 2, instances: 2 })).toEqual({});
@@ -206,6 +210,45 @@ describe('ecs-wizard hosts', () => {
       expect((await state()).roll).toBeUndefined();
       const rerun = JSON.parse((await runCli(['create', '--answers', 'stack.yaml', '--yes', '--output', 'json'], { env, cwd: dir })).stdout);
       expect(rerun.calls.mutating).toBe(0);
+    } finally {
+      await agents.stop();
+    }
+  });
+
+  it('hosts refresh moves hosts an older AMI runs onto the latest ECS AMI: a new template version, then the roll', async () => {
+    // GIVEN the hosts on another x86_64 AMI (pinned through create, which rolls them), then the pin removed
+    const latest = JSON.parse((await runCli(['hosts', STACK, '--output', 'json'], { env, cwd: dir })).stdout).latestAmi.x86_64.amiId as string;
+    const images = (await sdk.ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'architecture', Values: ['x86_64'] }] }))).Images ?? [];
+    const older = images.map((i) => i.ImageId!).find((id) => id !== latest)!;
+    const agents = runFakeAgents(moto.endpoint, names.cluster, names.autoScalingGroup);
+    try {
+      await fs.writeFile(path.join(dir, 'stack.yaml'), answers('t3.large', older));
+      const pinned = await runCli(['create', '--answers', 'stack.yaml', '--yes', '--output', 'json'], { env, cwd: dir });
+      expect(pinned.code, pinned.stderr).toBe(0);
+      expect(JSON.parse(pinned.stdout).roll.reason).toBe(`${latest} → ${older}`);
+      await fs.writeFile(path.join(dir, 'stack.yaml'), answers('t3.large'));
+      const unpinned = JSON.parse((await runCli(['create', '--answers', 'stack.yaml', '--yes', '--output', 'json'], { env, cwd: dir })).stdout);
+      expect(unpinned.calls.mutating).toBe(0);
+      const stale = JSON.parse((await runCli(['hosts', STACK, '--output', 'json'], { env, cwd: dir })).stdout);
+      expect(stale).toMatchObject({ verdict: '0 of 2 hosts current' });
+      expect(stale.hosts.map((h: { amiId: string; current: boolean }) => [h.amiId, h.current])).toEqual([[older, false], [older, false]]);
+
+      // WHEN hosts refresh runs (a dry run first)
+      const dry = await runCli(['hosts', 'refresh', STACK, '--dry-run', '--output', 'json'], { env, cwd: dir });
+      const r = await runCli(['hosts', 'refresh', STACK, '--yes', '--output', 'json'], { env, cwd: dir });
+      // THEN the dry run changed nothing and said what would happen; the refresh made the version and rolled both
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, calls: { mutating: 0 }, reason: `${older} → ${latest}`, newVersion: { amiId: latest } });
+      expect(r.code, r.stderr).toBe(0);
+      const result = JSON.parse(r.stdout);
+      expect(result).toMatchObject({ ok: true, reason: `${older} → ${latest}`, verdict: '2 of 2 hosts current' });
+      expect(result.steps.map((st: { id: string }) => st.id)).toEqual(['launch-version', 'spare-host', ...stale.hosts.map((h: { instanceId: string }) => `host:${h.instanceId}`), 'restore']);
+      expect(result.expectedSeconds).toBeGreaterThan(0);
+      const now = JSON.parse((await runCli(['hosts', STACK, '--output', 'json'], { env, cwd: dir })).stdout);
+      expect(now.launch.amiId).toBe(latest);
+      expect(now.hosts.map((h: { amiId: string }) => h.amiId)).toEqual([latest, latest]);
+      // AND create afterwards changes nothing
+      expect(JSON.parse((await runCli(['create', '--answers', 'stack.yaml', '--yes', '--output', 'json'], { env, cwd: dir })).stdout).calls.mutating).toBe(0);
     } finally {
       await agents.stop();
     }
