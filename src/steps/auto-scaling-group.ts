@@ -60,8 +60,8 @@ async function convergeBounds(ctx: StepContext<StackEnv>, group: AutoScalingGrou
  * new version needs nothing here: the group launches `$Latest`.)
  */
 async function useLaunchConfiguration(ctx: StepContext<StackEnv>, group: AutoScalingGroup): Promise<void> {
-  const launch = ctx.output<LaunchOutputs>('launch-template');
-  if (launch.kind !== 'configuration' || group.LaunchConfigurationName === launch.launchConfigurationName) return;
+  const launch = ctx.tryOutput<LaunchOutputs>('launch-template');
+  if (launch?.kind !== 'configuration' || group.LaunchConfigurationName === launch.launchConfigurationName) return;
   ctx.progress(`switching the group to launch configuration ${launch.launchConfigurationName}`);
   await ctx.env.aws.get(AutoScalingClient).send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: group.AutoScalingGroupName, LaunchConfigurationName: launch.launchConfigurationName }));
 }
