@@ -370,6 +370,29 @@ async function latencyModel(runs = 3, msPerSecond = 5) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// (5) A host roll under the latency model: the real roll steps (dist/hosts/roll.js) through the
+// engine, in the simulated AWS of dist/hosts/model.js on a virtual clock (its seconds per phase are
+// ROLL_SECONDS in src/hosts/roll.ts, each with its reason). Reports the modelled duration and the
+// fewest tasks the service served at any second; test/unit/hosts/roll-model.test.ts asserts the latter.
+async function rollModel() {
+  const { modelRoll } = await dist('hosts/model.js');
+  const { expectedRollSeconds } = await dist('hosts/roll.js');
+  const worlds = [
+    ['2 hosts, 2 tasks, 1 per host, maxSize 2', { hosts: 2, tasks: 2, tasksPerHost: 1, maxSize: 2 }],
+    ['4 hosts, 6 tasks, 2 per host, maxSize 8', { hosts: 4, tasks: 6, tasksPerHost: 2, maxSize: 8 }],
+  ];
+  let headline = '';
+  for (const [label, w] of worlds) {
+    const r = await modelRoll(w);
+    const ok = r.ok && r.minServing >= w.tasks && r.tasksKilled === 0;
+    row('5 roll', `${label}: modelled duration (estimate shown before)`, `${fmt(r.seconds)} s (${fmt(expectedRollSeconds(w.hosts))} s)`);
+    row('5 roll', `${label}: fewest tasks serving`, `${r.minServing} of ${w.tasks}`, `goal never below ${w.tasks}: ${ok ? 'met' : 'MISSED'}`);
+    headline ||= `model roll: 2 hosts under a 2-task service in ${fmt(r.seconds)} s modelled, never fewer than ${r.minServing} tasks serving (goal ≥ 2: ${ok ? 'met' : 'MISSED'})`;
+  }
+  return headline;
+}
+
+// ---------------------------------------------------------------------------------------------
 function printTable() {
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ['part', 'measure', 'value', 'goal'][i].length));
   const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join(' │ ');
@@ -383,9 +406,11 @@ process.stderr.write('ecs-wizard benchmark\n');
 startup();
 const rss = await onMoto();
 const destroySummary = await latencyModel();
+const rollSummary = await rollModel();
 const peak = Math.max(...rss);
 row('4 memory', `peak RSS of create (max of ${rss.length} runs; median ${fmt(median(rss))} MB)`, `${fmt(peak)} MB`, `goal < 200 MB: ${peak < 200 ? 'met' : 'MISSED'}`);
 console.log('');
 printTable();
 console.log(`\n${destroySummary}`);
+console.log(rollSummary);
 console.log(`\n(${fmt((Date.now() - started) / 1000)} s)`);

@@ -72,6 +72,21 @@ export function buildProgram(run: (load: () => Promise<number>) => Promise<void>
     .addHelpText('after', '\nExamples:\n  ecs-wizard scale shop-web --desired-count 4 --max-count 8\n  ecs-wizard scale shop-web --max-size 6 --output json')
     .action((stack, flags) => run(async () => (await import('./commands/scale.js')).scale(stack, flags, getCtx())));
 
+  // `hosts refresh … --output json`: the flags after `refresh` are refresh's own, not `hosts`'s.
+  program.enablePositionalOptions();
+  const hostsCmd = common(program.command('hosts').argument('[stack]').enablePositionalOptions().description("list the stack's EC2 instances: type, AMI and its age, whether each is current, its ECS agent and tasks"))
+    .addHelpText('after', '\nExamples:\n  ecs-wizard hosts shop-web\n  ecs-wizard hosts shop-web --output json\n  ecs-wizard hosts refresh shop-web')
+    .action((stack, flags) => run(async () => (await import('./commands/hosts.js')).hosts(stack, flags, getCtx())));
+  common(
+    hostsCmd
+      .command('refresh [stack]')
+      .description('move the hosts onto the latest ECS-optimized AMI and the launch settings, one at a time, without dropping a task')
+      .option('-y, --yes', 'do not ask for confirmation')
+      .option('--dry-run', 'show what would be replaced; change nothing'),
+  )
+    .addHelpText('after', '\nExamples:\n  ecs-wizard hosts refresh shop-web\n  ecs-wizard hosts refresh shop-web --yes --output json')
+    .action((stack, flags) => run(async () => (await import('./commands/hosts.js')).hostsRefresh(stack, flags, getCtx())));
+
   common(program.command('list').description("list the stacks in the state directory or S3 prefix (reads their states only, not their resources)"))
     .addHelpText('after', '\nExamples:\n  ecs-wizard list\n  ecs-wizard list --state-dir ~/stacks --output json\n  ecs-wizard list --state-dir s3://my-team-state/ecs-wizard')
     .action((flags) => run(async () => (await import('./commands/list.js')).list(flags, getCtx())));
@@ -107,6 +122,8 @@ Examples:
   ecs-wizard create --answers stack.yaml --yes       the same, non-interactive (CI)
   ecs-wizard status shop-web                         what exists, is it healthy, where is it
   ecs-wizard scale shop-web --desired-count 4        change task or instance counts
+  ecs-wizard hosts shop-web                          the EC2 hosts: AMI, age, current or not
+  ecs-wizard hosts refresh shop-web                  patch the hosts onto the latest ECS AMI, no task dropped
   ecs-wizard list                                    the stacks this directory knows
   ecs-wizard destroy shop-web --yes                  delete everything the stack made
   ecs-wizard state init s3://my-team-state           a bucket to share states (then --state-dir s3://…)

@@ -219,8 +219,9 @@ async function autoScalingResources(aws: AwsClients, names: StackNames): Promise
   do {
     const r: DescribeLaunchConfigurationsCommandOutput = await asg.send(new DescribeLaunchConfigurationsCommand({ NextToken }));
     for (const c of r.LaunchConfigurations ?? []) {
-      // The exact name only (launch configurations carry no tags): `<stack>-ecs-…` may be another stack's, e.g. stack "shop-ecs"'s "shop-ecs-ecs".
-      if (c.LaunchConfigurationName === names.launchConfiguration) {
+      // The exact names only (launch configurations carry no tags): `<stack>-ecs-…` may be another stack's, e.g. stack "shop-ecs"'s "shop-ecs-ecs";
+      // `<stack>-ecs-v2`… are the stack's own, made when the instance type changed (another stack's always end in "-ecs" or "-ecs-vN" after its own name).
+      if (isOwnLaunchConfiguration(c.LaunchConfigurationName, names.launchConfiguration)) {
         out.push({ type: 'launch-configuration', id: c.LaunchConfigurationName! });
       }
     }
@@ -348,4 +349,9 @@ async function logResources(aws: AwsClients, names: StackNames): Promise<Leftove
 /** One line per leftover, for reports. */
 export function describeLeftover(item: Leftover): string {
   return `${item.type} ${item.id}${item.name && item.name !== item.id ? ` (${item.name})` : ''}`;
+}
+
+/** `<base>` or `<base>-v<N>`: the names launch-configuration.ts gives the stack's launch configurations. */
+export function isOwnLaunchConfiguration(name: string | undefined, base: string): boolean {
+  return name === base || (name !== undefined && name.startsWith(`${base}-v`) && /^\d+$/.test(name.slice(base.length + 2)));
 }

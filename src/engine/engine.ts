@@ -1,6 +1,6 @@
 import { WizardError, isWizardError } from '../errors.js';
 import { destroyGraph, goneNode, prerequisites, runGraph, topoOrder } from './graph.js';
-import type { StateFile } from './state.js';
+import type { RecordBook } from './state.js';
 import {
   isWaitStep,
   type EngineEvent,
@@ -24,7 +24,8 @@ export class DependencyPending extends Error {
 
 export interface EngineOptions<E> {
   env: E;
-  state: StateFile;
+  /** Where the run's records live: the stack's state, or a pending day-2 plan's records in it. */
+  state: RecordBook;
   /** How many steps may run at once (1 = strictly sequential). */
   concurrency?: number;
   signal?: AbortSignal;

@@ -20,6 +20,35 @@ export interface StackState {
   /** The answers used, secrets redacted. */
   answers?: unknown;
   resources: Record<string, ResourceRecord>;
+  /** A host roll that was started and is not finished: the next `create` or `hosts refresh` continues it. */
+  roll?: PendingPlan;
+}
+
+/**
+ * A day-2 plan in progress (a host roll): what it was asked to do (`spec`, fixed when it began)
+ * and the records of its steps, kept apart from the stack's resources so that status, destroy and
+ * discover never mistake a step of it for a resource.
+ */
+export interface PendingPlan {
+  startedAt: string;
+  spec: Record<string, unknown>;
+  resources: Record<string, ResourceRecord>;
+}
+
+/** The records one engine run reads and writes: the stack's resources (a StateFile), or a pending plan's. */
+export interface RecordBook {
+  readonly state: { resources: Record<string, ResourceRecord> };
+  get(stepId: string): ResourceRecord | undefined;
+  put(record: ResourceRecord): Promise<void>;
+}
+
+/** A pending plan's records as a RecordBook: every put is written through the stack's state. */
+export function planBook(file: StateFile, plan: PendingPlan): RecordBook {
+  return {
+    state: plan,
+    get: (id) => plan.resources[id],
+    put: (record) => file.update(() => void (plan.resources[record.stepId] = record)),
+  };
 }
 
 /** The state location when no --state-dir is given: ECS_WIZARD_STATE_DIR (a directory or an s3:// URL), else ./.ecs-wizard. */
@@ -128,7 +157,7 @@ export interface StateTarget {
  * on the revision the previous one left: once another writer got in between (STATE_CONFLICT),
  * every later write fails the same way and the other writer's state is never overwritten.
  */
-export class StateFile {
+export class StateFile implements RecordBook {
   /** Where the state lives (a file path or an s3:// URL), for messages. */
   readonly file: string;
   /** Set once a write lost a race: the run must stop, the stored state is someone else's now. */

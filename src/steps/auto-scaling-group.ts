@@ -9,6 +9,7 @@ import {
   type AutoScalingGroup,
 } from '@aws-sdk/client-auto-scaling';
 import { WizardError } from '../errors.js';
+import type { AwsClients } from '../aws/clients.js';
 import { isInstanceProfilePropagating, isTransientDependency, launchFailure } from '../aws/errors.js';
 import { poll, retryWhile } from '../aws/poll.js';
 import type { ResourceStep, StepContext, WaitStep } from '../engine/types.js';
@@ -54,6 +55,18 @@ async function convergeBounds(ctx: StepContext<StackEnv>, group: AutoScalingGrou
 }
 
 /**
+ * Legacy mode: a changed instance type is a new launch configuration (they cannot change), which
+ * the group must use from now on; the host roll then replaces the instances. (A launch template's
+ * new version needs nothing here: the group launches `$Latest`.)
+ */
+async function useLaunchConfiguration(ctx: StepContext<StackEnv>, group: AutoScalingGroup): Promise<void> {
+  const launch = ctx.tryOutput<LaunchOutputs>('launch-template');
+  if (launch?.kind !== 'configuration' || group.LaunchConfigurationName === launch.launchConfigurationName) return;
+  ctx.progress(`switching the group to launch configuration ${launch.launchConfigurationName}`);
+  await ctx.env.aws.get(AutoScalingClient).send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: group.AutoScalingGroupName, LaunchConfigurationName: launch.launchConfigurationName }));
+}
+
+/**
  * An earlier version attached the group to the stack's target group. The group then registered
  * each instance on the target group's port, where nothing listens in bridge mode: unhealthy
  * forever, and the ALB fails open to them. A rerun detaches it.
@@ -86,7 +99,8 @@ export const autoScalingGroupStep: ResourceStep<StackEnv> = {
       return undefined;
     }
     if (ctx.repair) {
-      await convergeBounds(ctx, group);
+      if (!ctx.env.rollPending) await convergeBounds(ctx, group);
+      await useLaunchConfiguration(ctx, group);
       await detachTargetGroups(ctx, group);
     }
     return { autoScalingGroupName: group.AutoScalingGroupName, autoScalingGroupArn: group.AutoScalingGroupARN ?? '' } satisfies AutoScalingGroupOutputs;
@@ -148,8 +162,8 @@ export const CAPACITY_RETRIES = 3;
  * after CAPACITY_RETRIES attempts — stops the wait at once with AWS's own words; anything else
  * (a launch in progress, a passing shortage) lets it go on.
  */
-async function checkLaunches(ctx: StepContext<StackEnv>, name: string, since: Date): Promise<void> {
-  const r = await ctx.env.aws.get(AutoScalingClient).send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: name, MaxRecords: 20 }));
+export async function checkLaunches(aws: AwsClients, name: string, since: Date): Promise<void> {
+  const r = await aws.get(AutoScalingClient).send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: name, MaxRecords: 20 }));
   const recent = (r.Activities ?? []).filter((a) => !a.StartTime || a.StartTime >= since);
   let shortages = 0;
   for (const a of recent) {
@@ -187,7 +201,7 @@ export const instancesInServiceStep: WaitStep<StackEnv> = {
         // A group this run made: all its activities count; an older one: only those since the wait
         // began (a failure from before a fix, such as a raised quota, must not stop the rerun).
         const created = wasCreatedThisRun(ctx, name) ? g?.CreatedTime : undefined;
-        await checkLaunches(ctx, name, created ?? waitStarted);
+        await checkLaunches(ctx.env.aws, name, created ?? waitStarted);
         return { done: false, waitingFor: `waiting for ${inService}/${desired} instances in service` };
       },
       {

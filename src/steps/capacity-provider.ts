@@ -62,6 +62,7 @@ function scalingDiffers(cp: CapacityProvider, ctx: StepContext<StackEnv>): boole
   const want = wantedScaling(ctx);
   return (
     have?.managedTerminationProtection !== 'ENABLED' ||
+    have?.managedDraining !== 'ENABLED' ||
     (Object.keys(want) as (keyof typeof want)[]).some((k) => have?.managedScaling?.[k] !== want[k])
   );
 }
@@ -93,13 +94,13 @@ async function attachToCluster(ctx: StepContext<StackEnv>, ecs: ECSClient, name:
   );
 }
 
-/** Updates managed scaling when it differs from the answers, and makes sure the cluster uses the provider. */
+/** Updates managed scaling (and draining) when it differs from the answers, and makes sure the cluster uses the provider. */
 async function repair(ctx: StepContext<StackEnv>, ecs: ECSClient, cp: CapacityProvider): Promise<void> {
   const name = cp.name!;
   if (scalingDiffers(cp, ctx)) {
     ctx.progress(`updating managed scaling of capacity provider ${name}`);
     await retryWhile(
-      () => ecs.send(new UpdateCapacityProviderCommand({ name, autoScalingGroupProvider: { managedScaling: wantedScaling(ctx), managedTerminationProtection: 'ENABLED' } })),
+      () => ecs.send(new UpdateCapacityProviderCommand({ name, autoScalingGroupProvider: { managedScaling: wantedScaling(ctx), managedTerminationProtection: 'ENABLED', managedDraining: 'ENABLED' } })),
       isBusy,
       { timing: ctx.env.timing, signal: ctx.signal, progress: ctx.progress, waitingFor: `waiting for capacity provider ${name} to finish updating` },
     );
@@ -149,6 +150,8 @@ export const capacityProviderStep: ResourceStep<StackEnv> = {
         autoScalingGroupArn: ctx.output<AutoScalingGroupOutputs>('auto-scaling-group').autoScalingGroupArn,
         managedScaling: wantedScaling(ctx),
         managedTerminationProtection: 'ENABLED',
+        // ECS drains an instance before its group scales it in (or replaces it), so its tasks move first.
+        managedDraining: 'ENABLED',
       },
       tags: lowerTags(ctx.env.tags(name)),
     });

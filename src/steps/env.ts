@@ -19,4 +19,6 @@ export interface StackEnv {
   region: string;
   /** destroy --force-ecr: delete the ECR repository even while it holds images. */
   forceEcr?: boolean;
+  /** A host roll is under way (state `roll`): its surge owns the group's bounds until it puts them back. */
+  rollPending?: boolean;
 }

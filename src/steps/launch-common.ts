@@ -87,6 +87,11 @@ export async function launchImage(aws: AwsClients, instances: { instanceType: st
     }
     return { architecture, amiId };
   }
+  return { architecture, amiId: await recommendedAmi(aws, architecture, region) };
+}
+
+/** The region's recommended ECS-optimized AL2023 AMI for an architecture, from AWS's public SSM parameter. */
+export async function recommendedAmi(aws: AwsClients, architecture: Architecture, region: string): Promise<string> {
   const parameter = ecsAmiParameter(architecture);
   const value = (await unlessNotFound(() => aws.get(SSMClient).send(new GetParameterCommand({ Name: parameter }))))?.Parameter?.Value;
   const ami = value === undefined ? undefined : amiFromParameterValue(value);
@@ -95,7 +100,7 @@ export async function launchImage(aws: AwsClients, instances: { instanceType: st
       hint: 'Set instances.amiId to an ECS-optimized AMI id in the answers.',
     });
   }
-  return { architecture, amiId: ami };
+  return ami;
 }
 
 /** The AMI the launch template or configuration uses (see launchImage). */
@@ -103,16 +108,14 @@ export async function resolveAmi(ctx: StepContext<StackEnv>): Promise<string> {
   return (await launchImage(ctx.env.aws, ctx.env.answers.instances, ctx.env.region)).amiId;
 }
 
-/** Instance type and (when the user chose one) AMI cannot change in place: say so instead of diverging. */
-export function checkLaunchDrift(ctx: StepContext<StackEnv>, what: string, found: { instanceType?: string; amiId?: string }): void {
-  const { instanceType, amiId } = ctx.env.answers.instances;
-  const stack = ctx.env.names.stack;
+/**
+ * What the answers change in the hosts' launch settings, as "t3.small → t3.medium" lines: the
+ * instance type, and the AMI when the user pinned one. Without a pinned amiId the recommended AMI
+ * moves on every few weeks: that is `hosts refresh`'s business, not a change of the answers.
+ */
+export function launchChanges(instances: { instanceType: string; amiId?: string }, found: { instanceType?: string; amiId?: string }): string[] {
   const changes: string[] = [];
-  if (found.instanceType && found.instanceType !== instanceType) changes.push(`instance type ${found.instanceType} (answers: ${instanceType})`);
-  // Without an explicit amiId the recommended AMI moves on every few weeks: that is no drift.
-  if (amiId && found.amiId && found.amiId !== amiId) changes.push(`AMI ${found.amiId} (answers: ${amiId})`);
-  if (changes.length === 0) return;
-  throw new WizardError('DRIFT', `${what} of stack "${stack}" has ${changes.join(' and ')}. ecs-wizard does not roll instances to a new launch version.`, {
-    hint: `Keep the answers as they were, or run \`ecs-wizard destroy ${stack}\` and create the stack again.`,
-  });
+  if (found.instanceType && found.instanceType !== instances.instanceType) changes.push(`${found.instanceType} → ${instances.instanceType}`);
+  if (instances.amiId && found.amiId && found.amiId !== instances.amiId) changes.push(`${found.amiId} → ${instances.amiId}`);
+  return changes;
 }

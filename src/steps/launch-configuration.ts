@@ -10,13 +10,55 @@ import { hasCode, isInstanceProfilePropagating, isTransientDependency } from '..
 import { retryWhile } from '../aws/poll.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
 import type { StackEnv } from './env.js';
-import { METADATA_OPTIONS, checkLaunchDrift, ecsUserData, resolveAmi } from './launch-common.js';
+import { METADATA_OPTIONS, ecsUserData, launchChanges, resolveAmi } from './launch-common.js';
 import type { ClusterOutputs, InstanceProfileOutputs, LaunchOutputs, SecurityGroupOutputs } from './outputs.js';
 
 async function describeLaunchConfiguration(ctx: StepContext<StackEnv>, name: string): Promise<LaunchConfiguration | undefined> {
   const r = await ctx.env.aws.get(AutoScalingClient).send(new DescribeLaunchConfigurationsCommand({ LaunchConfigurationNames: [name] }));
   // moto accepts duplicate names: the first one is the one an earlier run made.
   return r.LaunchConfigurations?.[0];
+}
+
+/** The stack's launch configurations are `<base>`, then `<base>-v2`, `<base>-v3`… (each new type or AMI is a new one). */
+export function nextName(base: string, current: string): string {
+  const n = current === base ? 1 : Number(/-v(\d+)$/.exec(current)?.[1] ?? 1);
+  return `${base}-v${n + 1}`;
+}
+
+async function createLaunchConfiguration(ctx: StepContext<StackEnv>, name: string): Promise<LaunchOutputs & { kind: 'configuration' }> {
+  const { answers } = ctx.env;
+  const profile = ctx.output<InstanceProfileOutputs>('instance-profile');
+  const sg = ctx.output<SecurityGroupOutputs>('instance-security-group');
+  const cluster = ctx.output<ClusterOutputs>('cluster');
+  const amiId = await resolveAmi(ctx);
+  const command = new CreateLaunchConfigurationCommand({
+    LaunchConfigurationName: name,
+    ImageId: amiId,
+    InstanceType: answers.instances.instanceType,
+    IamInstanceProfile: profile.instanceProfileArn,
+    SecurityGroups: [sg.groupId],
+    MetadataOptions: { ...METADATA_OPTIONS },
+    UserData: ecsUserData(cluster.clusterName),
+    ...(answers.instances.keyName ? { KeyName: answers.instances.keyName } : {}),
+  });
+  try {
+    await retryWhile(() => ctx.env.aws.get(AutoScalingClient).send(command), isInstanceProfilePropagating, {
+      timing: ctx.env.timing,
+      signal: ctx.signal,
+      progress: ctx.progress,
+      waitingFor: 'waiting for the new instance profile to reach Auto Scaling',
+    });
+  } catch (err) {
+    // Accounts created since October 2024 cannot create launch configurations at all.
+    if (hasCode(err, 'UnsupportedOperation')) {
+      throw new WizardError('AWS', 'This AWS account cannot create launch configurations (AWS no longer offers them to new accounts).', {
+        hint: 'Set instances.launch: template in the answers (the default) and run create again.',
+        cause: err,
+      });
+    }
+    throw err;
+  }
+  return { kind: 'configuration', launchConfigurationName: name, amiId, instanceType: answers.instances.instanceType };
 }
 
 /**
@@ -31,44 +73,24 @@ export const launchConfigurationStep: ResourceStep<StackEnv> = {
     const name = (ctx.recorded?.launchConfigurationName as string | undefined) ?? ctx.env.names.launchConfiguration;
     const lc = await describeLaunchConfiguration(ctx, name);
     if (!lc?.LaunchConfigurationName) return undefined;
-    checkLaunchDrift(ctx, `Launch configuration ${lc.LaunchConfigurationName}`, { instanceType: lc.InstanceType, amiId: lc.ImageId });
-    return { kind: 'configuration', launchConfigurationName: lc.LaunchConfigurationName, amiId: lc.ImageId ?? '' } satisfies LaunchOutputs;
-  },
-  async create(ctx) {
-    const { names, answers } = ctx.env;
-    const profile = ctx.output<InstanceProfileOutputs>('instance-profile');
-    const sg = ctx.output<SecurityGroupOutputs>('instance-security-group');
-    const cluster = ctx.output<ClusterOutputs>('cluster');
-    const amiId = await resolveAmi(ctx);
-    const command = new CreateLaunchConfigurationCommand({
-      LaunchConfigurationName: names.launchConfiguration,
-      ImageId: amiId,
-      InstanceType: answers.instances.instanceType,
-      IamInstanceProfile: profile.instanceProfileArn,
-      SecurityGroups: [sg.groupId],
-      MetadataOptions: { ...METADATA_OPTIONS },
-      UserData: ecsUserData(cluster.clusterName),
-      ...(answers.instances.keyName ? { KeyName: answers.instances.keyName } : {}),
-    });
-    try {
-      await retryWhile(() => ctx.env.aws.get(AutoScalingClient).send(command), isInstanceProfilePropagating, {
-        timing: ctx.env.timing,
-        signal: ctx.signal,
-        progress: ctx.progress,
-        waitingFor: 'waiting for the new instance profile to reach Auto Scaling',
-      });
-    } catch (err) {
-      // Accounts created since October 2024 cannot create launch configurations at all.
-      if (hasCode(err, 'UnsupportedOperation')) {
-        throw new WizardError('AWS', 'This AWS account cannot create launch configurations (AWS no longer offers them to new accounts).', {
-          hint: 'Set instances.launch: template in the answers (the default) and run create again.',
-          cause: err,
-        });
-      }
-      throw err;
+    const found = { instanceType: lc.InstanceType, amiId: lc.ImageId };
+    const changes = launchChanges(ctx.env.answers.instances, found);
+    // A launch configuration cannot change: a changed type (or pinned AMI) is a new one, which the
+    // group then uses and the hosts roll onto; the roll deletes the old one when it is done.
+    if (changes.length && ctx.repair) {
+      ctx.progress(`new launch configuration for ${changes.join(', ')}`);
+      const next = nextName(ctx.env.names.launchConfiguration, lc.LaunchConfigurationName);
+      // A run that died after making it left it unrecorded: use it rather than fail on its name.
+      const made = await describeLaunchConfiguration(ctx, next);
+      const fresh =
+        made && launchChanges(ctx.env.answers.instances, { instanceType: made.InstanceType, amiId: made.ImageId }).length === 0
+          ? ({ kind: 'configuration', launchConfigurationName: next, amiId: made.ImageId ?? '', instanceType: made.InstanceType } satisfies LaunchOutputs)
+          : await createLaunchConfiguration(ctx, next);
+      return { ...fresh, previous: lc.LaunchConfigurationName };
     }
-    return { kind: 'configuration', launchConfigurationName: names.launchConfiguration, amiId } satisfies LaunchOutputs;
+    return { kind: 'configuration', launchConfigurationName: lc.LaunchConfigurationName, amiId: lc.ImageId ?? '', instanceType: lc.InstanceType } satisfies LaunchOutputs;
   },
+  create: (ctx) => createLaunchConfiguration(ctx, ctx.env.names.launchConfiguration),
   async destroy(ctx, outputs) {
     const name = outputs.launchConfigurationName as string;
     const as = ctx.env.aws.get(AutoScalingClient);

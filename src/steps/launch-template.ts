@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import {
   CreateLaunchTemplateCommand,
+  CreateLaunchTemplateVersionCommand,
   DeleteLaunchTemplateCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeLaunchTemplatesCommand,
   EC2Client,
+  ModifyLaunchTemplateCommand,
   type DescribeLaunchTemplatesCommandInput,
   type LaunchTemplate,
   type _InstanceType,
@@ -12,7 +15,7 @@ import { unlessNotFound } from '../aws/errors.js';
 import type { ResourceStep } from '../engine/types.js';
 import { deleteIgnoringNotFound } from './common.js';
 import type { StackEnv } from './env.js';
-import { METADATA_OPTIONS, checkLaunchDrift, ecsUserData, resolveAmi } from './launch-common.js';
+import { METADATA_OPTIONS, ecsUserData, launchChanges, launchImage, resolveAmi } from './launch-common.js';
 import type { ClusterOutputs, InstanceProfileOutputs, LaunchOutputs, SecurityGroupOutputs } from './outputs.js';
 
 function describeTemplate(ec2: EC2Client, input: DescribeLaunchTemplatesCommandInput): Promise<LaunchTemplate | undefined> {
@@ -30,14 +33,25 @@ export const launchTemplateStep: ResourceStep<StackEnv> = {
     let template = recordedId ? await describeTemplate(ec2, { LaunchTemplateIds: [recordedId] }) : undefined;
     template ??= await describeTemplate(ec2, { LaunchTemplateNames: [ctx.env.names.launchTemplate] });
     if (!template?.LaunchTemplateId) return undefined;
-    const v = await ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: template.LaunchTemplateId, Versions: ['$Latest'] }));
-    const data = v.LaunchTemplateVersions?.[0]?.LaunchTemplateData;
-    checkLaunchDrift(ctx, `Launch template ${template.LaunchTemplateName}`, { instanceType: data?.InstanceType, amiId: data?.ImageId });
+    let latest = await latestVersion(ec2, template.LaunchTemplateId);
+    const changes = launchChanges(ctx.env.answers.instances, latest);
+    // Only in a real create: a changed instance type (or pinned AMI) becomes a new version, which
+    // the hosts then roll onto; a dry run reports the found version and the review names the roll.
+    if (changes.length && ctx.repair) {
+      ctx.progress(`new version for ${changes.join(', ')}`);
+      const image = await launchImage(ctx.env.aws, ctx.env.answers.instances, ctx.env.region);
+      latest = await newLaunchTemplateVersion(ec2, template.LaunchTemplateId, latest.version, { instanceType: ctx.env.answers.instances.instanceType, amiId: image.amiId });
+    } else if (ctx.repair && template.DefaultVersionNumber !== latest.version) {
+      // A crash between a new version and making it the default: finish that.
+      await setDefaultVersion(ec2, template.LaunchTemplateId, latest.version);
+    }
     return {
       kind: 'template',
       launchTemplateId: template.LaunchTemplateId,
       launchTemplateName: template.LaunchTemplateName ?? ctx.env.names.launchTemplate,
-      amiId: data?.ImageId ?? '',
+      amiId: latest.amiId,
+      instanceType: latest.instanceType,
+      version: latest.version,
     } satisfies LaunchOutputs;
   },
   async create(ctx) {
@@ -74,6 +88,8 @@ export const launchTemplateStep: ResourceStep<StackEnv> = {
       launchTemplateId: t.LaunchTemplateId!,
       launchTemplateName: t.LaunchTemplateName ?? names.launchTemplate,
       amiId,
+      instanceType: answers.instances.instanceType,
+      version: t.LatestVersionNumber ?? 1,
     } satisfies LaunchOutputs;
   },
   async destroy(ctx, outputs) {
@@ -82,3 +98,41 @@ export const launchTemplateStep: ResourceStep<StackEnv> = {
     await deleteIgnoringNotFound(ctx, () => ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: id })), `the launch template ${id} to be free`);
   },
 };
+
+/** What the hosts launch from: the template's latest version (the Auto Scaling group uses $Latest). */
+export interface LaunchVersion {
+  version: number;
+  instanceType: string;
+  amiId: string;
+}
+
+export async function latestVersion(ec2: EC2Client, launchTemplateId: string): Promise<LaunchVersion> {
+  const v = (await ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: launchTemplateId, Versions: ['$Latest'] }))).LaunchTemplateVersions?.[0];
+  return { version: v?.VersionNumber ?? 1, instanceType: v?.LaunchTemplateData?.InstanceType ?? '', amiId: v?.LaunchTemplateData?.ImageId ?? '' };
+}
+
+/**
+ * A new version of the template with another instance type or AMI (everything else copied from
+ * `sourceVersion`), made the default too, so that $Latest (what the group launches) and $Default
+ * (what a console or `run-instances` takes) never disagree. The client token makes a retried call
+ * return the version the first one made.
+ */
+export async function newLaunchTemplateVersion(ec2: EC2Client, launchTemplateId: string, sourceVersion: number, data: { instanceType: string; amiId: string }): Promise<LaunchVersion> {
+  const token = createHash('sha256').update([launchTemplateId, sourceVersion, data.instanceType, data.amiId].join(' ')).digest('hex').slice(0, 48);
+  const r = await ec2.send(
+    new CreateLaunchTemplateVersionCommand({
+      LaunchTemplateId: launchTemplateId,
+      SourceVersion: String(sourceVersion),
+      VersionDescription: `${data.instanceType} ${data.amiId}`,
+      LaunchTemplateData: { InstanceType: data.instanceType as _InstanceType, ImageId: data.amiId },
+      ClientToken: token,
+    }),
+  );
+  const version = r.LaunchTemplateVersion?.VersionNumber ?? sourceVersion + 1;
+  await setDefaultVersion(ec2, launchTemplateId, version);
+  return { version, ...data };
+}
+
+async function setDefaultVersion(ec2: EC2Client, launchTemplateId: string, version: number): Promise<void> {
+  await ec2.send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: launchTemplateId, DefaultVersion: String(version) }));
+}

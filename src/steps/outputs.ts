@@ -15,8 +15,8 @@ export interface LoadBalancerOutputs { loadBalancerArn: string; loadBalancerName
 export interface ListenerOutputs { listenerArn: string }
 /** Step id 'launch-template' covers both modes; `kind` says which. */
 export type LaunchOutputs =
-  | { kind: 'template'; launchTemplateId: string; launchTemplateName: string; amiId: string }
-  | { kind: 'configuration'; launchConfigurationName: string; amiId: string };
+  | { kind: 'template'; launchTemplateId: string; launchTemplateName: string; amiId: string; instanceType?: string; version?: number }
+  | { kind: 'configuration'; launchConfigurationName: string; amiId: string; instanceType?: string };
 export interface AutoScalingGroupOutputs { autoScalingGroupName: string; autoScalingGroupArn: string }
 export interface ClusterOutputs { clusterName: string; clusterArn: string }
 export interface CapacityProviderOutputs { capacityProviderName: string; capacityProviderArn: string }

@@ -25,6 +25,8 @@ export interface Plan {
   network: { vpc: string; subnets: string[]; availabilityZones?: string[] };
   loadBalancer: { name: string; listenerPort: number; healthCheckPath: string };
   instances: { instanceType: string; architecture?: string; launch: string; ami: string; minSize: number; desiredCapacity: number; maxSize: number; keyName?: string };
+  /** Hosts of an existing stack a changed instance type or pinned AMI replaces, one at a time. */
+  roll?: { instances: number; reason: string };
   service: { image: string; containerPort: number; cpu: number; memory: number; desiredCount: number; logs: string; secrets: string[]; containerInsights: boolean };
   access: string[];
   scaling: string[];
@@ -83,7 +85,7 @@ function resourceName(stepId: string, a: Answers, n: StackNames): string | undef
 
 const who = (cidr: string): string => (cidr === '0.0.0.0/0' ? `${cidr} (anyone on the internet)` : cidr);
 
-export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: string; architecture?: string; results?: StepResult[] }): Plan {
+export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: string; architecture?: string; results?: StepResult[]; roll?: { instances: number; reason: string } }): Plan {
   const n = stackNames(a.stack);
   const reuse = a.network.vpcId !== undefined;
   const byStep = new Map((opts.results ?? []).map((r) => [r.stepId, r]));
@@ -157,6 +159,7 @@ export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: stri
       secrets: Object.keys(a.service.secrets).sort(),
       containerInsights: a.cluster.containerInsights,
     },
+    ...(opts.roll ? { roll: opts.roll } : {}),
     access,
     scaling,
     warnings,

@@ -14,6 +14,7 @@ export function renderPlan(p: Plan): string {
   add('Instances');
   add(`  ${p.instances.instanceType} × ${p.instances.desiredCapacity} (min ${p.instances.minSize}, max ${p.instances.maxSize}), launch ${p.instances.launch}`);
   add(`  AMI ${p.instances.ami}${p.instances.architecture ? ` (${p.instances.architecture})` : ''}`);
+  if (p.roll) add(`  roll ${p.roll.instances} instance${p.roll.instances === 1 ? '' : 's'}: ${p.roll.reason}`);
   add('Service');
   add(`  ${p.service.image}  port ${p.service.containerPort}  ${p.service.cpu} CPU units  ${p.service.memory} MiB  × ${p.service.desiredCount} tasks`);
   add(`  logs ${p.service.logs}`);

@@ -147,7 +147,7 @@ describe('scaling on moto', () => {
 
     // THEN the provider has managed scaling ENABLED at 90 %, termination protection, and is the cluster default
     const [cp] = await providerOf(`cp-${stack}`);
-    expect(cp!.autoScalingGroupProvider).toMatchObject({ managedScaling: { status: 'ENABLED', targetCapacity: 90, minimumScalingStepSize: 1, maximumScalingStepSize: 10 }, managedTerminationProtection: 'ENABLED' });
+    expect(cp!.autoScalingGroupProvider).toMatchObject({ managedScaling: { status: 'ENABLED', targetCapacity: 90, minimumScalingStepSize: 1, maximumScalingStepSize: 10 }, managedTerminationProtection: 'ENABLED', managedDraining: 'ENABLED' });
     const cluster = (await sdk.ecs.send(new DescribeClustersCommand({ clusters: [stack] }))).clusters![0]!;
     expect(cluster.capacityProviders).toEqual([`cp-${stack}`]);
     expect(cluster.defaultCapacityProviderStrategy).toEqual([{ capacityProvider: `cp-${stack}`, weight: 1, base: 0 }]);

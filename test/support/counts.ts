@@ -81,7 +81,7 @@ export class StackCounter {
       this.elb.send(new DescribeLoadBalancersCommand({})).then((r) => (r.LoadBalancers ?? []).filter((l) => l.LoadBalancerName === n.loadBalancer)),
       this.elb.send(new DescribeTargetGroupsCommand({})).then((r) => (r.TargetGroups ?? []).filter((t) => t.TargetGroupName === n.targetGroup)),
       this.asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [n.autoScalingGroup] })).then((r) => r.AutoScalingGroups ?? []),
-      this.asg.send(new DescribeLaunchConfigurationsCommand({})).then((r) => (r.LaunchConfigurations ?? []).filter((l) => l.LaunchConfigurationName === n.launchConfiguration)),
+      this.asg.send(new DescribeLaunchConfigurationsCommand({})).then((r) => (r.LaunchConfigurations ?? []).filter((l) => l.LaunchConfigurationName === n.launchConfiguration || new RegExp(`^${n.launchConfiguration}-v[0-9]+$`).test(l.LaunchConfigurationName ?? ''))),
       this.asg.send(new DescribePoliciesCommand({ AutoScalingGroupName: n.autoScalingGroup })).then((r) => r.ScalingPolicies ?? []),
     ]);
     let listeners = 0;

@@ -1,5 +1,5 @@
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeContainerInstancesCommand, ECSClient, ListContainerInstancesCommand, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
+import { DeregisterContainerInstanceCommand, DescribeContainerInstancesCommand, ECSClient, ListContainerInstancesCommand, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 
 /**
@@ -53,4 +53,56 @@ export async function registerTaskTargets(endpoint: string, targetGroupName: str
     as.destroy();
     elb.destroy();
   }
+}
+
+/**
+ * The ECS agents of a group over time, while a test runs something that replaces hosts (a roll):
+ * every instance in the group joins the cluster as soon as it is there (a spare host, a
+ * replacement), and the container instance of an instance that left the group is deregistered, as
+ * ECS does when an instance terminates. Runs every `intervalMs` until `stop()`; `joined` lists
+ * every instance id it registered, in order.
+ */
+export function runFakeAgents(endpoint: string, clusterName: string, asgName: string, intervalMs = 100): { stop(): Promise<void>; joined: string[]; left: string[] } {
+  const config = { region: 'us-east-1', endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  const as = new AutoScalingClient(config);
+  const ecs = new ECSClient(config);
+  const joined: string[] = [];
+  const left: string[] = [];
+  let running = true;
+  const sync = async (): Promise<void> => {
+    const g = await as.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [asgName] }));
+    const members = new Set((g.AutoScalingGroups?.[0]?.Instances ?? []).filter((i) => i.LifecycleState !== 'Terminating').map((i) => i.InstanceId!));
+    const arns = (await ecs.send(new ListContainerInstancesCommand({ cluster: clusterName }))).containerInstanceArns ?? [];
+    const described = arns.length ? ((await ecs.send(new DescribeContainerInstancesCommand({ cluster: clusterName, containerInstances: arns }))).containerInstances ?? []) : [];
+    const registered = new Set(described.map((c) => c.ec2InstanceId));
+    for (const c of described) {
+      if (c.ec2InstanceId && !members.has(c.ec2InstanceId)) {
+        await ecs.send(new DeregisterContainerInstanceCommand({ cluster: clusterName, containerInstance: c.containerInstanceArn, force: true }));
+        left.push(c.ec2InstanceId);
+      }
+    }
+    for (const instanceId of members) {
+      if (registered.has(instanceId)) continue;
+      const document = JSON.stringify({ instanceId, region: 'us-east-1', accountId: '123456789012', availabilityZone: 'us-east-1a' });
+      await ecs.send(new RegisterContainerInstanceCommand({ cluster: clusterName, instanceIdentityDocument: document }));
+      joined.push(instanceId);
+    }
+  };
+  const loop = (async () => {
+    while (running) {
+      // A group or cluster not there yet (or gone): the agents have nothing to join.
+      await sync().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  })();
+  return {
+    joined,
+    left,
+    async stop() {
+      running = false;
+      await loop;
+      as.destroy();
+      ecs.destroy();
+    },
+  };
 }

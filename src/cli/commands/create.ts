@@ -20,7 +20,12 @@ import type { AwsClients } from '../../aws/clients.js';
 import type { CliContext } from '../context.js';
 import { commonOptions, type CommonFlags } from '../options.js';
 import { makeReporter, printResult } from '../output.js';
-import { awsTarget, callLog, openStack, preflight, stackEnv } from '../stack.js';
+import { awsTarget, callLog, openStack, preflight, readStack, stackEnv } from '../stack.js';
+import { hostTargets, inspectHosts } from '../../hosts/inspect.js';
+import { pendingRoll, planRoll, runRoll, type RollSpec } from '../../hosts/roll.js';
+import { launchChanges } from '../../steps/launch-common.js';
+import type { StackState } from '../../engine/state.js';
+import { finish as finishRoll, stepLines } from './hosts.js';
 import { awsHint, failureLine } from '../errors-format.js';
 
 export interface CreateFlags extends CommonFlags {
@@ -80,7 +85,10 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
     const region = await preflight(aws);
     // Before anything is made: the hosts' image for the type's architecture; a given AMI of another architecture is bad input.
     const image = await launchImage(aws, answers.instances, region);
-    const review = { region, amiId: image.amiId, architecture: image.architecture };
+    // The hosts a changed instance type (or pinned AMI) will replace, for the review: read, not locked.
+    const prior = (await readStack(opts, answers.stack, ctx, 'create')).state;
+    const roll = prior ? await rollPreview(aws, prior, answers, region) : undefined;
+    const review = { region, amiId: image.amiId, architecture: image.architecture, ...(roll ? { roll } : {}) };
     if (prompter && !flags.dryRun) {
       screen.write(`\n${renderPlan(buildReviewPlan(answers, review))}\n`);
       // Default no: creating costs money.
@@ -91,7 +99,7 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
     }
     const stack = await openStack(opts, answers.stack, flags.dryRun ? 'create --dry-run' : 'create', ctx);
     try {
-      const env = stackEnv(answers, aws, region, ctx, opts);
+      const env = { ...stackEnv(answers, aws, region, ctx, opts), rollPending: stack.existing?.roll !== undefined };
       const steps = buildPlan(answers);
       await verifyExisting(steps, env, answers.stack);
       if (!flags.dryRun) {
@@ -111,7 +119,9 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
         signal: ctx.signal,
         onEvent: (e) => reporter.event(e),
       });
-      const summary = createSummary(answers, result, region, flags.dryRun ?? false, flags.answers);
+      // Then the hosts: onto the new launch settings (or on with a roll an earlier run left), one at a time.
+      const rolled = result.ok && !flags.dryRun ? await rollHosts(stack.state, aws, region, flags.wait !== false, { ...ctx.timing, timeoutMs: opts.waitTimeoutMs }, ctx.signal, (e) => reporter.event(e), (w) => reporter.warn(w)) : undefined;
+      const summary = { ...createSummary(answers, result, region, flags.dryRun ?? false, flags.answers), ...(rolled ? { ok: result.ok && rolled.run.ok, roll: { reason: rolled.spec.reason, hosts: rolled.spec.hosts.map((h) => h.instanceId), steps: stepLines(rolled.run) } } : {}) };
       const service = result.results.find((r) => r.stepId === 'service')?.outputs as ServiceOutputs | undefined;
       if (service?.tagged === false) reporter.warn(`The service ${service.serviceName} was created without tags: ECS refuses tags on services while the account uses the old ARN format (opt in with \`aws ecs put-account-setting-default --name serviceLongArnFormat --value enabled\`).`);
       if (summary.waitingForImage) reporter.warn(`The service runs 0 tasks: ${summary.waitingForImage.image} has not been pushed yet.`);
@@ -125,6 +135,8 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
       if (result.interrupted) {
         throw new WizardError('INTERRUPTED', `Interrupted. The state is saved: run \`ecs-wizard create --answers …\` again to resume, or \`ecs-wizard destroy ${answers.stack}\` to clean up.`);
       }
+      if (rolled && opts.output === 'text') ctx.stdout.write(rolled.run.ok ? `Rolled ${rolled.spec.hosts.length} host${rolled.spec.hosts.length === 1 ? '' : 's'}: ${rolled.spec.reason}.\n` : '');
+      if (rolled) finishRoll(rolled.run, answers.stack);
       if (!result.ok) {
         const failed = result.results.filter((r) => r.outcome === 'failed');
         const first = failed[0]?.error;
@@ -191,4 +203,48 @@ async function verifyExisting(steps: Step<StackEnv>[], env: StackEnv, stack: str
   const check = await runCreate(external, { env, state: StateFile.scratch(stack), dryRun: true });
   const failed = check.results.find((r) => r.outcome === 'failed');
   if (failed) throw failed.error instanceof WizardError ? failed.error : new WizardError('AWS', `${failed.title}: ${(failed.error as Error)?.message}`, { cause: failed.error });
+}
+
+/**
+ * After the plan: the hosts not on what the group now launches are rolled (hosts/roll.ts), or an
+ * interrupted roll is continued. With --no-wait nothing is rolled (a roll is all waiting): a
+ * warning says how to do it later.
+ */
+async function rollHosts(
+  state: StateFile,
+  aws: AwsClients,
+  region: string,
+  wait: boolean,
+  timing: StackEnv['timing'],
+  signal: AbortSignal,
+  onEvent: Parameters<typeof runRoll>[0]['onEvent'],
+  warn: (w: string) => void,
+) {
+  const targets = hostTargets(state.state);
+  let spec: RollSpec | undefined = pendingRoll(state);
+  if (!spec) {
+    spec = planRoll(await inspectHosts(aws, targets, region, { latestAmi: false }), targets, { latestAmi: false });
+    const previous = state.get('launch-template')?.outputs.previous;
+    if (spec && typeof previous === 'string') spec.retire = previous;
+  }
+  if (!spec) return undefined;
+  if (!wait) {
+    warn(`${spec.hosts.length} host${spec.hosts.length === 1 ? ' is' : 's are'} not on the new launch settings (${spec.reason}): run \`ecs-wizard hosts refresh ${state.state.stack}\` to replace them (create --no-wait does not).`);
+    return undefined;
+  }
+  return { spec, run: await runRoll({ state, spec, aws, timing, signal, onEvent }) };
+}
+
+/** For the review: how many hosts a changed instance type or pinned AMI replaces (or an interrupted roll still will). */
+async function rollPreview(aws: AwsClients, prior: StackState, answers: Answers, region: string): Promise<{ instances: number; reason: string } | undefined> {
+  const pending = prior.roll?.spec as RollSpec | undefined;
+  if (pending) return { instances: pending.hosts.length, reason: `${pending.reason} (continuing an interrupted roll)` };
+  if (!prior.resources['auto-scaling-group']) return undefined;
+  const facts = await inspectHosts(aws, hostTargets(prior), region, { latestAmi: false });
+  const changes = facts.launch ? launchChanges(answers.instances, facts.launch) : [];
+  const { instanceType, amiId } = answers.instances;
+  const stale = facts.hosts.filter((h) => (h.lifecycleState === 'InService' || h.lifecycleState === 'Pending') && (h.instanceType !== instanceType || (amiId !== undefined && h.amiId !== amiId) || (changes.length === 0 && !h.onLaunchVersion)));
+  if (stale.length === 0) return undefined;
+  const reason = changes.length ? changes.join(', ') : 'onto the launch settings';
+  return { instances: stale.length, reason };
 }

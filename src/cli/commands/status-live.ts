@@ -31,6 +31,7 @@ import {
   DescribeTaskDefinitionCommand,
   ECSClient,
   ListContainerInstancesCommand,
+  type ContainerInstance,
 } from '@aws-sdk/client-ecs';
 import {
   ApplicationAutoScalingClient,
@@ -194,10 +195,7 @@ export async function inspectLive(aws: AwsClients, records: ResourceRecord[]): P
       const cluster = s(o.clusterName);
       const c = (await ecs().send(new DescribeClustersCommand({ clusters: [cluster] }))).clusters?.[0];
       if (!c || c.status !== 'ACTIVE') return present(false, c?.status);
-      const arns = (await ecs().send(new ListContainerInstancesCommand({ cluster }))).containerInstanceArns ?? [];
-      const described = arns.length
-        ? ((await ecs().send(new DescribeContainerInstancesCommand({ cluster, containerInstances: arns }))).containerInstances ?? [])
-        : [];
+      const described = await listContainerInstances(aws, cluster);
       facts.containerInstances = {
         cluster,
         registered: described.length,
@@ -288,4 +286,19 @@ async function gone<T>(call: () => Promise<T>, extraCodes: string[] = []): Promi
     if (isNotFound(err) || hasCode(err, ...extraCodes)) return { live: 'missing' };
     throw err;
   }
+}
+
+/** Every container instance of the cluster, described (status, agent, running tasks): status and `hosts` read the same. */
+export async function listContainerInstances(aws: AwsClients, cluster: string): Promise<ContainerInstance[]> {
+  const ecs = aws.get(ECSClient);
+  const out: ContainerInstance[] = [];
+  let nextToken: string | undefined;
+  do {
+    const r = await ecs.send(new ListContainerInstancesCommand({ cluster, nextToken }));
+    const arns = r.containerInstanceArns ?? [];
+    // DescribeContainerInstances takes at most 100 at a time, as ListContainerInstances pages them.
+    if (arns.length) out.push(...((await ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: arns }))).containerInstances ?? []));
+    nextToken = r.nextToken;
+  } while (nextToken);
+  return out;
 }

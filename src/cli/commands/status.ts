@@ -1,4 +1,6 @@
 import { WizardError } from '../../errors.js';
+import type { AwsClients } from '../../aws/clients.js';
+import type { StackState } from '../../engine/state.js';
 import { colourEnabled, style } from '../../ui/style.js';
 import type { CliContext } from '../context.js';
 import { commonOptions, type CommonFlags } from '../options.js';
@@ -21,6 +23,8 @@ export interface StatusReport extends LiveFacts {
   url?: string;
   /** How to push the missing image and start the service (when the stack's ECR repository has none). */
   waitingForImage?: WaitingForImage;
+  /** How many hosts run the latest recommended ECS AMI (`ecs-wizard hosts` has the details). */
+  hosts?: { onLatestAmi: number; total: number; latestAmi?: { amiId: string; released?: string }; rollPending?: string };
   calls?: CallCounts;
 }
 
@@ -115,6 +119,7 @@ export async function status(stackArg: string | undefined, flags: CommonFlags, c
     const order = Object.keys(TITLES);
     facts.resources.sort((a, b) => (order.indexOf(a.stepId) + 1 || 99) - (order.indexOf(b.stepId) + 1 || 99));
     const { health, verdict } = judge(facts);
+    const hostsLine = records.some((r) => r.stepId === 'auto-scaling-group') ? await hostsOnLatestAmi(aws, state, region) : undefined;
     const dns = facts.loadBalancer?.dnsName;
     const port = facts.listenerPort ?? 80;
     const report: StatusReport = {
@@ -127,6 +132,7 @@ export async function status(stackArg: string | undefined, flags: CommonFlags, c
       verdict,
       url: dns ? `http://${dns}${port === 80 ? '' : `:${port}`}` : undefined,
       ...facts,
+      ...(hostsLine ? { hosts: hostsLine } : {}),
       ...(facts.image && !facts.image.present ? { waitingForImage: waitingForImage({ imageMissing: facts.image.uri }, region, undefined) } : {}),
       calls: calls.counts,
     };
@@ -171,6 +177,31 @@ export function formatStatus(r: StatusReport, colour = false): string {
     const pol = sc.policies.map((p) => `${p.type ?? 'policy'}${p.targetValue !== undefined ? ` at ${p.targetValue}%` : ''}`).join(', ');
     lines.push(`Service scaling: ${sc.minCapacity}–${sc.maxCapacity} tasks${pol ? `, ${pol}` : ''}`);
   }
+  const h = r.hosts;
+  if (h) {
+    lines.push(`Hosts: ${h.onLatestAmi} of ${h.total} on the latest ECS AMI${h.latestAmi ? ` (${h.latestAmi.amiId}, released ${h.latestAmi.released?.slice(0, 10) ?? '?'})` : ''}${h.onLatestAmi < h.total ? ` — \`ecs-wizard hosts refresh ${r.stack}\` patches the others` : ''}`);
+    if (h.rollPending) lines.push(s.yellow(`  a host roll (${h.rollPending}) was interrupted: \`ecs-wizard hosts refresh ${r.stack}\` finishes it`));
+  }
   lines.push('', r.ok ? s.green(`✔ ${r.verdict}`) : s.red(`✖ ${r.verdict}`));
   return lines.join('\n') + '\n' + (r.waitingForImage ? waitingForImageText(r.waitingForImage) : '');
+}
+
+/** "N of M hosts on the latest ECS AMI (released DATE)": informative, never part of the verdict; a failed look is left out. */
+async function hostsOnLatestAmi(aws: AwsClients, state: StackState, region: string): Promise<StatusReport['hosts']> {
+  const { hostTargets, hostsVerdict, inspectHosts } = await import('../../hosts/inspect.js');
+  try {
+    const facts = await inspectHosts(aws, hostTargets(state), region);
+    const v = hostsVerdict(facts);
+    const arch = facts.launch?.architecture as 'arm64' | 'x86_64' | undefined;
+    const latest = (arch && facts.latestAmi[arch]) || Object.values(facts.latestAmi)[0];
+    const roll = state.roll?.spec as { reason?: string } | undefined;
+    return {
+      onLatestAmi: v.onLatestAmi,
+      total: v.total,
+      ...(latest ? { latestAmi: { amiId: latest.amiId, ...(latest.created ? { released: latest.created } : {}) } } : {}),
+      ...(roll?.reason ? { rollPending: roll.reason } : {}),
+    };
+  } catch {
+    return undefined;
+  }
 }

@@ -65,6 +65,7 @@ const provider = (over: Partial<CapacityProvider> = {}, targetCapacity = 100): C
     autoScalingGroupArn: ASG_ARN,
     managedScaling: { status: 'ENABLED', targetCapacity, minimumScalingStepSize: 1, maximumScalingStepSize: 10 },
     managedTerminationProtection: 'ENABLED',
+    managedDraining: 'ENABLED',
   },
   ...over,
 });
@@ -86,6 +87,7 @@ describe('capacity provider', () => {
       autoScalingGroupArn: ASG_ARN,
       managedScaling: { status: 'ENABLED', targetCapacity: 90, minimumScalingStepSize: 1, maximumScalingStepSize: 10 },
       managedTerminationProtection: 'ENABLED',
+      managedDraining: 'ENABLED',
     });
     expect(input.tags).toContainEqual({ key: 'ecs-wizard:stack', value: 'shop' });
     expect(ecs.commandCalls(PutClusterCapacityProvidersCommand)[0]!.args[0].input).toEqual({
@@ -121,6 +123,22 @@ describe('capacity provider', () => {
     expect(ecs.commandCalls(UpdateCapacityProviderCommand)).toHaveLength(0);
     expect(ecs.commandCalls(PutClusterCapacityProvidersCommand)).toHaveLength(0);
     expect(ecs.commandCalls(CreateCapacityProviderCommand)).toHaveLength(0);
+  });
+
+  it('turns managed draining on for a provider made without it, and only then', async () => {
+    // GIVEN a provider an earlier version made (managed draining off), otherwise as the answers want
+    const { ctx } = setup();
+    const old = provider();
+    old.autoScalingGroupProvider!.managedDraining = 'DISABLED';
+    ecs.on(DescribeCapacityProvidersCommand).resolves({ capacityProviders: [old] });
+    ecs.on(DescribeClustersCommand).resolves({ clusters: [attachedCluster] });
+    ecs.on(UpdateCapacityProviderCommand).resolves({});
+    // WHEN a create finds it
+    await capacityProviderStep.find(ctx);
+    // THEN one update turns draining on, keeping scaling and termination protection as they were
+    expect(ecs.commandCalls(UpdateCapacityProviderCommand).map((c) => c.args[0].input.autoScalingGroupProvider)).toEqual([
+      { managedScaling: { status: 'ENABLED', targetCapacity: 100, minimumScalingStepSize: 1, maximumScalingStepSize: 10 }, managedTerminationProtection: 'ENABLED', managedDraining: 'ENABLED' },
+    ]);
   });
 
   it('updates a changed target capacity and re-attaches a provider a crash left unattached', async () => {

@@ -2,12 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   CreateLaunchTemplateCommand,
+  CreateLaunchTemplateVersionCommand,
   DeleteLaunchTemplateCommand,
   DescribeImagesCommand,
   DescribeInstanceTypesCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeLaunchTemplatesCommand,
   EC2Client,
+  ModifyLaunchTemplateCommand,
 } from '@aws-sdk/client-ec2';
 import {
   AutoScalingClient,
@@ -27,6 +29,7 @@ import { launchTemplateStep } from '../../../src/steps/launch-template.js';
 import { launchConfigurationStep } from '../../../src/steps/launch-configuration.js';
 import { amiFromParameterValue, launchImage } from '../../../src/steps/launch-common.js';
 import { autoScalingGroupStep, instancesInServiceStep } from '../../../src/steps/auto-scaling-group.js';
+import { isOwnLaunchConfiguration } from '../../../src/destroy/inventory.js';
 import { testStack } from '../../support/stack.js';
 import { stepContext } from '../../support/step-context.js';
 import { sdkError } from '../../support/aws-wire.js';
@@ -70,14 +73,14 @@ describe('launch template', () => {
     const t = testStack({ stack: 'shop', instances: { keyName: 'ops' } });
     typeRuns('i386', 'x86_64');
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'ami-0a1b2c3d4e5f' } });
-    ec2.on(CreateLaunchTemplateCommand).resolves({ LaunchTemplate: { LaunchTemplateId: 'lt-0new', LaunchTemplateName: 'shop-ecs' } });
+    ec2.on(CreateLaunchTemplateCommand).resolves({ LaunchTemplate: { LaunchTemplateId: 'lt-0new', LaunchTemplateName: 'shop-ecs', LatestVersionNumber: 1 } });
     const { ctx } = stepContext(t.env, { outputs: DEPS });
 
     // WHEN the step creates it
     const out = await launchTemplateStep.create(ctx);
 
     // THEN the template carries everything an ECS host needs
-    expect(out).toEqual({ kind: 'template', launchTemplateId: 'lt-0new', launchTemplateName: 'shop-ecs', amiId: 'ami-0a1b2c3d4e5f' });
+    expect(out).toEqual({ kind: 'template', launchTemplateId: 'lt-0new', launchTemplateName: 'shop-ecs', amiId: 'ami-0a1b2c3d4e5f', instanceType: 't3.small', version: 1 });
     const input = ec2.commandCalls(CreateLaunchTemplateCommand)[0]!.args[0].input;
     const data = input.LaunchTemplateData!;
     expect(ssm.commandCalls(GetParameterCommand)[0]!.args[0].input.Name).toBe('/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id');
@@ -141,23 +144,47 @@ describe('launch template', () => {
     expect(amiFromParameterValue('{"schema_version":1}')).toBeUndefined();
   });
 
-  it('finds by name when the recorded id is gone, and refuses a changed instance type', async () => {
-    // GIVEN the recorded id no longer exists but a template of that name does, with t3.small
+  it('finds by name when the recorded id is gone; a changed instance type is a new version (the default too), not a second template', async () => {
+    // GIVEN the recorded id no longer exists but a template of that name does, version 3 with t3.small
     ec2.on(DescribeLaunchTemplatesCommand, { LaunchTemplateIds: ['lt-0old'] }).rejects(await sdkError(EC2Client, DescribeLaunchTemplatesCommand, 'InvalidLaunchTemplateId.NotFound', "The specified launch template, with template ID lt-0old, does not exist."));
-    ec2.on(DescribeLaunchTemplatesCommand, { LaunchTemplateNames: ['shop-ecs'] }).resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-0123', LaunchTemplateName: 'shop-ecs' }] });
-    ec2.on(DescribeLaunchTemplateVersionsCommand).resolves({ LaunchTemplateVersions: [{ LaunchTemplateData: { ImageId: 'ami-0123456789', InstanceType: 't3.small' } }] });
+    ec2.on(DescribeLaunchTemplatesCommand, { LaunchTemplateNames: ['shop-ecs'] }).resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-0123', LaunchTemplateName: 'shop-ecs', DefaultVersionNumber: 3, LatestVersionNumber: 3 }] });
+    ec2.on(DescribeLaunchTemplateVersionsCommand).resolves({ LaunchTemplateVersions: [{ VersionNumber: 3, LaunchTemplateData: { ImageId: 'ami-0123456789', InstanceType: 't3.small' } }] });
 
-    // WHEN the answers still say t3.small, THEN it is found
+    // WHEN the answers still say t3.small, THEN it is found, unchanged
     const same = testStack({ stack: 'shop', instances: { instanceType: 't3.small' } });
     const found = await launchTemplateStep.find(stepContext(same.env, { outputs: DEPS, recorded: { launchTemplateId: 'lt-0old' } }).ctx);
-    expect(found).toEqual({ kind: 'template', launchTemplateId: 'lt-0123', launchTemplateName: 'shop-ecs', amiId: 'ami-0123456789' });
+    expect(found).toEqual({ kind: 'template', launchTemplateId: 'lt-0123', launchTemplateName: 'shop-ecs', amiId: 'ami-0123456789', instanceType: 't3.small', version: 3 });
+    expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(ModifyLaunchTemplateCommand)).toHaveLength(0);
 
-    // WHEN the answers say t3.micro, THEN it is a DRIFT error, not a silent second template
-    const changed = testStack({ stack: 'shop', instances: { instanceType: 't3.micro' } });
-    const err = await launchTemplateStep.find(stepContext(changed.env, { outputs: DEPS }).ctx).catch((e: unknown) => e);
-    expect(isWizardError(err, 'DRIFT')).toBe(true);
-    expect((err as Error).message).toContain('instance type t3.small (answers: t3.micro)');
+    // WHEN the answers say a1.large (arm64) in a dry run, THEN the found version is reported and nothing is made
+    const changed = testStack({ stack: 'shop', instances: { instanceType: 'a1.large' } });
+    const dry = await launchTemplateStep.find(stepContext(changed.env, { outputs: DEPS, repair: false }).ctx);
+    expect(dry).toMatchObject({ instanceType: 't3.small', version: 3 });
+    expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)).toHaveLength(0);
+
+    // WHEN it is a real create, THEN version 4 is made from version 3 with the type and the arm64 AMI, and made the default
+    typeRuns('arm64');
+    ssm.on(GetParameterCommand, { Name: '/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id' }).resolves({ Parameter: { Value: 'ami-0a4a4a4a4a4a4a4a4' } });
+    ec2.on(CreateLaunchTemplateVersionCommand).resolves({ LaunchTemplateVersion: { VersionNumber: 4 } });
+    ec2.on(ModifyLaunchTemplateCommand).resolves({});
+    const made = await launchTemplateStep.find(stepContext(changed.env, { outputs: DEPS }).ctx);
+    expect(made).toEqual({ kind: 'template', launchTemplateId: 'lt-0123', launchTemplateName: 'shop-ecs', amiId: 'ami-0a4a4a4a4a4a4a4a4', instanceType: 'a1.large', version: 4 });
+    const input = ec2.commandCalls(CreateLaunchTemplateVersionCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({ LaunchTemplateId: 'lt-0123', SourceVersion: '3', LaunchTemplateData: { InstanceType: 'a1.large', ImageId: 'ami-0a4a4a4a4a4a4a4a4' } });
+    expect(input.ClientToken).toMatch(/^[0-9a-f]{48}$/);
+    expect(ec2.commandCalls(ModifyLaunchTemplateCommand)[0]!.args[0].input).toEqual({ LaunchTemplateId: 'lt-0123', DefaultVersion: '4' });
     expect(ec2.commandCalls(CreateLaunchTemplateCommand)).toHaveLength(0);
+  });
+
+  it('makes the latest version the default when a crash came between the two calls', async () => {
+    const t = testStack({ stack: 'shop', instances: { instanceType: 't3.medium' } });
+    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-0123', LaunchTemplateName: 'shop-ecs', DefaultVersionNumber: 1, LatestVersionNumber: 2 }] });
+    ec2.on(DescribeLaunchTemplateVersionsCommand).resolves({ LaunchTemplateVersions: [{ VersionNumber: 2, LaunchTemplateData: { ImageId: 'ami-0123456789', InstanceType: 't3.medium' } }] });
+    ec2.on(ModifyLaunchTemplateCommand).resolves({});
+    await launchTemplateStep.find(stepContext(t.env, { outputs: DEPS }).ctx);
+    expect(ec2.commandCalls(ModifyLaunchTemplateCommand).map((c) => c.args[0].input)).toEqual([{ LaunchTemplateId: 'lt-0123', DefaultVersion: '2' }]);
+    expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)).toHaveLength(0);
   });
 
   it('treats an already deleted template as destroyed', async () => {
@@ -192,7 +219,7 @@ describe('launch configuration (legacy)', () => {
     const notYet = await PROFILE_NOT_YET(CreateLaunchConfigurationCommand);
     as.on(CreateLaunchConfigurationCommand).rejectsOnce(notYet).rejectsOnce(notYet).resolves({});
     const out = await launchConfigurationStep.create(stepContext(t.env, { outputs: DEPS }).ctx);
-    expect(out).toEqual({ kind: 'configuration', launchConfigurationName: 'shop-ecs', amiId: 'ami-0123456789' });
+    expect(out).toEqual({ kind: 'configuration', launchConfigurationName: 'shop-ecs', amiId: 'ami-0123456789', instanceType: 't3.small' });
     const calls = as.commandCalls(CreateLaunchConfigurationCommand);
     expect(calls).toHaveLength(3);
     expect(calls[2]!.args[0].input).toMatchObject({
@@ -200,6 +227,34 @@ describe('launch configuration (legacy)', () => {
       MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
       IamInstanceProfile: DEPS['instance-profile'].instanceProfileArn,
     });
+  });
+
+  it('a changed instance type is a new launch configuration <name>-v2 the group switches to; one a dead run made is used, not made twice', async () => {
+    // GIVEN shop-ecs with t3.small, and answers saying t3.medium
+    const t = testStack({ stack: 'shop', instances: { launch: 'configuration', instanceType: 't3.medium', amiId: 'ami-0123456789' } });
+    typeRuns('x86_64');
+    images({ 'ami-0123456789': 'x86_64' });
+    as.on(DescribeLaunchConfigurationsCommand, { LaunchConfigurationNames: ['shop-ecs'] }).resolves({ LaunchConfigurations: [{ LaunchConfigurationName: 'shop-ecs', ImageId: 'ami-0123456789', InstanceType: 't3.small', CreatedTime: new Date() }] });
+    as.on(DescribeLaunchConfigurationsCommand, { LaunchConfigurationNames: ['shop-ecs-v2'] }).resolves({ LaunchConfigurations: [] });
+    as.on(CreateLaunchConfigurationCommand).resolves({});
+    // WHEN found in a real create
+    const found = await launchConfigurationStep.find(stepContext(t.env, { outputs: DEPS }).ctx);
+    // THEN shop-ecs-v2 is made with t3.medium, and the old one is named for the roll to delete
+    expect(found).toEqual({ kind: 'configuration', launchConfigurationName: 'shop-ecs-v2', amiId: 'ami-0123456789', instanceType: 't3.medium', previous: 'shop-ecs' });
+    expect(as.commandCalls(CreateLaunchConfigurationCommand)[0]!.args[0].input).toMatchObject({ LaunchConfigurationName: 'shop-ecs-v2', InstanceType: 't3.medium' });
+
+    // WHEN a run died after making it, THEN the next one uses it
+    as.on(DescribeLaunchConfigurationsCommand, { LaunchConfigurationNames: ['shop-ecs-v2'] }).resolves({ LaunchConfigurations: [{ LaunchConfigurationName: 'shop-ecs-v2', ImageId: 'ami-0123456789', InstanceType: 't3.medium', CreatedTime: new Date() }] });
+    await launchConfigurationStep.find(stepContext(t.env, { outputs: DEPS }).ctx);
+    expect(as.commandCalls(CreateLaunchConfigurationCommand)).toHaveLength(1);
+
+    // AND the group step switches the group to it
+    as.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'shop-ecs', LaunchConfigurationName: 'shop-ecs', MinSize: 1, MaxSize: 4, DesiredCapacity: 2 } as never] });
+    as.on(UpdateAutoScalingGroupCommand).resolves({});
+    await autoScalingGroupStep.find(stepContext(t.env, { outputs: { ...DEPS, 'launch-template': found! } }).ctx);
+    expect(as.commandCalls(UpdateAutoScalingGroupCommand).map((c) => c.args[0].input)).toEqual([{ AutoScalingGroupName: 'shop-ecs', LaunchConfigurationName: 'shop-ecs-v2' }]);
+    // AND the names the stack's teardown matches are exactly its own
+    expect(['shop-ecs', 'shop-ecs-v2', 'shop-ecs-v13', 'shop-ecs-ecs', 'shop-ecs-v2-ecs', 'shop-ecs-vx'].map((n) => isOwnLaunchConfiguration(n, 'shop-ecs'))).toEqual([true, true, true, false, false, false]);
   });
 
   it('finds the first of duplicate launch configurations and retries a delete while in use', async () => {
@@ -211,7 +266,7 @@ describe('launch configuration (legacy)', () => {
       ],
     });
     const found = await launchConfigurationStep.find(stepContext(t.env).ctx);
-    expect(found).toEqual({ kind: 'configuration', launchConfigurationName: 'shop-ecs', amiId: 'ami-01' });
+    expect(found).toEqual({ kind: 'configuration', launchConfigurationName: 'shop-ecs', amiId: 'ami-01', instanceType: 't3.small' });
 
     // WHEN it is destroyed while the group still uses it, THEN the delete is repeated until it goes
     as.on(DeleteLaunchConfigurationCommand).rejectsOnce(await sdkError(AutoScalingClient, DeleteLaunchConfigurationCommand, 'ResourceInUse', 'Cannot delete launch configuration shop-ecs because it is attached to AutoScalingGroup shop-ecs')).resolves({});

@@ -1,0 +1,194 @@
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeLaunchConfigurationsCommand, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
+import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client, type Image } from '@aws-sdk/client-ec2';
+import type { AwsClients } from '../aws/clients.js';
+import { unlessNotFound } from '../aws/errors.js';
+import type { StackState } from '../engine/state.js';
+import { listContainerInstances } from '../cli/commands/status-live.js';
+import { recommendedAmi, type Architecture } from '../steps/launch-common.js';
+import { latestVersion } from '../steps/launch-template.js';
+import { stackNames } from '../steps/names.js';
+import type { AutoScalingGroupOutputs, ClusterOutputs, LaunchOutputs, ServiceOutputs } from '../steps/outputs.js';
+
+/**
+ * What the stack's EC2 hosts run, read live (never changed here): each instance of the Auto Scaling
+ * group with its type, AMI (name and age), container instance, and whether it is current — on what
+ * the group launches now (the launch template's latest version, or the group's launch
+ * configuration) and, unless the user pinned an AMI, on the region's latest recommended ECS AMI for
+ * its architecture. Shared by `hosts`, `hosts refresh`, the roll `create` starts, and `status`.
+ */
+
+/** Where the hosts are, from a stack's state: recorded names, else the deterministic ones. */
+export interface HostTargets {
+  groupName: string;
+  clusterName: string;
+  serviceName: string;
+  launch?: LaunchOutputs;
+  /** The answers' instances.amiId: hosts then need not be on the latest recommended AMI. */
+  pinnedAmi?: string;
+}
+
+export function hostTargets(state: StackState): HostTargets {
+  const names = stackNames(state.stack);
+  const out = <T>(id: string): Partial<T> => (state.resources[id]?.status === 'destroyed' ? {} : ((state.resources[id]?.outputs ?? {}) as Partial<T>));
+  const launch = out<LaunchOutputs>('launch-template');
+  const answers = state.answers as { instances?: { amiId?: string } } | undefined;
+  return {
+    groupName: out<AutoScalingGroupOutputs>('auto-scaling-group').autoScalingGroupName ?? names.autoScalingGroup,
+    clusterName: out<ClusterOutputs>('cluster').clusterName ?? names.cluster,
+    serviceName: out<ServiceOutputs>('service').serviceName ?? names.service,
+    launch: launch.kind ? (launch as LaunchOutputs) : undefined,
+    pinnedAmi: answers?.instances?.amiId,
+  };
+}
+
+export interface AmiFacts {
+  amiId: string;
+  name?: string;
+  /** The image's CreationDate (ISO): for AWS's ECS AMIs, when it was released. */
+  created?: string;
+  architecture?: string;
+}
+
+export interface Host {
+  instanceId: string;
+  zone?: string;
+  instanceType?: string;
+  amiId?: string;
+  ami?: AmiFacts;
+  /** Days since the AMI was created. */
+  amiAgeDays?: number;
+  architecture?: string;
+  lifecycleState?: string;
+  /** What the group launches now: this launch template version / configuration, type and AMI. */
+  onLaunchVersion: boolean;
+  /** On the latest recommended ECS AMI of its architecture. */
+  onLatestAmi: boolean;
+  current: boolean;
+  /** Why it is not current, in words ("t3.small, group launches t3.medium"). */
+  reasons: string[];
+  containerInstance?: { status?: string; agentConnected?: boolean; runningTasks?: number; pendingTasks?: number; agentVersion?: string };
+}
+
+export interface HostFacts {
+  group?: { name: string; minSize: number; maxSize: number; desiredCapacity: number; launchConfigurationName?: string };
+  /** What new instances launch from. */
+  launch?: { kind: 'template' | 'configuration'; name: string; version?: number; instanceType: string; amiId: string; architecture?: string };
+  /** The latest recommended ECS AMI per architecture in use. */
+  latestAmi: Partial<Record<Architecture, AmiFacts>>;
+  pinnedAmi?: string;
+  hosts: Host[];
+}
+
+const DAY_MS = 86_400_000;
+
+export async function inspectHosts(aws: AwsClients, t: HostTargets, region: string, opts: { latestAmi?: boolean; now?: number } = {}): Promise<HostFacts> {
+  const now = opts.now ?? Date.now();
+  const group = (await aws.get(AutoScalingClient).send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [t.groupName] }))).AutoScalingGroups?.[0];
+  const facts: HostFacts = { latestAmi: {}, pinnedAmi: t.pinnedAmi, hosts: [] };
+  if (!group || group.Status) return facts;
+  facts.group = { name: t.groupName, minSize: group.MinSize ?? 0, maxSize: group.MaxSize ?? 0, desiredCapacity: group.DesiredCapacity ?? 0, launchConfigurationName: group.LaunchConfigurationName };
+  facts.launch = await launchOf(aws, group, t);
+
+  const members = (group.Instances ?? []).filter((i) => i.InstanceId);
+  const ids = members.map((i) => i.InstanceId!);
+  const [described, containers] = await Promise.all([
+    ids.length ? aws.get(EC2Client).send(new DescribeInstancesCommand({ InstanceIds: ids })) : Promise.resolve({ Reservations: [] }),
+    unlessNotFound(() => listContainerInstances(aws, t.clusterName)),
+  ]);
+  const ec2 = new Map((described.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => [i.InstanceId!, i]));
+  const byInstance = new Map((containers ?? []).map((c) => [c.ec2InstanceId, c]));
+
+  const archs = new Set<Architecture>();
+  for (const i of ec2.values()) if (i.Architecture === 'arm64' || i.Architecture === 'x86_64') archs.add(i.Architecture);
+  const images = await describeImages(aws, [...new Set([...[...ec2.values()].map((i) => i.ImageId), facts.launch?.amiId])]);
+  const launchArch = images.get(facts.launch?.amiId ?? '')?.Architecture;
+  if (facts.launch && (launchArch === 'arm64' || launchArch === 'x86_64')) {
+    facts.launch.architecture = launchArch;
+    archs.add(launchArch);
+  }
+  // `create` rolls onto what the group launches, not onto the newest AMI: it need not ask SSM.
+  if (opts.latestAmi !== false) for (const arch of archs) facts.latestAmi[arch] = { amiId: await recommendedAmi(aws, arch, region), architecture: arch };
+  const latest = await describeImages(aws, Object.values(facts.latestAmi).map((a) => a!.amiId).filter((id) => !images.has(id)));
+  for (const a of Object.values(facts.latestAmi)) Object.assign(a!, amiFacts(a!.amiId, latest.get(a!.amiId) ?? images.get(a!.amiId)));
+
+  for (const m of members) {
+    const i = ec2.get(m.InstanceId!);
+    const amiId = i?.ImageId;
+    const ami = amiId ? amiFacts(amiId, images.get(amiId)) : undefined;
+    const arch = i?.Architecture as Architecture | undefined;
+    const reasons: string[] = [];
+    const l = facts.launch;
+    const type = i?.InstanceType ?? m.InstanceType;
+    if (l && type && type !== l.instanceType) reasons.push(`${type}, the group launches ${l.instanceType}`);
+    if (l && amiId && amiId !== l.amiId) reasons.push(`AMI ${amiId}, the group launches ${l.amiId}`);
+    // The version an instance was launched from (AWS reports it per instance; a number).
+    const version = m.LaunchTemplate?.Version;
+    if (l?.kind === 'template' && l.version !== undefined && version && /^\d+$/.test(version) && Number(version) !== l.version) reasons.push(`launch template version ${version}, the group launches ${l.version}`);
+    if (l?.kind === 'configuration' && m.LaunchConfigurationName && m.LaunchConfigurationName !== l.name) reasons.push(`launch configuration ${m.LaunchConfigurationName}, the group launches ${l.name}`);
+    const onLaunchVersion = reasons.length === 0;
+    const latest = arch ? facts.latestAmi[arch] : undefined;
+    const onLatestAmi = latest !== undefined && amiId === latest.amiId;
+    if (!t.pinnedAmi && latest && !onLatestAmi && amiId === l?.amiId) reasons.push(`AMI ${amiId} is not the latest ECS AMI ${latest.amiId}`);
+    const ci = byInstance.get(m.InstanceId);
+    facts.hosts.push({
+      instanceId: m.InstanceId!,
+      zone: m.AvailabilityZone,
+      instanceType: type,
+      amiId,
+      ...(ami ? { ami } : {}),
+      ...(ami?.created ? { amiAgeDays: Math.max(0, Math.floor((now - Date.parse(ami.created)) / DAY_MS)) } : {}),
+      architecture: arch,
+      lifecycleState: m.LifecycleState,
+      onLaunchVersion,
+      onLatestAmi,
+      current: reasons.length === 0,
+      reasons,
+      ...(ci
+        ? {
+            containerInstance: {
+              status: ci.status,
+              agentConnected: ci.agentConnected,
+              runningTasks: ci.runningTasksCount,
+              pendingTasks: ci.pendingTasksCount,
+              agentVersion: ci.versionInfo?.agentVersion,
+            },
+          }
+        : {}),
+    });
+  }
+  return facts;
+}
+
+async function launchOf(aws: AwsClients, group: AutoScalingGroup, t: HostTargets): Promise<HostFacts['launch']> {
+  const templateId = group.LaunchTemplate?.LaunchTemplateId ?? group.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification?.LaunchTemplateId;
+  if (templateId) {
+    const v = await latestVersion(aws.get(EC2Client), templateId);
+    return { kind: 'template', name: group.LaunchTemplate?.LaunchTemplateName ?? (t.launch?.kind === 'template' ? t.launch.launchTemplateName : templateId), ...v };
+  }
+  const name = group.LaunchConfigurationName;
+  if (!name) return undefined;
+  const lc = (await aws.get(AutoScalingClient).send(new DescribeLaunchConfigurationsCommand({ LaunchConfigurationNames: [name] }))).LaunchConfigurations?.[0];
+  return { kind: 'configuration', name, instanceType: lc?.InstanceType ?? '', amiId: lc?.ImageId ?? '' };
+}
+
+async function describeImages(aws: AwsClients, ids: (string | undefined)[]): Promise<Map<string, Image>> {
+  const wanted = ids.filter((id): id is string => Boolean(id));
+  if (wanted.length === 0) return new Map();
+  // One id at a time only if the batch fails: a deregistered AMI makes the whole call NotFound.
+  const r = await unlessNotFound(() => aws.get(EC2Client).send(new DescribeImagesCommand({ ImageIds: wanted })));
+  if (r) return new Map((r.Images ?? []).map((i) => [i.ImageId!, i]));
+  const one = await Promise.all(wanted.map((id) => unlessNotFound(() => aws.get(EC2Client).send(new DescribeImagesCommand({ ImageIds: [id] })))));
+  return new Map(one.flatMap((x) => x?.Images ?? []).map((i) => [i.ImageId!, i]));
+}
+
+function amiFacts(amiId: string, image: Image | undefined): AmiFacts {
+  return { amiId, ...(image?.Name ? { name: image.Name } : {}), ...(image?.CreationDate ? { created: image.CreationDate } : {}), ...(image?.Architecture ? { architecture: image.Architecture } : {}) };
+}
+
+/** "2 of 2 hosts current" and its parts, for the verdict lines of `hosts` and `status`. */
+export function hostsVerdict(f: HostFacts): { current: number; total: number; onLatestAmi: number; text: string } {
+  const live = f.hosts.filter((h) => h.lifecycleState !== 'Terminating' && h.lifecycleState !== 'Terminated');
+  const current = live.filter((h) => h.current).length;
+  const onLatestAmi = live.filter((h) => h.onLatestAmi).length;
+  return { current, total: live.length, onLatestAmi, text: `${current} of ${live.length} host${live.length === 1 ? '' : 's'} current` };
+}

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import type { Host, HostFacts, HostTargets } from '../../../src/hosts/inspect.js';
+import { expectedRollSeconds, planRoll, rollSteps } from '../../../src/hosts/roll.js';
+
+const host = (id: string, over: Partial<Host> = {}): Host => ({
+  instanceId: id,
+  zone: 'us-east-1a',
+  instanceType: 't3.small',
+  amiId: 'ami-0old',
+  lifecycleState: 'InService',
+  onLaunchVersion: true,
+  onLatestAmi: false,
+  current: false,
+  reasons: [],
+  ...over,
+});
+
+const facts = (hosts: Host[], over: Partial<HostFacts> = {}): HostFacts => ({
+  group: { name: 'shop-ecs', minSize: 1, maxSize: 2, desiredCapacity: 2 },
+  launch: { kind: 'template', name: 'shop-ecs', version: 3, instanceType: 't3.small', amiId: 'ami-0old', architecture: 'x86_64' },
+  latestAmi: { x86_64: { amiId: 'ami-0new' } },
+  hosts,
+  ...over,
+});
+
+const targets: HostTargets = {
+  groupName: 'shop-ecs',
+  clusterName: 'shop',
+  serviceName: 'shop',
+  launch: { kind: 'template', launchTemplateId: 'lt-0123', launchTemplateName: 'shop-ecs', amiId: 'ami-0old' },
+};
+
+describe('planning a roll', () => {
+  it('hosts refresh: a new version on the latest AMI first, then every host on the old one, with the group size to go back to', () => {
+    const spec = planRoll(facts([host('i-1'), host('i-2', { lifecycleState: 'Terminating' }), host('i-3')]), targets, { latestAmi: true })!;
+    expect(spec).toMatchObject({
+      reason: 'ami-0old → ami-0new',
+      newVersion: { launchTemplateId: 'lt-0123', sourceVersion: 3, instanceType: 't3.small', amiId: 'ami-0new' },
+      original: { minSize: 1, maxSize: 2, desiredCapacity: 2 },
+    });
+    // (a host already terminating is not rolled again)
+    expect(spec.hosts.map((h) => h.instanceId)).toEqual(['i-1', 'i-3']);
+    expect(rollSteps(spec).map((s) => [s.id, s.dependsOn])).toEqual([
+      ['launch-version', []],
+      ['spare-host', ['launch-version']],
+      ['host:i-1', ['spare-host']],
+      ['host:i-3', ['host:i-1']],
+      ['restore', ['host:i-3']],
+    ]);
+  });
+
+  it('a pinned amiId is never moved to the latest AMI; create rolls only hosts not on what the group launches', () => {
+    expect(planRoll(facts([host('i-1'), host('i-2')]), { ...targets, pinnedAmi: 'ami-0old' }, { latestAmi: true })).toBeUndefined();
+    expect(planRoll(facts([host('i-1'), host('i-2')]), targets, { latestAmi: false })).toBeUndefined();
+    const resized = planRoll(facts([host('i-1'), host('i-2', { instanceType: 't3.medium' })], { launch: { kind: 'template', name: 'shop-ecs', version: 4, instanceType: 't3.medium', amiId: 'ami-0old' } }), targets, { latestAmi: false })!;
+    expect(resized).toMatchObject({ reason: 't3.small → t3.medium', hosts: [{ instanceId: 'i-1' }] });
+    expect(resized.newVersion).toBeUndefined();
+  });
+
+  it('hosts launched since the AMI came out need only the new version, no roll', () => {
+    const spec = planRoll(facts([host('i-1', { amiId: 'ami-0new' })]), targets, { latestAmi: true })!;
+    expect(spec.hosts).toEqual([]);
+    expect(rollSteps(spec).map((s) => s.id)).toEqual(['launch-version']);
+  });
+
+  it('estimates a spare host, a drain per host and a replacement for all but the last', () => {
+    expect(expectedRollSeconds(0)).toBe(0);
+    expect(expectedRollSeconds(1)).toBe(90 + 75);
+    expect(expectedRollSeconds(2)).toBe(90 + 2 * 75 + 90);
+  });
+});
