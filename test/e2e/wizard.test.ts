@@ -16,7 +16,9 @@ import { BIN, cliEnv, runCli } from './cli.js';
  */
 const ROOT = resolve(__dirname, '../..');
 const SOCKET = `ecs-wizard-e2e-${process.pid}`;
-const SESSION = 'wizard';
+// The session the helpers below talk to. A new session is opened before the old one is killed:
+// killing a server's last session makes it exit, and a new-session racing that exit fails.
+let SESSION = 'wizard';
 const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
 const screen = (): string => tmux('capture-pane', '-p', '-J', '-S', '-', '-t', SESSION);
 
@@ -114,8 +116,9 @@ describe('the wizard in a terminal', () => {
       `unset CI\n${Object.entries(env).map(([k, v]) => `export ${k}='${v}'`).join('\n')}\ncd '${dir}'\n` +
         `node '${BIN}' create --endpoint-url '${moto.endpoint}' --state-dir '${dir}/state2' --answers '${saved}'\necho "EXIT=$?"\nsleep 600\n`,
     );
+    tmux('new-session', '-d', '-s', 'interrupt', '-x', '200', '-y', '50', `sh '${script}'`);
     tmux('kill-session', '-t', SESSION);
-    tmux('new-session', '-d', '-s', SESSION, '-x', '200', '-y', '50', `sh '${script}'`);
+    SESSION = 'interrupt';
     // GIVEN an answers file that leaves only the optional key pair to ask WHEN Ctrl-C is pressed there
     await waitFor('key pair');
     keys('C-c');
