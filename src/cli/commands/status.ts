@@ -111,7 +111,7 @@ export async function status(stackArg: string | undefined, flags: CommonFlags, c
     const records = Object.values(state.resources).filter((r) => r.status !== 'destroyed');
     // Loaded here: the SDK clients it needs are the slow part of starting up.
     const { inspectLive } = await import('./status-live.js');
-    const facts = await inspectLive(aws, records);
+    const facts = await inspectLive(aws, records, { serviceImage: (state.answers as { service?: { image?: string } } | undefined)?.service?.image });
     const order = Object.keys(TITLES);
     facts.resources.sort((a, b) => (order.indexOf(a.stepId) + 1 || 99) - (order.indexOf(b.stepId) + 1 || 99));
     const { health, verdict } = judge(facts);
