@@ -177,7 +177,8 @@ function startCount(ctx: StepContext<DeployEnv>, svc: Service): number | undefin
 
 function serviceOutputs(ctx: StepContext<DeployEnv>, s: Service) {
   const { cluster } = serviceRef(ctx);
-  return { serviceName: s.serviceName!, serviceArn: s.serviceArn ?? '', clusterName: cluster, ...(ctx.recorded?.tagged === false ? { tagged: false as const } : {}) } satisfies ServiceOutputs;
+  // imageMissing: undefined, explicitly: the engine merges a create's outputs into what was recorded, and the image is there now.
+  return { serviceName: s.serviceName!, serviceArn: s.serviceArn ?? '', clusterName: cluster, imageMissing: undefined, ...(ctx.recorded?.tagged === false ? { tagged: false as const } : {}) } satisfies ServiceOutputs;
 }
 
 /** Points the service at the revision (with --force: a new deployment even on the same one). */
