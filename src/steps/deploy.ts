@@ -68,7 +68,7 @@ export interface RolloutFailure {
 export class RolloutFailed extends WizardError {
   constructor(readonly failure: RolloutFailure) {
     const back = failure.rolledBackTo ? ` ECS rolled back to revision ${failure.rolledBackTo.revision ?? failure.rolledBackTo.taskDefinitionArn}.` : '';
-    super('ROLLOUT_FAILED', `The deployment of revision ${failure.revision ?? '?'} failed: ${failure.reason}.${back}`, {
+    super('ROLLOUT_FAILED', `The deployment of revision ${failure.revision ?? '?'} failed: ${failure.reason.replace(/\.$/, '')}.${back}`, {
       hint: 'Fix the cause (the stopped tasks and target health above say what it was) and deploy again; `ecs-wizard logs` shows the containers\' output.',
     });
   }

@@ -283,7 +283,7 @@ export function deployText(r: DeployResult, rolledOut: boolean, wait: boolean): 
 
 /** Why a rollout failed, as AWS tells it. */
 export function failureText(f: RolloutFailure): string {
-  const lines = [`\n✖ The deployment of revision ${f.revision ?? '?'} failed: ${f.reason}.`];
+  const lines = [`\n✖ The deployment of revision ${f.revision ?? '?'} failed: ${f.reason.replace(/\.$/, '')}.`];
   if (f.stoppedTasks.length) {
     lines.push('Stopped tasks:');
     for (const t of f.stoppedTasks) {
