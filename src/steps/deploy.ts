@@ -163,7 +163,9 @@ export const revisionStep: ResourceStep<DeployEnv> = {
   },
   async create(ctx) {
     const { report } = ctx.env.deploy;
-    const tags = report.tags?.length ? report.tags : lowerTags(ctx.env.tags(ctx.env.names.taskFamily));
+    // The running revision's own tags (aws:-prefixed ones are AWS's and cannot be set), else the stack's.
+    const own = (report.tags ?? []).filter((t) => t.key && !t.key.startsWith('aws:'));
+    const tags = own.length ? own : lowerTags(ctx.env.tags(ctx.env.names.taskFamily));
     ctx.progress(`from revision ${report.previous?.revision}: ${[report.image ? `image ${report.image}` : '', report.changed.length ? `environment ${report.changed.join(', ')}` : ''].filter(Boolean).join(', ')}`);
     const r = await ecsOf(ctx).send(new RegisterTaskDefinitionCommand({ ...report.wanted!, tags }));
     return outputsOf(r.taskDefinition!);

@@ -315,6 +315,8 @@ describe('the first image of the stack\'s own ECR repository', () => {
     expect(s.resources.service.outputs.imageMissing).toBeUndefined();
     const status = JSON.parse((await cli(['status', ECR_STACK, '--output', 'json'])).stdout);
     expect(status.image).toEqual({ uri: `${uri}:v1`, present: true });
+    expect(status.release).toMatchObject({ kind: 'deploy', result: 'succeeded', image: `${uri}:v1`, revision: 2 });
+    expect((await cli(['status', ECR_STACK])).stdout).toMatch(new RegExp(`Release: revision 2 \\(${uri.replace(/[.]/g, '\\.')}:v1\\) succeeded — deploy by \\S+@\\S+ at \\d{4}-`));
     // AND the answers file without a tag would go back to :latest — which the plan says first
     const plan = await cli(['create', '--answers', ecrAnswers(), '--yes', '--dry-run']);
     expect(plan.stdout).toContain(`image ${uri}:v1 → ${uri}:latest (reverts the last deploy)`);

@@ -54,10 +54,18 @@ export interface DeployResult {
 export async function deploy(stackArg: string | undefined, flags: DeployCommandFlags, ctx: CliContext): Promise<number> {
   const opts = commonOptions(flags, ctx);
   const req = parseDeployFlags(flags);
-  const again = [`ecs-wizard deploy {stack}`, flags.image ? `--image ${flags.image}` : '', ...(flags.env ?? []).map((e) => `--env ${e.split('=')[0]}=…`), ...(flags.unsetEnv ?? []).map((n) => `--unset-env ${n}`)]
+  // The same command, to follow an interrupted rollout; a secret-looking value is not echoed back.
+  const quote = (v: string): string => (/^[\w@%+=:,./-]*$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
+  const again = [
+    `ecs-wizard deploy {stack}`,
+    flags.image ? `--image ${quote(flags.image)}` : '',
+    ...Object.entries(req.set).map(([k, v]) => `--env ${k}=${SECRET_NAME.test(k) && v ? '<value>' : quote(v)}`),
+    ...req.unset.map((n) => `--unset-env ${n}`),
+  ]
     .filter(Boolean)
     .join(' ');
-  return release(stackArg, opts, ctx, { req, wait: flags.wait !== false, command: 'deploy', again });
+  // A forced deployment run again would force another one: only `releases` follows it.
+  return release(stackArg, opts, ctx, { req, wait: flags.wait !== false, command: 'deploy', again: req.kind === 'force' ? '' : again });
 }
 
 /** `ecs-wizard rollback [STACK] [--to REVISION]`: back to the previous successful release (or the one named), watched the same way. */
@@ -244,12 +252,12 @@ async function release(stackArg: string | undefined, opts: CommonOptions, ctx: C
       if (stack.state.conflict) throw stack.state.conflict;
       if (failure) throw new RolloutFailed(failure);
       if (result.interrupted) {
-        const follow = o.again.replace('{stack}', name).replace('{revision}', String(td?.revision ?? req.toRevision ?? ''));
+        const follow = o.again && o.again.replace('{stack}', name).replace('{revision}', String(td?.revision ?? req.toRevision ?? ''));
         throw new WizardError(
           'INTERRUPTED',
           moved
-            ? `Interrupted: the rollout of revision ${td?.revision} goes on in AWS without us. Run \`${follow}\` to follow it again (it changes nothing more), or \`ecs-wizard releases ${name}\` to see how it ended.`
-            : `Interrupted before the service was updated: nothing was deployed. Run \`${follow}\` to start again.`,
+            ? `Interrupted: the rollout of revision ${td?.revision} goes on in AWS without us. ${follow ? `Run \`${follow}\` to follow it again (it changes nothing more), or \`ecs-wizard releases ${name}\` to see how it ended.` : `Run \`ecs-wizard releases ${name}\` to see how it ended.`}`
+            : `Interrupted before the service was updated: nothing was deployed.${follow ? ` Run \`${follow}\` to start again.` : ''}`,
         );
       }
       if (!result.ok) throw stepFailure(result);
