@@ -210,6 +210,24 @@ describe('deploy, rollback and releases on moto', () => {
   });
 });
 
+describe('a release nobody watched to its end', () => {
+  it('deploy --no-wait leaves it in progress; releases shows how it ended without writing; the next deploy records it', async () => {
+    // WHEN deployed without watching
+    const started = await json(['deploy', STACK, '--env', 'FEATURE=on', '--no-wait']);
+    expect(started.release).toMatchObject({ result: 'in-progress' });
+    expect(started.release.endedAt).toBeUndefined();
+    expect(started.phases.filter((p: { id: string }) => p.id.startsWith('rollout-')).map((p: { outcome: string }) => p.outcome)).toEqual(['skipped', 'skipped', 'skipped']);
+    // THEN releases settles it from the service (moto: the services-stable rule), but only in what it shows
+    const shown = (await json(['releases', STACK])).releases[0];
+    expect(shown).toMatchObject({ revision: started.revision, result: 'succeeded', endedAt: expect.any(String) });
+    expect(state().releases.at(-1)).toMatchObject({ revision: started.revision, result: 'in-progress' });
+    // AND the next command that holds the lock writes it down
+    const again = await json(['deploy', STACK, '--env', 'FEATURE=on']);
+    expect(again).toMatchObject({ unchanged: true, calls: { mutating: 0 } });
+    expect(state().releases.at(-1)).toMatchObject({ revision: started.revision, result: 'succeeded' });
+  });
+});
+
 describe('logs on moto', () => {
   const T1 = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
   const T2 = 'ffeeddccbbaa00998877665544332211';
