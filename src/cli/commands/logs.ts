@@ -50,10 +50,11 @@ export async function logs(stackArg: string | undefined, flags: LogsFlags, ctx: 
   const aws = ctx.makeClients(awsTarget(opts, ctx, { region: state.region, endpointUrl: state.endpointUrl }, calls.onCall));
   const s = style(colourEnabled(ctx.env, Boolean((ctx.stdout as { isTTY?: boolean }).isTTY)));
   const print = (e: FilteredLogEvent): void => {
+    // Once a line is out, a failure must not add an error document to the stream (main would).
+    ctx.resultPrinted = true;
     const line = toLine(e);
     ctx.stdout.write(opts.output === 'json' ? `${JSON.stringify(line)}\n` : `${s.dim(line.timestamp)} ${s.cyan(line.task.slice(0, 12))} ${line.message}\n`);
   };
-  ctx.resultPrinted = true;
   try {
     await preflight(aws);
     const client = aws.get(CloudWatchLogsClient);
