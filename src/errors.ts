@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'DRIFT' // an existing resource differs in a way that would need replacement
   | 'AWS' // AWS refused or failed a call
   | 'TIMEOUT' // a bounded wait ran out
+  | 'ROLLOUT_FAILED' // a deployment failed (ECS's circuit breaker) or ECS rolled it back
   | 'STEP_FAILED' // one or more engine steps failed
   | 'LEFTOVERS' // destroy verified that something is still there
   | 'UNHEALTHY' // status found the stack degraded or incomplete

@@ -202,3 +202,12 @@ export function isEcsTaggingRefused(err: unknown): boolean {
   if (!hasCode(err, 'InvalidParameterException')) return false;
   return /new ARN and resource ID format must be enabled/i.test((err as { message?: string })?.message ?? '');
 }
+
+/**
+ * DescribeTaskDefinition of a revision that does not exist: ECS answers ClientException ("Unable to
+ * describe task definition."), its code for any bad request. Only ever asked of that call with a
+ * well-formed `family:revision`, so a ClientException there can mean nothing else.
+ */
+export function isTaskDefinitionMissing(err: unknown): boolean {
+  return hasCode(err, 'ClientException');
+}

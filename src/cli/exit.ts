@@ -14,6 +14,7 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   DRIFT: EXIT.usage,
   AWS: EXIT.failed,
   TIMEOUT: EXIT.failed,
+  ROLLOUT_FAILED: EXIT.failed,
   STEP_FAILED: EXIT.failed,
   LEFTOVERS: EXIT.failed,
   UNHEALTHY: EXIT.failed,

@@ -87,6 +87,46 @@ export function buildProgram(run: (load: () => Promise<number>) => Promise<void>
     .addHelpText('after', '\nExamples:\n  ecs-wizard hosts refresh shop-web\n  ecs-wizard hosts refresh shop-web --yes --output json')
     .action((stack, flags) => run(async () => (await import('./commands/hosts.js')).hostsRefresh(stack, flags, getCtx())));
 
+  const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+  common(
+    program
+      .command('deploy [stack]')
+      .description('ship a new revision: the running one with only the changes asked for, rolled out and watched phase by phase')
+      .option('--image <ref>', 'the image to run (e.g. nginx:1.27, or <repository-uri>:<tag> of the stack\'s ECR repository)')
+      .option('--env <KEY=VALUE>', 'set an environment variable (repeatable)', collect)
+      .option('--unset-env <KEY>', 'remove an environment variable (repeatable)', collect)
+      .option('--force', 'start new tasks even when nothing changes (they pull the image again, e.g. a moved :latest)')
+      .option('--no-wait', 'do not watch the rollout (`releases` shows how it ends)'),
+  )
+    .addHelpText('after', '\nExamples:\n  ecs-wizard deploy shop-web --image nginx:1.27\n  ecs-wizard deploy shop-web --env LOG_LEVEL=debug --unset-env OLD_FLAG\n  ecs-wizard deploy shop-web --force')
+    .action((stack, flags) => run(async () => (await import('./commands/deploy.js')).deploy(stack, flags, getCtx())));
+
+  common(
+    program
+      .command('rollback [stack]')
+      .description('go back to the previous successful release (or the revision given), watched the same way')
+      .option('--to <revision>', 'the task definition revision to go back to (see `releases`)')
+      .option('--no-wait', 'do not watch the rollout'),
+  )
+    .addHelpText('after', '\nExamples:\n  ecs-wizard rollback shop-web\n  ecs-wizard rollback shop-web --to 4')
+    .action((stack, flags) => run(async () => (await import('./commands/deploy.js')).rollback(stack, flags, getCtx())));
+
+  common(program.command('releases [stack]').description('the release history, newest first: revision, image, result, started, duration, by whom'))
+    .addHelpText('after', '\nExamples:\n  ecs-wizard releases shop-web\n  ecs-wizard releases shop-web --output json')
+    .action((stack, flags) => run(async () => (await import('./commands/releases.js')).releases(stack, flags, getCtx())));
+
+  common(
+    program
+      .command('logs [stack]')
+      .description("the containers' output from the stack's log group, in time order, each line with its task id")
+      .option('--since <when>', 'from this long ago (10m, 2h, 1d) or this ISO-8601 time (default 10m)')
+      .option('-f, --follow', 'keep printing new events until Ctrl-C')
+      .option('--filter <pattern>', 'only events matching this CloudWatch Logs filter pattern')
+      .option('--task <id>', 'only this task (its id, the start of it, or its ARN)'),
+  )
+    .addHelpText('after', '\nExamples:\n  ecs-wizard logs shop-web --since 1h\n  ecs-wizard logs shop-web --follow --filter ERROR\n  ecs-wizard logs shop-web --output json   (one JSON object per line)')
+    .action((stack, flags) => run(async () => (await import('./commands/logs.js')).logs(stack, flags, getCtx())));
+
   common(program.command('list').description("list the stacks in the state directory or S3 prefix (reads their states only, not their resources)"))
     .addHelpText('after', '\nExamples:\n  ecs-wizard list\n  ecs-wizard list --state-dir ~/stacks --output json\n  ecs-wizard list --state-dir s3://my-team-state/ecs-wizard')
     .action((flags) => run(async () => (await import('./commands/list.js')).list(flags, getCtx())));
@@ -124,6 +164,7 @@ Examples:
   ecs-wizard scale shop-web --desired-count 4        change task or instance counts
   ecs-wizard hosts shop-web                          the EC2 hosts: AMI, age, current or not
   ecs-wizard hosts refresh shop-web                  patch the hosts onto the latest ECS AMI, no task dropped
+  ecs-wizard deploy shop-web --image nginx:1.27      ship a new image (rollback, releases, logs: day 2)
   ecs-wizard list                                    the stacks this directory knows
   ecs-wizard destroy shop-web --yes                  delete everything the stack made
   ecs-wizard state init s3://my-team-state           a bucket to share states (then --state-dir s3://…)

@@ -1,4 +1,4 @@
-import { imagePushInstructions } from '../steps/ecr.js';
+import { IMAGE_TAG, imagePushInstructions, tagOf } from '../steps/ecr.js';
 import type { ServiceOutputs } from '../steps/outputs.js';
 
 /** What `create` and `status` say while the stack's ECR repository holds no image for the service. */
@@ -17,7 +17,8 @@ export function waitingForImage(service: Pick<ServiceOutputs, 'imageMissing'> | 
   const image = service?.imageMissing;
   if (!image) return undefined;
   const start = `ecs-wizard create --answers ${answersFile ?? '<your answers file>'}`;
-  return { image, commands: imagePushInstructions(image.replace(/:[^:/]+$/, ''), region, start) };
+  const tag = tagOf(image) ?? IMAGE_TAG;
+  return { image, commands: imagePushInstructions(image.replace(/:[^:/]+$/, ''), region, start, tag) };
 }
 
 /** The same as text, after the summary. */

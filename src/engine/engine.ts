@@ -110,7 +110,8 @@ class Run<E> {
   finish(step: Step<E>, outcome: StepOutcome, started: number, extra: { outputs?: Outputs; error?: unknown } = {}): boolean {
     const durationMs = Date.now() - started;
     this.results.set(step.id, { stepId: step.id, title: step.title, outcome, durationMs, ...extra });
-    this.emit({ type: 'end', stepId: step.id, title: step.title, outcome, durationMs, error: extra.error });
+    const word = outcome === 'created' ? step.words?.created : outcome === 'exists' ? step.words?.exists : undefined;
+    this.emit({ type: 'end', stepId: step.id, title: step.title, outcome, durationMs, error: extra.error, ...(word ? { word } : {}) });
     return outcome !== 'failed';
   }
 
@@ -208,7 +209,7 @@ export async function runCreate<E>(steps: readonly Step<E>[], opts: CreateOption
     }
     if (dryRun) return run.finish(step, 'would-create', started);
 
-    run.emit({ type: 'start', stepId: id, title: step.title, action: 'create' });
+    run.emit({ type: 'start', stepId: id, title: step.title, action: 'create', ...(step.words?.create ? { verb: step.words.create } : {}) });
     try {
       // Intent first: a crash during the call leaves a record that tells the next run to look for it.
       await run.record(step, { status: 'creating', startedAt: run.now(), error: undefined });

@@ -22,6 +22,39 @@ export interface StackState {
   resources: Record<string, ResourceRecord>;
   /** A host roll that was started and is not finished: the next `create` or `hosts refresh` continues it. */
   roll?: PendingPlan;
+  /**
+   * Every release of the service, oldest first: the create, then each deploy and rollback. Optional
+   * (a state written before releases were recorded has none), so the version stays 1.
+   */
+  releases?: ReleaseRecord[];
+}
+
+/** How a release ended (or that it has not been seen to end yet). */
+export type ReleaseResult = 'succeeded' | 'failed' | 'rolled-back' | 'in-progress' | 'interrupted';
+
+/** What started a release. */
+export type ReleaseKind = 'create' | 'deploy' | 'rollback' | 'force';
+
+/**
+ * One release: a task definition revision the service was moved to. Only the NAMES of changed
+ * environment variables are kept, never their values.
+ */
+export interface ReleaseRecord {
+  revision: number;
+  taskDefinitionArn: string;
+  image: string;
+  /** Environment variables set or removed by this release (names only). */
+  changed: string[];
+  kind: ReleaseKind;
+  startedAt: string;
+  endedAt?: string;
+  result: ReleaseResult;
+  /** user@host of whoever ran it. */
+  by: string;
+  /** The revision the service ran before (to tell "never started" from "rolled back"). */
+  previousRevision?: number;
+  /** Why it failed, or where ECS rolled it back to, in one line. */
+  note?: string;
 }
 
 /**
@@ -109,6 +142,9 @@ export function parseState(text: string, file: string): StackState {
   }
   if (typeof d.stack !== 'string' || typeof d.resources !== 'object' || d.resources === null) {
     throw new WizardError('STATE_INVALID', `State file ${file} is corrupt (missing "stack" or "resources").`, { hint: untouched });
+  }
+  if (d.releases !== undefined && !Array.isArray(d.releases)) {
+    throw new WizardError('STATE_INVALID', `State file ${file} is corrupt ("releases" is not a list).`, { hint: untouched });
   }
   // Older versions would be migrated here, one version at a time.
   return d as StackState;

@@ -55,6 +55,11 @@ interface StepBase {
    * deleted only once this step is gone.
    */
   readonly teardown?: Teardown;
+  /**
+   * What this step's create and its outcomes read as, where "creating" / "created" would mislead
+   * (a deploy "registers" a revision and "updates" the service). Reporters fall back to the usual words.
+   */
+  readonly words?: { readonly create?: string; readonly created?: string; readonly exists?: string };
 }
 
 export interface Teardown {
@@ -115,9 +120,9 @@ export type StepOutcome =
   | 'failed';
 
 export type EngineEvent =
-  | { type: 'start'; stepId: string; title: string; action: 'create' | 'find' | 'wait' | 'destroy' }
+  | { type: 'start'; stepId: string; title: string; action: 'create' | 'find' | 'wait' | 'destroy'; verb?: string }
   | { type: 'progress'; stepId: string; title: string; message: string }
-  | { type: 'end'; stepId: string; title: string; outcome: StepOutcome; durationMs: number; error?: unknown };
+  | { type: 'end'; stepId: string; title: string; outcome: StepOutcome; durationMs: number; error?: unknown; word?: string };
 
 export interface StepResult {
   stepId: string;

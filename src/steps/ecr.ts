@@ -33,6 +33,21 @@ function outputsOf(repo: Repository) {
 /** The tag the service runs from the stack's own repository. */
 export const IMAGE_TAG = 'latest';
 
+/**
+ * The image the service runs from the stack's own repository: `service.image` when it names a tag
+ * or digest of that repository (a deploy of `<uri>:<tag>` records it there, so create converges to
+ * it), else `<uri>:latest`.
+ */
+export function repositoryImage(image: string, repositoryUri: string): string {
+  return image.startsWith(`${repositoryUri}:`) || image.startsWith(`${repositoryUri}@`) ? image : `${repositoryUri}:${IMAGE_TAG}`;
+}
+
+/** The tag of an image reference (undefined for a digest or no tag). */
+export function tagOf(image: string): string | undefined {
+  if (image.includes('@')) return undefined;
+  return /:([\w][\w.-]{0,127})$/.exec(image.slice(image.lastIndexOf('/') + 1))?.[1];
+}
+
 /** Whether the repository holds an image with this tag (a new repository holds none). */
 export async function imageExists(aws: AwsClients, repositoryName: string, tag = IMAGE_TAG): Promise<boolean> {
   const r = await unlessNotFound(() => aws.get(ECRClient).send(new DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag: tag }] })));
@@ -42,11 +57,11 @@ export async function imageExists(aws: AwsClients, repositoryName: string, tag =
 /**
  * What to type to put an image where the service looks for it, and then how to start the service:
  * the exact `aws ecr get-login-password | docker login`, `docker build` and `docker push`
- * commands for `<repositoryUri>:latest`, then `start` (e.g. `ecs-wizard create --answers …`).
+ * commands for `<repositoryUri>:<tag>` (latest by default), then `start` (e.g. `ecs-wizard create --answers …`).
  */
-export function imagePushInstructions(repositoryUri: string, region: string, start: string): string[] {
+export function imagePushInstructions(repositoryUri: string, region: string, start: string, tag = IMAGE_TAG): string[] {
   const registry = repositoryUri.split('/')[0];
-  const image = `${repositoryUri}:${IMAGE_TAG}`;
+  const image = `${repositoryUri}:${tag}`;
   return [
     `aws ecr get-login-password --region ${region} | docker login --username AWS --password-stdin ${registry}`,
     `docker build -t ${image} .`,

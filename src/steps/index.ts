@@ -23,6 +23,7 @@ import { logGroupStep } from './log-group.js';
 import { secretsPolicyStep } from './secrets-policy.js';
 import { serviceStableStep, serviceStep } from './service.js';
 import { serviceScalingStep } from './service-scaling.js';
+import { revisionStep, rolloutSteps, serviceUpdateStep, type DeployEnv } from './deploy.js';
 
 /**
  * The whole stack as one dependency graph. Create runs it forward, destroy in reverse (but for the
@@ -68,5 +69,20 @@ export function buildPlan(answers: Answers): Step<StackEnv>[] {
     const teardown = s.teardown && { mayGoOnceDeleting: here(s.teardown.mayGoOnceDeleting), mayGoFirst: here(s.teardown.mayGoFirst) };
     const step = dependsOn.length === s.dependsOn.length ? s : { ...s, dependsOn, teardown };
     return isWaitStep(step) || step.external ? step : retryAfterAmbiguousResponse(step);
+  });
+}
+
+/**
+ * A deploy or rollback as a plan for the same engine: the revision, the service update, then the
+ * rollout's phases as wait steps. `startScaling`: the service waited at 0 tasks for its first image,
+ * so service auto scaling's minimum goes back to the answers' (the stack's own step converges it).
+ */
+export function buildDeployPlan(opts: { startScaling: boolean }): Step<DeployEnv>[] {
+  const steps: Step<DeployEnv>[] = [revisionStep, serviceUpdateStep, ...(opts.startScaling ? [serviceScalingStep] : []), ...rolloutSteps];
+  const present = new Set(steps.map((s) => s.id));
+  return steps.map((s) => {
+    const dependsOn = s.dependsOn.filter((d) => present.has(d));
+    const step = dependsOn.length === s.dependsOn.length ? s : { ...s, dependsOn };
+    return isWaitStep(step) ? step : retryAfterAmbiguousResponse(step);
   });
 }

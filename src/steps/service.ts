@@ -15,7 +15,7 @@ import { lowerTags } from '../aws/tags.js';
 import type { ResourceStep, StepContext, WaitStep } from '../engine/types.js';
 import { withEcsServiceLinkedRole } from './ecs-service-role.js';
 import type { StackEnv } from './env.js';
-import { IMAGE_TAG, imageExists } from './ecr.js';
+import { imageExists, repositoryImage, tagOf } from './ecr.js';
 import type { CapacityProviderOutputs, ClusterOutputs, EcrRepositoryOutputs, ServiceOutputs, TargetGroupOutputs, TaskDefinitionOutputs } from './outputs.js';
 
 function clusterName(ctx: StepContext<StackEnv>): string {
@@ -43,14 +43,18 @@ function outputsOf(s: Service, cluster: string) {
 }
 
 /**
- * The image the service would run when it is not there yet: `<uri>:latest` of the stack's own ECR
- * repository before anything was pushed to it. Such a service stays at 0 tasks (a task that cannot
+ * The image the service would run when it is not there yet: `<uri>:latest` (or the tag a deploy
+ * recorded) of the stack's own ECR repository before it was pushed. Such a service stays at 0 tasks (a task that cannot
  * pull its image fails the deployment), and the next create after the push starts it.
  */
 async function missingImage(ctx: StepContext<StackEnv>): Promise<string | undefined> {
   const repo = ctx.env.answers.service.ecrRepository ? ctx.tryOutput<EcrRepositoryOutputs>('ecr-repository') : undefined;
   if (!repo) return undefined;
-  return (await imageExists(ctx.env.aws, repo.repositoryName)) ? undefined : `${repo.repositoryUri}:${IMAGE_TAG}`;
+  const image = repositoryImage(ctx.env.answers.service.image, repo.repositoryUri);
+  const tag = tagOf(image);
+  // A digest names an image that was pushed: ECR computed it.
+  if (tag === undefined) return undefined;
+  return (await imageExists(ctx.env.aws, repo.repositoryName, tag)) ? undefined : image;
 }
 
 /**

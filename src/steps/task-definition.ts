@@ -1,6 +1,7 @@
 import {
   DeleteTaskDefinitionsCommand,
   DeregisterTaskDefinitionCommand,
+  DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
   ListTaskDefinitionsCommand,
@@ -9,11 +10,12 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { WizardError } from '../errors.js';
-import { isNotFound } from '../aws/errors.js';
+import { isNotFound, unlessNotFound } from '../aws/errors.js';
 import { lowerTags } from '../aws/tags.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
 import type { StackEnv } from './env.js';
-import type { EcrRepositoryOutputs, LogGroupOutputs, RoleOutputs, TaskDefinitionOutputs } from './outputs.js';
+import { repositoryImage } from './ecr.js';
+import type { EcrRepositoryOutputs, LogGroupOutputs, RoleOutputs, ServiceOutputs, TaskDefinitionOutputs } from './outputs.js';
 
 /** The task definition the answers ask for: bridge mode, dynamic host port, the execution role. */
 function wanted(ctx: StepContext<StackEnv>) {
@@ -23,7 +25,7 @@ function wanted(ctx: StepContext<StackEnv>) {
   const logGroup = s.logs ? ctx.tryOutput<LogGroupOutputs>('log-group') : undefined;
   const container = {
     name: names.container,
-    image: ecr ? `${ecr.repositoryUri}:latest` : s.image,
+    image: ecr ? repositoryImage(s.image, ecr.repositoryUri) : s.image,
     cpu: s.cpu,
     memory: s.memory,
     essential: true,
@@ -68,6 +70,16 @@ function fingerprint(td: { executionRoleArn?: string; networkMode?: string; cont
   });
 }
 
+/** The task definition the stack's service runs now, if there is such a service. */
+async function serviceRevision(ctx: StepContext<StackEnv>): Promise<string | undefined> {
+  const svc = ctx.tryOutput<ServiceOutputs>('service');
+  const cluster = svc?.clusterName ?? ctx.env.names.cluster;
+  const service = svc?.serviceName ?? ctx.env.names.service;
+  const r = await unlessNotFound(() => ctx.env.aws.get(ECSClient).send(new DescribeServicesCommand({ cluster, services: [service] })));
+  const s = r?.services?.find((x) => x.status === 'ACTIVE');
+  return s?.taskDefinition;
+}
+
 /** Only ARNs just listed are described, so a failure here is a real error. */
 async function describe(ctx: StepContext<StackEnv>, arn: string): Promise<TaskDefinition | undefined> {
   const r = await ctx.env.aws.get(ECSClient).send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
@@ -108,8 +120,9 @@ function outputsOf(td: TaskDefinition) {
 }
 
 /**
- * Task definitions are immutable revisions: the latest ACTIVE revision is reused when its content
- * matches the answers, otherwise a new revision is registered (the service then moves to it).
+ * Task definitions are immutable revisions: the revision the service runs, else the latest ACTIVE
+ * one, is reused when its content matches the answers; otherwise a new revision is registered (the
+ * service then moves to it).
  */
 export const taskDefinitionStep: ResourceStep<StackEnv> = {
   id: 'task-definition',
@@ -117,16 +130,25 @@ export const taskDefinitionStep: ResourceStep<StackEnv> = {
   dependsOn: ['execution-role', 'ecr-repository', 'log-group', 'secrets-policy'],
   async find(ctx) {
     const family = ctx.env.names.taskFamily;
+    const w = wanted(ctx);
+    const matches = (td: TaskDefinition): boolean =>
+      td.containerDefinitions?.length === 1 &&
+      fingerprint({ executionRoleArn: td.executionRoleArn, networkMode: td.networkMode, container: td.containerDefinitions?.[0] }) ===
+        fingerprint({ executionRoleArn: w.executionRoleArn, networkMode: 'bridge', container: w.container });
+    // The revision the service runs first: after a deploy or a rollback it need not be the latest,
+    // and when the answers name what runs, nothing is registered and the service is not touched.
+    const running = await serviceRevision(ctx);
+    if (running) {
+      const td = await describe(ctx, running);
+      if (td?.taskDefinitionArn && td.family === family && td.status === 'ACTIVE' && matches(td)) return outputsOf(td);
+    }
     const revisions = await activeRevisions(ctx, family);
     if (revisions.length === 0) return undefined;
     const latest = revisions.reduce((a, b) => (revisionOf(b) > revisionOf(a) ? b : a));
+    if (latest === running) return undefined;
     const td = await describe(ctx, latest);
     if (!td?.taskDefinitionArn) return undefined;
-    const w = wanted(ctx);
-    const same =
-      fingerprint({ executionRoleArn: td.executionRoleArn, networkMode: td.networkMode, container: td.containerDefinitions?.[0] }) ===
-      fingerprint({ executionRoleArn: w.executionRoleArn, networkMode: 'bridge', container: w.container });
-    return same && td.containerDefinitions?.length === 1 ? outputsOf(td) : undefined;
+    return matches(td) ? outputsOf(td) : undefined;
   },
   async create(ctx) {
     const w = wanted(ctx);

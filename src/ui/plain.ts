@@ -11,11 +11,11 @@ export function plainReporter(out: NodeJS.WritableStream, now: () => Date = () =
   };
   return {
     event(e) {
-      if (e.type === 'start') line(`${e.title}: ${START_WORDS[e.action]}`);
+      if (e.type === 'start') line(`${e.title}: ${e.verb ?? START_WORDS[e.action]}`);
       else if (e.type === 'progress') line(`${e.title}: ${e.message}`);
       else {
         const why = e.outcome === 'failed' && e.error ? ` — ${errorLine(e.error)}` : '';
-        line(`${e.title}: ${OUTCOME_WORDS[e.outcome]}${why} (${formatDuration(e.durationMs)})`);
+        line(`${e.title}: ${e.word ?? OUTCOME_WORDS[e.outcome]}${why} (${formatDuration(e.durationMs)})`);
       }
     },
     info: (m) => line(m),

@@ -16,6 +16,8 @@ export interface TtyOptions {
 interface Running {
   title: string;
   action: keyof typeof START_WORDS;
+  /** The step's own word for its action ("updating"), when it has one. */
+  verb?: string;
   startedAt: number;
   message?: string;
 }
@@ -87,7 +89,7 @@ export function ttyReporter(out: NodeJS.WritableStream & { columns?: number }, o
       if (e.type === 'start') {
         const prev = running.get(e.stepId);
         // find → create is one step to the reader: keep its clock running.
-        running.set(e.stepId, { title: e.title, action: e.action, startedAt: prev?.startedAt ?? now() });
+        running.set(e.stepId, { title: e.title, action: e.action, verb: e.verb, startedAt: prev?.startedAt ?? now() });
         clear();
         draw();
         start();
@@ -99,7 +101,7 @@ export function ttyReporter(out: NodeJS.WritableStream & { columns?: number }, o
         draw();
       } else {
         running.delete(e.stepId);
-        above(doneLine(s, e.title, e.outcome, e.durationMs, e.error));
+        above(doneLine(s, e.title, e.outcome, e.durationMs, e.error, e.word));
         stopIfIdle();
       }
       frame++;
@@ -118,13 +120,13 @@ export function ttyReporter(out: NodeJS.WritableStream & { columns?: number }, o
 }
 
 function runningLine(s: Style, frame: string, r: Running, elapsedMs: number, width: number): string {
-  const what = r.message ? stripElapsed(r.message) : START_WORDS[r.action];
+  const what = r.message ? stripElapsed(r.message) : (r.verb ?? START_WORDS[r.action]);
   const clock = formatDuration(elapsedMs);
   const fixed = `${frame} ${r.title}: `.length + 2 + clock.length;
   return `${s.cyan(frame)} ${r.title}: ${truncate(what, width - fixed)}  ${s.dim(clock)}`;
 }
 
-function doneLine(s: Style, title: string, outcome: StepOutcome, durationMs: number, error: unknown): string {
+function doneLine(s: Style, title: string, outcome: StepOutcome, durationMs: number, error: unknown, word?: string): string {
   const clock = s.dim(formatDuration(durationMs));
   switch (markOf(outcome)) {
     case 'failed':
@@ -134,7 +136,7 @@ function doneLine(s: Style, title: string, outcome: StepOutcome, durationMs: num
     case 'planned':
       return `${s.yellow('+')} ${title}: ${OUTCOME_WORDS[outcome]}`;
     default:
-      return `${s.green('✔')} ${title}: ${outcome === 'created' || outcome === 'destroyed' || outcome === 'waited' ? OUTCOME_WORDS[outcome] : s.dim(OUTCOME_WORDS[outcome])} ${clock}`;
+      return `${s.green('✔')} ${title}: ${outcome === 'created' || outcome === 'destroyed' || outcome === 'waited' ? (word ?? OUTCOME_WORDS[outcome]) : s.dim(word ?? OUTCOME_WORDS[outcome])} ${clock}`;
   }
 }
 

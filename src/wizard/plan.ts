@@ -2,6 +2,9 @@ import { isWaitStep, type StepResult } from '../engine/types.js';
 import { buildPlan } from '../steps/index.js';
 import { stackNames, type StackNames } from '../steps/names.js';
 import type { Answers } from './schema.js';
+import type { StackState } from '../engine/state.js';
+import { repositoryImage } from '../steps/ecr.js';
+import { REDACTED } from './redact.js';
 
 /**
  * The plan the review screen shows and `--dry-run --output json` prints: what will be created or
@@ -32,6 +35,11 @@ export interface Plan {
   scaling: string[];
   warnings: string[];
   resources: PlanResource[];
+  /**
+   * What this create changes in what the service runs, against the state (after a deploy or a
+   * rollback): `image httpd:2.4.62 → httpd:2.4 (reverts the last deploy)`. Absent for a new stack.
+   */
+  changes?: string[];
 }
 
 function resourceName(stepId: string, a: Answers, n: StackNames): string | undefined {
@@ -85,7 +93,7 @@ function resourceName(stepId: string, a: Answers, n: StackNames): string | undef
 
 const who = (cidr: string): string => (cidr === '0.0.0.0/0' ? `${cidr} (anyone on the internet)` : cidr);
 
-export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: string; architecture?: string; results?: StepResult[]; roll?: { instances: number; reason: string } }): Plan {
+export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: string; architecture?: string; results?: StepResult[]; roll?: { instances: number; reason: string }; current?: StackState }): Plan {
   const n = stackNames(a.stack);
   const reuse = a.network.vpcId !== undefined;
   const byStep = new Map((opts.results ?? []).map((r) => [r.stepId, r]));
@@ -164,7 +172,35 @@ export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: stri
     scaling,
     warnings,
     resources,
+    ...(opts.current ? { changes: runningChanges(opts.current, a) } : {}),
   };
+}
+
+/**
+ * What `answers` change in the image and environment the service runs, compared with the answers
+ * the state recorded (which deploy and rollback keep up to date). Environment changes are given by
+ * name only; a value the state holds redacted cannot be compared and counts as unchanged. Said to
+ * revert the last deploy when the newest release was a deploy, rollback or forced deployment.
+ */
+export function runningChanges(current: StackState, a: Answers): string[] {
+  const was = current.answers as { service?: { image?: string; environment?: Record<string, string> } } | undefined;
+  if (!was?.service) return [];
+  const uri = (current.resources['ecr-repository']?.outputs as { repositoryUri?: string } | undefined)?.repositoryUri;
+  const effective = (image: string | undefined): string | undefined => (a.service.ecrRepository && uri ? repositoryImage(image ?? '', uri) : image);
+  const newest = current.releases?.[current.releases.length - 1];
+  const reverts = newest && newest.kind !== 'create' ? ` (reverts the last ${newest.kind === 'rollback' ? 'rollback' : 'deploy'})` : '';
+  const out: string[] = [];
+  const before = effective(was.service.image);
+  const after = effective(a.service.image);
+  if (before !== undefined && before !== after) out.push(`image ${before} → ${after}${reverts}`);
+  const oldEnv = was.service.environment ?? {};
+  const newEnv = a.service.environment;
+  const names = [...new Set([...Object.keys(oldEnv), ...Object.keys(newEnv)])].sort();
+  const diff = names
+    .map((n) => (!(n in oldEnv) ? `+${n}` : !(n in newEnv) ? `-${n}` : oldEnv[n] !== newEnv[n] && oldEnv[n] !== REDACTED && newEnv[n] !== REDACTED ? `~${n}` : ''))
+    .filter(Boolean);
+  if (diff.length) out.push(`environment ${diff.join(', ')}${reverts}`);
+  return out;
 }
 
 /** Answers that are valid but probably not what the user wants: shown in the review, or warned about without one. */

@@ -239,8 +239,8 @@ export const QUESTIONS: Question[] = [
     id: 'scaling.instances.targetCapacityPercent',
     section: 'scaling',
     type: 'number',
-    message: 'Target capacity (%) — 100 packs instances fully',
-    default: 100,
+    message: 'Target capacity (%) — below 100 keeps room so deploys start new tasks at once; 100 packs instances fully',
+    default: 90,
     when: (c) => c.get('scaling.instances.managed') !== false,
   },
   {

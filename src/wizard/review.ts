@@ -20,6 +20,10 @@ export function renderPlan(p: Plan): string {
   add(`  logs ${p.service.logs}`);
   if (p.service.secrets.length) add(`  secrets ${p.service.secrets.join(', ')} (read by ECS from SSM / Secrets Manager at task start)`);
   add(`  Container Insights ${p.service.containerInsights ? 'on' : 'off'}`);
+  if (p.changes?.length) {
+    add('Changes to what runs');
+    for (const c of p.changes) add(`  ${c}`);
+  }
   add('Who can reach what');
   for (const a of p.access) add(`  ${a}`);
   add('Scaling');

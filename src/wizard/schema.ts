@@ -162,7 +162,11 @@ export const scalingSchema = z
     instances: z
       .object({
         managed: z.boolean().default(true),
-        targetCapacityPercent: percent.default(100),
+        /**
+         * Below 100 the capacity provider keeps an instance's worth of room: a rolling deploy's new
+         * tasks start at once instead of waiting minutes for an instance (see npm run bench, deploy).
+         */
+        targetCapacityPercent: percent.default(90),
         /** Used when managed is false: a plain ASG target-tracking policy on average CPU. */
         targetCpuPercent: percent.default(60),
       })

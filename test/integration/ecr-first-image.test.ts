@@ -121,7 +121,9 @@ describe('a service whose ECR repository is still empty', () => {
           name: 'deployment-failed',
           service: 'ecs',
           operation: 'DescribeServices',
-          times: 1,
+          // AWS keeps reporting the FAILED deployment until a new one is started (the task
+          // definition step also looks at the service now, before the service step does).
+          when: () => !updates.some((u) => u.forceNewDeployment === true),
           respond: async (_req, ctx) => {
             const answer = await ctx.forward();
             const body = JSON.parse(answer.body) as { services: { deployments: { status: string; rolloutState?: string; rolloutStateReason?: string }[] }[] };
@@ -143,7 +145,7 @@ describe('a service whose ECR repository is still empty', () => {
       const r = await cli(['create', '--answers', answersFile, '--yes', '--no-wait', '--output', 'json'], aws.endpoint);
       // THEN it forced a new deployment, once
       expect(r.code, r.stderr).toBe(0);
-      expect(aws.fired('deployment-failed')).toBe(1);
+      expect(aws.fired('deployment-failed')).toBeGreaterThan(0);
       expect(updates).toEqual([expect.objectContaining({ cluster: STACK, service: STACK, forceNewDeployment: true })]);
     } finally {
       await aws.stop();

@@ -12,7 +12,7 @@ import { launchImage } from '../../steps/launch-common.js';
 import type { ServiceOutputs } from '../../steps/outputs.js';
 import { waitingForImage, waitingForImageText, type WaitingForImage } from '../waiting-for-image.js';
 import { gatherAnswers } from '../../wizard/ask.js';
-import { answerWarnings, buildReviewPlan } from '../../wizard/plan.js';
+import { answerWarnings, buildReviewPlan, runningChanges } from '../../wizard/plan.js';
 import { inquirerPrompter } from '../../wizard/prompter.js';
 import { renderPlan } from '../../wizard/review.js';
 import { redactAnswers, secretLookingNames, secretWarning } from '../../wizard/redact.js';
@@ -26,6 +26,10 @@ import { pendingRoll, planRoll, runRoll, type RollSpec } from '../../hosts/roll.
 import { launchChanges } from '../../steps/launch-common.js';
 import type { StackState } from '../../engine/state.js';
 import { finish as finishRoll, stepLines } from './hosts.js';
+import { whoAmI, withCreateRelease } from '../../deploy/releases.js';
+import { REDACTED } from '../../wizard/redact.js';
+import { repositoryImage } from '../../steps/ecr.js';
+import type { EcrRepositoryOutputs, TaskDefinitionOutputs } from '../../steps/outputs.js';
 import { awsHint, failureLine } from '../errors-format.js';
 
 export interface CreateFlags extends CommonFlags {
@@ -90,7 +94,8 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
     const roll = prior ? await rollPreview(aws, prior, answers, region) : undefined;
     const review = { region, amiId: image.amiId, architecture: image.architecture, ...(roll ? { roll } : {}) };
     if (prompter && !flags.dryRun) {
-      screen.write(`\n${renderPlan(buildReviewPlan(answers, review))}\n`);
+      // Against the state (read without the lock): what this create would change in what runs.
+      screen.write(`\n${renderPlan(buildReviewPlan(answers, { ...review, current: prior }))}\n`);
       // Default no: creating costs money.
       if (!(await prompter.confirm({ message: 'Create these resources?', default: false }))) {
         screen.write('Nothing was created.\n');
@@ -99,6 +104,8 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
     }
     const stack = await openStack(opts, answers.stack, flags.dryRun ? 'create --dry-run' : 'create', ctx);
     try {
+      // The state as it was (the document is updated in place below): what this create changes is judged against it.
+      const before = stack.existing ? structuredClone(stack.existing) : undefined;
       const env = { ...stackEnv(answers, aws, region, ctx, opts), rollPending: stack.existing?.roll !== undefined };
       const steps = buildPlan(answers);
       await verifyExisting(steps, env, answers.stack);
@@ -110,6 +117,10 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
           s.endpointUrl = opts.endpointUrl ?? ctx.env.AWS_ENDPOINT_URL;
         });
       }
+      // Without a review screen, what this create changes in what runs (e.g. reverting a deploy) is said here.
+      const changes = before ? runningChanges(before, answers) : [];
+      if (!prompter && !flags.dryRun) for (const c of changes) reporter.warn(`This create changes what the service runs: ${c}`);
+      const startedAt = new Date().toISOString();
       const result = await runCreate(steps, {
         env,
         state: stack.state,
@@ -119,6 +130,7 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
         signal: ctx.signal,
         onEvent: (e) => reporter.event(e),
       });
+      if (!flags.dryRun) await recordRelease(stack.state, before, answers, result, startedAt, ctx).catch((err: unknown) => reporter.warn(`The release was not recorded: ${(err as Error).message}`));
       // Then the hosts: onto the new launch settings (or on with a roll an earlier run left), one at a time.
       const rolled = result.ok && !flags.dryRun ? await rollHosts(stack.state, aws, region, flags.wait !== false, { ...ctx.timing, timeoutMs: opts.waitTimeoutMs }, ctx.signal, (e) => reporter.event(e), (w) => reporter.warn(w)) : undefined;
       const summary = { ...createSummary(answers, result, region, flags.dryRun ?? false, flags.answers), ...(rolled ? { ok: result.ok && rolled.run.ok, roll: { reason: rolled.spec.reason, hosts: rolled.spec.hosts.map((h) => h.instanceId), steps: stepLines(rolled.run) } } : {}) };
@@ -126,7 +138,7 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
       if (service?.tagged === false) reporter.warn(`The service ${service.serviceName} was created without tags: ECS refuses tags on services while the account uses the old ARN format (opt in with \`aws ecs put-account-setting-default --name serviceLongArnFormat --value enabled\`).`);
       if (summary.waitingForImage) reporter.warn(`The service runs 0 tasks: ${summary.waitingForImage.image} has not been pushed yet.`);
       reporter.close();
-      const plan = buildReviewPlan(answers, { ...review, results: flags.dryRun ? result.results : undefined });
+      const plan = buildReviewPlan(answers, { ...review, results: flags.dryRun ? result.results : undefined, current: before });
       if (flags.dryRun && opts.output === 'text') ctx.stdout.write(renderPlan(plan));
       printResult(ctx, opts, { ...summary, calls: calls.counts, ...(opts.output === 'json' ? { plan } : {}) });
       if (summary.waitingForImage && opts.output === 'text') ctx.stdout.write(waitingForImageText(summary.waitingForImage));
@@ -189,6 +201,41 @@ function createSummary(answers: Answers, result: RunResult, region: string, dryR
     })),
     ...(wait ? { waitingForImage: wait } : {}),
   };
+}
+
+/**
+ * The release this create made (the first one, or one that moved the service to another
+ * revision, e.g. reverting a deploy): recorded after the run, with how the service-stable wait
+ * ended (in progress with --no-wait or after Ctrl-C; settled by the next command that looks).
+ */
+async function recordRelease(state: StateFile, before: StackState | undefined, answers: Answers, result: RunResult, startedAt: string, ctx: CliContext): Promise<void> {
+  const of = (id: string) => result.results.find((r) => r.stepId === id);
+  const td = of('task-definition')?.outputs as TaskDefinitionOutputs | undefined;
+  const service = of('service');
+  if (!td || (service?.outcome !== 'created' && service?.outcome !== 'exists')) return;
+  const stable = of('service-stable');
+  const repo = of('ecr-repository')?.outputs as EcrRepositoryOutputs | undefined;
+  const oldEnv = ((before?.answers as { service?: { environment?: Record<string, string> } } | undefined)?.service?.environment ?? {}) as Record<string, string>;
+  const newEnv = answers.service.environment;
+  const changed = before?.releases?.length
+    ? [...new Set([...Object.keys(oldEnv), ...Object.keys(newEnv)])].filter((n) => !(n in oldEnv) || !(n in newEnv) || (oldEnv[n] !== newEnv[n] && oldEnv[n] !== REDACTED)).sort()
+    : [];
+  const failed = stable?.outcome === 'failed';
+  const releases = withCreateRelease(
+    state.state.releases,
+    {
+      taskDefinitionArn: td.taskDefinitionArn,
+      revision: td.revision,
+      image: repo ? repositoryImage(answers.service.image, repo.repositoryUri) : answers.service.image,
+      changed,
+      result: stable?.outcome === 'waited' ? 'succeeded' : failed ? 'failed' : 'in-progress',
+      ...(failed ? { note: failureLine(undefined, stable?.error) } : {}),
+      startedAt,
+      by: whoAmI(ctx.env),
+    },
+    new Date(),
+  );
+  if (releases) await state.update((s) => void (s.releases = releases));
 }
 
 /**

@@ -41,7 +41,7 @@ import {
 import type { AwsClients } from '../../aws/clients.js';
 import { awsErrorCode, hasCode, isNotFound } from '../../aws/errors.js';
 import type { Outputs, ResourceRecord } from '../../engine/types.js';
-import { IMAGE_TAG, imageExists } from '../../steps/ecr.js';
+import { IMAGE_TAG, imageExists, repositoryImage, tagOf } from '../../steps/ecr.js';
 
 /**
  * Live facts about the resources a state file records, gathered with a handful of batched
@@ -89,7 +89,8 @@ export function recordId(stepId: string, o: Outputs): string {
   return stepId;
 }
 
-export async function inspectLive(aws: AwsClients, records: ResourceRecord[]): Promise<LiveFacts> {
+/** `serviceImage`: the answers' service.image, which names the repository's tag a deploy put there. */
+export async function inspectLive(aws: AwsClients, records: ResourceRecord[], opts: { serviceImage?: string } = {}): Promise<LiveFacts> {
   const facts: LiveFacts = { resources: [] };
   const out = (id: string): Outputs | undefined => records.find((r) => r.stepId === id)?.outputs;
   const ec2 = () => aws.get(EC2Client);
@@ -136,9 +137,11 @@ export async function inspectLive(aws: AwsClients, records: ResourceRecord[]): P
     'ecr-repository': async (o) => {
       const r = await gone(() => aws.get(ECRClient).send(new DescribeRepositoriesCommand({ repositoryNames: [s(o.repositoryName)] })));
       if (r.live !== 'present') return r;
-      // The service runs <uri>:latest: until it is pushed, the service waits at 0 tasks.
-      facts.image = { uri: `${s(o.repositoryUri)}:${IMAGE_TAG}`, present: await imageExists(aws, s(o.repositoryName)) };
-      return { live: 'present', detail: facts.image.present ? `${IMAGE_TAG} pushed` : `no ${IMAGE_TAG} image yet` };
+      // The service runs <uri>:latest (or the tag a deploy recorded): until it is pushed, the service waits at 0 tasks.
+      const image = repositoryImage(opts.serviceImage ?? '', s(o.repositoryUri));
+      const tag = tagOf(image);
+      facts.image = { uri: image, present: tag === undefined || (await imageExists(aws, s(o.repositoryName), tag)) };
+      return { live: 'present', detail: facts.image.present ? `${tag ?? IMAGE_TAG} pushed` : `no ${tag ?? IMAGE_TAG} image yet` };
     },
     'target-group': async (o) => {
       const r = await gone(() => elb().send(new DescribeTargetGroupsCommand({ TargetGroupArns: [s(o.targetGroupArn)] })));

@@ -7,6 +7,7 @@ import { commonOptions, type CommonFlags } from '../options.js';
 import { awsTarget, callLog, preflight, readStack, type CallCounts } from '../stack.js';
 import { makeReporter } from '../output.js';
 import type { LiveFacts } from './status-live.js';
+import type { ReleaseRecord } from '../../engine/state.js';
 import { waitingForImage, waitingForImageText, type WaitingForImage } from '../waiting-for-image.js';
 
 export type Health = 'healthy' | 'degraded' | 'missing' | 'incomplete';
@@ -21,6 +22,8 @@ export interface StatusReport extends LiveFacts {
   /** One line: "healthy", "degraded: service shop-web: 0 of 2 tasks running", "missing: ECS service shop-web". */
   verdict: string;
   url?: string;
+  /** The newest release as the state recorded it (deploy, rollback or create). */
+  release?: ReleaseRecord;
   /** How to push the missing image and start the service (when the stack's ECR repository has none). */
   waitingForImage?: WaitingForImage;
   /** How many hosts run the latest recommended ECS AMI (`ecs-wizard hosts` has the details). */
@@ -115,7 +118,7 @@ export async function status(stackArg: string | undefined, flags: CommonFlags, c
     const records = Object.values(state.resources).filter((r) => r.status !== 'destroyed');
     // Loaded here: the SDK clients it needs are the slow part of starting up.
     const { inspectLive } = await import('./status-live.js');
-    const facts = await inspectLive(aws, records);
+    const facts = await inspectLive(aws, records, { serviceImage: (state.answers as { service?: { image?: string } } | undefined)?.service?.image });
     const order = Object.keys(TITLES);
     facts.resources.sort((a, b) => (order.indexOf(a.stepId) + 1 || 99) - (order.indexOf(b.stepId) + 1 || 99));
     const { health, verdict } = judge(facts);
@@ -133,6 +136,7 @@ export async function status(stackArg: string | undefined, flags: CommonFlags, c
       url: dns ? `http://${dns}${port === 80 ? '' : `:${port}`}` : undefined,
       ...facts,
       ...(hostsLine ? { hosts: hostsLine } : {}),
+      ...(state.releases?.length ? { release: state.releases[state.releases.length - 1] } : {}),
       ...(facts.image && !facts.image.present ? { waitingForImage: waitingForImage({ imageMissing: facts.image.uri }, region, undefined) } : {}),
       calls: calls.counts,
     };
@@ -169,6 +173,11 @@ export function formatStatus(r: StatusReport, colour = false): string {
   if (svc) {
     lines.push(`Service ${svc.name}: ${svc.running ?? 0} running, ${svc.pending ?? 0} pending, desired ${svc.desired}`);
     for (const e of svc.events) lines.push(s.dim(`  ${e.at ? e.at.replace('T', ' ').slice(0, 19) : ''} ${e.message ?? ''}`));
+  }
+  const rel = r.release;
+  if (rel) {
+    const when = rel.startedAt.replace('T', ' ').slice(0, 19);
+    lines.push(`Release: revision ${rel.revision} (${rel.image}) ${rel.result}${rel.result === 'in-progress' ? ' when last seen (`ecs-wizard releases` checks)' : ''} — ${rel.kind} by ${rel.by} at ${when}`);
   }
   const cp = r.capacityProvider;
   if (cp) lines.push(`Capacity provider ${cp.name}: ${cp.status}, managed scaling ${cp.managedScaling ?? 'off'}${cp.targetCapacity ? ` (target ${cp.targetCapacity}%)` : ''}`);

@@ -22,6 +22,35 @@ function diamond(cloud: FakeCloud, o: { delayMs?: number; failB?: boolean; failD
 }
 
 describe('engine: create', () => {
+  it("carries a step's own words for its create and outcomes to the reporters, and a plain and a TTY reporter use them", async () => {
+    // GIVEN a step whose create is an update, run twice (created, then found)
+    const { plainReporter, ttyReporter } = await import('../../../src/ui/reporter.js');
+    const cloud = new FakeCloud();
+    const step = { ...fakeStep(cloud, 'svc'), words: { create: 'updating', created: 'updated', exists: 'already on this revision' } };
+    const events: import('../../../src/engine/types.js').EngineEvent[] = [];
+    const state = newState();
+    await runCreate([step], { env: null, state, onEvent: (e) => events.push(e) });
+    await runCreate([step], { env: null, state, onEvent: (e) => events.push(e) });
+    // THEN the events say so
+    expect(events.filter((e) => e.type === 'start' && e.action === 'create').map((e) => (e as { verb?: string }).verb)).toEqual(['updating']);
+    expect(events.filter((e) => e.type === 'end').map((e) => (e as { word?: string }).word)).toEqual(['updated', 'already on this revision']);
+    // AND the renderers print them instead of "creating" / "created"
+    let plain = '';
+    const p = plainReporter({ write: (t: string) => ((plain += t), true) } as unknown as NodeJS.WritableStream);
+    let tty = '';
+    const t = ttyReporter({ columns: 100, write: (x: string) => ((tty += x), true) } as unknown as NodeJS.WritableStream, { colour: false, animate: false, now: () => 0 });
+    for (const e of events) {
+      p.event(e);
+      t.event(e);
+    }
+    t.close();
+    expect(plain).toMatch(/Fake svc: updating\n.*Fake svc: updated \(/);
+    expect(plain).not.toContain('creating');
+    expect(tty).toContain('Fake svc: updating');
+    expect(tty).toContain('✔ Fake svc: updated');
+    expect(tty).toContain('✔ Fake svc: already on this revision');
+  });
+
   it('respects dependency order', async () => {
     const cloud = new FakeCloud();
     const r = await runCreate(diamond(cloud), { env: null, state: newState() });

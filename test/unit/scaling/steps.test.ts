@@ -57,7 +57,7 @@ const setup = (over: Partial<AnswersInput> = {}, opts: { repair?: boolean } = {}
   return { ...t, ...stepContext(t.env, { outputs: DEPS, repair: opts.repair ?? true }) };
 };
 
-const provider = (over: Partial<CapacityProvider> = {}, targetCapacity = 100): CapacityProvider => ({
+const provider = (over: Partial<CapacityProvider> = {}, targetCapacity = 90): CapacityProvider => ({
   name: 'cp-shop',
   capacityProviderArn: 'arn:aws:ecs:us-east-1:123456789012:capacity-provider/cp-shop',
   status: 'ACTIVE',

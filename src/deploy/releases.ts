@@ -1,0 +1,135 @@
+import * as os from 'node:os';
+import type { Service } from '@aws-sdk/client-ecs';
+import type { ReleaseRecord, ReleaseResult } from '../engine/state.js';
+import { formatDuration } from '../ui/style.js';
+import { judgeRollout, revisionOf } from './rollout.js';
+
+/** Who runs this command, as releases record it: user@host. */
+export function whoAmI(env: NodeJS.ProcessEnv = process.env): string {
+  let user = env.USER ?? env.USERNAME ?? '';
+  if (!user) {
+    try {
+      user = os.userInfo().username;
+    } catch {
+      user = 'unknown';
+    }
+  }
+  return `${user}@${os.hostname()}`;
+}
+
+/** Newest first, as `releases` lists them (the state keeps them oldest first). */
+export function newestFirst(releases: readonly ReleaseRecord[] | undefined): ReleaseRecord[] {
+  return [...(releases ?? [])].reverse();
+}
+
+/**
+ * The release to roll back to: the newest successful one before the release the service runs now
+ * (the newest successful release of `running`), with another revision. Rolling back twice
+ * therefore goes back and forth between the last two good revisions, like an undo.
+ */
+export function previousSuccessful(releases: readonly ReleaseRecord[] | undefined, running: number | undefined): ReleaseRecord | undefined {
+  const list = newestFirst(releases);
+  const current = list.findIndex((r) => r.revision === running && r.result === 'succeeded');
+  return list.slice(current + 1).find((r) => r.result === 'succeeded' && r.revision !== running);
+}
+
+/**
+ * What AWS now says about a release that was still in progress when its command stopped watching
+ * (Ctrl-C, --no-wait, a wait timeout, a crash): undefined when it still runs. Judged from the
+ * service alone, by the same rules as the rollout wait (see deploy/rollout.ts).
+ */
+export function reconcileRelease(release: ReleaseRecord, service: Service | undefined, now: Date): Pick<ReleaseRecord, 'result' | 'endedAt' | 'note'> | undefined {
+  if (!service || service.status !== 'ACTIVE') return { result: 'interrupted', endedAt: now.toISOString(), note: 'the service is gone' };
+  const view = judgeRollout({ service }, { taskDefinitionArn: release.taskDefinitionArn });
+  if (view.failed) {
+    const back = revisionOf(view.failed.rolledBackTo);
+    // The service never left the revision it had: the update itself never happened.
+    if (back !== undefined && back === release.previousRevision && !(service.deployments ?? []).some((d) => d.taskDefinition === release.taskDefinitionArn)) {
+      return { result: 'interrupted', endedAt: now.toISOString(), note: `the service stayed on revision ${back}` };
+    }
+    return { result: back !== undefined ? 'rolled-back' : 'failed', endedAt: now.toISOString(), note: back !== undefined ? `ECS rolled back to revision ${back}` : view.failed.reason };
+  }
+  return view.done ? { result: 'succeeded', endedAt: now.toISOString() } : undefined;
+}
+
+/**
+ * Brings the releases still marked in progress up to date: the newest from the service's
+ * deployments, older ones (a later release replaced them before anyone saw them end) as
+ * interrupted. Returns the updated list and whether anything changed; writes nothing.
+ */
+export function reconcileReleases(releases: readonly ReleaseRecord[] | undefined, service: Service | undefined, now = new Date()): { releases: ReleaseRecord[]; changed: boolean } {
+  const list = (releases ?? []).map((r) => ({ ...r }));
+  let changed = false;
+  list.forEach((r, i) => {
+    if (r.result !== 'in-progress') return;
+    const newest = i === list.length - 1;
+    const update = newest ? reconcileRelease(r, service, now) : { result: 'interrupted' as ReleaseResult, note: `replaced by revision ${list[i + 1]!.revision} before it finished` };
+    if (update) {
+      Object.assign(r, update);
+      changed = true;
+    }
+  });
+  return { releases: list, changed };
+}
+
+/** The JSON shape of one release, for `releases --output json`. */
+export function releaseJson(r: ReleaseRecord) {
+  const durationMs = r.endedAt ? Date.parse(r.endedAt) - Date.parse(r.startedAt) : undefined;
+  return { ...r, ...(durationMs !== undefined && durationMs >= 0 ? { durationMs } : {}) };
+}
+
+/** The `releases` table: revision, image, result, started, duration, by — newest first. */
+export function releasesTable(releases: readonly ReleaseRecord[], now = new Date()): string {
+  const rows = newestFirst(releases).map((r) => {
+    const end = r.endedAt ? Date.parse(r.endedAt) : r.result === 'in-progress' ? now.getTime() : undefined;
+    const duration = end !== undefined ? `${formatDuration(Math.max(0, end - Date.parse(r.startedAt)))}${r.endedAt ? '' : ' so far'}` : '–';
+    return [
+      String(r.revision),
+      r.image,
+      `${r.result}${r.kind === 'create' ? ' (create)' : r.kind === 'rollback' ? ' (rollback)' : r.kind === 'force' ? ' (force)' : ''}`,
+      r.startedAt.replace('T', ' ').slice(0, 19),
+      duration,
+      r.by,
+      [r.changed.length ? `env ${r.changed.join(', ')}` : '', r.note ?? ''].filter(Boolean).join('; '),
+    ];
+  });
+  const head = ['REVISION', 'IMAGE', 'RESULT', 'STARTED (UTC)', 'DURATION', 'BY', 'NOTE'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)].join('\n') + '\n';
+}
+
+/**
+ * The release a create made, if it moved the service to a revision other than the newest
+ * release's (the first create, a create that reverts a deploy, the first create of a stack made
+ * before releases were recorded). A create that only finished watching the newest release's
+ * rollout settles it instead. Returns the new list, or undefined when nothing changes.
+ */
+export function withCreateRelease(
+  releases: readonly ReleaseRecord[] | undefined,
+  made: { taskDefinitionArn: string; revision: number; image: string; changed: string[]; result: ReleaseResult; note?: string; startedAt: string; by: string },
+  now: Date,
+): ReleaseRecord[] | undefined {
+  const list = [...(releases ?? [])];
+  const newest = list[list.length - 1];
+  const ended = made.result === 'in-progress' ? {} : { endedAt: now.toISOString() };
+  if (newest?.taskDefinitionArn === made.taskDefinitionArn) {
+    if (newest.result !== 'in-progress' || made.result === 'in-progress') return undefined;
+    list[list.length - 1] = { ...newest, result: made.result, ...ended, ...(made.note ? { note: made.note } : {}) };
+    return list;
+  }
+  list.push({
+    revision: made.revision,
+    taskDefinitionArn: made.taskDefinitionArn,
+    image: made.image,
+    changed: made.changed,
+    kind: 'create',
+    startedAt: made.startedAt,
+    ...ended,
+    result: made.result,
+    by: made.by,
+    ...(newest ? { previousRevision: newest.revision } : {}),
+    ...(made.note ? { note: made.note } : {}),
+  });
+  return list;
+}

@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Readable, Writable } from 'node:stream';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CommanderError } from 'commander';
+import { AwsClients } from '../../../src/aws/clients.js';
+import { DEFAULT_TIMING } from '../../../src/aws/poll.js';
+import type { CliContext } from '../../../src/cli/context.js';
+import { EXIT, exitCodeFor } from '../../../src/cli/exit.js';
+import { buildProgram } from '../../../src/cli/main.js';
+import { isWizardError } from '../../../src/errors.js';
+import { validateAnswers } from '../../../src/wizard/answers-file.js';
+
+/**
+ * Bad input to the day-2 commands (deploy, rollback, releases, logs): exit 2, the bad flag or key
+ * named, and not one request to AWS — counted by a loopback server every client points at. Some
+ * judgements need the stack's state (a secret's name, the known revisions, logs switched off): the
+ * state is read, AWS is not.
+ */
+const stateDir = mkdtempSync(join(tmpdir(), 'day2-bad-input-'));
+const arn = (n: number) => `arn:aws:ecs:us-east-1:123456789012:task-definition/shop:${n}`;
+const release = (revision: number, kind: string) => ({ revision, taskDefinitionArn: arn(revision), image: `httpd:2.4.${revision}`, changed: [], kind, startedAt: '2024-05-01T10:00:00.000Z', endedAt: '2024-05-01T10:01:00.000Z', result: 'succeeded', by: 'ana@laptop' });
+
+function writeState(stack: string, answers: Record<string, unknown>, releases: unknown[], revision: number): void {
+  const doc = {
+    version: 1,
+    stack,
+    region: 'us-east-1',
+    createdAt: '2024-05-01T10:00:00.000Z',
+    updatedAt: '2024-05-01T10:00:00.000Z',
+    answers: validateAnswers({ stack, region: 'us-east-1', ...answers }),
+    resources: { 'task-definition': { stepId: 'task-definition', status: 'created', outputs: { taskDefinitionArn: arn(revision), family: stack, revision }, updatedAt: '' } },
+    releases,
+  };
+  writeFileSync(join(stateDir, `${stack}.json`), JSON.stringify(doc));
+}
+
+let server: Server;
+let requests = 0;
+let endpoint = '';
+
+beforeAll(async () => {
+  writeState('shop', { service: { secrets: { DB_PASSWORD: '/shop/db-password' } } }, [release(1, 'create'), release(2, 'deploy')], 2);
+  writeState('fresh', {}, [release(1, 'create')], 1);
+  writeState('quiet', { service: { logs: false } }, [release(1, 'create')], 1);
+  server = createServer((_req, res) => {
+    requests++;
+    res.statusCode = 403;
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+async function run(args: string[]): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  let code = 0;
+  const sink = (write: (s: string) => void) => new Writable({ write: (chunk, _enc, cb) => (write(String(chunk)), cb()) });
+  const ctx: CliContext = {
+    stdout: sink(() => undefined),
+    stderr: sink((s) => (stderr += s)),
+    stdin: Readable.from([]),
+    env: { ECS_WIZARD_STATE_DIR: stateDir },
+    cwd: stateDir,
+    isTTY: false,
+    makeClients: (t) => new AwsClients({ ...t, endpointUrl: endpoint, region: t.region ?? 'us-east-1', maxAttempts: 1 }),
+    timing: DEFAULT_TIMING,
+    signal: new AbortController().signal,
+  };
+  const program = buildProgram(async (load) => {
+    code = await load();
+  }, () => ctx);
+  for (const cmd of [program, ...program.commands]) cmd.configureOutput({ writeErr: (s) => (stderr += s), writeOut: () => undefined });
+  try {
+    await program.parseAsync(['node', 'ecs-wizard', ...args]);
+  } catch (err) {
+    if (err instanceof CommanderError) code = err.exitCode === 0 ? 0 : EXIT.usage;
+    else {
+      code = exitCodeFor(err);
+      stderr += `Error: ${(err as Error).message}\n${isWizardError(err) ? err.problems.map((p) => `${p.path}: ${p.message}\n`).join('') : `${(err as Error).stack}\n`}`;
+    }
+  }
+  return { code, stderr };
+}
+
+const cases: [string, string[], string][] = [
+  ['deploy: an image Docker refuses (uppercase repository)', ['deploy', 'shop', '--image', 'MyApp:1.0'], '--image'],
+  ['deploy: an image with an empty tag', ['deploy', 'shop', '--image', 'nginx:'], '--image'],
+  ['deploy: --env without =', ['deploy', 'shop', '--env', 'LOG_LEVEL'], '--env'],
+  ['deploy: --env with a bad name', ['deploy', 'shop', '--env', '1ST=x'], '--env'],
+  ['deploy: --unset-env with a bad name', ['deploy', 'shop', '--unset-env', 'a-b'], '--unset-env'],
+  ['deploy: nothing to change', ['deploy', 'shop'], '--image'],
+  ['deploy: --env naming one of the stack\'s secrets', ['deploy', 'shop', '--env', 'DB_PASSWORD=x'], '--env'],
+  ['deploy: --output xml', ['deploy', 'shop', '--image', 'nginx:1', '--output', 'xml'], '--output'],
+  ['rollback: --to is not a number', ['rollback', 'shop', '--to', 'abc'], '--to'],
+  ['rollback: --to a revision the stack never released', ['rollback', 'shop', '--to', '9'], '--to'],
+  ['rollback: no earlier successful release', ['rollback', 'fresh'], '--to'],
+  ['logs: service.logs is false', ['logs', 'quiet'], 'service.logs'],
+  ['logs: --since in words', ['logs', 'shop', '--since', 'yesterday'], '--since'],
+  ['logs: --task not a task id', ['logs', 'shop', '--task', 'web-1'], '--task'],
+  ['releases: --output yaml', ['releases', 'shop', '--output', 'yaml'], '--output'],
+];
+
+describe('day-2 bad input: exit 2, the bad flag named, zero AWS requests', () => {
+  it('the stacks are fine for a command that reaches AWS (so the failures below are the bad flag)', async () => {
+    // GIVEN the same state WHEN a valid deploy runs THEN it gets as far as calling AWS (which refuses here)
+    const before = requests;
+    const r = await run(['deploy', 'shop', '--image', 'nginx:1.27']);
+    expect(r.code).not.toBe(2);
+    expect(requests).toBeGreaterThan(before);
+  });
+
+  it.each(cases)('%s', async (_name, args, field) => {
+    const before = requests;
+    const r = await run(args);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 2 });
+    expect(r.stderr).toContain(field);
+    expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    expect(requests - before).toBe(0);
+  });
+});
