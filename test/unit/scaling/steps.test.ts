@@ -137,7 +137,7 @@ describe('capacity provider', () => {
     await capacityProviderStep.find(ctx);
     // THEN one update turns draining on, keeping scaling and termination protection as they were
     expect(ecs.commandCalls(UpdateCapacityProviderCommand).map((c) => c.args[0].input.autoScalingGroupProvider)).toEqual([
-      { managedScaling: { status: 'ENABLED', targetCapacity: 100, minimumScalingStepSize: 1, maximumScalingStepSize: 10 }, managedTerminationProtection: 'ENABLED', managedDraining: 'ENABLED' },
+      { managedScaling: { status: 'ENABLED', targetCapacity: 90, minimumScalingStepSize: 1, maximumScalingStepSize: 10 }, managedTerminationProtection: 'ENABLED', managedDraining: 'ENABLED' },
     ]);
   });
 
