@@ -9,6 +9,8 @@ import { readAnswersFile, saveAnswersFile, validateAnswers } from '../../wizard/
 import type { Answers } from '../../wizard/schema.js';
 import { awsAccount, type Account } from '../../wizard/account.js';
 import { launchImage } from '../../steps/launch-common.js';
+import { checkSpotTypes } from '../../steps/instance-placement.js';
+import { stackUrl } from '../../steps/url.js';
 import type { ServiceOutputs } from '../../steps/outputs.js';
 import { waitingForImage, waitingForImageText, type WaitingForImage } from '../waiting-for-image.js';
 import { gatherAnswers } from '../../wizard/ask.js';
@@ -80,6 +82,8 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
     const region = await preflight(aws);
     // Before anything is made: the hosts' image for the type's architecture; a given AMI of another architecture is bad input.
     const image = await launchImage(aws, answers.instances, region);
+    // Spot types of another architecture than the instance type's could not boot that AMI: bad input, nothing made.
+    await checkSpotTypes(aws, answers, region, image.architecture);
     const review = { region, amiId: image.amiId, architecture: image.architecture };
     if (prompter && !flags.dryRun) {
       screen.write(`\n${renderPlan(buildReviewPlan(answers, review))}\n`);
@@ -160,13 +164,12 @@ function createSummary(answers: Answers, result: RunResult, region: string, dryR
   const wait = waitingForImage(result.results.find((r) => r.stepId === 'service')?.outputs as ServiceOutputs | undefined, region, answersFile);
   const lb = result.results.find((r) => r.stepId === 'load-balancer')?.outputs;
   const dns = lb?.dnsName as string | undefined;
-  const port = answers.loadBalancer.listenerPort;
   return {
     stack: answers.stack,
     region,
     dryRun,
     ok: result.ok,
-    url: dns ? `http://${dns}${port === 80 ? '' : `:${port}`}` : undefined,
+    url: dns ? stackUrl(answers, dns) : undefined,
     resources: Object.fromEntries(result.results.filter((r) => r.outputs).map((r) => [r.stepId, r.outputs])),
     steps: result.results.map((r) => ({
       id: r.stepId,
@@ -180,8 +183,9 @@ function createSummary(answers: Answers, result: RunResult, region: string, dryR
 }
 
 /**
- * Resources the answers reuse (an existing VPC and its subnets) are verified before anything is
- * created: a wrong id is an input error (exit 2) with nothing made, not a failure half-way through
+ * Resources the answers reuse (an existing VPC and its subnets, private subnets, a certificate, the
+ * hosted zone holding the domain) are verified before anything is created: a wrong id or a domain
+ * no zone holds is an input error (exit 2) with nothing made, not a failure half-way through
  * after the independent branches (IAM, cluster) have already run.
  */
 async function verifyExisting(steps: Step<StackEnv>[], env: StackEnv, stack: string): Promise<void> {

@@ -6,6 +6,8 @@ import { awsTarget, callLog, preflight, readStack, type CallCounts } from '../st
 import { makeReporter } from '../output.js';
 import type { LiveFacts } from './status-live.js';
 import { waitingForImage, waitingForImageText, type WaitingForImage } from '../waiting-for-image.js';
+import { stackUrl } from '../../steps/url.js';
+import { answersSchema, type Answers } from '../../wizard/schema.js';
 
 export type Health = 'healthy' | 'degraded' | 'missing' | 'incomplete';
 
@@ -48,9 +50,25 @@ const TITLES: Record<string, string> = {
   'task-definition': 'task definition',
   service: 'ECS service',
   'service-scaling': 'service auto scaling',
+  'private-subnets': 'private subnets',
+  'elastic-ips': 'Elastic IPs',
+  'nat-gateways': 'NAT gateways',
+  'private-route-tables': 'private route tables',
+  certificate: 'certificate',
+  'certificate-validation': 'certificate validation records',
+  'hosted-zone': 'hosted zone',
+  'https-listener': 'HTTPS listener',
+  'redirect-listener': 'HTTP → HTTPS redirect',
+  'alias-record': 'DNS alias record',
 };
 
 export const titleOf = (stepId: string): string => TITLES[stepId] ?? stepId;
+
+/** The answers a state recorded, when they still validate (for the URL: https://<domain> with HTTPS). */
+function recordedAnswers(recorded: unknown): Answers | undefined {
+  const parsed = answersSchema.safeParse(recorded);
+  return parsed.success ? parsed.data : undefined;
+}
 
 /**
  * The verdict, from facts alone (no AWS here, so it is unit-testable). What "healthy" needs:
@@ -117,6 +135,7 @@ export async function status(stackArg: string | undefined, flags: CommonFlags, c
     const { health, verdict } = judge(facts);
     const dns = facts.loadBalancer?.dnsName;
     const port = facts.listenerPort ?? 80;
+    const answers = recordedAnswers(state.answers);
     const report: StatusReport = {
       stack,
       region,
@@ -125,7 +144,7 @@ export async function status(stackArg: string | undefined, flags: CommonFlags, c
       health,
       ok: health === 'healthy',
       verdict,
-      url: dns ? `http://${dns}${port === 80 ? '' : `:${port}`}` : undefined,
+      url: dns ? (answers ? stackUrl(answers, dns) : `http://${dns}${port === 80 ? '' : `:${port}`}`) : undefined,
       ...facts,
       ...(facts.image && !facts.image.present ? { waitingForImage: waitingForImage({ imageMissing: facts.image.uri }, region, undefined) } : {}),
       calls: calls.counts,
