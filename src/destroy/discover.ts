@@ -9,6 +9,7 @@ import type { StackEnv } from '../steps/env.js';
 import { buildPlan } from '../steps/index.js';
 import { stackNames } from '../steps/names.js';
 import { isPrivateSubnetName } from '../steps/subnets.js';
+import { isStacks } from '../steps/nat-gateway.js';
 import { validateAnswers } from '../wizard/answers-file.js';
 import type { Answers, AnswersInput } from '../wizard/schema.js';
 
@@ -118,7 +119,7 @@ export async function discoverAnswers(aws: AwsClients, stack: string): Promise<A
     const names = stackNames(stack);
     const subnets = all.filter((s) => !isPrivateSubnetName(names, s.name));
     const privates = all.filter((s) => isPrivateSubnetName(names, s.name));
-    const nats = (await ec2.send(new DescribeNatGatewaysCommand({ Filter: [...byTag, { Name: 'state', Values: ['pending', 'available'] }] }))).NatGateways ?? [];
+    const nats = ((await ec2.send(new DescribeNatGatewaysCommand({ Filter: [...byTag, { Name: 'state', Values: ['pending', 'available'] }] }))).NatGateways ?? []).filter((g) => isStacks(g, stack));
     input.network = {
       vpcCidr: vpc.CidrBlock,
       ...(subnets.length >= 2 ? { subnetCidrs: subnets.map((s) => s.cidr), availabilityZones: subnets.map((s) => s.az) } : {}),

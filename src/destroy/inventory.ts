@@ -51,6 +51,7 @@ import { STACK_TAG } from '../aws/tags.js';
 import type { StackNames } from '../steps/names.js';
 import { familyRevisions } from '../steps/task-definition.js';
 import { isStackLoadBalancerHost, recordSet, sameRecord, zoneHolding } from '../steps/dns.js';
+import { isStacks } from '../steps/nat-gateway.js';
 
 /** Resource kinds the inventory knows, in the order a backstop cleanup deletes them. */
 export const LEFTOVER_ORDER = [
@@ -375,10 +376,12 @@ async function natResources(aws: AwsClients, names: StackNames): Promise<Leftove
   let NextToken: string | undefined;
   do {
     const r = await ec2.send(new DescribeNatGatewaysCommand({ Filter: [...byTag, { Name: 'state', Values: ['pending', 'available', 'deleting', 'failed'] }], NextToken }));
-    for (const n of r.NatGateways ?? []) out.push({ type: 'nat-gateway', id: n.NatGatewayId!, name: nameTag(n.Tags), meta: { state: n.State ?? '' } });
+    // Checked again here: the tag filter alone must never let someone else's gateway through.
+    for (const n of r.NatGateways ?? []) if (isStacks(n, names.stack)) out.push({ type: 'nat-gateway', id: n.NatGatewayId!, name: nameTag(n.Tags), meta: { state: n.State ?? '' } });
     NextToken = r.NextToken;
   } while (NextToken);
   for (const a of (await ec2.send(new DescribeAddressesCommand({ Filters: byTag }))).Addresses ?? []) {
+    if (!a.Tags?.some((t) => t.Key === STACK_TAG && t.Value === names.stack)) continue;
     out.push({ type: 'elastic-ip', id: a.AllocationId!, name: nameTag(a.Tags), meta: { publicIp: a.PublicIp ?? '' } });
   }
   return out;

@@ -19,6 +19,8 @@ async function describeNats(ec2: EC2Client, filter: Filter[]): Promise<NatGatewa
 }
 
 const nameOf = (n: NatGateway): string | undefined => n.Tags?.find((t) => t.Key === 'Name')?.Value;
+/** The tag filter is not enough on its own: an emulator may ignore it, and a NAT gateway of someone else's must never be taken. */
+export const isStacks = (n: NatGateway, stack: string): boolean => n.Tags?.some((t) => t.Key === STACK_TAG && t.Value === stack) === true;
 
 /**
  * The stack's live NAT gateways in its VPC, by recorded ids then by the stack tag, each at the
@@ -34,7 +36,7 @@ async function stackNats(ctx: Ctx, ec2: EC2Client): Promise<Map<number, NatGatew
   const found = recorded.length ? await describeNats(ec2, [{ Name: 'nat-gateway-id', Values: recorded }, live]) : [];
   if (found.length < count) {
     for (const n of await describeNats(ec2, [{ Name: `tag:${STACK_TAG}`, Values: [names.stack] }, { Name: 'vpc-id', Values: [vpcId] }, live])) {
-      if (!found.some((f) => f.NatGatewayId === n.NatGatewayId)) found.push(n);
+      if (isStacks(n, names.stack) && !found.some((f) => f.NatGatewayId === n.NatGatewayId)) found.push(n);
     }
   }
   const placed = new Map<number, NatGateway>();

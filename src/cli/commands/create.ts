@@ -192,7 +192,11 @@ async function verifyExisting(steps: Step<StackEnv>[], env: StackEnv, stack: str
   const external = steps.filter((s) => !isWaitStep(s) && s.external);
   if (external.length === 0) return;
   // A dry run of just these steps: finds only, and nothing is written (the state given is a scratch one).
-  const check = await runCreate(external, { env, state: StateFile.scratch(stack), dryRun: true });
-  const failed = check.results.find((r) => r.outcome === 'failed');
+  const check = await runCreate(external, { env, state: StateFile.scratch(stack), dryRun: true, keepGoing: true });
+  const failures = check.results.filter((r) => r.outcome === 'failed');
+  // Every bad answer at once (a private subnet and a certificate are checked by different steps).
+  const problems = failures.flatMap((f) => (f.error instanceof WizardError && f.error.code === 'INPUT_INVALID' ? f.error.problems : []));
+  if (failures.length > 1 && problems.length && failures.every((f) => f.error instanceof WizardError && f.error.code === 'INPUT_INVALID')) throw inputError(problems);
+  const failed = failures[0];
   if (failed) throw failed.error instanceof WizardError ? failed.error : new WizardError('AWS', `${failed.title}: ${(failed.error as Error)?.message}`, { cause: failed.error });
 }
