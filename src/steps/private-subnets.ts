@@ -95,7 +95,9 @@ async function ensurePrivateSubnets(ctx: Ctx, placed: Map<number, Subnet>): Prom
 export const privateSubnetsStep: ResourceStep<StackEnv> = {
   id: 'private-subnets',
   title: 'Private subnets',
+  // The public subnets are needed for their zones only: AWS lets either go first.
   dependsOn: ['vpc', 'subnets'],
+  teardown: { mayGoFirst: ['subnets'] },
   async find(ctx) {
     const placed = await stackPrivateSubnets(ctx, ctx.env.aws.get(EC2Client), ctx.output<VpcOutputs>('vpc').vpcId);
     if (!placed.size) return undefined;
