@@ -75,7 +75,7 @@ export const loadBalancerSchema = z
     /** HTTPS with this ACM certificate (never deleted by ecs-wizard). */
     certificateArn: z
       .string()
-      .regex(ACM_CERTIFICATE_ARN, 'must be an ACM certificate ARN like arn:aws:acm:us-east-1:123456789012:certificate/1234abcd-12ab-34cd-56ef-1234567890ab')
+      .regex(ACM_CERTIFICATE_ARN, 'must be an ACM certificate ARN: arn:<partition>:acm:<region>:<account>:certificate/<id>, e.g. from `aws acm list-certificates`')
       .optional(),
     /** An alias record in the Route 53 public zone holding it; without certificateArn a DNS-validated certificate is requested. */
     domain: z

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ListHostedZonesByNameCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { ACMClient, DeleteCertificateCommand } from '@aws-sdk/client-acm';
+import { AutoScalingClient, UpdateAutoScalingGroupCommand, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
+import { convergePlacement } from '../../../src/steps/instance-placement.js';
 import { validateAnswers } from '../../../src/wizard/answers-file.js';
 import { defaultPrivateSubnetCidrs } from '../../../src/wizard/schema.js';
 import { buildReviewPlan, costEstimate, PRICES } from '../../../src/wizard/plan.js';
@@ -172,6 +174,50 @@ describe('steps against AWS answers as the SDK raises them', () => {
       expect(acm.commandCalls(DeleteCertificateCommand)).toHaveLength(0);
     } finally {
       acm.restore();
+    }
+  });
+});
+
+describe('a found group follows the answers: subnets, Spot on and off', () => {
+  const outputs = {
+    subnets: { subnetIds: ['subnet-0pub1', 'subnet-0pub2'], availabilityZones: ['us-east-1a', 'us-east-1b'] },
+    'private-subnets': { subnetIds: ['subnet-0prv1', 'subnet-0prv2'], availabilityZones: ['us-east-1a', 'us-east-1b'] },
+  };
+  const publicGroup: AutoScalingGroup = {
+    AutoScalingGroupName: 'g-ecs', MinSize: 1, MaxSize: 4, DesiredCapacity: 2, DefaultCooldown: 300, AvailabilityZones: [], HealthCheckType: 'EC2', CreatedTime: new Date(),
+    VPCZoneIdentifier: 'subnet-0pub1,subnet-0pub2', LaunchTemplate: { LaunchTemplateId: 'lt-0abc', Version: '$Latest' },
+  };
+
+  it('moves the group to the private subnets and onto Spot in one update; changes nothing when all matches', async () => {
+    const as = mockClient(AutoScalingClient);
+    try {
+      as.on(UpdateAutoScalingGroupCommand).resolves({});
+      const t = testStack({ stack: 'g', network: { instanceSubnets: 'private' }, instances: { spot: { instanceTypes: ['t3.small', 't3a.small'] } } });
+      await convergePlacement(stepContext(t.env, { outputs }).ctx, publicGroup);
+      expect(as.commandCalls(UpdateAutoScalingGroupCommand).map((c) => c.args[0].input)).toEqual([
+        {
+          AutoScalingGroupName: 'g-ecs',
+          VPCZoneIdentifier: 'subnet-0prv1,subnet-0prv2',
+          CapacityRebalance: true,
+          MixedInstancesPolicy: {
+            LaunchTemplate: { LaunchTemplateSpecification: { LaunchTemplateId: 'lt-0abc', Version: '$Latest' }, Overrides: [{ InstanceType: 't3.small' }, { InstanceType: 't3a.small' }] },
+            InstancesDistribution: { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'price-capacity-optimized' },
+          },
+        },
+      ]);
+      // GIVEN the group as it now is WHEN converged again THEN no call
+      const updated = as.commandCalls(UpdateAutoScalingGroupCommand)[0]!.args[0].input;
+      as.resetHistory();
+      await convergePlacement(stepContext(t.env, { outputs }).ctx, { ...publicGroup, ...updated, LaunchTemplate: undefined } as AutoScalingGroup);
+      expect(as.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(0);
+      // WHEN Spot is dropped from the answers THEN the group goes back to its plain launch template
+      const noSpot = testStack({ stack: 'g', network: { instanceSubnets: 'private' } });
+      await convergePlacement(stepContext(noSpot.env, { outputs }).ctx, { ...publicGroup, ...updated, LaunchTemplate: undefined } as AutoScalingGroup);
+      expect(as.commandCalls(UpdateAutoScalingGroupCommand).map((c) => c.args[0].input)).toEqual([
+        { AutoScalingGroupName: 'g-ecs', LaunchTemplate: { LaunchTemplateId: 'lt-0abc', Version: '$Latest' }, CapacityRebalance: false },
+      ]);
+    } finally {
+      as.restore();
     }
   });
 });
