@@ -82,9 +82,9 @@ function spotDiffers(group: AutoScalingGroup, spot: Spot): boolean {
  */
 export async function convergePlacement(ctx: Ctx, group: AutoScalingGroup): Promise<void> {
   const update: Record<string, unknown> = {};
-  const subnets = instanceSubnetIds(ctx);
+  const subnets = ctx.tryOutput(ctx.env.answers.network.instanceSubnets === 'private' ? 'private-subnets' : 'subnets') ? instanceSubnetIds(ctx) : undefined;
   const current = (group.VPCZoneIdentifier ?? '').split(',').filter(Boolean);
-  if (!sameSet(current, subnets)) update.VPCZoneIdentifier = subnets.join(',');
+  if (subnets && !sameSet(current, subnets)) update.VPCZoneIdentifier = subnets.join(',');
   const spot = ctx.env.answers.instances.spot;
   const template = group.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification ?? group.LaunchTemplate;
   if (template) {

@@ -270,7 +270,8 @@ export const QUESTIONS: Question[] = [
     type: 'confirm',
     message: 'Use Spot capacity? (typically 50–70 % cheaper; AWS may take an instance back with 2 minutes\' notice)',
     when: (c) => c.get('instances.launch') !== 'configuration',
-    virtual: { derive: (d) => (getPath(d, 'instances.spot') !== undefined ? true : undefined) },
+    // A file that sizes the group (desiredCapacity, asked after this) but has no spot key chose no Spot.
+    virtual: { derive: (d) => (getPath(d, 'instances.spot') !== undefined ? true : getPath(d, 'instances.desiredCapacity') !== undefined ? false : undefined) },
     default: false,
   },
   {

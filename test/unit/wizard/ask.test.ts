@@ -210,9 +210,8 @@ describe('interactive wizard', () => {
   it('scales on memory and requests, and on ASG CPU when not managed', async () => {
     const { answers } = await interactive(
       [
-        // The file predates private subnets and Spot: those are asked.
+        // The file predates private subnets: that is asked (it sizes the group without a spot key: no Spot).
         ['Where do the instances run', undefined],
-        ['Spot capacity', undefined],
         ['CloudWatch Logs', undefined],
         ['how many days', undefined],
         ['Container Insights', undefined],
