@@ -213,3 +213,13 @@ export function isEcsTaggingRefused(err: unknown): boolean {
   if (!hasCode(err, 'InvalidParameterException')) return false;
   return /new ARN and resource ID format must be enabled/i.test((err as { message?: string })?.message ?? '');
 }
+
+/**
+ * ELB does not accept a certificate yet: one still pending validation (UnsupportedCertificate,
+ * whose message about names, signatures and key sizes misleads), or one ACM has just issued that
+ * ELB cannot see for some seconds (CertificateNotFound). For a certificate the stack requested
+ * both mean "not yet"; for a given one they are real errors.
+ */
+export function isCertificateNotYetUsable(err: unknown): boolean {
+  return hasCode(err, 'UnsupportedCertificate', 'UnsupportedCertificateException', 'CertificateNotFound', 'CertificateNotFoundException');
+}

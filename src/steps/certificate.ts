@@ -139,37 +139,45 @@ export const certificateIssuedStep: WaitStep<StackEnv> = {
   dependsOn: ['certificate', 'certificate-validation'],
   kind: 'wait',
   async run(ctx) {
-    const acm = ctx.env.aws.get(ACMClient);
-    const { certificateArn } = ctx.output<CertificateOutputs>('certificate');
-    const records = ctx.tryOutput<DnsRecordsOutputs>('certificate-validation')?.records ?? [];
-    const zone = ctx.tryOutput<HostedZoneOutputs>('hosted-zone');
-    const domain = ctx.env.answers.loadBalancer.domain ?? certificateArn;
-    const where = records.map((r) => `CNAME ${r.name} → ${r.values?.join(', ')}`).join('; ');
-    await poll(
-      async () => {
-        const cert = await describeCertificate(acm, certificateArn);
-        if (!cert) {
-          // Just requested: ACM may not show it everywhere yet.
-          if (wasCreatedThisRun(ctx, certificateArn)) return { done: false, waitingFor: `waiting for ACM to show certificate ${certificateArn}` };
-          throw new WizardError('AWS', `Certificate ${certificateArn} disappeared while waiting for it to be issued.`, { hint: 'Run `ecs-wizard create` again: a new certificate is requested.' });
-        }
-        if (cert.Status === 'ISSUED') return { done: true, value: undefined };
-        if (DEAD.has(cert.Status ?? '')) {
-          throw new WizardError('AWS', `ACM did not issue the certificate for ${domain}: it is ${cert.Status}${cert.FailureReason ? ` (${cert.FailureReason})` : ''}.`, {
-            hint: 'Check the domain and its hosted zone (CAA records must allow amazon.com), then run `ecs-wizard create` again: a new certificate is requested.',
-          });
-        }
-        return { done: false, waitingFor: `waiting for ACM to validate ${domain} (${cert.Status})` };
-      },
-      {
-        timing: ctx.env.timing,
-        signal: ctx.signal,
-        progress: ctx.progress,
-        timeoutHint:
-          `ACM validates by looking the record up in public DNS${where ? ` (${where}${zone ? ` in zone ${zone.zoneName}` : ''})` : ''}. ` +
-          `If it never does, the zone is not the one the domain's registrar delegates to (compare its NS records with the registrar's), or a CAA record forbids amazon.com. ` +
-          'The certificate stays requested: run `ecs-wizard create` again (with a longer --wait-timeout) to keep waiting.',
-      },
-    );
+    await waitUntilIssued(ctx, ctx.output<CertificateOutputs>('certificate').certificateArn);
   },
 };
+
+/**
+ * Polls the certificate until ACM says ISSUED (see certificateIssuedStep). Also what the HTTPS
+ * listener waits on itself under --no-wait: ELB refuses a certificate still pending validation
+ * (UnsupportedCertificate).
+ */
+export async function waitUntilIssued(ctx: Ctx, certificateArn: string): Promise<void> {
+  const acm = ctx.env.aws.get(ACMClient);
+  const records = ctx.tryOutput<DnsRecordsOutputs>('certificate-validation')?.records ?? [];
+  const zone = ctx.tryOutput<HostedZoneOutputs>('hosted-zone');
+  const domain = ctx.env.answers.loadBalancer.domain ?? certificateArn;
+  const where = records.map((r) => `CNAME ${r.name} → ${r.values?.join(', ')}`).join('; ');
+  await poll(
+    async () => {
+      const cert = await describeCertificate(acm, certificateArn);
+      if (!cert) {
+        // Just requested: ACM may not show it everywhere yet.
+        if (wasCreatedThisRun(ctx, certificateArn)) return { done: false, waitingFor: `waiting for ACM to show certificate ${certificateArn}` };
+        throw new WizardError('AWS', `Certificate ${certificateArn} disappeared while waiting for it to be issued.`, { hint: 'Run `ecs-wizard create` again: a new certificate is requested.' });
+      }
+      if (cert.Status === 'ISSUED') return { done: true, value: undefined };
+      if (DEAD.has(cert.Status ?? '')) {
+        throw new WizardError('AWS', `ACM did not issue the certificate for ${domain}: it is ${cert.Status}${cert.FailureReason ? ` (${cert.FailureReason})` : ''}.`, {
+          hint: 'Check the domain and its hosted zone (CAA records must allow amazon.com), then run `ecs-wizard create` again: a new certificate is requested.',
+        });
+      }
+      return { done: false, waitingFor: `waiting for ACM to validate ${domain} (${cert.Status})` };
+    },
+    {
+      timing: ctx.env.timing,
+      signal: ctx.signal,
+      progress: ctx.progress,
+      timeoutHint:
+        `ACM validates by looking the record up in public DNS${where ? ` (${where}${zone ? ` in zone ${zone.zoneName}` : ''})` : ''}. ` +
+        `If it never does, the zone is not the one the domain's registrar delegates to (compare its NS records with the registrar's), or a CAA record forbids amazon.com. ` +
+        'The certificate stays requested: run `ecs-wizard create` again (with a longer --wait-timeout) to keep waiting.',
+    },
+  );
+}

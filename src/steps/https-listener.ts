@@ -1,5 +1,7 @@
 import { CreateListenerCommand, DeleteListenerCommand, ElasticLoadBalancingV2Client, ModifyListenerCommand, type Listener } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { unlessNotFound } from '../aws/errors.js';
+import { isCertificateNotYetUsable, unlessNotFound } from '../aws/errors.js';
+import { retryWhile } from '../aws/poll.js';
+import { waitUntilIssued } from './certificate.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
 import type { StackEnv } from './env.js';
 import { describeListeners, forwardTo, forwardsTo } from './listener.js';
@@ -14,6 +16,18 @@ function wanted(ctx: StepContext<StackEnv>) {
     certificateArn: ctx.output<CertificateOutputs>('certificate').certificateArn,
     targetGroupArn: ctx.output<TargetGroupOutputs>('target-group').targetGroupArn,
   };
+}
+
+/**
+ * Sends a call that puts the certificate on the listener. A certificate the stack requested is
+ * first waited for until ISSUED (with --no-wait the certificate-issued step did not run), and ELB
+ * not seeing it yet is retried, bounded; a given certificate was checked before the run.
+ */
+async function usingCertificate<T>(ctx: StepContext<StackEnv>, call: () => Promise<T>): Promise<T> {
+  const cert = ctx.output<CertificateOutputs>('certificate');
+  if (!cert.requested) return call();
+  await waitUntilIssued(ctx, cert.certificateArn);
+  return retryWhile(call, isCertificateNotYetUsable, { timing: ctx.env.timing, signal: ctx.signal, progress: ctx.progress, waitingFor: `waiting for the load balancer to accept certificate ${cert.certificateArn}` });
 }
 
 function differs(l: Listener, w: ReturnType<typeof wanted>): boolean {
@@ -40,7 +54,7 @@ export const httpsListenerStep: ResourceStep<StackEnv> = {
       const w = wanted(ctx);
       // Port, protocol, certificate, policy and action all change in place: converge, but only when they differ.
       if (differs(listener, w)) {
-        await elb.send(
+        await usingCertificate(ctx, () => elb.send(
           new ModifyListenerCommand({
             ListenerArn: listener.ListenerArn,
             Port: w.port,
@@ -49,14 +63,14 @@ export const httpsListenerStep: ResourceStep<StackEnv> = {
             Certificates: [{ CertificateArn: w.certificateArn }],
             DefaultActions: forwardTo(w.targetGroupArn),
           }),
-        );
+        ));
       }
     }
     return { listenerArn: listener.ListenerArn } satisfies HttpsListenerOutputs;
   },
   async create(ctx) {
     const w = wanted(ctx);
-    const r = await ctx.env.aws.get(ElasticLoadBalancingV2Client).send(
+    const r = await usingCertificate(ctx, () => ctx.env.aws.get(ElasticLoadBalancingV2Client).send(
       new CreateListenerCommand({
         LoadBalancerArn: ctx.output<LoadBalancerOutputs>('load-balancer').loadBalancerArn,
         Port: w.port,
@@ -66,7 +80,7 @@ export const httpsListenerStep: ResourceStep<StackEnv> = {
         DefaultActions: forwardTo(w.targetGroupArn),
         Tags: ctx.env.tags(`${ctx.env.names.loadBalancer}-${w.port}`),
       }),
-    );
+    ));
     return { listenerArn: r.Listeners![0]!.ListenerArn! } satisfies HttpsListenerOutputs;
   },
   async destroy(ctx, outputs) {

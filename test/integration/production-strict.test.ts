@@ -58,10 +58,10 @@ interface CreateJson {
   steps?: { id: string; outcome: string; error?: string }[];
 }
 
-async function create(stack: string, answers: object, waitTimeout = 120): Promise<{ code: number | null; stderr: string; json: CreateJson }> {
+async function create(stack: string, answers: object, waitTimeout = 120, ...extra: string[]): Promise<{ code: number | null; stderr: string; json: CreateJson }> {
   const file = path.join(tempDir('production-strict-answers-'), 'answers.json');
   writeFileSync(file, JSON.stringify({ stack, region: 'us-east-1', ...answers }));
-  const child = spawn(process.execPath, ['bin/ecs-wizard.js', 'create', '--answers', file, '--yes', '--state-dir', stateDir(stack), '--output', 'json', '--wait-timeout', String(waitTimeout)], { cwd: ROOT, env: env() });
+  const child = spawn(process.execPath, ['bin/ecs-wizard.js', 'create', '--answers', file, '--yes', '--state-dir', stateDir(stack), '--output', 'json', '--wait-timeout', String(waitTimeout), ...extra], { cwd: ROOT, env: env() });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -98,7 +98,10 @@ describe('the production shape on the strict-AWS harness', () => {
 
     // THEN it worked past the late Elastic IP, the late NAT gateway, its pending state and ACM's late record
     expect(made.code, made.stderr).toBe(0);
-    for (const rule of [RULE_PRODUCTION.eipNotYet, RULE_PRODUCTION.natNotYet, RULE_PRODUCTION.natPending, RULE_PRODUCTION.acmRecordLate]) expect(aws.fired(rule), rule).toBeGreaterThan(0);
+    for (const rule of [RULE_PRODUCTION.eipNotYet, RULE_PRODUCTION.natNotYet, RULE_PRODUCTION.natPending, RULE_PRODUCTION.acmRecordLate, RULE_PRODUCTION.elbCertificateNotFoundYet]) {
+      expect(aws.fired(rule), rule).toBeGreaterThan(0);
+    }
+    expect(aws.fired(RULE_PRODUCTION.elbCertificateNotIssued)).toBe(0);
 
     // AND the guard rules are live: releasing the NAT gateway's address now is refused, as on AWS
     const ec2 = new EC2Client({ ...cfg(aws.endpoint), maxAttempts: 1 });
@@ -124,6 +127,30 @@ describe('the production shape on the strict-AWS harness', () => {
     expect(Object.fromEntries(guards.map((g) => [g, aws.fired(g)]))).toEqual(before);
     expect(leftovers(await counter.count(stack, { hostedZoneId: zoneId }))).toEqual({});
   }, 240_000);
+
+  it('with --no-wait the HTTPS listener still waits for its certificate: never sent while pending, and ELB not seeing it yet is retried', async () => {
+    await zone('nowait.example.net');
+    const stack = 'strict-nowait';
+    const notIssued = aws.fired(RULE_PRODUCTION.elbCertificateNotIssued);
+    // GIVEN ACM issues the certificate only 2 s after its validation record is written (the listener would come sooner)
+    neverValidates = true;
+    let thisTest = true;
+    aws.observe((req) => {
+      if (thisTest && req.operation === 'ChangeResourceRecordSets' && neverValidates) setTimeout(() => (neverValidates = false), 2000);
+    });
+    // WHEN create runs with --no-wait (the certificate-issued step is skipped)
+    const made = await create(stack, { loadBalancer: { domain: 'app.nowait.example.net' }, service: { desiredCount: 1 } }, 60, '--no-wait').finally(() => {
+      thisTest = false;
+      neverValidates = false;
+    });
+    // THEN the listener went in once ACM had issued the certificate, past ELB's late CertificateNotFound
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.json.steps?.find((x) => x.id === 'certificate-issued')?.outcome).toBe('skipped');
+    expect(made.json.steps?.find((x) => x.id === 'https-listener')?.outcome).toBe('created');
+    expect(aws.fired(RULE_PRODUCTION.elbCertificateNotIssued)).toBe(notIssued);
+    expect(aws.fired(RULE_PRODUCTION.elbCertificateNotFoundYet)).toBeGreaterThan(0);
+    expect((await destroy(stack)).code).toBe(0);
+  }, 120_000);
 
   it('a certificate that never validates: create stops at the bounded wait, saying which record ACM looks for and where; destroy removes what was made', async () => {
     await zone('pending.example.org');

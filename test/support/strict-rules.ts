@@ -429,6 +429,10 @@ export const RULE_PRODUCTION = {
   acmInUse: 'acm-certificate-in-use',
   /** Opt-in (ProductionOptions.certificateNeverValidates): ACM never sees the validation record. */
   acmNeverValidates: 'acm-never-validates',
+  /** CreateListener/ModifyListener with a certificate not ISSUED: UnsupportedCertificate (its misleading message included). */
+  elbCertificateNotIssued: 'elb-certificate-not-issued',
+  /** CreateListener right after ACM issued a certificate: ELB does not see it yet (CertificateNotFound). */
+  elbCertificateNotFoundYet: 'elb-certificate-not-found-yet',
 } as const;
 
 export interface ProductionOptions {
@@ -577,6 +581,27 @@ export function productionProfile(aws: StrictAws, opts: ProductionOptions = {}):
         doc.Certificate.Status = 'PENDING_VALIDATION';
         for (const o of doc.Certificate.DomainValidationOptions ?? []) o.ValidationStatus = 'PENDING_VALIDATION';
         return wireJson('acm', doc);
+      },
+    },
+    {
+      name: RULE_PRODUCTION.elbCertificateNotIssued,
+      service: 'elasticloadbalancing',
+      operation: /^(CreateListener|ModifyListener)$/,
+      respond: async (req) => {
+        const arn = req.params.get('Certificates.member.1.CertificateArn');
+        if (!arn) return undefined;
+        const status = await clients.acm.send(new DescribeCertificateCommand({ CertificateArn: arn })).then((r) => r.Certificate?.Status, () => undefined);
+        if (status === 'ISSUED' && !opts.certificateNeverValidates?.()) return undefined;
+        return wireError('elasticloadbalancing', 'UnsupportedCertificate', `The certificate '${arn}' must have a fully-qualified domain name, a supported signature, and a supported key size.`);
+      },
+    },
+    {
+      name: RULE_PRODUCTION.elbCertificateNotFoundYet,
+      service: 'elasticloadbalancing',
+      operation: 'CreateListener',
+      respond: async (req) => {
+        const arn = req.params.get('Certificates.member.1.CertificateArn') ?? '';
+        return created.has(arn) && budget(RULE_PRODUCTION.elbCertificateNotFoundYet, arn) ? wireError('elasticloadbalancing', 'CertificateNotFound', `Certificate '${arn}' not found`) : undefined;
       },
     },
     {
