@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ACMClient, DescribeCertificateCommand, ListCertificatesCommand, RequestCertificateCommand } from '@aws-sdk/client-acm';
 import { CreateHostedZoneCommand, GetHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client, type ResourceRecordSet } from '@aws-sdk/client-route-53';
@@ -103,8 +103,8 @@ async function create(stack: string, answers: object): Promise<Result> {
   return { code, stderr, json: JSON.parse(stdout) as Result['json'] };
 }
 
-async function destroy(stack: string): Promise<Result> {
-  const r = await runCli(['destroy', stack, '--yes', '--endpoint-url', moto.endpoint, '--state-dir', stateDir(stack), '--output', 'json', '--wait-timeout', '120'], { env: cliEnv(moto.env(), home), cwd: ROOT });
+async function destroy(stack: string, ...extra: string[]): Promise<Result> {
+  const r = await runCli(['destroy', stack, '--yes', '--endpoint-url', moto.endpoint, '--state-dir', stateDir(stack), '--output', 'json', '--wait-timeout', '120', ...extra], { env: cliEnv(moto.env(), home), cwd: ROOT });
   return { code: r.code, stderr: r.stderr, json: JSON.parse(r.stdout) as Result['json'] };
 }
 
@@ -128,7 +128,7 @@ const records = async (zoneId: string): Promise<ResourceRecordSet[]> =>
   ((await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets ?? []).filter((r) => r.Type !== 'SOA' && r.Type !== 'NS');
 
 describe('production shape on moto (built CLI)', () => {
-  it('HTTPS on a domain, private instances behind a NAT gateway per zone, Spot: built as asked, a rerun changes nothing, destroy leaves only the zones', async () => {
+  it('HTTPS on a domain, private instances behind a NAT gateway per zone, Spot: built as asked, a rerun changes nothing, destroy --discover leaves only the zones', async () => {
     // GIVEN public zones example.com and shop.example.com (the longer one holds the domain), and a
     // private zone of the very name, which must be ignored
     const parentZone = await publicZone('example.com');
@@ -236,9 +236,10 @@ describe('production shape on moto (built CLI)', () => {
     expect(again.json.calls?.mutating).toBe(0);
     expect(await counter.count(stack, { hostedZoneId: zoneId })).toEqual(counts);
 
-    // WHEN the stack is destroyed
-    const gone = await destroy(stack);
-    // THEN nothing of it is left — the records and the certificate with it — and the zones are untouched
+    // WHEN its state file is lost and the stack is destroyed with --discover
+    rmSync(path.join(stateDir(stack), `${stack}.json`));
+    const gone = await destroy(stack, '--discover');
+    // THEN discovery found it all by tag (the domain from the requested certificate): nothing of it is left — the records and the certificate with it — and the zones are untouched
     expect(gone.code, gone.stderr).toBe(0);
     expect(leftovers(await counter.count(stack, { hostedZoneId: zoneId }))).toEqual({});
     for (const id of [zoneId, parentZone]) expect((await route53.send(new GetHostedZoneCommand({ Id: id }))).HostedZone?.Id).toContain(id);
