@@ -182,6 +182,17 @@ const CREATE_S = {
   'task-definition': 1,
   service: 3, // CreateService
   'service-scaling': 2, // RegisterScalableTarget + PutScalingPolicy (+ CloudWatch alarms)
+  // The production shape (issue 16): EC2 and Route 53 control-plane calls answer in well under a second.
+  'private-subnets': 2, // like subnets: CreateSubnet per zone, ~0.3 s each, then "available"
+  'elastic-ips': 1, // AllocateAddress per NAT gateway, ~0.3 s each
+  'nat-gateways': 2, // CreateNatGateway returns at once, "pending" (the wait is nat-gateways-available)
+  'private-route-tables': 3, // CreateRouteTable, CreateRoute (retried while the new NAT id is not visible, ~1 s), associations
+  'hosted-zone': 1, // ListHostedZonesByName per candidate name + two ListResourceRecordSets
+  certificate: 1, // RequestCertificate returns the ARN at once
+  'certificate-validation': 3, // ACM names the CNAME a few seconds after the request; one ChangeResourceRecordSets (INSYNC is not awaited)
+  'https-listener': 1,
+  'redirect-listener': 1,
+  'alias-record': 1, // ChangeResourceRecordSets UPSERT
 };
 const WORLD = {
   // ALBs take 2–4 min from CreateLoadBalancer to "active" (AWS docs/forums; Copilot/CDK deploy logs): 180 s.
@@ -194,6 +205,12 @@ const WORLD = {
   // Tasks placed, pulled, started and 2 healthy ALB checks (interval 10 s, threshold 2): ~60 s after
   // CreateService — and never before the instances have joined and the ALB is active.
   'service-stable': { after: ['service'], s: 60, alsoAfter: ['load-balancer-active', 'container-instances'] },
+  // A NAT gateway goes from pending to available in about 1–2 min (AWS: "a few minutes"; Terraform and
+  // CloudFormation deploy logs show ~1.5 min): 90 s.
+  'nat-gateways-available': { after: ['nat-gateways'], s: 90 },
+  // ACM validates through a Route 53 record of the same account within a few minutes of the CNAME
+  // being public (its docs allow hours for slow DNS propagation): 120 s.
+  'certificate-issued': { after: ['certificate-validation'], s: 120 },
 };
 const DESTROY_S = {
   'service-scaling': 1,
@@ -216,6 +233,16 @@ const DESTROY_S = {
   'internet-gateway': 5, // detach fails while public IPs remain mapped; fine once instances are gone
   subnets: 5,
   vpc: 2,
+  // The production shape (issue 16)
+  'nat-gateways': 60, // DeleteNatGateway returns at once; "deleting" for about a minute before "deleted" (Terraform's delete waits ~1 min)
+  'elastic-ips': 1, // ReleaseAddress once its NAT gateway is deleted
+  'private-route-tables': 2, // like route-table: disassociate, delete
+  'private-subnets': 5, // like subnets
+  certificate: 5, // DeleteCertificate answers ResourceInUseException for a few seconds after the HTTPS listener goes
+  'certificate-validation': 1, // one ChangeResourceRecordSets DELETE
+  'alias-record': 1,
+  'https-listener': 1,
+  'redirect-listener': 1,
 };
 // Steps whose delete the engine runs in two parts (`waitUntilGone`): the delete calls take these
 // seconds, and the step is gone DESTROY_S seconds after its delete began, as above.
@@ -223,12 +250,12 @@ const DELETE_CALLS_S = {
   service: 2, // UpdateService desiredCount 0 + DeleteService force: two ECS control-plane calls, ~1 s each (like CreateCluster: 2 above)
 };
 
-async function latencyModel(runs = 3, msPerSecond = 5) {
+async function latencyModel(runs = 3, msPerSecond = 5, input = { stack: 'bench' }, part = '3 model', world = WORLD) {
   const { buildPlan } = await dist('steps/index.js');
   const { validateAnswers } = await dist('wizard/answers-file.js');
   const { runCreate, runDestroy, DEFAULT_CONCURRENCY } = await dist('engine/engine.js');
   const { destroyGraph, goneNode } = await dist('engine/graph.js');
-  const plan = buildPlan(validateAnswers({ stack: 'bench' }));
+  const plan = buildPlan(validateAnswers(input));
   const byId = new Map(plan.map((s) => [s.id, s]));
   const isWait = (s) => s.kind === 'wait';
   const sleep = (s) => new Promise((r) => setTimeout(r, s * msPerSecond));
@@ -246,7 +273,7 @@ async function latencyModel(runs = 3, msPerSecond = 5) {
     const s = byId.get(id);
     if (!s) {
       // An event of the world only (agents joining the cluster), not a step of the plan.
-      const w = WORLD[id];
+      const w = world[id];
       const f = Math.max(0, ...w.after.map((a) => fCreate(a) + w.s), ...(w.alsoAfter ?? []).map(fCreate));
       createFinish.set(id, f);
       return f;
@@ -254,7 +281,7 @@ async function latencyModel(runs = 3, msPerSecond = 5) {
     const start = Math.max(0, ...s.dependsOn.map(fCreate));
     let f = start + (CREATE_S[id] ?? 0);
     if (isWait(s)) {
-      const w = WORLD[id] ?? { after: [], s: 0 };
+      const w = world[id] ?? { after: [], s: 0 };
       f = Math.max(start, ...w.after.map((a) => fCreate(a) + w.s), ...(w.alsoAfter ?? []).map(fCreate));
     }
     createFinish.set(id, f);
@@ -308,7 +335,7 @@ async function latencyModel(runs = 3, msPerSecond = 5) {
       return d;
     };
     const ready = (id) => {
-      const w = WORLD[id];
+      const w = world[id];
       return Promise.all([
         ...w.after.map((a) => doneAt(a).promise.then((t) => new Promise((r) => setTimeout(r, Math.max(0, t + w.s * msPerSecond - performance.now()))))),
         ...(w.alsoAfter ?? []).map((a) => ready(a)),
@@ -319,7 +346,8 @@ async function latencyModel(runs = 3, msPerSecond = 5) {
         ? { ...s, run: async () => void (await ready(s.id)) }
         : {
             ...s,
-            find: async () => undefined,
+            // The user's own resources (a hosted zone) are found, never created.
+            find: async () => (s.external ? { id: s.id } : undefined),
             create: async () => {
               await sleep(CREATE_S[s.id] ?? 0);
               doneAt(s.id).resolve(performance.now());
@@ -355,18 +383,32 @@ async function latencyModel(runs = 3, msPerSecond = 5) {
   }
   const par = (k) => results[`${k}-${DEFAULT_CONCURRENCY}`];
   const seq = (k) => results[`${k}-1`];
-  row('3 model', `scale`, `1 s of AWS = ${msPerSecond} ms; median of ${runs}; default concurrency ${DEFAULT_CONCURRENCY}`);
-  row('3 model', 'create: critical path (lower bound) / sum of steps', `${fmt(createBound)} s / ${fmt(sum(CREATE_S) + Object.entries(WORLD).filter(([id]) => byId.has(id)).reduce((a, [, w]) => a + w.s, 0))} s`);
-  row('3 model', 'create: modelled wall, parallel / sequential', `${fmt(par('create'))} s / ${fmt(seq('create'))} s`, `goal ≥ 1.5× faster: ${fmt(seq('create') / par('create'), 2)}× ${seq('create') / par('create') >= 1.5 ? 'met' : 'MISSED'}`);
-  row('3 model', 'create: parallel wall / critical path', fmt(par('create') / createBound, 3), `goal ≤ 1.05: ${par('create') / createBound <= 1.05 ? 'met' : 'MISSED'}`);
+  row(part, `scale`, `1 s of AWS = ${msPerSecond} ms; median of ${runs}; default concurrency ${DEFAULT_CONCURRENCY}`);
+  row(part, 'create: critical path (lower bound) / sum of steps', `${fmt(createBound)} s / ${fmt(sum(CREATE_S) + Object.entries(world).filter(([id]) => byId.has(id)).reduce((a, [, w]) => a + w.s, 0))} s`);
+  row(part, 'create: modelled wall, parallel / sequential', `${fmt(par('create'))} s / ${fmt(seq('create'))} s`, `goal ≥ 1.5× faster: ${fmt(seq('create') / par('create'), 2)}× ${seq('create') / par('create') >= 1.5 ? 'met' : 'MISSED'}`);
+  row(part, 'create: parallel wall / critical path', fmt(par('create') / createBound, 3), `goal ≤ 1.05: ${par('create') / createBound <= 1.05 ? 'met' : 'MISSED'}`);
   const wall = par('destroy');
   const ratio = wall / destroyBound;
-  row('3 model', 'destroy before (create graph reversed): modelled wall / critical path', `${fmt(par('destroy-before'))} s / ${fmt(destroyBefore.bound)} s`, `chain: ${destroyBefore.chain}`);
-  row('3 model', 'destroy: critical path (lower bound) / sum of steps', `${fmt(destroyBound)} s / ${fmt(sum(DESTROY_S))} s`, `chain: ${destroyAfter.chain}`);
-  row('3 model', 'destroy: modelled wall', `${fmt(wall)} s (before: ${fmt(par('destroy-before'))} s)`, `goal ≤ 180 s: ${wall <= 180 ? 'met' : 'MISSED'}`);
-  row('3 model', 'destroy: sequential wall', `${fmt(seq('destroy'))} s`, `${fmt(seq('destroy') / wall, 2)}× the parallel wall`);
-  row('3 model', 'destroy: parallel wall / critical path', fmt(ratio, 3), `goal ≤ 1.05: ${ratio <= 1.05 ? 'met' : 'MISSED'}`);
+  row(part, 'destroy before (create graph reversed): modelled wall / critical path', `${fmt(par('destroy-before'))} s / ${fmt(destroyBefore.bound)} s`, `chain: ${destroyBefore.chain}`);
+  row(part, 'destroy: critical path (lower bound) / sum of steps', `${fmt(destroyBound)} s / ${fmt(sum(DESTROY_S))} s`, `chain: ${destroyAfter.chain}`);
+  row(part, 'destroy: modelled wall', `${fmt(wall)} s (before: ${fmt(par('destroy-before'))} s)`, `goal ≤ 180 s: ${wall <= 180 ? 'met' : 'MISSED'}`);
+  row(part, 'destroy: sequential wall', `${fmt(seq('destroy'))} s`, `${fmt(seq('destroy') / wall, 2)}× the parallel wall`);
+  row(part, 'destroy: parallel wall / critical path', fmt(ratio, 3), `goal ≤ 1.05: ${ratio <= 1.05 ? 'met' : 'MISSED'}`);
   return `model destroy: modelled wall ${fmt(wall)} s (goal ≤ 180 s: ${wall <= 180 ? 'met' : 'MISSED'}; before: ${fmt(par('destroy-before'))} s), ${fmt(ratio, 3)}× its critical path of ${fmt(destroyBound)} s (goal ≤ 1.05: ${ratio <= 1.05 ? 'met' : 'MISSED'}): ${destroyAfter.chain}`;
+}
+
+// (3b) The production shape (issue 16): HTTPS on a domain, private instances behind a NAT gateway
+// per zone, Spot — the same model with the numbers above for the new steps. Instances in private
+// subnets join the cluster only once a NAT gateway lets them out.
+const PRODUCTION_WORLD = { ...WORLD, 'container-instances': { ...WORLD['container-instances'], alsoAfter: ['nat-gateways-available'] } };
+async function productionModel() {
+  const input = {
+    stack: 'bench',
+    loadBalancer: { domain: 'app.example.com' },
+    network: { instanceSubnets: 'private', natGateways: 2 },
+    instances: { spot: { instanceTypes: ['t3.small', 't3a.small'] } },
+  };
+  return (await latencyModel(3, 5, input, '3b production', PRODUCTION_WORLD)).replace(/^model destroy:/, 'model destroy (production shape: HTTPS, NAT per zone, Spot):');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -493,6 +535,7 @@ process.stderr.write('ecs-wizard benchmark\n');
 startup();
 const rss = await onMoto();
 const destroySummary = await latencyModel();
+const productionSummary = await productionModel();
 const rollSummary = await rollModel();
 const deploySummary = await deployModel();
 const peak = Math.max(...rss);
@@ -500,6 +543,7 @@ row('4 memory', `peak RSS of create (max of ${rss.length} runs; median ${fmt(med
 console.log('');
 printTable();
 console.log(`\n${destroySummary}`);
+console.log(productionSummary);
 console.log(rollSummary);
 console.log(`${deploySummary}`);
 console.log(`\n(${fmt((Date.now() - started) / 1000)} s)`);

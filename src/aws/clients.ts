@@ -128,10 +128,11 @@ function instrument(client: SdkClient, service: string, onCall: (call: AwsCall) 
 }
 
 /**
- * Calls that are not safe to send twice: a second CreateX can make a second X, a second
- * AuthorizeSecurityGroupIngress or AssociateRouteTable fails as a duplicate.
+ * Calls that are not safe to send twice: a second CreateX can make a second X (AllocateAddress a
+ * second Elastic IP), a second AuthorizeSecurityGroupIngress or AssociateRouteTable fails as a
+ * duplicate. (RequestCertificate carries an idempotency token; an UPSERT is idempotent.)
  */
-const NON_IDEMPOTENT = /^(Create|Register|RunInstances$|Authorize|Associate|Attach(InternetGateway|LoadBalancer)|AddRole)/;
+const NON_IDEMPOTENT = /^(Create|Register|RunInstances$|Authorize|Associate|Attach(InternetGateway|LoadBalancer)|AddRole|AllocateAddress$)/;
 
 /** Failures after which nobody knows whether the request took effect. */
 function isAmbiguousFailure(err: unknown): boolean {

@@ -44,6 +44,12 @@ const NOT_FOUND = new Set([
   'NoSuchBucket',
   'InvalidAMIID.NotFound',
   'ImageNotFoundException',
+  // NAT gateways and Elastic IPs; Route 53 (ACM's is ResourceNotFoundException, above).
+  'NatGatewayNotFound',
+  'InvalidNatGatewayID.NotFound',
+  'InvalidAllocationID.NotFound',
+  'InvalidElasticIpID.NotFound',
+  'NoSuchHostedZone',
 ]);
 
 export function isNotFound(err: unknown): boolean {
@@ -105,6 +111,8 @@ export function isTransientDependency(err: unknown): boolean {
     'ClusterContainsTasksException',
     'DeleteConflict',
     'DeleteConflictException',
+    // ReleaseAddress while a NAT gateway being deleted still holds the Elastic IP.
+    'InvalidIPAddress.InUse',
   );
 }
 
@@ -130,6 +138,9 @@ const NOT_FOUND_BY_ID_PREFIX: Record<string, readonly string[]> = {
   igw: ['InvalidInternetGatewayID.NotFound'],
   vpc: ['InvalidVpcID.NotFound'],
   subnet: ['InvalidSubnetID.NotFound'],
+  // CreateRoute to a NAT gateway just created; CreateNatGateway with an Elastic IP just allocated.
+  nat: ['InvalidNatGatewayID.NotFound', 'NatGatewayNotFound'],
+  eipalloc: ['InvalidAllocationID.NotFound', 'InvalidElasticIpID.NotFound'],
 };
 
 /**
@@ -210,4 +221,14 @@ export function isEcsTaggingRefused(err: unknown): boolean {
  */
 export function isTaskDefinitionMissing(err: unknown): boolean {
   return hasCode(err, 'ClientException');
+}
+
+/**
+ * ELB does not accept a certificate yet: one still pending validation (UnsupportedCertificate,
+ * whose message about names, signatures and key sizes misleads), or one ACM has just issued that
+ * ELB cannot see for some seconds (CertificateNotFound). For a certificate the stack requested
+ * both mean "not yet"; for a given one they are real errors.
+ */
+export function isCertificateNotYetUsable(err: unknown): boolean {
+  return hasCode(err, 'UnsupportedCertificate', 'UnsupportedCertificateException', 'CertificateNotFound', 'CertificateNotFoundException');
 }

@@ -1,13 +1,18 @@
+import { ACMClient, DeleteCertificateCommand } from '@aws-sdk/client-acm';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import {
   DeleteInternetGatewayCommand,
   DeleteLaunchTemplateCommand,
+  DeleteNatGatewayCommand,
   DeleteRouteTableCommand,
   DeleteSecurityGroupCommand,
   DeleteSubnetCommand,
   DeleteVpcCommand,
   DetachInternetGatewayCommand,
+  DescribeNatGatewaysCommand,
   DisassociateRouteTableCommand,
   EC2Client,
+  ReleaseAddressCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { DeleteLoadBalancerCommand, DeleteTargetGroupCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -53,6 +58,7 @@ import { poll, retryWhile, type PollTiming } from '../aws/poll.js';
 import { deleteCapacityProvider } from '../steps/capacity-provider.js';
 import { LEFTOVER_ORDER, describeLeftover, type Leftover } from './inventory.js';
 import { deleteRevisions } from '../steps/task-definition.js';
+import { deleteRecordSets, recordSet } from '../steps/dns.js';
 
 export interface CleanupOptions {
   timing: PollTiming;
@@ -227,6 +233,33 @@ async function deleteOne(aws: AwsClients, item: Leftover, opts: CleanupOptions):
       return;
     case 'vpc':
       await ec2().send(new DeleteVpcCommand({ VpcId: item.id }));
+      return;
+    case 'dns-record': {
+      // Exactly as Route 53 holds it now (a DELETE must match); gone already is done.
+      const route53 = aws.get(Route53Client);
+      const set = await recordSet(route53, meta.hostedZoneId!, meta.recordName!, meta.recordType!);
+      if (set) await deleteRecordSets(route53, meta.hostedZoneId!, [set], 'ecs-wizard: destroy (cleanup)');
+      return;
+    }
+    case 'certificate':
+      // ResourceInUseException while a listener still uses it: retried above, within the timeout.
+      await aws.get(ACMClient).send(new DeleteCertificateCommand({ CertificateArn: item.id }));
+      return;
+    case 'nat-gateway': {
+      if (meta.state !== 'deleting') await ec2().send(new DeleteNatGatewayCommand({ NatGatewayId: item.id }));
+      await poll(
+        async () => {
+          const r = await ec2().send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'nat-gateway-id', Values: [item.id] }] }));
+          const state = r.NatGateways?.[0]?.State;
+          return !state || state === 'deleted' ? { done: true, value: undefined } : { done: false, waitingFor: `waiting for NAT gateway ${item.id} (${state}) to be deleted` };
+        },
+        opts,
+      );
+      return;
+    }
+    case 'elastic-ip':
+      // InvalidIPAddress.InUse until its NAT gateway is deleted: retried above.
+      await ec2().send(new ReleaseAddressCommand({ AllocationId: item.id }));
       return;
   }
 }

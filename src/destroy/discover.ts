@@ -1,4 +1,5 @@
-import { DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { ACMClient, ListTagsForCertificateCommand, paginateListCertificates } from '@aws-sdk/client-acm';
+import { DescribeNatGatewaysCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeRepositoriesCommand, ECRClient, ListTagsForResourceCommand } from '@aws-sdk/client-ecr';
 import type { AwsClients } from '../aws/clients.js';
 import { STACK_TAG } from '../aws/tags.js';
@@ -6,6 +7,9 @@ import type { ResourceStep, Step, StepContext } from '../engine/types.js';
 import { isWaitStep } from '../engine/types.js';
 import type { StackEnv } from '../steps/env.js';
 import { buildPlan } from '../steps/index.js';
+import { stackNames } from '../steps/names.js';
+import { isPrivateSubnetName } from '../steps/subnets.js';
+import { isStacks } from '../steps/nat-gateway.js';
 import { validateAnswers } from '../wizard/answers-file.js';
 import type { Answers, AnswersInput } from '../wizard/schema.js';
 
@@ -22,7 +26,7 @@ export function discoverPlan(answers: Answers): Step<StackEnv>[] {
     instances: { ...answers.instances, launch },
     scaling: { ...answers.scaling, service: { ...answers.scaling.service, enabled: true }, instances: { ...answers.scaling.instances, managed } },
   });
-  const plans = [buildPlan(variant('template', true)), buildPlan(variant('configuration', false))];
+  const plans = [buildPlan(productionVariant(variant('template', true))), buildPlan(variant('configuration', false))];
   const byId = new Map<string, Step<StackEnv>[]>();
   for (const plan of plans) {
     for (const step of plan) {
@@ -40,6 +44,27 @@ export function discoverPlan(answers: Answers): Step<StackEnv>[] {
     for (const plan of plans) for (const p of plan) if (p.id === s.id) p.dependsOn.forEach((d) => present.has(d) && deps.add(d));
     return { ...s, dependsOn: [...deps] };
   });
+}
+
+/**
+ * The first variant with what issue 16 added, where the answers allow: private instances behind
+ * NAT gateways (a new VPC: private subnets, Elastic IPs, NAT gateways, their route tables), Spot,
+ * and — with a domain or a certificate — HTTPS (certificate, validation records, HTTPS and
+ * redirect listeners, the alias). Answers that cannot take it (a reused VPC without private
+ * subnets) keep what they have.
+ */
+function productionVariant(a: Answers): Answers {
+  const toPrivate = a.network.vpcId === undefined && a.network.instanceSubnets !== 'private';
+  const input = {
+    ...a,
+    network: toPrivate ? { ...a.network, instanceSubnets: 'private' as const } : a.network,
+    instances: { ...a.instances, spot: a.instances.spot ?? {} },
+  };
+  try {
+    return validateAnswers(input);
+  } catch {
+    return a;
+  }
 }
 
 /**
@@ -88,11 +113,25 @@ export async function discoverAnswers(aws: AwsClients, stack: string): Promise<A
   const input: AnswersInput = { stack };
   const vpc = (await ec2.send(new DescribeVpcsCommand({ Filters: byTag }))).Vpcs?.[0];
   if (vpc?.CidrBlock) {
-    const subnets = ((await ec2.send(new DescribeSubnetsCommand({ Filters: [...byTag, { Name: 'vpc-id', Values: [vpc.VpcId!] }] }))).Subnets ?? [])
+    const all = ((await ec2.send(new DescribeSubnetsCommand({ Filters: [...byTag, { Name: 'vpc-id', Values: [vpc.VpcId!] }] }))).Subnets ?? [])
       .map((s) => ({ cidr: s.CidrBlock!, az: s.AvailabilityZone!, name: s.Tags?.find((t) => t.Key === 'Name')?.Value ?? '' }))
       .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
-    input.network = { vpcCidr: vpc.CidrBlock, ...(subnets.length >= 2 ? { subnetCidrs: subnets.map((s) => s.cidr), availabilityZones: subnets.map((s) => s.az) } : {}) };
+    const names = stackNames(stack);
+    const subnets = all.filter((s) => !isPrivateSubnetName(names, s.name));
+    const privates = all.filter((s) => isPrivateSubnetName(names, s.name));
+    const nats = ((await ec2.send(new DescribeNatGatewaysCommand({ Filter: [...byTag, { Name: 'state', Values: ['pending', 'available'] }] }))).NatGateways ?? []).filter((g) => isStacks(g, stack));
+    input.network = {
+      vpcCidr: vpc.CidrBlock,
+      ...(subnets.length >= 2 ? { subnetCidrs: subnets.map((s) => s.cidr), availabilityZones: subnets.map((s) => s.az) } : {}),
+      // Private subnets (and the NAT gateways they route to) say the hosts were private.
+      ...(privates.length === subnets.length && privates.length >= 2
+        ? { instanceSubnets: 'private' as const, privateSubnetCidrs: privates.map((s) => s.cidr), natGateways: nats.length === privates.length ? nats.length : 1 }
+        : {}),
+    };
   }
+  // A certificate the stack requested names the domain (its alias and validation records live in that name's zone).
+  const domain = await requestedCertificateDomain(aws, stack);
+  if (domain) input.loadBalancer = { domain };
   const ecr = aws.get(ECRClient);
   let nextToken: string | undefined;
   do {
@@ -109,4 +148,16 @@ export async function discoverAnswers(aws: AwsClients, stack: string): Promise<A
     // Something odd (e.g. a hand-made subnet): defaults still find most things; the sweep gets the rest.
     return validateAnswers({ stack });
   }
+}
+
+/** The domain of a certificate tagged with the stack (ecs-wizard requested it for loadBalancer.domain), if any. */
+async function requestedCertificateDomain(aws: AwsClients, stack: string): Promise<string | undefined> {
+  const acm = aws.get(ACMClient);
+  for await (const page of paginateListCertificates({ client: acm }, {})) {
+    for (const c of page.CertificateSummaryList ?? []) {
+      const tags = await acm.send(new ListTagsForCertificateCommand({ CertificateArn: c.CertificateArn }));
+      if (tags.Tags?.some((t) => t.Key === STACK_TAG && t.Value === stack)) return c.DomainName;
+    }
+  }
+  return undefined;
 }

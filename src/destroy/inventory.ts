@@ -1,7 +1,11 @@
+import { ACMClient, DescribeCertificateCommand, ListTagsForCertificateCommand, paginateListCertificates, type CertificateSummary } from '@aws-sdk/client-acm';
+import { Route53Client, type ResourceRecordSet } from '@aws-sdk/client-route-53';
 import {
+  DescribeAddressesCommand,
   DescribeInstancesCommand,
   DescribeInternetGatewaysCommand,
   DescribeLaunchTemplatesCommand,
+  DescribeNatGatewaysCommand,
   DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
@@ -46,6 +50,8 @@ import { isNotFound, unlessNotFound } from '../aws/errors.js';
 import { STACK_TAG } from '../aws/tags.js';
 import type { StackNames } from '../steps/names.js';
 import { familyRevisions } from '../steps/task-definition.js';
+import { isStackLoadBalancerHost, recordSet, sameRecord, zoneHolding } from '../steps/dns.js';
+import { isStacks } from '../steps/nat-gateway.js';
 
 /** Resource kinds the inventory knows, in the order a backstop cleanup deletes them. */
 export const LEFTOVER_ORDER = [
@@ -62,13 +68,20 @@ export const LEFTOVER_ORDER = [
   'instance',
   'launch-configuration',
   'launch-template',
+  // The domain's alias and the certificate's validation records (the hosted zone itself is never touched).
+  'dns-record',
   'load-balancer',
   'target-group',
+  // A requested certificate: in use until the ALB's HTTPS listener is gone.
+  'certificate',
   'cluster',
   'instance-profile',
   'iam-role',
   'ecr-repository',
   'security-group',
+  // NAT gateways hold their Elastic IP, a public subnet and the internet gateway until deleted.
+  'nat-gateway',
+  'elastic-ip',
   'route-table',
   'internet-gateway',
   'subnet',
@@ -92,6 +105,13 @@ export interface InventoryOptions {
   exclude?: ReadonlySet<string>;
   /** The stack's ECR repository name, when the answers name one (it is also found by tag). */
   ecrRepository?: string;
+  /** loadBalancer.domain: its alias record and the validation records of the stack's certificate are looked for in its zone. */
+  domain?: string;
+  /**
+   * Look at every ACM certificate of the region for the stack tag (discovery, when the domain may
+   * be unknown). Otherwise only certificates for `domain` are looked at, and none without one.
+   */
+  allCertificates?: boolean;
 }
 
 /**
@@ -100,7 +120,7 @@ export interface InventoryOptions {
  * and IAM, so each service is asked directly). Read-only.
  */
 export async function listStackResources(aws: AwsClients, names: StackNames, opts: InventoryOptions = {}): Promise<Leftover[]> {
-  const parts = await Promise.all([ec2Resources(aws, names), elbResources(aws, names), autoScalingResources(aws, names), ecsResources(aws, names), iamResources(aws, names), ecrResources(aws, names, opts.ecrRepository), scalingResources(aws, names), alarmResources(aws, names), logResources(aws, names)]);
+  const parts = await Promise.all([ec2Resources(aws, names), elbResources(aws, names), autoScalingResources(aws, names), ecsResources(aws, names), iamResources(aws, names), ecrResources(aws, names, opts.ecrRepository), scalingResources(aws, names), alarmResources(aws, names), logResources(aws, names), natResources(aws, names), httpsResources(aws, names, opts)]);
   const exclude = opts.exclude ?? new Set<string>();
   const seen = new Set<string>();
   const all: Leftover[] = [];
@@ -123,7 +143,7 @@ function ec2Filters(names: StackNames, ownNames: string[]): Filter[][] {
 async function ec2Resources(aws: AwsClients, names: StackNames): Promise<Leftover[]> {
   const ec2 = aws.get(EC2Client);
   const out: Leftover[] = [];
-  const subnetNames = Array.from({ length: 6 }, (_, i) => names.subnet(i));
+  const subnetNames = Array.from({ length: 6 }, (_, i) => [names.subnet(i), names.privateSubnet(i)]).flat();
   for (const Filters of ec2Filters(names, [names.vpc])) {
     for (const v of (await ec2.send(new DescribeVpcsCommand({ Filters }))).Vpcs ?? []) out.push({ type: 'vpc', id: v.VpcId!, name: nameTag(v.Tags) });
   }
@@ -135,7 +155,7 @@ async function ec2Resources(aws: AwsClients, names: StackNames): Promise<Leftove
       out.push({ type: 'internet-gateway', id: g.InternetGatewayId!, name: nameTag(g.Tags), meta: { vpcIds: (g.Attachments ?? []).map((a) => a.VpcId).join(',') } });
     }
   }
-  for (const Filters of ec2Filters(names, [names.routeTable])) {
+  for (const Filters of ec2Filters(names, [names.routeTable, ...Array.from({ length: 6 }, (_, i) => names.privateRouteTable(i))])) {
     for (const t of (await ec2.send(new DescribeRouteTablesCommand({ Filters }))).RouteTables ?? []) {
       // The VPC's main route table goes with the VPC; only ours is deleted on its own.
       if (t.Associations?.some((a) => a.Main)) continue;
@@ -343,6 +363,74 @@ async function logResources(aws: AwsClients, names: StackNames): Promise<Leftove
     for (const g of r.logGroups ?? []) if (g.logGroupName === names.logGroup) out.push({ type: 'log-group', id: g.logGroupName });
     nextToken = r.nextToken;
   } while (nextToken);
+  return out;
+}
+
+/**
+ * NAT gateways (any state but deleted: one still deleting is not gone yet) and Elastic IPs of the
+ * stack, by the stack tag.
+ */
+async function natResources(aws: AwsClients, names: StackNames): Promise<Leftover[]> {
+  const ec2 = aws.get(EC2Client);
+  const byTag = [{ Name: `tag:${STACK_TAG}`, Values: [names.stack] }];
+  const out: Leftover[] = [];
+  let NextToken: string | undefined;
+  do {
+    const r = await ec2.send(new DescribeNatGatewaysCommand({ Filter: [...byTag, { Name: 'state', Values: ['pending', 'available', 'deleting', 'failed'] }], NextToken }));
+    // Checked again here: the tag filter alone must never let someone else's gateway through.
+    for (const n of r.NatGateways ?? []) if (isStacks(n, names.stack)) out.push({ type: 'nat-gateway', id: n.NatGatewayId!, name: nameTag(n.Tags), meta: { state: n.State ?? '' } });
+    NextToken = r.NextToken;
+  } while (NextToken);
+  for (const a of (await ec2.send(new DescribeAddressesCommand({ Filters: byTag }))).Addresses ?? []) {
+    if (!a.Tags?.some((t) => t.Key === STACK_TAG && t.Value === names.stack)) continue;
+    out.push({ type: 'elastic-ip', id: a.AllocationId!, name: nameTag(a.Tags), meta: { publicIp: a.PublicIp ?? '' } });
+  }
+  return out;
+}
+
+/**
+ * The certificates ecs-wizard requested for the stack (by the stack tag), and in the zone holding
+ * the domain: its alias to the stack's ALB, and the validation records of those certificates that
+ * no other certificate of the account shares. Hosted zones and certificates without the tag are
+ * the user's: never listed.
+ */
+async function httpsResources(aws: AwsClients, names: StackNames, opts: InventoryOptions): Promise<Leftover[]> {
+  if (!opts.domain && !opts.allCertificates) return [];
+  const acm = aws.get(ACMClient);
+  const out: Leftover[] = [];
+  const all: CertificateSummary[] = [];
+  for await (const page of paginateListCertificates({ client: acm }, {})) all.push(...(page.CertificateSummaryList ?? []));
+  const ours: CertificateSummary[] = [];
+  for (const c of all) {
+    if (!opts.allCertificates && c.DomainName !== opts.domain) continue;
+    const tags = await unlessNotFound(() => acm.send(new ListTagsForCertificateCommand({ CertificateArn: c.CertificateArn })));
+    if (tags?.Tags?.some((t) => t.Key === STACK_TAG && t.Value === names.stack)) ours.push(c);
+  }
+  for (const c of ours) out.push({ type: 'certificate', id: c.CertificateArn!, name: c.DomainName });
+  if (!opts.domain) return out;
+  const route53 = aws.get(Route53Client);
+  const { zone } = await zoneHolding(route53, opts.domain);
+  if (!zone?.Id) return out;
+  const hostedZoneId = zone.Id.replace('/hostedzone/', '');
+  const record = (set: ResourceRecordSet): Leftover => ({
+    type: 'dns-record',
+    id: `${hostedZoneId}:${set.Name}${set.Type}`,
+    name: `${set.Type} ${set.Name}`,
+    meta: { hostedZoneId, recordName: set.Name!, recordType: set.Type! },
+  });
+  const alias = await recordSet(route53, hostedZoneId, opts.domain, 'A');
+  if (alias?.AliasTarget && isStackLoadBalancerHost(alias.AliasTarget.DNSName, names.loadBalancer)) out.push(record(alias));
+  const sharedDomains = new Set(all.filter((c) => !ours.includes(c)).flatMap((c) => [c.DomainName, ...(c.SubjectAlternativeNameSummaries ?? [])]));
+  for (const c of ours) {
+    if (sharedDomains.has(c.DomainName)) continue;
+    const detail = await unlessNotFound(() => acm.send(new DescribeCertificateCommand({ CertificateArn: c.CertificateArn })));
+    for (const o of detail?.Certificate?.DomainValidationOptions ?? []) {
+      const rr = o.ResourceRecord;
+      if (!rr?.Name || !rr.Value) continue;
+      const set = await recordSet(route53, hostedZoneId, rr.Name, rr.Type ?? 'CNAME');
+      if (set && sameRecord(set, { name: rr.Name, type: rr.Type ?? 'CNAME', values: [rr.Value] })) out.push(record(set));
+    }
+  }
   return out;
 }
 

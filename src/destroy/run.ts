@@ -61,7 +61,8 @@ function hasLiveRecords(state: StateFile): boolean {
 export async function destroyStack(opts: DestroyStackOptions): Promise<DestroyReport> {
   const { env, state } = opts;
   const exclude = externalIds(state, env);
-  const inventory = (): Promise<Leftover[]> => listStackResources(env.aws, env.names, { exclude, ecrRepository: env.answers.service.ecrRepository });
+  const inventory = (): Promise<Leftover[]> =>
+    listStackResources(env.aws, env.names, { exclude, ecrRepository: env.answers.service.ecrRepository, domain: env.answers.loadBalancer.domain, allCertificates: opts.discover });
   const engine = { env, state, concurrency: opts.concurrency, signal: opts.signal, onEvent: opts.onEvent };
   const none: CleanupResult = { deleted: [], kept: [], failed: [] };
 

@@ -38,6 +38,8 @@ export interface CreateOptions<E> extends EngineOptions<E> {
   dryRun?: boolean;
   /** Run wait steps (default true). */
   wait?: boolean;
+  /** Start independent steps after one failed (default false); the checks before a run want every problem. */
+  keepGoing?: boolean;
 }
 
 export interface DestroyOptions<E> extends EngineOptions<E> {
@@ -227,6 +229,7 @@ export async function runCreate<E>(steps: readonly Step<E>[], opts: CreateOption
     order: topoOrder(steps),
     prerequisites: prerequisites(steps),
     concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
+    keepGoing: opts.keepGoing,
     shouldStop: () => run.signal.aborted,
     run: runStep,
     onSkip: (id) => run.skip(id),

@@ -82,8 +82,9 @@ export interface CapacityCheck {
  *   for them, so with managed scaling it is only the warning above.
  */
 export function checkCapacity(answers: Answers): CapacityCheck {
-  const problems: Problem[] = [];
-  const warnings: string[] = [];
+  const spot = checkSpotCapacity(answers);
+  const problems: Problem[] = [...spot.problems];
+  const warnings: string[] = [...spot.warnings];
   const { instanceType, maxSize, desiredCapacity } = answers.instances;
   const { cpu, memory, desiredCount } = answers.service;
   const cap = reservableCapacity(instanceType);
@@ -113,6 +114,33 @@ export function checkCapacity(answers: Answers): CapacityCheck {
       path: 'service.desiredCount',
       message: `${desiredCount} tasks need ${Math.ceil(desiredCount / perInstance)} instances (${perInstance} per ${instanceType}), but instances.desiredCapacity is ${desiredCapacity} and without a capacity provider (scaling.instances.managed: false) nothing adds instances for tasks that cannot be placed`,
     });
+  }
+  return { problems, warnings };
+}
+
+/**
+ * With instances.spot the group launches any of the Spot types, so each must hold a task: a type
+ * too small for one is refused (a host of it would join the cluster and never run anything). An
+ * on-demand base above maxSize leaves no room for Spot: said as a warning.
+ */
+export function checkSpotCapacity(answers: Answers): CapacityCheck {
+  const problems: Problem[] = [];
+  const warnings: string[] = [];
+  const spot = answers.instances.spot;
+  if (!spot) return { problems, warnings };
+  const { cpu, memory } = answers.service;
+  const unknown: string[] = [];
+  (spot.instanceTypes ?? []).forEach((type, k) => {
+    // instances.instanceType is checked by checkCapacity itself, under its own key.
+    if (type === answers.instances.instanceType) return;
+    const cap = reservableCapacity(type);
+    if (!cap) return void unknown.push(type);
+    const short = [cpu > cap.cpu ? `${cpu} CPU units (it offers ${cap.cpu})` : '', memory > cap.memoryMiB ? `${memory} MiB (it offers about ${cap.memoryMiB} MiB)` : ''].filter(Boolean);
+    if (short.length) problems.push({ path: `instances.spot.instanceTypes.${k}`, message: `${type} cannot hold one task: a task needs ${short.join(' and ')}; drop it or pick a larger type` });
+  });
+  if (unknown.length) warnings.push(`Spot type${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in ecs-wizard's capacity table: cannot check that a ${cpu} CPU units / ${memory} MiB task fits.`);
+  if (spot.onDemandBaseCapacity >= answers.instances.maxSize) {
+    warnings.push(`instances.spot.onDemandBaseCapacity is ${spot.onDemandBaseCapacity}, at least instances.maxSize (${answers.instances.maxSize}): every instance is On-Demand, none Spot.`);
   }
   return { problems, warnings };
 }

@@ -15,7 +15,8 @@ import { poll, retryWhile } from '../aws/poll.js';
 import type { ResourceStep, StepContext, WaitStep } from '../engine/types.js';
 import { noteCreated, wasCreatedThisRun } from './common.js';
 import type { StackEnv } from './env.js';
-import type { AutoScalingGroupOutputs, LaunchOutputs, SubnetsOutputs } from './outputs.js';
+import type { AutoScalingGroupOutputs, LaunchOutputs } from './outputs.js';
+import { convergePlacement, instanceSubnetIds, withSpot } from './instance-placement.js';
 
 export async function describeGroup(ctx: StepContext<StackEnv>, name: string): Promise<AutoScalingGroup | undefined> {
   const r = await ctx.env.aws.get(AutoScalingClient).send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }));
@@ -79,7 +80,8 @@ async function detachTargetGroups(ctx: StepContext<StackEnv>, group: AutoScaling
 }
 
 /**
- * The ECS hosts' Auto Scaling group, across the stack's subnets. It is NOT attached to the target
+ * The ECS hosts' Auto Scaling group, across the instances' subnets (the private ones with
+ * instanceSubnets: private), On-Demand or a Spot mix (instance-placement.ts). It is NOT attached to the target
  * group: ECS registers each task on its dynamic host port. Health checks are EC2 for the same
  * reason. (The target group stays a dependency so that a group an earlier version attached is
  * deleted before its target group.)
@@ -87,7 +89,8 @@ async function detachTargetGroups(ctx: StepContext<StackEnv>, group: AutoScaling
 export const autoScalingGroupStep: ResourceStep<StackEnv> = {
   id: 'auto-scaling-group',
   title: 'Auto Scaling group',
-  dependsOn: ['launch-template', 'subnets', 'target-group', 'route-table'],
+  // Private hosts launch once their subnets route to a NAT gateway (it may still be pending).
+  dependsOn: ['launch-template', 'subnets', 'target-group', 'route-table', 'private-subnets', 'private-route-tables'],
   async find(ctx) {
     // moto silently replaces a group created again under the same name: this lookup is the only guard.
     const name = (ctx.recorded?.autoScalingGroupName as string | undefined) ?? ctx.env.names.autoScalingGroup;
@@ -102,16 +105,16 @@ export const autoScalingGroupStep: ResourceStep<StackEnv> = {
       if (!ctx.env.rollPending) await convergeBounds(ctx, group);
       await useLaunchConfiguration(ctx, group);
       await detachTargetGroups(ctx, group);
+      await convergePlacement(ctx, group);
     }
     return { autoScalingGroupName: group.AutoScalingGroupName, autoScalingGroupArn: group.AutoScalingGroupARN ?? '' } satisfies AutoScalingGroupOutputs;
   },
   async create(ctx) {
     const { names, answers } = ctx.env;
     const launch = ctx.output<LaunchOutputs>('launch-template');
-    const subnets = ctx.output<SubnetsOutputs>('subnets');
     const name = names.autoScalingGroup;
     const as = ctx.env.aws.get(AutoScalingClient);
-    const command = new CreateAutoScalingGroupCommand({
+    const command = new CreateAutoScalingGroupCommand(withSpot({
       AutoScalingGroupName: name,
       ...(launch.kind === 'template'
         ? { LaunchTemplate: { LaunchTemplateId: launch.launchTemplateId, Version: '$Latest' } }
@@ -119,13 +122,13 @@ export const autoScalingGroupStep: ResourceStep<StackEnv> = {
       MinSize: answers.instances.minSize,
       MaxSize: answers.instances.maxSize,
       DesiredCapacity: answers.instances.desiredCapacity,
-      VPCZoneIdentifier: subnets.subnetIds.join(','),
+      VPCZoneIdentifier: instanceSubnetIds(ctx).join(','),
       HealthCheckType: 'EC2',
       HealthCheckGracePeriod: 120,
       // Managed termination protection of the capacity provider requires scale-in protection.
       NewInstancesProtectedFromScaleIn: answers.scaling.instances.managed,
       Tags: ctx.env.tags(`${names.stack}-ecs-host`).map((t) => ({ ...t, PropagateAtLaunch: true, ResourceId: name, ResourceType: 'auto-scaling-group' })),
-    });
+    }, answers));
     await retryWhile(() => as.send(command), isInstanceProfilePropagating, {
       timing: ctx.env.timing,
       signal: ctx.signal,

@@ -24,6 +24,17 @@ import { secretsPolicyStep } from './secrets-policy.js';
 import { serviceStableStep, serviceStep } from './service.js';
 import { serviceScalingStep } from './service-scaling.js';
 import { revisionStep, rolloutSteps, serviceUpdateStep, type DeployEnv } from './deploy.js';
+import { existingPrivateSubnetsStep, privateSubnetsStep } from './private-subnets.js';
+import { elasticIpsStep } from './elastic-ip.js';
+import { natGatewaysAvailableStep, natGatewaysStep } from './nat-gateway.js';
+import { privateRouteTablesStep } from './private-route-table.js';
+import { hostedZoneStep } from './hosted-zone.js';
+import { certificateIssuedStep, certificateStep, existingCertificateStep } from './certificate.js';
+import { certificateValidationStep } from './certificate-validation.js';
+import { httpsListenerStep } from './https-listener.js';
+import { redirectListenerStep } from './redirect-listener.js';
+import { aliasRecordStep } from './alias-record.js';
+import { httpsOn } from '../wizard/schema.js';
 
 /**
  * The whole stack as one dependency graph. Create runs it forward, destroy in reverse (but for the
@@ -35,10 +46,14 @@ import { revisionStep, rolloutSteps, serviceUpdateStep, type DeployEnv } from '.
 export function buildPlan(answers: Answers): Step<StackEnv>[] {
   const reuseNetwork = answers.network.vpcId !== undefined;
   const managedInstances = answers.scaling.instances.managed;
+  const https = httpsOn(answers.loadBalancer);
+  const privateInstances = answers.network.instanceSubnets === 'private';
   const steps: Step<StackEnv>[] = [
     reuseNetwork ? existingVpcStep : vpcStep,
     reuseNetwork ? existingSubnetsStep : subnetsStep,
     ...(reuseNetwork ? [] : [internetGatewayStep, routeTableStep]),
+    // Private hosts: the user's private subnets, or the stack's own behind NAT gateways.
+    ...(privateInstances ? (reuseNetwork ? [existingPrivateSubnetsStep] : [privateSubnetsStep, elasticIpsStep, natGatewaysStep, natGatewaysAvailableStep, privateRouteTablesStep]) : []),
     albSecurityGroupStep,
     instanceSecurityGroupStep,
     instanceRoleStep,
@@ -51,7 +66,11 @@ export function buildPlan(answers: Answers): Step<StackEnv>[] {
     targetGroupStep,
     loadBalancerStep,
     loadBalancerActiveStep,
-    listenerStep,
+    // HTTPS: a given certificate, or one requested and validated through the domain's zone; the domain's alias.
+    ...(https ? (answers.loadBalancer.certificateArn ? [existingCertificateStep] : [certificateStep, certificateValidationStep, certificateIssuedStep]) : []),
+    ...(answers.loadBalancer.domain ? [hostedZoneStep] : []),
+    ...(https ? [httpsListenerStep, ...(answers.loadBalancer.redirectHttp ? [redirectListenerStep] : [])] : [listenerStep]),
+    ...(answers.loadBalancer.domain ? [aliasRecordStep] : []),
     answers.instances.launch === 'configuration' ? launchConfigurationStep : launchTemplateStep,
     autoScalingGroupStep,
     instancesInServiceStep,

@@ -1,10 +1,11 @@
-import { DescribeImagesCommand, DescribeInstanceTypesCommand, EC2Client, type _InstanceType } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeInstanceTypesCommand, EC2Client, type RequestLaunchTemplateData, type _InstanceType } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { WizardError, inputError } from '../errors.js';
 import type { AwsClients } from '../aws/clients.js';
 import { isInvalidInstanceType, unlessNotFound } from '../aws/errors.js';
 import type { StepContext } from '../engine/types.js';
 import type { StackEnv } from './env.js';
+import type { Answers } from '../wizard/schema.js';
 
 /** What a launch template and a launch configuration share: the content of an ECS host. */
 
@@ -21,9 +22,25 @@ export function ecsAmiParameter(architecture: Architecture): string {
  */
 export const METADATA_OPTIONS = { HttpTokens: 'required', HttpPutResponseHopLimit: 2, HttpEndpoint: 'enabled' } as const;
 
-/** The ECS agent joins the cluster named in /etc/ecs/ecs.config; without it, it joins "default". */
-export function ecsUserData(clusterName: string): string {
-  return Buffer.from(`#!/bin/bash\necho ECS_CLUSTER=${clusterName} >> /etc/ecs/ecs.config\n`).toString('base64');
+/**
+ * The ECS agent joins the cluster named in /etc/ecs/ecs.config; without it, it joins "default".
+ * On Spot hosts the agent also drains the instance (its tasks placed elsewhere) when AWS gives its
+ * two-minute interruption notice.
+ */
+export function ecsUserData(clusterName: string, opts: { spotDraining?: boolean } = {}): string {
+  const lines = [`echo ECS_CLUSTER=${clusterName} >> /etc/ecs/ecs.config`, ...(opts.spotDraining ? ['echo ECS_ENABLE_SPOT_INSTANCE_DRAINING=true >> /etc/ecs/ecs.config'] : [])];
+  return Buffer.from(`#!/bin/bash\n${lines.join('\n')}\n`).toString('base64');
+}
+
+/**
+ * How a launch template attaches the host to the network: private instances through an explicit
+ * interface without a public IP (a template's NetworkInterfaces and SecurityGroupIds exclude each
+ * other), public ones with just the security group, taking the subnet's public IP.
+ */
+export function instanceNetwork(answers: Answers, groupId: string): Pick<RequestLaunchTemplateData, 'SecurityGroupIds' | 'NetworkInterfaces'> {
+  return answers.network.instanceSubnets === 'private'
+    ? { NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: false, Groups: [groupId], DeleteOnTermination: true }] }
+    : { SecurityGroupIds: [groupId] };
 }
 
 /**

@@ -37,6 +37,8 @@ async function createLaunchConfiguration(ctx: StepContext<StackEnv>, name: strin
     InstanceType: answers.instances.instanceType,
     IamInstanceProfile: profile.instanceProfileArn,
     SecurityGroups: [sg.groupId],
+    // Private instances get no public IP, whatever the subnet says; public ones take the subnet's.
+    ...(answers.network.instanceSubnets === 'private' ? { AssociatePublicIpAddress: false } : {}),
     MetadataOptions: { ...METADATA_OPTIONS },
     UserData: ecsUserData(cluster.clusterName),
     ...(answers.instances.keyName ? { KeyName: answers.instances.keyName } : {}),

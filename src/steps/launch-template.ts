@@ -15,7 +15,7 @@ import { unlessNotFound } from '../aws/errors.js';
 import type { ResourceStep } from '../engine/types.js';
 import { deleteIgnoringNotFound } from './common.js';
 import type { StackEnv } from './env.js';
-import { METADATA_OPTIONS, ecsUserData, launchChanges, launchImage, resolveAmi } from './launch-common.js';
+import { METADATA_OPTIONS, ecsUserData, instanceNetwork, launchChanges, launchImage, resolveAmi } from './launch-common.js';
 import type { ClusterOutputs, InstanceProfileOutputs, LaunchOutputs, SecurityGroupOutputs } from './outputs.js';
 
 function describeTemplate(ec2: EC2Client, input: DescribeLaunchTemplatesCommandInput): Promise<LaunchTemplate | undefined> {
@@ -69,10 +69,10 @@ export const launchTemplateStep: ResourceStep<StackEnv> = {
           ImageId: amiId,
           InstanceType: answers.instances.instanceType as _InstanceType,
           IamInstanceProfile: { Arn: profile.instanceProfileArn },
-          // Subnets map a public IP on launch; the instance SG alone decides what reaches the host.
-          SecurityGroupIds: [sg.groupId],
+          // Public subnets map a public IP on launch; private instances get none. The instance SG alone decides what reaches the host.
+          ...instanceNetwork(answers, sg.groupId),
           MetadataOptions: { ...METADATA_OPTIONS },
-          UserData: ecsUserData(cluster.clusterName),
+          UserData: ecsUserData(cluster.clusterName, { spotDraining: answers.instances.spot !== undefined }),
           ...(answers.instances.keyName ? { KeyName: answers.instances.keyName } : {}),
           TagSpecifications: [
             { ResourceType: 'instance', Tags: instanceTags },

@@ -12,7 +12,7 @@ import type { ResourceStep } from '../engine/types.js';
 import type { StackEnv } from './env.js';
 import type { ListenerOutputs, LoadBalancerOutputs, TargetGroupOutputs } from './outputs.js';
 
-async function describeListeners(elb: ElasticLoadBalancingV2Client, by: { arn?: string; loadBalancerArn?: string }): Promise<Listener[]> {
+export async function describeListeners(elb: ElasticLoadBalancingV2Client, by: { arn?: string; loadBalancerArn?: string }): Promise<Listener[]> {
   try {
     const r = await elb.send(new DescribeListenersCommand(by.arn ? { ListenerArns: [by.arn] } : { LoadBalancerArn: by.loadBalancerArn }));
     return r.Listeners ?? [];
@@ -22,12 +22,12 @@ async function describeListeners(elb: ElasticLoadBalancingV2Client, by: { arn?: 
   }
 }
 
-function forwardTo(targetGroupArn: string): Action[] {
+export function forwardTo(targetGroupArn: string): Action[] {
   return [{ Type: 'forward', TargetGroupArn: targetGroupArn }];
 }
 
 /** Forwards to exactly our target group, whichever of the two ways AWS spells a forward action. */
-function forwardsTo(listener: Listener, targetGroupArn: string): boolean {
+export function forwardsTo(listener: Listener, targetGroupArn: string): boolean {
   const actions = listener.DefaultActions ?? [];
   if (actions.length !== 1 || actions[0]!.Type !== 'forward') return false;
   const a = actions[0]!;

@@ -25,6 +25,15 @@ export interface StackNames {
   container: string;
   service: string;
   logGroup: string;
+  /** Private subnets (instances behind NAT), one per zone. */
+  privateSubnet: (index: number) => string;
+  /** Route tables of the private subnets, one per NAT gateway. */
+  privateRouteTable: (index: number) => string;
+  natGateway: (index: number) => string;
+  /** The Elastic IP of NAT gateway `index`. */
+  natAddress: (index: number) => string;
+  /** The ACM certificate ecs-wizard requested (its Name tag). */
+  certificate: string;
 }
 
 export function stackNames(stack: string): StackNames {
@@ -51,5 +60,10 @@ export function stackNames(stack: string): StackNames {
     container: 'app',
     service: stack,
     logGroup: `/ecs/${stack}`,
+    privateSubnet: (i) => `${stack}-private-${i + 1}`,
+    privateRouteTable: (i) => `${stack}-private-${i + 1}`,
+    natGateway: (i) => `${stack}-nat-${i + 1}`,
+    natAddress: (i) => `${stack}-nat-${i + 1}`,
+    certificate: `${stack}-https`,
   };
 }

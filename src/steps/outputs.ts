@@ -31,3 +31,20 @@ export interface ServiceScalingOutputs { resourceId: string; policyNames: string
 export interface LogGroupOutputs { logGroupName: string; logGroupArn: string; retentionInDays: number }
 /** `secretArns` empty: the stack has no secrets and the role carries no such policy. */
 export interface SecretsPolicyOutputs { roleName: string; policyName: string; secretArns: string[] }
+/** Private subnets: the stack's own (new VPC), or the user's (existing VPC, `external`). */
+export interface PrivateSubnetsOutputs { subnetIds: string[]; availabilityZones: string[] }
+/** One Elastic IP per NAT gateway, in NAT order. */
+export interface ElasticIpsOutputs { allocationIds: string[]; publicIps: string[] }
+/** `natGatewayIds[i]` lives in public subnet i with Elastic IP i. */
+export interface NatGatewaysOutputs { natGatewayIds: string[] }
+/** `routeTableIds[i]` routes 0.0.0.0/0 to NAT gateway i; associations as made. */
+export interface PrivateRouteTablesOutputs { routeTableIds: string[]; associationIds: string[] }
+/** The public hosted zone holding loadBalancer.domain (the user's: never changed or deleted). */
+export interface HostedZoneOutputs { hostedZoneId: string; zoneName: string }
+/** `requested`: ecs-wizard requested it (and deletes it); false for a given certificateArn. */
+export interface CertificateOutputs { certificateArn: string; domainName?: string; requested: boolean; idempotencyToken?: string }
+/** One DNS record set ecs-wizard wrote, exactly as written (Route 53 deletes only an exact match). */
+export interface DnsRecord { name: string; type: string; ttl?: number; values?: string[]; alias?: { hostedZoneId: string; dnsName: string } }
+export interface DnsRecordsOutputs { hostedZoneId: string; records: DnsRecord[] }
+export interface HttpsListenerOutputs { listenerArn: string }
+export interface RedirectListenerOutputs { listenerArn: string }

@@ -24,7 +24,7 @@ function describeTable(ec2: EC2Client, id: string): Promise<RouteTable | undefin
   return unlessNotFound(async () => (await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [id] }))).RouteTables?.[0]);
 }
 
-/** By recorded id, then by the stack tag in the stack's VPC. */
+/** By recorded id, then by the stack tag and its Name in the stack's VPC. */
 async function stackTable(ctx: Ctx, ec2: EC2Client): Promise<RouteTable | undefined> {
   const recordedId = ctx.recorded?.routeTableId as string | undefined;
   const table = recordedId ? await describeTable(ec2, recordedId) : undefined;
@@ -34,6 +34,8 @@ async function stackTable(ctx: Ctx, ec2: EC2Client): Promise<RouteTable | undefi
     new DescribeRouteTablesCommand({
       Filters: [
         { Name: `tag:${STACK_TAG}`, Values: [ctx.env.names.stack] },
+        // By Name too: the private subnets' route tables carry the stack tag as well.
+        { Name: 'tag:Name', Values: [ctx.env.names.routeTable] },
         { Name: 'vpc-id', Values: [vpcId] },
       ],
     }),

@@ -11,7 +11,8 @@ import {
 import { unlessNotFound } from '../aws/errors.js';
 import { STACK_TAG } from '../aws/tags.js';
 import type { ResourceStep, StepContext, Teardown } from '../engine/types.js';
-import type { Answers } from '../wizard/schema.js';
+import { httpsOn, type Answers } from '../wizard/schema.js';
+import { HTTP_PORT } from './url.js';
 import { deleteIgnoringNotFound, noteCreated, whileNotYetVisible } from './common.js';
 import type { StackEnv } from './env.js';
 import type { SecurityGroupOutputs, VpcOutputs } from './outputs.js';
@@ -36,10 +37,14 @@ export interface IngressRule {
 /** The range Docker maps container ports to in bridge mode with hostPort 0 (dynamic ports). */
 export const DYNAMIC_PORTS = { from: 32768, to: 65535 };
 
-/** The load balancer's SG: the listener port, from each allowed CIDR, nothing else. */
+/** The load balancer's SG: the listener port (and :80 for the HTTP → HTTPS redirect), from each allowed CIDR, nothing else. */
 export function albIngressRules(answers: Answers): IngressRule[] {
   const port = answers.loadBalancer.listenerPort;
-  return answers.loadBalancer.ingressCidrs.map((cidr) => ({ protocol: 'tcp', fromPort: port, toPort: port, cidr, description: 'listener' }));
+  const rules = answers.loadBalancer.ingressCidrs.map((cidr): IngressRule => ({ protocol: 'tcp', fromPort: port, toPort: port, cidr, description: 'listener' }));
+  if (httpsOn(answers.loadBalancer) && answers.loadBalancer.redirectHttp) {
+    rules.push(...answers.loadBalancer.ingressCidrs.map((cidr): IngressRule => ({ protocol: 'tcp', fromPort: HTTP_PORT, toPort: HTTP_PORT, cidr, description: 'HTTP to HTTPS redirect' })));
+  }
+  return rules;
 }
 
 /**

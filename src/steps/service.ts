@@ -64,11 +64,11 @@ async function missingImage(ctx: StepContext<StackEnv>): Promise<string | undefi
 export const serviceStep: ResourceStep<StackEnv> = {
   id: 'service',
   title: 'ECS service',
-  dependsOn: ['cluster', 'task-definition', 'target-group', 'listener', 'capacity-provider', 'auto-scaling-group'],
+  dependsOn: ['cluster', 'task-definition', 'target-group', 'listener', 'https-listener', 'capacity-provider', 'auto-scaling-group'],
   // Once the service is at 0 and deleted with force, its hosts and the listener in front of it may
   // go while its tasks drain: everything is going. The target group, the capacity provider (no
   // service may still use it) and the cluster (no service may remain) wait until it is gone.
-  teardown: { mayGoOnceDeleting: ['auto-scaling-group', 'listener'] },
+  teardown: { mayGoOnceDeleting: ['auto-scaling-group', 'listener', 'https-listener'] },
   async find(ctx) {
     const cluster = clusterName(ctx);
     const name = (ctx.recorded?.serviceName as string | undefined) ?? ctx.env.names.service;

@@ -18,6 +18,7 @@ import type { ResourceStep, StepContext } from '../engine/types.js';
 import { cidrContains, cidrsOverlap } from './cidr.js';
 import { deleteIgnoringNotFound } from './common.js';
 import type { StackEnv } from './env.js';
+import type { StackNames } from './names.js';
 import type { SubnetsOutputs, VpcOutputs } from './outputs.js';
 
 type Ctx = StepContext<StackEnv>;
@@ -62,7 +63,8 @@ async function stackSubnets(ctx: Ctx, ec2: EC2Client, vpcId: string): Promise<Pl
       { Name: `tag:${STACK_TAG}`, Values: [names.stack] },
       { Name: 'vpc-id', Values: [vpcId] },
     ]);
-    for (const s of byTag) if (!subnets.some((o) => o.SubnetId === s.SubnetId)) subnets.push(s);
+    // The stack's private subnets carry the same tag: they are the private-subnets step's.
+    for (const s of byTag) if (!subnets.some((o) => o.SubnetId === s.SubnetId) && !isPrivateSubnetName(names, nameTag(s))) subnets.push(s);
   }
 
   const drift: string[] = [];
@@ -250,8 +252,13 @@ export const subnetsStep: ResourceStep<StackEnv> = {
   },
 };
 
+/** True for the Name tag of one of the stack's private subnets (`<stack>-private-<n>`). */
+export function isPrivateSubnetName(names: StackNames, name: string | undefined): boolean {
+  return name !== undefined && new RegExp(`^${names.privateSubnet(0).replace(/1$/, '')}\\d+$`).test(name);
+}
+
 /** The route table that decides a subnet's traffic: its own association, else the VPC's main table. */
-function routeTableOf(tables: RouteTable[], subnetId: string): RouteTable | undefined {
+export function routeTableOf(tables: RouteTable[], subnetId: string): RouteTable | undefined {
   return tables.find((t) => t.Associations?.some((a) => a.SubnetId === subnetId)) ?? tables.find((t) => t.Associations?.some((a) => a.Main));
 }
 
@@ -272,13 +279,16 @@ async function reachability(ctx: Ctx, subnets: Subnet[], vpcId: string): Promise
     zonesOffering(ec2, type),
   ]);
   const problems: Problem[] = [];
+  // With private instances these subnets hold only the load balancer: no public IPs on launch needed.
+  const hostsInstances = ctx.env.answers.network.instanceSubnets !== 'private';
   for (const [i, s] of subnets.entries()) {
     const path = `network.subnetIds.${i}`;
     const id = s.SubnetId!;
     const table = routeTableOf(tables, id);
     if (!toInternet(table)) {
-      problems.push({ path, message: `${id} has no route to an internet gateway (0.0.0.0/0 → igw-… in ${table?.RouteTableId ?? 'no route table'}): the load balancer and the instances need one` });
+      problems.push({ path, message: `${id} has no route to an internet gateway (0.0.0.0/0 → igw-… in ${table?.RouteTableId ?? 'no route table'}): the load balancer${hostsInstances ? ' and the instances need' : ' needs'} one` });
     }
+    if (!hostsInstances) continue;
     if (s.MapPublicIpOnLaunch !== true) {
       problems.push({ path, message: `${id} does not give instances public IPs: turn it on with \`aws ec2 modify-subnet-attribute --subnet-id ${id} --map-public-ip-on-launch\`` });
     }

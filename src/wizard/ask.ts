@@ -188,6 +188,7 @@ async function askOne(q: Question, s: Session, prompter: Prompter): Promise<unkn
       });
       return q.optional && text.trim() === '' ? undefined : text.trim();
     }
+    case 'list':
     case 'list-of-cidrs': {
       const text = await prompter.input({
         message,

@@ -1,10 +1,12 @@
 import { isWaitStep, type StepResult } from '../engine/types.js';
 import { buildPlan } from '../steps/index.js';
 import { stackNames, type StackNames } from '../steps/names.js';
-import type { Answers } from './schema.js';
 import type { StackState } from '../engine/state.js';
 import { repositoryImage } from '../steps/ecr.js';
 import { REDACTED } from './redact.js';
+import { httpsOn, type Answers } from './schema.js';
+import { stackUrl } from '../steps/url.js';
+import { TLS_POLICY } from '../steps/https-listener.js';
 
 /**
  * The plan the review screen shows and `--dry-run --output json` prints: what will be created or
@@ -40,7 +42,33 @@ export interface Plan {
    * rollback): `image httpd:2.4.62 → httpd:2.4 (reverts the last deploy)`. Absent for a new stack.
    */
   changes?: string[];
+  /** The URL the stack will serve (the ALB's name is known only once it exists). */
+  url: string;
+  /** With HTTPS: the certificate (given, or requested for the domain) and the redirect. */
+  https?: { certificate: string; domain?: string; redirectHttp: boolean; tlsPolicy: string };
+  /** Private instances: their subnets and the NAT gateways they go out through. */
+  privateNetwork?: { subnets: string[]; natGateways: number | 'existing' };
+  /** Spot: the types and the On-Demand share. */
+  spot?: { instanceTypes: string[]; onDemandBaseCapacity: number; onDemandPercentageAboveBase: number; allocationStrategy: string };
+  /** What each choice adds to the monthly bill: estimates, dated. */
+  costs: CostEstimate;
 }
+
+export interface CostEstimate {
+  /** When and where the prices were AWS's list prices. */
+  asOf: string;
+  note: string;
+  items: { choice: string; monthlyUsd?: number; detail: string }[];
+}
+
+/**
+ * AWS list prices in us-east-1 (VPC pricing page: NAT gateway $0.045 per hour and per GB
+ * processed; public IPv4 addresses $0.005 per hour since February 2024), as of 2025. Other
+ * regions cost more or less; the review says these are estimates.
+ */
+export const PRICES = { asOf: '2025 (us-east-1 list prices)', natGatewayHour: 0.045, natGatewayGb: 0.045, publicIpv4Hour: 0.005, hoursPerMonth: 720 } as const;
+
+const usd = (n: number): string => `$${n.toFixed(2)}`;
 
 function resourceName(stepId: string, a: Answers, n: StackNames): string | undefined {
   switch (stepId) {
@@ -70,6 +98,27 @@ function resourceName(stepId: string, a: Answers, n: StackNames): string | undef
       return n.loadBalancer;
     case 'listener':
       return `HTTP :${a.loadBalancer.listenerPort}`;
+    case 'https-listener':
+      return `HTTPS :${a.loadBalancer.listenerPort} (${TLS_POLICY})`;
+    case 'redirect-listener':
+      return `HTTP :80 → 301 HTTPS :${a.loadBalancer.listenerPort}`;
+    case 'certificate':
+      return a.loadBalancer.certificateArn ?? `${a.loadBalancer.domain} (ACM, DNS validation)`;
+    case 'certificate-validation':
+      return `CNAME for ${a.loadBalancer.domain}`;
+    case 'hosted-zone':
+      return `the public zone holding ${a.loadBalancer.domain}`;
+    case 'alias-record':
+      return `${a.loadBalancer.domain} A → ${n.loadBalancer}`;
+    case 'private-subnets':
+      return a.network.privateSubnetIds ? a.network.privateSubnetIds.join(', ') : (a.network.privateSubnetCidrs ?? []).map((_, k) => n.privateSubnet(k)).join(', ');
+    case 'elastic-ips':
+    case 'nat-gateways':
+    case 'private-route-tables': {
+      const count = a.network.natGateways ?? 1;
+      const name = stepId === 'private-route-tables' ? n.privateRouteTable : stepId === 'nat-gateways' ? n.natGateway : n.natAddress;
+      return Array.from({ length: count }, (_, k) => name(k)).join(', ');
+    }
     case 'launch-template':
       return a.instances.launch === 'configuration' ? n.launchConfiguration : n.launchTemplate;
     case 'auto-scaling-group':
@@ -93,6 +142,48 @@ function resourceName(stepId: string, a: Answers, n: StackNames): string | undef
 
 const who = (cidr: string): string => (cidr === '0.0.0.0/0' ? `${cidr} (anyone on the internet)` : cidr);
 
+/**
+ * The monthly cost each production choice adds, in plain numbers: NAT gateways and their
+ * addresses (and the public addresses private instances no longer need), HTTPS (free: ACM public
+ * certificates and alias queries to an ALB cost nothing), and Spot's typical saving.
+ */
+export function costEstimate(a: Answers): CostEstimate {
+  const month = PRICES.hoursPerMonth;
+  const ipv4 = PRICES.publicIpv4Hour * month;
+  const items: CostEstimate['items'] = [];
+  const hosts = a.instances.desiredCapacity;
+  if (a.network.instanceSubnets === 'private') {
+    const nats = a.network.natGateways;
+    if (nats !== undefined) {
+      const nat = PRICES.natGatewayHour * month;
+      items.push({ choice: `${nats} NAT gateway${nats === 1 ? '' : 's'}`, monthlyUsd: nats * nat, detail: `${usd(nat)} each per month, plus ${usd(PRICES.natGatewayGb)} per GB they carry (image pulls, logs, your app's calls out)` });
+      items.push({ choice: `${nats} Elastic IP${nats === 1 ? '' : 's'} (one per NAT gateway)`, monthlyUsd: nats * ipv4, detail: `${usd(ipv4)} each per month (public IPv4)` });
+    } else {
+      items.push({ choice: 'your NAT gateways', monthlyUsd: 0, detail: 'the existing private subnets route through NAT gateways you already pay for (plus their per-GB charge)' });
+    }
+    items.push({ choice: 'no public IPs on the instances', monthlyUsd: -hosts * ipv4, detail: `saves ${usd(ipv4)} per instance per month (${hosts} at the desired capacity)` });
+  } else {
+    items.push({ choice: 'public IPs on the instances', monthlyUsd: hosts * ipv4, detail: `${usd(ipv4)} per instance per month (${hosts} at the desired capacity, up to ${a.instances.maxSize})` });
+  }
+  if (httpsOn(a.loadBalancer)) {
+    items.push({
+      choice: 'HTTPS',
+      monthlyUsd: 0,
+      detail: `${a.loadBalancer.certificateArn ? 'your certificate' : 'an ACM public certificate (free)'}${a.loadBalancer.domain ? '; the alias record: queries to an ALB alias are free (the hosted zone is yours, $0.50 a month)' : ''}`,
+    });
+  }
+  const spot = a.instances.spot;
+  if (spot) {
+    const above = Math.max(0, hosts - spot.onDemandBaseCapacity);
+    const spotHosts = Math.floor((above * (100 - spot.onDemandPercentageAboveBase)) / 100);
+    items.push({
+      choice: 'Spot',
+      detail: `${spotHosts} of ${hosts} instances on Spot at the desired capacity: typically 50–70 % cheaper than On-Demand (up to 90 %), but AWS may take one back with 2 minutes' notice (the ECS agent drains it)`,
+    });
+  }
+  return { asOf: PRICES.asOf, note: 'Estimates from AWS list prices: other regions differ, and data transfer, the ALB and the instances themselves are billed as before.', items };
+}
+
 export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: string; architecture?: string; results?: StepResult[]; roll?: { instances: number; reason: string }; current?: StackState }): Plan {
   const n = stackNames(a.stack);
   const reuse = a.network.vpcId !== undefined;
@@ -102,7 +193,7 @@ export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: stri
     .filter((s) => !isWaitStep(s) && !(s.id === 'secrets-policy' && Object.keys(a.service.secrets).length === 0))
     .map((s) => {
       const r = byStep.get(s.id);
-      const external = (s as { external?: boolean }).external === true || (reuse && (s.id === 'vpc' || s.id === 'subnets'));
+      const external = (s as { external?: boolean }).external === true || (reuse && (s.id === 'vpc' || s.id === 'subnets' || s.id === 'private-subnets'));
       return {
         stepId: s.id,
         title: s.title,
@@ -113,9 +204,12 @@ export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: stri
     });
 
   const warnings = answerWarnings(a);
+  const httpsAccess = httpsOn(a.loadBalancer);
   const access = [
-    ...a.loadBalancer.ingressCidrs.map((c) => `ALB :${a.loadBalancer.listenerPort} from ${who(c)}`),
+    ...a.loadBalancer.ingressCidrs.map((c) => `ALB ${httpsAccess ? 'HTTPS ' : ''}:${a.loadBalancer.listenerPort} from ${who(c)}`),
+    ...(httpsAccess && a.loadBalancer.redirectHttp ? a.loadBalancer.ingressCidrs.map((c) => `ALB HTTP :80 from ${who(c)} (answers 301 to HTTPS)`) : []),
     'instances: ports 32768-65535 from the ALB only',
+    ...(a.network.instanceSubnets === 'private' ? ['instances: no public IPs; out to the internet through NAT only'] : []),
   ];
   if (a.instances.sshCidr) access.push(`instances: SSH :22 from ${who(a.instances.sshCidr)} (key pair ${a.instances.keyName ?? 'none'})`);
 
@@ -137,9 +231,41 @@ export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: stri
       : `instances: ${a.instances.minSize}–${a.instances.maxSize}, Auto Scaling group target tracking on CPU ${s.instances.targetCpuPercent}%`,
   );
 
+  const https = httpsOn(a.loadBalancer);
+  const port = a.loadBalancer.listenerPort;
+  const portSuffix = port === (https ? 443 : 80) ? '' : `:${port}`;
   return {
     stack: a.stack,
     region: a.region ?? opts.region,
+    url: stackUrl(a) ?? `${https ? 'https' : 'http'}://<the load balancer's DNS name>${portSuffix}`,
+    ...(https
+      ? {
+          https: {
+            certificate: a.loadBalancer.certificateArn ?? `requested from ACM for ${a.loadBalancer.domain}, validated through DNS`,
+            ...(a.loadBalancer.domain ? { domain: a.loadBalancer.domain } : {}),
+            redirectHttp: a.loadBalancer.redirectHttp === true,
+            tlsPolicy: TLS_POLICY,
+          },
+        }
+      : {}),
+    ...(a.network.instanceSubnets === 'private'
+      ? {
+          privateNetwork: reuse
+            ? { subnets: a.network.privateSubnetIds ?? [], natGateways: 'existing' as const }
+            : { subnets: (a.network.privateSubnetCidrs ?? []).map((c, k) => `${n.privateSubnet(k)} ${c}`), natGateways: a.network.natGateways ?? 1 },
+        }
+      : {}),
+    ...(a.instances.spot
+      ? {
+          spot: {
+            instanceTypes: a.instances.spot.instanceTypes ?? [a.instances.instanceType],
+            onDemandBaseCapacity: a.instances.spot.onDemandBaseCapacity,
+            onDemandPercentageAboveBase: a.instances.spot.onDemandPercentageAboveBase,
+            allocationStrategy: 'price-capacity-optimized',
+          },
+        }
+      : {}),
+    costs: costEstimate(a),
     network: {
       vpc: reuse ? `existing ${a.network.vpcId}` : `new ${n.vpc} ${a.network.vpcCidr}`,
       subnets: reuse ? a.network.subnetIds! : a.network.subnetCidrs.map((c, k) => `${n.subnet(k)} ${c}${a.network.availabilityZones?.[k] ? ` in ${a.network.availabilityZones[k]}` : ''}`),
@@ -211,5 +337,8 @@ export function answerWarnings(a: Answers): string[] {
     warnings.push('instances.sshCidr opens port 22 but instances.keyName is not set: only EC2 Instance Connect or a key baked into the AMI can log in.');
   }
   if (a.instances.launch === 'configuration') warnings.push('Launch configurations are refused by AWS accounts created since 1 Oct 2024; prefer launch: template.');
+  if (a.loadBalancer.certificateArn && !a.loadBalancer.domain) {
+    warnings.push('loadBalancer.certificateArn without loadBalancer.domain: browsers accept the certificate only for its own names, not the load balancer\'s amazonaws.com name; give the domain, or point your own DNS record at the load balancer.');
+  }
   return warnings;
 }

@@ -1,7 +1,7 @@
 import type { Account } from './account.js';
 import { getPath, type Draft } from './draft.js';
 import type { Choice } from './prompter.js';
-import { LOG_RETENTION_DAYS, defaultSubnetCidrs } from './schema.js';
+import { LOG_RETENTION_DAYS, defaultPrivateSubnetCidrs, defaultSubnetCidrs } from './schema.js';
 
 /**
  * The wizard as data: one entry per question, in the order of the flow. `id` is the dotted path in
@@ -9,7 +9,7 @@ import { LOG_RETENTION_DAYS, defaultSubnetCidrs } from './schema.js';
  * that only steer the flow (new or existing VPC, which metrics to scale on) and are derived from
  * the answers when reading a file.
  */
-export type QuestionType = 'input' | 'number' | 'select' | 'checkbox' | 'confirm' | 'list-of-cidrs';
+export type QuestionType = 'input' | 'number' | 'select' | 'checkbox' | 'confirm' | 'list-of-cidrs' | 'list';
 
 export interface QuestionContext {
   /** Answers so far (file values plus answered questions). */
@@ -46,6 +46,12 @@ const TARGETS = { cpu: 'scaling.service.targetCpuPercent', memory: 'scaling.serv
 export type ScalingMetric = keyof typeof TARGETS;
 
 const newVpc = (c: QuestionContext): boolean => c.get('network.mode') !== 'existing';
+/** HTTPS: 'none', 'domain' (a certificate is requested for it) or 'certificate' (the user's). */
+const httpsMode = (c: QuestionContext): unknown => c.get('loadBalancer.https');
+const httpsOnQ = (c: QuestionContext): boolean => httpsMode(c) === 'domain' || httpsMode(c) === 'certificate';
+const privateHosts = (c: QuestionContext): boolean => c.get('network.instanceSubnets') === 'private';
+const usesSpot = (c: QuestionContext): boolean => c.get('instances.spot.enabled') === true;
+const zoneCount = (c: QuestionContext): number => ((c.get('network.subnetCidrs') as string[] | undefined) ?? []).length || 2;
 const scalesService = (c: QuestionContext): boolean => c.get('scaling.service.enabled') !== false;
 const metricChosen = (m: ScalingMetric) => (c: QuestionContext): boolean => scalesService(c) && ((c.get('scaling.service.metrics') as string[] | undefined) ?? []).includes(m);
 
@@ -128,7 +134,52 @@ export const QUESTIONS: Question[] = [
     default: (c) => defaultSubnetCidrs(String(c.get('network.vpcCidr') ?? '10.0.0.0/16')),
   },
 
-  { id: 'loadBalancer.listenerPort', section: 'load balancer', type: 'number', message: 'Load balancer listener port', default: 80 },
+  {
+    id: 'loadBalancer.https',
+    section: 'load balancer',
+    type: 'select',
+    message: 'HTTPS?',
+    virtual: {
+      derive: (d) =>
+        getPath(d, 'loadBalancer.certificateArn') !== undefined
+          ? 'certificate'
+          : getPath(d, 'loadBalancer.domain') !== undefined
+            ? 'domain'
+            : getPath(d, 'loadBalancer') !== undefined
+              ? 'none'
+              : undefined,
+    },
+    default: 'none',
+    choices: () => [
+      { name: 'No: plain HTTP on the load balancer\'s amazonaws.com name', value: 'none' },
+      { name: 'Yes, on my domain (Route 53): request a free ACM certificate for it', value: 'domain', description: 'an alias record, a DNS-validated certificate, HTTP redirected to HTTPS' },
+      { name: 'Yes, with my own ACM certificate', value: 'certificate' },
+    ],
+  },
+  {
+    id: 'loadBalancer.domain',
+    section: 'load balancer',
+    type: 'input',
+    message: 'Domain name (its public hosted zone must be in this account\'s Route 53), e.g. app.example.com',
+    when: (c) => httpsMode(c) === 'domain',
+  },
+  {
+    id: 'loadBalancer.certificateArn',
+    section: 'load balancer',
+    type: 'input',
+    message: 'ACM certificate ARN (in the stack\'s region)',
+    when: (c) => httpsMode(c) === 'certificate',
+  },
+  {
+    id: 'loadBalancer.domain',
+    section: 'load balancer',
+    type: 'input',
+    optional: true,
+    message: 'Domain name for an alias record to the load balancer (blank = none; its zone must be in this account\'s Route 53)',
+    when: (c) => httpsMode(c) === 'certificate',
+  },
+  { id: 'loadBalancer.redirectHttp', section: 'load balancer', type: 'confirm', optional: true, message: 'Redirect HTTP :80 to HTTPS?', default: true, when: httpsOnQ },
+  { id: 'loadBalancer.listenerPort', section: 'load balancer', type: 'number', message: 'Load balancer listener port', default: (c) => (httpsOnQ(c) ? 443 : 80) },
   {
     id: 'loadBalancer.ingressCidrs',
     section: 'load balancer',
@@ -153,6 +204,56 @@ export const QUESTIONS: Question[] = [
     },
   },
   {
+    id: 'network.instanceSubnets',
+    section: 'network',
+    type: 'select',
+    optional: true,
+    message: 'Where do the instances run?',
+    default: 'public',
+    choices: (c) => [
+      { name: 'Public subnets, with public IPs (simplest)', value: 'public' },
+      {
+        name: newVpc(c) ? 'Private subnets, out through NAT (about $32 a month per NAT gateway, plus data)' : 'Private subnets of this VPC that route to a NAT gateway',
+        value: 'private',
+        description: 'no public IPs on the instances; the load balancer stays public',
+      },
+    ],
+  },
+  {
+    id: 'network.natGateways',
+    section: 'network',
+    type: 'select',
+    optional: true,
+    message: 'NAT gateways',
+    when: (c) => newVpc(c) && privateHosts(c),
+    default: 1,
+    choices: (c) => [
+      { name: 'One for all zones (cheapest)', value: 1 },
+      ...(zoneCount(c) > 1 ? [{ name: `One per zone (${zoneCount(c)}): a zone's outage does not cut the others off`, value: zoneCount(c) }] : []),
+    ],
+  },
+  {
+    id: 'network.privateSubnetCidrs',
+    section: 'network',
+    type: 'list-of-cidrs',
+    optional: true,
+    message: 'Private subnet CIDRs (comma-separated, one per availability zone)',
+    when: (c) => newVpc(c) && privateHosts(c),
+    default: (c) => defaultPrivateSubnetCidrs(String(c.get('network.vpcCidr') ?? '10.0.0.0/16'), (c.get('network.subnetCidrs') as string[] | undefined) ?? []),
+  },
+  {
+    id: 'network.privateSubnetIds',
+    section: 'network',
+    type: 'checkbox',
+    message: 'Which private subnets for the instances? (each must route to a NAT gateway; the load balancer keeps the subnets above)',
+    when: (c) => !newVpc(c) && privateHosts(c),
+    choices: async (c) => {
+      const chosen = (c.get('network.subnetIds') as string[] | undefined) ?? [];
+      const subnets = await (await c.account()).listSubnets(String(c.get('network.vpcId')));
+      return subnets.filter((s) => !chosen.includes(s.subnetId)).map((s) => ({ name: `${s.subnetId}  ${s.availabilityZone}  ${s.cidr}${s.name ? `  ${s.name}` : ''}`, value: s.subnetId }));
+    },
+  },
+  {
     id: 'instances.launch',
     section: 'instances',
     type: 'select',
@@ -163,6 +264,27 @@ export const QUESTIONS: Question[] = [
       { name: 'Launch configuration (legacy accounts only; refused by accounts created since Oct 2024)', value: 'configuration' },
     ],
   },
+  {
+    id: 'instances.spot.enabled',
+    section: 'instances',
+    type: 'confirm',
+    message: 'Use Spot capacity? (typically 50–70 % cheaper; AWS may take an instance back with 2 minutes\' notice)',
+    when: (c) => c.get('instances.launch') !== 'configuration',
+    // A file that sizes the group (desiredCapacity, asked after this) but has no spot key chose no Spot.
+    virtual: { derive: (d) => (getPath(d, 'instances.spot') !== undefined ? true : getPath(d, 'instances.desiredCapacity') !== undefined ? false : undefined) },
+    default: false,
+  },
+  {
+    id: 'instances.spot.instanceTypes',
+    section: 'instances',
+    type: 'list',
+    optional: true,
+    message: 'Spot instance types (comma-separated, one architecture; more types, fewer interruptions)',
+    when: usesSpot,
+    default: (c) => [String(c.get('instances.instanceType') ?? 't3.small')],
+  },
+  { id: 'instances.spot.onDemandBaseCapacity', section: 'instances', type: 'number', optional: true, message: 'On-Demand instances before any Spot (base capacity)', default: 0, when: usesSpot },
+  { id: 'instances.spot.onDemandPercentageAboveBase', section: 'instances', type: 'number', optional: true, message: 'On-Demand share above the base (%; 0 = all Spot)', default: 0, when: usesSpot },
   { id: 'instances.desiredCapacity', section: 'instances', type: 'number', message: 'Instances to start with (desired capacity)', default: 2 },
   { id: 'instances.minSize', section: 'instances', type: 'number', message: 'Minimum instances', default: 1 },
   { id: 'instances.maxSize', section: 'instances', type: 'number', message: 'Maximum instances', default: 4 },

@@ -9,12 +9,24 @@ export function renderPlan(p: Plan): string {
   add('Network');
   add(`  VPC       ${p.network.vpc}`);
   for (const s of p.network.subnets) add(`  subnet    ${s}`);
+  if (p.privateNetwork) {
+    for (const s of p.privateNetwork.subnets) add(`  private   ${s}`);
+    add(`  NAT       ${p.privateNetwork.natGateways === 'existing' ? 'the existing subnets\' own NAT gateways' : `${p.privateNetwork.natGateways} NAT gateway${p.privateNetwork.natGateways === 1 ? '' : 's'} with Elastic IPs, in the public subnets`}`);
+  }
   add('Load balancer');
-  add(`  ${p.loadBalancer.name}  HTTP :${p.loadBalancer.listenerPort}  health check ${p.loadBalancer.healthCheckPath}`);
+  add(`  ${p.loadBalancer.name}  ${p.https ? 'HTTPS' : 'HTTP'} :${p.loadBalancer.listenerPort}  health check ${p.loadBalancer.healthCheckPath}`);
+  if (p.https) {
+    add(`  certificate ${p.https.certificate}, ${p.https.tlsPolicy}`);
+    if (p.https.redirectHttp) add('  HTTP :80 answers 301 to HTTPS');
+  }
+  add(`  URL ${p.url}`);
   add('Instances');
   add(`  ${p.instances.instanceType} × ${p.instances.desiredCapacity} (min ${p.instances.minSize}, max ${p.instances.maxSize}), launch ${p.instances.launch}`);
   add(`  AMI ${p.instances.ami}${p.instances.architecture ? ` (${p.instances.architecture})` : ''}`);
   if (p.roll) add(`  roll ${p.roll.instances} instance${p.roll.instances === 1 ? '' : 's'}: ${p.roll.reason}`);
+  if (p.spot) {
+    add(`  Spot: ${p.spot.instanceTypes.join(', ')} (${p.spot.allocationStrategy}), On-Demand base ${p.spot.onDemandBaseCapacity}, ${p.spot.onDemandPercentageAboveBase} % On-Demand above it`);
+  }
   add('Service');
   add(`  ${p.service.image}  port ${p.service.containerPort}  ${p.service.cpu} CPU units  ${p.service.memory} MiB  × ${p.service.desiredCount} tasks`);
   add(`  logs ${p.service.logs}`);
@@ -34,6 +46,13 @@ export function renderPlan(p: Plan): string {
     const what = r.status ?? (r.action === 'reuse' ? 'reuse' : 'create');
     add(`  ${what.padEnd(13)} ${r.title.padEnd(width)}  ${r.name ?? ''}`.trimEnd());
   }
+  add(`Monthly cost these choices add (estimates, ${p.costs.asOf})`);
+  const cw = Math.max(...p.costs.items.map((c) => c.choice.length));
+  for (const c of p.costs.items) {
+    const amount = c.monthlyUsd === undefined ? '' : c.monthlyUsd < 0 ? `−$${(-c.monthlyUsd).toFixed(2)}` : `+$${c.monthlyUsd.toFixed(2)}`;
+    add(`  ${c.choice.padEnd(cw)}  ${amount.padStart(8)}  ${c.detail}`.trimEnd());
+  }
+  add(`  ${p.costs.note}`);
   for (const w of p.warnings) add(`warning: ${w}`);
   return lines.join('\n') + '\n';
 }

@@ -37,20 +37,65 @@ export const networkSchema = z
     availabilityZones: z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, 'must be an availability zone name like us-east-1a')).optional(),
     vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must be a VPC id like vpc-0abc1234').optional(),
     subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id like subnet-0abc1234')).optional(),
+    /** public: instances in the (public) subnets with public IPs; private: in private subnets, outbound through NAT. */
+    instanceSubnets: z.enum(['public', 'private'], { message: 'must be "public" or "private"' }).default('public'),
+    /** New VPC, private instances: one per zone (default: free /24s after subnetCidrs). */
+    privateSubnetCidrs: z.array(ipv4Cidr).optional(),
+    /** New VPC, private instances: 1 (one for all zones) or the zone count (one per zone). Default 1. */
+    natGateways: z.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').min(1, 'must be 1 or the number of zones').optional(),
+    /** Reused VPC, private instances: the instances' subnets (each routing to a NAT gateway); subnetIds then hold the load balancer. */
+    privateSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id like subnet-0abc1234')).optional(),
   })
   .strict();
+
+/** An ACM certificate ARN in any partition (aws, aws-cn, aws-us-gov): arn:<partition>:acm:<region>:<account>:certificate/<uuid>. */
+export const ACM_CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d):(\d{12}):certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Why a domain name is not one a public certificate and an alias record can serve, or undefined:
+ * two or more labels of letters, digits and inner hyphens (1–63 each, 253 in all), no wildcard.
+ */
+export function domainProblem(name: string): string | undefined {
+  const example = 'a domain name like app.example.com';
+  if (name.startsWith('*.')) return `must be ${example}, not a wildcard: the stack serves one name`;
+  if (name.length > 253) return `must be ${example} of at most 253 characters`;
+  const labels = name.split('.');
+  if (labels.length < 2) return `must be ${example} (a name inside a domain you own, with its parent domain)`;
+  if (!labels.every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l))) return `must be ${example}: labels of lowercase letters, digits and inner hyphens, 1–63 characters each`;
+  if (!/^([a-z]{2,63}|xn--[a-z0-9-]{1,59})$/.test(labels[labels.length - 1]!)) return `must be ${example} ending in a top-level domain (.com, .org, …)`;
+  return undefined;
+}
 
 export const loadBalancerSchema = z
   .object({
-    listenerPort: port.default(80),
+    /** Default 80, or 443 when HTTPS is on (certificateArn or domain): filled in by answersSchema. */
+    listenerPort: port.optional(),
     ingressCidrs: z.array(ipv4Cidr).min(1, 'needs at least one CIDR allowed to reach the load balancer').default(['0.0.0.0/0']),
     healthCheckPath: z.string().regex(/^\/[\x21-\x7e]{0,1023}$/, 'must be a URL path starting with /').default('/'),
+    /** HTTPS with this ACM certificate (never deleted by ecs-wizard). */
+    certificateArn: z
+      .string()
+      .regex(ACM_CERTIFICATE_ARN, 'must be an ACM certificate ARN: arn:<partition>:acm:<region>:<account>:certificate/<id>, e.g. from `aws acm list-certificates`')
+      .optional(),
+    /** An alias record in the Route 53 public zone holding it; without certificateArn a DNS-validated certificate is requested. */
+    domain: z
+      .string()
+      .transform((d) => d.toLowerCase().replace(/\.$/, ''))
+      .superRefine((d, ctx) => {
+        const problem = domainProblem(d);
+        if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+      })
+      .optional(),
+    /** With HTTPS: HTTP :80 answers 301 to HTTPS. Default true with HTTPS. */
+    redirectHttp: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
   })
   .strict();
 
+const instanceType = z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be an EC2 instance type like t3.small');
+
 export const instancesSchema = z
   .object({
-    instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be an EC2 instance type like t3.small').default('t3.small'),
+    instanceType: instanceType.default('t3.small'),
     launch: z.enum(['template', 'configuration'], { message: 'must be "template" or "configuration"' }).default('template'),
     minSize: count(1000).default(1),
     maxSize: count(1000).default(4),
@@ -58,6 +103,16 @@ export const instancesSchema = z
     keyName: z.string().min(1).max(255).optional(),
     sshCidr: ipv4Cidr.optional(),
     amiId: z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'must be an AMI id like ami-0abc1234').optional(),
+    /** A mixed instances policy: Spot capacity above an on-demand base. */
+    spot: z
+      .object({
+        // Auto Scaling takes at most 40 launch template overrides.
+        instanceTypes: z.array(instanceType).min(1, 'needs at least one instance type').max(40, 'may list at most 40 instance types (Auto Scaling\'s limit)').optional(),
+        onDemandBaseCapacity: count(1000).default(0),
+        onDemandPercentageAboveBase: z.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0–100').max(100, 'must be 0–100').default(0),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -183,7 +238,7 @@ const tagKey = z
   .refine((k) => !k.toLowerCase().startsWith('aws:'), 'tag keys must not start with "aws:" (reserved by AWS)')
   .refine((k) => k !== 'ecs-wizard:stack', '"ecs-wizard:stack" is set by ecs-wizard itself');
 
-export const answersSchema = z
+const answersObject = z
   .object({
     stack: stackNameSchema,
     region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'must be an AWS region like us-east-1').optional(),
@@ -195,7 +250,9 @@ export const answersSchema = z
     scaling: scalingSchema.default({}),
     tags: z.record(tagKey, z.string().max(256, 'tag values must be at most 256 characters')).default({}),
   })
-  .strict()
+  .strict();
+
+export const answersSchema = answersObject
   .superRefine((a, ctx) => {
     const issue = (path: (string | number)[], message: string): void => ctx.addIssue({ code: z.ZodIssueCode.custom, path, message });
     const i = a.instances;
@@ -221,7 +278,9 @@ export const answersSchema = z
     const userTags = Object.keys(a.tags).length;
     // AWS allows 50 tags per resource; ecs-wizard adds Name and ecs-wizard:stack and keeps headroom.
     if (userTags > MAX_USER_TAGS) issue(['tags'], `has ${userTags} tags; at most ${MAX_USER_TAGS} (AWS allows 50 per resource, ecs-wizard adds its own)`);
-  });
+    productionRules(a, issue);
+  })
+  .transform(withDerivedDefaults);
 
 /** AWS allows 50 tags per resource; ecs-wizard sets Name and ecs-wizard:stack itself. */
 export const MAX_USER_TAGS = 45;
@@ -285,6 +344,137 @@ export function defaultSubnetCidrs(vpcCidr: string, count = 2): string[] {
   const prefix = Math.min(Math.max(vpc.prefix + 2, 24), 28);
   const step = 2 ** (32 - prefix);
   return Array.from({ length: count }, (_, k) => cidrString({ base: networkOf(vpc) + k * step, prefix })).filter((c) => contains(vpc, parseCidr(c)!));
+}
+
+/**
+ * HTTPS, private instances and Spot: the rules between their keys (each problem at its own path).
+ * HTTPS is on with a certificate or a domain; the redirect listener takes port 80.
+ */
+function productionRules(a: ParsedAnswers, issue: IssueFn): void {
+  const lb = a.loadBalancer;
+  const https = lb.certificateArn !== undefined || lb.domain !== undefined;
+  if (!https && lb.redirectHttp !== undefined) issue(['loadBalancer', 'redirectHttp'], 'applies only with HTTPS: give loadBalancer.domain or loadBalancer.certificateArn, or leave it out');
+  if (https && lb.redirectHttp !== false && lb.listenerPort === 80) {
+    issue(['loadBalancer', 'listenerPort'], 'is 80, which the HTTP → HTTPS redirect uses: leave it out (443 with HTTPS), pick another port, or set redirectHttp: false');
+  }
+  const certRegion = lb.certificateArn !== undefined ? ACM_CERTIFICATE_ARN.exec(lb.certificateArn)?.[1] : undefined;
+  if (certRegion && a.region && certRegion !== a.region) {
+    issue(['loadBalancer', 'certificateArn'], `is a certificate of ${certRegion}; a load balancer in ${a.region} needs a certificate of its own region`);
+  }
+
+  const n = a.network;
+  const at = (key: string): (string | number)[] => ['network', key];
+  if (n.instanceSubnets !== 'private') {
+    for (const key of ['privateSubnetCidrs', 'natGateways', 'privateSubnetIds'] as const) {
+      if (n[key] !== undefined) issue(at(key), 'applies only with network.instanceSubnets: private');
+    }
+  } else if (n.vpcId !== undefined) {
+    for (const key of ['privateSubnetCidrs', 'natGateways'] as const) {
+      if (n[key] !== undefined) issue(at(key), 'applies to a new VPC only: in an existing VPC give network.privateSubnetIds, subnets that already route to a NAT gateway');
+    }
+    if (n.privateSubnetIds === undefined) issue(at('privateSubnetIds'), 'is required with instanceSubnets: private in an existing VPC: the instances\' subnets (each routing to a NAT gateway); network.subnetIds then hold the load balancer');
+    else if (new Set(n.privateSubnetIds).size !== n.privateSubnetIds.length) issue(at('privateSubnetIds'), 'lists the same subnet twice');
+    else if (n.privateSubnetIds.length === 0) issue(at('privateSubnetIds'), 'needs at least one subnet');
+    const both = (n.privateSubnetIds ?? []).filter((id) => n.subnetIds?.includes(id));
+    if (both.length) issue(at('privateSubnetIds'), `${both.join(', ')} ${both.length === 1 ? 'is' : 'are'} also in network.subnetIds: the load balancer's subnets are public, the instances' private`);
+  } else {
+    const zones = n.subnetCidrs.length;
+    if (n.natGateways !== undefined && n.natGateways !== 1 && n.natGateways !== zones) {
+      issue(at('natGateways'), `must be 1 (one NAT gateway for all zones) or ${zones} (one per zone, as many as network.subnetCidrs)`);
+    }
+    if (n.privateSubnetCidrs === undefined) {
+      if (parseCidr(n.vpcCidr) && defaultPrivateSubnetCidrs(n.vpcCidr, n.subnetCidrs).length < zones) {
+        issue(at('privateSubnetCidrs'), `the VPC ${n.vpcCidr} has no room for ${zones} more subnets after network.subnetCidrs: give privateSubnetCidrs, or a larger vpcCidr`);
+      }
+    } else {
+      privateCidrRules(n.vpcCidr, n.subnetCidrs, n.privateSubnetCidrs, issue);
+    }
+  }
+
+  const spot = a.instances.spot;
+  if (spot !== undefined) {
+    if (a.instances.launch === 'configuration') issue(['instances', 'spot'], 'needs instances.launch: template (a mixed instances policy cannot use a launch configuration)');
+    const types = spot.instanceTypes ?? [];
+    types.forEach((t, k) => {
+      if (types.indexOf(t) < k) issue(['instances', 'spot', 'instanceTypes', k], `lists ${t} twice`);
+    });
+  }
+}
+
+/** Private subnets of a new VPC: one per zone, inside the VPC, overlapping neither the public subnets nor each other. */
+function privateCidrRules(vpcCidr: string, publicCidrs: string[], privateCidrs: string[], issue: IssueFn): void {
+  const vpc = parseCidr(vpcCidr);
+  const path = (k?: number): (string | number)[] => ['network', 'privateSubnetCidrs', ...(k === undefined ? [] : [k])];
+  if (privateCidrs.length !== publicCidrs.length) {
+    issue(path(), `needs one subnet per zone: ${publicCidrs.length} (as many as network.subnetCidrs), got ${privateCidrs.length}`);
+  }
+  const publics = publicCidrs.map(parseCidr);
+  const privates = privateCidrs.map(parseCidr);
+  privates.forEach((sub, k) => {
+    if (!sub) return;
+    if (!isNetworkAddress(sub)) issue(path(k), `must be a network address (${cidrString(sub)}), not a host inside it`);
+    if (sub.prefix < 16 || sub.prefix > 28) issue(path(k), 'must have a prefix from /16 to /28 (AWS subnet limits)');
+    if (vpc && !contains(vpc, sub)) issue(path(k), `must be inside the VPC CIDR ${vpcCidr}`);
+    publics.forEach((other, j) => {
+      if (other && overlaps(other, sub)) issue(path(k), `overlaps network.subnetCidrs.${j} (${publicCidrs[j]})`);
+    });
+    privates.slice(0, k).forEach((other, j) => {
+      if (other && overlaps(other, sub)) issue(path(k), `overlaps network.privateSubnetCidrs.${j} (${privateCidrs[j]})`);
+    });
+  });
+}
+
+/**
+ * The default private subnets: the first free blocks after the public ones, one per public subnet
+ * (zone), of /24 — or of the public subnets' size when the VPC is too small for /24s. Fewer than
+ * needed when the VPC has no room.
+ */
+export function defaultPrivateSubnetCidrs(vpcCidr: string, publicCidrs: string[]): string[] {
+  const vpc = parseCidr(vpcCidr);
+  const publics = publicCidrs.map(parseCidr).filter((c): c is Cidr => c !== undefined);
+  if (!vpc) return [];
+  const prefix = Math.min(28, Math.max(24, vpc.prefix, ...publics.map((c) => c.prefix)));
+  const step = 2 ** (32 - prefix);
+  const end = networkOf(vpc) + size(vpc);
+  const highest = Math.max(networkOf(vpc), ...publics.map((c) => networkOf(c) + size(c)));
+  const out: string[] = [];
+  for (let base = Math.ceil(highest / step) * step; base + step <= end && out.length < publicCidrs.length; base += step) {
+    const c = { base, prefix };
+    if (!publics.some((p) => overlaps(p, c))) out.push(cidrString(c));
+  }
+  return out;
+}
+
+type ParsedAnswers = z.output<typeof answersObject>;
+
+/** HTTPS is on with a certificate or a domain. */
+export function httpsOn(lb: { certificateArn?: string; domain?: string }): boolean {
+  return lb.certificateArn !== undefined || lb.domain !== undefined;
+}
+
+/**
+ * Defaults that depend on other answers: the listener port (443 with HTTPS), the redirect (on with
+ * HTTPS), private subnets and one NAT gateway for private instances in a new VPC, and the Spot
+ * types (the instance type). Written into the answers, so a saved file or state replays them.
+ */
+function withDerivedDefaults(a: ParsedAnswers) {
+  const https = httpsOn(a.loadBalancer);
+  const n = a.network;
+  const privateNew = n.instanceSubnets === 'private' && n.vpcId === undefined;
+  const spot = a.instances.spot;
+  return {
+    ...a,
+    network: {
+      ...n,
+      ...(privateNew ? { privateSubnetCidrs: n.privateSubnetCidrs ?? defaultPrivateSubnetCidrs(n.vpcCidr, n.subnetCidrs), natGateways: n.natGateways ?? 1 } : {}),
+    },
+    loadBalancer: {
+      ...a.loadBalancer,
+      listenerPort: a.loadBalancer.listenerPort ?? (https ? 443 : 80),
+      ...(https ? { redirectHttp: a.loadBalancer.redirectHttp ?? true } : {}),
+    },
+    instances: { ...a.instances, ...(spot ? { spot: { ...spot, instanceTypes: spot.instanceTypes ?? [a.instances.instanceType] } } : {}) },
+  };
 }
 
 export type AnswersInput = z.input<typeof answersSchema>;

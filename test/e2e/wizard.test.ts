@@ -69,13 +69,13 @@ describe('the wizard in a terminal', () => {
     keys(...Array(8).fill('BSpace'));
     keys('-l', 'e2e-web');
     keys('Enter');
-    for (const q of ['AWS region', 'Network', 'VPC CIDR block', 'Public subnet CIDRs', 'listener port', 'reach the load balancer', 'Health check path', 'EC2 instance type']) {
+    for (const q of ['AWS region', 'Network', 'VPC CIDR block', 'Public subnet CIDRs', 'HTTPS?', 'listener port', 'reach the load balancer', 'Health check path', 'EC2 instance type']) {
       await waitFor(q);
       keys('Enter');
     }
     await waitFor('Availability zones');
     keys('Enter');
-    for (const q of ['How instances are launched', 'desired capacity', 'Minimum instances', 'Maximum instances', 'key pair', 'Container image', 'Container port', 'Task CPU units', 'Task memory', 'desired count', 'CloudWatch Logs', 'how many days', 'Container Insights', 'Scale the service automatically', 'Minimum tasks', 'Maximum tasks', 'Scale on which metrics', 'Target average CPU', 'How instances scale', 'Target capacity']) {
+    for (const q of ['Where do the instances run', 'How instances are launched', 'Use Spot capacity', 'desired capacity', 'Minimum instances', 'Maximum instances', 'key pair', 'Container image', 'Container port', 'Task CPU units', 'Task memory', 'desired count', 'CloudWatch Logs', 'how many days', 'Container Insights', 'Scale the service automatically', 'Minimum tasks', 'Maximum tasks', 'Scale on which metrics', 'Target average CPU', 'How instances scale', 'Target capacity']) {
       await waitFor(q);
       keys('Enter');
     }

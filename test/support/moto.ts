@@ -19,6 +19,8 @@ export interface Moto {
 export interface MotoOptions {
   /** Every ECS service reports this many running tasks (moto never runs tasks otherwise). */
   serviceRunning?: number;
+  /** Seconds until moto turns a DNS-validated ACM certificate ISSUED (moto's default: 60). */
+  acmValidationWait?: number;
 }
 
 export const INSTALL_HINT =
@@ -59,6 +61,8 @@ export async function startMoto(opts: MotoOptions = {}): Promise<Moto> {
     ...process.env,
     MOTO_IAM_LOAD_MANAGED_POLICIES: 'true',
     ...(opts.serviceRunning !== undefined ? { MOTO_ECS_SERVICE_RUNNING: String(opts.serviceRunning) } : {}),
+    // Low by default: no test should sit out moto's 60 s; one that needs a slow ACM says so.
+    MOTO_ACM_VALIDATION_WAIT: String(opts.acmValidationWait ?? 1),
   };
   const child: ChildProcess = spawn(cmd, [...args, '-H', '127.0.0.1', '-p', String(port)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

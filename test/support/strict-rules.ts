@@ -1,4 +1,5 @@
-import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { ACMClient, DescribeCertificateCommand } from '@aws-sdk/client-acm';
+import { DescribeInstancesCommand, DescribeNatGatewaysCommand, DescribeSubnetsCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import {
   DeregisterContainerInstanceCommand,
@@ -10,7 +11,7 @@ import {
   ListContainerInstancesCommand,
   type CapacityProvider,
 } from '@aws-sdk/client-ecs';
-import { DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateServiceLinkedRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { fakeRequestId, wireError, wireJson, wireXml, type WireResponse } from './aws-wire.js';
 import type { AwsRequest, Rule, StrictAws } from './strict-aws.js';
@@ -397,4 +398,245 @@ export function strictProfile(aws: StrictAws, opts: StrictOptions = {}): StrictP
     only: (...wanted) => rules.filter((r) => wanted.includes(r.name)),
     close: () => Object.values(clients).forEach((c) => c.destroy()),
   };
+}
+
+/**
+ * Issue 16's strict-AWS profile: NAT gateways, Elastic IPs and ACM as a real account shows them,
+ * where moto is quick or lenient. Its own profile, so the headline test's "every rule fired" stays
+ * about the default stack.
+ *
+ *   const production = productionProfile(aws, { n: 1 });
+ *   aws.rules(production.rules);
+ */
+export const RULE_PRODUCTION = {
+  /** CreateNatGateway right after AllocateAddress: the new allocation is not visible yet. */
+  eipNotYet: 'ec2-eip-not-yet-create-nat',
+  /** CreateRoute to a NAT gateway just created: InvalidNatGatewayID.NotFound (boto3 issue 779). */
+  natNotYet: 'ec2-nat-not-yet-create-route',
+  /** A new NAT gateway is pending for a while (a minute or two on AWS; moto: available at once). */
+  natPending: 'ec2-nat-pending',
+  /** A deleted NAT gateway is "deleting" for a while before "deleted" (moto: deleted at once). */
+  natDeleting: 'ec2-nat-deleting',
+  /** ReleaseAddress while the NAT gateway holding the address is not deleted: InvalidIPAddress.InUse. */
+  eipInUse: 'ec2-eip-in-use',
+  /** DetachInternetGateway while a NAT gateway of the VPC maps its public address. */
+  igwNatMapped: 'ec2-igw-nat-mapped',
+  /** DeleteSubnet of the subnet holding a NAT gateway's network interface, until it is deleted. */
+  natSubnetInUse: 'ec2-subnet-nat-in-use',
+  /** DescribeCertificate right after RequestCertificate: DomainValidationOptions without ResourceRecord yet. */
+  acmRecordLate: 'acm-validation-record-late',
+  /** DeleteCertificate while a listener uses the certificate, and for the first n deletes after (ACM lags). */
+  acmInUse: 'acm-certificate-in-use',
+  /** Opt-in (ProductionOptions.certificateNeverValidates): ACM never sees the validation record. */
+  acmNeverValidates: 'acm-never-validates',
+  /** CreateListener/ModifyListener with a certificate not ISSUED: UnsupportedCertificate (its misleading message included). */
+  elbCertificateNotIssued: 'elb-certificate-not-issued',
+  /** CreateListener right after ACM issued a certificate: ELB does not see it yet (CertificateNotFound). */
+  elbCertificateNotFoundYet: 'elb-certificate-not-found-yet',
+} as const;
+
+export interface ProductionOptions {
+  /** Answers per resource for the "right after" and "still going" rules (default 1). */
+  n?: number;
+  /** Describes of a deleted NAT gateway that still show it deleting (default 3). */
+  natDeletingDescribes?: number;
+  /** While this holds, every certificate stays PENDING_VALIDATION. */
+  certificateNeverValidates?: () => boolean;
+}
+
+export function productionProfile(aws: StrictAws, opts: ProductionOptions = {}): StrictProfile {
+  const n = opts.n ?? 1;
+  const deletingDescribes = opts.natDeletingDescribes ?? 3;
+  const cfg = { region: 'us-east-1', endpoint: aws.upstream, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 3 };
+  const clients = { ec2: new EC2Client(cfg), elb: new ElasticLoadBalancingV2Client(cfg), acm: new ACMClient(cfg) };
+  const created = new Set<string>();
+  /** NAT gateway → its allocation and subnet, as the create asked. */
+  const nats = new Map<string, { allocationId: string; subnetId: string }>();
+  /** Deleted NAT gateways (moto: at once) still deleting for this many describes. */
+  const deletingLeft = new Map<string, number>();
+  aws.observe((req, answer) => {
+    if (answer.status !== 200) return;
+    if (req.operation === 'AllocateAddress') created.add(xmlValue(answer.body, 'allocationId') ?? '');
+    if (req.operation === 'CreateNatGateway') {
+      const id = xmlValue(answer.body, 'natGatewayId') ?? '';
+      created.add(id);
+      nats.set(id, { allocationId: req.params.get('AllocationId') ?? '', subnetId: req.params.get('SubnetId') ?? '' });
+    }
+    if (req.operation === 'DeleteNatGateway') deletingLeft.set(req.params.get('NatGatewayId') ?? '', deletingDescribes);
+    if (req.operation === 'RequestCertificate') created.add(String((JSON.parse(answer.body) as { CertificateArn?: string }).CertificateArn));
+  });
+  const counts = new Map<string, number>();
+  const budget = (rule: string, key: string, max = n): boolean => {
+    const k = `${rule} ${key}`;
+    const c = counts.get(k) ?? 0;
+    if (c >= max) return false;
+    counts.set(k, c + 1);
+    return true;
+  };
+  /** A NAT gateway that is there on AWS: moto's state is not deleted, or the rule still shows it deleting. */
+  const natHolds = async (id: string): Promise<boolean> => {
+    if ((deletingLeft.get(id) ?? 0) > 0) return true;
+    const r = await clients.ec2.send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'nat-gateway-id', Values: [id] }] }));
+    return (r.NatGateways ?? []).some((g) => g.State !== 'deleted');
+  };
+  const holding = async (match: (nat: { allocationId: string; subnetId: string }) => boolean): Promise<string | undefined> => {
+    for (const [id, nat] of nats) if (match(nat) && (await natHolds(id))) return id;
+    return undefined;
+  };
+
+  const rules: Rule[] = [
+    {
+      name: RULE_PRODUCTION.eipNotYet,
+      service: 'ec2',
+      operation: 'CreateNatGateway',
+      respond: async (req) => {
+        const id = req.params.get('AllocationId') ?? '';
+        return created.has(id) && budget(RULE_PRODUCTION.eipNotYet, id) ? wireError('ec2', 'InvalidAllocationID.NotFound', `The allocation ID '${id}' does not exist`) : undefined;
+      },
+    },
+    {
+      name: RULE_PRODUCTION.natNotYet,
+      service: 'ec2',
+      operation: 'CreateRoute',
+      respond: async (req) => {
+        const id = req.params.get('NatGatewayId') ?? '';
+        return created.has(id) && budget(RULE_PRODUCTION.natNotYet, id) ? wireError('ec2', 'InvalidNatGatewayID.NotFound', `The natGateway ID '${id}' does not exist`) : undefined;
+      },
+    },
+    {
+      name: RULE_PRODUCTION.natPending,
+      service: 'ec2',
+      operation: 'DescribeNatGateways',
+      respond: async (req, ctx) => {
+        const moto = await ctx.forward();
+        const ids = [...moto.body.matchAll(/<natGatewayId>([^<]+)<\/natGatewayId>/g)].map((m) => m[1]!).filter((id) => created.has(id) && !deletingLeft.has(id));
+        const pending = ids.filter((id) => budget(RULE_PRODUCTION.natPending, id, n + 1));
+        if (!pending.length) return undefined;
+        return { ...moto, body: rewriteNatStates(moto.body, pending, 'available', 'pending') };
+      },
+    },
+    {
+      name: RULE_PRODUCTION.natDeleting,
+      service: 'ec2',
+      operation: 'DescribeNatGateways',
+      respond: async (req, ctx) => {
+        const moto = await ctx.forward();
+        const ids = [...moto.body.matchAll(/<natGatewayId>([^<]+)<\/natGatewayId>/g)].map((m) => m[1]!).filter((id) => (deletingLeft.get(id) ?? 0) > 0);
+        if (!ids.length) return undefined;
+        for (const id of ids) deletingLeft.set(id, deletingLeft.get(id)! - 1);
+        return { ...moto, body: rewriteNatStates(moto.body, ids, 'deleted', 'deleting') };
+      },
+    },
+    {
+      name: RULE_PRODUCTION.eipInUse,
+      service: 'ec2',
+      operation: 'ReleaseAddress',
+      respond: async (req) => {
+        const id = req.params.get('AllocationId') ?? '';
+        return (await holding((nat) => nat.allocationId === id)) ? wireError('ec2', 'InvalidIPAddress.InUse', `Address ${id} is in use.`) : undefined;
+      },
+    },
+    {
+      name: RULE_PRODUCTION.igwNatMapped,
+      service: 'ec2',
+      operation: 'DetachInternetGateway',
+      respond: async (req) => {
+        const vpcId = req.params.get('VpcId') ?? '';
+        const subnets = new Set(((await clients.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).Subnets ?? []).map((s) => s.SubnetId!));
+        if (!(await holding((nat) => subnets.has(nat.subnetId)))) return undefined;
+        return wireError('ec2', 'DependencyViolation', `Network ${vpcId} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.`);
+      },
+    },
+    {
+      name: RULE_PRODUCTION.natSubnetInUse,
+      service: 'ec2',
+      operation: 'DeleteSubnet',
+      respond: async (req) => {
+        const id = req.params.get('SubnetId') ?? '';
+        return (await holding((nat) => nat.subnetId === id)) ? wireError('ec2', 'DependencyViolation', `The subnet '${id}' has dependencies and cannot be deleted.`) : undefined;
+      },
+    },
+    {
+      name: RULE_PRODUCTION.acmRecordLate,
+      service: 'acm',
+      operation: 'DescribeCertificate',
+      respond: async (req, ctx) => {
+        const arn = String(req.json?.CertificateArn);
+        if (!created.has(arn) || !budget(RULE_PRODUCTION.acmRecordLate, arn)) return undefined;
+        const moto = await ctx.forward();
+        const doc = JSON.parse(moto.body) as { Certificate?: { DomainValidationOptions?: { ResourceRecord?: unknown }[] } };
+        for (const o of doc.Certificate?.DomainValidationOptions ?? []) delete o.ResourceRecord;
+        return wireJson('acm', doc);
+      },
+    },
+    {
+      name: RULE_PRODUCTION.acmNeverValidates,
+      service: 'acm',
+      operation: 'DescribeCertificate',
+      respond: async (req, ctx) => {
+        if (!opts.certificateNeverValidates?.()) return undefined;
+        const moto = await ctx.forward();
+        const doc = JSON.parse(moto.body) as { Certificate?: { Status?: string; DomainValidationOptions?: { ValidationStatus?: string }[] } };
+        if (!doc.Certificate) return undefined;
+        doc.Certificate.Status = 'PENDING_VALIDATION';
+        for (const o of doc.Certificate.DomainValidationOptions ?? []) o.ValidationStatus = 'PENDING_VALIDATION';
+        return wireJson('acm', doc);
+      },
+    },
+    {
+      name: RULE_PRODUCTION.elbCertificateNotIssued,
+      service: 'elasticloadbalancing',
+      operation: /^(CreateListener|ModifyListener)$/,
+      respond: async (req) => {
+        const arn = req.params.get('Certificates.member.1.CertificateArn');
+        if (!arn) return undefined;
+        const status = await clients.acm.send(new DescribeCertificateCommand({ CertificateArn: arn })).then((r) => r.Certificate?.Status, () => undefined);
+        if (status === 'ISSUED' && !opts.certificateNeverValidates?.()) return undefined;
+        return wireError('elasticloadbalancing', 'UnsupportedCertificate', `The certificate '${arn}' must have a fully-qualified domain name, a supported signature, and a supported key size.`);
+      },
+    },
+    {
+      name: RULE_PRODUCTION.elbCertificateNotFoundYet,
+      service: 'elasticloadbalancing',
+      operation: 'CreateListener',
+      respond: async (req) => {
+        const arn = req.params.get('Certificates.member.1.CertificateArn') ?? '';
+        return created.has(arn) && budget(RULE_PRODUCTION.elbCertificateNotFoundYet, arn) ? wireError('elasticloadbalancing', 'CertificateNotFound', `Certificate '${arn}' not found`) : undefined;
+      },
+    },
+    {
+      name: RULE_PRODUCTION.acmInUse,
+      service: 'acm',
+      operation: 'DeleteCertificate',
+      respond: async (req) => {
+        const arn = String(req.json?.CertificateArn);
+        const cert = await clients.acm.send(new DescribeCertificateCommand({ CertificateArn: arn })).then((r) => r.Certificate, () => undefined);
+        if (!cert) return undefined;
+        // moto keeps InUseBy after the listener goes: only listeners that still exist count.
+        let used = false;
+        for (const listener of cert.InUseBy ?? []) {
+          used ||= await clients.elb.send(new DescribeListenersCommand({ ListenerArns: [listener] })).then((r) => (r.Listeners ?? []).length > 0, () => false);
+        }
+        if (!used && !budget(RULE_PRODUCTION.acmInUse, arn)) return undefined;
+        return wireError('acm', 'ResourceInUseException', `Certificate ${arn} in account 123456789012 is in use.`);
+      },
+    },
+  ];
+  return {
+    rules,
+    names: rules.map((r) => r.name),
+    only: (...wanted) => rules.filter((r) => wanted.includes(r.name)),
+    close: () => Object.values(clients).forEach((c) => c.destroy()),
+  };
+}
+
+/**
+ * NAT gateways in a DescribeNatGateways answer, `from` state → `to` state, for these ids only: the
+ * first <state> after each id, never past the next gateway (addresses nest their own items).
+ */
+function rewriteNatStates(body: string, ids: string[], from: string, to: string): string {
+  return ids.reduce(
+    (b, id) => b.replace(new RegExp(`(<natGatewayId>${id}</natGatewayId>(?:(?!<natGatewayId>)[\\s\\S])*?<state>)${from}(</state>)`), `$1${to}$2`),
+    body,
+  );
 }

@@ -9,6 +9,8 @@ import { readAnswersFile, saveAnswersFile, validateAnswers } from '../../wizard/
 import type { Answers } from '../../wizard/schema.js';
 import { awsAccount, type Account } from '../../wizard/account.js';
 import { launchImage } from '../../steps/launch-common.js';
+import { checkSpotTypes } from '../../steps/instance-placement.js';
+import { stackUrl } from '../../steps/url.js';
 import type { ServiceOutputs } from '../../steps/outputs.js';
 import { waitingForImage, waitingForImageText, type WaitingForImage } from '../waiting-for-image.js';
 import { gatherAnswers } from '../../wizard/ask.js';
@@ -89,6 +91,8 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
     const region = await preflight(aws);
     // Before anything is made: the hosts' image for the type's architecture; a given AMI of another architecture is bad input.
     const image = await launchImage(aws, answers.instances, region);
+    // Spot types of another architecture than the instance type's could not boot that AMI: bad input, nothing made.
+    await checkSpotTypes(aws, answers, region, image.architecture);
     // The hosts a changed instance type (or pinned AMI) will replace, for the review: read, not locked.
     const prior = (await readStack(opts, answers.stack, ctx, 'create')).state;
     const roll = prior ? await rollPreview(aws, prior, answers, region) : undefined;
@@ -184,13 +188,12 @@ function createSummary(answers: Answers, result: RunResult, region: string, dryR
   const wait = waitingForImage(result.results.find((r) => r.stepId === 'service')?.outputs as ServiceOutputs | undefined, region, answersFile);
   const lb = result.results.find((r) => r.stepId === 'load-balancer')?.outputs;
   const dns = lb?.dnsName as string | undefined;
-  const port = answers.loadBalancer.listenerPort;
   return {
     stack: answers.stack,
     region,
     dryRun,
     ok: result.ok,
-    url: dns ? `http://${dns}${port === 80 ? '' : `:${port}`}` : undefined,
+    url: dns ? stackUrl(answers, dns) : undefined,
     resources: Object.fromEntries(result.results.filter((r) => r.outputs).map((r) => [r.stepId, r.outputs])),
     steps: result.results.map((r) => ({
       id: r.stepId,
@@ -239,16 +242,21 @@ async function recordRelease(state: StateFile, before: StackState | undefined, a
 }
 
 /**
- * Resources the answers reuse (an existing VPC and its subnets) are verified before anything is
- * created: a wrong id is an input error (exit 2) with nothing made, not a failure half-way through
+ * Resources the answers reuse (an existing VPC and its subnets, private subnets, a certificate, the
+ * hosted zone holding the domain) are verified before anything is created: a wrong id or a domain
+ * no zone holds is an input error (exit 2) with nothing made, not a failure half-way through
  * after the independent branches (IAM, cluster) have already run.
  */
 async function verifyExisting(steps: Step<StackEnv>[], env: StackEnv, stack: string): Promise<void> {
   const external = steps.filter((s) => !isWaitStep(s) && s.external);
   if (external.length === 0) return;
   // A dry run of just these steps: finds only, and nothing is written (the state given is a scratch one).
-  const check = await runCreate(external, { env, state: StateFile.scratch(stack), dryRun: true });
-  const failed = check.results.find((r) => r.outcome === 'failed');
+  const check = await runCreate(external, { env, state: StateFile.scratch(stack), dryRun: true, keepGoing: true });
+  const failures = check.results.filter((r) => r.outcome === 'failed');
+  // Every bad answer at once (a private subnet and a certificate are checked by different steps).
+  const problems = failures.flatMap((f) => (f.error instanceof WizardError && f.error.code === 'INPUT_INVALID' ? f.error.problems : []));
+  if (failures.length > 1 && problems.length && failures.every((f) => f.error instanceof WizardError && f.error.code === 'INPUT_INVALID')) throw inputError(problems);
+  const failed = failures[0];
   if (failed) throw failed.error instanceof WizardError ? failed.error : new WizardError('AWS', `${failed.title}: ${(failed.error as Error)?.message}`, { cause: failed.error });
 }
 

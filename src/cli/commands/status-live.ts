@@ -1,6 +1,9 @@
+import { ACMClient, DescribeCertificateCommand } from '@aws-sdk/client-acm';
 import {
+  DescribeAddressesCommand,
   DescribeInternetGatewaysCommand,
   DescribeLaunchTemplatesCommand,
+  DescribeNatGatewaysCommand,
   DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
@@ -241,6 +244,40 @@ export async function inspectLive(aws: AwsClients, records: ResourceRecord[], op
         events: (svc.events ?? []).slice(0, 5).map((e) => ({ at: e.createdAt?.toISOString(), message: e.message })),
       };
       return present(true, `${svc.runningCount} of ${svc.desiredCount} running`);
+    },
+    'private-subnets': async (o) => {
+      const want = (o.subnetIds as string[] | undefined) ?? [];
+      const got = (await ec2().send(new DescribeSubnetsCommand({ Filters: [{ Name: 'subnet-id', Values: want }] }))).Subnets ?? [];
+      return got.length === want.length ? present(true) : { live: 'missing', detail: `${want.length - got.length} of ${want.length} private subnets gone` };
+    },
+    'elastic-ips': async (o) => {
+      const want = (o.allocationIds as string[] | undefined) ?? [];
+      const got = (await ec2().send(new DescribeAddressesCommand({ Filters: [{ Name: 'allocation-id', Values: want }] }))).Addresses ?? [];
+      return got.length === want.length ? present(true, got.map((a) => a.PublicIp).join(', ')) : { live: 'missing', detail: `${want.length - got.length} of ${want.length} addresses released` };
+    },
+    'nat-gateways': async (o) => {
+      const want = (o.natGatewayIds as string[] | undefined) ?? [];
+      const got = ((await ec2().send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'nat-gateway-id', Values: want }] }))).NatGateways ?? []).filter((n) => n.State !== 'deleted');
+      if (got.length < want.length) return { live: 'missing', detail: `${want.length - got.length} of ${want.length} NAT gateways gone` };
+      return present(true, got.map((n) => n.State).join(', '));
+    },
+    'private-route-tables': async (o) => {
+      const want = (o.routeTableIds as string[] | undefined) ?? [];
+      const got = (await ec2().send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'route-table-id', Values: want }] }))).RouteTables ?? [];
+      return present(got.length === want.length);
+    },
+    certificate: async (o) => {
+      const r = await gone(() => aws.get(ACMClient).send(new DescribeCertificateCommand({ CertificateArn: s(o.certificateArn) })));
+      return { live: r.live, detail: r.value?.Certificate?.Status };
+    },
+    'https-listener': async (o) => {
+      const r = await gone(() => elb().send(new DescribeListenersCommand({ ListenerArns: [s(o.listenerArn)] })));
+      if (r.value) facts.listenerPort = r.value.Listeners?.[0]?.Port;
+      return { live: r.live, detail: facts.listenerPort ? `HTTPS port ${facts.listenerPort}` : undefined };
+    },
+    'redirect-listener': async (o) => {
+      const r = await gone(() => elb().send(new DescribeListenersCommand({ ListenerArns: [s(o.listenerArn)] })));
+      return { live: r.live, detail: r.value ? 'HTTP :80 → 301 HTTPS' : undefined };
     },
     'service-scaling': async (o) => {
       const aas = aws.get(ApplicationAutoScalingClient);

@@ -9,6 +9,8 @@ import { makeReporter } from '../output.js';
 import type { LiveFacts } from './status-live.js';
 import type { ReleaseRecord } from '../../engine/state.js';
 import { waitingForImage, waitingForImageText, type WaitingForImage } from '../waiting-for-image.js';
+import { stackUrl } from '../../steps/url.js';
+import { answersSchema, type Answers } from '../../wizard/schema.js';
 
 export type Health = 'healthy' | 'degraded' | 'missing' | 'incomplete';
 
@@ -55,9 +57,25 @@ const TITLES: Record<string, string> = {
   'task-definition': 'task definition',
   service: 'ECS service',
   'service-scaling': 'service auto scaling',
+  'private-subnets': 'private subnets',
+  'elastic-ips': 'Elastic IPs',
+  'nat-gateways': 'NAT gateways',
+  'private-route-tables': 'private route tables',
+  certificate: 'certificate',
+  'certificate-validation': 'certificate validation records',
+  'hosted-zone': 'hosted zone',
+  'https-listener': 'HTTPS listener',
+  'redirect-listener': 'HTTP → HTTPS redirect',
+  'alias-record': 'DNS alias record',
 };
 
 export const titleOf = (stepId: string): string => TITLES[stepId] ?? stepId;
+
+/** The answers a state recorded, when they still validate (for the URL: https://<domain> with HTTPS). */
+function recordedAnswers(recorded: unknown): Answers | undefined {
+  const parsed = answersSchema.safeParse(recorded);
+  return parsed.success ? parsed.data : undefined;
+}
 
 /**
  * The verdict, from facts alone (no AWS here, so it is unit-testable). What "healthy" needs:
@@ -125,6 +143,7 @@ export async function status(stackArg: string | undefined, flags: CommonFlags, c
     const hostsLine = records.some((r) => r.stepId === 'auto-scaling-group') ? await hostsOnLatestAmi(aws, state, region) : undefined;
     const dns = facts.loadBalancer?.dnsName;
     const port = facts.listenerPort ?? 80;
+    const answers = recordedAnswers(state.answers);
     const report: StatusReport = {
       stack,
       region,
@@ -133,7 +152,7 @@ export async function status(stackArg: string | undefined, flags: CommonFlags, c
       health,
       ok: health === 'healthy',
       verdict,
-      url: dns ? `http://${dns}${port === 80 ? '' : `:${port}`}` : undefined,
+      url: dns ? (answers ? stackUrl(answers, dns) : `http://${dns}${port === 80 ? '' : `:${port}`}`) : undefined,
       ...facts,
       ...(hostsLine ? { hosts: hostsLine } : {}),
       ...(state.releases?.length ? { release: state.releases[state.releases.length - 1] } : {}),

@@ -17,6 +17,8 @@ const PREFIX: Record<string, string> = {
   cloudwatch: 'cloudwatch',
   'cloudwatch-logs': 'logs',
   s3: 's3',
+  acm: 'acm',
+  'route-53': 'route53',
 };
 
 /** S3 calls whose IAM action is not named like the call. */

@@ -330,7 +330,7 @@ describe('Auto Scaling group', () => {
   });
 
   it('on a rerun, brings changed min/max sizes to the group, leaving the desired capacity to scaling unless out of bounds', async () => {
-    const group = { AutoScalingGroupName: 'shop-ecs', AutoScalingGroupARN: 'arn:asg', MinSize: 1, MaxSize: 4, DesiredCapacity: 3, AvailabilityZones: [], HealthCheckType: 'EC2', DefaultCooldown: 300, CreatedTime: new Date() };
+    const group = { AutoScalingGroupName: 'shop-ecs', AutoScalingGroupARN: 'arn:asg', MinSize: 1, MaxSize: 4, DesiredCapacity: 3, AvailabilityZones: [], HealthCheckType: 'EC2', DefaultCooldown: 300, CreatedTime: new Date(), VPCZoneIdentifier: 'subnet-0aaaaaaaa,subnet-0bbbbbbbb' };
     as.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group] });
     as.on(UpdateAutoScalingGroupCommand).resolves({});
     // GIVEN answers that widen the bounds WHEN found in a real create THEN min/max change, desired stays

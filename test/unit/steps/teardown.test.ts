@@ -55,6 +55,19 @@ const AWS_DELETE_DEPENDENCIES: DeleteDependency[] = [
   { del: 'instance-role', after: 'instance-profile', why: 'DeleteRole: DeleteConflict while the role is in an instance profile' },
   { del: 'execution-role', after: 'secrets-policy', why: 'DeleteRole: DeleteConflict while the role has inline policies (the secrets grant)' },
   { del: 'execution-role', after: 'task-definition', why: 'ECS assumes the role to start the definition\'s tasks and pull their images' },
+  // Private instances behind NAT (issue 16)
+  { del: 'elastic-ips', after: 'nat-gateways', why: 'ReleaseAddress: InvalidIPAddress.InUse while the NAT gateway holding the address is not deleted' },
+  { del: 'subnets', after: 'nat-gateways', why: 'DeleteSubnet: DependencyViolation while the NAT gateway\'s network interface is in the public subnet' },
+  { del: 'internet-gateway', after: 'nat-gateways', why: 'DetachInternetGateway: DependencyViolation while the NAT gateway\'s Elastic IP is mapped in the VPC' },
+  { del: 'private-subnets', after: 'auto-scaling-group', why: 'DeleteSubnet: DependencyViolation while instances (their ENIs) are in it' },
+  { del: 'private-subnets', after: 'private-route-tables', why: 'the private route tables\' explicit associations name the subnets (the tables\' delete disassociates them)' },
+  { del: 'instance-security-group', after: 'auto-scaling-group', why: 'DeleteSecurityGroup: DependencyViolation while the private instances\' network interfaces use it' },
+  { del: 'vpc', after: 'private-subnets', why: 'DeleteVpc: DependencyViolation while subnets remain' },
+  { del: 'vpc', after: 'private-route-tables', why: 'DeleteVpc: DependencyViolation while non-main route tables remain' },
+  { del: 'vpc', after: 'nat-gateways', why: 'DeleteVpc: DependencyViolation while a NAT gateway remains' },
+  // HTTPS (issue 16)
+  { del: 'certificate', after: 'https-listener', why: 'DeleteCertificate: ResourceInUseException while a listener uses the certificate' },
+  { del: 'target-group', after: 'https-listener', why: 'DeleteTargetGroup: ResourceInUse while a listener\'s action forwards to it' },
 ];
 
 /**
@@ -76,6 +89,17 @@ const variants: Record<string, Step<StackEnv>[]> = {
     }),
   ),
   'destroy --discover (every variant at once)': discoverPlan(validateAnswers({ stack: 'td', service: { ecrRepository: 'td-app' } })),
+  'production shape (HTTPS on a domain, private instances, a NAT gateway per zone, Spot)': buildPlan(
+    validateAnswers({ stack: 'td', loadBalancer: { domain: 'app.example.com' }, network: { instanceSubnets: 'private', natGateways: 2 }, instances: { spot: { instanceTypes: ['t3.small', 't3a.small'] } } }),
+  ),
+  'production shape with a given certificate and no redirect, in an existing VPC': buildPlan(
+    validateAnswers({
+      stack: 'td',
+      network: { vpcId: 'vpc-0abc1234', subnetIds: ['subnet-0abc1234', 'subnet-0def5678'], instanceSubnets: 'private', privateSubnetIds: ['subnet-0aaa1234', 'subnet-0bbb5678'] },
+      loadBalancer: { certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/1234abcd-12ab-34cd-56ef-1234567890ab', redirectHttp: false },
+    }),
+  ),
+  'destroy --discover of a production stack': discoverPlan(validateAnswers({ stack: 'td', loadBalancer: { domain: 'app.example.com' }, network: { instanceSubnets: 'private' } })),
 };
 
 /** Every node the given node waits for, directly or not. */
@@ -132,6 +156,24 @@ describe('teardown respects what AWS needs at delete time', () => {
     const reversedOnly = plan.map((s) => ({ ...s, teardown: undefined }));
     expect(violations(reversedOnly, CLEARED_BY_THE_STEP)).toEqual([]);
     expect(violations(plan, CLEARED_BY_THE_STEP)).toEqual(['alb-security-group before instance-security-group is gone']);
+  });
+});
+
+describe('the NAT gateways\' slow deletion starts at once', () => {
+  const plan = variants['production shape (HTTPS on a domain, private instances, a NAT gateway per zone, Spot)']!;
+  const { prerequisites } = destroyGraph(plan);
+
+  it('waits for nothing but its own wait step (nothing to do in a destroy): the private route tables, which point at them, let them go first (a blackhole route is fine while the stack goes)', () => {
+    expect([...waitsFor(prerequisites, 'nat-gateways')]).toEqual(['nat-gateways-available']);
+  });
+
+  it('without that exception the NAT gateways would wait for the hosts\' ForceDelete', () => {
+    const strict = plan.map((s) => (s.id === 'private-route-tables' ? { ...s, teardown: undefined } : s));
+    expect(waitsFor(destroyGraph(strict).prerequisites, 'nat-gateways').has('auto-scaling-group')).toBe(true);
+  });
+
+  it('the DNS alias does not hold back the load balancer, whose network interfaces linger', () => {
+    expect(waitsFor(prerequisites, 'load-balancer').has('alias-record')).toBe(false);
   });
 });
 

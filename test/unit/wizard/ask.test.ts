@@ -37,13 +37,16 @@ function fakeAccount(): Account & { calls: string[] } {
 
 /** Answers for everything after the network section, all defaults. */
 const REST_DEFAULTS: Script = [
+  ['HTTPS?', undefined],
   ['listener port', undefined],
   ['reach the load balancer', undefined],
   ['Health check', undefined],
   ['instance type', undefined],
 ];
 const AFTER_ZONES: Script = [
+  ['Where do the instances run', undefined],
   ['launched', undefined],
+  ['Spot capacity', undefined],
   ['desired capacity', undefined],
   ['Minimum instances', undefined],
   ['Maximum instances', undefined],
@@ -146,6 +149,7 @@ describe('interactive wizard', () => {
       ['subnet CIDRs', '10.1.0.0/24, 10.0.1.0/24'],
       ['subnet CIDRs', '10.0.0.0/24, 10.0.0.0/25'],
       ['subnet CIDRs', '10.0.0.0/24 10.0.1.0/24'],
+      ['HTTPS?', undefined],
       ['listener port', 70000],
       ['listener port', 8080],
       ['reach the load balancer', undefined],
@@ -153,7 +157,9 @@ describe('interactive wizard', () => {
       ['Health check', '/health'],
       ['instance type', undefined],
       ['Availability zones', undefined],
+      ['Where do the instances run', undefined],
       ['launched', undefined],
+      ['Spot capacity', undefined],
       ['desired capacity', 3],
       ['Minimum instances', 4],
       ['Minimum instances', 1],
@@ -161,7 +167,7 @@ describe('interactive wizard', () => {
       ['Maximum instances', 5],
       ['key pair', 'ops'],
       ['SSH', '0.0.0.0/0'],
-      ...AFTER_ZONES.slice(5),
+      ...AFTER_ZONES.slice(7),
     ]);
     const errors = prompter.refusals.map((r) => r.error);
     let fileError: WizardError | undefined;
@@ -204,6 +210,8 @@ describe('interactive wizard', () => {
   it('scales on memory and requests, and on ASG CPU when not managed', async () => {
     const { answers } = await interactive(
       [
+        // The file predates private subnets: that is asked (it sizes the group without a spot key: no Spot).
+        ['Where do the instances run', undefined],
         ['CloudWatch Logs', undefined],
         ['how many days', undefined],
         ['Container Insights', undefined],

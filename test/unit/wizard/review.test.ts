@@ -70,8 +70,8 @@ describe('review plan', () => {
     // GIVEN an interactive run with a few non-default answers
     const prompter = scriptedPrompter([
       ['Stack name', 'round-trip'], ['region', undefined], ['Network', undefined], ['VPC CIDR', '10.7.0.0/16'], ['subnet CIDRs', undefined],
-      ['listener port', 8080], ['reach the load balancer', '203.0.113.0/24'], ['Health check', undefined], ['instance type', 't3.small'],
-      ['Availability zones', undefined], ['launched', undefined], ['desired capacity', 1], ['Minimum instances', undefined], ['Maximum instances', 3],
+      ['HTTPS?', undefined], ['listener port', 8080], ['reach the load balancer', '203.0.113.0/24'], ['Health check', undefined], ['instance type', 't3.small'],
+      ['Availability zones', undefined], ['Where do the instances run', undefined], ['launched', undefined], ['Spot capacity', undefined], ['desired capacity', 1], ['Minimum instances', undefined], ['Maximum instances', 3],
       ['key pair', ''], ['Container image', 'httpd:2.4'], ['Container port', undefined], ['CPU units', 512], ['memory (MiB)', 1024],
       ['desired count', 1], ['CloudWatch Logs', undefined], ['how many days', undefined], ['Container Insights', undefined], ['automatically', undefined], ['Minimum tasks', undefined], ['Maximum tasks', 3], ['which metrics', ['cpu', 'requests']],
       ['Target average CPU', 55], ['requests per task', 200], ['How instances scale', false], ['instance CPU', 70],

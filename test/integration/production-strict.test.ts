@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { DescribeAddressesCommand, EC2Client, ReleaseAddressCommand } from '@aws-sdk/client-ec2';
+import { STACK_TAG } from '../../src/aws/tags.js';
+import { stackNames } from '../../src/steps/names.js';
+import { StackCounter, leftovers } from '../support/counts.js';
+import { registerFakeAgents } from '../support/fake-agent.js';
+import { startMoto, type Moto } from '../support/moto.js';
+import { startStrictAws, type StrictAws } from '../support/strict-aws.js';
+import { RULE_PRODUCTION, productionProfile, type StrictProfile } from '../support/strict-rules.js';
+import { tempDir } from '../support/stack.js';
+import { cliEnv, runCli } from '../e2e/cli.js';
+
+/**
+ * The production shape against AWS's own behaviour, through the strict-AWS proxy: a new Elastic
+ * IP and NAT gateway not visible at once, a NAT gateway pending and then deleting for a while
+ * (holding its address, subnet and the internet gateway meanwhile), ACM naming its validation
+ * record late and refusing to delete a certificate a listener used, and a certificate that never
+ * validates. The built CLI runs create and destroy; each rule must fire where it claims to.
+ */
+const ROOT = path.resolve(import.meta.dirname, '../..');
+let moto: Moto;
+let aws: StrictAws;
+let profile: StrictProfile;
+let counter: StackCounter;
+let home: string;
+let neverValidates = false;
+const cfg = (endpoint: string) => ({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+
+beforeAll(async () => {
+  moto = await startMoto({ serviceRunning: 2, acmValidationWait: 1 });
+  aws = await startStrictAws(moto.endpoint);
+  profile = productionProfile(aws, { n: 1, natDeletingDescribes: 3, certificateNeverValidates: () => neverValidates });
+  aws.rules(profile.rules);
+  counter = new StackCounter(moto.endpoint);
+  home = tempDir('production-strict-home-');
+}, 120_000);
+afterAll(async () => {
+  profile?.close();
+  counter?.destroy();
+  await aws?.stop();
+  await moto?.stop();
+});
+
+const stateDirs = new Map<string, string>();
+const stateDir = (stack: string): string => {
+  if (!stateDirs.has(stack)) stateDirs.set(stack, tempDir('production-strict-state-'));
+  return stateDirs.get(stack)!;
+};
+const env = () => cliEnv(moto.env({ AWS_ENDPOINT_URL: aws.endpoint }), home);
+
+/** `create` through the proxy; the fake ECS agent (straight to moto) joins the stack's instances meanwhile. */
+interface CreateJson {
+  ok: boolean;
+  steps?: { id: string; outcome: string; error?: string }[];
+}
+
+async function create(stack: string, answers: object, waitTimeout = 120, ...extra: string[]): Promise<{ code: number | null; stderr: string; json: CreateJson }> {
+  const file = path.join(tempDir('production-strict-answers-'), 'answers.json');
+  writeFileSync(file, JSON.stringify({ stack, region: 'us-east-1', ...answers }));
+  const child = spawn(process.execPath, ['bin/ecs-wizard.js', 'create', '--answers', file, '--yes', '--state-dir', stateDir(stack), '--output', 'json', '--wait-timeout', String(waitTimeout), ...extra], { cwd: ROOT, env: env() });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let done = false;
+  void exited.then(() => (done = true));
+  const n = stackNames(stack);
+  while (!done) {
+    await registerFakeAgents(moto.endpoint, n.cluster, n.autoScalingGroup).catch(() => 0);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { code: await exited, stderr, json: JSON.parse(stdout) as CreateJson };
+}
+
+const destroy = (stack: string) => runCli(['destroy', stack, '--yes', '--state-dir', stateDir(stack), '--output', 'json', '--wait-timeout', '60'], { env: env(), cwd: ROOT });
+
+async function zone(name: string): Promise<string> {
+  const route53 = new Route53Client(cfg(moto.endpoint));
+  try {
+    return (await route53.send(new CreateHostedZoneCommand({ Name: name, CallerReference: `${name}-${Date.now()}` }))).HostedZone!.Id!.replace('/hostedzone/', '');
+  } finally {
+    route53.destroy();
+  }
+}
+
+describe('the production shape on the strict-AWS harness', () => {
+  it('NAT gateways and ACM as AWS shows them: create and destroy go through, and nothing is released, detached or deleted before its NAT gateway is gone', async () => {
+    const zoneId = await zone('strict.example.com');
+    const stack = 'strict-prod';
+
+    // WHEN the stack is created through the rules
+    const made = await create(stack, { loadBalancer: { domain: 'app.strict.example.com' }, network: { instanceSubnets: 'private' }, service: { desiredCount: 2 } });
+
+    // THEN it worked past the late Elastic IP, the late NAT gateway, its pending state and ACM's late record
+    expect(made.code, made.stderr).toBe(0);
+    for (const rule of [RULE_PRODUCTION.eipNotYet, RULE_PRODUCTION.natNotYet, RULE_PRODUCTION.natPending, RULE_PRODUCTION.acmRecordLate, RULE_PRODUCTION.elbCertificateNotFoundYet]) {
+      expect(aws.fired(rule), rule).toBeGreaterThan(0);
+    }
+    expect(aws.fired(RULE_PRODUCTION.elbCertificateNotIssued)).toBe(0);
+
+    // AND the guard rules are live: releasing the NAT gateway's address now is refused, as on AWS
+    const ec2 = new EC2Client({ ...cfg(aws.endpoint), maxAttempts: 1 });
+    try {
+      const [address] = (await ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: `tag:${STACK_TAG}`, Values: [stack] }] }))).Addresses ?? [];
+      const refused = await ec2.send(new ReleaseAddressCommand({ AllocationId: address!.AllocationId })).catch((e: { name?: string }) => e.name);
+      expect(refused).toBe('InvalidIPAddress.InUse');
+    } finally {
+      ec2.destroy();
+    }
+    const guards = [RULE_PRODUCTION.eipInUse, RULE_PRODUCTION.igwNatMapped, RULE_PRODUCTION.natSubnetInUse];
+    const before = Object.fromEntries(guards.map((g) => [g, aws.fired(g)]));
+    expect(before[RULE_PRODUCTION.eipInUse]).toBe(1);
+
+    // WHEN it is destroyed
+    const gone = await destroy(stack);
+
+    // THEN it waited out the NAT gateway's deletion, and ACM's refusal of a certificate just let go of
+    expect(gone.code, gone.stderr).toBe(0);
+    expect(aws.fired(RULE_PRODUCTION.natDeleting)).toBeGreaterThan(0);
+    expect(aws.fired(RULE_PRODUCTION.acmInUse)).toBeGreaterThan(0);
+    // AND the address, the internet gateway and the NAT gateway's subnet were let go only once it was gone: no guard answered destroy
+    expect(Object.fromEntries(guards.map((g) => [g, aws.fired(g)]))).toEqual(before);
+    expect(leftovers(await counter.count(stack, { hostedZoneId: zoneId }))).toEqual({});
+  }, 240_000);
+
+  it('with --no-wait the HTTPS listener still waits for its certificate: never sent while pending, and ELB not seeing it yet is retried', async () => {
+    await zone('nowait.example.net');
+    const stack = 'strict-nowait';
+    const notIssued = aws.fired(RULE_PRODUCTION.elbCertificateNotIssued);
+    // GIVEN ACM issues the certificate only 2 s after its validation record is written (the listener would come sooner)
+    neverValidates = true;
+    let thisTest = true;
+    aws.observe((req) => {
+      if (thisTest && req.operation === 'ChangeResourceRecordSets' && neverValidates) setTimeout(() => (neverValidates = false), 2000);
+    });
+    // WHEN create runs with --no-wait (the certificate-issued step is skipped)
+    const made = await create(stack, { loadBalancer: { domain: 'app.nowait.example.net' }, service: { desiredCount: 1 } }, 60, '--no-wait').finally(() => {
+      thisTest = false;
+      neverValidates = false;
+    });
+    // THEN the listener went in once ACM had issued the certificate, past ELB's late CertificateNotFound
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.json.steps?.find((x) => x.id === 'certificate-issued')?.outcome).toBe('skipped');
+    expect(made.json.steps?.find((x) => x.id === 'https-listener')?.outcome).toBe('created');
+    expect(aws.fired(RULE_PRODUCTION.elbCertificateNotIssued)).toBe(notIssued);
+    expect(aws.fired(RULE_PRODUCTION.elbCertificateNotFoundYet)).toBeGreaterThan(0);
+    expect((await destroy(stack)).code).toBe(0);
+  }, 120_000);
+
+  it('a certificate that never validates: create stops at the bounded wait, saying which record ACM looks for and where; destroy removes what was made', async () => {
+    await zone('pending.example.org');
+    const stack = 'strict-pending';
+    neverValidates = true;
+    try {
+      // WHEN create runs with a short --wait-timeout and ACM never sees the record
+      const made = await create(stack, { loadBalancer: { domain: 'www.pending.example.org' }, service: { desiredCount: 2 } }, 8);
+
+      // THEN it fails (1) at the certificate wait, naming the CNAME and the zone and how to go on
+      expect(made.code, made.stderr).toBe(1);
+      expect(aws.fired(RULE_PRODUCTION.acmNeverValidates)).toBeGreaterThan(0);
+      const step = made.json.steps?.find((x) => x.id === 'certificate-issued');
+      expect(step).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/^Timed out after \d+ s waiting for ACM to validate www\.pending\.example\.org \(PENDING_VALIDATION\)\.$/) });
+      expect(made.stderr).toMatch(/Hint: ACM validates by looking the record up in public DNS \(CNAME _[0-9a-f]+\.www\.pending\.example\.org\. → \S+ in zone pending\.example\.org\.\)/);
+      expect(made.stderr).toContain('NS records');
+      expect(made.json.steps?.find((x) => x.id === 'https-listener')?.outcome).toBe('skipped');
+
+      // WHEN the half-made stack is destroyed
+      const gone = await destroy(stack);
+      // THEN the requested certificate and its validation record go with it
+      expect(gone.code, gone.stderr).toBe(0);
+      const counts = await counter.count(stack);
+      expect(leftovers(counts)).toEqual({});
+      const route53 = new Route53Client(cfg(moto.endpoint));
+      const zones = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: await zoneIdOf(route53, 'pending.example.org.') }));
+      route53.destroy();
+      expect((zones.ResourceRecordSets ?? []).filter((r) => r.Type !== 'SOA' && r.Type !== 'NS')).toEqual([]);
+    } finally {
+      neverValidates = false;
+    }
+  }, 120_000);
+});
+
+async function zoneIdOf(route53: Route53Client, name: string): Promise<string> {
+  const { ListHostedZonesByNameCommand } = await import('@aws-sdk/client-route-53');
+  return (await route53.send(new ListHostedZonesByNameCommand({ DNSName: name }))).HostedZones![0]!.Id!.replace('/hostedzone/', '');
+}
