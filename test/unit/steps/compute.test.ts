@@ -249,7 +249,7 @@ describe('launch configuration (legacy)', () => {
     expect(as.commandCalls(CreateLaunchConfigurationCommand)).toHaveLength(1);
 
     // AND the group step switches the group to it
-    as.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'shop-ecs', LaunchConfigurationName: 'shop-ecs', MinSize: 1, MaxSize: 4, DesiredCapacity: 2 } as never] });
+    as.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'shop-ecs', LaunchConfigurationName: 'shop-ecs', MinSize: 1, MaxSize: 4, DesiredCapacity: 2, VPCZoneIdentifier: 'subnet-0aaaaaaaa,subnet-0bbbbbbbb' } as never] });
     as.on(UpdateAutoScalingGroupCommand).resolves({});
     await autoScalingGroupStep.find(stepContext(t.env, { outputs: { ...DEPS, 'launch-template': found! } }).ctx);
     expect(as.commandCalls(UpdateAutoScalingGroupCommand).map((c) => c.args[0].input)).toEqual([{ AutoScalingGroupName: 'shop-ecs', LaunchConfigurationName: 'shop-ecs-v2' }]);
