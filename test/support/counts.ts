@@ -118,60 +118,57 @@ export class StackCounter {
         .send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:aws:autoscaling:groupName', Values: [n.autoScalingGroup] }, { Name: 'instance-state-name', Values: ['pending', 'running'] }] }))
         .then((r) => (r.Reservations ?? []).flatMap((x) => x.Instances ?? [])),
     ]);
-    const [lbs, tgs, groups, lcs, policies] = await Promise.all([
-      this.elb.send(new DescribeLoadBalancersCommand({})).then((r) => (r.LoadBalancers ?? []).filter((l) => l.LoadBalancerName === n.loadBalancer)),
-      this.elb.send(new DescribeTargetGroupsCommand({})).then((r) => (r.TargetGroups ?? []).filter((t) => t.TargetGroupName === n.targetGroup)),
-      this.asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [n.autoScalingGroup] })).then((r) => r.AutoScalingGroups ?? []),
-      this.asg.send(new DescribeLaunchConfigurationsCommand({})).then((r) => (r.LaunchConfigurations ?? []).filter((l) => l.LaunchConfigurationName === n.launchConfiguration)),
-      this.asg.send(new DescribePoliciesCommand({ AutoScalingGroupName: n.autoScalingGroup })).then((r) => r.ScalingPolicies ?? []),
-    ]);
-    let listeners = 0;
-    for (const lb of lbs) {
-      listeners += await this.elb
-        .send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))
-        .then((r) => (r.Listeners ?? []).length, whenCode('LoadBalancerNotFound', 0));
-    }
-    const clusters = await this.ecs
-      .send(new DescribeClustersCommand({ clusters: [n.cluster] }))
-      .then((r) => (r.clusters ?? []).filter((c) => c.status === 'ACTIVE'));
-    let services = 0;
-    if (clusters.length) {
-      const arns = (await this.ecs.send(new ListServicesCommand({ cluster: n.cluster }))).serviceArns ?? [];
-      if (arns.length) {
-        const d = await this.ecs.send(new DescribeServicesCommand({ cluster: n.cluster, services: arns }));
-        services = (d.services ?? []).filter((s) => s.status === 'ACTIVE').length;
-      }
-    }
-    // moto answers HTTP 500 without names; with a name it lists every provider of that name, and
-    // AWS lists an unknown name under `failures`. No error is expected here at all.
-    const capacityProviders = await this.ecs
-      .send(new DescribeCapacityProvidersCommand({ capacityProviders: [n.capacityProvider] }))
-      .then((r) => (r.capacityProviders ?? []).filter((c) => c.status !== 'INACTIVE' && c.name === n.capacityProvider).length);
-    const taskDefinitions = await this.ecs
-      .send(new ListTaskDefinitionsCommand({ familyPrefix: n.taskFamily, status: 'ACTIVE' }))
-      .then((r) => (r.taskDefinitionArns ?? []).filter((a) => a.includes(`:task-definition/${n.taskFamily}:`)).length);
     const serviceResource = `service/${n.cluster}/${n.service}`;
-    const scalableTargets = await this.aas
-      .send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [serviceResource] }))
-      .then((r) => (r.ScalableTargets ?? []).length);
-    const serviceScalingPolicies = await this.aas
-      .send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId: serviceResource }))
-      .then((r) => (r.ScalingPolicies ?? []).filter((p) => p.ResourceId === serviceResource).length);
-    // Target tracking makes its alarms itself, named after the scaled resource.
-    let alarms = 0;
-    for (const AlarmNamePrefix of [`TargetTracking-${serviceResource}-`, `TargetTracking-${n.autoScalingGroup}-`]) {
-      alarms += await this.cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix })).then((r) => (r.MetricAlarms ?? []).length);
-    }
-    const logGroups = await this.logs
-      .send(new DescribeLogGroupsCommand({ logGroupNamePrefix: n.logGroup }))
-      .then((r) => (r.logGroups ?? []).filter((g) => g.logGroupName === n.logGroup).length);
+    const sum = (ns: number[]): number => ns.reduce((a, b) => a + b, 0);
     const exists = (f: () => Promise<unknown>): Promise<number> => f().then(() => 1, whenCode('NoSuchEntity', 0));
-    let attachedRolePolicies = 0;
-    let inlineRolePolicies = 0;
-    for (const RoleName of [n.instanceRole, n.executionRole]) {
-      attachedRolePolicies += await this.iam.send(new ListAttachedRolePoliciesCommand({ RoleName })).then((r) => (r.AttachedPolicies ?? []).length, whenCode('NoSuchEntity', 0));
-      inlineRolePolicies += await this.iam.send(new ListRolePoliciesCommand({ RoleName })).then((r) => (r.PolicyNames ?? []).length, whenCode('NoSuchEntity', 0));
-    }
+    const listenersOf = async (arns: (string | undefined)[]): Promise<number> =>
+      sum(await Promise.all(arns.map((LoadBalancerArn) => this.elb.send(new DescribeListenersCommand({ LoadBalancerArn })).then((r) => (r.Listeners ?? []).length, whenCode('LoadBalancerNotFound', 0)))));
+    const servicesOf = async (): Promise<[number, number]> => {
+      const clusters = await this.ecs.send(new DescribeClustersCommand({ clusters: [n.cluster] })).then((r) => (r.clusters ?? []).filter((c) => c.status === 'ACTIVE').length);
+      if (!clusters) return [0, 0];
+      const arns = (await this.ecs.send(new ListServicesCommand({ cluster: n.cluster }))).serviceArns ?? [];
+      if (!arns.length) return [clusters, 0];
+      const d = await this.ecs.send(new DescribeServicesCommand({ cluster: n.cluster, services: arns }));
+      return [clusters, (d.services ?? []).filter((x) => x.status === 'ACTIVE').length];
+    };
+    const roles = [n.instanceRole, n.executionRole];
+    const [lbs, tgs, groups, lcs, policies, [clusters, services], capacityProviders, taskDefinitions, scalableTargets, serviceScalingPolicies, alarms, logGroups, attachedRolePolicies, inlineRolePolicies, instanceRoles, executionRoles, instanceProfiles, ecrRepositories] =
+      await Promise.all([
+        this.elb.send(new DescribeLoadBalancersCommand({})).then((r) => (r.LoadBalancers ?? []).filter((l) => l.LoadBalancerName === n.loadBalancer)),
+        this.elb.send(new DescribeTargetGroupsCommand({})).then((r) => (r.TargetGroups ?? []).filter((t) => t.TargetGroupName === n.targetGroup).length),
+        this.asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [n.autoScalingGroup] })).then((r) => (r.AutoScalingGroups ?? []).length),
+        this.asg.send(new DescribeLaunchConfigurationsCommand({})).then((r) => (r.LaunchConfigurations ?? []).filter((l) => l.LaunchConfigurationName === n.launchConfiguration).length),
+        this.asg.send(new DescribePoliciesCommand({ AutoScalingGroupName: n.autoScalingGroup })).then((r) => (r.ScalingPolicies ?? []).length),
+        servicesOf(),
+        // moto answers HTTP 500 without names; with a name it lists every provider of that name, and
+        // AWS lists an unknown name under `failures`. No error is expected here at all.
+        this.ecs
+          .send(new DescribeCapacityProvidersCommand({ capacityProviders: [n.capacityProvider] }))
+          .then((r) => (r.capacityProviders ?? []).filter((c) => c.status !== 'INACTIVE' && c.name === n.capacityProvider).length),
+        this.ecs
+          .send(new ListTaskDefinitionsCommand({ familyPrefix: n.taskFamily, status: 'ACTIVE' }))
+          .then((r) => (r.taskDefinitionArns ?? []).filter((a) => a.includes(`:task-definition/${n.taskFamily}:`)).length),
+        this.aas.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [serviceResource] })).then((r) => (r.ScalableTargets ?? []).length),
+        this.aas
+          .send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId: serviceResource }))
+          .then((r) => (r.ScalingPolicies ?? []).filter((p) => p.ResourceId === serviceResource).length),
+        // Target tracking makes its alarms itself, named after the scaled resource.
+        Promise.all(
+          [`TargetTracking-${serviceResource}-`, `TargetTracking-${n.autoScalingGroup}-`].map((AlarmNamePrefix) =>
+            this.cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix })).then((r) => (r.MetricAlarms ?? []).length),
+          ),
+        ).then(sum),
+        this.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: n.logGroup })).then((r) => (r.logGroups ?? []).filter((g) => g.logGroupName === n.logGroup).length),
+        Promise.all(roles.map((RoleName) => this.iam.send(new ListAttachedRolePoliciesCommand({ RoleName })).then((r) => (r.AttachedPolicies ?? []).length, whenCode('NoSuchEntity', 0)))).then(sum),
+        Promise.all(roles.map((RoleName) => this.iam.send(new ListRolePoliciesCommand({ RoleName })).then((r) => (r.PolicyNames ?? []).length, whenCode('NoSuchEntity', 0)))).then(sum),
+        exists(() => this.iam.send(new GetRoleCommand({ RoleName: n.instanceRole }))),
+        exists(() => this.iam.send(new GetRoleCommand({ RoleName: n.executionRole }))),
+        exists(() => this.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: n.instanceProfile }))),
+        opts.ecrRepository
+          ? this.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [opts.ecrRepository] })).then(() => 1, whenCode('RepositoryNotFoundException', 0))
+          : 0,
+      ]);
+    const listeners = await listenersOf(lbs.map((lb) => lb.LoadBalancerArn));
     return {
       vpcs: vpcs.length,
       subnets: subnets.length,
@@ -179,14 +176,14 @@ export class StackCounter {
       routeTables: rts.length,
       securityGroups: sgs.length,
       launchTemplates: lts.length,
-      launchConfigurations: lcs.length,
+      launchConfigurations: lcs,
       instances: instances.length,
       loadBalancers: lbs.length,
       listeners,
-      targetGroups: tgs.length,
-      autoScalingGroups: groups.length,
-      asgScalingPolicies: policies.length,
-      clusters: clusters.length,
+      targetGroups: tgs,
+      autoScalingGroups: groups,
+      asgScalingPolicies: policies,
+      clusters,
       services,
       capacityProviders,
       taskDefinitions,
@@ -194,14 +191,12 @@ export class StackCounter {
       serviceScalingPolicies,
       alarms,
       logGroups,
-      instanceRoles: await exists(() => this.iam.send(new GetRoleCommand({ RoleName: n.instanceRole }))),
-      executionRoles: await exists(() => this.iam.send(new GetRoleCommand({ RoleName: n.executionRole }))),
-      instanceProfiles: await exists(() => this.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: n.instanceProfile }))),
+      instanceRoles,
+      executionRoles,
+      instanceProfiles,
       attachedRolePolicies,
       inlineRolePolicies,
-      ecrRepositories: opts.ecrRepository
-        ? await this.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [opts.ecrRepository] })).then(() => 1, whenCode('RepositoryNotFoundException', 0))
-        : 0,
+      ecrRepositories,
     };
   }
 }
