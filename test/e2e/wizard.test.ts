@@ -101,7 +101,7 @@ describe('the wizard in a terminal', () => {
     expect(plan).toMatchObject({
       stack: 'e2e-web',
       region: 'us-east-1',
-      network: { vpc: 'new e2e-web-vpc 10.0.0.0/16', subnets: ['e2e-web-public-1 10.0.0.0/24', 'e2e-web-public-2 10.0.1.0/24'] },
+      network: { vpc: 'new e2e-web-vpc 10.0.0.0/16', subnets: ['e2e-web-public-1 10.0.0.0/24 in us-east-1a', 'e2e-web-public-2 10.0.1.0/24 in us-east-1b'] },
       loadBalancer: { name: 'e2e-web-alb', listenerPort: 80, healthCheckPath: '/' },
       instances: { instanceType: 't3.small', launch: 'template', minSize: 1, desiredCapacity: 2, maxSize: 4 },
       service: { image: 'nginx:latest', containerPort: 80, cpu: 256, memory: 512, desiredCount: 2 },
@@ -110,7 +110,7 @@ describe('the wizard in a terminal', () => {
     // AND the interactive review showed that same stack
     for (const line of [
       'VPC       new e2e-web-vpc 10.0.0.0/16',
-      'subnet    e2e-web-public-2 10.0.1.0/24',
+      'subnet    e2e-web-public-2 10.0.1.0/24 in us-east-1b',
       'e2e-web-alb  HTTP :80  health check /',
       't3.small × 2 (min 1, max 4), launch template',
       'nginx:latest  port 80  256 CPU units  512 MiB  × 2 tasks',
