@@ -128,7 +128,9 @@ function instrument(client: SdkClient, service: string, onCall: (call: AwsCall) 
  * Calls that are not safe to send twice: a second CreateX can make a second X, a second
  * AuthorizeSecurityGroupIngress or AssociateRouteTable fails as a duplicate.
  */
-const NON_IDEMPOTENT = /^(Create|Register|RunInstances$|Authorize|Associate|Attach(InternetGateway|LoadBalancer)|AddRole)/;
+function isNonIdempotent(operation: string): boolean {
+  return /^(Create|Register|RunInstances$|Authorize|Associate|Attach(InternetGateway|LoadBalancer)|AddRole)/.test(operation);
+}
 
 /** Failures after which nobody knows whether the request took effect. */
 function isAmbiguousFailure(err: unknown): boolean {
@@ -156,7 +158,7 @@ function guardAmbiguousCreates(client: SdkClient): void {
       try {
         return await next(args);
       } catch (err) {
-        if (NON_IDEMPOTENT.test(operation) && isAmbiguousFailure(err)) throw new AmbiguousResponse(operation, err);
+        if (isNonIdempotent(operation) && isAmbiguousFailure(err)) throw new AmbiguousResponse(operation, err);
         throw err;
       }
     },

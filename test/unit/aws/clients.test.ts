@@ -225,3 +225,115 @@ describe('a create whose answer was lost', () => {
     expect(script.attempts).toBe(1);
   });
 });
+
+describe('the factory\'s settings and bookkeeping', () => {
+  it('gives every client the profile, adaptive retries and 8 attempts unless told otherwise', async () => {
+    const aws = new AwsClients({ region: 'us-east-1', profile: 'ops' });
+    const c = aws.get(ECSClient);
+    expect(c.config.profile).toBe('ops');
+    expect(c.config.retryMode).toBe('adaptive');
+    expect(await c.config.maxAttempts()).toBe(8);
+    expect(await new AwsClients({ region: 'us-east-1', maxAttempts: 3 }).get(ECSClient).config.maxAttempts()).toBe(3);
+    aws.destroy();
+  });
+
+  it('after destroy, a client is built anew', () => {
+    const aws = new AwsClients({ region: 'us-east-1' });
+    const first = aws.get(ECSClient);
+    aws.destroy();
+    expect(aws.get(ECSClient)).not.toBe(first);
+    aws.destroy();
+  });
+
+  it('preflight gives the region; its errors say what is missing', async () => {
+    expect(await new AwsClients({ region: 'eu-west-1' }).preflight(EC2Client)).toEqual({ region: 'eu-west-1' });
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    const noRegion = await new AwsClients({}).preflight(EC2Client).catch((e: unknown) => e);
+    expect((noRegion as Error).message).toBe('No AWS region is set.');
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    process.env.AWS_PROFILE = 'ecs-wizard-test-nonexistent';
+    const noCreds = await new AwsClients({ region: 'us-east-1' }).preflight(EC2Client).catch((e: unknown) => e);
+    expect((noCreds as Error).message).toMatch(/^No AWS credentials could be found \(.+\)\.$/);
+  });
+
+  it('hands the test hook each client with its service name, and logs each call with its duration and, on failure, its code and request id', async () => {
+    const services: string[] = [];
+    const denied = await sdkError(ECSClient, DescribeClustersCommand, 'AccessDeniedException', 'no');
+    const script = scripted(async () => denied, 1, {});
+    const calls: AwsCall[] = [];
+    const aws = new AwsClients({
+      region: 'us-east-1',
+      maxAttempts: 1,
+      onCall: (c) => calls.push(c),
+      middleware: (client, service) => {
+        services.push(service);
+        script.middleware(client, service);
+      },
+    });
+    await aws.get(ECSClient).send(new DescribeClustersCommand({})).catch(() => undefined);
+    await aws.get(ECSClient).send(new DescribeClustersCommand({}));
+    aws.destroy();
+    expect(services).toEqual(['ECS']);
+    expect(calls.map(({ durationMs, ...c }) => c)).toEqual([
+      { service: 'ECS', operation: 'DescribeClusters', requestId: (denied.$metadata as { requestId?: string }).requestId, error: 'AccessDeniedException' },
+      { service: 'ECS', operation: 'DescribeClusters', requestId: 'ok-2' },
+    ]);
+    expect((denied.$metadata as { requestId?: string }).requestId).toMatch(/^strict-/);
+    for (const c of calls) {
+      expect(c.durationMs).toBeGreaterThanOrEqual(0);
+      expect(c.durationMs).toBeLessThan(60_000);
+    }
+  });
+});
+
+describe('which calls are guarded against a lost answer', () => {
+  const ops = {
+    guarded: ['CreateVpc', 'RegisterTaskDefinition', 'RunInstances', 'AuthorizeSecurityGroupIngress', 'AssociateRouteTable', 'AttachInternetGateway', 'AttachLoadBalancerTargetGroups', 'AddRoleToInstanceProfile'],
+    // Safe to send again: the SDK retries them.
+    retried: ['DescribeVpcs', 'ModifyVpcAttribute', 'PutRolePolicy', 'AttachRolePolicy', 'DeleteVpc', 'RunInstancesLater', 'UpdateService'],
+  };
+
+  /** Sends `operation` once through a factory whose first attempt answers HTTP 500, and counts attempts. */
+  async function once(operation: string, failure: unknown): Promise<{ attempts: number; error: unknown }> {
+    const script = scripted(async () => failure, 1, {});
+    const aws = new AwsClients({ region: 'us-east-1', middleware: script.middleware });
+    const client = aws.get(ECSClient);
+    // The guard reads the operation from the middleware context's command name: present the call as `operation`.
+    client.middlewareStack.add((next, context) => (args) => (((context as { commandName?: string }).commandName = `${operation}Command`), next(args)), { step: 'initialize', priority: 'high', name: 'presentAs' });
+    const error = await client.send(new DescribeClustersCommand({})).then(() => undefined, (e: unknown) => e);
+    aws.destroy();
+    return { attempts: script.attempts, error };
+  }
+
+  it('creates and other calls not safe to repeat: an answer lost to a 5xx is not sent again', async () => {
+    const lost = await sdkError(ECSClient, DescribeClustersCommand, 'InternalFailure', 'oops', { status: 599 });
+    for (const op of ops.guarded) {
+      const r = await once(op, lost);
+      expect([op, r.attempts, r.error instanceof AmbiguousResponse]).toEqual([op, 1, true]);
+      expect((r.error as AmbiguousResponse).message).toBe(`${op}: the call failed after it may have reached AWS (InternalFailure: oops)`);
+      expect((r.error as Error).name).toBe('AmbiguousResponse');
+    }
+  });
+
+  it('the rest are retried by the SDK', async () => {
+    const lost = await sdkError(ECSClient, DescribeClustersCommand, 'InternalFailure', 'oops', { status: 500 });
+    for (const op of ops.retried) {
+      const r = await once(op, lost);
+      expect([op, r.attempts, r.error]).toEqual([op, 2, undefined]);
+    }
+  });
+
+  it('a broken pipe or a connection timeout is ambiguous too; a user\'s abort and a 4xx are not', async () => {
+    for (const failure of [Object.assign(new Error('broken pipe'), { code: 'EPIPE' }), Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }), Object.assign(new Error('slow'), { name: 'RequestTimeout' }), Object.assign(new Error('slow'), { name: 'RequestTimeoutException' })]) {
+      expect((await once('CreateVpc', failure)).error, failure.message).toBeInstanceOf(AmbiguousResponse);
+    }
+    const abort = Object.assign(new Error('The operation was aborted'), { name: 'AbortError', $metadata: { httpStatusCode: 500 } });
+    expect((await once('CreateVpc', abort)).error).toBe(abort);
+    const bad = await sdkError(ECSClient, DescribeClustersCommand, 'InvalidParameterException', 'bad', { status: 400 });
+    expect((await once('CreateVpc', bad)).error).toBe(bad);
+    const other = await sdkError(ECSClient, DescribeClustersCommand, 'Weird', 'odd', { status: 600 });
+    expect((await once('CreateVpc', other)).error).not.toBeInstanceOf(AmbiguousResponse);
+  });
+});
