@@ -14,5 +14,7 @@ export default defineConfig({
     // One module graph for all files: each mutant run then costs its tests, not an SDK import.
     isolate: false,
     setupFiles: ['test/support/mutation-setup.ts'],
+    // Lets a test that runs the built dist/ (never mutated) stand aside.
+    env: { ...base.test?.env, ECS_WIZARD_MUTATION_RUN: '1' },
   },
 });
