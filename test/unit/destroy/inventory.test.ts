@@ -57,59 +57,81 @@ const byTag = (f: Filter[] | undefined): boolean => f?.some((x) => x.Name === 't
 const byName = (f: Filter[] | undefined, name: string): boolean => f?.some((x) => x.Name === 'tag:Name' && x.Values?.includes(name)) ?? false;
 const arn = (kind: string, id: string): string => `arn:aws:elasticloadbalancing:us-east-1:123456789012:${kind}/${id}`;
 
-/** A whole stack as AWS would list it, with neighbours of another stack and lookalike names mixed in. */
+const TEAM_TAG = { Key: 'team', Value: 'web' };
+const inputOf = <T>(m: { commandCalls(c: unknown): { args: [{ input: T }] }[] }, c: unknown): T[] => m.commandCalls(c).map((x) => x.args[0].input);
+
+/**
+ * A whole stack as AWS would list it, with neighbours of another stack and lookalike names mixed
+ * in. Each answer checks what it was asked (a wrong question gets an empty answer, with its list
+ * field left out as AWS does), and each kind has something found only by the tag and something
+ * found only by the name.
+ */
 function scriptStack(): void {
-  // EC2: each kind found by tag and by Name (the same VPC both ways, a second one by Name only).
-  ec2.on(DescribeVpcsCommand).callsFake(({ Filters }) => ({
-    Vpcs: byTag(Filters) ? [{ VpcId: 'vpc-1', Tags: [{ Key: 'Name', Value: names.vpc }] }] : byName(Filters, names.vpc) ? [{ VpcId: 'vpc-1' }, { VpcId: 'vpc-2' }] : [],
-  }));
-  ec2.on(DescribeSubnetsCommand).callsFake(({ Filters }) => ({
-    Subnets: byTag(Filters) ? [{ SubnetId: 'subnet-1' }] : byName(Filters, names.subnet(5)) && byName(Filters, names.subnet(0)) ? [{ SubnetId: 'subnet-6' }] : [],
-  }));
-  ec2.on(DescribeInternetGatewaysCommand).callsFake(({ Filters }) => ({
-    InternetGateways: byTag(Filters) ? [{ InternetGatewayId: 'igw-1', Attachments: [{ VpcId: 'vpc-1' }, { VpcId: 'vpc-2' }] }] : [],
-  }));
-  ec2.on(DescribeRouteTablesCommand).callsFake(({ Filters }) => ({
-    RouteTables: byTag(Filters)
-      ? [
-          // The VPC's main table goes with the VPC: never listed on its own.
-          { RouteTableId: 'rtb-main', Associations: [{ Main: true }] },
-          { RouteTableId: 'rtb-1', Associations: [{ Main: false, RouteTableAssociationId: 'rtbassoc-1' }, { RouteTableAssociationId: 'rtbassoc-2' }] },
-        ]
-      : [],
-  }));
-  ec2.on(DescribeSecurityGroupsCommand).callsFake(({ Filters }) => ({
-    SecurityGroups: Filters?.some((f: Filter) => f.Name === 'group-name' && f.Values?.includes(names.albSecurityGroup) && f.Values.includes(names.instanceSecurityGroup))
-      ? [{ GroupId: 'sg-2', GroupName: names.instanceSecurityGroup, VpcId: 'vpc-1' }]
+  ec2.on(DescribeVpcsCommand).callsFake(async ({ Filters }) =>
+    byTag(Filters) ? { Vpcs: [{ VpcId: 'vpc-1', Tags: [STACK_TAG, { Key: 'Name', Value: names.vpc }] }] } : byName(Filters, names.vpc) ? { Vpcs: [{ VpcId: 'vpc-1' }, { VpcId: 'vpc-2' }] } : {},
+  );
+  ec2.on(DescribeSubnetsCommand).callsFake(async ({ Filters }) =>
+    byTag(Filters) ? { Subnets: [{ SubnetId: 'subnet-1' }] } : byName(Filters, names.subnet(5)) && byName(Filters, names.subnet(0)) ? { Subnets: [{ SubnetId: 'subnet-6' }] } : {},
+  );
+  ec2.on(DescribeInternetGatewaysCommand).callsFake(async ({ Filters }) =>
+    byTag(Filters)
+      ? { InternetGateways: [{ InternetGatewayId: 'igw-1', Attachments: [{ VpcId: 'vpc-1' }, { VpcId: 'vpc-2' }] }] }
+      : byName(Filters, names.internetGateway)
+        ? { InternetGateways: [{ InternetGatewayId: 'igw-2' }] }
+        : {},
+  );
+  ec2.on(DescribeRouteTablesCommand).callsFake(async ({ Filters }) =>
+    byTag(Filters)
+      ? {
+          RouteTables: [
+            // The VPC's main table goes with the VPC: never listed on its own.
+            { RouteTableId: 'rtb-main', Associations: [{ Main: false, RouteTableAssociationId: 'rtbassoc-0' }, { Main: true }] },
+            { RouteTableId: 'rtb-1', Associations: [{ Main: false, RouteTableAssociationId: 'rtbassoc-1' }, { RouteTableAssociationId: 'rtbassoc-2' }] },
+          ],
+        }
+      : byName(Filters, names.routeTable)
+        ? { RouteTables: [{ RouteTableId: 'rtb-2' }] }
+        : {},
+  );
+  ec2.on(DescribeSecurityGroupsCommand).callsFake(async ({ Filters }) =>
+    Filters?.some((f: Filter) => f.Name === 'group-name' && f.Values?.includes(names.albSecurityGroup) && f.Values.includes(names.instanceSecurityGroup))
+      ? { SecurityGroups: [{ GroupId: 'sg-2', GroupName: names.instanceSecurityGroup, VpcId: 'vpc-1' }] }
       : byTag(Filters)
-        ? [{ GroupId: 'sg-1', GroupName: names.albSecurityGroup, VpcId: 'vpc-1' }]
-        : [],
-  }));
-  ec2.on(DescribeInstancesCommand).callsFake(({ Filters }) => {
+        ? { SecurityGroups: [{ GroupId: 'sg-1', GroupName: names.albSecurityGroup, VpcId: 'vpc-1' }] }
+        : byName(Filters, names.albSecurityGroup) && byName(Filters, names.instanceSecurityGroup)
+          ? { SecurityGroups: [{ GroupId: 'sg-3', GroupName: 'renamed' }] }
+          : {},
+  );
+  ec2.on(DescribeInstancesCommand).callsFake(async ({ Filters }) => {
     const live = Filters?.find((f: Filter) => f.Name === 'instance-state-name')?.Values ?? [];
-    const ok = byTag(Filters) && ['pending', 'running', 'stopping', 'stopped'].every((s) => live.includes(s));
-    return { Reservations: ok ? [{ Instances: [{ InstanceId: 'i-1', Tags: [{ Key: 'Name', Value: 'shop-ecs' }] }, { InstanceId: 'i-2' }] }] : [] };
+    if (!['pending', 'running', 'stopping', 'stopped'].every((s) => live.includes(s))) return {};
+    if (byTag(Filters)) return { Reservations: [{ Instances: [{ InstanceId: 'i-1', Tags: [STACK_TAG, { Key: 'Name', Value: 'shop-ecs' }] }, { InstanceId: 'i-2' }] }, {}] };
+    return byName(Filters, names.autoScalingGroup) ? { Reservations: [{ Instances: [{ InstanceId: 'i-3' }] }] } : {};
   });
   ec2
     .on(DescribeLaunchTemplatesCommand, { NextToken: undefined })
-    .resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-other', LaunchTemplateName: 'shop-two-ecs', Tags: [OTHER_TAG] }, { LaunchTemplateId: 'lt-1', LaunchTemplateName: names.launchTemplate }], NextToken: 'p2' })
+    .resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-other', LaunchTemplateName: 'shop-two-ecs', Tags: [OTHER_TAG, TEAM_TAG] }, { LaunchTemplateId: 'lt-1', LaunchTemplateName: names.launchTemplate }], NextToken: 'p2' })
     .on(DescribeLaunchTemplatesCommand, { NextToken: 'p2' })
-    .resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-2', LaunchTemplateName: 'renamed', Tags: [STACK_TAG] }] });
+    .resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-2', LaunchTemplateName: 'renamed', Tags: [TEAM_TAG, STACK_TAG] }, { LaunchTemplateId: 'lt-3', LaunchTemplateName: 'untagged' }] });
 
-  // ELBv2: two pages of load balancers; more ARNs than one DescribeTags call takes (20).
-  const lbs = [{ LoadBalancerArn: arn('loadbalancer/app', 'shop-alb/1'), LoadBalancerName: names.loadBalancer }, ...Array.from({ length: 20 }, (_, i) => ({ LoadBalancerArn: arn('loadbalancer/app', `x${i}/1`), LoadBalancerName: `x${i}` }))];
+  // ELBv2: two pages of each; 40 ARNs, exactly two DescribeTags calls' worth (AWS refuses an empty one).
+  const lbs = [{ LoadBalancerArn: arn('loadbalancer/app', 'shop-alb/1'), LoadBalancerName: names.loadBalancer }, ...Array.from({ length: 36 }, (_, i) => ({ LoadBalancerArn: arn('loadbalancer/app', `x${i}/1`), LoadBalancerName: `x${i}` }))];
   elb
     .on(DescribeLoadBalancersCommand, { Marker: undefined })
     .resolves({ LoadBalancers: lbs.slice(0, 15), NextMarker: 'm2' })
     .on(DescribeLoadBalancersCommand, { Marker: 'm2' })
     .resolves({ LoadBalancers: lbs.slice(15) });
-  elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: arn('targetgroup', 'shop-tg/1'), TargetGroupName: names.targetGroup }, { TargetGroupArn: arn('targetgroup', 'old/1'), TargetGroupName: 'old' }] });
-  elb.on(DescribeTagsCommand).callsFake(({ ResourceArns }: { ResourceArns: string[] }) => {
-    if (ResourceArns.length > 20) throw new Error('DescribeTags takes at most 20 ARNs');
+  elb
+    .on(DescribeTargetGroupsCommand, { Marker: undefined })
+    .resolves({ TargetGroups: [{ TargetGroupArn: arn('targetgroup', 'shop-tg/1'), TargetGroupName: names.targetGroup }, { TargetGroupArn: arn('targetgroup', 'users/1'), TargetGroupName: 'users' }], NextMarker: 't2' })
+    .on(DescribeTargetGroupsCommand, { Marker: 't2' })
+    .resolves({ TargetGroups: [{ TargetGroupArn: arn('targetgroup', 'old/1'), TargetGroupName: 'old' }] });
+  elb.on(DescribeTagsCommand).callsFake(async ({ ResourceArns }: { ResourceArns: string[] }) => {
+    if (ResourceArns.length > 20 || ResourceArns.length === 0) throw new Error('DescribeTags takes 1 to 20 ARNs');
     return {
       TagDescriptions: ResourceArns.map((a) => ({
         ResourceArn: a,
-        Tags: a.endsWith('x19/1') || a.endsWith('old/1') ? [STACK_TAG] : a.endsWith('x3/1') ? [OTHER_TAG] : [],
+        Tags: a.endsWith('x19/1') || a.endsWith('old/1') ? [TEAM_TAG, STACK_TAG] : a.endsWith('x3/1') ? [OTHER_TAG, TEAM_TAG] : a.endsWith('x4/1') ? undefined : [],
       })),
     };
   });
@@ -117,54 +139,69 @@ function scriptStack(): void {
   // Auto Scaling: the group by name and a second by tag, over two pages; configurations by name or name-prefix.
   asg
     .on(DescribeAutoScalingGroupsCommand, { NextToken: undefined })
-    .resolves({ AutoScalingGroups: [{ AutoScalingGroupName: names.autoScalingGroup, Instances: [{ InstanceId: 'i-1' }] }] as never, NextToken: 'g2' })
+    .resolves({ AutoScalingGroups: [{ AutoScalingGroupName: names.autoScalingGroup, Instances: [{ InstanceId: 'i-1' }] }, { AutoScalingGroupName: 'users-group', Tags: [TEAM_TAG] }] as never, NextToken: 'g2' })
     .on(DescribeAutoScalingGroupsCommand, { NextToken: 'g2' })
-    .resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'tagged-group', Tags: [STACK_TAG] }, { AutoScalingGroupName: 'shop-two-ecs', Tags: [OTHER_TAG] }] as never });
+    .resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'tagged-group', Tags: [TEAM_TAG, STACK_TAG] }, { AutoScalingGroupName: 'shop-two-ecs', Tags: [OTHER_TAG, TEAM_TAG] }] as never });
   asg
     .on(DescribeLaunchConfigurationsCommand, { NextToken: undefined })
     .resolves({ LaunchConfigurations: [{ LaunchConfigurationName: names.launchConfiguration }, { LaunchConfigurationName: 'shop-ecsx' }] as never, NextToken: 'c2' })
     .on(DescribeLaunchConfigurationsCommand, { NextToken: 'c2' })
     .resolves({ LaunchConfigurations: [{ LaunchConfigurationName: `${names.launchConfiguration}-2` }] as never });
-  asg.on(DescribePoliciesCommand).callsFake(({ AutoScalingGroupName }) => ({ ScalingPolicies: AutoScalingGroupName === 'tagged-group' ? [{ PolicyName: 'shop-cpu' }] : [] }));
+  asg.on(DescribePoliciesCommand).callsFake(async ({ AutoScalingGroupName }) => (AutoScalingGroupName === 'tagged-group' ? { ScalingPolicies: [{ PolicyName: 'shop-cpu' }] } : {}));
 
   // ECS: the cluster, its services over two pages and more than one DescribeServices batch (10).
-  ecs.on(DescribeClustersCommand).resolves({ clusters: [{ clusterName: 'shop', status: 'ACTIVE', registeredContainerInstancesCount: 2 }] });
+  ecs.on(DescribeClustersCommand).callsFake(async ({ clusters }) => (clusters?.length === 1 && clusters[0] === 'shop' ? { clusters: [{ clusterName: 'shop', status: 'ACTIVE', registeredContainerInstancesCount: 2 }] } : {}));
   const services = Array.from({ length: 11 }, (_, i) => `arn:aws:ecs:us-east-1:1:service/shop/s${i}`);
   ecs
-    .on(ListServicesCommand, { nextToken: undefined })
+    .on(ListServicesCommand, { cluster: 'shop', nextToken: undefined })
     .resolves({ serviceArns: services.slice(0, 6), nextToken: 's2' })
-    .on(ListServicesCommand, { nextToken: 's2' })
+    .on(ListServicesCommand, { cluster: 'shop', nextToken: 's2' })
     .resolves({ serviceArns: services.slice(6) });
-  ecs.on(DescribeServicesCommand).callsFake(({ services: asked }: { services: string[] }) => {
-    if (asked.length > 10) throw new Error('DescribeServices takes at most 10 services');
+  ecs.on(DescribeServicesCommand).callsFake(async ({ cluster, services: asked }: { cluster: string; services: string[] }) => {
+    if (asked.length > 10 || asked.length === 0 || cluster !== 'shop') throw new Error('DescribeServices takes 1 to 10 services of a cluster');
     return { services: asked.map((a) => ({ serviceName: a.split('/').pop(), status: a.endsWith('s7') ? 'INACTIVE' : 'ACTIVE' })) };
   });
-  ecs.on(ListTaskDefinitionsCommand).resolves({
-    taskDefinitionArns: ['arn:aws:ecs:us-east-1:1:task-definition/shop:1', 'arn:aws:ecs:us-east-1:1:task-definition/shop-two:3', 'arn:aws:ecs:us-east-1:1:task-definition/shop:2'],
+  ecs.on(ListTaskDefinitionsCommand).callsFake(async ({ familyPrefix, status, nextToken }) => {
+    if (familyPrefix !== 'shop' || status !== 'ACTIVE') return {};
+    return nextToken === 'd2'
+      ? { taskDefinitionArns: ['arn:aws:ecs:us-east-1:1:task-definition/shop:12'] }
+      : { taskDefinitionArns: ['arn:aws:ecs:us-east-1:1:task-definition/shop:1', 'arn:aws:ecs:us-east-1:1:task-definition/shop-two:3', 'arn:aws:ecs:us-east-1:1:task-definition/shop:2'], nextToken: 'd2' };
   });
-  ecs.on(DescribeCapacityProvidersCommand).resolves({ capacityProviders: [{ name: 'cp-shop', status: 'ACTIVE' }] });
+  ecs.on(DescribeCapacityProvidersCommand).callsFake(async ({ capacityProviders }) =>
+    capacityProviders?.[0] === 'cp-shop' ? { capacityProviders: [{ name: 'cp-shop', status: 'ACTIVE' }, { name: 'cp-shop', status: 'INACTIVE' }] } : {},
+  );
 
   // IAM: the instance role and profile exist; the execution role is gone.
   iam.on(GetRoleCommand, { RoleName: names.instanceRole }).resolves({ Role: { RoleName: names.instanceRole } as never });
   iam.on(GetRoleCommand, { RoleName: names.executionRole }).rejects(roleGone);
-  iam.on(GetInstanceProfileCommand).resolves({ InstanceProfile: { InstanceProfileName: names.instanceProfile, Roles: [{ RoleName: names.instanceRole }, { RoleName: 'stray' }] } as never });
+  iam.on(GetInstanceProfileCommand).callsFake(async ({ InstanceProfileName }) => {
+    if (InstanceProfileName !== names.instanceProfile) throw profileGone;
+    return { InstanceProfile: { InstanceProfileName: names.instanceProfile, Roles: [{ RoleName: names.instanceRole }, { RoleName: 'stray' }] } };
+  });
 
   // ECR: only repositories carrying the stack tag are ours; the named one is marked.
   ecr
     .on(DescribeRepositoriesCommand, { nextToken: undefined })
     .resolves({ repositories: [{ repositoryName: 'shop-app', repositoryArn: 'arn:r/shop-app' }, { repositoryName: 'users-own', repositoryArn: 'arn:r/users-own' }], nextToken: 'r2' })
     .on(DescribeRepositoriesCommand, { nextToken: 'r2' })
-    .resolves({ repositories: [{ repositoryName: 'shop-cache', repositoryArn: 'arn:r/shop-cache' }] });
-  ecr.on(ListTagsForResourceCommand).callsFake(({ resourceArn }) => ({ tags: resourceArn === 'arn:r/users-own' ? [OTHER_TAG] : [STACK_TAG] }));
+    .resolves({ repositories: [{ repositoryName: 'shop-cache', repositoryArn: 'arn:r/shop-cache' }, { repositoryName: 'bare', repositoryArn: 'arn:r/bare' }] });
+  ecr.on(ListTagsForResourceCommand).callsFake(async ({ resourceArn }) => (resourceArn === 'arn:r/bare' ? {} : { tags: resourceArn === 'arn:r/users-own' ? [OTHER_TAG, TEAM_TAG] : [TEAM_TAG, STACK_TAG] }));
 
-  // Service scaling, its alarms (two pages for one prefix), the log group (a lookalike by prefix too).
-  aas.on(DescribeScalableTargetsCommand).resolves({ ScalableTargets: [{ ResourceId: 'service/shop/shop', ScalableDimension: 'ecs:service:DesiredCount' }] as never });
-  aas.on(DescribeScalingPoliciesCommand).resolves({ ScalingPolicies: [{ PolicyName: 'shop-cpu', ResourceId: 'service/shop/shop', ScalableDimension: 'ecs:service:DesiredCount' }] as never });
-  cw.on(DescribeAlarmsCommand).callsFake(({ AlarmNamePrefix, NextToken }) => {
-    if (AlarmNamePrefix !== alarmPrefixes(names)[0]) return { MetricAlarms: [] };
+  // Service scaling, its alarms (two pages for one prefix), the log group (a lookalike by prefix too, over two pages).
+  aas.on(DescribeScalableTargetsCommand).callsFake(async ({ ServiceNamespace, ResourceIds }) =>
+    ServiceNamespace === 'ecs' && ResourceIds?.[0] === 'service/shop/shop' ? { ScalableTargets: [{ ResourceId: 'service/shop/shop', ScalableDimension: 'ecs:service:DesiredCount' }] } : {},
+  );
+  aas.on(DescribeScalingPoliciesCommand).callsFake(async ({ ServiceNamespace, ResourceId }) =>
+    ServiceNamespace === 'ecs' && ResourceId === 'service/shop/shop' ? { ScalingPolicies: [{ PolicyName: 'shop-cpu', ResourceId: 'service/shop/shop', ScalableDimension: 'ecs:service:DesiredCount' }] } : {},
+  );
+  cw.on(DescribeAlarmsCommand).callsFake(async ({ AlarmNamePrefix, NextToken }) => {
+    if (AlarmNamePrefix !== alarmPrefixes(names)[0]) return {};
     return NextToken ? { MetricAlarms: [{ AlarmName: 'TargetTracking-service/shop/shop-AlarmLow-1' }] } : { MetricAlarms: [{ AlarmName: 'TargetTracking-service/shop/shop-AlarmHigh-1' }], NextToken: 'a2' };
   });
-  logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: '/ecs/shop' }, { logGroupName: '/ecs/shop-two' }] });
+  logs.on(DescribeLogGroupsCommand).callsFake(async ({ logGroupNamePrefix, nextToken }) => {
+    if (logGroupNamePrefix !== '/ecs/shop') return {};
+    return nextToken ? { logGroups: [{ logGroupName: '/ecs/shop' }] } : { logGroups: [{ logGroupName: '/ecs/shop-two' }], nextToken: 'l2' };
+  });
 }
 
 const EXPECTED: Leftover[] = [
@@ -176,12 +213,14 @@ const EXPECTED: Leftover[] = [
   ...['s0', 's1', 's2', 's3', 's4', 's5', 's6', 's8', 's9', 's10'].map((id): Leftover => ({ type: 'ecs-service', id, meta: { cluster: 'shop' } })),
   { type: 'task-definition', id: 'arn:aws:ecs:us-east-1:1:task-definition/shop:1' },
   { type: 'task-definition', id: 'arn:aws:ecs:us-east-1:1:task-definition/shop:2' },
+  { type: 'task-definition', id: 'arn:aws:ecs:us-east-1:1:task-definition/shop:12' },
   { type: 'asg-scaling-policy', id: 'shop-cpu', meta: { autoScalingGroupName: 'tagged-group' } },
   { type: 'capacity-provider', id: 'cp-shop' },
   { type: 'auto-scaling-group', id: 'shop-ecs', meta: { instances: '1' } },
   { type: 'auto-scaling-group', id: 'tagged-group', meta: { instances: '0' } },
   { type: 'instance', id: 'i-1', name: 'shop-ecs' },
   { type: 'instance', id: 'i-2', name: undefined },
+  { type: 'instance', id: 'i-3', name: undefined },
   { type: 'launch-configuration', id: 'shop-ecs' },
   { type: 'launch-configuration', id: 'shop-ecs-2' },
   { type: 'launch-template', id: 'lt-1', name: 'shop-ecs' },
@@ -196,9 +235,12 @@ const EXPECTED: Leftover[] = [
   { type: 'ecr-repository', id: 'shop-app', meta: { named: 'true' } },
   { type: 'ecr-repository', id: 'shop-cache', meta: { named: 'false' } },
   { type: 'security-group', id: 'sg-1', name: 'shop-alb', meta: { vpcId: 'vpc-1' } },
+  { type: 'security-group', id: 'sg-3', name: 'renamed', meta: { vpcId: '' } },
   { type: 'security-group', id: 'sg-2', name: 'shop-instances', meta: { vpcId: 'vpc-1' } },
   { type: 'route-table', id: 'rtb-1', name: undefined, meta: { associationIds: 'rtbassoc-1,rtbassoc-2' } },
+  { type: 'route-table', id: 'rtb-2', name: undefined, meta: { associationIds: '' } },
   { type: 'internet-gateway', id: 'igw-1', name: undefined, meta: { vpcIds: 'vpc-1,vpc-2' } },
+  { type: 'internet-gateway', id: 'igw-2', name: undefined, meta: { vpcIds: '' } },
   { type: 'subnet', id: 'subnet-1', name: undefined },
   { type: 'subnet', id: 'subnet-6', name: undefined },
   { type: 'vpc', id: 'vpc-1', name: 'shop-vpc' },
@@ -215,6 +257,27 @@ describe('listStackResources', () => {
     aws.destroy();
     // THEN it is exactly the stack's, in the order a cleanup deletes them
     expect(found).toEqual(EXPECTED);
+    // AND the policies of every group of the stack were asked for, and of no other
+    expect(inputOf<{ AutoScalingGroupName: string }>(asg as never, DescribePoliciesCommand).map((i) => i.AutoScalingGroupName).sort()).toEqual(['shop-ecs', 'tagged-group']);
+  });
+
+  it('a provisioning cluster counts, and exactly ten services take one DescribeServices call', async () => {
+    for (const m of all) m.onAnyCommand().resolves({});
+    ecs.on(DescribeClustersCommand).resolves({ clusters: [{ clusterName: 'shop', status: 'PROVISIONING' }] });
+    ecs.on(ListServicesCommand).resolves({ serviceArns: Array.from({ length: 10 }, (_, i) => `arn:aws:ecs:us-east-1:1:service/shop/s${i}`) });
+    ecs.on(DescribeServicesCommand).callsFake(async ({ services }: { services: string[] }) => {
+      if (services.length === 0) throw new Error('DescribeServices needs at least one service');
+      return { services: services.map((a) => ({ serviceName: a.split('/').pop(), status: 'DRAINING' })) };
+    });
+    iam.on(GetRoleCommand).rejects(roleGone);
+    iam.on(GetInstanceProfileCommand).resolves({ InstanceProfile: { InstanceProfileName: names.instanceProfile } as never });
+    const aws = new AwsClients({ region: 'us-east-1' });
+    const found = await listStackResources(aws, names);
+    aws.destroy();
+    expect(found.filter((x) => x.type === 'cluster')).toEqual([{ type: 'cluster', id: 'shop', meta: { containerInstances: '0' } }]);
+    expect(found.filter((x) => x.type === 'ecs-service')).toHaveLength(10);
+    expect(found.filter((x) => x.type === 'instance-profile')).toEqual([{ type: 'instance-profile', id: 'shop-ecs-instance', meta: { roles: '' } }]);
+    expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(1);
   });
 
   it('leaves out what it is told to (a reused VPC and its subnets)', async () => {
