@@ -292,7 +292,8 @@ describe('which calls are guarded against a lost answer', () => {
   const ops = {
     guarded: ['CreateVpc', 'RegisterTaskDefinition', 'RunInstances', 'AuthorizeSecurityGroupIngress', 'AssociateRouteTable', 'AttachInternetGateway', 'AttachLoadBalancerTargetGroups', 'AddRoleToInstanceProfile'],
     // Safe to send again: the SDK retries them.
-    retried: ['DescribeVpcs', 'ModifyVpcAttribute', 'PutRolePolicy', 'AttachRolePolicy', 'DeleteVpc', 'RunInstancesLater', 'UpdateService'],
+    // (the last: a name that merely contains a guarded word is not guarded)
+    retried: ['DescribeVpcs', 'ModifyVpcAttribute', 'PutRolePolicy', 'AttachRolePolicy', 'DeleteVpc', 'RunInstancesLater', 'UpdateService', 'ListCreateRequests'],
   };
 
   /** Sends `operation` once through a factory whose first attempt answers HTTP 500, and counts attempts. */
@@ -335,5 +336,12 @@ describe('which calls are guarded against a lost answer', () => {
     expect((await once('CreateVpc', bad)).error).toBe(bad);
     const other = await sdkError(ECSClient, DescribeClustersCommand, 'Weird', 'odd', { status: 600 });
     expect((await once('CreateVpc', other)).error).not.toBeInstanceOf(AmbiguousResponse);
+  });
+});
+
+describe('AmbiguousResponse', () => {
+  it('says which call, and what it failed with, even when that is not an error', () => {
+    expect(new AmbiguousResponse('CreateVpc', Object.assign(new Error('socket hang up'), { name: 'Error' })).message).toBe('CreateVpc: the call failed after it may have reached AWS (Error: socket hang up)');
+    expect(new AmbiguousResponse('CreateVpc', undefined).message).toBe('CreateVpc: the call failed after it may have reached AWS (error: )');
   });
 });

@@ -73,6 +73,7 @@ describe('poll', () => {
       { timing, signal: controller.signal },
     ).catch((e: unknown) => e);
     expect(isWizardError(err, 'INTERRUPTED')).toBe(true);
+    expect((err as Error).message).toBe('Interrupted.');
     expect(checks).toBe(2);
   });
 
@@ -114,6 +115,14 @@ describe('retryWhile', () => {
     const err = await retryWhile(async () => Promise.reject(busy), isTransientDependency, { timing, waitingFor: 'waiting for the VPC' }).catch((e: unknown) => e);
     expect(isWizardError(err, 'TIMEOUT')).toBe(true);
     expect((err as Error).message).toBe('Timed out after 5 s waiting for the VPC (DependencyViolation).');
+  });
+
+  it('names a retryable failure that has no name as "error"', async () => {
+    const timing = virtualTiming();
+    const progress: string[] = [];
+    let calls = 0;
+    await retryWhile(async () => (++calls < 2 ? Promise.reject({}) : 'ok'), () => true, { timing, waitingFor: 'waiting for it', progress: (m) => progress.push(m) });
+    expect(progress).toEqual(['waiting for it (error) (0 s)']);
   });
 
   it('a result of undefined is a result, not a reason to retry', async () => {

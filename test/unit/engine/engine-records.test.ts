@@ -162,7 +162,7 @@ describe('runCreate: records and events', () => {
         step('vpc', { find: async () => ({ vpcId: 'vpc-1' }) }),
         step('sg', {
           dependsOn: ['vpc'],
-          find: async (ctx) => (seen.push(ctx.recorded, ctx.output('vpc'), ctx.tryOutput('nothing')), undefined),
+          find: async (ctx) => (seen.push(ctx.recorded, ctx.output('vpc'), ctx.tryOutput('nothing'), ctx.tryOutput('vpc')), undefined),
           create: async (ctx) => {
             await ctx.note({ groupId: 'sg-new' });
             seen.push(ctx.recorded);
@@ -172,7 +172,7 @@ describe('runCreate: records and events', () => {
       ],
       { env: null, state },
     );
-    expect(seen).toEqual([{ groupId: 'sg-half' }, { vpcId: 'vpc-1' }, undefined, { groupId: 'sg-new' }]);
+    expect(seen).toEqual([{ groupId: 'sg-half' }, { vpcId: 'vpc-1' }, undefined, { vpcId: 'vpc-1' }, { groupId: 'sg-new' }]);
   });
 
   it('a real create may repair what it finds; a dry run may not, writes nothing, and plans the rest', async () => {
@@ -276,14 +276,75 @@ describe('runCreate: records and events', () => {
     ]);
   });
 
-  it('a record destroyed earlier does not count as outputs a later step can use', async () => {
-    const { state } = recordingState({ vpc: rec('vpc', 'destroyed', { vpcId: 'vpc-old' }) });
-    const r = await runCreate([step('sg', { find: async (ctx) => (ctx.output('vpc'), undefined) })], { env: null, state, dryRun: true });
+  it('a record destroyed earlier does not count as outputs a later step can use, though the step itself still sees what it recorded', async () => {
+    const { state } = recordingState({ vpc: rec('vpc', 'destroyed', { vpcId: 'vpc-old' }), sg: rec('sg', 'destroyed', { groupId: 'sg-old' }) });
+    const seen: unknown[] = [];
+    const r = await runCreate([step('sg', { find: async (ctx) => (seen.push(ctx.recorded), { vpc: ctx.output('vpc') }) })], { env: null, state, dryRun: true });
     expect(r.results[0]!.outcome).toBe('would-create');
+    expect(seen).toEqual([{ groupId: 'sg-old' }]);
+  });
+
+  it('a note on a step with no record yet starts one, merged over what the step recorded before', async () => {
+    const { state, puts } = recordingState({ sg: rec('sg', 'destroyed', { groupId: 'sg-old', vpcId: 'vpc-1' }) });
+    await runCreate([step('sg', { find: async (ctx) => (await ctx.note({ groupId: 'sg-new' }), undefined), create: async () => ({ ruleIds: ['r-1'] }) })], { env: null, state, clock });
+    expect(puts[0]).toEqual({ stepId: 'sg', status: 'destroyed', outputs: { groupId: 'sg-new', vpcId: 'vpc-1' }, updatedAt: T });
+    // The create's result is merged over what was noted.
+    expect(puts.at(-1)).toMatchObject({ status: 'created', outputs: { groupId: 'sg-new', vpcId: 'vpc-1', ruleIds: ['r-1'] } });
+    const fresh = recordingState();
+    await runCreate([step('lt', { find: async (ctx) => (await ctx.note({ id: 'lt-1' }), { id: 'lt-1' }) })], { env: null, state: fresh.state, clock });
+    expect(fresh.puts[0]).toEqual({ stepId: 'lt', status: 'creating', outputs: { id: 'lt-1' }, updatedAt: T });
+  });
+
+  it('a failure that is not even an object is recorded with a code anyway', async () => {
+    const { state, puts } = recordingState();
+    await runCreate([step('vpc', { create: async () => Promise.reject(undefined) })], { env: null, state, clock });
+    expect(puts.at(-1)?.error).toEqual({ code: 'Error', message: 'undefined' });
   });
 });
 
 describe('runDiscover', () => {
+  it('finds parents before children, says each find, never repairs, and a child of a failed find still runs', async () => {
+    const events: EngineEvent[] = [];
+    const repairs: boolean[] = [];
+    const r = await runDiscover(
+      [
+        step('vpc', { find: async (ctx) => (repairs.push(ctx.repair), { vpcId: 'vpc-1' }) }),
+        step('sg', { dependsOn: ['vpc'], find: async (ctx) => ({ groupId: 'sg-1', vpc: ctx.output('vpc') }) }),
+        step('broken', { find: async () => Promise.reject(new Error('denied')) }),
+        step('child', { dependsOn: ['broken'], find: async () => ({ id: 'c' }) }),
+      ],
+      { env: null, state: recordingState().state, concurrency: 1, onEvent: (e) => events.push(e) },
+    );
+    expect(r.results.map((x) => [x.stepId, x.outcome, x.outputs ?? (x.error as Error)?.message])).toEqual([
+      ['vpc', 'exists', { vpcId: 'vpc-1' }],
+      ['sg', 'exists', { groupId: 'sg-1', vpc: { vpcId: 'vpc-1' } }],
+      ['broken', 'failed', 'denied'],
+      ['child', 'exists', { id: 'c' }],
+    ]);
+    expect(repairs).toEqual([false]);
+    expect(events.filter((e) => e.type === 'start').map((e) => `${e.stepId} ${(e as { action: string }).action}`)).toEqual(['vpc find', 'sg find', 'broken find', 'child find']);
+  });
+
+  it('stops when interrupted, and runs up to 8 finds at once by default', async () => {
+    const controller = new AbortController();
+    const later = step('b', { dependsOn: ['a'] });
+    const stopped = await runDiscover([step('a', { find: async () => (controller.abort(), undefined) }), later], { env: null, state: recordingState().state, signal: controller.signal });
+    expect(stopped.interrupted).toBe(true);
+    expect(later.calls).toEqual([]);
+    expect(stopped.results.map((x) => x.outcome)).toEqual(['absent', 'skipped']);
+    let running = 0;
+    let most = 0;
+    const busy = async (): Promise<undefined> => {
+      most = Math.max(most, ++running);
+      for (const t0 = Date.now(); running < 8 && Date.now() - t0 < 3000; ) await new Promise((res) => setTimeout(res, 5));
+      await new Promise((res) => setTimeout(res, 20));
+      running--;
+      return undefined;
+    };
+    await runDiscover(Array.from({ length: 12 }, (_, i) => step(`s${i}`, { find: busy })), { env: null, state: recordingState().state });
+    expect(most).toBe(8);
+  });
+
   it('records what it finds (external stays marked), reports the rest absent, goes on past absent parents, and writes nothing else', async () => {
     const { state, puts } = recordingState();
     const r = await runDiscover(
@@ -407,11 +468,20 @@ describe('runDestroy: records and events', () => {
     expect(events.filter((e) => e.type === 'start')).toEqual([]);
   });
 
-  it('a destroy sees the outputs of what it deletes through ctx.recorded, and may note progress that is persisted', async () => {
+  it('an interrupted destroy starts nothing more', async () => {
+    const controller = new AbortController();
+    const { state } = recordingState({ a: rec('a', 'created', { id: 'a' }), b: rec('b', 'created', { id: 'b' }) });
+    const a = step('a');
+    const r = await runDestroy([a, step('b', { dependsOn: ['a'], destroy: async () => controller.abort() })], { env: null, state, signal: controller.signal });
+    expect(a.calls).toEqual([]);
+    expect(r).toMatchObject({ ok: false, interrupted: true });
+  });
+
+  it('a destroy sees the outputs of what it deletes through ctx.recorded, may not repair, and may note progress that is persisted', async () => {
     const { state, puts } = recordingState({ asg: rec('asg', 'created', { name: 'g' }) });
     const seen: unknown[] = [];
-    await runDestroy([step('asg', { destroy: async (ctx) => (seen.push(ctx.recorded), await ctx.note({ draining: true })) })], { env: null, state, clock });
-    expect(seen).toEqual([{ name: 'g' }]);
+    await runDestroy([step('asg', { destroy: async (ctx) => (seen.push(ctx.recorded, ctx.repair), await ctx.note({ draining: true })) })], { env: null, state, clock });
+    expect(seen).toEqual([{ name: 'g' }, false]);
     expect(puts.map((p) => [p.status, p.outputs])).toEqual([
       ['destroying', { name: 'g' }],
       ['destroying', { name: 'g', draining: true }],

@@ -58,6 +58,7 @@ describe('reading and writing state files', () => {
     const err = await readState(dir).catch((e: unknown) => e);
     expect(isWizardError(err, 'STATE_INVALID')).toBe(true);
     expect((err as Error).message).toMatch(new RegExp(`^Cannot read state file ${dir}: EISDIR`));
+    expect(((err as Error).cause as NodeJS.ErrnoException).code).toBe('EISDIR');
   });
 
   it('writes end with a newline, pretty-printed, stamped with the clock, in a directory made for it', async () => {
@@ -189,6 +190,48 @@ describe('stack lock: the less travelled paths', () => {
     await lock.release();
     expect(existsSync(next.file)).toBe(true);
     await next.release();
+  });
+
+  it('a lock file caught half-written (empty for a moment) is waited for, not called unreadable', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'shop.lock');
+    await fs.writeFile(file, '');
+    // The contender that was writing it gives up a moment later.
+    setTimeout(() => void fs.rm(file, { force: true }), 40);
+    const lock = await acquireLock(dir, 'shop', 'create');
+    expect(JSON.parse(await fs.readFile(lock.file, 'utf8')).pid).toBe(process.pid);
+    await lock.release();
+  });
+
+  it('a lock file without a pid is unreadable, not a holder', async () => {
+    const dir = tempDir();
+    await fs.writeFile(path.join(dir, 'shop.lock'), JSON.stringify({ host: os.hostname(), command: 'create' }));
+    const err = await acquireLock(dir, 'shop', 'create').catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/has an unreadable lock file/);
+  });
+
+  it('a stale lock whose takeover a live process holds is left alone, and the lock is given up on', async () => {
+    const dir = tempDir();
+    const host = os.hostname();
+    await fs.writeFile(path.join(dir, 'shop.lock'), JSON.stringify({ pid: await deadPid(), host, command: 'create', startedAt: 'then' }));
+    const takeover = path.join(dir, 'shop.lock.takeover');
+    await fs.writeFile(takeover, JSON.stringify({ pid: process.pid, host, command: 'destroy (taking over a stale lock)', startedAt: 'now' }));
+    const err = (await acquireLock(dir, 'shop', 'create').catch((e: unknown) => e)) as WizardError;
+    expect(isWizardError(err, 'STATE_LOCKED')).toBe(true);
+    expect(err.message).toBe(`Could not take the lock of stack "shop" (${path.join(dir, 'shop.lock')}).`);
+    expect(err.hint).toBe(`If no other ecs-wizard run is active, remove ${path.join(dir, 'shop.lock')} and ${takeover}.`);
+    expect(existsSync(takeover)).toBe(true);
+  });
+
+  it('a lock that cannot be created for another reason than "exists" is that error, at once', async () => {
+    const err = await acquireLock(tempDir(), 'x'.repeat(300), 'create').catch((e: unknown) => e);
+    expect((err as NodeJS.ErrnoException).code).toBe('ENAMETOOLONG');
+  });
+
+  it('release tolerates a lock file someone already removed', async () => {
+    const lock = await acquireLock(tempDir(), 'shop', 'create');
+    await fs.rm(lock.file);
+    await expect(lock.release()).resolves.toBeUndefined();
   });
 
   it('a hard exit while holding the lock removes it on the way out (the exit hook), once', async () => {

@@ -74,6 +74,7 @@ describe('a new VPC\'s network', () => {
     expect(problems(withNetwork({ vpcCidr: '10.255.0.0/16', subnetCidrs: ['10.255.128.0/25', '10.255.200.128/25'], availabilityZones: ['us-east-1a', 'us-east-1b'] }))).toEqual([]);
     expect(problems(withNetwork({ vpcCidr: '10.256.0.0/16' })).map((p) => [p.path, p.message])).toContainEqual(['network.vpcCidr', 'must be an IPv4 CIDR block like 10.0.0.0/16']);
     expect(problems(withNetwork({ vpcCidr: '10.0.0.0/33' })).map((p) => p.path)).toContain('network.vpcCidr');
+    for (const junk of ['x10.0.0.0/16', '10.0.0.0/16x']) expect(problems(withNetwork({ vpcCidr: junk })).map((p) => p.message), junk).toContain('must be an IPv4 CIDR block like 10.0.0.0/16');
   });
 
   it('the VPC is a network address with a prefix from /16 to /28', () => {
@@ -95,8 +96,12 @@ describe('a new VPC\'s network', () => {
     ]);
     expect(net(['9.255.255.0/24', '10.0.1.0/24']).map((p) => p.path)).toEqual(['network.subnetCidrs.0']);
     expect(net(['10.0.255.0/24', '10.1.0.0/24']).map((p) => p.path)).toEqual(['network.subnetCidrs.1']);
-    // The last subnet that fits exactly is inside.
+    // The last subnet that fits exactly is inside; subnets that only touch do not overlap, in either order.
     expect(net(['10.0.0.0/24', '10.0.255.0/24'])).toEqual([]);
+    expect(net(['10.0.1.0/24', '10.0.0.0/24'])).toEqual([]);
+    // /16 (the whole VPC) and /28 are the widest and narrowest a subnet may be.
+    expect(net(['10.0.0.0/16', '10.1.0.0/24']).filter((p) => p.message.startsWith('must have a prefix'))).toEqual([]);
+    expect(net(['10.0.0.0/28', '10.0.0.16/28'])).toEqual([]);
     expect(net(['10.0.0.0/23', '10.0.1.0/24'])).toEqual([{ path: 'network.subnetCidrs.1', message: 'overlaps network.subnetCidrs.0 (10.0.0.0/23)' }]);
     expect(net(['10.0.1.0/24', '10.0.0.0/23'])).toEqual([{ path: 'network.subnetCidrs.1', message: 'overlaps network.subnetCidrs.0 (10.0.1.0/24)' }]);
     expect(net(['10.0.0.0/24', '10.0.1.0/24', '10.0.2.0/24'])).toEqual([]);
