@@ -132,7 +132,9 @@ function instrument(client: SdkClient, service: string, onCall: (call: AwsCall) 
  * second Elastic IP), a second AuthorizeSecurityGroupIngress or AssociateRouteTable fails as a
  * duplicate. (RequestCertificate carries an idempotency token; an UPSERT is idempotent.)
  */
-const NON_IDEMPOTENT = /^(Create|Register|RunInstances$|Authorize|Associate|Attach(InternetGateway|LoadBalancer)|AddRole|AllocateAddress$)/;
+function isNonIdempotent(operation: string): boolean {
+  return /^(Create|Register|RunInstances$|Authorize|Associate|Attach(InternetGateway|LoadBalancer)|AddRole|AllocateAddress$)/.test(operation);
+}
 
 /** Failures after which nobody knows whether the request took effect. */
 function isAmbiguousFailure(err: unknown): boolean {
@@ -160,7 +162,7 @@ function guardAmbiguousCreates(client: SdkClient): void {
       try {
         return await next(args);
       } catch (err) {
-        if (NON_IDEMPOTENT.test(operation) && isAmbiguousFailure(err)) throw new AmbiguousResponse(operation, err);
+        if (isNonIdempotent(operation) && isAmbiguousFailure(err)) throw new AmbiguousResponse(operation, err);
         throw err;
       }
     },

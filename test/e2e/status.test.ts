@@ -29,7 +29,8 @@ beforeAll(async () => {
   const created = await runCli(['create', '--answers', 'stack.yaml', '--yes', '--no-wait', '--output', 'json'], { env, cwd: dir });
   expect(created.code, created.stderr).toBe(0);
   const names = stackNames(STACK);
-  await registerFakeAgents(moto.endpoint, names.cluster, names.autoScalingGroup);
+  // Both instances of the group (desired capacity 2) joined the cluster.
+  expect(await registerFakeAgents(moto.endpoint, names.cluster, names.autoScalingGroup)).toBe(2);
   expect(await registerTaskTargets(moto.endpoint, names.targetGroup, names.autoScalingGroup)).toBeGreaterThan(0);
 });
 
@@ -49,7 +50,8 @@ describe('ecs-wizard status', () => {
     expect(report).toMatchObject({ stack: STACK, health: 'healthy', ok: true, verdict: 'healthy' });
     expect(report.url).toMatch(/^http:\/\/e2e-status-alb.*elb\.amazonaws\.com$/);
     expect(report.service).toMatchObject({ name: STACK, desired: 2, running: 2 });
-    expect(report.containerInstances.active).toBe(report.autoScalingGroup.inService);
+    expect(report.autoScalingGroup.inService).toBe(2);
+    expect(report.containerInstances.active).toBe(2);
     expect(report.resources.every((x: { live: string }) => x.live === 'present')).toBe(true);
     expect(report.calls.mutating).toBe(0);
   });

@@ -2,26 +2,31 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { isWaitStep } from '../../src/engine/types.js';
+import { isWaitStep, type EngineEvent, type RunResult } from '../../src/engine/types.js';
 import { topoOrder } from '../../src/engine/graph.js';
 import type { AnswersInput } from '../../src/wizard/schema.js';
 import { startMoto } from '../support/moto.js';
-import { StackCounter, duplicates, leftovers, type StackCounts } from '../support/counts.js';
+import { StackCounter, baselineProblems, duplicates, leftovers, type StackCounts } from '../support/counts.js';
 import { seededRandom } from '../support/faults.js';
 import { tempDir } from '../support/stack.js';
 import { Proc, failures } from './harness.js';
+import { CREATE_CALLS, DESTROY_CALLS, callsByStep, expectedCalls } from './plan-calls.js';
 
 /**
  * The crash matrix: the run is stopped at every step boundary and in the middle of every mutating
  * call (the call reached AWS, its response never came back, the process is dead), then the next
  * `create` must converge with exactly one of each resource, and `destroy` must leave nothing. The
- * steps and calls are enumerated from buildPlan() and a clean run, so a new step is covered
- * without editing this file. One moto for the file; each case has its own stack name instead of a
- * reset, which keeps the cases independent, so they run concurrently (vitest's maxConcurrency).
+ * steps and calls are enumerated from buildPlan() and a clean run, and the clean run is held to
+ * the calls plan-calls.ts lists for each step, so the number of cases is exactly what the plan
+ * implies. One moto for the file; each case has its own stack name instead of a reset, which keeps
+ * the cases independent, so they run concurrently (vitest's maxConcurrency).
  */
 
-// Answers that switch on as many steps as one plan can hold (ECR repository included).
-const answersFor = (stack: string): Partial<AnswersInput> & { stack: string } => ({ stack, service: { ecrRepository: `${stack}-app` } });
+// Answers that switch on as many steps and kinds as one plan can hold (ECR repository, a secret).
+const answersFor = (stack: string): Partial<AnswersInput> & { stack: string } => ({
+  stack,
+  service: { ecrRepository: `${stack}-app`, secrets: { DB_PASSWORD: `arn:aws:ssm:us-east-1:123456789012:parameter/${stack}/db` } },
+});
 
 const moto = await startMoto();
 const counter = new StackCounter(moto.endpoint);
@@ -32,31 +37,57 @@ afterAll(async () => {
 
 const countOf = (stack: string): Promise<StackCounts> => counter.count(stack, { ecrRepository: `${stack}-app` });
 
+/** Runs `run` at concurrency 1, noting how many mutating calls had been made as each step started. */
+async function sequential(proc: Proc, run: (onEvent: (e: EngineEvent) => void) => Promise<RunResult>) {
+  const from = proc.faults.mutatingSent.length;
+  const marks: { stepId: string; at: number }[] = [];
+  const result = await run((e) => {
+    if (e.type === 'start' && marks.at(-1)?.stepId !== e.stepId) marks.push({ stepId: e.stepId, at: proc.faults.mutatingSent.length - from });
+  });
+  const calls = proc.faults.mutatingSent.slice(from);
+  return { result, calls, byStep: callsByStep(calls, marks) };
+}
+
 // A clean run, sequential, to enumerate the plan's steps and mutating calls in order.
 const clean = Proc.fresh(answersFor('cm-clean'), moto.endpoint);
 let t0 = Date.now();
-const cleanRun = await clean.create({ concurrency: 1 });
+const cleanCreate = await sequential(clean, (onEvent) => clean.create({ concurrency: 1, onEvent }));
 const createMs = Date.now() - t0;
-const mutatingCalls = [...clean.faults.mutatingSent];
+const mutatingCalls = cleanCreate.calls;
 const resourceSteps = topoOrder(clean.plan).filter((id) => !isWaitStep(clean.plan.find((s) => s.id === id)!));
 const baseline = await countOf('cm-clean');
 t0 = Date.now();
-const cleanDestroy = await clean.destroy({ concurrency: 1 });
-console.log(`crash matrix: clean create ${createMs} ms (${clean.faults.mutatingSent.length} mutating calls), destroy ${Date.now() - t0} ms`);
-const destroyCalls = [...clean.faults.mutatingSent.slice(mutatingCalls.length)];
+const cleanDestroy = await sequential(clean, (onEvent) => clean.destroy({ concurrency: 1, onEvent }));
+console.log(`crash matrix: clean create ${createMs} ms (${mutatingCalls.length} mutating calls), destroy ${Date.now() - t0} ms (${cleanDestroy.calls.length})`);
+const destroyCalls = cleanDestroy.calls;
 const afterCleanDestroy = await countOf('cm-clean');
 clean.close();
+
+// What the plan says the matrix must hold: one case per mutating call of create (twice: resume,
+// and destroy straight away), one per step boundary, one per mutating call of destroy.
+const expectedCreate = expectedCalls(clean.plan, clean.answers, CREATE_CALLS);
+const expectedDestroy = expectedCalls(clean.plan, clean.answers, DESTROY_CALLS);
+const total = (byStep: Record<string, string[]>): number => Object.values(byStep).reduce((n, calls) => n + calls.length, 0);
+const expectedCases = 2 * total(expectedCreate) + resourceSteps.length + total(expectedDestroy);
 
 describe('crash matrix: the clean run the matrix is built from', () => {
   it('creates every step of the plan once and destroys to nothing', () => {
     // GIVEN the full plan  WHEN it runs without faults  THEN everything is created once and removed
-    expect(failures(cleanRun)).toEqual([]);
-    expect(cleanRun.ok).toBe(true);
-    expect(mutatingCalls.length).toBeGreaterThan(resourceSteps.length - 1);
-    expect(duplicates(baseline, { subnets: 2, securityGroups: 2, instances: 2, routeTables: 1 })).toEqual({});
-    expect(baseline.vpcs).toBe(1);
-    expect(failures(cleanDestroy)).toEqual([]);
+    expect(failures(cleanCreate.result)).toEqual([]);
+    expect(cleanCreate.result.ok).toBe(true);
+    expect(duplicates(baseline, { subnets: 2, securityGroups: 2, instances: 2 })).toEqual({});
+    // Every kind the plan makes was seen (a kind the counter missed would compare 0 with 0 below).
+    expect(baselineProblems(baseline, clean.plan, clean.answers)).toEqual([]);
+    expect(failures(cleanDestroy.result)).toEqual([]);
     expect(leftovers(afterCleanDestroy)).toEqual({});
+  });
+
+  it('makes exactly the mutating calls the plan implies, so the matrix holds every case', () => {
+    // GIVEN the calls each step of the plan makes, written out by hand (plan-calls.ts)
+    // WHEN the clean run's calls are split by step  THEN they match, call for call
+    expect(cleanCreate.byStep).toEqual(expectedCreate);
+    expect(cleanDestroy.byStep).toEqual(expectedDestroy);
+    expect(2 * mutatingCalls.length + resourceSteps.length + destroyCalls.length).toBe(expectedCases);
   });
 });
 
@@ -145,21 +176,26 @@ const bin = path.join(root, 'bin/ecs-wizard.js');
 interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
+  stdout: string;
   stderr: string;
-  ms: number;
+  /** Lines the CLI wrote to stderr (with --verbose, one per engine event and per AWS call). */
+  lines: number;
 }
 
-function cli(args: string[], killAfterMs?: number): Promise<Exit> {
+/** Runs the CLI; with `killAtLine`, SIGKILLs it as soon as it has written that many progress lines. */
+function cli(args: string[], killAtLine?: number): Promise<Exit> {
   return new Promise((resolve) => {
-    const started = Date.now();
-    const child = spawn(process.execPath, [bin, ...args], { env: moto.env({ PATH: process.env.PATH ?? '' }), stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], { env: moto.env({ PATH: process.env.PATH ?? '' }), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.on('exit', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve({ code, signal, stderr, ms: Date.now() - started });
+    let lines = 0;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      lines = stderr.split('\n').length - 1;
+      if (killAtLine !== undefined && lines >= killAtLine && child.signalCode === null) child.kill('SIGKILL');
     });
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr, lines }));
   });
 }
 
@@ -167,28 +203,34 @@ function cliStack(stack: string): { create: string[]; destroy: string[] } {
   const dir = tempDir('ecs-wizard-kill-');
   const answers = path.join(dir, 'answers.json');
   writeFileSync(answers, JSON.stringify({ region: 'us-east-1', ...answersFor(stack) }));
-  const common = ['--state-dir', path.join(dir, 'state'), '--endpoint-url', moto.endpoint, '--output', 'json'];
+  // --verbose: every engine event and AWS call is a line on stderr, the clock the kills are timed by.
+  const common = ['--state-dir', path.join(dir, 'state'), '--endpoint-url', moto.endpoint, '--output', 'json', '--verbose'];
   return { create: ['create', '--answers', answers, '--yes', '--no-wait', ...common], destroy: ['destroy', stack, '--yes', ...common] };
 }
 
 describe('SIGKILL of the CLI at random moments', () => {
   it('create converges after each kill, and destroy leaves nothing', { timeout: 120_000 }, async () => {
-    // GIVEN how long a clean create takes through the CLI
+    // GIVEN how many progress lines a clean create through the CLI writes
     const c = cliStack('ck-clean');
     const full = await cli(c.create);
     expect(full.code, full.stderr).toBe(0);
+    expect(full.lines).toBeGreaterThan(20);
     const cliBaseline = await countOf('ck-clean');
     expect((await cli(c.destroy)).code).toBe(0);
     const rand = seededRandom(8);
     for (let i = 1; i <= 3; i++) {
       const stack = `ck-${i}`;
       const s = cliStack(stack);
-      // WHEN create is SIGKILLed at a seeded random moment of its run
-      const at = Math.round(200 + rand() * (full.ms - 200));
+      // WHEN create is SIGKILLed at a seeded random point of its run (well before its last line)
+      const at = 1 + Math.floor(rand() * full.lines * 0.8);
       const killed = await cli(s.create, at);
-      // THEN the next create converges to exactly one of each resource (taking over the stale lock)
+      // THEN it died by the signal — it had not ended by itself, and printed no result
+      expect({ code: killed.code, signal: killed.signal }, `kill #${i} at line ${at}`).toEqual({ code: null, signal: 'SIGKILL' });
+      expect(killed.stdout).toBe('');
+      expect(killed.lines).toBeLessThan(full.lines);
+      // AND the next create converges to exactly one of each resource (taking over the stale lock)
       const again = await cli(s.create);
-      expect(again.code, `kill #${i} at ${at} ms (${killed.signal ?? killed.code}): ${again.stderr}`).toBe(0);
+      expect(again.code, `kill #${i} at line ${at}: ${again.stderr}`).toBe(0);
       expect(await countOf(stack)).toEqual(cliBaseline);
       // AND destroy leaves nothing
       const gone = await cli(s.destroy);

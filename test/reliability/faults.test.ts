@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnswersInput } from '../../src/wizard/schema.js';
 import { startMoto, type Moto } from '../support/moto.js';
-import { StackCounter, leftovers, type StackCounts } from '../support/counts.js';
+import { StackCounter, baselineProblems, leftovers, type StackCounts } from '../support/counts.js';
+import { FAULT_KINDS } from '../support/faults.js';
 import { Proc, failures } from './harness.js';
 
 /**
@@ -11,7 +12,12 @@ import { Proc, failures } from './harness.js';
  * complete, with exactly the resources of a fault-free run.
  */
 
-const answersFor = (stack: string): Partial<AnswersInput> & { stack: string } => ({ stack, service: { ecrRepository: `${stack}-app` } });
+// The crash matrix's answers: every optional kind (ECR repository, log group, a secret's policy).
+const answersFor = (stack: string): Partial<AnswersInput> & { stack: string } => ({
+  stack,
+  service: { ecrRepository: `${stack}-app`, secrets: { DB_PASSWORD: `arn:aws:ssm:us-east-1:123456789012:parameter/${stack}/db` } },
+});
+const countOf = (stack: string): Promise<StackCounts> => counter.count(stack, { ecrRepository: `${stack}-app` });
 
 let moto: Moto;
 let counter: StackCounter;
@@ -19,12 +25,16 @@ let baseline: StackCounts;
 beforeAll(async () => {
   moto = await startMoto();
   counter = new StackCounter(moto.endpoint);
+  // The fault-free run every faulty one is compared with: it must itself be sound.
   const clean = Proc.fresh(answersFor('ft-clean'), moto.endpoint);
   const r = await clean.create();
   expect(failures(r)).toEqual([]);
-  baseline = await counter.count('ft-clean', { ecrRepository: 'ft-clean-app' });
-  await clean.destroy();
+  baseline = await countOf('ft-clean');
+  expect(baselineProblems(baseline, clean.plan, clean.answers)).toEqual([]);
+  const gone = await clean.destroy();
   clean.close();
+  expect(failures(gone)).toEqual([]);
+  expect(leftovers(await countOf('ft-clean'))).toEqual({});
 });
 afterAll(async () => {
   counter?.destroy();
@@ -42,8 +52,12 @@ describe('at 30 % injected transient faults', () => {
 
     // THEN it completes with exactly the resources of a fault-free run
     expect(failures(created)).toEqual([]);
-    expect(await counter.count('ft-30', { ecrRepository: 'ft-30-app' })).toEqual(baseline);
-    expect(run.faults.totalInjected).toBeGreaterThan(10);
+    expect(await countOf('ft-30')).toEqual(baseline);
+    // AND the faults were injected at the rate asked for, of every kind
+    const share = run.faults.totalInjected / run.faults.attempts;
+    expect(share, run.faults.summary()).toBeGreaterThan(0.2);
+    expect(share, run.faults.summary()).toBeLessThan(0.4);
+    for (const kind of FAULT_KINDS) expect(run.faults.injected[kind], kind).toBeGreaterThan(0);
     // Each fault is absorbed by an SDK retry — or, for a create whose answer was lost, by the
     // step looking for what it made before sending the call again (a new call, not an SDK retry).
     expect(run.faults.retries).toBeGreaterThan(0);
@@ -56,7 +70,7 @@ describe('at 30 % injected transient faults', () => {
 
     // THEN nothing is left
     expect(failures(gone)).toEqual([]);
-    expect(leftovers(await counter.count('ft-30', { ecrRepository: 'ft-30-app' }))).toEqual({});
+    expect(leftovers(await countOf('ft-30'))).toEqual({});
     expect(run.faults.totalInjected).toBeGreaterThan(duringCreate);
   });
 });
@@ -71,23 +85,30 @@ describe('responses lost after the call reached AWS (retried by the SDK)', () =>
     // which the SDK retries — even for creates that are not idempotent
     const run = Proc.fresh(answersFor('ft-lost'), moto.endpoint, { responseLostRate: 0.15, seed: 15 });
 
-    // WHEN the stack is created, and created once more (a rerun must find everything)
+    // WHEN the stack is created
     const created = await run.create();
-    const counts = await counter.count('ft-lost', { ecrRepository: 'ft-lost-app' });
-    const extra = Object.fromEntries(Object.entries(counts).filter(([k, v]) => v !== baseline[k]));
-    console.log(`create with lost responses: ${run.faults.summary()}; lost: ${run.faults.lostResponses.join(', ')}; counts differing from a clean run: ${JSON.stringify(extra)}`);
+    const counts = await countOf('ft-lost');
+    console.log(`create with lost responses: ${run.faults.summary()}; lost: ${run.faults.lostResponses.join(', ')}`);
+
+    // THEN responses were lost at about the rate asked for, and the stack converged with exactly
+    // the resources of a fault-free run
+    const share = run.faults.responsesLost / run.faults.mutatingSent.length;
+    expect(share, run.faults.summary()).toBeGreaterThan(0.05);
+    expect(share, run.faults.summary()).toBeLessThan(0.3);
+    expect(failures(created)).toEqual([]);
+    expect(counts, 'resources after the run with lost responses').toEqual(baseline);
+
+    // WHEN create runs once more  THEN it finds everything: no mutating call, still no duplicate
     const rerun = run.next(answersFor('ft-lost'), moto.endpoint);
     const again = await rerun.create();
-
-    // THEN the stack converges with exactly the resources of a fault-free run
-    expect(run.faults.responsesLost).toBeGreaterThan(0);
-    expect(failures(again), `first run: ${failures(created).join('; ')}`).toEqual([]);
-    expect(counts, 'resources after the run with lost responses').toEqual(baseline);
+    expect(failures(again)).toEqual([]);
+    expect(rerun.faults.mutatingSent).toEqual([]);
+    expect(await countOf('ft-lost'), 'resources after the rerun').toEqual(baseline);
 
     // AND destroy leaves nothing
     const gone = await rerun.destroy();
     rerun.close();
     expect(failures(gone)).toEqual([]);
-    expect(leftovers(await counter.count('ft-lost', { ecrRepository: 'ft-lost-app' }))).toEqual({});
+    expect(leftovers(await countOf('ft-lost'))).toEqual({});
   });
 });

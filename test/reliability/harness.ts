@@ -6,7 +6,7 @@ import { StateFile, emptyState, parseState, stateFilePath } from '../../src/engi
 import type { EngineEvent, RunResult, Step } from '../../src/engine/types.js';
 import { buildPlan } from '../../src/steps/index.js';
 import type { StackEnv } from '../../src/steps/env.js';
-import type { AnswersInput } from '../../src/wizard/schema.js';
+import type { Answers, AnswersInput } from '../../src/wizard/schema.js';
 import { FaultInjector, snapshotFile, type FaultOptions } from '../support/faults.js';
 import { testStack, tempDir } from '../support/stack.js';
 
@@ -20,6 +20,7 @@ export class Proc {
   readonly env: StackEnv;
   readonly state: StateFile;
   readonly plan: Step<StackEnv>[];
+  readonly answers: Answers;
   readonly stateFile: string;
   /** The state file as it was on disk at the crash instant (a dead process writes nothing after). */
   snapshot: string | undefined;
@@ -34,6 +35,7 @@ export class Proc {
     this.env = { ...t.env, aws };
     const text = snapshotFile(this.stateFile);
     this.state = new StateFile(this.stateFile, text === undefined ? emptyState(input.stack) : parseState(text, this.stateFile));
+    this.answers = t.answers;
     this.plan = buildPlan(t.answers);
     this.dispose = () => aws.destroy();
   }

@@ -20,11 +20,28 @@ import { isWizardError } from '../../../src/errors.js';
 import { validateAnswers } from '../../../src/wizard/answers-file.js';
 import { FAST_TIMING, tempDir } from '../../support/stack.js';
 import { sdkError } from '../../support/aws-wire.js';
+import type { PollTiming } from '../../../src/aws/poll.js';
 
 const ec2 = mockClient(EC2Client);
 // Every other client the destroy touches answers {} — nothing here may reach the network.
 const mocks = [ec2, mockClient(ElasticLoadBalancingV2Client), mockClient(AutoScalingClient), mockClient(ECSClient), mockClient(IAMClient), mockClient(ECRClient), mockClient(ApplicationAutoScalingClient), mockClient(CloudWatchClient), mockClient(CloudWatchLogsClient), mockClient(STSClient)] as unknown as { onAnyCommand(): { resolves(v: object): unknown }; reset(): void; calls(): unknown[] }[];
 afterEach(() => mocks.forEach((m) => m.reset()));
+
+/**
+ * FAST_TIMING on a clock that moves only when the code sleeps: a 1-second --wait-timeout is reached
+ * at once, after as many retries as real time would allow.
+ */
+function virtualTiming(): PollTiming {
+  let now = 0;
+  return {
+    ...FAST_TIMING,
+    now: () => now,
+    sleep: async (ms) => {
+      now += ms;
+      await new Promise((r) => setImmediate(r));
+    },
+  };
+}
 
 function cli(out: { stdout: string; stderr: string }, isTTY = false): CliContext {
   return {
@@ -35,7 +52,7 @@ function cli(out: { stdout: string; stderr: string }, isTTY = false): CliContext
     cwd: process.cwd(),
     isTTY,
     makeClients: (target) => new AwsClients({ ...target, region: 'us-east-1' }),
-    timing: FAST_TIMING,
+    timing: virtualTiming(),
     signal: new AbortController().signal,
   };
 }

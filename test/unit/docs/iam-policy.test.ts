@@ -38,7 +38,11 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Every `XCommand` a source file imports from an SDK client, as `prefix:X`. */
+/**
+ * Every `XCommand` a source file imports from an SDK client, as `prefix:X`: a quick check that also
+ * sees code paths no run takes. The calls a real run sends on the wire (paginators, waiters
+ * included) are checked against the policy in test/integration/iam-policy.test.ts.
+ */
 function actionsUsed(): Set<string> {
   const used = new Set<string>();
   for (const file of sourceFiles(path.join(root, 'src'))) {

@@ -61,14 +61,29 @@ describe('engine: create', () => {
     expect(creates.indexOf('create:d')).toBe(3);
   });
 
-  it('runs independent steps at the same time (overlap observed)', async () => {
+  it('runs independent steps at the same time (each sees the other start before it ends)', async () => {
+    // GIVEN b and c, independent after a, each of which ends only once the other has started —
+    // or after 5 s, if the engine ran them one after the other (no timing luck either way)
+    const started = new Set<string>();
+    const meeting = (id: string, other: string): ResourceStep<null> => ({
+      id,
+      title: id,
+      dependsOn: ['a'],
+      find: async () => undefined,
+      async create() {
+        started.add(id);
+        for (const t0 = Date.now(); !started.has(other) && Date.now() - t0 < 5000; ) await new Promise((r) => setTimeout(r, 2));
+        return { met: started.has(other) };
+      },
+      destroy: async () => undefined,
+    });
     const cloud = new FakeCloud();
-    await runCreate(diamond(cloud, { delayMs: 30 }), { env: null, state: newState(), concurrency: 4 });
-    const b = cloud.intervals.get('b')!;
-    const c = cloud.intervals.get('c')!;
-    expect(cloud.maxRunning).toBe(2);
-    expect(b.start).toBeLessThan(c.end);
-    expect(c.start).toBeLessThan(b.end);
+    // WHEN they run with room for both
+    const state = newState();
+    const r = await runCreate([fakeStep(cloud, 'a'), meeting('b', 'c'), meeting('c', 'b')], { env: null, state, concurrency: 4 });
+    // THEN each met the other
+    expect(r.ok).toBe(true);
+    expect([state.get('b')?.outputs, state.get('c')?.outputs]).toEqual([{ met: true }, { met: true }]);
   });
 
   it('runs strictly one at a time with concurrency 1', async () => {
@@ -198,7 +213,22 @@ describe('engine: destroy', () => {
     expect(order[0]).toBe('d');
     expect(order[3]).toBe('a');
     expect(cloud.resources.size).toBe(0);
-    expect(teardownOrder(diamond(cloud))).toEqual([...topoOrder(diamond(cloud))].reverse());
+    expect(teardownOrder(diamond(cloud))).toEqual(['d', 'c', 'b', 'a']);
+  });
+
+  it('orders teardown after everything that depends on a step, however the plan is listed', async () => {
+    // GIVEN a plan listed out of dependency order: a ← b, a ← c, (b, c) ← d, a ← e
+    const cloud = new FakeCloud();
+    const steps = [fakeStep(cloud, 'd', ['b', 'c']), fakeStep(cloud, 'e', ['a']), fakeStep(cloud, 'c', ['a']), fakeStep(cloud, 'b', ['a']), fakeStep(cloud, 'a')];
+    // WHEN it is ordered  THEN create follows dependencies and teardown the reverse (written out by hand)
+    expect(topoOrder(steps)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(teardownOrder(steps)).toEqual(['e', 'd', 'c', 'b', 'a']);
+    // AND a sequential destroy deletes in exactly that order
+    const state = newState();
+    await runCreate(steps, { env: null, state });
+    cloud.log.length = 0;
+    await runDestroy(steps, { env: null, state, concurrency: 1 });
+    expect(cloud.log.filter((l) => l.startsWith('destroy:'))).toEqual(['destroy:e', 'destroy:d', 'destroy:c', 'destroy:b', 'destroy:a']);
   });
 
   it('a second destroy makes no call', async () => {

@@ -1,0 +1,30 @@
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
+
+/**
+ * For `npm run mutation` only, where test files share one module graph (isolate: false, so that a
+ * mutant run does not re-import the AWS SDK).
+ *
+ * Every mutated module (the scope of stryker.config.mjs) is loaded here, before any test: its module-level code (the zod schema's
+ * declarations, constant tables) then counts as static, which the run skips (ignoreStatic). Loaded
+ * first inside some test instead, it would count as that test's — and, cached, never run again
+ * with a mutant switched on: a survivor that is not one.
+ */
+const src = fileURLToPath(new URL('../../src/', import.meta.url));
+const mutated = [
+  ...['aws', 'engine'].flatMap((dir) => readdirSync(path.join(src, dir)).filter((f) => f.endsWith('.ts')).map((f) => `${dir}/${f}`)),
+  'wizard/schema.ts',
+  'steps/common.ts',
+  'destroy/inventory.ts',
+];
+await Promise.all(mutated.map((f) => import(path.join(src, f))));
+
+/**
+ * Restore the SDK clients' `send` that a file mocked with aws-sdk-client-mock, so the next file
+ * meets the real client. It stubs through sinon's default sandbox, loaded by require (CommonJS).
+ */
+const sinon = createRequire(import.meta.url)('sinon') as { restore(): void };
+afterAll(() => sinon.restore());

@@ -1,0 +1,20 @@
+import { defineConfig } from 'vitest/config';
+import base from './vitest.config.js';
+
+/**
+ * The unit tier alone, for `npm run mutation` (Stryker): no global setup (it would rebuild dist/
+ * from the mutated sources), no moto, no built CLI. (Spread, not mergeConfig: merging would
+ * concatenate `include` with the base's and bring the integration tiers back.)
+ */
+export default defineConfig({
+  test: {
+    ...base.test,
+    include: ['test/unit/**/*.test.ts'],
+    globalSetup: [],
+    // One module graph for all files: each mutant run then costs its tests, not an SDK import.
+    isolate: false,
+    setupFiles: ['test/support/mutation-setup.ts'],
+    // Lets a test that runs the built dist/ (never mutated) stand aside.
+    env: { ...base.test?.env, ECS_WIZARD_MUTATION_RUN: '1' },
+  },
+});
