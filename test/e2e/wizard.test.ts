@@ -116,7 +116,7 @@ describe('the wizard in a terminal', () => {
       'e2e-web-alb  HTTP :80  health check /',
       't3.small × 2 (min 1, max 4), launch template',
       'nginx:latest  port 80  256 CPU units  512 MiB  × 2 tasks',
-      'instances: 1–4, capacity provider cp-e2e-web with managed scaling at 100% target capacity',
+      'instances: 1–4, capacity provider cp-e2e-web with managed scaling at 90% target capacity',
     ]) {
       expect(reviewScreen).toContain(line);
     }

@@ -31,7 +31,9 @@ export class Proc {
     this.faults = new FaultInjector({ ...faults, onCrash: () => (this.snapshot = snapshotFile(this.stateFile)) });
     const t = testStack(input, { endpoint, stateDir });
     t.aws.destroy();
-    const aws = new AwsClients({ region: 'us-east-1', endpointUrl: endpoint, onCall: t.log.onCall, maxAttempts: faults.rate ? 8 : 3, middleware: this.faults.attach });
+    const aws = new AwsClients({ region: 'us-east-1', endpointUrl: endpoint, onCall: t.log.onCall, // Injected faults (transient errors, lost responses) may hit the same call several times in a
+    // row: give the SDK the attempts a real client would need to ride them out.
+    maxAttempts: faults.rate || faults.responseLostRate ? 8 : 3, middleware: this.faults.attach });
     this.env = { ...t.env, aws };
     const text = snapshotFile(this.stateFile);
     this.state = new StateFile(this.stateFile, text === undefined ? emptyState(input.stack) : parseState(text, this.stateFile));

@@ -60,7 +60,7 @@ export const DESTROY_CALLS: Record<string, Calls> = {
   cluster: () => ['DeleteCluster'],
   'capacity-provider': () => ['PutClusterCapacityProviders', 'DeleteCapacityProvider'],
   'asg-scaling-policy': () => ['DeletePolicy'],
-  'task-definition': () => ['DeregisterTaskDefinition'],
+  'task-definition': () => ['DeregisterTaskDefinition', 'DeleteTaskDefinitions'],
   // Scaled to zero first, so that the delete does not wait for running tasks.
   service: () => ['UpdateService', 'DeleteService'],
   'service-scaling': () => ['DeleteScalingPolicy', 'DeregisterScalableTarget'],
