@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ACMClient, ListTagsForCertificateCommand } from '@aws-sdk/client-acm';
 import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeAddressesCommand, DescribeImagesCommand, DescribeNatGatewaysCommand, EC2Client, type Tag } from '@aws-sdk/client-ec2';
+import { DescribeAddressesCommand, DescribeImagesCommand, DescribeLaunchTemplateVersionsCommand, DescribeNatGatewaysCommand, EC2Client, type Tag } from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -110,8 +111,9 @@ type ResourceTags = Record<string, string> | 'gone';
 
 const xmlValues = (body: string, element: string): string[] => [...body.matchAll(new RegExp(`<${element}>([^<]*)</${element}>`, 'g'))].map((m) => m[1]!);
 
-/** A condition key's values in `req`, or undefined where the request does not carry the key. */
-function conditionValues(key: string, req: AwsRequest, tags: ResourceTags | undefined): string[] | undefined {
+/** A condition key's values in `req` (or in `context`), or undefined where the request does not carry the key. */
+function conditionValues(key: string, req: AwsRequest, tags: ResourceTags | undefined, context: Record<string, string[]>): string[] | undefined {
+  if (key in context) return context[key];
   switch (key) {
     case 'iam:PolicyARN': {
       const arn = req.params.get('PolicyArn');
@@ -132,15 +134,15 @@ function conditionValues(key: string, req: AwsRequest, tags: ResourceTags | unde
 }
 
 /** Why the statement's conditions refuse `req`, or undefined when they hold (or the request cannot show them). */
-function conditionFailure(s: Statement, req: AwsRequest, tags: ResourceTags | undefined): string | undefined {
+function conditionFailure(s: Statement, req: AwsRequest, tags: ResourceTags | undefined, context: Record<string, string[]>): string | undefined {
   for (const [operator, keys] of Object.entries(s.Condition ?? {})) {
     for (const [key, allowed] of Object.entries(keys)) {
       if (key.startsWith('aws:ResourceTag/') && tags === undefined) return `${key} is a condition, and the tags of what it acts on were not looked up (see tagsBefore)`;
-      const values = conditionValues(key, req, tags);
+      const values = conditionValues(key, req, tags, context);
       if (values === undefined) continue;
       if (operator === 'Null') {
         // "false": the key must be there (a tag on the resource).
-        if ((values.length === 0) !== (String(allowed) === 'true')) return `the condition ${key} is ${String(allowed)}, and the request has ${values.length ? values.join(', ') : 'none'}`;
+        if ((values.length === 0) !== (String(allowed) === 'true')) return `the condition ${key} is ${String(allowed)}, and it is ${values.length ? values.join(', ') : 'absent'}`;
       } else if (['StringEquals', 'ArnEquals', 'ForAllValues:StringEquals'].includes(operator)) {
         const outside = values.filter((v) => !list(allowed).includes(v));
         if (outside.length) return `the condition ${key} allows ${list(allowed).join(', ')}, not ${outside.join(', ')}`;
@@ -152,24 +154,86 @@ function conditionFailure(s: Statement, req: AwsRequest, tags: ResourceTags | un
   return undefined;
 }
 
-/** Why the policy does not allow `req`, or undefined when it does. */
-function denial(req: AwsRequest, tags?: ResourceTags): string | undefined {
-  const action = iamAction(req);
-  const resource = resourceOf(req);
+/** Why the policy does not allow `action` on `resource` for `req`, or undefined when it does. */
+function judge(action: string, resource: string | undefined, req: AwsRequest, tags: ResourceTags | undefined, context: Record<string, string[]> = {}): string | undefined {
   const granting = policy.Statement.filter((s) => list(s.Action).some((a) => globMatch(a, action)));
   if (!granting.length) return `${action}: no statement allows it`;
   const onResource = granting.filter((s) => resource === undefined || list(s.Resource).some((r) => globMatch(r, resource)));
   if (!onResource.length) return `${action} on ${resource}: allowed only on ${granting.flatMap((s) => list(s.Resource)).join(', ')}`;
-  const failures = onResource.map((s) => conditionFailure(s, req, tags));
+  const failures = onResource.map((s) => conditionFailure(s, req, tags, context));
   if (failures.some((f) => f === undefined)) return undefined;
   return `${action}${resource ? ` on ${resource}` : ''}: ${failures[0]}`;
 }
 
+/** Why the policy does not allow `req`, or undefined when it does. */
+function denial(req: AwsRequest, tags?: ResourceTags): string | undefined {
+  return judge(iamAction(req), resourceOf(req), req, tags);
+}
+
+/** The tagging action of each service, which AWS also authorizes when a create carries tags. */
+const TAG_ON_CREATE: Record<string, string> = {
+  ec2: 'ec2:CreateTags',
+  elasticloadbalancing: 'elasticloadbalancing:AddTags',
+  autoscaling: 'autoscaling:CreateOrUpdateTags',
+  ecs: 'ecs:TagResource',
+  ecr: 'ecr:TagResource',
+  logs: 'logs:TagResource',
+  acm: 'acm:AddTagsToCertificate',
+  'application-autoscaling': 'application-autoscaling:TagResource',
+};
+
+interface Implied {
+  action: string;
+  resource?: string;
+  context?: Record<string, string[]>;
+}
+
+/**
+ * What AWS authorizes for `req` besides its own action, unseen on the wire: tagging when a create
+ * carries tags, iam:PassRole for the roles a task definition names or the instances of a launch
+ * configuration or template will get (`passedToEc2`, looked up), ec2:RunInstances for a group
+ * given a launch template.
+ */
+function impliedBy(req: AwsRequest, passedToEc2: string[] = []): Implied[] {
+  const out: Implied[] = [];
+  const nonEmpty = (t: unknown): boolean => (Array.isArray(t) ? t.length > 0 : typeof t === 'object' && t !== null && Object.keys(t).length > 0);
+  const tagged = [...req.params.keys()].some((k) => /^(TagSpecification\.\d+\.|Tags\.member\.\d+\.)/.test(k)) || nonEmpty(req.json?.tags) || nonEmpty(req.json?.Tags);
+  if (tagged && /^(Create|Register|Request|Allocate|Run)/.test(req.operation)) {
+    const action = req.service === 'iam' ? (req.operation === 'CreateInstanceProfile' ? 'iam:TagInstanceProfile' : 'iam:TagRole') : TAG_ON_CREATE[req.service];
+    out.push(action ? { action, resource: resourceOf(req) } : { action: `${req.service}:(the tagging action of ${req.operation})` });
+  }
+  const role = (arn: string, service: string): Implied => ({ action: 'iam:PassRole', resource: arn.replace(/^arn:[^:]+:/, 'arn:*:'), context: { 'iam:PassedToService': [service] } });
+  if (req.service === 'ecs' && req.operation === 'RegisterTaskDefinition') {
+    for (const key of ['executionRoleArn', 'taskRoleArn']) if (typeof req.json?.[key] === 'string') out.push(role(req.json[key], 'ecs-tasks.amazonaws.com'));
+  }
+  for (const arn of passedToEc2) out.push(role(arn, 'ec2.amazonaws.com'));
+  if (req.service === 'autoscaling' && launchTemplateOf(req)) out.push({ action: 'ec2:RunInstances' });
+  return out;
+}
+
+/** The launch template a group request names (plainly or in a mixed instances policy). */
+function launchTemplateOf(req: AwsRequest): { id: string; version: string } | undefined {
+  for (const at of ['LaunchTemplate.', 'MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification.']) {
+    const id = req.params.get(`${at}LaunchTemplateId`);
+    if (id) return { id, version: req.params.get(`${at}Version`) ?? '$Default' };
+  }
+  return undefined;
+}
+
+/** Why the policy does not allow what `req` needs besides its own action. */
+function impliedDenials(req: AwsRequest, passedToEc2: string[] = []): string[] {
+  return impliedBy(req, passedToEc2)
+    .map((i) => judge(i.action, i.resource, req, undefined, i.context))
+    .filter((d): d is string => d !== undefined)
+    .map((d) => `${iamAction(req)} needs ${d}`);
+}
+
 let moto: Moto;
 let aws: StrictAws;
-let sdk: { ec2: EC2Client; acm: ACMClient; route53: Route53Client; s3: S3Client; ssm: SSMClient; logs: CloudWatchLogsClient };
+let sdk: { ec2: EC2Client; iam: IAMClient; acm: ACMClient; route53: Route53Client; s3: S3Client; ssm: SSMClient; logs: CloudWatchLogsClient };
 const seen: AwsRequest[] = [];
 const tagsSeen = new Map<AwsRequest, ResourceTags>();
+const rolesSeen = new Map<AwsRequest, string[]>();
 /** The stack that lives through day 2, and how the ECS of the proxy answers its next rollout. */
 const DAY2 = stackNames('iam-day2');
 let outcome: 'succeed' | 'fail' = 'succeed';
@@ -200,11 +264,26 @@ async function tagsBefore(req: AwsRequest): Promise<ResourceTags | undefined> {
   return undefined;
 }
 
+/** The roles a launch configuration's or a group's launch template's instances get, read from moto. */
+async function rolesPassedToEc2(req: AwsRequest): Promise<string[] | undefined> {
+  if (req.service !== 'autoscaling') return undefined;
+  let profile = req.operation === 'CreateLaunchConfiguration' ? req.params.get('IamInstanceProfile') : null;
+  const template = launchTemplateOf(req);
+  if (template) {
+    const v = await sdk.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: template.id, Versions: [template.version] }));
+    const p = v.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.IamInstanceProfile;
+    profile = p?.Arn ?? p?.Name ?? null;
+  }
+  if (!profile) return undefined;
+  const r = await sdk.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profile.split('/').pop() }));
+  return (r.InstanceProfile?.Roles ?? []).map((x) => x.Arn!);
+}
+
 beforeAll(async () => {
   // Every service reports 2 tasks running; a DNS-validated certificate is issued after 2 s.
   moto = await startMoto({ serviceRunning: 2, acmValidationWait: 2 });
   const cfg = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
-  sdk = { ec2: new EC2Client(cfg), acm: new ACMClient(cfg), route53: new Route53Client(cfg), s3: new S3Client({ ...cfg, forcePathStyle: true }), ssm: new SSMClient(cfg), logs: new CloudWatchLogsClient(cfg) };
+  sdk = { ec2: new EC2Client(cfg), iam: new IAMClient(cfg), acm: new ACMClient(cfg), route53: new Route53Client(cfg), s3: new S3Client({ ...cfg, forcePathStyle: true }), ssm: new SSMClient(cfg), logs: new CloudWatchLogsClient(cfg) };
   aws = await startStrictAws(moto.endpoint);
   // A pass-through rule per protocol family records each request with its parameters (it answers nothing).
   aws.rules(
@@ -216,6 +295,8 @@ beforeAll(async () => {
         seen.push(req);
         const tags = await tagsBefore(req);
         if (tags) tagsSeen.set(req, tags);
+        const roles = await rolesPassedToEc2(req);
+        if (roles) rolesSeen.set(req, roles);
         return undefined;
       },
     })),
@@ -372,7 +453,11 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
     const tagged = seen.filter((r) => ['ec2:DeleteNatGateway', 'ec2:ReleaseAddress', 'acm:DeleteCertificate'].includes(iamAction(r)));
     expect(tagged.filter((r) => tagsSeen.get(r) !== 'gone').length).toBeGreaterThan(0);
     // AND the policy allows each on what it touched
-    const denied = [...new Set(seen.map((r) => denial(r, tagsSeen.get(r))).filter((d): d is string => d !== undefined))].sort();
+    // (and what they needed besides: tagging on create, handing the stack's roles to ECS tasks and instances)
+    const implied = new Set(seen.flatMap((r) => impliedBy(r, rolesSeen.get(r)).map((i) => `${i.action} ${i.context?.['iam:PassedToService'] ?? ''}`.trim())));
+    console.log(`iam-policy: besides, ${implied.size} implied actions: ${[...implied].sort().join(', ')}`);
+    expect([...implied].filter((a) => /PassRole|RunInstances/.test(a)).sort()).toEqual(['ec2:RunInstances', 'iam:PassRole ec2.amazonaws.com', 'iam:PassRole ecs-tasks.amazonaws.com']);
+    const denied = [...new Set(seen.flatMap((r) => [denial(r, tagsSeen.get(r)), ...impliedDenials(r, rolesSeen.get(r))]).filter((d): d is string => d !== undefined))].sort();
     expect(denied).toEqual([]);
   });
 });
@@ -442,12 +527,33 @@ describe('the policy checker itself', () => {
     const certificate = { json: { CertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/1' } };
     expect(denial(req('acm', 'RequestCertificate', { json: { DomainName: 'app.shop.example.com' } }))).toBeUndefined();
     expect(denial(req('acm', 'DeleteCertificate', certificate), { 'ecs-wizard:stack': 'shop' })).toBeUndefined();
-    expect(denial(req('acm', 'DeleteCertificate', certificate), { Name: 'the team\'s wildcard' })).toMatch(/aws:ResourceTag\/ecs-wizard:stack is false, and the request has none/);
+    expect(denial(req('acm', 'DeleteCertificate', certificate), { Name: 'the team\'s wildcard' })).toMatch(/aws:ResourceTag\/ecs-wizard:stack is false, and it is absent/);
     expect(denial(req('acm', 'DeleteCertificate', certificate))).toMatch(/tags .* were not looked up/);
     expect(denial(req('acm', 'ImportCertificate'))).toMatch(/no statement allows it/);
     expect(denial(req('ec2', 'DeleteNatGateway', { params: { NatGatewayId: 'nat-0abc' } }), { 'ecs-wizard:stack': 'shop' })).toBeUndefined();
     expect(denial(req('ec2', 'DeleteNatGateway', { params: { NatGatewayId: 'nat-0abc' } }), {})).toMatch(/natgateway\/nat-0abc: the condition/);
     expect(denial(req('ec2', 'ReleaseAddress', { params: { AllocationId: 'eipalloc-0abc' } }), { 'ecs-wizard:stack': 'shop' })).toBeUndefined();
     expect(denial(req('ec2', 'ReleaseAddress', { params: { AllocationId: 'eipalloc-0abc' } }), {})).toMatch(/elastic-ip\/eipalloc-0abc: the condition/);
+  });
+
+  it('what a request needs besides its own action: tagging on create, handing over a role, launching from a template', () => {
+    const tags = [{ key: 'ecs-wizard:stack', value: 'shop' }];
+    expect(impliedBy(req('ecs', 'CreateCluster', { json: { clusterName: 'shop', tags } })).map((i) => i.action)).toEqual(['ecs:TagResource']);
+    expect(impliedBy(req('ecs', 'CreateCluster', { json: { clusterName: 'shop' } }))).toEqual([]);
+    expect(impliedBy(req('ec2', 'CreateVpc', { params: { 'TagSpecification.1.ResourceType': 'vpc', 'TagSpecification.1.Tag.1.Key': 'Name' } })).map((i) => i.action)).toEqual(['ec2:CreateTags']);
+    expect(impliedBy(req('iam', 'CreateInstanceProfile', { params: { InstanceProfileName: 'shop-ecs-instance', 'Tags.member.1.Key': 'Name' } }))).toEqual([{ action: 'iam:TagInstanceProfile', resource: 'arn:*:iam::*:instance-profile/shop-ecs-instance' }]);
+    // (a service this check knows no tagging action for is named, and no statement allows it)
+    expect(impliedDenials(req('sqs', 'CreateQueue', { json: { tags: { a: 'b' } } }))).toEqual(['sqs:CreateQueue needs sqs:(the tagging action of CreateQueue): no statement allows it']);
+    expect(impliedDenials(req('logs', 'CreateLogGroup', { json: { logGroupName: '/ecs/shop', tags: { Name: 'shop' } } }))).toEqual([]);
+    expect(impliedDenials(req('logs', 'CreateLogGroup', { json: { logGroupName: '/other/shop', tags: { Name: 'shop' } } }))).toEqual([expect.stringMatching(/^logs:CreateLogGroup needs logs:TagResource on .*\/other\/shop: allowed only on/)]);
+    const td = (role: string) => req('ecs', 'RegisterTaskDefinition', { json: { family: 'shop', executionRoleArn: `arn:aws-cn:iam::123456789012:role/${role}` } });
+    expect(impliedDenials(td('shop-ecs-task-execution'))).toEqual([]);
+    expect(impliedDenials(td('admin'))).toEqual([expect.stringMatching(/needs iam:PassRole on arn:\*:iam::123456789012:role\/admin: allowed only on/)]);
+    const group = req('autoscaling', 'CreateAutoScalingGroup', { params: { AutoScalingGroupName: 'shop', 'LaunchTemplate.LaunchTemplateId': 'lt-0abc', 'LaunchTemplate.Version': '$Latest' } });
+    expect(impliedDenials(group, ['arn:aws:iam::123456789012:role/shop-ecs-instance'])).toEqual([]);
+    expect(impliedBy(group, []).map((i) => i.action)).toEqual(['ec2:RunInstances']);
+    expect(impliedDenials(group, ['arn:aws:iam::123456789012:role/admin'])).toEqual([expect.stringMatching(/needs iam:PassRole on .*role\/admin/)]);
+    // (PassRole to a service the policy does not name)
+    expect(judge('iam:PassRole', 'arn:*:iam::123456789012:role/shop-ecs-instance', group, undefined, { 'iam:PassedToService': ['lambda.amazonaws.com'] })).toMatch(/iam:PassedToService allows ec2\.amazonaws\.com, ecs-tasks\.amazonaws\.com, not lambda/);
   });
 });
