@@ -358,9 +358,10 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
     };
 
     // GIVEN three stacks that between them switch on every optional kind:
-    // ECR, logs, a secret, service scaling on every metric — and a life on day 2, on hosts of an older AMI
+    // ECR, logs, secrets (one by ARN, one by name: the account is asked), service scaling on every
+    // metric — and a life on day 2, on hosts of an older AMI
     const day2 = {
-      service: { ecrRepository: 'iam-day2-app', secrets: { DB_PASSWORD: 'arn:aws:ssm:us-east-1:123456789012:parameter/iam-day2/db' } },
+      service: { ecrRepository: 'iam-day2-app', secrets: { DB_PASSWORD: 'arn:aws:ssm:us-east-1:123456789012:parameter/iam-day2/db', API_KEY: '/iam-day2/api-key' } },
       scaling: { service: { targetCpuPercent: 60, targetMemoryPercent: 70, requestsPerTarget: 500 } },
     };
     const older = await olderAmi();
@@ -447,7 +448,7 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
     for (const o of ['succeed', 'fail']) expect(aws.fired(`${ROLLOUT_RULE.update}-${o}`), o).toBeGreaterThan(0);
     // (the runs reached every service the tool uses, so no family of calls went unchecked)
     expect(new Set(seen.map((r) => iamAction(r).split(':')[0]))).toEqual(
-      new Set(['ec2', 'elasticloadbalancing', 'autoscaling', 'ecs', 'ecr', 'iam', 'logs', 'application-autoscaling', 'cloudwatch', 'ssm', 's3', 'acm', 'route53']),
+      new Set(['ec2', 'elasticloadbalancing', 'autoscaling', 'ecs', 'ecr', 'iam', 'logs', 'application-autoscaling', 'cloudwatch', 'ssm', 'sts', 's3', 'acm', 'route53']),
     );
     // (each delete the policy allows only on tagged resources was judged on the tags it met)
     const tagged = seen.filter((r) => ['ec2:DeleteNatGateway', 'ec2:ReleaseAddress', 'acm:DeleteCertificate'].includes(iamAction(r)));
