@@ -237,7 +237,7 @@ const rolesSeen = new Map<AwsRequest, string[]>();
 /** The stack that lives through day 2, and how the ECS of the proxy answers its next rollout. */
 const DAY2 = stackNames('iam-day2');
 let outcome: 'succeed' | 'fail' = 'succeed';
-const rollouts: SimulatedRollout[] = [];
+const rollouts: Partial<Record<'succeed' | 'fail', SimulatedRollout>> = {};
 
 /**
  * The tags of what a request acts on, read from moto before it goes through, for the calls the
@@ -304,12 +304,12 @@ beforeAll(async () => {
   // The day-2 stack's rollouts as ECS reports them (moto's deployments never move): a healthy one, or a broken image ECS rolls back.
   for (const o of ['succeed', 'fail'] as const) {
     const sim = simulatedRollout(aws, { cluster: DAY2.cluster, service: DAY2.service, outcome: o });
-    rollouts.push(sim);
+    rollouts[o] = sim;
     aws.rules(sim.rules.map((r) => ({ ...r, name: `${r.name}-${o}`, when: () => outcome === o })));
   }
 }, 60_000);
 afterAll(async () => {
-  for (const r of rollouts) r.close();
+  for (const r of Object.values(rollouts)) r.close();
   for (const c of Object.values(sdk ?? {})) c.destroy();
   await aws?.stop();
   await moto?.stop();
@@ -388,7 +388,7 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
         await ok(['deploy', stack, '--env', 'GREETING=hello', '--no-wait']);
         await ok(['releases', stack, '--output', 'json']);
         // a broken image: the circuit breaker rolls it back, and the stopped tasks' last log lines are read
-        for (const id of rollouts[1]!.stoppedTaskIds) {
+        for (const id of rollouts.fail!.stoppedTaskIds) {
           const stream = { logGroupName: DAY2.logGroup, logStreamName: `ecs/app/${id}` };
           await sdk.logs.send(new CreateLogStreamCommand(stream));
           await sdk.logs.send(new PutLogEventsCommand({ ...stream, logEvents: [{ timestamp: Date.now() - 1000, message: `${id} exiting` }] }));
