@@ -2,19 +2,34 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startMoto, type Moto } from '../support/moto.js';
+import { ACMClient, ListTagsForCertificateCommand } from '@aws-sdk/client-acm';
+import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeAddressesCommand, DescribeImagesCommand, DescribeLaunchTemplateVersionsCommand, DescribeNatGatewaysCommand, EC2Client, type Tag } from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { isNotFound } from '../../src/aws/errors.js';
+import { buildProgram } from '../../src/cli/main.js';
+import { stackNames } from '../../src/steps/names.js';
+import { simulatedRollout, ROLLOUT_RULE, type SimulatedRollout } from '../support/ecs-rollout.js';
+import { registerFakeAgents, runFakeAgents } from '../support/fake-agent.js';
+import { startMoto, TEST_AWS_ENV, type Moto } from '../support/moto.js';
 import { startStrictAws, type AwsRequest, type StrictAws } from '../support/strict-aws.js';
 import { PROTOCOL_BY_SIGNING_NAME } from '../support/aws-wire.js';
 import { tempDir } from '../support/stack.js';
 import { cliEnv, runCli } from '../e2e/cli.js';
 
 /**
- * docs/iam-policy.json against the calls the tool really makes: the built CLI runs a stack's whole
- * life — create, a rerun, status, scale, destroy, a discover — through the strict-AWS proxy, whose
- * log sees every request on the wire, paginators and waiters included. Each request becomes the
- * IAM action it needs (signing name → IAM prefix, operation → action), and the policy must allow
- * it — on the resource it touched, where the request names one. New commands and calls are
- * checked as soon as they run here.
+ * docs/iam-policy.json against the calls the tool really makes: the built CLI runs every command
+ * through the strict-AWS proxy, whose log sees every request on the wire, paginators and waiters
+ * included — three stacks' whole lives (create, a rerun, status, scale, destroy, a discover), one
+ * of them with day 2 (deploy, a rollout ECS rolls back, rollback, releases, logs, hosts, hosts
+ * refresh), one kept in S3 (state init, state migrate, list, unlock), one in the production shape
+ * (HTTPS on a domain, private subnets behind NAT gateways, Spot). Each request becomes the IAM
+ * action it needs (signing name → IAM prefix, operation → action), and the policy must allow it —
+ * on the resource it touched and under the statement's conditions, where the request shows them.
+ * New commands and calls are checked as soon as they run here.
  */
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -25,7 +40,10 @@ interface Statement {
   Resource: string | string[];
   Condition?: Record<string, Record<string, string | string[]>>;
 }
-const policy = JSON.parse(readFileSync(path.join(root, 'docs/iam-policy.json'), 'utf8')) as { Statement: Statement[] };
+/** The S3 statements name the state bucket and prefix by placeholder: this run's go in their place. */
+const BUCKET = 'iam-team-state';
+const PREFIX = 'teams';
+const policy = JSON.parse(readFileSync(path.join(root, 'docs/iam-policy.json'), 'utf8').replaceAll('STATE_BUCKET', BUCKET).replaceAll('STATE_PREFIX', PREFIX)) as { Statement: Statement[] };
 const list = (x: string | string[]): string[] => (Array.isArray(x) ? x : [x]);
 
 /** The IAM prefix of each SigV4 signing name, where the two differ. */
@@ -36,6 +54,10 @@ const IAM_ACTION: Record<string, string> = {
   's3:HeadBucket': 's3:ListBucket',
   's3:HeadObject': 's3:GetObject',
   's3:DeleteObjects': 's3:DeleteObject',
+  's3:GetBucketEncryption': 's3:GetEncryptionConfiguration',
+  's3:PutBucketEncryption': 's3:PutEncryptionConfiguration',
+  's3:GetPublicAccessBlock': 's3:GetBucketPublicAccessBlock',
+  's3:PutPublicAccessBlock': 's3:PutBucketPublicAccessBlock',
 };
 
 function iamAction(req: Pick<AwsRequest, 'service' | 'operation'>): string {
@@ -45,14 +67,37 @@ function iamAction(req: Pick<AwsRequest, 'service' | 'operation'>): string {
 
 /** The ARN (partition as a wildcard) of what a request acts on, where the policy scopes that service. */
 function resourceOf(req: AwsRequest): string | undefined {
-  if (req.service === 'iam') {
-    const role = req.params.get('RoleName');
-    const profile = req.params.get('InstanceProfileName');
-    if (profile) return `arn:*:iam::*:instance-profile/${profile}`;
-    if (role) return `arn:*:iam::*:role/${role}`;
+  switch (req.service) {
+    case 'iam': {
+      const role = req.params.get('RoleName');
+      const profile = req.params.get('InstanceProfileName');
+      if (profile) return `arn:*:iam::*:instance-profile/${profile}`;
+      if (role) return `arn:*:iam::*:role/${role}`;
+      return undefined;
+    }
+    case 'logs':
+      return typeof req.json?.logGroupName === 'string' ? `arn:*:logs:*:*:log-group:${req.json.logGroupName}` : undefined;
+    case 's3': {
+      // Path-style, as the tool addresses S3 behind an endpoint: /BUCKET is the bucket, /BUCKET/KEY an object.
+      const [bucket, ...key] = req.path.split('?')[0]!.split('/').filter(Boolean).map(decodeURIComponent);
+      if (!bucket) return undefined;
+      return key.length ? `arn:*:s3:::${bucket}/${key.join('/')}` : `arn:*:s3:::${bucket}`;
+    }
+    case 'route53': {
+      const zone = /\/hostedzone\/([^/?]+)/.exec(req.path)?.[1];
+      return zone ? `arn:*:route53:::hostedzone/${zone}` : undefined;
+    }
+    case 'ec2': {
+      // The policy deletes only NAT gateways and releases only addresses; a call naming one acts on it.
+      const nat = req.params.get('NatGatewayId');
+      const address = req.params.get('AllocationId');
+      if (nat) return `arn:*:ec2:*:*:natgateway/${nat}`;
+      if (address) return `arn:*:ec2:*:*:elastic-ip/${address}`;
+      return undefined;
+    }
+    default:
+      return undefined;
   }
-  if (req.service === 'logs' && typeof req.json?.logGroupName === 'string') return `arn:*:logs:*:*:log-group:${req.json.logGroupName}`;
-  return undefined;
 }
 
 /** IAM's glob: `*` any run of characters, `?` one. Policy ARNs name the `aws` partition; any partition matches. */
@@ -61,31 +106,184 @@ function globMatch(pattern: string, value: string): boolean {
   return re.test(value.replace(/^arn:\*:/, 'arn:aws:'));
 }
 
-/** The policy's conditions this tool relies on, checked against the request where it carries the key. */
-function conditionHolds(s: Statement, req: AwsRequest): boolean {
-  const arns = s.Condition?.ArnEquals?.['iam:PolicyARN'];
-  if (arns && req.params.has('PolicyArn')) return list(arns).includes(req.params.get('PolicyArn')!.replace(/^arn:[^:]+:/, 'arn:aws:'));
-  return true;
+/** The tags on what a request acts on, as they were when it arrived; 'gone' when it no longer existed. */
+type ResourceTags = Record<string, string> | 'gone';
+
+const xmlValues = (body: string, element: string): string[] => [...body.matchAll(new RegExp(`<${element}>([^<]*)</${element}>`, 'g'))].map((m) => m[1]!);
+
+/** A condition key's values in `req` (or in `context`), or undefined where the request does not carry the key. */
+function conditionValues(key: string, req: AwsRequest, tags: ResourceTags | undefined, context: Record<string, string[]>): string[] | undefined {
+  if (key in context) return context[key];
+  switch (key) {
+    case 'iam:PolicyARN': {
+      const arn = req.params.get('PolicyArn');
+      return arn ? [arn.replace(/^arn:[^:]+:/, 'arn:aws:')] : undefined;
+    }
+    case 'iam:AWSServiceName': {
+      const name = req.params.get('AWSServiceName');
+      return name ? [name] : undefined;
+    }
+    case 'route53:ChangeResourceRecordSetsActions':
+      return req.operation === 'ChangeResourceRecordSets' ? xmlValues(req.body, 'Action') : undefined;
+    case 'route53:ChangeResourceRecordSetsRecordTypes':
+      return req.operation === 'ChangeResourceRecordSets' ? xmlValues(req.body, 'Type') : undefined;
+  }
+  const tag = /^aws:ResourceTag\/(.+)$/.exec(key)?.[1];
+  if (tag && tags && tags !== 'gone') return tag in tags ? [tags[tag]!] : [];
+  return undefined;
 }
 
-/** Why the policy does not allow `req`, or undefined when it does. */
-function denial(req: AwsRequest): string | undefined {
-  const action = iamAction(req);
-  const resource = resourceOf(req);
+/** Why the statement's conditions refuse `req`, or undefined when they hold (or the request cannot show them). */
+function conditionFailure(s: Statement, req: AwsRequest, tags: ResourceTags | undefined, context: Record<string, string[]>): string | undefined {
+  for (const [operator, keys] of Object.entries(s.Condition ?? {})) {
+    for (const [key, allowed] of Object.entries(keys)) {
+      if (key.startsWith('aws:ResourceTag/') && tags === undefined) return `${key} is a condition, and the tags of what it acts on were not looked up (see tagsBefore)`;
+      const values = conditionValues(key, req, tags, context);
+      if (values === undefined) continue;
+      if (operator === 'Null') {
+        // "false": the key must be there (a tag on the resource).
+        if ((values.length === 0) !== (String(allowed) === 'true')) return `the condition ${key} is ${String(allowed)}, and it is ${values.length ? values.join(', ') : 'absent'}`;
+      } else if (['StringEquals', 'ArnEquals', 'ForAllValues:StringEquals'].includes(operator)) {
+        const outside = values.filter((v) => !list(allowed).includes(v));
+        if (outside.length) return `the condition ${key} allows ${list(allowed).join(', ')}, not ${outside.join(', ')}`;
+      } else {
+        return `the condition operator ${operator} is not understood by this check`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Why the policy does not allow `action` on `resource` for `req`, or undefined when it does. */
+function judge(action: string, resource: string | undefined, req: AwsRequest, tags: ResourceTags | undefined, context: Record<string, string[]> = {}): string | undefined {
   const granting = policy.Statement.filter((s) => list(s.Action).some((a) => globMatch(a, action)));
   if (!granting.length) return `${action}: no statement allows it`;
   const onResource = granting.filter((s) => resource === undefined || list(s.Resource).some((r) => globMatch(r, resource)));
   if (!onResource.length) return `${action} on ${resource}: allowed only on ${granting.flatMap((s) => list(s.Resource)).join(', ')}`;
-  if (!onResource.some((s) => conditionHolds(s, req))) return `${action} with ${req.params.get('PolicyArn')}: the policy's condition does not allow it`;
+  const failures = onResource.map((s) => conditionFailure(s, req, tags, context));
+  if (failures.some((f) => f === undefined)) return undefined;
+  return `${action}${resource ? ` on ${resource}` : ''}: ${failures[0]}`;
+}
+
+/** Why the policy does not allow `req`, or undefined when it does. */
+function denial(req: AwsRequest, tags?: ResourceTags): string | undefined {
+  return judge(iamAction(req), resourceOf(req), req, tags);
+}
+
+/** The tagging action of each service, which AWS also authorizes when a create carries tags. */
+const TAG_ON_CREATE: Record<string, string> = {
+  ec2: 'ec2:CreateTags',
+  elasticloadbalancing: 'elasticloadbalancing:AddTags',
+  autoscaling: 'autoscaling:CreateOrUpdateTags',
+  ecs: 'ecs:TagResource',
+  ecr: 'ecr:TagResource',
+  logs: 'logs:TagResource',
+  acm: 'acm:AddTagsToCertificate',
+  'application-autoscaling': 'application-autoscaling:TagResource',
+};
+
+interface Implied {
+  action: string;
+  resource?: string;
+  context?: Record<string, string[]>;
+}
+
+/**
+ * What AWS authorizes for `req` besides its own action, unseen on the wire: tagging when a create
+ * carries tags, iam:PassRole for the roles a task definition names or the instances of a launch
+ * configuration or template will get (`passedToEc2`, looked up), ec2:RunInstances for a group
+ * given a launch template.
+ */
+function impliedBy(req: AwsRequest, passedToEc2: string[] = []): Implied[] {
+  const out: Implied[] = [];
+  const nonEmpty = (t: unknown): boolean => (Array.isArray(t) ? t.length > 0 : typeof t === 'object' && t !== null && Object.keys(t).length > 0);
+  const tagged = [...req.params.keys()].some((k) => /^(TagSpecification\.\d+\.|Tags\.member\.\d+\.)/.test(k)) || nonEmpty(req.json?.tags) || nonEmpty(req.json?.Tags);
+  if (tagged && /^(Create|Register|Request|Allocate|Run)/.test(req.operation)) {
+    const action = req.service === 'iam' ? (req.operation === 'CreateInstanceProfile' ? 'iam:TagInstanceProfile' : 'iam:TagRole') : TAG_ON_CREATE[req.service];
+    out.push(action ? { action, resource: resourceOf(req) } : { action: `${req.service}:(the tagging action of ${req.operation})` });
+  }
+  const role = (arn: string, service: string): Implied => ({ action: 'iam:PassRole', resource: arn.replace(/^arn:[^:]+:/, 'arn:*:'), context: { 'iam:PassedToService': [service] } });
+  if (req.service === 'ecs' && req.operation === 'RegisterTaskDefinition') {
+    for (const key of ['executionRoleArn', 'taskRoleArn']) if (typeof req.json?.[key] === 'string') out.push(role(req.json[key], 'ecs-tasks.amazonaws.com'));
+  }
+  for (const arn of passedToEc2) out.push(role(arn, 'ec2.amazonaws.com'));
+  if (req.service === 'autoscaling' && launchTemplateOf(req)) out.push({ action: 'ec2:RunInstances' });
+  return out;
+}
+
+/** The launch template a group request names (plainly or in a mixed instances policy). */
+function launchTemplateOf(req: AwsRequest): { id: string; version: string } | undefined {
+  for (const at of ['LaunchTemplate.', 'MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification.']) {
+    const id = req.params.get(`${at}LaunchTemplateId`);
+    if (id) return { id, version: req.params.get(`${at}Version`) ?? '$Default' };
+  }
   return undefined;
+}
+
+/** Why the policy does not allow what `req` needs besides its own action. */
+function impliedDenials(req: AwsRequest, passedToEc2: string[] = []): string[] {
+  return impliedBy(req, passedToEc2)
+    .map((i) => judge(i.action, i.resource, req, undefined, i.context))
+    .filter((d): d is string => d !== undefined)
+    .map((d) => `${iamAction(req)} needs ${d}`);
 }
 
 let moto: Moto;
 let aws: StrictAws;
+let sdk: { ec2: EC2Client; iam: IAMClient; acm: ACMClient; route53: Route53Client; s3: S3Client; ssm: SSMClient; logs: CloudWatchLogsClient };
 const seen: AwsRequest[] = [];
+const tagsSeen = new Map<AwsRequest, ResourceTags>();
+const rolesSeen = new Map<AwsRequest, string[]>();
+/** The stack that lives through day 2, and how the ECS of the proxy answers its next rollout. */
+const DAY2 = stackNames('iam-day2');
+let outcome: 'succeed' | 'fail' = 'succeed';
+const rollouts: Partial<Record<'succeed' | 'fail', SimulatedRollout>> = {};
+
+/**
+ * The tags of what a request acts on, read from moto before it goes through, for the calls the
+ * policy allows only on resources tagged by the tool (a delete must come before the thing is gone).
+ */
+async function tagsBefore(req: AwsRequest): Promise<ResourceTags | undefined> {
+  const of = (tags: Tag[] | undefined): Record<string, string> => Object.fromEntries((tags ?? []).map((t) => [t.Key!, t.Value ?? '']));
+  const gone = (e: unknown): 'gone' => {
+    if (isNotFound(e)) return 'gone';
+    throw e;
+  };
+  if (req.service === 'ec2' && req.operation === 'DeleteNatGateway') {
+    const r = await sdk.ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [req.params.get('NatGatewayId')!] })).catch(gone);
+    return r === 'gone' ? r : r.NatGateways?.[0] ? of(r.NatGateways[0].Tags) : 'gone';
+  }
+  if (req.service === 'ec2' && req.operation === 'ReleaseAddress') {
+    const r = await sdk.ec2.send(new DescribeAddressesCommand({ AllocationIds: [req.params.get('AllocationId')!] })).catch(gone);
+    return r === 'gone' ? r : r.Addresses?.[0] ? of(r.Addresses[0].Tags) : 'gone';
+  }
+  if (req.service === 'acm' && req.operation === 'DeleteCertificate') {
+    const r = await sdk.acm.send(new ListTagsForCertificateCommand({ CertificateArn: String(req.json?.CertificateArn) })).catch(gone);
+    return r === 'gone' ? r : of(r.Tags);
+  }
+  return undefined;
+}
+
+/** The roles a launch configuration's or a group's launch template's instances get, read from moto. */
+async function rolesPassedToEc2(req: AwsRequest): Promise<string[] | undefined> {
+  if (req.service !== 'autoscaling') return undefined;
+  let profile = req.operation === 'CreateLaunchConfiguration' ? req.params.get('IamInstanceProfile') : null;
+  const template = launchTemplateOf(req);
+  if (template) {
+    const v = await sdk.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: template.id, Versions: [template.version] }));
+    const p = v.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.IamInstanceProfile;
+    profile = p?.Arn ?? p?.Name ?? null;
+  }
+  if (!profile) return undefined;
+  const r = await sdk.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profile.split('/').pop() }));
+  return (r.InstanceProfile?.Roles ?? []).map((x) => x.Arn!);
+}
 
 beforeAll(async () => {
-  moto = await startMoto();
+  // Every service reports 2 tasks running; a DNS-validated certificate is issued after 2 s.
+  moto = await startMoto({ serviceRunning: 2, acmValidationWait: 2 });
+  const cfg = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  sdk = { ec2: new EC2Client(cfg), iam: new IAMClient(cfg), acm: new ACMClient(cfg), route53: new Route53Client(cfg), s3: new S3Client({ ...cfg, forcePathStyle: true }), ssm: new SSMClient(cfg), logs: new CloudWatchLogsClient(cfg) };
   aws = await startStrictAws(moto.endpoint);
   // A pass-through rule per protocol family records each request with its parameters (it answers nothing).
   aws.rules(
@@ -93,91 +291,270 @@ beforeAll(async () => {
       name: `record-${service}`,
       service,
       operation: /.*/,
-      respond: async (req: AwsRequest) => void seen.push(req),
+      respond: async (req: AwsRequest) => {
+        seen.push(req);
+        const tags = await tagsBefore(req);
+        if (tags) tagsSeen.set(req, tags);
+        const roles = await rolesPassedToEc2(req);
+        if (roles) rolesSeen.set(req, roles);
+        return undefined;
+      },
     })),
   );
-});
+  // The day-2 stack's rollouts as ECS reports them (moto's deployments never move): a healthy one, or a broken image ECS rolls back.
+  for (const o of ['succeed', 'fail'] as const) {
+    const sim = simulatedRollout(aws, { cluster: DAY2.cluster, service: DAY2.service, outcome: o });
+    rollouts[o] = sim;
+    aws.rules(sim.rules.map((r) => ({ ...r, name: `${r.name}-${o}`, when: () => outcome === o })));
+  }
+}, 60_000);
 afterAll(async () => {
+  for (const r of Object.values(rollouts)) r.close();
+  for (const c of Object.values(sdk ?? {})) c.destroy();
   await aws?.stop();
   await moto?.stop();
 });
 
-describe('docs/iam-policy.json covers every call of a stack\'s life', () => {
-  it('allows each action the CLI sent, on the resources it touched', { timeout: 240_000 }, async () => {
-    // GIVEN two stacks between them switching on every optional kind: ECR, logs, a secret, service
-    // scaling on every metric; and the other way of launching and scaling instances
+/** An x86_64 ECS image other than the latest the SSM parameter names: hosts on it are out of date. */
+async function olderAmi(): Promise<string> {
+  const latest = (await sdk.ssm.send(new GetParameterCommand({ Name: '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id' }))).Parameter!.Value!;
+  const images = (await sdk.ec2.send(new DescribeImagesCommand({ Filters: [{ Name: 'architecture', Values: ['x86_64'] }] }))).Images ?? [];
+  return images.map((i) => i.ImageId!).find((id) => id !== latest)!;
+}
+
+/**
+ * Every command of the CLI's command table, subcommands as `hosts refresh`. A command with
+ * subcommands runs by itself only if it takes arguments (`hosts [stack]`; `state` does not).
+ */
+function commands(): string[] {
+  const program = buildProgram(async () => undefined, () => {
+    throw new Error('not run');
+  });
+  return program.commands.flatMap((c) => [...(c.commands.length === 0 || c.registeredArguments.length ? [c.name()] : []), ...c.commands.map((sub) => `${c.name()} ${sub.name()}`)]);
+}
+
+describe('docs/iam-policy.json covers every call the CLI makes', () => {
+  it('allows each action every command sent, on the resources it touched', { timeout: 240_000 }, async () => {
     const dir = tempDir('ecs-wizard-iam-');
-    const env = cliEnv({ AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' }, dir);
-    const stacks = {
-      'iam-full': {
-        service: { ecrRepository: 'iam-full-app', secrets: { DB_PASSWORD: 'arn:aws:ssm:us-east-1:123456789012:parameter/iam-full/db' } },
-        scaling: { service: { targetCpuPercent: 60, targetMemoryPercent: 70, requestsPerTarget: 500 } },
-      },
-      'iam-legacy': { instances: { launch: 'configuration' }, scaling: { service: { enabled: false }, instances: { managed: false, targetCpuPercent: 60 } } },
-    };
+    const env = cliEnv(TEST_AWS_ENV, dir);
+    const localState = path.join(dir, 'state');
+    const s3State = `s3://${BUCKET}/${PREFIX}`;
     const ran: string[] = [];
-    const cli = async (...args: string[]): Promise<number | null> => {
-      const r = await runCli([...args, '--endpoint-url', aws.endpoint, '--state-dir', path.join(dir, 'state')], { env, cwd: dir });
-      ran.push(`${args.slice(0, 2).join(' ')} → ${r.code}`);
-      if (r.code !== 0 && args[0] !== 'status') console.log(r.stderr);
-      return r.code;
+    const subcommand = new RegExp(`^(${commands().flatMap((c) => c.split(' ').slice(1)).join('|')})$`);
+    const cli = async (args: string[], state = localState) => {
+      const r = await runCli([...args, '--endpoint-url', aws.endpoint, '--state-dir', state], { env, cwd: dir });
+      ran.push(`${args.slice(0, subcommand.test(args[1] ?? '') ? 2 : 1).join(' ')} → ${r.code}`);
+      return r;
+    };
+    const ok = async (args: string[], state?: string) => {
+      const r = await cli(args, state);
+      expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(0);
+      return r;
+    };
+    const answers = (stack: string, doc: object): string => {
+      const file = path.join(dir, `${stack}-${ran.length}.json`);
+      writeFileSync(file, JSON.stringify({ stack, region: 'us-east-1', ...doc }));
+      return file;
     };
 
-    // WHEN each lives its whole life through the CLI (the two side by side)
-    await Promise.all(
-      Object.entries(stacks).map(async ([stack, answers]) => {
-        const file = path.join(dir, `${stack}.json`);
-        writeFileSync(file, JSON.stringify({ stack, region: 'us-east-1', ...answers }));
-        expect(await cli('create', '--answers', file, '--yes', '--no-wait')).toBe(0);
-        expect(await cli('create', '--answers', file, '--yes', '--no-wait')).toBe(0);
-        await cli('status', stack); // unhealthy on moto (no tasks run): its calls are what count
-        expect(await cli('scale', stack, ...(stack === 'iam-full' ? ['--max-count', '8'] : []), '--max-size', '5')).toBe(0);
-        expect(await cli('destroy', stack, '--yes')).toBe(0);
-        expect(await cli('destroy', stack, '--yes', '--discover')).toBe(0);
-      }),
-    );
+    // GIVEN three stacks that between them switch on every optional kind:
+    // ECR, logs, secrets (one by ARN, one by name: the account is asked), service scaling on every
+    // metric — and a life on day 2, on hosts of an older AMI
+    const day2 = {
+      service: { ecrRepository: 'iam-day2-app', secrets: { DB_PASSWORD: 'arn:aws:ssm:us-east-1:123456789012:parameter/iam-day2/db', API_KEY: '/iam-day2/api-key' } },
+      scaling: { service: { targetCpuPercent: 60, targetMemoryPercent: 70, requestsPerTarget: 500 } },
+    };
+    const older = await olderAmi();
+    // the other way of launching and scaling instances, its state kept in S3
+    const legacy = { instances: { launch: 'configuration' }, scaling: { service: { enabled: false }, instances: { managed: false, targetCpuPercent: 60 } } };
+    // the production shape: HTTPS on a domain of a zone the user has, private instances behind NAT gateways, Spot
+    await sdk.route53.send(new CreateHostedZoneCommand({ Name: 'iam.example.com', CallerReference: `iam-${Date.now()}` }));
+    const production = {
+      loadBalancer: { domain: 'app.iam.example.com' },
+      network: { instanceSubnets: 'private', natGateways: 2 },
+      instances: { spot: { instanceTypes: ['t3.small', 't3a.small'], onDemandBaseCapacity: 0, onDemandPercentageAboveBase: 0 } },
+    };
 
-    // THEN every request was sent, and the policy allows each on what it touched
+    // WHEN each lives its whole life through the CLI (the three side by side)
+    const lives = {
+      async day2() {
+        const stack = 'iam-day2';
+        await ok(['create', '--answers', answers(stack, { ...day2, instances: { amiId: older } }), '--yes', '--no-wait']);
+        expect(await registerFakeAgents(moto.endpoint, DAY2.cluster, DAY2.autoScalingGroup)).toBeGreaterThan(0);
+        // (the rerun without the pin changes nothing: the hosts are now behind the latest ECS AMI)
+        await ok(['create', '--answers', answers(stack, day2), '--yes', '--no-wait']);
+        await cli(['status', stack]);
+        await ok(['deploy', stack, '--image', 'httpd:2.4.62']);
+        await ok(['deploy', stack, '--env', 'GREETING=hello', '--no-wait']);
+        await ok(['releases', stack, '--output', 'json']);
+        // a broken image: the circuit breaker rolls it back, and the stopped tasks' last log lines are read
+        for (const id of rollouts.fail!.stoppedTaskIds) {
+          const stream = { logGroupName: DAY2.logGroup, logStreamName: `ecs/app/${id}` };
+          await sdk.logs.send(new CreateLogStreamCommand(stream));
+          await sdk.logs.send(new PutLogEventsCommand({ ...stream, logEvents: [{ timestamp: Date.now() - 1000, message: `${id} exiting` }] }));
+        }
+        outcome = 'fail';
+        expect((await cli(['deploy', stack, '--image', 'httpd:9-broken'])).code).toBe(1);
+        outcome = 'succeed';
+        await ok(['rollback', stack]);
+        expect((await ok(['logs', stack, '--since', '1h'])).stdout).toContain('exiting');
+        await ok(['hosts', stack]);
+        const agents = runFakeAgents(moto.endpoint, DAY2.cluster, DAY2.autoScalingGroup);
+        try {
+          const refresh = await ok(['hosts', 'refresh', stack, '--yes', '--output', 'json']);
+          expect(JSON.parse(refresh.stdout).steps.map((s: { id: string }) => s.id)).toEqual(expect.arrayContaining(['launch-version', 'spare-host', 'restore']));
+        } finally {
+          await agents.stop();
+        }
+        await ok(['scale', stack, '--max-count', '8', '--max-size', '5']);
+        await ok(['destroy', stack, '--yes']);
+        await ok(['destroy', stack, '--yes', '--discover']);
+      },
+      async legacy() {
+        const stack = 'iam-legacy';
+        const file = answers(stack, legacy);
+        await ok(['state', 'init', `s3://${BUCKET}`]);
+        await ok(['create', '--answers', file, '--yes', '--no-wait']);
+        await ok(['state', 'migrate', stack, '--to', s3State]);
+        await ok(['create', '--answers', file, '--yes', '--no-wait'], s3State);
+        expect((await ok(['list'], s3State)).stdout).toContain(stack);
+        await cli(['status', stack], s3State);
+        await ok(['scale', stack, '--max-size', '5'], s3State);
+        // (a lock a killed run left behind)
+        const lock = { host: 'ci-runner-7', pid: 4242, user: 'ci', command: 'ecs-wizard create', since: new Date().toISOString() };
+        await sdk.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${PREFIX}/${stack}.lock`, Body: JSON.stringify(lock) }));
+        expect((await ok(['unlock', stack, '--yes'], s3State)).stdout).toContain('Removed the lock');
+        await ok(['destroy', stack, '--yes'], s3State);
+        await ok(['destroy', stack, '--yes', '--discover'], s3State);
+      },
+      async production() {
+        const stack = 'iam-production';
+        const file = answers(stack, production);
+        await ok(['create', '--answers', file, '--yes', '--no-wait']);
+        await ok(['create', '--answers', file, '--yes', '--no-wait']);
+        await cli(['status', stack]); // unhealthy on moto (no targets): its calls are what count
+        await ok(['scale', stack, '--max-size', '5']);
+        await ok(['destroy', stack, '--yes']);
+        await ok(['destroy', stack, '--yes', '--discover']);
+      },
+    };
+    await Promise.all(Object.values(lives).map((life) => life()));
+
+    // THEN every command ran, every request was recorded, and the ECS of the proxy played both rollouts
     const actions = [...new Set(seen.map(iamAction))].sort();
     console.log(`iam-policy: ${ran.join('; ')}; ${seen.length} requests, ${actions.length} actions`);
+    expect(new Set(ran.map((r) => r.replace(/ → .*/, '')))).toEqual(new Set(commands()));
     expect(seen.length).toBe(aws.requests.length);
+    for (const o of ['succeed', 'fail']) expect(aws.fired(`${ROLLOUT_RULE.update}-${o}`), o).toBeGreaterThan(0);
     // (the runs reached every service the tool uses, so no family of calls went unchecked)
     expect(new Set(seen.map((r) => iamAction(r).split(':')[0]))).toEqual(
-      new Set(['ec2', 'elasticloadbalancing', 'autoscaling', 'ecs', 'ecr', 'iam', 'logs', 'application-autoscaling', 'cloudwatch', 'ssm']),
+      new Set(['ec2', 'elasticloadbalancing', 'autoscaling', 'ecs', 'ecr', 'iam', 'logs', 'application-autoscaling', 'cloudwatch', 'ssm', 'sts', 's3', 'acm', 'route53']),
     );
-    const denied = [...new Set(seen.map(denial).filter((d): d is string => d !== undefined))].sort();
+    // (each delete the policy allows only on tagged resources was judged on the tags it met)
+    const tagged = seen.filter((r) => ['ec2:DeleteNatGateway', 'ec2:ReleaseAddress', 'acm:DeleteCertificate'].includes(iamAction(r)));
+    expect(tagged.filter((r) => tagsSeen.get(r) !== 'gone').length).toBeGreaterThan(0);
+    // AND the policy allows each on what it touched
+    // (and what they needed besides: tagging on create, handing the stack's roles to ECS tasks and instances)
+    const implied = new Set(seen.flatMap((r) => impliedBy(r, rolesSeen.get(r)).map((i) => `${i.action} ${i.context?.['iam:PassedToService'] ?? ''}`.trim())));
+    console.log(`iam-policy: besides, ${implied.size} implied actions: ${[...implied].sort().join(', ')}`);
+    expect([...implied].filter((a) => /PassRole|RunInstances/.test(a)).sort()).toEqual(['ec2:RunInstances', 'iam:PassRole ec2.amazonaws.com', 'iam:PassRole ecs-tasks.amazonaws.com']);
+    const denied = [...new Set(seen.flatMap((r) => [denial(r, tagsSeen.get(r)), ...impliedDenials(r, rolesSeen.get(r))]).filter((d): d is string => d !== undefined))].sort();
     expect(denied).toEqual([]);
   });
 });
 
 describe('the policy checker itself', () => {
-  const req = (service: string, operation: string, params: Record<string, string> = {}, json?: Record<string, unknown>): AwsRequest => ({
+  const req = (service: string, operation: string, at: { params?: Record<string, string>; json?: Record<string, unknown>; path?: string; body?: string } = {}): AwsRequest => ({
     service,
     operation,
     method: 'POST',
-    path: '/',
+    path: at.path ?? '/',
     headers: {},
-    body: '',
-    params: new URLSearchParams(params),
-    json,
+    body: at.body ?? '',
+    params: new URLSearchParams(at.params ?? {}),
+    json: at.json,
     read: false,
   });
+  const changeBatch = (...changes: [string, string][]) =>
+    `<ChangeResourceRecordSetsRequest><ChangeBatch><Changes>${changes.map(([a, t]) => `<Change><Action>${a}</Action><ResourceRecordSet><Name>app.shop.example.com</Name><Type>${t}</Type></ResourceRecordSet></Change>`).join('')}</Changes></ChangeBatch></ChangeResourceRecordSetsRequest>`;
 
   it('names the IAM action of a request, where it differs from the operation', () => {
     expect(iamAction({ service: 'monitoring', operation: 'DescribeAlarms' })).toBe('cloudwatch:DescribeAlarms');
     expect(iamAction({ service: 's3', operation: 'ListObjectsV2' })).toBe('s3:ListBucket');
+    expect(iamAction({ service: 's3', operation: 'PutPublicAccessBlock' })).toBe('s3:PutBucketPublicAccessBlock');
     expect(iamAction({ service: 'ecs', operation: 'CreateCluster' })).toBe('ecs:CreateCluster');
   });
 
   it('refuses what the policy does not grant: another action, another role, another log group, another managed policy', () => {
     expect(denial(req('ec2', 'CreateVpc'))).toBeUndefined();
-    expect(denial(req('ec2', 'CreateNatGateway'))).toMatch(/no statement allows it/);
-    expect(denial(req('iam', 'CreateRole', { RoleName: 'shop-ecs-instance' }))).toBeUndefined();
-    expect(denial(req('iam', 'CreateRole', { RoleName: 'admin' }))).toMatch(/allowed only on/);
-    expect(denial(req('iam', 'AddRoleToInstanceProfile', { InstanceProfileName: 'shop-ecs-instance', RoleName: 'shop-ecs-instance' }))).toBeUndefined();
-    expect(denial(req('logs', 'CreateLogGroup', {}, { logGroupName: '/ecs/shop' }))).toBeUndefined();
-    expect(denial(req('logs', 'CreateLogGroup', {}, { logGroupName: '/other/shop' }))).toMatch(/allowed only on/);
-    expect(denial(req('iam', 'AttachRolePolicy', { RoleName: 'shop-ecs-instance', PolicyArn: 'arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role' }))).toBeUndefined();
-    expect(denial(req('iam', 'AttachRolePolicy', { RoleName: 'shop-ecs-instance', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }))).toMatch(/condition/);
+    expect(denial(req('ec2', 'DeleteVpcEndpoints'))).toMatch(/no statement allows it/);
+    expect(denial(req('iam', 'CreateUser', { params: { UserName: 'shop-ecs-instance' } }))).toMatch(/no statement allows it/);
+    expect(denial(req('iam', 'CreateRole', { params: { RoleName: 'shop-ecs-instance' } }))).toBeUndefined();
+    expect(denial(req('iam', 'CreateRole', { params: { RoleName: 'admin' } }))).toMatch(/allowed only on/);
+    expect(denial(req('iam', 'AddRoleToInstanceProfile', { params: { InstanceProfileName: 'shop-ecs-instance', RoleName: 'shop-ecs-instance' } }))).toBeUndefined();
+    expect(denial(req('logs', 'CreateLogGroup', { json: { logGroupName: '/ecs/shop' } }))).toBeUndefined();
+    expect(denial(req('logs', 'CreateLogGroup', { json: { logGroupName: '/other/shop' } }))).toMatch(/allowed only on/);
+    expect(denial(req('iam', 'AttachRolePolicy', { params: { RoleName: 'shop-ecs-instance', PolicyArn: 'arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role' } }))).toBeUndefined();
+    expect(denial(req('iam', 'AttachRolePolicy', { params: { RoleName: 'shop-ecs-instance', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' } }))).toMatch(/condition iam:PolicyARN/);
+    expect(denial(req('iam', 'CreateServiceLinkedRole', { params: { AWSServiceName: 'ecs.amazonaws.com' } }))).toBeUndefined();
+    expect(denial(req('iam', 'CreateServiceLinkedRole', { params: { AWSServiceName: 'rds.amazonaws.com' } }))).toMatch(/condition iam:AWSServiceName/);
+  });
+
+  it('S3: the state bucket and the objects under its prefix only', () => {
+    expect(denial(req('s3', 'GetObject', { path: `/${BUCKET}/${PREFIX}/shop.json?x-id=GetObject` }))).toBeUndefined();
+    expect(denial(req('s3', 'PutObject', { path: `/${BUCKET}/${PREFIX}/shop.lock` }))).toBeUndefined();
+    expect(denial(req('s3', 'ListObjectsV2', { path: `/${BUCKET}?list-type=2&prefix=${PREFIX}%2F` }))).toBeUndefined();
+    expect(denial(req('s3', 'PutObject', { path: `/${BUCKET}/elsewhere/shop.json` }))).toMatch(/on arn:\*:s3:::iam-team-state\/elsewhere\/shop\.json: allowed only on/);
+    expect(denial(req('s3', 'GetObject', { path: `/someone-elses-bucket/${PREFIX}/shop.json` }))).toMatch(/allowed only on/);
+    expect(denial(req('s3', 'ListObjectsV2', { path: '/someone-elses-bucket?list-type=2' }))).toMatch(/allowed only on/);
+    expect(denial(req('s3', 'CreateBucket', { path: '/someone-elses-bucket' }))).toMatch(/allowed only on/);
+    // (an object action on the bucket itself is another resource)
+    expect(denial(req('s3', 'DeleteObject', { path: `/${BUCKET}` }))).toMatch(/allowed only on/);
+    expect(denial(req('s3', 'DeleteBucket', { path: `/${BUCKET}` }))).toMatch(/no statement allows it/);
+  });
+
+  it('Route 53: finds zones anywhere, changes only A and CNAME records of a hosted zone by UPSERT and DELETE', () => {
+    expect(denial(req('route53', 'ListHostedZonesByName', { path: '/2013-04-01/hostedzonesbyname?dnsname=shop.example.com' }))).toBeUndefined();
+    const rrset = '/2013-04-01/hostedzone/Z0123456789/rrset';
+    expect(denial(req('route53', 'ChangeResourceRecordSets', { path: rrset, body: changeBatch(['UPSERT', 'A'], ['UPSERT', 'CNAME']) }))).toBeUndefined();
+    expect(denial(req('route53', 'ChangeResourceRecordSets', { path: rrset, body: changeBatch(['DELETE', 'A']) }))).toBeUndefined();
+    expect(denial(req('route53', 'ChangeResourceRecordSets', { path: rrset, body: changeBatch(['UPSERT', 'A'], ['UPSERT', 'TXT']) }))).toMatch(/RecordTypes allows A, CNAME, not TXT/);
+    expect(denial(req('route53', 'ChangeResourceRecordSets', { path: rrset, body: changeBatch(['CREATE', 'A']) }))).toMatch(/Actions allows UPSERT, DELETE, not CREATE/);
+    expect(denial(req('route53', 'ChangeResourceRecordSets', { path: '/2013-04-01/healthcheck/abc', body: changeBatch(['UPSERT', 'A']) }))).toBeUndefined();
+    expect(denial(req('route53', 'DeleteHostedZone', { path: '/2013-04-01/hostedzone/Z0123456789' }))).toMatch(/no statement allows it/);
+  });
+
+  it('ACM and NAT: requests certificates, and deletes only certificates, NAT gateways and addresses tagged as a stack\'s', () => {
+    const certificate = { json: { CertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/1' } };
+    expect(denial(req('acm', 'RequestCertificate', { json: { DomainName: 'app.shop.example.com' } }))).toBeUndefined();
+    expect(denial(req('acm', 'DeleteCertificate', certificate), { 'ecs-wizard:stack': 'shop' })).toBeUndefined();
+    expect(denial(req('acm', 'DeleteCertificate', certificate), { Name: 'the team\'s wildcard' })).toMatch(/aws:ResourceTag\/ecs-wizard:stack is false, and it is absent/);
+    expect(denial(req('acm', 'DeleteCertificate', certificate))).toMatch(/tags .* were not looked up/);
+    expect(denial(req('acm', 'ImportCertificate'))).toMatch(/no statement allows it/);
+    expect(denial(req('ec2', 'DeleteNatGateway', { params: { NatGatewayId: 'nat-0abc' } }), { 'ecs-wizard:stack': 'shop' })).toBeUndefined();
+    expect(denial(req('ec2', 'DeleteNatGateway', { params: { NatGatewayId: 'nat-0abc' } }), {})).toMatch(/natgateway\/nat-0abc: the condition/);
+    expect(denial(req('ec2', 'ReleaseAddress', { params: { AllocationId: 'eipalloc-0abc' } }), { 'ecs-wizard:stack': 'shop' })).toBeUndefined();
+    expect(denial(req('ec2', 'ReleaseAddress', { params: { AllocationId: 'eipalloc-0abc' } }), {})).toMatch(/elastic-ip\/eipalloc-0abc: the condition/);
+  });
+
+  it('what a request needs besides its own action: tagging on create, handing over a role, launching from a template', () => {
+    const tags = [{ key: 'ecs-wizard:stack', value: 'shop' }];
+    expect(impliedBy(req('ecs', 'CreateCluster', { json: { clusterName: 'shop', tags } })).map((i) => i.action)).toEqual(['ecs:TagResource']);
+    expect(impliedBy(req('ecs', 'CreateCluster', { json: { clusterName: 'shop' } }))).toEqual([]);
+    expect(impliedBy(req('ec2', 'CreateVpc', { params: { 'TagSpecification.1.ResourceType': 'vpc', 'TagSpecification.1.Tag.1.Key': 'Name' } })).map((i) => i.action)).toEqual(['ec2:CreateTags']);
+    expect(impliedBy(req('iam', 'CreateInstanceProfile', { params: { InstanceProfileName: 'shop-ecs-instance', 'Tags.member.1.Key': 'Name' } }))).toEqual([{ action: 'iam:TagInstanceProfile', resource: 'arn:*:iam::*:instance-profile/shop-ecs-instance' }]);
+    // (a service this check knows no tagging action for is named, and no statement allows it)
+    expect(impliedDenials(req('sqs', 'CreateQueue', { json: { tags: { a: 'b' } } }))).toEqual(['sqs:CreateQueue needs sqs:(the tagging action of CreateQueue): no statement allows it']);
+    expect(impliedDenials(req('logs', 'CreateLogGroup', { json: { logGroupName: '/ecs/shop', tags: { Name: 'shop' } } }))).toEqual([]);
+    expect(impliedDenials(req('logs', 'CreateLogGroup', { json: { logGroupName: '/other/shop', tags: { Name: 'shop' } } }))).toEqual([expect.stringMatching(/^logs:CreateLogGroup needs logs:TagResource on .*\/other\/shop: allowed only on/)]);
+    const td = (role: string) => req('ecs', 'RegisterTaskDefinition', { json: { family: 'shop', executionRoleArn: `arn:aws-cn:iam::123456789012:role/${role}` } });
+    expect(impliedDenials(td('shop-ecs-task-execution'))).toEqual([]);
+    expect(impliedDenials(td('admin'))).toEqual([expect.stringMatching(/needs iam:PassRole on arn:\*:iam::123456789012:role\/admin: allowed only on/)]);
+    const group = req('autoscaling', 'CreateAutoScalingGroup', { params: { AutoScalingGroupName: 'shop', 'LaunchTemplate.LaunchTemplateId': 'lt-0abc', 'LaunchTemplate.Version': '$Latest' } });
+    expect(impliedDenials(group, ['arn:aws:iam::123456789012:role/shop-ecs-instance'])).toEqual([]);
+    expect(impliedBy(group, []).map((i) => i.action)).toEqual(['ec2:RunInstances']);
+    expect(impliedDenials(group, ['arn:aws:iam::123456789012:role/admin'])).toEqual([expect.stringMatching(/needs iam:PassRole on .*role\/admin/)]);
+    // (PassRole to a service the policy does not name)
+    expect(judge('iam:PassRole', 'arn:*:iam::123456789012:role/shop-ecs-instance', group, undefined, { 'iam:PassedToService': ['lambda.amazonaws.com'] })).toMatch(/iam:PassedToService allows ec2\.amazonaws\.com, ecs-tasks\.amazonaws\.com, not lambda/);
   });
 });

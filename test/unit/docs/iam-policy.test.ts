@@ -39,7 +39,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 /**
- * Every `XCommand` a source file imports from an SDK client, as `prefix:X`: a quick check that also
+ * Every `XCommand` (and `paginateX`) a source file imports from an SDK client, as `prefix:X`: a quick check that also
  * sees code paths no run takes. The calls a real run sends on the wire (paginators, waiters
  * included) are checked against the policy in test/integration/iam-policy.test.ts.
  */
@@ -51,13 +51,34 @@ function actionsUsed(): Set<string> {
       const prefix = PREFIX[m[2]!];
       if (!prefix) throw new Error(`no IAM prefix known for @aws-sdk/client-${m[2]}`);
       for (const name of m[1]!.split(',').map((s) => s.trim().replace(/^type\s+/, ''))) {
-        const cmd = /^([A-Z][A-Za-z0-9]+)Command$/.exec(name);
+        const cmd = /^([A-Z][A-Za-z0-9]+)Command$/.exec(name) ?? /^paginate([A-Z][A-Za-z0-9]+)$/.exec(name);
         if (cmd) used.add(`${prefix}:${(prefix === 's3' && S3_ACTION[cmd[1]!]) || cmd[1]}`);
       }
     }
   }
   return used;
 }
+
+/**
+ * Actions AWS authorizes along with a call, never called by name: tagging when a create carries
+ * tags, handing the stack's roles to ECS tasks and instances, launching from a template (the
+ * integration run checks each on the request that needs it).
+ */
+const ALONG_WITH_A_CALL = new Set([
+  'acm:AddTagsToCertificate',
+  'application-autoscaling:TagResource',
+  'autoscaling:CreateOrUpdateTags',
+  'ec2:CreateTags',
+  'ec2:RunInstances',
+  'ecr:TagResource',
+  'ecs:TagResource',
+  'elasticloadbalancing:AddTags',
+  'iam:PassRole',
+  'iam:TagInstanceProfile',
+  'iam:TagRole',
+  'logs:TagLogGroup',
+  'logs:TagResource',
+]);
 
 describe('docs/iam-policy.json (the permissions the tool needs)', () => {
   const policy = JSON.parse(readFileSync(path.join(root, 'docs/iam-policy.json'), 'utf8')) as {
@@ -68,6 +89,11 @@ describe('docs/iam-policy.json (the permissions the tool needs)', () => {
   it('allows every AWS action the code calls', () => {
     const missing = [...actionsUsed()].filter((a) => !allowed.has(a));
     expect(missing).toEqual([]);
+  });
+
+  it('grants nothing the code does not call, besides what AWS authorizes along with a call (least privilege)', () => {
+    const used = actionsUsed();
+    expect([...allowed].filter((a) => !used.has(a) && !ALONG_WITH_A_CALL.has(a)).sort()).toEqual([]);
   });
 
   it('grants S3 actions only on the state bucket and prefix placeholders, never on every bucket', () => {
