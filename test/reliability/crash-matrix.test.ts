@@ -1,74 +1,34 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { isWaitStep, type EngineEvent, type RunResult } from '../../src/engine/types.js';
-import { topoOrder } from '../../src/engine/graph.js';
-import type { AnswersInput } from '../../src/wizard/schema.js';
-import { startMoto } from '../support/moto.js';
-import { StackCounter, baselineProblems, duplicates, leftovers, type StackCounts } from '../support/counts.js';
+import { baselineProblems, duplicates, leftovers } from '../support/counts.js';
 import { seededRandom } from '../support/faults.js';
 import { tempDir } from '../support/stack.js';
 import { Proc, failures } from './harness.js';
-import { CREATE_CALLS, DESTROY_CALLS, callsByStep, expectedCalls } from './plan-calls.js';
+import {
+  afterCleanDestroy,
+  answersFor,
+  baseline,
+  clean,
+  cleanCreate,
+  cleanDestroy,
+  convergeThenDestroy,
+  countOf,
+  destroyCalls,
+  expectedCases,
+  expectedCreate,
+  expectedDestroy,
+  moto,
+  mutatingCalls,
+  resourceSteps,
+} from './crash-matrix-setup.js';
 
 /**
- * The crash matrix: the run is stopped at every step boundary and in the middle of every mutating
- * call (the call reached AWS, its response never came back, the process is dead), then the next
- * `create` must converge with exactly one of each resource, and `destroy` must leave nothing. The
- * steps and calls are enumerated from buildPlan() and a clean run, and the clean run is held to
- * the calls plan-calls.ts lists for each step, so the number of cases is exactly what the plan
- * implies. One moto for the file; each case has its own stack name instead of a reset, which keeps
- * the cases independent, so they run concurrently (vitest's maxConcurrency).
+ * The crash matrix, first half (see crash-matrix-setup.ts): the clean run it is built from, a
+ * crash in every mutating call of create followed by a resumed create, and SIGKILLs of the built
+ * CLI. The other half is crash-matrix-destroy.test.ts.
  */
-
-// Answers that switch on as many steps and kinds as one plan can hold (ECR repository, a secret).
-const answersFor = (stack: string): Partial<AnswersInput> & { stack: string } => ({
-  stack,
-  service: { ecrRepository: `${stack}-app`, secrets: { DB_PASSWORD: `arn:aws:ssm:us-east-1:123456789012:parameter/${stack}/db` } },
-});
-
-const moto = await startMoto();
-const counter = new StackCounter(moto.endpoint);
-afterAll(async () => {
-  counter.destroy();
-  await moto.stop();
-});
-
-const countOf = (stack: string): Promise<StackCounts> => counter.count(stack, { ecrRepository: `${stack}-app` });
-
-/** Runs `run` at concurrency 1, noting how many mutating calls had been made as each step started. */
-async function sequential(proc: Proc, run: (onEvent: (e: EngineEvent) => void) => Promise<RunResult>) {
-  const from = proc.faults.mutatingSent.length;
-  const marks: { stepId: string; at: number }[] = [];
-  const result = await run((e) => {
-    if (e.type === 'start' && marks.at(-1)?.stepId !== e.stepId) marks.push({ stepId: e.stepId, at: proc.faults.mutatingSent.length - from });
-  });
-  const calls = proc.faults.mutatingSent.slice(from);
-  return { result, calls, byStep: callsByStep(calls, marks) };
-}
-
-// A clean run, sequential, to enumerate the plan's steps and mutating calls in order.
-const clean = Proc.fresh(answersFor('cm-clean'), moto.endpoint);
-let t0 = Date.now();
-const cleanCreate = await sequential(clean, (onEvent) => clean.create({ concurrency: 1, onEvent }));
-const createMs = Date.now() - t0;
-const mutatingCalls = cleanCreate.calls;
-const resourceSteps = topoOrder(clean.plan).filter((id) => !isWaitStep(clean.plan.find((s) => s.id === id)!));
-const baseline = await countOf('cm-clean');
-t0 = Date.now();
-const cleanDestroy = await sequential(clean, (onEvent) => clean.destroy({ concurrency: 1, onEvent }));
-console.log(`crash matrix: clean create ${createMs} ms (${mutatingCalls.length} mutating calls), destroy ${Date.now() - t0} ms (${cleanDestroy.calls.length})`);
-const destroyCalls = cleanDestroy.calls;
-const afterCleanDestroy = await countOf('cm-clean');
-clean.close();
-
-// What the plan says the matrix must hold: one case per mutating call of create (twice: resume,
-// and destroy straight away), one per step boundary, one per mutating call of destroy.
-const expectedCreate = expectedCalls(clean.plan, clean.answers, CREATE_CALLS);
-const expectedDestroy = expectedCalls(clean.plan, clean.answers, DESTROY_CALLS);
-const total = (byStep: Record<string, string[]>): number => Object.values(byStep).reduce((n, calls) => n + calls.length, 0);
-const expectedCases = 2 * total(expectedCreate) + resourceSteps.length + total(expectedDestroy);
 
 describe('crash matrix: the clean run the matrix is built from', () => {
   it('creates every step of the plan once and destroys to nothing', () => {
@@ -91,18 +51,6 @@ describe('crash matrix: the clean run the matrix is built from', () => {
   });
 });
 
-/** After a crash: the next create converges to the clean baseline, then destroy leaves nothing. */
-async function convergeThenDestroy(crashed: Proc, stack: string): Promise<void> {
-  const resumed = crashed.next(answersFor(stack), moto.endpoint);
-  const again = await resumed.create();
-  expect(failures(again), 'resumed create').toEqual([]);
-  expect(await countOf(stack), 'resources after the resumed create').toEqual(baseline);
-  const gone = await resumed.destroy();
-  resumed.close();
-  expect(failures(gone), 'destroy').toEqual([]);
-  expect(leftovers(await countOf(stack)), 'left after destroy').toEqual({});
-}
-
 describe.concurrent('crash in the middle of a mutating call of create (reached AWS, response lost)', () => {
   it.each(mutatingCalls.map((op, i) => [i + 1, op] as const))('#%i %s → create converges, destroy leaves nothing', async (k, op) => {
     // GIVEN a create that dies right after mutating call #k reached AWS
@@ -113,57 +61,6 @@ describe.concurrent('crash in the middle of a mutating call of create (reached A
     expect(first.faults.crashed).toContain(op);
     // WHEN create runs again from the state the crash left THEN it converges; destroy cleans up
     await convergeThenDestroy(first, stack);
-  });
-});
-
-describe.concurrent('crash in the middle of a mutating call of create, then destroy straight away', () => {
-  it.each(mutatingCalls.map((op, i) => [i + 1, op] as const))('#%i %s → destroy leaves nothing', async (k) => {
-    // GIVEN a create that died right after mutating call #k reached AWS
-    const stack = `cm-d${k}`;
-    const first = Proc.fresh(answersFor(stack), moto.endpoint, { crashAtMutatingCall: k });
-    await first.create({ concurrency: 1 });
-    // WHEN the user destroys from that state THEN nothing is left (interrupted creates are looked up)
-    const next = first.next(answersFor(stack), moto.endpoint);
-    const gone = await next.destroy();
-    next.close();
-    expect(failures(gone)).toEqual([]);
-    expect(leftovers(await countOf(stack))).toEqual({});
-  });
-});
-
-describe.concurrent('crash at a step boundary of create', () => {
-  it.each(resourceSteps)('after "%s" → create converges, destroy leaves nothing', async (stepId) => {
-    // GIVEN a create that dies right after the step's outputs were recorded
-    const stack = `cm-b${resourceSteps.indexOf(stepId)}`;
-    const first = Proc.fresh(answersFor(stack), moto.endpoint);
-    await first.create({
-      concurrency: 1,
-      onEvent: (e) => {
-        if (e.type === 'end' && e.stepId === stepId) first.faults.crash(`after step ${stepId}`);
-      },
-    });
-    expect(first.faults.crashed).toBe(`after step ${stepId}`);
-    // WHEN create runs again THEN it converges; destroy cleans up
-    await convergeThenDestroy(first, stack);
-  });
-});
-
-describe.concurrent('crash in the middle of a mutating call of destroy', () => {
-  it.each(destroyCalls.map((op, i) => [i + 1, op] as const))('#%i %s → destroy again leaves nothing', async (k, op) => {
-    // GIVEN a complete stack, and a destroy that dies right after its mutating call #k reached AWS
-    const stack = `cm-x${k}`;
-    const maker = Proc.fresh(answersFor(stack), moto.endpoint);
-    expect(failures(await maker.create())).toEqual([]);
-    maker.close();
-    const dying = new Proc(answersFor(stack), moto.endpoint, maker.stateDir, { crashAtMutatingCall: k });
-    await dying.destroy({ concurrency: 1 });
-    expect(dying.faults.crashed).toContain(op);
-    // WHEN destroy runs again from the state the crash left THEN nothing is left
-    const again = dying.next(answersFor(stack), moto.endpoint);
-    const gone = await again.destroy();
-    again.close();
-    expect(failures(gone)).toEqual([]);
-    expect(leftovers(await countOf(stack))).toEqual({});
   });
 });
 
