@@ -178,6 +178,11 @@ Run \`ecs-wizard <command> --help\` for a command's flags.`;
 export async function main(argv: string[]): Promise<void> {
   // The pinned SDK supports Node 20; its notice about future versions is noise on every run.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // A reader that went away (`ecs-wizard list | head -1`) is not a failure, and must not crash a
+  // run half way: what would have been printed is dropped, the command carries on to its end.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+  });
   const controller = new AbortController();
   let ctx: CliContext | undefined;
   const getCtx = (): CliContext => ctx!;
