@@ -66,7 +66,7 @@ export interface CostEstimate {
  * processed; public IPv4 addresses $0.005 per hour since February 2024), as of 2025. Other
  * regions cost more or less; the review says these are estimates.
  */
-export const PRICES = { asOf: '2025 (us-east-1 list prices)', natGatewayHour: 0.045, natGatewayGb: 0.045, publicIpv4Hour: 0.005, hoursPerMonth: 720 } as const;
+export const PRICES = { asOf: 'us-east-1 list prices, 2025', natGatewayHour: 0.045, natGatewayGb: 0.045, publicIpv4Hour: 0.005, hoursPerMonth: 720 } as const;
 
 const usd = (n: number): string => `$${n.toFixed(2)}`;
 
