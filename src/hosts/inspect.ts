@@ -4,7 +4,8 @@ import type { AwsClients } from '../aws/clients.js';
 import { unlessNotFound } from '../aws/errors.js';
 import type { StackState } from '../engine/state.js';
 import { listContainerInstances } from '../cli/commands/status-live.js';
-import { recommendedAmi, type Architecture } from '../steps/launch-common.js';
+import { recommendedAmi, type Architecture, type FoundLaunch } from '../steps/launch-common.js';
+import { foundLaunch } from '../steps/launch-configuration.js';
 import { latestVersion } from '../steps/launch-template.js';
 import { stackNames } from '../steps/names.js';
 import type { AutoScalingGroupOutputs, ClusterOutputs, LaunchOutputs, ServiceOutputs } from '../steps/outputs.js';
@@ -72,7 +73,7 @@ export interface Host {
 export interface HostFacts {
   group?: { name: string; minSize: number; maxSize: number; desiredCapacity: number; launchConfigurationName?: string };
   /** What new instances launch from. */
-  launch?: { kind: 'template' | 'configuration'; name: string; version?: number; instanceType: string; amiId: string; architecture?: string };
+  launch?: { kind: 'template' | 'configuration'; name: string; version?: number; instanceType: string; amiId: string; architecture?: string } & Pick<FoundLaunch, 'privateNetwork' | 'spotDraining'>;
   /** The latest recommended ECS AMI per architecture in use. */
   latestAmi: Partial<Record<Architecture, AmiFacts>>;
   pinnedAmi?: string;
@@ -168,7 +169,7 @@ async function launchOf(aws: AwsClients, group: AutoScalingGroup, t: HostTargets
   const name = group.LaunchConfigurationName;
   if (!name) return undefined;
   const lc = (await aws.get(AutoScalingClient).send(new DescribeLaunchConfigurationsCommand({ LaunchConfigurationNames: [name] }))).LaunchConfigurations?.[0];
-  return { kind: 'configuration', name, instanceType: lc?.InstanceType ?? '', amiId: lc?.ImageId ?? '' };
+  return { kind: 'configuration', name, instanceType: lc?.InstanceType ?? '', amiId: lc?.ImageId ?? '', ...(lc ? { privateNetwork: foundLaunch(lc).privateNetwork } : {}) };
 }
 
 async function describeImages(aws: AwsClients, ids: (string | undefined)[]): Promise<Map<string, Image>> {

@@ -80,8 +80,13 @@ export function expectedRollSeconds(n: number, s: typeof ROLL_SECONDS = ROLL_SEC
   return host + n * drain + (n - 1) * host;
 }
 
-/** Decides whether and what to roll: the hosts not on what the group launches (or will, after `newVersion`). Undefined: nothing to do. */
-export function planRoll(facts: HostFacts, t: HostTargets, opts: { latestAmi: boolean }): RollSpec | undefined {
+/**
+ * Decides whether and what to roll: the hosts not on what the group launches (or will, after
+ * `newVersion`). `relaunch`: what `create` just changed in the launch settings that a host does not
+ * show by its type or AMI (its network, its user data): then every host is out of date. Undefined:
+ * nothing to do.
+ */
+export function planRoll(facts: HostFacts, t: HostTargets, opts: { latestAmi: boolean; relaunch?: string[] }): RollSpec | undefined {
   const g = facts.group;
   const l = facts.launch;
   if (!g || !l) return undefined;
@@ -94,7 +99,8 @@ export function planRoll(facts: HostFacts, t: HostTargets, opts: { latestAmi: bo
     target = { instanceType: l.instanceType, amiId: latest.amiId };
   }
   const live = facts.hosts.filter((h) => h.lifecycleState === 'InService' || h.lifecycleState === 'Pending');
-  const stale = live.filter((h) => h.instanceType !== target.instanceType || h.amiId !== target.amiId || (!newVersion && !h.onLaunchVersion));
+  const relaunch = opts.relaunch ?? [];
+  const stale = live.filter((h) => relaunch.length > 0 || h.instanceType !== target.instanceType || h.amiId !== target.amiId || (!newVersion && !h.onLaunchVersion));
   if (stale.length === 0 && !newVersion) return undefined;
   const changes = new Set<string>();
   for (const h of stale) {
@@ -102,7 +108,7 @@ export function planRoll(facts: HostFacts, t: HostTargets, opts: { latestAmi: bo
     if (h.amiId !== target.amiId) changes.add(`${h.amiId} → ${target.amiId}`);
   }
   return {
-    reason: [...changes].join(', ') || (newVersion ? `${l.amiId} → ${newVersion.amiId}` : 'launch settings changed'),
+    reason: (relaunch.length ? relaunch.join(', ') : [...changes].join(', ')) || (newVersion ? `${l.amiId} → ${newVersion.amiId}` : 'launch settings changed'),
     groupName: g.name,
     clusterName: t.clusterName,
     serviceName: t.serviceName,

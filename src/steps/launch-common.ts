@@ -125,14 +125,38 @@ export async function resolveAmi(ctx: StepContext<StackEnv>): Promise<string> {
   return (await launchImage(ctx.env.aws, ctx.env.answers.instances, ctx.env.region)).amiId;
 }
 
+/** What a launch template version or configuration says beyond type and AMI (undefined: not read, not compared). */
+export interface FoundLaunch {
+  instanceType?: string;
+  amiId?: string;
+  /** Hosts get no public IP: a template's interface or a configuration's AssociatePublicIpAddress says false. */
+  privateNetwork?: boolean;
+  /** The user data turns on the ECS agent's Spot draining. */
+  spotDraining?: boolean;
+}
+
+/** Whether base64 user data (as ecsUserData writes it) turns on the agent's Spot draining. */
+export function userDataDrainsSpot(userData: string | undefined): boolean {
+  return userData !== undefined && Buffer.from(userData, 'base64').toString('utf8').includes('ECS_ENABLE_SPOT_INSTANCE_DRAINING=true');
+}
+
 /**
  * What the answers change in the hosts' launch settings, as "t3.small → t3.medium" lines: the
- * instance type, and the AMI when the user pinned one. Without a pinned amiId the recommended AMI
- * moves on every few weeks: that is `hosts refresh`'s business, not a change of the answers.
+ * instance type, the AMI when the user pinned one, public or private instances, and Spot draining
+ * in the user data. Without a pinned amiId the recommended AMI moves on every few weeks: that is
+ * `hosts refresh`'s business, not a change of the answers.
  */
-export function launchChanges(instances: { instanceType: string; amiId?: string }, found: { instanceType?: string; amiId?: string }): string[] {
+export function launchChanges(
+  answers: { instances: { instanceType: string; amiId?: string; spot?: unknown }; network: { instanceSubnets?: 'public' | 'private' } },
+  found: FoundLaunch,
+): string[] {
+  const { instances } = answers;
   const changes: string[] = [];
   if (found.instanceType && found.instanceType !== instances.instanceType) changes.push(`${found.instanceType} → ${instances.instanceType}`);
   if (instances.amiId && found.amiId && found.amiId !== instances.amiId) changes.push(`${found.amiId} → ${instances.amiId}`);
+  const wantPrivate = answers.network.instanceSubnets === 'private';
+  if (found.privateNetwork !== undefined && found.privateNetwork !== wantPrivate) changes.push(wantPrivate ? 'public → private instances' : 'private → public instances');
+  const wantDraining = instances.spot !== undefined;
+  if (found.spotDraining !== undefined && found.spotDraining !== wantDraining) changes.push(`Spot draining ${wantDraining ? 'on' : 'off'}`);
   return changes;
 }

@@ -10,13 +10,22 @@ import { hasCode, isInstanceProfilePropagating, isTransientDependency } from '..
 import { retryWhile } from '../aws/poll.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
 import type { StackEnv } from './env.js';
-import { METADATA_OPTIONS, ecsUserData, launchChanges, resolveAmi } from './launch-common.js';
+import { METADATA_OPTIONS, ecsUserData, launchChanges, resolveAmi, type FoundLaunch } from './launch-common.js';
 import type { ClusterOutputs, InstanceProfileOutputs, LaunchOutputs, SecurityGroupOutputs } from './outputs.js';
 
 async function describeLaunchConfiguration(ctx: StepContext<StackEnv>, name: string): Promise<LaunchConfiguration | undefined> {
   const r = await ctx.env.aws.get(AutoScalingClient).send(new DescribeLaunchConfigurationsCommand({ LaunchConfigurationNames: [name] }));
   // moto accepts duplicate names: the first one is the one an earlier run made.
   return r.LaunchConfigurations?.[0];
+}
+
+/**
+ * What launchChanges compares. A configuration made for private instances says
+ * AssociatePublicIpAddress false; one made for public instances leaves it out, which moto reports
+ * as false too: so only "public → private" can be read from it, never the way back.
+ */
+export function foundLaunch(lc: LaunchConfiguration): FoundLaunch {
+  return { instanceType: lc.InstanceType, amiId: lc.ImageId, ...(lc.AssociatePublicIpAddress === false ? {} : { privateNetwork: false }) };
 }
 
 /** The stack's launch configurations are `<base>`, then `<base>-v2`, `<base>-v3`… (each new type or AMI is a new one). */
@@ -75,9 +84,8 @@ export const launchConfigurationStep: ResourceStep<StackEnv> = {
     const name = (ctx.recorded?.launchConfigurationName as string | undefined) ?? ctx.env.names.launchConfiguration;
     const lc = await describeLaunchConfiguration(ctx, name);
     if (!lc?.LaunchConfigurationName) return undefined;
-    const found = { instanceType: lc.InstanceType, amiId: lc.ImageId };
-    const changes = launchChanges(ctx.env.answers.instances, found);
-    // A launch configuration cannot change: a changed type (or pinned AMI) is a new one, which the
+    const changes = launchChanges(ctx.env.answers, foundLaunch(lc));
+    // A launch configuration cannot change: a changed type, pinned AMI or network is a new one, which the
     // group then uses and the hosts roll onto; the roll deletes the old one when it is done.
     if (changes.length && ctx.repair) {
       ctx.progress(`new launch configuration for ${changes.join(', ')}`);
@@ -85,10 +93,10 @@ export const launchConfigurationStep: ResourceStep<StackEnv> = {
       // A run that died after making it left it unrecorded: use it rather than fail on its name.
       const made = await describeLaunchConfiguration(ctx, next);
       const fresh =
-        made && launchChanges(ctx.env.answers.instances, { instanceType: made.InstanceType, amiId: made.ImageId }).length === 0
+        made && launchChanges(ctx.env.answers, foundLaunch(made)).length === 0
           ? ({ kind: 'configuration', launchConfigurationName: next, amiId: made.ImageId ?? '', instanceType: made.InstanceType } satisfies LaunchOutputs)
           : await createLaunchConfiguration(ctx, next);
-      return { ...fresh, previous: lc.LaunchConfigurationName };
+      return { ...fresh, previous: lc.LaunchConfigurationName, changes };
     }
     return { kind: 'configuration', launchConfigurationName: lc.LaunchConfigurationName, amiId: lc.ImageId ?? '', instanceType: lc.InstanceType } satisfies LaunchOutputs;
   },

@@ -4,11 +4,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { startMoto, type Moto } from '../support/moto.js';
 import { StackCounter, duplicates } from '../support/counts.js';
 import { registerFakeAgents, runFakeAgents } from '../support/fake-agent.js';
 import { stackNames } from '../../src/steps/names.js';
+import { startStrictAws, type StrictAws } from '../support/strict-aws.js';
 import { cliEnv, runCli, startCli } from './cli.js';
 
 /**
@@ -251,6 +252,140 @@ describe('ecs-wizard hosts', () => {
       expect(JSON.parse((await runCli(['create', '--answers', 'stack.yaml', '--yes', '--output', 'json'], { env, cwd: dir })).stdout).calls.mutating).toBe(0);
     } finally {
       await agents.stop();
+    }
+  });
+
+  /**
+   * moto stores the user data of a CreateLaunchTemplateVersion unparsed and then fails every launch
+   * from that version (HTTP 500); AWS launches it. This stands in for it: moto gets the version
+   * without its user data, and DescribeLaunchTemplateVersions answers with it, as AWS does.
+   */
+  function versionUserData(proxy: StrictAws, kept = new Map<string, string>()): Map<string, string> {
+    proxy.rule({
+      name: 'version-user-data-kept',
+      service: 'ec2',
+      operation: 'CreateLaunchTemplateVersion',
+      when: (req) => req.params.has('LaunchTemplateData.UserData'),
+      async respond(req, ctx) {
+        const params = new URLSearchParams(req.params);
+        const userData = params.get('LaunchTemplateData.UserData')!;
+        params.delete('LaunchTemplateData.UserData');
+        const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'content-length' && k !== 'host'));
+        const r = await fetch(`${ctx.upstream}${req.path}`, { method: 'POST', headers, body: params.toString() });
+        const body = await r.text();
+        const id = /<launchTemplateId>([^<]+)</.exec(body)?.[1];
+        const version = /<versionNumber>(\d+)</.exec(body)?.[1];
+        if (id && version) kept.set(`${id}:${version}`, userData);
+        return { status: r.status, headers: { 'content-type': r.headers.get('content-type') ?? 'text/xml' }, body };
+      },
+    });
+    proxy.rule({
+      name: 'version-user-data-described',
+      service: 'ec2',
+      operation: 'DescribeLaunchTemplateVersions',
+      async respond(_req, ctx) {
+        const r = await ctx.forward();
+        // The tool asks for one version ($Latest): its template id and number are the only ones in the answer.
+        const ids = [...r.body.matchAll(/<launchTemplateId>([^<]+)</g)].map((m) => m[1]);
+        const versions = [...r.body.matchAll(/<versionNumber>(\d+)</g)].map((m) => m[1]);
+        const userData = versions.length === 1 ? kept.get(`${ids[0]}:${versions[0]}`) : undefined;
+        if (!userData || r.body.includes('<userData>')) return r;
+        return { ...r, body: r.body.replace('<launchTemplateData>', `<launchTemplateData><userData>${userData}</userData>`) };
+      },
+    });
+    return kept;
+  }
+
+  /**
+   * moto's UpdateAutoScalingGroup drops CapacityRebalance, and drops the group's mixed instances
+   * policy when a later update (the roll's spare host and restore) does not repeat it; AWS keeps
+   * both. This stands in: such an update reaches moto with the policy the group has, and the
+   * group's answer says the CapacityRebalance that was set.
+   */
+  function groupKeepsSpot(proxy: StrictAws, kept = new Map<string, { policy: [string, string][]; rebalance?: string }>()): typeof kept {
+    proxy.rule({
+      name: 'group-spot-kept',
+      service: 'autoscaling',
+      operation: 'UpdateAutoScalingGroup',
+      async respond(req, ctx) {
+        const name = req.params.get('AutoScalingGroupName')!;
+        const had = kept.get(name) ?? { policy: [] };
+        const policy = [...req.params].filter(([k]) => k.startsWith('MixedInstancesPolicy.'));
+        const switchedOff = [...req.params.keys()].some((k) => k.startsWith('LaunchTemplate.'));
+        kept.set(name, { policy: switchedOff ? [] : policy.length ? policy : had.policy, rebalance: req.params.get('CapacityRebalance') ?? had.rebalance });
+        if (policy.length || switchedOff || had.policy.length === 0) return ctx.forward();
+        const params = new URLSearchParams([...req.params, ...had.policy]);
+        const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'content-length' && k !== 'host'));
+        const r = await fetch(`${ctx.upstream}${req.path}`, { method: 'POST', headers, body: params.toString() });
+        return { status: r.status, headers: { 'content-type': r.headers.get('content-type') ?? 'text/xml' }, body: await r.text() };
+      },
+    });
+    proxy.rule({
+      name: 'group-rebalance-described',
+      service: 'autoscaling',
+      operation: 'DescribeAutoScalingGroups',
+      async respond(_req, ctx) {
+        const r = await ctx.forward();
+        const name = /<AutoScalingGroupName>([^<]+)</.exec(r.body)?.[1];
+        const value = name ? kept.get(name)?.rebalance : undefined;
+        if (!value) return r;
+        return { ...r, body: r.body.replace(/<CapacityRebalance>[^<]*<\/CapacityRebalance>/, `<CapacityRebalance>${value}</CapacityRebalance>`) };
+      },
+    });
+    return kept;
+  }
+
+  it('create with private instances and Spot answered on an existing stack: a new template version, every host rolled into the private subnets', async () => {
+    // GIVEN the public, on-demand stack, and answers that now want private instances and Spot
+    const proxy = await startStrictAws(moto.endpoint);
+    const kept = versionUserData(proxy);
+    const spot = groupKeepsSpot(proxy);
+    const via = { env: { ...env, AWS_ENDPOINT_URL: proxy.endpoint }, cwd: dir };
+    await fs.writeFile(path.join(dir, 'stack.yaml'), `${answers('t3.large').replace('instances:\n', 'instances:\n  spot: {}\n')}network:\n  instanceSubnets: private\n`);
+    const before = await group();
+    const agents = runFakeAgents(moto.endpoint, names.cluster, names.autoScalingGroup);
+    try {
+      // WHEN a dry run shows the plan, then create runs
+      const plan = await runCli(['create', '--answers', 'stack.yaml', '--yes', '--dry-run'], via);
+      const r = await runCli(['create', '--answers', 'stack.yaml', '--yes', '--output', 'json'], via);
+      // THEN the plan named the roll and its reason, and create rolled both hosts for it
+      expect(plan.code, plan.stderr).toBe(0);
+      expect(plan.stdout).toContain('roll 2 instances: public → private instances, Spot draining on');
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).roll).toMatchObject({ reason: 'public → private instances, Spot draining on', hosts: before.ids });
+      // AND the template's latest version holds what a fresh create writes: an interface without a public IP, Spot draining in the user data
+      expect(proxy.fired('version-user-data-kept')).toBe(1);
+      const viaEc2 = new EC2Client({ region: 'us-east-1', endpoint: proxy.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+      const v = (await viaEc2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateName: names.launchTemplate, Versions: ['$Latest'] }))).LaunchTemplateVersions![0]!;
+      expect(v.LaunchTemplateData?.NetworkInterfaces?.[0]).toMatchObject({ AssociatePublicIpAddress: false, DeviceIndex: 0 });
+      expect(v.LaunchTemplateData?.SecurityGroupIds ?? []).toEqual([]);
+      expect(v.LaunchTemplateData?.IamInstanceProfile?.Arn).toBeTruthy();
+      viaEc2.destroy();
+      const userData = Buffer.from(v.LaunchTemplateData?.UserData ?? '', 'base64').toString('utf8');
+      expect(userData).toContain(`ECS_CLUSTER=${names.cluster}`);
+      expect(userData).toContain('ECS_ENABLE_SPOT_INSTANCE_DRAINING=true');
+      // AND the hosts are new ones, all in the stack's private subnets (no route to the internet gateway)
+      const after = await group();
+      expect(after.ids).toHaveLength(2);
+      expect(after.ids.some((id) => before.ids.includes(id))).toBe(false);
+      const instances = (await sdk.ec2.send(new DescribeInstancesCommand({ InstanceIds: after.ids }))).Reservations!.flatMap((x) => x.Instances ?? []);
+      const subnets = (await sdk.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [...new Set(instances.map((i) => i.SubnetId!))] }))).Subnets ?? [];
+      expect(subnets.map((s) => s.MapPublicIpOnLaunch)).toEqual(subnets.map(() => false));
+      expect(instances.map((i) => i.PublicIpAddress)).toEqual([undefined, undefined]);
+      expect((await state()).roll).toBeUndefined();
+
+      // WHEN create runs again with the same answers
+      proxy.clear();
+      versionUserData(proxy, kept);
+      groupKeepsSpot(proxy, spot);
+      const again = JSON.parse((await runCli(['create', '--answers', 'stack.yaml', '--yes', '--output', 'json'], via)).stdout);
+      // THEN it makes no mutating call and rolls nothing
+      expect(proxy.mutating().map((q) => `${q.service}:${q.operation}`)).toEqual([]);
+      expect(again.calls.mutating).toBe(0);
+      expect(again.roll).toBeUndefined();
+    } finally {
+      await agents.stop();
+      await proxy.stop();
     }
   });
 });

@@ -278,8 +278,11 @@ async function rollHosts(
   const targets = hostTargets(state.state);
   let spec: RollSpec | undefined = pendingRoll(state);
   if (!spec) {
-    spec = planRoll(await inspectHosts(aws, targets, region, { latestAmi: false }), targets, { latestAmi: false });
-    const previous = state.get('launch-template')?.outputs.previous;
+    // What this run's launch step changed (recorded with the new version or configuration it made).
+    const launched = state.get('launch-template')?.outputs;
+    const relaunch = Array.isArray(launched?.changes) ? (launched.changes as string[]) : [];
+    spec = planRoll(await inspectHosts(aws, targets, region, { latestAmi: false }), targets, { latestAmi: false, relaunch });
+    const previous = launched?.previous;
     if (spec && typeof previous === 'string') spec.retire = previous;
   }
   if (!spec) return undefined;
@@ -290,15 +293,15 @@ async function rollHosts(
   return { spec, run: await runRoll({ state, spec, aws, timing, signal, onEvent }) };
 }
 
-/** For the review: how many hosts a changed instance type or pinned AMI replaces (or an interrupted roll still will). */
+/** For the review: how many hosts changed launch settings (type, pinned AMI, network, Spot draining) replace (or an interrupted roll still will). */
 async function rollPreview(aws: AwsClients, prior: StackState, answers: Answers, region: string): Promise<{ instances: number; reason: string } | undefined> {
   const pending = prior.roll?.spec as RollSpec | undefined;
   if (pending) return { instances: pending.hosts.length, reason: `${pending.reason} (continuing an interrupted roll)` };
   if (!prior.resources['auto-scaling-group']) return undefined;
   const facts = await inspectHosts(aws, hostTargets(prior), region, { latestAmi: false });
-  const changes = facts.launch ? launchChanges(answers.instances, facts.launch) : [];
-  const { instanceType, amiId } = answers.instances;
-  const stale = facts.hosts.filter((h) => (h.lifecycleState === 'InService' || h.lifecycleState === 'Pending') && (h.instanceType !== instanceType || (amiId !== undefined && h.amiId !== amiId) || (changes.length === 0 && !h.onLaunchVersion)));
+  const changes = facts.launch ? launchChanges(answers, facts.launch) : [];
+  // Changed launch settings are a new version or configuration, which every host then rolls onto (see planRoll's relaunch).
+  const stale = facts.hosts.filter((h) => (h.lifecycleState === 'InService' || h.lifecycleState === 'Pending') && (changes.length > 0 || !h.onLaunchVersion));
   if (stale.length === 0) return undefined;
   const reason = changes.length ? changes.join(', ') : 'onto the launch settings';
   return { instances: stale.length, reason };

@@ -57,6 +57,17 @@ describe('planning a roll', () => {
     expect(resized.newVersion).toBeUndefined();
   });
 
+  it('create just changed the network or user data: every host in service rolls, for those changes, though type and AMI match', () => {
+    // GIVEN hosts on the group's type and AMI (moto and a $Latest group report no older version for them)
+    const hosts = [host('i-1'), host('i-2'), host('i-3', { lifecycleState: 'Terminating' })];
+    // WHEN create's launch step recorded that it changed the network and Spot draining
+    const spec = planRoll(facts(hosts), targets, { latestAmi: false, relaunch: ['public → private instances', 'Spot draining on'] })!;
+    // THEN both hosts in service roll, and the reason names the changes; without them nothing rolls
+    expect(spec).toMatchObject({ reason: 'public → private instances, Spot draining on', hosts: [{ instanceId: 'i-1' }, { instanceId: 'i-2' }] });
+    expect(spec.newVersion).toBeUndefined();
+    expect(planRoll(facts(hosts), targets, { latestAmi: false, relaunch: [] })).toBeUndefined();
+  });
+
   it('hosts launched since the AMI came out need only the new version, no roll', () => {
     const spec = planRoll(facts([host('i-1', { amiId: 'ami-0new' })]), targets, { latestAmi: true })!;
     expect(spec.hosts).toEqual([]);

@@ -25,9 +25,9 @@ import {
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { isInstanceProfilePropagating } from '../../../src/aws/errors.js';
 import { isWizardError } from '../../../src/errors.js';
-import { launchTemplateStep } from '../../../src/steps/launch-template.js';
+import { latestVersion, launchTemplateStep } from '../../../src/steps/launch-template.js';
 import { launchConfigurationStep } from '../../../src/steps/launch-configuration.js';
-import { amiFromParameterValue, launchImage } from '../../../src/steps/launch-common.js';
+import { amiFromParameterValue, ecsUserData, launchChanges, launchImage } from '../../../src/steps/launch-common.js';
 import { autoScalingGroupStep, instancesInServiceStep } from '../../../src/steps/auto-scaling-group.js';
 import { isOwnLaunchConfiguration } from '../../../src/destroy/inventory.js';
 import { testStack } from '../../support/stack.js';
@@ -169,12 +169,52 @@ describe('launch template', () => {
     ec2.on(CreateLaunchTemplateVersionCommand).resolves({ LaunchTemplateVersion: { VersionNumber: 4 } });
     ec2.on(ModifyLaunchTemplateCommand).resolves({});
     const made = await launchTemplateStep.find(stepContext(changed.env, { outputs: DEPS }).ctx);
-    expect(made).toEqual({ kind: 'template', launchTemplateId: 'lt-0123', launchTemplateName: 'shop-ecs', amiId: 'ami-0a4a4a4a4a4a4a4a4', instanceType: 'a1.large', version: 4 });
+    expect(made).toEqual({ kind: 'template', launchTemplateId: 'lt-0123', launchTemplateName: 'shop-ecs', amiId: 'ami-0a4a4a4a4a4a4a4a4', instanceType: 'a1.large', version: 4, changes: ['t3.small → a1.large'] });
     const input = ec2.commandCalls(CreateLaunchTemplateVersionCommand)[0]!.args[0].input;
     expect(input).toMatchObject({ LaunchTemplateId: 'lt-0123', SourceVersion: '3', LaunchTemplateData: { InstanceType: 'a1.large', ImageId: 'ami-0a4a4a4a4a4a4a4a4' } });
     expect(input.ClientToken).toMatch(/^[0-9a-f]{48}$/);
     expect(ec2.commandCalls(ModifyLaunchTemplateCommand)[0]!.args[0].input).toEqual({ LaunchTemplateId: 'lt-0123', DefaultVersion: '4' });
     expect(ec2.commandCalls(CreateLaunchTemplateCommand)).toHaveLength(0);
+  });
+
+  it('reads the network and Spot draining of the latest version: private instances and Spot answered are a full new version; the same answers change nothing', async () => {
+    // GIVEN version 2 of a public, on-demand stack (security groups on the instance, no Spot draining in the user data)
+    const publicData = { ImageId: 'ami-0123456789', InstanceType: 't3.small' as const, SecurityGroupIds: ['sg-0123456789abcdef0'], UserData: ecsUserData('shop') };
+    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-0123', LaunchTemplateName: 'shop-ecs', DefaultVersionNumber: 2, LatestVersionNumber: 2 }] });
+    ec2.on(DescribeLaunchTemplateVersionsCommand).resolves({ LaunchTemplateVersions: [{ VersionNumber: 2, LaunchTemplateData: publicData }] });
+    const wanted = testStack({ stack: 'shop', instances: { instanceType: 't3.small', amiId: 'ami-0123456789', spot: {} }, network: { instanceSubnets: 'private' } });
+    expect(await latestVersion(wanted.aws.get(EC2Client), 'lt-0123')).toEqual({ version: 2, instanceType: 't3.small', amiId: 'ami-0123456789', privateNetwork: false, spotDraining: false });
+    expect(launchChanges(wanted.answers, { privateNetwork: false, spotDraining: false })).toEqual(['public → private instances', 'Spot draining on']);
+
+    // WHEN the answers want private instances and Spot, in a real create
+    typeRuns('x86_64');
+    images({ 'ami-0123456789': 'x86_64' });
+    ec2.on(CreateLaunchTemplateVersionCommand).resolves({ LaunchTemplateVersion: { VersionNumber: 3 } });
+    ec2.on(ModifyLaunchTemplateCommand).resolves({});
+    const made = await launchTemplateStep.find(stepContext(wanted.env, { outputs: DEPS }).ctx);
+    // THEN version 3 holds everything create writes (not merged onto version 2: its security groups exclude an interface)
+    expect(made).toMatchObject({ version: 3, changes: ['public → private instances', 'Spot draining on'] });
+    const input = ec2.commandCalls(CreateLaunchTemplateVersionCommand)[0]!.args[0].input;
+    expect(input.SourceVersion).toBeUndefined();
+    const data = input.LaunchTemplateData!;
+    expect(data.NetworkInterfaces).toEqual([{ DeviceIndex: 0, AssociatePublicIpAddress: false, Groups: ['sg-0123456789abcdef0'], DeleteOnTermination: true }]);
+    expect(data.SecurityGroupIds).toBeUndefined();
+    expect(data).toMatchObject({ ImageId: 'ami-0123456789', InstanceType: 't3.small', IamInstanceProfile: { Arn: DEPS['instance-profile'].instanceProfileArn }, MetadataOptions: { HttpTokens: 'required' } });
+    expect(Buffer.from(data.UserData!, 'base64').toString()).toContain('ECS_ENABLE_SPOT_INSTANCE_DRAINING=true');
+    expect(ec2.commandCalls(ModifyLaunchTemplateCommand)[0]!.args[0].input).toEqual({ LaunchTemplateId: 'lt-0123', DefaultVersion: '3' });
+
+    // WHEN the latest version is that one and the answers are the same, THEN it is found with no change
+    ec2.reset();
+    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-0123', LaunchTemplateName: 'shop-ecs', DefaultVersionNumber: 3, LatestVersionNumber: 3 }] });
+    ec2.on(DescribeLaunchTemplateVersionsCommand).resolves({ LaunchTemplateVersions: [{ VersionNumber: 3, LaunchTemplateData: data as never }] });
+    const again = await launchTemplateStep.find(stepContext(wanted.env, { outputs: DEPS }).ctx);
+    expect(again).toEqual({ kind: 'template', launchTemplateId: 'lt-0123', launchTemplateName: 'shop-ecs', amiId: 'ami-0123456789', instanceType: 't3.small', version: 3 });
+    expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(ModifyLaunchTemplateCommand)).toHaveLength(0);
+
+    // AND the way back reads as such: public, on-demand answers against that version
+    const back = testStack({ stack: 'shop', instances: { instanceType: 't3.small' } });
+    expect(launchChanges(back.answers, { privateNetwork: true, spotDraining: true })).toEqual(['private → public instances', 'Spot draining off']);
   });
 
   it('makes the latest version the default when a crash came between the two calls', async () => {
@@ -229,6 +269,30 @@ describe('launch configuration (legacy)', () => {
     });
   });
 
+  it('private instances answered on a public launch configuration are a new one without a public IP; one that says false is not read as a change', async () => {
+    // GIVEN shop-ecs made for public instances (no AssociatePublicIpAddress), and answers for private ones
+    const t = testStack({ stack: 'shop', instances: { launch: 'configuration', instanceType: 't3.small', amiId: 'ami-0123456789' }, network: { instanceSubnets: 'private' } });
+    typeRuns('x86_64');
+    images({ 'ami-0123456789': 'x86_64' });
+    as.on(DescribeLaunchConfigurationsCommand, { LaunchConfigurationNames: ['shop-ecs'] }).resolves({ LaunchConfigurations: [{ LaunchConfigurationName: 'shop-ecs', ImageId: 'ami-0123456789', InstanceType: 't3.small', CreatedTime: new Date() }] });
+    as.on(DescribeLaunchConfigurationsCommand, { LaunchConfigurationNames: ['shop-ecs-v2'] }).resolves({ LaunchConfigurations: [] });
+    as.on(CreateLaunchConfigurationCommand).resolves({});
+    // WHEN found in a real create
+    const found = await launchConfigurationStep.find(stepContext(t.env, { outputs: DEPS }).ctx);
+    // THEN shop-ecs-v2 is made without a public IP, for the roll
+    expect(found).toMatchObject({ launchConfigurationName: 'shop-ecs-v2', previous: 'shop-ecs', changes: ['public → private instances'] });
+    expect(as.commandCalls(CreateLaunchConfigurationCommand)[0]!.args[0].input).toMatchObject({ LaunchConfigurationName: 'shop-ecs-v2', AssociatePublicIpAddress: false });
+
+    // WHEN the group's configuration says false (made for private instances, or by moto for any) and the answers say public
+    as.reset();
+    as.on(DescribeLaunchConfigurationsCommand, { LaunchConfigurationNames: ['shop-ecs-v2'] }).resolves({ LaunchConfigurations: [{ LaunchConfigurationName: 'shop-ecs-v2', ImageId: 'ami-0123456789', InstanceType: 't3.small', AssociatePublicIpAddress: false, CreatedTime: new Date() }] });
+    const pub = testStack({ stack: 'shop', instances: { launch: 'configuration', instanceType: 't3.small', amiId: 'ami-0123456789' } });
+    const same = await launchConfigurationStep.find(stepContext(pub.env, { outputs: DEPS, recorded: { launchConfigurationName: 'shop-ecs-v2' } }).ctx);
+    // THEN it is found as it is: nothing made
+    expect(same).toEqual({ kind: 'configuration', launchConfigurationName: 'shop-ecs-v2', amiId: 'ami-0123456789', instanceType: 't3.small' });
+    expect(as.commandCalls(CreateLaunchConfigurationCommand)).toHaveLength(0);
+  });
+
   it('a changed instance type is a new launch configuration <name>-v2 the group switches to; one a dead run made is used, not made twice', async () => {
     // GIVEN shop-ecs with t3.small, and answers saying t3.medium
     const t = testStack({ stack: 'shop', instances: { launch: 'configuration', instanceType: 't3.medium', amiId: 'ami-0123456789' } });
@@ -240,7 +304,7 @@ describe('launch configuration (legacy)', () => {
     // WHEN found in a real create
     const found = await launchConfigurationStep.find(stepContext(t.env, { outputs: DEPS }).ctx);
     // THEN shop-ecs-v2 is made with t3.medium, and the old one is named for the roll to delete
-    expect(found).toEqual({ kind: 'configuration', launchConfigurationName: 'shop-ecs-v2', amiId: 'ami-0123456789', instanceType: 't3.medium', previous: 'shop-ecs' });
+    expect(found).toEqual({ kind: 'configuration', launchConfigurationName: 'shop-ecs-v2', amiId: 'ami-0123456789', instanceType: 't3.medium', previous: 'shop-ecs', changes: ['t3.small → t3.medium'] });
     expect(as.commandCalls(CreateLaunchConfigurationCommand)[0]!.args[0].input).toMatchObject({ LaunchConfigurationName: 'shop-ecs-v2', InstanceType: 't3.medium' });
 
     // WHEN a run died after making it, THEN the next one uses it
