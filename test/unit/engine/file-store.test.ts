@@ -1,7 +1,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FileStore } from '../../../src/engine/file-store.js';
 import { acquireLock } from '../../../src/engine/lock.js';
 import { StateFile, emptyState } from '../../../src/engine/state.js';
@@ -26,17 +26,23 @@ describe('file store', () => {
   });
 
   it('a scratch state (a dry run\'s verification) is never written anywhere', async () => {
-    const cwd = process.cwd();
-    const dir = tempDir();
-    process.chdir(dir);
+    // GIVEN every file store's writes watched (stubbed: a scratch state that did write would write nothing here)
+    // — spied rather than run in a scratch working directory: Stryker runs the unit tier in worker threads, where process.chdir is refused.
+    const write = vi.spyOn(FileStore.prototype, 'write').mockResolvedValue(undefined);
+    const remove = vi.spyOn(FileStore.prototype, 'remove').mockResolvedValue(undefined);
     try {
+      // WHEN a scratch state records a resource and is removed
       const s = StateFile.scratch('shop');
       await s.put({ stepId: 'vpc', status: 'created', outputs: { vpcId: 'vpc-1' }, updatedAt: 'now' });
       await s.remove();
+      // THEN it holds the record in memory, names no file, and no store was written or removed
       expect(s.get('vpc')?.outputs).toEqual({ vpcId: 'vpc-1' });
-      expect(await fs.readdir(dir)).toEqual([]);
+      expect(s.file).toBe('(unsaved state of shop)');
+      expect(write).not.toHaveBeenCalled();
+      expect(remove).not.toHaveBeenCalled();
     } finally {
-      process.chdir(cwd);
+      write.mockRestore();
+      remove.mockRestore();
     }
   });
 
