@@ -58,6 +58,35 @@ describe('file store', () => {
     expect(await store.unlock('shop', (await store.holder('shop'))!)).toBe(true);
     expect(existsSync(path.join(dir, 'shop.lock'))).toBe(false);
   });
+  it('lists only <stack>.json — not locks, temp files or hidden files — and a directory not made yet holds no stacks', async () => {
+    const dir = tempDir();
+    const store = new FileStore(dir);
+    expect(store.location).toBe(dir);
+    for (const f of ['shop.json', 'blog.json', 'shop.lock', '.shop.json.123.ab.tmp', '.hidden.json', 'notes.txt']) await fs.writeFile(path.join(dir, f), '{}');
+    expect(await store.list()).toEqual(['blog', 'shop']);
+    expect(await new FileStore(path.join(dir, 'not-yet')).list()).toEqual([]);
+    // A path that is a file, not a directory, is an error, not an empty list.
+    await expect(new FileStore(path.join(dir, 'notes.txt')).list()).rejects.toMatchObject({ code: 'ENOTDIR' });
+  });
+
+  it('removing a state that is gone already is done; writing one needs no revision and returns none', async () => {
+    const dir = tempDir();
+    const store = new FileStore(dir);
+    await expect(store.remove('shop')).resolves.toBeUndefined();
+    expect(await store.write('shop', '{}\n')).toBeUndefined();
+    expect(await fs.readFile(path.join(dir, 'shop.json'), 'utf8')).toBe('{}\n');
+    store.close();
+  });
+
+  it('its lock names the unlock command for this directory', async () => {
+    const dir = tempDir();
+    const store = new FileStore(dir);
+    const first = await store.lock('shop', 'create');
+    expect(first.location).toBe(path.join(dir, 'shop.lock'));
+    const err = await store.lock('shop', 'scale').catch((e: unknown) => e);
+    expect((err as { hint: string }).hint).toContain(`ecs-wizard unlock shop --state-dir ${dir}`);
+    await first.release();
+  });
 });
 
 describe('local lock', () => {
