@@ -138,7 +138,7 @@ describe('S3 state store: the state object', () => {
     s3.reset();
     s3.on(ListObjectsV2Command).resolves({});
     expect(await store('').list()).toEqual([]);
-    expect(inputs<{ Prefix: string }>(ListObjectsV2Command)[0].Prefix).toBe('');
+    expect(inputs<{ Prefix: string }>(ListObjectsV2Command)[0]!.Prefix).toBe('');
   });
 });
 
@@ -150,7 +150,7 @@ describe('S3 state store: the lock object', () => {
     s3.on(DeleteObjectCommand).resolves({});
     const lock = await store().lock('shop', 'create');
     expect(lock.location).toBe('s3://team-state/teams/web/shop.lock');
-    const put = inputs<{ Key: string; Body: string; IfNoneMatch?: string; IfMatch?: string }>(PutObjectCommand)[0];
+    const put = inputs<{ Key: string; Body: string; IfNoneMatch?: string; IfMatch?: string }>(PutObjectCommand)[0]!;
     expect(put).toMatchObject({ Key: 'teams/web/shop.lock', IfNoneMatch: '*' });
     expect(put.IfMatch).toBeUndefined();
     expect(put.Body.endsWith('}\n')).toBe(true);
@@ -196,7 +196,7 @@ describe('S3 state store: the lock object', () => {
     // WHEN the lock is taken  THEN it is, and its release deletes that lock
     const lock = await store().lock('shop', 'create');
     await lock.release();
-    expect(inputs<{ IfMatch: string }>(DeleteObjectCommand)[0].IfMatch).toBe('"l5"');
+    expect(inputs<{ IfMatch: string }>(DeleteObjectCommand)[0]!.IfMatch).toBe('"l5"');
   });
 
   it("the same host and pid with another start time is someone else's lock (an earlier run of a recycled pid)", async () => {

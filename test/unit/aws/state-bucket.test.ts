@@ -52,7 +52,7 @@ function scriptConfigured(): void {
   s3.on(GetPublicAccessBlockCommand).resolves({ PublicAccessBlockConfiguration: BLOCK_ALL });
 }
 
-const writes = () => [PutBucketVersioningCommand, PutBucketEncryptionCommand, PutPublicAccessBlockCommand].map((c) => s3.commandCalls(c).length);
+const writes = () => [PutBucketVersioningCommand, PutBucketEncryptionCommand, PutPublicAccessBlockCommand].map((c) => s3.commandCalls(c as never).length);
 
 describe('state init: the state bucket', () => {
   it('a new bucket is created in the region asked for, then versioned, encrypted and closed to the public', async () => {
@@ -68,10 +68,10 @@ describe('state init: the state bucket', () => {
     // THEN it was created there and given all three settings, in that one region
     expect(report).toEqual({ bucket: 'team-state', region: 'eu-west-1', created: true, changed: ['versioning', 'encryption', 'publicAccessBlock'] });
     expect(f.regions).toEqual(['eu-west-1']);
-    expect(s3.commandCalls(CreateBucketCommand)[0].args[0].input).toEqual({ Bucket: 'team-state', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } });
-    expect(s3.commandCalls(PutBucketVersioningCommand)[0].args[0].input).toEqual({ Bucket: 'team-state', VersioningConfiguration: { Status: 'Enabled' } });
-    expect(s3.commandCalls(PutBucketEncryptionCommand)[0].args[0].input).toEqual({ Bucket: 'team-state', ServerSideEncryptionConfiguration: ENCRYPTION });
-    expect(s3.commandCalls(PutPublicAccessBlockCommand)[0].args[0].input).toEqual({ Bucket: 'team-state', PublicAccessBlockConfiguration: BLOCK_ALL });
+    expect(s3.commandCalls(CreateBucketCommand)[0]!.args[0].input).toEqual({ Bucket: 'team-state', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } });
+    expect(s3.commandCalls(PutBucketVersioningCommand)[0]!.args[0].input).toEqual({ Bucket: 'team-state', VersioningConfiguration: { Status: 'Enabled' } });
+    expect(s3.commandCalls(PutBucketEncryptionCommand)[0]!.args[0].input).toEqual({ Bucket: 'team-state', ServerSideEncryptionConfiguration: ENCRYPTION });
+    expect(s3.commandCalls(PutPublicAccessBlockCommand)[0]!.args[0].input).toEqual({ Bucket: 'team-state', PublicAccessBlockConfiguration: BLOCK_ALL });
   });
 
   it('in us-east-1, the bucket is created with no location constraint (the one region named by none)', async () => {
@@ -79,7 +79,7 @@ describe('state init: the state bucket', () => {
     scriptConfigured();
     const report = await initStateBucket('team-state', factory().clientsFor, 'us-east-1');
     expect(report).toMatchObject({ region: 'us-east-1', created: true, changed: [] });
-    expect(s3.commandCalls(CreateBucketCommand)[0].args[0].input).toEqual({ Bucket: 'team-state', CreateBucketConfiguration: undefined });
+    expect(s3.commandCalls(CreateBucketCommand)[0]!.args[0].input).toEqual({ Bucket: 'team-state', CreateBucketConfiguration: undefined });
   });
 
   it('an existing bucket with every setting is left as it is — its own encryption (a KMS key) kept — in its own region', async () => {
