@@ -14,6 +14,11 @@ export default defineConfig({
     // One module graph for all files: each mutant run then costs its tests, not an SDK import.
     isolate: false,
     setupFiles: ['test/support/mutation-setup.ts'],
+    // A mutant that leaves a promise pending (a scheduler that never resolves) fails its test here,
+    // within the runner, instead of waiting out Stryker's timeout and costing a restarted runner.
+    // Four times the slowest unit test, so a loaded machine does not fail a sound one.
+    testTimeout: 15_000,
+    hookTimeout: 15_000,
     // Lets a test that runs the built dist/ (never mutated) stand aside.
     env: { ...base.test?.env, ECS_WIZARD_MUTATION_RUN: '1' },
   },

@@ -57,7 +57,7 @@ describe('AWS client factory', () => {
   });
 
   it('tells reads from mutations by how the operation name starts', () => {
-    for (const read of ['DescribeVpcs', 'ListServices', 'GetRole', 'BatchGetImage', 'SearchResources', 'LookupEvents']) expect(isReadOperation(read), read).toBe(true);
+    for (const read of ['DescribeVpcs', 'ListServices', 'GetRole', 'BatchGetImage', 'SearchResources', 'LookupEvents', 'HeadBucket', 'HeadObject']) expect(isReadOperation(read), read).toBe(true);
     // A read word inside a mutating name does not make it a read.
     for (const write of ['CreateVpc', 'DeleteVpc', 'PutScalingPolicy', 'RegisterTaskDefinition', 'CreateListener', 'DeleteTargetGroup', 'UpdateService']) expect(isReadOperation(write), write).toBe(false);
   });
@@ -97,7 +97,22 @@ describe('read-only clients (dry run): the mutation boundary', () => {
     // THEN only the read reached AWS; the mutation was refused as a dry run, naming the call
     expect(server.actions).toEqual(['DescribeVpcs']);
     expect(isWizardError(err, 'DRY_RUN')).toBe(true);
-    expect((err as Error).message).toContain('CreateVpc');
+    expect((err as Error).message).toBe('Dry run: CreateVpc was not called (it would change AWS).');
+  });
+
+  it('a refused call is still logged (--verbose), as failed, and the refusal reaches the caller', async () => {
+    // GIVEN a read-only factory that logs every call, and a server that records what reaches it
+    const server = await ec2Server();
+    const calls: AwsCall[] = [];
+    const aws = new AwsClients({ region: 'us-east-1', endpointUrl: server.endpoint, readOnly: true, maxAttempts: 1, onCall: (c) => calls.push(c) });
+    // WHEN a mutation is sent
+    const err = await aws.get(EC2Client).send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' })).catch((e: unknown) => e);
+    aws.destroy();
+    server.close();
+    // THEN nothing reached AWS, the caller got the dry run's refusal, and the log shows the call as refused
+    expect(server.actions).toEqual([]);
+    expect(isWizardError(err, 'DRY_RUN')).toBe(true);
+    expect(calls.map(({ durationMs, ...c }) => c)).toEqual([{ service: 'EC2', operation: 'CreateVpc', requestId: undefined, error: (err as Error).name }]);
   });
 
   it('is the guard that refuses: the same calls from an ordinary factory both reach AWS', async () => {

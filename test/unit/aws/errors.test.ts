@@ -6,8 +6,15 @@ import {
   DeleteLaunchTemplateCommand,
   DeleteSecurityGroupCommand,
   DeleteVpcCommand,
+  CreateNatGatewayCommand,
+  DeleteNatGatewayCommand,
+  DescribeAddressesCommand,
+  DescribeImagesCommand,
+  DescribeInstanceTypesCommand,
   DescribeLaunchTemplatesCommand,
   DescribeSubnetsCommand,
+  DisassociateAddressCommand,
+  ReleaseAddressCommand,
   DescribeVpcsCommand,
   DetachInternetGatewayCommand,
   DisassociateRouteTableCommand,
@@ -15,16 +22,46 @@ import {
   RevokeSecurityGroupIngressCommand,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { DeleteRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { DeleteListenerCommand, DeleteTargetGroupCommand, DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateServiceLinkedRoleCommand, DeleteRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateListenerCommand, DeleteListenerCommand, DeleteTargetGroupCommand, DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AutoScalingClient, CreateAutoScalingGroupCommand, DeleteAutoScalingGroupCommand, DeleteLaunchConfigurationCommand } from '@aws-sdk/client-auto-scaling';
-import { DeleteClusterCommand, DeleteServiceCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { DeleteRepositoryCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { CreateClusterCommand, DeleteClusterCommand, DeleteServiceCommand, DescribeTaskDefinitionCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { DeleteRepositoryCommand, DescribeImagesCommand as DescribeEcrImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetBucketEncryptionCommand,
+  GetObjectCommand,
+  GetPublicAccessBlockCommand,
+  HeadBucketCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { ACMClient, DeleteCertificateCommand, DescribeCertificateCommand } from '@aws-sdk/client-acm';
 import { ApplicationAutoScalingClient, PutScalingPolicyCommand } from '@aws-sdk/client-application-auto-scaling';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CloudWatchClient, DeleteAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { awsErrorCode, hasCode, isInstanceProfilePropagating, isNotFound, isTransientDependency, unlessNotFound } from '../../../src/aws/errors.js';
+import {
+  awsErrorCode,
+  hasCode,
+  isBucketMissing,
+  isBucketOwnedByYou,
+  isBucketTaken,
+  isCertificateNotYetUsable,
+  isConditionFailed,
+  isInstanceProfilePropagating,
+  isInvalidInstanceType,
+  isNotConfigured,
+  isNotFound,
+  isNotYetVisible,
+  isServiceLinkedRoleNotReady,
+  isServiceLinkedRoleTaken,
+  isTaskDefinitionMissing,
+  isTransientDependency,
+  unlessNotFound,
+} from '../../../src/aws/errors.js';
 import { sdkError } from '../../support/aws-wire.js';
 
 /**
@@ -60,6 +97,16 @@ const NOT_FOUND: Case[] = [
   ['ParameterNotFound', SSMClient, GetParameterCommand],
   ['ResourceNotFoundException', CloudWatchLogsClient, DeleteLogGroupCommand],
   ['ResourceNotFound', CloudWatchClient, DeleteAlarmsCommand, 404],
+  ['ResourceNotFoundException', ACMClient, DescribeCertificateCommand],
+  ['NoSuchKey', S3Client, GetObjectCommand, 404],
+  ['NoSuchBucket', S3Client, PutObjectCommand, 404],
+  ['InvalidAMIID.NotFound', EC2Client, DescribeImagesCommand],
+  ['ImageNotFoundException', ECRClient, DescribeEcrImagesCommand],
+  ['NatGatewayNotFound', EC2Client, DeleteNatGatewayCommand],
+  ['InvalidNatGatewayID.NotFound', EC2Client, CreateRouteCommand],
+  ['InvalidAllocationID.NotFound', EC2Client, ReleaseAddressCommand],
+  ['InvalidElasticIpID.NotFound', EC2Client, DescribeAddressesCommand],
+  ['NoSuchHostedZone', Route53Client, ListResourceRecordSetsCommand, 404],
 ];
 
 const TRANSIENT: Case[] = [
@@ -71,6 +118,9 @@ const TRANSIENT: Case[] = [
   ['ClusterContainsServicesException', ECSClient, DeleteClusterCommand],
   ['ClusterContainsTasksException', ECSClient, DeleteClusterCommand],
   ['DeleteConflict', IAMClient, DeleteRoleCommand, 409],
+  // ACM while the load balancer's listener still holds the certificate.
+  ['ResourceInUseException', ACMClient, DeleteCertificateCommand],
+  ['InvalidIPAddress.InUse', EC2Client, ReleaseAddressCommand],
 ];
 
 /** Codes that mean neither: a classification that answers yes to everything fails on these. */
@@ -80,6 +130,10 @@ const OTHER: Case[] = [
   ['ValidationError', AutoScalingClient, DeleteAutoScalingGroupCommand],
   ['InvalidParameterException', ECSClient, DeleteClusterCommand],
   ['ThrottlingException', ECSClient, DeleteServiceCommand],
+  // Right next to a listed code, but not it.
+  ['InvalidInstanceID.NotFound', EC2Client, DescribeAddressesCommand],
+  ['NoSuchUpload', S3Client, GetObjectCommand, 404],
+  ['InvalidIPAddress.NotFound', EC2Client, DisassociateAddressCommand],
 ];
 
 const wire = ([code, Client, Command, status]: Case, message?: string) => sdkError(Client, Command, code, message, status ? { status } : {});
@@ -148,5 +202,116 @@ describe('an instance profile still propagating (the one classification that rea
     expect(isInstanceProfilePropagating(await sdkError(EC2Client, RunInstancesCommand, 'InvalidParameterValue', 'Invalid value for InstanceType'))).toBe(false);
     expect(isInstanceProfilePropagating(await sdkError(EC2Client, RunInstancesCommand, 'UnauthorizedOperation', 'not allowed to pass the IamInstanceProfile'))).toBe(false);
     expect(isInstanceProfilePropagating(undefined)).toBe(false);
+  });
+});
+
+/**
+ * The narrower classifications, each fed every wire code it lists (from a call that answers it)
+ * and codes beside it that it must not take: dropping a code, or answering yes to all, fails here.
+ */
+const CLASSIFICATIONS: [name: string, classify: (err: unknown) => boolean, yes: Case[], no: Case[]][] = [
+  [
+    'a conditional S3 write whose condition did not hold',
+    isConditionFailed,
+    [
+      ['PreconditionFailed', S3Client, PutObjectCommand, 412],
+      ['ConditionalRequestConflict', S3Client, DeleteObjectCommand, 409],
+    ],
+    [
+      ['NoSuchKey', S3Client, DeleteObjectCommand, 404],
+      ['AccessDenied', S3Client, PutObjectCommand, 403],
+    ],
+  ],
+  [
+    'a state bucket that does not exist',
+    isBucketMissing,
+    [
+      ['NoSuchBucket', S3Client, GetObjectCommand, 404],
+      // HeadBucket's 404 has no body: the SDK names it by its status.
+      ['NotFound', S3Client, HeadBucketCommand, 404],
+    ],
+    [
+      ['NoSuchKey', S3Client, GetObjectCommand, 404],
+      ['Forbidden', S3Client, HeadBucketCommand, 403],
+    ],
+  ],
+  ['a bucket name this account owns already', isBucketOwnedByYou, [['BucketAlreadyOwnedByYou', S3Client, CreateBucketCommand, 409]], [['BucketAlreadyExists', S3Client, CreateBucketCommand, 409]]],
+  ['a bucket name another account owns', isBucketTaken, [['BucketAlreadyExists', S3Client, CreateBucketCommand, 409]], [['BucketAlreadyOwnedByYou', S3Client, CreateBucketCommand, 409]]],
+  [
+    'a bucket setting never configured',
+    isNotConfigured,
+    [
+      ['ServerSideEncryptionConfigurationNotFoundError', S3Client, GetBucketEncryptionCommand, 404],
+      ['NoSuchPublicAccessBlockConfiguration', S3Client, GetPublicAccessBlockCommand, 404],
+    ],
+    [
+      ['NoSuchBucket', S3Client, GetBucketEncryptionCommand, 404],
+      ['AccessDenied', S3Client, GetPublicAccessBlockCommand, 403],
+    ],
+  ],
+  ['an instance type the region does not have', isInvalidInstanceType, [['InvalidInstanceType', EC2Client, DescribeInstanceTypesCommand]], [['InvalidParameterValue', EC2Client, DescribeInstanceTypesCommand]]],
+  [
+    'a task definition revision that does not exist',
+    isTaskDefinitionMissing,
+    [['ClientException', ECSClient, DescribeTaskDefinitionCommand]],
+    [
+      ['InvalidParameterException', ECSClient, DescribeTaskDefinitionCommand],
+      ['ServerException', ECSClient, DescribeTaskDefinitionCommand],
+    ],
+  ],
+  [
+    'a certificate the load balancer cannot use yet',
+    isCertificateNotYetUsable,
+    [
+      ['UnsupportedCertificate', ElasticLoadBalancingV2Client, CreateListenerCommand],
+      ['CertificateNotFound', ElasticLoadBalancingV2Client, CreateListenerCommand],
+    ],
+    [
+      ['ValidationError', ElasticLoadBalancingV2Client, CreateListenerCommand],
+      ['LoadBalancerNotFound', ElasticLoadBalancingV2Client, CreateListenerCommand],
+    ],
+  ],
+  [
+    'a service-linked role that exists already',
+    isServiceLinkedRoleTaken,
+    [
+      ['InvalidInput', IAMClient, CreateServiceLinkedRoleCommand],
+      ['EntityAlreadyExists', IAMClient, CreateServiceLinkedRoleCommand, 409],
+    ],
+    [
+      ['AccessDenied', IAMClient, CreateServiceLinkedRoleCommand, 403],
+      ['LimitExceeded', IAMClient, CreateServiceLinkedRoleCommand, 409],
+    ],
+  ],
+];
+
+describe('the narrower classifications, by wire code', () => {
+  it.each(CLASSIFICATIONS.flatMap(([name, classify, yes, no]) => [...yes.map((c) => [name, c[0], classify, c, true] as const), ...no.map((c) => [name, c[0], classify, c, false] as const)]))(
+    '%s: %s → %s',
+    async (_name, code, classify, c, expected) => {
+      const err = await wire(c);
+      expect(awsErrorCode(err)).toBe(code);
+      expect(classify(err)).toBe(expected);
+    },
+  );
+
+  it('a service-linked role not ready yet is told by its message, under either code ECS gives it', async () => {
+    const message = 'Unable to assume the service linked role. Please verify that the ECS service linked role exists.';
+    expect(isServiceLinkedRoleNotReady(await sdkError(ECSClient, CreateClusterCommand, 'InvalidParameterException', message))).toBe(true);
+    expect(isServiceLinkedRoleNotReady(await sdkError(ECSClient, CreateClusterCommand, 'ClientException', message))).toBe(true);
+    // The message under another code is something else.
+    expect(isServiceLinkedRoleNotReady(await sdkError(ECSClient, CreateClusterCommand, 'AccessDeniedException', message))).toBe(false);
+    expect(isServiceLinkedRoleNotReady(undefined)).toBe(false);
+  });
+
+  it('a NotFound for a NAT gateway or an Elastic IP just made is "not yet"; one for a kind without a fresh id is not', async () => {
+    const nat = await sdkError(EC2Client, CreateRouteCommand, 'InvalidNatGatewayID.NotFound', "The natGateway ID 'nat-0a1b2c3d' does not exist");
+    const natGone = await sdkError(EC2Client, DeleteNatGatewayCommand, 'NatGatewayNotFound', 'NAT gateway nat-0a1b2c3d was not found');
+    const eip = await sdkError(EC2Client, CreateNatGatewayCommand, 'InvalidAllocationID.NotFound', "The allocation ID 'eipalloc-0a1b2c3d' does not exist");
+    expect(isNotYetVisible(nat, ['nat-0a1b2c3d'])).toBe(true);
+    expect(isNotYetVisible(natGone, ['nat-0a1b2c3d'])).toBe(true);
+    expect(isNotYetVisible(eip, ['eipalloc-0a1b2c3d'])).toBe(true);
+    expect(isNotYetVisible(eip, ['nat-0a1b2c3d', 'subnet-0a1b2c3d'])).toBe(false);
+    expect(isNotYetVisible(undefined, ['nat-0a1b2c3d'])).toBe(false);
   });
 });

@@ -31,6 +31,10 @@ describe('partitions', () => {
     expect(partitionOf('us-iso-east-1')).toBe('aws-iso');
     expect(partitionOf('us-isob-east-1')).toBe('aws-iso-b');
     expect(partitionOfArn('arn:aws-cn:sts::123456789012:assumed-role/ci/x')).toBe('aws-cn');
+    // What is no ARN names no partition: another first field, an empty partition, no fields at all.
+    expect(partitionOfArn('urn:aws:sts::123456789012:assumed-role/ci/x')).toBeUndefined();
+    expect(partitionOfArn('arn::sts::123456789012:assumed-role/ci/x')).toBeUndefined();
+    expect(partitionOfArn('arn')).toBeUndefined();
     expect(awsManagedPolicyArn('us-gov-east-1', 'service-role/AmazonECSTaskExecutionRolePolicy')).toBe(
       'arn:aws-us-gov:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy',
     );

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { DeleteVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DEFAULT_TIMING, poll, retryWhile, sleep, type PollTiming } from '../../../src/aws/poll.js';
@@ -145,6 +146,21 @@ describe('sleep', () => {
     expect(isWizardError(err, 'INTERRUPTED')).toBe(true);
     // An already-aborted signal never starts the timer.
     expect(isWizardError(await sleep(60_000, controller.signal).catch((e: unknown) => e), 'INTERRUPTED')).toBe(true);
+  });
+
+  it('leaves no listener on the run\'s signal, whether it ran out or was aborted (one signal lives through a whole run)', async () => {
+    // GIVEN the one signal a run's sleeps all share
+    const controller = new AbortController();
+    // WHEN sleeps end by themselves  THEN none is still listening
+    await sleep(1, controller.signal);
+    await sleep(1, controller.signal);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    // AND a sleep the abort ended left none either
+    const pending = sleep(60_000, controller.signal);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    controller.abort();
+    await pending.catch(() => undefined);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('the defaults: 1 s first, 15 s at most, 15 minutes in all', () => {

@@ -21,6 +21,8 @@ import { DescribeRepositoriesCommand, ECRClient, ListTagsForResourceCommand } fr
 import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { ACMClient, DescribeCertificateCommand, ListCertificatesCommand, ListTagsForCertificateCommand } from '@aws-sdk/client-acm';
+import { ListHostedZonesByNameCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { AwsClients } from '../../../src/aws/clients.js';
 import { alarmPrefixes, describeLeftover, listStackResources, type Leftover } from '../../../src/destroy/inventory.js';
 import { stackNames } from '../../../src/steps/names.js';
@@ -37,6 +39,7 @@ const roleGone = await sdkError(IAMClient, GetRoleCommand, 'NoSuchEntity', 'The 
 const profileGone = await sdkError(IAMClient, GetInstanceProfileCommand, 'NoSuchEntity', 'The instance profile cannot be found.', { status: 404 });
 const clusterGone = await sdkError(ECSClient, DescribeCapacityProvidersCommand, 'ClusterNotFoundException', 'Cluster not found.');
 const denied = await sdkError(ECSClient, DescribeCapacityProvidersCommand, 'AccessDeniedException', 'not authorized');
+const certGone = await sdkError(ACMClient, ListTagsForCertificateCommand, 'ResourceNotFoundException', 'Could not find certificate');
 
 const ec2 = mockClient(EC2Client);
 const elb = mockClient(ElasticLoadBalancingV2Client);
@@ -346,5 +349,134 @@ describe('inventory helpers', () => {
     expect(describeLeftover({ type: 'vpc', id: 'vpc-1', name: 'shop-vpc' })).toBe('vpc vpc-1 (shop-vpc)');
     expect(describeLeftover({ type: 'iam-role', id: 'shop-ecs-instance', name: 'shop-ecs-instance' })).toBe('iam-role shop-ecs-instance');
     expect(describeLeftover({ type: 'subnet', id: 'subnet-1' })).toBe('subnet subnet-1');
+  });
+});
+
+describe('listStackResources: certificates and DNS records (loadBalancer.domain)', () => {
+  const acm = mockClient(ACMClient);
+  const route53 = mockClient(Route53Client);
+  afterEach(() => [acm, route53].forEach((m) => m.reset()));
+  afterAll(() => [acm, route53].forEach((m) => m.restore()));
+
+  const cert = (id: string) => `arn:aws:acm:us-east-1:123456789012:certificate/${id}`;
+  const ALIAS = { Name: 'shop.example.com.', Type: 'A', AliasTarget: { HostedZoneId: 'Z35SXDOTRQ7X7K', DNSName: 'dualstack.shop-alb-1234567890.us-east-1.elb.amazonaws.com.', EvaluateTargetHealth: true } };
+  const VALIDATION = { Name: '_a1.shop.example.com.', Type: 'CNAME', TTL: 300, ResourceRecords: [{ Value: '_b1.acm-validations.aws.' }] };
+
+  /**
+   * An account with the stack's certificate among others (two pages), the zone example.com holding
+   * the stack's alias and its certificate's validation record, and lookalikes of each.
+   */
+  function scriptHttps(opts: { aliasTo?: string; sharedBy?: 'alternative-name' | 'other-certificates' } = {}): void {
+    for (const m of all) m.onAnyCommand().resolves({});
+    iam.on(GetRoleCommand).rejects(roleGone);
+    iam.on(GetInstanceProfileCommand).rejects(profileGone);
+    acm
+      .on(ListCertificatesCommand, { NextToken: undefined })
+      .resolves({
+        CertificateSummaryList: [
+          { CertificateArn: cert('ours'), DomainName: 'shop.example.com' },
+          // The user's own certificate, which may also cover the stack's domain.
+          { CertificateArn: cert('users'), DomainName: 'www.example.com', SubjectAlternativeNameSummaries: opts.sharedBy === 'alternative-name' ? ['shop.example.com'] : ['example.com'] },
+        ],
+        NextToken: 'c2',
+      })
+      .on(ListCertificatesCommand, { NextToken: 'c2' })
+      .resolves({
+        CertificateSummaryList: [
+          // The stack's too, for another name (only looked at when every certificate is).
+          { CertificateArn: cert('ours-other'), DomainName: 'other.example.com' },
+          ...(opts.sharedBy === 'other-certificates'
+            ? [
+                // Deleted between the listing and the look at its tags; another stack's, for the same name.
+                { CertificateArn: cert('gone'), DomainName: 'shop.example.com' },
+                { CertificateArn: cert('theirs'), DomainName: 'shop.example.com' },
+              ]
+            : []),
+        ],
+      });
+    acm.on(ListTagsForCertificateCommand).callsFake(async ({ CertificateArn }) => {
+      if (CertificateArn === cert('gone')) throw certGone;
+      if (CertificateArn === cert('theirs')) return { Tags: [OTHER_TAG] };
+      if (CertificateArn === cert('users')) return { Tags: [TEAM_TAG] };
+      return { Tags: [TEAM_TAG, STACK_TAG] };
+    });
+    acm.on(DescribeCertificateCommand).callsFake(async ({ CertificateArn }) => ({
+      Certificate: {
+        CertificateArn,
+        DomainValidationOptions: [
+          { DomainName: 'shop.example.com', ResourceRecord: { Name: '_a1.shop.example.com.', Type: 'CNAME', Value: '_b1.acm-validations.aws.' } },
+          // Not yet given a record; and one whose record in the zone now says something else.
+          { DomainName: 'shop.example.com' },
+          { DomainName: 'api.shop.example.com', ResourceRecord: { Name: '_a2.shop.example.com.', Type: 'CNAME', Value: '_b2.acm-validations.aws.' } },
+        ],
+      },
+    }));
+    route53.on(ListHostedZonesByNameCommand).callsFake(async ({ DNSName }) =>
+      DNSName === 'example.com'
+        ? { HostedZones: [{ Id: '/hostedzone/Z1', Name: 'example.com.', CallerReference: 'x', Config: { PrivateZone: false } }] }
+        : { HostedZones: [{ Id: '/hostedzone/Z9', Name: 'zzz.example.com.', CallerReference: 'y' }] },
+    );
+    route53.on(ListResourceRecordSetsCommand).callsFake(async ({ HostedZoneId, StartRecordName, StartRecordType }) => {
+      if (HostedZoneId !== 'Z1') return {};
+      if (StartRecordName === 'shop.example.com.' && StartRecordType === 'A') {
+        return { ResourceRecordSets: [opts.aliasTo ? { ...ALIAS, AliasTarget: { ...ALIAS.AliasTarget, DNSName: opts.aliasTo } } : ALIAS] };
+      }
+      if (StartRecordName === '_a1.shop.example.com.' && StartRecordType === 'CNAME') return { ResourceRecordSets: [VALIDATION] };
+      if (StartRecordName === '_a2.shop.example.com.' && StartRecordType === 'CNAME') return { ResourceRecordSets: [{ ...VALIDATION, Name: '_a2.shop.example.com.', ResourceRecords: [{ Value: '_other.example.net.' }] }] };
+      return {};
+    });
+  }
+
+  const aliasRecord: Leftover = { type: 'dns-record', id: 'Z1:shop.example.com.A', name: 'A shop.example.com.', meta: { hostedZoneId: 'Z1', recordName: 'shop.example.com.', recordType: 'A' } };
+  const validationRecord: Leftover = {
+    type: 'dns-record',
+    id: 'Z1:_a1.shop.example.com.CNAME',
+    name: 'CNAME _a1.shop.example.com.',
+    meta: { hostedZoneId: 'Z1', recordName: '_a1.shop.example.com.', recordType: 'CNAME' },
+  };
+  const ourCert: Leftover = { type: 'certificate', id: cert('ours'), name: 'shop.example.com' };
+
+  const list = async (opts: Parameters<typeof listStackResources>[2]): Promise<Leftover[]> => {
+    const aws = new AwsClients({ region: 'us-east-1' });
+    try {
+      return await listStackResources(aws, names, opts);
+    } finally {
+      aws.destroy();
+    }
+  };
+
+  it("lists the stack's certificate for the domain, the alias to its load balancer, and that certificate's validation record — in cleanup order", async () => {
+    scriptHttps();
+    expect(await list({ domain: 'shop.example.com' })).toEqual([aliasRecord, validationRecord, ourCert]);
+    // Only the certificates for the domain had their tags read; only ours was described.
+    expect(inputOf<{ CertificateArn: string }>(acm as never, ListTagsForCertificateCommand).map((i) => i.CertificateArn)).toEqual([cert('ours')]);
+    expect(inputOf<{ CertificateArn: string }>(acm as never, DescribeCertificateCommand).map((i) => i.CertificateArn)).toEqual([cert('ours')]);
+  });
+
+  it("an alias to another load balancer is the user's, and a validation record another certificate's alternative name shares is kept", async () => {
+    scriptHttps({ aliasTo: 'shop-alb2-1234567890.us-east-1.elb.amazonaws.com.', sharedBy: 'alternative-name' });
+    expect(await list({ domain: 'shop.example.com' })).toEqual([ourCert]);
+    expect(acm.commandCalls(DescribeCertificateCommand)).toHaveLength(0);
+  });
+
+  it("another stack's certificate for the same name shares the validation record (kept); one deleted meanwhile is nobody's", async () => {
+    scriptHttps({ sharedBy: 'other-certificates' });
+    expect(await list({ domain: 'shop.example.com' })).toEqual([aliasRecord, ourCert]);
+    expect(inputOf<{ CertificateArn: string }>(acm as never, ListTagsForCertificateCommand).map((i) => i.CertificateArn)).toEqual([cert('ours'), cert('gone'), cert('theirs')]);
+  });
+
+  it('discovery looks at every certificate of the region for the stack tag, and at no zone without a domain', async () => {
+    scriptHttps();
+    expect(await list({ allCertificates: true })).toEqual([ourCert, { type: 'certificate', id: cert('ours-other'), name: 'other.example.com' }]);
+    expect(route53.calls()).toHaveLength(0);
+  });
+
+  it('without a domain or discovery, asks neither ACM nor Route 53; a domain without a zone gives the certificate alone', async () => {
+    scriptHttps();
+    expect(await list({})).toEqual([]);
+    expect(acm.calls()).toHaveLength(0);
+    route53.on(ListHostedZonesByNameCommand).resolves({ HostedZones: [] });
+    expect(await list({ domain: 'shop.example.com' })).toEqual([ourCert]);
+    expect(route53.commandCalls(ListResourceRecordSetsCommand)).toHaveLength(0);
   });
 });

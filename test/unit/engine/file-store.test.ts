@@ -1,7 +1,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FileStore } from '../../../src/engine/file-store.js';
 import { acquireLock } from '../../../src/engine/lock.js';
 import { StateFile, emptyState } from '../../../src/engine/state.js';
@@ -26,17 +26,23 @@ describe('file store', () => {
   });
 
   it('a scratch state (a dry run\'s verification) is never written anywhere', async () => {
-    const cwd = process.cwd();
-    const dir = tempDir();
-    process.chdir(dir);
+    // GIVEN every file store's writes watched (stubbed: a scratch state that did write would write nothing here)
+    // — spied rather than run in a scratch working directory: Stryker runs the unit tier in worker threads, where process.chdir is refused.
+    const write = vi.spyOn(FileStore.prototype, 'write').mockResolvedValue(undefined);
+    const remove = vi.spyOn(FileStore.prototype, 'remove').mockResolvedValue(undefined);
     try {
+      // WHEN a scratch state records a resource and is removed
       const s = StateFile.scratch('shop');
       await s.put({ stepId: 'vpc', status: 'created', outputs: { vpcId: 'vpc-1' }, updatedAt: 'now' });
       await s.remove();
+      // THEN it holds the record in memory, names no file, and no store was written or removed
       expect(s.get('vpc')?.outputs).toEqual({ vpcId: 'vpc-1' });
-      expect(await fs.readdir(dir)).toEqual([]);
+      expect(s.file).toBe('(unsaved state of shop)');
+      expect(write).not.toHaveBeenCalled();
+      expect(remove).not.toHaveBeenCalled();
     } finally {
-      process.chdir(cwd);
+      write.mockRestore();
+      remove.mockRestore();
     }
   });
 
@@ -51,6 +57,35 @@ describe('file store', () => {
     expect(existsSync(path.join(dir, 'shop.lock'))).toBe(true);
     expect(await store.unlock('shop', (await store.holder('shop'))!)).toBe(true);
     expect(existsSync(path.join(dir, 'shop.lock'))).toBe(false);
+  });
+  it('lists only <stack>.json — not locks, temp files or hidden files — and a directory not made yet holds no stacks', async () => {
+    const dir = tempDir();
+    const store = new FileStore(dir);
+    expect(store.location).toBe(dir);
+    for (const f of ['shop.json', 'blog.json', 'shop.lock', '.shop.json.123.ab.tmp', '.hidden.json', 'notes.txt']) await fs.writeFile(path.join(dir, f), '{}');
+    expect(await store.list()).toEqual(['blog', 'shop']);
+    expect(await new FileStore(path.join(dir, 'not-yet')).list()).toEqual([]);
+    // A path that is a file, not a directory, is an error, not an empty list.
+    await expect(new FileStore(path.join(dir, 'notes.txt')).list()).rejects.toMatchObject({ code: 'ENOTDIR' });
+  });
+
+  it('removing a state that is gone already is done; writing one needs no revision and returns none', async () => {
+    const dir = tempDir();
+    const store = new FileStore(dir);
+    await expect(store.remove('shop')).resolves.toBeUndefined();
+    expect(await store.write('shop', '{}\n')).toBeUndefined();
+    expect(await fs.readFile(path.join(dir, 'shop.json'), 'utf8')).toBe('{}\n');
+    store.close();
+  });
+
+  it('its lock names the unlock command for this directory', async () => {
+    const dir = tempDir();
+    const store = new FileStore(dir);
+    const first = await store.lock('shop', 'create');
+    expect(first.location).toBe(path.join(dir, 'shop.lock'));
+    const err = await store.lock('shop', 'scale').catch((e: unknown) => e);
+    expect((err as { hint: string }).hint).toContain(`ecs-wizard unlock shop --state-dir ${dir}`);
+    await first.release();
   });
 });
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CreateInternetGatewayCommand, DeleteSubnetCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateInternetGatewayCommand, CreateRouteCommand, DeleteSubnetCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { AmbiguousResponse } from '../../../src/aws/clients.js';
 import type { PollTiming } from '../../../src/aws/poll.js';
 import type { Outputs, ResourceStep } from '../../../src/engine/types.js';
 import type { StackEnv } from '../../../src/steps/env.js';
-import { deleteIgnoringNotFound, retryAfterAmbiguousResponse } from '../../../src/steps/common.js';
+import { deleteIgnoringNotFound, noteCreated, retryAfterAmbiguousResponse, wasCreatedThisRun, whileNotYetVisible } from '../../../src/steps/common.js';
 import { isWizardError } from '../../../src/errors.js';
 import { sdkError } from '../../support/aws-wire.js';
 import { stepContext } from '../../support/step-context.js';
@@ -148,5 +148,43 @@ describe('retryAfterAmbiguousResponse', () => {
     expect(wrapped.find).toBe(s.find);
     expect(wrapped.destroy).toBe(s.destroy);
     expect(wrapped.create).not.toBe(s.create);
+  });
+});
+
+const notYet = await sdkError(EC2Client, CreateRouteCommand, 'InvalidRouteTableID.NotFound', "The routeTable ID 'rtb-0a1' does not exist");
+
+describe('ids created in this run, and calls that name them', () => {
+
+  it('remembers, per run, the ids each step created', () => {
+    const run = virtualEnv().env;
+    const other = virtualEnv().env;
+    const ctx = stepContext(run).ctx;
+    expect(wasCreatedThisRun(ctx, 'rtb-0a1')).toBe(false);
+    noteCreated(ctx, 'rtb-0a1', 'igw-0b2');
+    noteCreated(ctx, 'subnet-0c3');
+    expect(['rtb-0a1', 'igw-0b2', 'subnet-0c3', 'vpc-0d4', undefined].map((id) => wasCreatedThisRun(ctx, id))).toEqual([true, true, true, false, false]);
+    // Another run (another env) created none of them.
+    expect(wasCreatedThisRun(stepContext(other).ctx, 'rtb-0a1')).toBe(false);
+  });
+
+  it('a NotFound for an id this run just created is "not yet": the call is repeated until AWS shows it', async () => {
+    const { env, slept } = virtualEnv();
+    const { ctx, progress } = stepContext(env);
+    noteCreated(ctx, 'rtb-0a1');
+    let calls = 0;
+    const r = await whileNotYetVisible(ctx, [undefined, 'rtb-0a1', 'igw-9'], async () => (++calls < 3 ? Promise.reject(notYet) : 'route'));
+    expect([r, calls, slept]).toEqual(['route', 3, [100, 150]]);
+    expect(progress[0]).toBe('waiting for AWS to show rtb-0a1 (InvalidRouteTableID.NotFound) (0 s)');
+  });
+
+  it('the same NotFound for ids this run did not create is an error at once', async () => {
+    const { env, slept } = virtualEnv();
+    const { ctx } = stepContext(env);
+    noteCreated(ctx, 'igw-9');
+    let calls = 0;
+    await expect(whileNotYetVisible(ctx, ['rtb-0a1'], async () => (calls++, Promise.reject(notYet)))).rejects.toBe(notYet);
+    expect([calls, slept]).toEqual([1, []]);
+    // And with nothing created at all.
+    await expect(whileNotYetVisible(stepContext(virtualEnv().env).ctx, ['rtb-0a1', undefined], async () => Promise.reject(notYet))).rejects.toBe(notYet);
   });
 });

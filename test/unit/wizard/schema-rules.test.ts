@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answersSchema, cidrString, defaultSubnetCidrs, parseCidr, stackNameSchema } from '../../../src/wizard/schema.js';
+import { answersSchema, cidrString, defaultSubnetCidrs, imageReferenceProblem, parseCidr, stackNameSchema } from '../../../src/wizard/schema.js';
 
 /**
  * The answers schema's cross-field rules and CIDR arithmetic, each at its edge: every problem at
@@ -144,5 +144,38 @@ describe('CIDR arithmetic', () => {
     expect(defaultSubnetCidrs('10.0.0.0/28')).toEqual(['10.0.0.0/28']);
     expect(defaultSubnetCidrs('10.0.0.0/26', 5)).toEqual(['10.0.0.0/28', '10.0.0.16/28', '10.0.0.32/28', '10.0.0.48/28']);
     expect(defaultSubnetCidrs('not a cidr')).toEqual([]);
+  });
+});
+
+describe('image references, by Docker\'s grammar', () => {
+  const DIGEST = `sha256:${'a'.repeat(64)}`;
+
+  it('accepts a name, a tag, a digest, and a registry host (a dot, a port, localhost, or an uppercase letter makes the first part one)', () => {
+    for (const ok of [
+      'nginx',
+      'nginx:1.27-alpine',
+      `nginx@${DIGEST}`,
+      `nginx:1.27@${DIGEST}`,
+      'library/nginx:latest',
+      '123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/app:1.0',
+      'localhost:5000/app',
+      'localhost/app',
+      'Registry/app',
+    ]) {
+      expect(imageReferenceProblem(ok), ok).toBeUndefined();
+    }
+  });
+
+  it('names what is wrong: the digest, the registry, the tag, an uppercase or odd repository name', () => {
+    expect(imageReferenceProblem('nginx@sha256:xyz')).toMatch(/\(the digest after @ is not valid\)$/);
+    expect(imageReferenceProblem(`nginx@${DIGEST.slice(0, 20)}`)).toMatch(/the digest after @ is not valid/);
+    expect(imageReferenceProblem('bad_host.example.com/app')).toMatch(/the registry "bad_host.example.com" is not a host name/);
+    expect(imageReferenceProblem('nginx:bad/tag')).toMatch(/must be an image reference/);
+    expect(imageReferenceProblem('nginx:-tag')).toMatch(/the tag "-tag" may hold only/);
+    expect(imageReferenceProblem('shop/App')).toMatch(/^must have a lowercase repository name \("shop\/App"\)/);
+    expect(imageReferenceProblem('shop/-app')).toMatch(/the repository "shop\/-app" may hold only/);
+    expect(imageReferenceProblem(':1.0')).toBe('must be an image reference like nginx:latest or 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.0');
+    // Without a registry, an uppercase first part is a bad repository name, not a host.
+    expect(imageReferenceProblem('App')).toMatch(/lowercase repository name/);
   });
 });
