@@ -296,7 +296,8 @@ export async function explainFailure(ctx: StepContext<DeployEnv>, view: RolloutV
   const stopped = (await part('stopped tasks', unavailable, () => tasksOf(ctx, 'STOPPED'))) ?? [];
   const ours = stopped
     .filter((t) => (target.deploymentId ? t.startedBy === target.deploymentId : t.taskDefinitionArn === target.taskDefinitionArn))
-    .sort((a, b) => (b.stoppedAt?.getTime() ?? 0) - (a.stoppedAt?.getTime() ?? 0))
+    // Newest first; tasks stopped at the same instant in task order, so the report reads the same each time.
+    .sort((a, b) => (b.stoppedAt?.getTime() ?? 0) - (a.stoppedAt?.getTime() ?? 0) || (a.taskArn ?? '').localeCompare(b.taskArn ?? ''))
     .slice(0, 3);
   const taskId = (t: Task) => t.taskArn?.split('/').pop() ?? '';
   const stoppedTasks = ours.map((t) => ({

@@ -2,6 +2,9 @@ import { DescribeContainerInstancesCommand, DescribeServicesCommand, ECSClient, 
 import { wireJson, wireXml, fakeRequestId } from './aws-wire.js';
 import type { Rule, StrictAws } from './strict-aws.js';
 
+/** When the broken revision's tasks stopped: one instant for all, so their order is the tool's tie-break, not the clock's. */
+const STOPPED_AT = Date.now() / 1000;
+
 /**
  * ECS deployments as AWS reports them, for the strict-AWS proxy: moto changes a service's task
  * definition on UpdateService but its deployments never follow (one PRIMARY with the OLD revision),
@@ -146,7 +149,7 @@ export function simulatedRollout(aws: StrictAws, opts: { cluster: string; servic
       containerInstanceArn: ci.arn,
       launchType: 'EC2',
       containers: [{ name: 'app', lastStatus: t.status, networkBindings: t.port && !stopped ? [{ bindIP: '0.0.0.0', containerPort: 80, hostPort: t.port, protocol: 'tcp' }] : [], ...(stopped ? { exitCode: 1, reason: 'CannotPullContainerError: pull image manifest has been retried 1 time(s)' } : {}) }],
-      ...(stopped ? { stoppedReason: STOPPED_REASON, stopCode: 'TaskFailedToStart', stoppedAt: Date.now() / 1000 } : {}),
+      ...(stopped ? { stoppedReason: STOPPED_REASON, stopCode: 'TaskFailedToStart', stoppedAt: STOPPED_AT } : {}),
     };
   };
 
