@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -18,7 +17,7 @@ import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { STACK_TAG } from '../../src/aws/tags.js';
 import { stackNames } from '../../src/steps/names.js';
 import { StackCounter } from '../support/counts.js';
-import { registerFakeAgents } from '../support/fake-agent.js';
+import { runCliWithAgents } from '../e2e/cli.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { tempDir } from '../support/stack.js';
 import { existingNetwork } from '../support/existing-network.js';
@@ -64,22 +63,10 @@ async function create(stack: string, answers: object, extraArgs: string[] = []):
   const dir = tempDir('ecs-wizard-create-');
   const file = path.join(dir, 'answers.json');
   writeFileSync(file, JSON.stringify({ stack, region: 'us-east-1', ...answers }));
-  const args = ['bin/ecs-wizard.js', 'create', '--answers', file, '--yes', '--endpoint-url', moto.endpoint, '--state-dir', stateDir(stack), '--output', 'json', '--wait-timeout', '120', ...extraArgs];
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...moto.env() } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  let done = false;
-  void exited.then(() => (done = true));
-  const names = stackNames(stack);
-  while (!done) {
-    // Before the cluster and group exist this fails or finds nothing; the agent just tries again.
-    await registerFakeAgents(moto.endpoint, names.cluster, names.autoScalingGroup).catch(() => 0);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  const code = await exited;
+  const { code, stdout, stderr } = await runCliWithAgents(
+    ['create', '--answers', file, '--yes', '--endpoint-url', moto.endpoint, '--state-dir', stateDir(stack), '--output', 'json', '--wait-timeout', '120', ...extraArgs],
+    { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...moto.env() }, endpoint: moto.endpoint, stack },
+  );
   let json: CliRun['json'];
   try {
     json = JSON.parse(stdout);

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ACMClient, DescribeCertificateCommand, ListCertificatesCommand, RequestCertificateCommand } from '@aws-sdk/client-acm';
@@ -25,12 +24,11 @@ import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/cl
 import { STACK_TAG } from '../../src/aws/tags.js';
 import { stackNames } from '../../src/steps/names.js';
 import { StackCounter, leftovers } from '../support/counts.js';
-import { registerFakeAgents } from '../support/fake-agent.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { startStrictAws, type StrictAws } from '../support/strict-aws.js';
 import { tempDir } from '../support/stack.js';
 import { existingNetwork } from '../support/existing-network.js';
-import { cliEnv, runCli } from '../e2e/cli.js';
+import { cliEnv, runCli, runCliWithAgents } from '../e2e/cli.js';
 
 /**
  * Issue 16 on moto through the built CLI: HTTPS on a domain, instances in private subnets behind
@@ -85,21 +83,10 @@ interface Result {
 async function create(stack: string, answers: object): Promise<Result> {
   const file = path.join(tempDir('production-answers-'), 'answers.json');
   writeFileSync(file, JSON.stringify({ stack, region: 'us-east-1', ...answers }));
-  const args = ['bin/ecs-wizard.js', 'create', '--answers', file, '--yes', '--endpoint-url', moto.endpoint, '--state-dir', stateDir(stack), '--output', 'json', '--wait-timeout', '120'];
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: cliEnv(moto.env(), home) });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  let done = false;
-  void exited.then(() => (done = true));
-  const n = stackNames(stack);
-  while (!done) {
-    await registerFakeAgents(moto.endpoint, n.cluster, n.autoScalingGroup).catch(() => 0);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  const code = await exited;
+  const { code, stdout, stderr } = await runCliWithAgents(
+    ['create', '--answers', file, '--yes', '--endpoint-url', moto.endpoint, '--state-dir', stateDir(stack), '--output', 'json', '--wait-timeout', '120'],
+    { cwd: ROOT, env: cliEnv(moto.env(), home), endpoint: moto.endpoint, stack },
+  );
   return { code, stderr, json: JSON.parse(stdout) as Result['json'] };
 }
 

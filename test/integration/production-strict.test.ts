@@ -1,18 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { DescribeAddressesCommand, EC2Client, ReleaseAddressCommand } from '@aws-sdk/client-ec2';
 import { STACK_TAG } from '../../src/aws/tags.js';
-import { stackNames } from '../../src/steps/names.js';
 import { StackCounter, leftovers } from '../support/counts.js';
-import { registerFakeAgents } from '../support/fake-agent.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { startStrictAws, type StrictAws } from '../support/strict-aws.js';
 import { RULE_PRODUCTION, productionProfile, type StrictProfile } from '../support/strict-rules.js';
 import { tempDir } from '../support/stack.js';
-import { cliEnv, runCli } from '../e2e/cli.js';
+import { cliEnv, runCli, runCliWithAgents } from '../e2e/cli.js';
 
 /**
  * The production shape against AWS's own behaviour, through the strict-AWS proxy: a new Elastic
@@ -61,20 +58,11 @@ interface CreateJson {
 async function create(stack: string, answers: object, waitTimeout = 120, ...extra: string[]): Promise<{ code: number | null; stderr: string; json: CreateJson }> {
   const file = path.join(tempDir('production-strict-answers-'), 'answers.json');
   writeFileSync(file, JSON.stringify({ stack, region: 'us-east-1', ...answers }));
-  const child = spawn(process.execPath, ['bin/ecs-wizard.js', 'create', '--answers', file, '--yes', '--state-dir', stateDir(stack), '--output', 'json', '--wait-timeout', String(waitTimeout), ...extra], { cwd: ROOT, env: env() });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  let done = false;
-  void exited.then(() => (done = true));
-  const n = stackNames(stack);
-  while (!done) {
-    await registerFakeAgents(moto.endpoint, n.cluster, n.autoScalingGroup).catch(() => 0);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return { code: await exited, stderr, json: JSON.parse(stdout) as CreateJson };
+  const { code, stdout, stderr } = await runCliWithAgents(
+    ['create', '--answers', file, '--yes', '--state-dir', stateDir(stack), '--output', 'json', '--wait-timeout', String(waitTimeout), ...extra],
+    { cwd: ROOT, env: env(), endpoint: moto.endpoint, stack },
+  );
+  return { code, stderr, json: JSON.parse(stdout) as CreateJson };
 }
 
 const destroy = (stack: string) => runCli(['destroy', stack, '--yes', '--state-dir', stateDir(stack), '--output', 'json', '--wait-timeout', '60'], { env: env(), cwd: ROOT });
