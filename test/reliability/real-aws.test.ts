@@ -228,6 +228,17 @@ describe('the CLI with a lock or a damaged state file', () => {
       ['of an unknown version', (stack) => validState(stack, 99), /version 99/],
     ];
 
+    /** A damaged state file refused: exit 1 naming the file and the problem, a hint, no mutating call, the file as it was, no lock left. */
+    const expectRefused = (r: { code: number | null; stderr: string }, s: { stateFile: string; lockFile: string }, text: string, message: RegExp): void => {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(s.stateFile);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/Hint:/);
+      expect(aws.mutating()).toEqual([]);
+      expect(readFileSync(s.stateFile, 'utf8')).toBe(text);
+      expect(existsSync(s.lockFile)).toBe(false);
+    };
+
     for (const [what, content, message] of cases) {
       it(`a state file that is ${what}: create fails with a clear error, calls no AWS mutation, leaves the file as it was`, async () => {
         // GIVEN a damaged state file
@@ -238,14 +249,8 @@ describe('the CLI with a lock or a damaged state file', () => {
         // WHEN create runs
         const r = await cli(s.create);
         // THEN it exits 1 naming the file and the problem, with a hint, and nothing changed anywhere
-        expect(r.code).toBe(1);
-        expect(r.stderr).toContain(s.stateFile);
-        expect(r.stderr).toMatch(message);
-        expect(r.stderr).toMatch(/Hint:/);
-        expect(aws.mutating()).toEqual([]);
-        expect(readFileSync(s.stateFile, 'utf8')).toBe(text);
+        expectRefused(r, s, text, message);
         expect(leftovers(await counter.count(stack))).toEqual({});
-        expect(existsSync(s.lockFile)).toBe(false);
       });
     }
 
@@ -280,14 +285,8 @@ describe('the CLI with a lock or a damaged state file', () => {
           const r = await cli(s.destroy);
           // THEN it exits 1 naming the file and the problem, with a hint; no delete reached AWS and
           // every resource of the stack is still there
-          expect(r.code).toBe(1);
-          expect(r.stderr).toContain(s.stateFile);
-          expect(r.stderr).toMatch(message);
-          expect(r.stderr).toMatch(/Hint:/);
-          expect(aws.mutating()).toEqual([]);
-          expect(readFileSync(s.stateFile, 'utf8')).toBe(text);
+          expectRefused(r, s, text, message);
           expect(await counter.count(stack)).toEqual(made);
-          expect(existsSync(s.lockFile)).toBe(false);
         });
       }
     });
