@@ -140,23 +140,32 @@ export function userDataDrainsSpot(userData: string | undefined): boolean {
   return userData !== undefined && Buffer.from(userData, 'base64').toString('utf8').includes('ECS_ENABLE_SPOT_INSTANCE_DRAINING=true');
 }
 
+type LaunchAnswers = { instances: { instanceType: string; amiId?: string; spot?: unknown }; network: { instanceSubnets?: 'public' | 'private' } };
+
 /**
  * What the answers change in the hosts' launch settings, as "t3.small → t3.medium" lines: the
- * instance type, the AMI when the user pinned one, public or private instances, and Spot draining
- * in the user data. Without a pinned amiId the recommended AMI moves on every few weeks: that is
- * `hosts refresh`'s business, not a change of the answers.
+ * instance type, the AMI when the user pinned one, and the shape changes below. Without a pinned
+ * amiId the recommended AMI moves on every few weeks: that is `hosts refresh`'s business, not a
+ * change of the answers.
  */
-export function launchChanges(
-  answers: { instances: { instanceType: string; amiId?: string; spot?: unknown }; network: { instanceSubnets?: 'public' | 'private' } },
-  found: FoundLaunch,
-): string[] {
+export function launchChanges(answers: LaunchAnswers, found: FoundLaunch): string[] {
   const { instances } = answers;
   const changes: string[] = [];
   if (found.instanceType && found.instanceType !== instances.instanceType) changes.push(`${found.instanceType} → ${instances.instanceType}`);
   if (instances.amiId && found.amiId && found.amiId !== instances.amiId) changes.push(`${found.amiId} → ${instances.amiId}`);
+  return [...changes, ...shapeChanges(answers, found)];
+}
+
+/**
+ * The changes that are not a type or an AMI: public or private instances, and Spot draining in the
+ * user data. A launch template cannot patch these onto its latest version: the whole version is
+ * written again.
+ */
+export function shapeChanges(answers: LaunchAnswers, found: FoundLaunch): string[] {
+  const changes: string[] = [];
   const wantPrivate = answers.network.instanceSubnets === 'private';
   if (found.privateNetwork !== undefined && found.privateNetwork !== wantPrivate) changes.push(wantPrivate ? 'public → private instances' : 'private → public instances');
-  const wantDraining = instances.spot !== undefined;
+  const wantDraining = answers.instances.spot !== undefined;
   if (found.spotDraining !== undefined && found.spotDraining !== wantDraining) changes.push(`Spot draining ${wantDraining ? 'on' : 'off'}`);
   return changes;
 }

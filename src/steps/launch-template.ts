@@ -16,7 +16,7 @@ import { unlessNotFound } from '../aws/errors.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
 import { deleteIgnoringNotFound } from './common.js';
 import type { StackEnv } from './env.js';
-import { METADATA_OPTIONS, ecsUserData, instanceNetwork, launchChanges, launchImage, resolveAmi, userDataDrainsSpot } from './launch-common.js';
+import { METADATA_OPTIONS, ecsUserData, instanceNetwork, launchChanges, launchImage, resolveAmi, shapeChanges, userDataDrainsSpot } from './launch-common.js';
 import type { ClusterOutputs, InstanceProfileOutputs, LaunchOutputs, SecurityGroupOutputs } from './outputs.js';
 
 function describeTemplate(ec2: EC2Client, input: DescribeLaunchTemplatesCommandInput): Promise<LaunchTemplate | undefined> {
@@ -45,8 +45,7 @@ export const launchTemplateStep: ResourceStep<StackEnv> = {
       const data = { instanceType: ctx.env.answers.instances.instanceType, amiId: image.amiId };
       // A new type or AMI alone patches the latest version (the rest as it was); a new network or
       // user data is everything create writes (interfaces and security groups cannot be merged).
-      const { answers } = ctx.env;
-      const reshaped = latest.privateNetwork !== (answers.network.instanceSubnets === 'private') || latest.spotDraining !== (answers.instances.spot !== undefined);
+      const reshaped = shapeChanges(ctx.env.answers, latest).length > 0;
       latest = await newLaunchTemplateVersion(ec2, template.LaunchTemplateId, latest.version, data, reshaped ? templateData(ctx, data.amiId) : undefined);
       return { ...outputsOf(template, ctx.env.names.launchTemplate, latest), changes };
     } else if (ctx.repair && template.DefaultVersionNumber !== latest.version) {
