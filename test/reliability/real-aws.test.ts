@@ -319,12 +319,12 @@ describe('the CLI with a lock or a damaged state file', () => {
     });
 
     it('a read-only state directory: create fails clearly and makes nothing', async () => {
-      // GIVEN a state directory the user may read but not write. Root ignores directory
-      // permissions, so as root the CLI runs as `nobody` (setpriv), which may read the answers.
+      // GIVEN a state directory the user may read but not write. Root ignores permissions through
+      // two capabilities, so as root the CLI runs without them (setpriv): still root, so it reads
+      // the checkout wherever it lies (another uid could not enter a 0700 home or temp directory).
       const s = setup('sf-readonly');
-      const prefix = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
-      chmodSync(s.dir, 0o755);
-      chmodSync(s.answers, 0o644);
+      const noOverride = ['--bounding-set=-dac_override,-dac_read_search', '--inh-caps=-dac_override,-dac_read_search'];
+      const prefix = process.getuid?.() === 0 ? ['setpriv', ...noOverride] : [];
       chmodSync(s.stateDir, 0o555);
       try {
         // (the unprivileged CLI itself starts: a failure below is the state directory's)
