@@ -67,31 +67,35 @@ const sdk = { region: 'us-east-1', endpoint, credentials: { accessKeyId: 'demo',
 const autoscaling = new AutoScalingClient(sdk);
 const ecs = new ECSClient(sdk);
 const elb = new ElasticLoadBalancingV2Client(sdk);
+const seen = new Set();
+/** One pass of the stand-in agent: joins new instances to the cluster, and a task target per instance. */
+async function agentPass() {
+  try {
+    const g = await autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [`${stack}-ecs`] }));
+    const ids = (g.AutoScalingGroups?.[0]?.Instances ?? []).map((i) => i.InstanceId);
+    if (ids.length) {
+      const listed = await ecs.send(new ListContainerInstancesCommand({ cluster: stack }));
+      if (listed.containerInstanceArns?.length) {
+        const d = await ecs.send(new DescribeContainerInstancesCommand({ cluster: stack, containerInstances: listed.containerInstanceArns }));
+        for (const ci of d.containerInstances ?? []) seen.add(ci.ec2InstanceId);
+      }
+      for (const instanceId of ids.filter((id) => !seen.has(id))) {
+        const doc = JSON.stringify({ instanceId, region: 'us-east-1', accountId: '123456789012', availabilityZone: 'us-east-1a' });
+        await ecs.send(new RegisterContainerInstanceCommand({ cluster: stack, instanceIdentityDocument: doc }));
+        seen.add(instanceId);
+      }
+      // moto runs no tasks either: register one per instance on a dynamic port, as ECS does for running tasks.
+      const tg = (await elb.send(new DescribeTargetGroupsCommand({ Names: [`${stack}-tg`] }))).TargetGroups?.[0];
+      if (tg) await elb.send(new RegisterTargetsCommand({ TargetGroupArn: tg.TargetGroupArn, Targets: ids.map((Id) => ({ Id, Port: 32768 })) }));
+    }
+  } catch {
+    /* the cluster or group does not exist yet */
+  }
+}
 let agentsRunning = true;
 const agents = (async () => {
-  const seen = new Set();
   while (agentsRunning) {
-    try {
-      const g = await autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [`${stack}-ecs`] }));
-      const ids = (g.AutoScalingGroups?.[0]?.Instances ?? []).map((i) => i.InstanceId);
-      if (ids.length) {
-        const listed = await ecs.send(new ListContainerInstancesCommand({ cluster: stack }));
-        if (listed.containerInstanceArns?.length) {
-          const d = await ecs.send(new DescribeContainerInstancesCommand({ cluster: stack, containerInstances: listed.containerInstanceArns }));
-          for (const ci of d.containerInstances ?? []) seen.add(ci.ec2InstanceId);
-        }
-        for (const instanceId of ids.filter((id) => !seen.has(id))) {
-          const doc = JSON.stringify({ instanceId, region: 'us-east-1', accountId: '123456789012', availabilityZone: 'us-east-1a' });
-          await ecs.send(new RegisterContainerInstanceCommand({ cluster: stack, instanceIdentityDocument: doc }));
-          seen.add(instanceId);
-        }
-        // moto runs no tasks either: register one per instance on a dynamic port, as ECS does for running tasks.
-        const tg = (await elb.send(new DescribeTargetGroupsCommand({ Names: [`${stack}-tg`] }))).TargetGroups?.[0];
-        if (tg) await elb.send(new RegisterTargetsCommand({ TargetGroupArn: tg.TargetGroupArn, Targets: ids.map((Id) => ({ Id, Port: 32768 })) }));
-      }
-    } catch {
-      /* the cluster or group does not exist yet */
-    }
+    await agentPass();
     await new Promise((r) => setTimeout(r, 500));
   }
 })();
@@ -108,6 +112,8 @@ console.log(`Local AWS emulator (moto) on ${endpoint}; state in ${stateDir}`);
 const created = await run('build the whole stack', ['create', '--answers', path.relative(process.cwd(), answers) || answers, '--yes']);
 agentsRunning = false;
 await agents;
+// create may end (its service stable) before a pass saw the target group: one more, so status sees the targets.
+await agentPass();
 const healthy = await run('what exists, and is it healthy?', ['status', stack]);
 const destroyed = await run('tear it all down and verify nothing is left', ['destroy', stack, '--yes']);
 autoscaling.destroy();
