@@ -10,7 +10,7 @@ import {
 import { DescribeContainerInstancesCommand, DescribeServicesCommand, ECSClient, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients.js';
-import { isTransientDependency, unlessNotFound } from '../aws/errors.js';
+import { isAutoScalingValidation, isTransientDependency, unlessNotFound } from '../aws/errors.js';
 import { poll, retryWhile, type PollTiming } from '../aws/poll.js';
 import { runCreate } from '../engine/engine.js';
 import { planBook, type RecordBook, type StateFile } from '../engine/state.js';
@@ -27,8 +27,9 @@ import type { HostFacts, HostTargets } from './inspect.js';
  * the desired capacity, so the group launches a replacement from what it launches now, and the next
  * instance waits until that one has joined the cluster. A spare host first (desired + 1, and the
  * maximum raised when it leaves no room) gives the moving tasks somewhere to go even when every
- * host is full; the last instance is terminated with the decrement, so the group ends at its own
- * size, and the maximum is put back. Only an instance whose tasks have moved, while the service
+ * host is full; the last instance is terminated with the decrement (while the group is above its
+ * minimum and its size before the roll: see mayDecrement), so the group ends at its own size, and
+ * the maximum is put back. Only an instance whose tasks have moved, while the service
  * runs its desired count, is ever terminated.
  *
  * A roll is a small plan run by the same engine as `create` (a step per instance), recorded in the
@@ -246,11 +247,22 @@ function hostStep(host: RollHost, dependsOn: string[], last: boolean): RollStep 
             ctx.progress('tasks moved');
           }
           await ctx.note({ phase: 'tasks-moved' });
-          // The last one takes the spare host's place: the group ends at its own size.
-          decremented = last;
+          // The last one takes the spare host's place, so the group ends at its own size: read now,
+          // as managed scaling or the CPU policy may have scaled in the idle spare meanwhile.
+          decremented = last && mayDecrement(await describeGroup(ctx), spec.original);
           await ctx.note({ decremented });
           ctx.progress(decremented ? 'terminating (the group shrinks back by one)' : 'terminating (the group launches a replacement)');
-          await aws.get(AutoScalingClient).send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: id, ShouldDecrementDesiredCapacity: decremented }));
+          const terminate = (decrement: boolean) => aws.get(AutoScalingClient).send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: id, ShouldDecrementDesiredCapacity: decrement }));
+          try {
+            await terminate(decremented);
+          } catch (err) {
+            // AWS refuses a decrement at the group's minimum: if the group dropped there since the look, replace the host instead.
+            if (!decremented || !isAutoScalingValidation(err) || mayDecrement(await describeGroup(ctx), spec.original)) throw err;
+            decremented = false;
+            await ctx.note({ decremented });
+            ctx.progress('terminating (the group is at its minimum: it launches a replacement)');
+            await terminate(false);
+          }
         }
         await ctx.note({ phase: 'terminated' });
         ctx.progress('terminated');
@@ -260,6 +272,16 @@ function hostStep(host: RollHost, dependsOn: string[], last: boolean): RollStep 
       return { phase: 'joined', decremented, hosts: ready };
     },
   };
+}
+
+/**
+ * Whether terminating the last host may lower the group's desired capacity: only while it is above
+ * both the group's minimum (AWS refuses the decrement there) and its size before the roll (the spare
+ * host's +1 is still in it). Otherwise the host is replaced, and the restore step lowers what is left of the surge.
+ */
+function mayDecrement(g: AutoScalingGroup, original: RollSpec['original']): boolean {
+  const desired = g.DesiredCapacity ?? 0;
+  return desired > (g.MinSize ?? 0) && desired > original.desiredCapacity;
 }
 
 /** Puts the group's size back (the spare host's surge), and deletes a superseded launch configuration. */
