@@ -17,7 +17,8 @@ import { planBook, type RecordBook, type StateFile } from '../engine/state.js';
 import type { EngineEvent, Outputs, ResourceStep, RunResult, StepContext } from '../engine/types.js';
 import { listContainerInstances } from '../cli/commands/status-live.js';
 import { checkLaunches } from '../steps/auto-scaling-group.js';
-import { latestVersion, newLaunchTemplateVersion } from '../steps/launch-template.js';
+import { retryAfterAmbiguousResponse } from '../steps/common.js';
+import { finishDefaultVersion, latestVersion, launchVersionToken, newLaunchTemplateVersion } from '../steps/launch-template.js';
 import type { HostFacts, HostTargets } from './inspect.js';
 
 /**
@@ -150,23 +151,34 @@ async function waitUntilJoined(ctx: Ctx, since: Date): Promise<string[]> {
   );
 }
 
-/** Makes the launch template version the roll moves the hosts onto (`hosts refresh` to a newer AMI). */
+/**
+ * Makes the launch template version the roll moves the hosts onto (`hosts refresh` to a newer AMI).
+ * A lost answer (a 5xx, a broken connection) is no second version: the client token is recorded
+ * before the call, and the retry first looks for the version (as a resumed roll would), then sends
+ * the same token, for which AWS answers with the version the first call made.
+ */
 function launchVersionStep(): RollStep {
-  return {
+  return retryAfterAmbiguousResponse({
     id: 'launch-version',
     title: 'Launch template version',
     dependsOn: [],
     async find(ctx) {
       const want = ctx.env.spec.newVersion!;
-      const v = await latestVersion(ctx.env.aws.get(EC2Client), want.launchTemplateId);
-      return v.instanceType === want.instanceType && v.amiId === want.amiId ? { ...v } : undefined;
+      const ec2 = ctx.env.aws.get(EC2Client);
+      const v = await latestVersion(ec2, want.launchTemplateId);
+      if (v.instanceType !== want.instanceType || v.amiId !== want.amiId) return undefined;
+      // Made, but the answer (and so making it the default) was lost: finish that.
+      if (ctx.repair) await finishDefaultVersion(ec2, want.launchTemplateId, v.version);
+      return { ...v };
     },
     async create(ctx) {
       const want = ctx.env.spec.newVersion!;
+      const clientToken = (ctx.recorded?.clientToken as string | undefined) ?? launchVersionToken(want.launchTemplateId, want.sourceVersion, want);
+      await ctx.note({ clientToken });
       ctx.progress(`new version with ${want.amiId}`);
-      return { ...(await newLaunchTemplateVersion(ctx.env.aws.get(EC2Client), want.launchTemplateId, want.sourceVersion, want)) };
+      return { clientToken, ...(await newLaunchTemplateVersion(ctx.env.aws.get(EC2Client), want.launchTemplateId, want.sourceVersion, want, undefined, clientToken)) };
     },
-  };
+  });
 }
 
 /** One host more than the group had, launched from the new settings, before anything is drained. */
