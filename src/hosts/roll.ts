@@ -19,7 +19,7 @@ import { listContainerInstances } from '../cli/commands/status-live.js';
 import { checkLaunches } from '../steps/auto-scaling-group.js';
 import { retryAfterAmbiguousResponse } from '../steps/common.js';
 import { finishDefaultVersion, latestVersion, launchVersionToken, newLaunchTemplateVersion } from '../steps/launch-template.js';
-import type { HostFacts, HostTargets } from './inspect.js';
+import { launchTypes, type Host, type HostFacts, type HostTargets } from './inspect.js';
 
 /**
  * Rolling the hosts: one after another, each out-of-date instance is drained in ECS, its tasks
@@ -102,12 +102,18 @@ export function planRoll(facts: HostFacts, t: HostTargets, opts: { latestAmi: bo
   }
   const live = facts.hosts.filter((h) => h.lifecycleState === 'InService' || h.lifecycleState === 'Pending');
   const relaunch = opts.relaunch ?? [];
-  const stale = live.filter((h) => relaunch.length > 0 || h.instanceType !== target.instanceType || h.amiId !== target.amiId || (!newVersion && !h.onLaunchVersion));
+  // A Spot group runs any of its types: a host of one of them is on the group's type.
+  const types = launchTypes(l);
+  const otherType = (h: Host): boolean => h.instanceType !== undefined && !types.includes(h.instanceType);
+  // A host EC2 does not show yet (just launched) has no known AMI: the group launched it from what it
+  // launches now, so only a new version (which no host has yet) makes it out of date.
+  const otherAmi = (h: Host): boolean => (h.amiId === undefined ? newVersion !== undefined : h.amiId !== target.amiId);
+  const stale = live.filter((h) => relaunch.length > 0 || otherType(h) || otherAmi(h) || (!newVersion && !h.onLaunchVersion));
   if (stale.length === 0 && !newVersion) return undefined;
   const changes = new Set<string>();
   for (const h of stale) {
-    if (h.instanceType !== target.instanceType) changes.add(`${h.instanceType} → ${target.instanceType}`);
-    if (h.amiId !== target.amiId) changes.add(`${h.amiId} → ${target.amiId}`);
+    if (otherType(h)) changes.add(`${h.instanceType} → ${types.join('/')}`);
+    if (h.amiId !== undefined && h.amiId !== target.amiId) changes.add(`${h.amiId} → ${target.amiId}`);
   }
   return {
     reason: (relaunch.length ? relaunch.join(', ') : [...changes].join(', ')) || (newVersion ? `${l.amiId} → ${newVersion.amiId}` : 'launch settings changed'),
