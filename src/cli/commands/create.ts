@@ -298,7 +298,8 @@ async function rollPreview(aws: AwsClients, prior: StackState, answers: Answers,
   const pending = prior.roll?.spec as RollSpec | undefined;
   if (pending) return { instances: pending.hosts.length, reason: `${pending.reason} (continuing an interrupted roll)` };
   if (!prior.resources['auto-scaling-group']) return undefined;
-  const facts = await inspectHosts(aws, hostTargets(prior), region, { latestAmi: false });
+  // Judged by the types the answers give: the group takes on changed Spot types in this create, before its roll.
+  const facts = await inspectHosts(aws, hostTargets(prior), region, { latestAmi: false, instanceTypes: answers.instances.spot?.instanceTypes ?? [answers.instances.instanceType] });
   const changes = facts.launch ? launchChanges(answers, facts.launch) : [];
   // Changed launch settings are a new version or configuration, which every host then rolls onto (see planRoll's relaunch).
   const stale = facts.hosts.filter((h) => (h.lifecycleState === 'InService' || h.lifecycleState === 'Pending') && (changes.length > 0 || !h.onLaunchVersion));

@@ -69,7 +69,7 @@ export function formatHosts(r: HostsReport, colour = false): string {
   lines.push(`Hosts of stack ${s.bold(r.stack)} (${r.region})`);
   if (r.launch) {
     const what = r.launch.kind === 'template' ? `launch template ${r.launch.name} version ${r.launch.version ?? '?'}` : `launch configuration ${r.launch.name}`;
-    lines.push(`New instances: ${r.launch.instanceType}, ${r.launch.amiId}${r.launch.architecture ? ` (${r.launch.architecture})` : ''} — ${what}`);
+    lines.push(`New instances: ${(r.launch.instanceTypes ?? [r.launch.instanceType]).join(' or ')}, ${r.launch.amiId}${r.launch.architecture ? ` (${r.launch.architecture})` : ''} — ${what}`);
   }
   for (const [arch, a] of Object.entries(r.latestAmi)) lines.push(`Latest ECS AMI (${arch}): ${a!.amiId}${a!.name ? ` ${a!.name}` : ''}, released ${day(a!.created)}${r.pinnedAmi ? s.dim(' — not used: instances.amiId is pinned') : ''}`);
   lines.push('');
@@ -81,7 +81,7 @@ export function formatHosts(r: HostsReport, colour = false): string {
     h.amiId ?? '?',
     h.ami?.name ?? '?',
     h.amiAgeDays !== undefined ? `${h.amiAgeDays} d` : '?',
-    h.containerInstance?.status ?? (h.lifecycleState === 'InService' ? 'not joined' : (h.lifecycleState ?? '?')),
+    h.containerInstance?.status ?? (h.launching ? 'launching' : h.lifecycleState === 'InService' ? 'not joined' : (h.lifecycleState ?? '?')),
     String(h.containerInstance?.runningTasks ?? '-'),
     h.containerInstance?.agentVersion ?? '-',
   ]);

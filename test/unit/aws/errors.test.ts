@@ -24,7 +24,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateServiceLinkedRoleCommand, DeleteRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateListenerCommand, DeleteListenerCommand, DeleteTargetGroupCommand, DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { AutoScalingClient, CreateAutoScalingGroupCommand, DeleteAutoScalingGroupCommand, DeleteLaunchConfigurationCommand } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, CreateAutoScalingGroupCommand, DeleteAutoScalingGroupCommand, DeleteLaunchConfigurationCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateClusterCommand, DeleteClusterCommand, DeleteServiceCommand, DescribeTaskDefinitionCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { DeleteRepositoryCommand, DescribeImagesCommand as DescribeEcrImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
@@ -47,6 +47,7 @@ import {
   awsErrorCode,
   hasCode,
   isBucketMissing,
+  isAutoScalingValidation,
   isBucketOwnedByYou,
   isBucketTaken,
   isCertificateNotYetUsable,
@@ -269,6 +270,15 @@ const CLASSIFICATIONS: [name: string, classify: (err: unknown) => boolean, yes: 
     [
       ['ValidationError', ElasticLoadBalancingV2Client, CreateListenerCommand],
       ['LoadBalancerNotFound', ElasticLoadBalancingV2Client, CreateListenerCommand],
+    ],
+  ],
+  [
+    'Auto Scaling refusing a request as invalid (a decrement at the group\'s minimum)',
+    isAutoScalingValidation,
+    [['ValidationError', AutoScalingClient, TerminateInstanceInAutoScalingGroupCommand]],
+    [
+      ['ScalingActivityInProgress', AutoScalingClient, TerminateInstanceInAutoScalingGroupCommand],
+      ['ResourceContention', AutoScalingClient, TerminateInstanceInAutoScalingGroupCommand, 500],
     ],
   ],
   [
