@@ -135,6 +135,11 @@ class Session implements QuestionContext {
     }
   }
 
+  /** Something typed is in the draft. */
+  get draftKept(): boolean {
+    return this.opts.draft !== undefined && this.typed.size > 0;
+  }
+
   /** Writes what was typed to the draft. A draft that cannot be written does not stop the wizard: it is a convenience. */
   async save(): Promise<void> {
     if (!this.opts.draft || this.typed.size === 0) return;
@@ -201,10 +206,22 @@ export async function startWizard(opts: GatherOptions): Promise<Wizard> {
   if (fileOnly.length) throw inputError(fileOnly.map(({ path, message }) => ({ path, message })));
 
   const wizard = new Wizard(s, prompter, opts.advanced ?? false, opts.draft);
-  await resume(s, prompter, opts);
-  await walk(s, opts.advanced ? questions : questions.filter((q) => q.quick), prompter, 'fresh');
-  await wizard.settle();
+  await keepingOnCtrlC(s, async () => {
+    await resume(s, prompter, opts);
+    await walk(s, opts.advanced ? questions : questions.filter((q) => q.quick), prompter, 'fresh');
+    await wizard.settle();
+  });
   return wizard;
+}
+
+/** Ctrl-C at a question: what was typed is in the draft already, and the message says so. */
+async function keepingOnCtrlC<T>(s: Session, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!isWizardError(err, 'INTERRUPTED') || !s.draftKept) throw err;
+    throw new WizardError('INTERRUPTED', 'Interrupted: nothing was created. The answers typed so far are kept: the next `ecs-wizard create` here offers them back.', { cause: err });
+  }
 }
 
 /**
@@ -234,7 +251,11 @@ export class Wizard {
    * `show` (checks that need AWS, such as Spot types of another architecture) re-asks the
    * questions it names, when a person can answer them; otherwise it is thrown.
    */
-  async review(show: (answers: Answers) => Promise<void>): Promise<void> {
+  review(show: (answers: Answers) => Promise<void>): Promise<void> {
+    return keepingOnCtrlC(this.s, () => this.reviewLoop(show));
+  }
+
+  private async reviewLoop(show: (answers: Answers) => Promise<void>): Promise<void> {
     const prompter = this.prompter;
     for (;;) {
       try {

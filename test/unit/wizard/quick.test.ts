@@ -243,6 +243,7 @@ describe('the draft', () => {
     // GIVEN Ctrl-C at the port, after three answers
     const first = await run([['Stack name', 'shop-web'], ['AWS region', 'eu-west-1'], ['Container image', 'httpd:2.4'], ['Container port', CTRL_C]], { draft, now: () => new Date('2025-06-01T10:30:00Z') }).catch((e) => e);
     expect(isWizardError(first, 'INTERRUPTED')).toBe(true);
+    expect(first.message).toBe('Interrupted: nothing was created. The answers typed so far are kept: the next `ecs-wizard create` here offers them back.');
     // THEN the draft holds them, readable by its owner only
     expect(statSync(draft.file).mode & 0o777).toBe(0o600);
     expect(await draft.read()).toMatchObject({ stack: 'shop-web', typed: ['stack', 'region', 'service.image'], answers: { stack: 'shop-web', region: 'eu-west-1', service: { image: 'httpd:2.4' } } });
