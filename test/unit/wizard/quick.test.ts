@@ -21,7 +21,8 @@ function fakeAccount(): Account & { calls: string[] } {
     listSubnets: async () => (calls.push('listSubnets'), []),
     async zonesOffering(type) {
       calls.push(`zonesOffering ${type}`);
-      return ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
+      // Graviton types are not offered in eu-west-1a here.
+      return type.startsWith('m7g.') ? ['eu-west-1b', 'eu-west-1c'] : ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
     },
   };
 }
@@ -100,6 +101,18 @@ describe('the quick path (create without --advanced)', () => {
     expect(shown[1]!.network).toMatchObject({ vpcCidr: '10.20.0.0/16', subnetCidrs: ['10.20.0.0/24', '10.20.1.0/24'] });
     expect(shown[2]!.loadBalancer).toMatchObject({ listenerPort: 8080, ingressCidrs: ['203.0.113.0/24'] });
     expect(shown[2]!.network.vpcCidr).toBe('10.20.0.0/16');
+  });
+
+  it('a default in another section follows the answer it was worked out from: the zones offering a new instance type', async () => {
+    const { wizard } = await run([
+      ...QUICK,
+      ['Customize a section?', 'instances'],
+      ['instance type', 'm7g.large'], ['launched', undefined], ['Spot capacity', undefined], ['desired capacity', undefined], ['Minimum instances', undefined], ['Maximum instances', undefined], ['key pair', ''],
+      ['Customize a section?', 'none'],
+    ]);
+    const shown = await review(wizard);
+    expect(shown[0]!.network.availabilityZones).toEqual(['eu-west-1a', 'eu-west-1b']);
+    expect(shown[1]!.network.availabilityZones).toEqual(['eu-west-1b', 'eu-west-1c']);
   });
 
   it('Spot turned on and off again in a customized section leaves no Spot keys behind', async () => {
