@@ -262,6 +262,7 @@ export class Wizard {
         await show(this.answers());
       } catch (err) {
         if (!prompter || !isWizardError(err, 'INPUT_INVALID') || !(await this.reask(err.problems.map((p) => ({ ...p, reads: [] }))))) throw err;
+        await this.settle();
         continue;
       }
       if (!prompter || this.advanced) return;
@@ -278,7 +279,7 @@ export class Wizard {
   }
 
   /** Asks a section's questions again (not the file's), each with its current answer as the default. */
-  async customize(section: Section): Promise<void> {
+  private async customize(section: Section): Promise<void> {
     const list = this.s.questions.filter((q) => q.section === section);
     // Not known again until asked again: a rule between two of them waits for the second.
     for (const q of list) this.s.passed.delete(q.id);
@@ -286,7 +287,7 @@ export class Wizard {
     await this.settle();
   }
 
-  /** The answers validated whole; each problem re-asks the question a person can fix it at, until none is left. */
+  /** Defaults worked out again, then the answers validated whole; each problem re-asks the question a person can fix it at, until none is left. */
   async settle(): Promise<void> {
     for (;;) {
       await this.refresh();
@@ -308,7 +309,6 @@ export class Wizard {
       const value = await askOne(q, this.s, this.prompter!, { again: true, reason: reasons.get(q)!.join('; ') });
       if (!(q.back && value === q.back.value)) await this.s.record(q, value);
     }
-    await this.refresh();
     return true;
   }
 
