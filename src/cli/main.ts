@@ -160,8 +160,8 @@ export function buildProgram(run: (load: () => Promise<number>) => Promise<void>
 const PROGRAM_HELP = `
 Examples:
   ecs-wizard create                                  ask 4 questions, review (customize any section), provision, print the URL
-  ecs-wizard create --advanced                       every question, section by section
   ecs-wizard create --answers stack.yaml --yes       the same, non-interactive (CI)
+  ecs-wizard create --advanced                       every question, section by section
   ecs-wizard status shop-web                         what exists, is it healthy, where is it
   ecs-wizard scale shop-web --desired-count 4        change task or instance counts
   ecs-wizard hosts shop-web                          the EC2 hosts: AMI, age, current or not
