@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, statSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, statSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { CAPACITY_READS } from '../../../src/scaling/capacity.js';
+import { fieldSchema } from '../../../src/wizard/draft.js';
+import { ruleIssues } from '../../../src/wizard/rules.js';
 import { gatherAnswers, startWizard, type GatherOptions } from '../../../src/wizard/ask.js';
 import type { Account } from '../../../src/wizard/account.js';
 import { validateAnswers } from '../../../src/wizard/answers-file.js';
@@ -180,6 +184,26 @@ describe('cross-field rules as soon as their answers are known', () => {
       'How instances scale (service.desiredCount: 2 tasks need 2 instances (1 per t3.micro), but instances.desiredCapacity is 1 and without a capacity provider (scaling.instances.managed: false) nothing adds instances for tasks that cannot be placed)',
     ]);
     expect(wizard.answers().scaling.instances.managed).toBe(true);
+  });
+});
+
+describe('what the rules read', () => {
+  it('names real answers only (a misspelt one would put a check off to the end)', () => {
+    // GIVEN every rule the invalid-answers corpus breaks, and the capacity refusals
+    const dir = resolve(__dirname, '../../fixtures/invalid');
+    const parsed = (f: string): unknown => {
+      try {
+        return parseYaml(readFileSync(join(dir, f), 'utf8'));
+      } catch {
+        return undefined; // the corpus has files that are not YAML at all
+      }
+    };
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).map(parsed);
+    const issues = files.flatMap((d) => (d && typeof d === 'object' ? ruleIssues(d as Record<string, unknown>) : []));
+    const reads = new Set([...issues.flatMap((i) => i.reads), ...Object.values(CAPACITY_READS).flat()]);
+    // THEN each is a field of the answers schema
+    expect(reads.size).toBeGreaterThan(10);
+    for (const r of reads) expect(() => fieldSchema(r), r).not.toThrow();
   });
 });
 
