@@ -33,6 +33,8 @@ async function waitFor(text: string | RegExp, timeoutMs = 30_000): Promise<strin
   }
 }
 const keys = (...k: string[]): void => void tmux('send-keys', '-t', SESSION, ...k);
+// The review comes after every account read of the run (zones, AMI, state), which a loaded machine makes slow.
+const REVIEW_WAIT_MS = 90_000;
 /** The questions answered so far, as Inquirer leaves them on screen ("✔ <question> <answer>"; a step's line is "✔ <title>: …"). */
 const answered = (s: string): string[] => s.split('\n').filter((l) => l.startsWith('✔ ') && !/^✔ [\w ()-]+: /.test(l) && !l.startsWith('✔ Done'));
 
@@ -80,7 +82,7 @@ describe('the wizard in a terminal', () => {
       keys('Enter');
     }
     // THEN the review shows every other answer at its default, and offers to customize a section
-    reviewScreen = await waitFor('Customize a section?');
+    reviewScreen = await waitFor('Customize a section?', REVIEW_WAIT_MS);
     expect(reviewScreen).toContain('ALB :80 from 0.0.0.0/0 (anyone on the internet)');
     expect(reviewScreen).toMatch(/AMI ami-[0-9a-f]+/);
     // (what was typed is kept while the session lasts)
@@ -152,7 +154,7 @@ describe('the wizard in a terminal', () => {
       keys('Enter');
     }
     // THEN the review goes straight to the confirmation (no section to customize: all were asked); Enter is no
-    const review = await waitFor('Create these resources? (y/N)');
+    const review = await waitFor('Create these resources? (y/N)', REVIEW_WAIT_MS);
     expect(review).not.toContain('Customize a section?');
     keys('Enter');
     const end = await waitFor(/EXIT=\d+/);
@@ -193,12 +195,12 @@ describe('the wizard in a terminal', () => {
     keys(...Array(4).fill('BSpace'));
     keys('-l', '8080');
     keys('Enter');
-    const review = await waitFor('Customize a section?');
+    const review = await waitFor('Customize a section?', REVIEW_WAIT_MS);
     expect(review).toContain('httpd:2.4  port 8080');
     expect(answered(review).map((l) => l.replace(/^✔ (.*?)\?? \S+$/, '$1'))).toEqual([expect.stringMatching(/^Resume the answers you gave on .* for e2e-draft/), 'Container port']);
     keys('Enter');
     await waitFor('Create these resources? (y/N)');
     keys('Enter');
     expect(await waitFor(/EXIT=\d+/)).toContain('EXIT=0');
-  }, 120_000);
+  }, 180_000);
 });
