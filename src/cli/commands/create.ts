@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { WizardError, inputError } from '../../errors.js';
 import { checkCapacity } from '../../scaling/capacity.js';
 import { runCreate } from '../../engine/engine.js';
@@ -13,7 +14,8 @@ import { checkSpotTypes } from '../../steps/instance-placement.js';
 import { stackUrl } from '../../steps/url.js';
 import type { ServiceOutputs } from '../../steps/outputs.js';
 import { waitingForImage, waitingForImageText, type WaitingForImage } from '../waiting-for-image.js';
-import { gatherAnswers } from '../../wizard/ask.js';
+import { startWizard } from '../../wizard/ask.js';
+import { DRAFT_FILE, DraftFile } from '../../wizard/draft.js';
 import { answerWarnings, buildReviewPlan, runningChanges } from '../../wizard/plan.js';
 import { inquirerPrompter } from '../../wizard/prompter.js';
 import { renderPlan } from '../../wizard/review.js';
@@ -22,7 +24,7 @@ import type { AwsClients } from '../../aws/clients.js';
 import type { CliContext } from '../context.js';
 import { commonOptions, type CommonFlags } from '../options.js';
 import { makeReporter, printResult } from '../output.js';
-import { awsTarget, callLog, openStack, preflight, readStack, stackEnv } from '../stack.js';
+import { awsTarget, callLog, openStack, openStore, preflight, readStack, stackEnv } from '../stack.js';
 import { hostTargets, inspectHosts } from '../../hosts/inspect.js';
 import { pendingRoll, planRoll, runRoll, type RollSpec } from '../../hosts/roll.js';
 import { launchChanges } from '../../steps/launch-common.js';
@@ -40,6 +42,8 @@ export interface CreateFlags extends CommonFlags {
   dryRun?: boolean;
   saveAnswers?: string;
   wait?: boolean;
+  /** Every question in order, instead of the quick path's few. */
+  advanced?: boolean;
 }
 
 export async function create(flags: CreateFlags, ctx: CliContext): Promise<number> {
@@ -62,20 +66,32 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
     }
     return account;
   };
-  let draft;
+  // The answers typed in a terminal are kept beside the states (a directory; none for S3) until the stack is created.
+  const draftFile = prompter && opts.state.kind === 'file' ? new DraftFile(path.join(opts.state.dir, DRAFT_FILE)) : undefined;
+  const existingStacks = async (): Promise<string[]> => {
+    const store = await openStore(opts, ctx);
+    try {
+      return await store.list();
+    } finally {
+      store.close();
+    }
+  };
+  let wizard;
   try {
-    draft = await gatherAnswers({ file: raw, prompter, yes: flags.yes ?? false, account: accountFor });
+    wizard = await startWizard({ file: raw, prompter, yes: flags.yes ?? false, account: accountFor, advanced: flags.advanced, draft: draftFile, cwd: ctx.cwd, existingStacks });
   } finally {
     for (const c of lookupClients) c.destroy();
   }
-  const answers: Answers = validateAnswers(draft);
-  // Guard rails on task size vs instance size: refused before any AWS call, warnings shown below.
+  let answers: Answers = validateAnswers(wizard.draft);
+  // Guard rails on task size vs instance size: refused before any AWS call (a terminal re-asked them), warnings shown below.
   const capacity = checkCapacity(answers);
   if (capacity.problems.length) throw inputError(capacity.problems);
-  if (flags.saveAnswers) await saveAnswersFile(flags.saveAnswers, answers);
+  // With a review screen, the answers (customized there) are saved and warned about after it.
+  const reviewing = Boolean(prompter) && !flags.dryRun;
+  if (flags.saveAnswers && !reviewing) await saveAnswersFile(flags.saveAnswers, answers);
 
   const reporter = makeReporter(opts, ctx);
-  for (const w of capacity.warnings) reporter.warn(w);
+  if (!reviewing) for (const w of capacity.warnings) reporter.warn(w);
   // Without a review screen (--yes, no terminal) the review's warnings are said here.
   if (!prompter && !flags.dryRun) for (const w of answerWarnings(answers)) reporter.warn(w);
   const secretNames = secretLookingNames(answers);
@@ -89,18 +105,29 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
   const aws = ctx.makeClients({ ...awsTarget(opts, ctx, { region: answers.region }, calls.onCall), readOnly: flags.dryRun ?? false });
   try {
     const region = await preflight(aws);
-    // Before anything is made: the hosts' image for the type's architecture; a given AMI of another architecture is bad input.
-    const image = await launchImage(aws, answers.instances, region);
-    // Spot types of another architecture than the instance type's could not boot that AMI: bad input, nothing made.
-    await checkSpotTypes(aws, answers, region, image.architecture);
-    // The hosts a changed instance type (or pinned AMI) will replace, for the review: read, not locked.
-    const prior = (await readStack(opts, answers.stack, ctx, 'create')).state;
-    const roll = prior ? await rollPreview(aws, prior, answers, region) : undefined;
-    const review = { region, amiId: image.amiId, architecture: image.architecture, ...(roll ? { roll } : {}) };
-    if (prompter && !flags.dryRun) {
-      // Against the state (read without the lock): what this create would change in what runs.
-      screen.write(`\n${renderPlan(buildReviewPlan(answers, { ...review, current: prior }))}\n`);
-      // Default no: creating costs money.
+    const reviewOf = async (a: Answers) => {
+      // Before anything is made: the hosts' image for the type's architecture; a given AMI of another architecture is bad input.
+      const image = await launchImage(aws, a.instances, region);
+      // Spot types of another architecture than the instance type's could not boot that AMI: bad input, nothing made.
+      await checkSpotTypes(aws, a, region, image.architecture);
+      // The hosts a changed instance type (or pinned AMI) will replace, for the review: read, not locked.
+      const prior = (await readStack(opts, a.stack, ctx, 'create')).state;
+      const roll = prior ? await rollPreview(aws, prior, a, region) : undefined;
+      return { prior, review: { region, amiId: image.amiId, architecture: image.architecture, ...(roll ? { roll } : {}) } };
+    };
+    let review = reviewing ? undefined : (await reviewOf(answers)).review;
+    if (prompter && reviewing) {
+      // The review; on the quick path then "Customize a section?" until none, each change checked and shown again.
+      await wizard.review(async (a) => {
+        const shown = await reviewOf(a);
+        answers = a;
+        review = shown.review;
+        const warnings = checkCapacity(a).warnings.map((w) => `warning: ${w}\n`).join('');
+        // Against the state (read without the lock): what this create would change in what runs.
+        screen.write(`\n${renderPlan(buildReviewPlan(a, { ...shown.review, current: shown.prior }))}${warnings}\n`);
+      });
+      if (flags.saveAnswers) await saveAnswersFile(flags.saveAnswers, answers);
+      // Default no: creating costs money. The draft stays: the next create offers these answers again.
       if (!(await prompter.confirm({ message: 'Create these resources?', default: false }))) {
         screen.write('Nothing was created.\n');
         return 0;
@@ -142,7 +169,8 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
       if (service?.tagged === false) reporter.warn(`The service ${service.serviceName} was created without tags: ECS refuses tags on services while the account uses the old ARN format (opt in with \`aws ecs put-account-setting-default --name serviceLongArnFormat --value enabled\`).`);
       if (summary.waitingForImage) reporter.warn(`The service runs 0 tasks: ${summary.waitingForImage.image} has not been pushed yet.`);
       reporter.close();
-      const plan = buildReviewPlan(answers, { ...review, results: flags.dryRun ? result.results : undefined, current: before });
+      // `review` is set: by the review screen, or above without one.
+      const plan = buildReviewPlan(answers, { ...review!, results: flags.dryRun ? result.results : undefined, current: before });
       if (flags.dryRun && opts.output === 'text') ctx.stdout.write(renderPlan(plan));
       printResult(ctx, opts, { ...summary, calls: calls.counts, ...(opts.output === 'json' ? { plan } : {}) });
       if (summary.waitingForImage && opts.output === 'text') ctx.stdout.write(waitingForImageText(summary.waitingForImage));
@@ -162,6 +190,8 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
           { cause: first, hint: first instanceof WizardError ? first.hint : awsHint(first) ?? `The state is saved; fix the cause and run create again to resume, or destroy ${answers.stack}.` },
         );
       }
+      // Created: the answers typed on the way are no longer needed.
+      if (!flags.dryRun) await wizard.discardDraft();
       return 0;
     } finally {
       await stack.close();
@@ -169,6 +199,8 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
   } finally {
     reporter.close();
     aws.destroy();
+    // The review's customizing may have looked the account up again.
+    for (const c of lookupClients) c.destroy();
   }
 }
 
