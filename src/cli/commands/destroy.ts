@@ -65,7 +65,11 @@ export async function destroy(stackArg: string | undefined, flags: DestroyFlags,
           if (flags.yes) return reporter.info(what);
           const screen = opts.output === 'json' ? ctx.stderr : ctx.stdout;
           const prompter = await (ctx.prompter ?? inquirerPrompter)({ input: ctx.stdin, output: screen, signal: ctx.signal });
-          const typed = await askWhilePaused(reporter, () => prompter.input({ message: `${what}\nType the stack name (${stackName}) to delete all of it:` }));
+          // The listing is written once, above the question: a prompt redraws its message on every key.
+          const typed = await askWhilePaused(reporter, () => {
+            screen.write(`${what}\n`);
+            return prompter.input({ message: `Type the stack name (${stackName}) to delete all of it:` });
+          });
           if (typed.trim() !== stackName) {
             throw new WizardError('USAGE', `Not confirmed: stack "${stackName}" was left as it is.`, { hint: 'Type the stack name exactly, or pass --yes.' });
           }
