@@ -27,6 +27,20 @@ export interface StackState {
    * (a state written before releases were recorded has none), so the version stays 1.
    */
   releases?: ReleaseRecord[];
+  /**
+   * Who set an answer after the last create (`scale`), by answers path ("scaling.service.maxCount"),
+   * so that a create whose answers file says otherwise can say what it sets back. Optional (a state
+   * written before has none), so the version stays 1.
+   */
+  changedBy?: Record<string, AnswerChange>;
+}
+
+/** One answer changed by a day-2 command: which command and flag, when (ISO 8601), and user@host. */
+export interface AnswerChange {
+  by: string;
+  flag?: string;
+  at: string;
+  user: string;
 }
 
 /** How a release ended (or that it has not been seen to end yet). */

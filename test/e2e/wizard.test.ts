@@ -203,4 +203,39 @@ describe('the wizard in a terminal', () => {
     keys('Enter');
     expect(await waitFor(/EXIT=\d+/)).toContain('EXIT=0');
   }, 180_000);
+
+  it('destroy asks with a listing of what goes, by kind and name, and shows its live progress after the typed name', async () => {
+    // GIVEN the stack the first case created, and destroy started in a terminal
+    const env = cliEnv(moto.env(), dir);
+    const script = join(dir, 'destroy.sh');
+    writeFileSync(
+      script,
+      `unset CI\n${Object.entries(env).map(([k, v]) => `export ${k}='${v}'`).join('\n')}\ncd '${dir}'\n` +
+        `node '${BIN}' destroy e2e-web --endpoint-url '${moto.endpoint}' --state-dir '${dir}/state'\necho "EXIT=$?"\nsleep 600\n`,
+    );
+    tmux('new-session', '-d', '-s', 'destroy', '-x', '200', '-y', '50', `sh '${script}'`);
+    tmux('kill-session', '-t', SESSION);
+    SESSION = 'destroy';
+    // THEN the question lists each resource under its kind, named as AWS shows it
+    const asked = await waitFor('Type the stack name (e2e-web) to delete all of it:');
+    expect(asked).toMatch(/This deletes \d+ resources of stack "e2e-web" in us-east-1:/);
+    for (const line of [/ VPC +e2e-web-vpc vpc-[0-9a-f]+\n/, / Subnet +e2e-web-public-1 subnet-[0-9a-f]+\n/, / Load balancer +e2e-web-alb\n/, / Target group +e2e-web-tg\n/, / Auto Scaling group +e2e-web-ecs\n/, / ECS cluster +e2e-web\n/, / ECS service +e2e-web\n/]) {
+      expect(asked).toMatch(line);
+    }
+    // (grouped: both subnets together, right after the VPC)
+    expect(asked).toMatch(/ VPC +e2e-web-vpc vpc-\w+\n +Subnet +e2e-web-public-\d subnet-\w+\n +Subnet +e2e-web-public-\d subnet-\w+\n/);
+    // WHEN the name is typed
+    keys('-l', 'e2e-web');
+    keys('Enter');
+    const end = await waitFor(/EXIT=\d+/, 120_000);
+    expect(end, end).toContain('EXIT=0');
+    // THEN between the answer and the final summary, the steps showed as they finished
+    const answered = end.lastIndexOf('to delete all of it: e2e-web');
+    const summary = end.indexOf('Verified: nothing of stack "e2e-web" is left');
+    expect(answered).toBeGreaterThan(0);
+    expect(summary).toBeGreaterThan(answered);
+    const between = end.slice(answered, summary);
+    const deleted = [...between.matchAll(/^✔ (.+): deleted /gm)].map((m) => m[1]);
+    expect(deleted, between).toEqual(expect.arrayContaining(['ECS service', 'Auto Scaling group', 'Application load balancer', 'VPC']));
+  }, 180_000);
 });

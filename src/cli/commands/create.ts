@@ -16,7 +16,9 @@ import type { ServiceOutputs } from '../../steps/outputs.js';
 import { waitingForImage, waitingForImageText, type WaitingForImage } from '../waiting-for-image.js';
 import { startWizard } from '../../wizard/ask.js';
 import { DRAFT_FILE, DraftFile } from '../../wizard/draft.js';
-import { answerWarnings, buildReviewPlan, runningChanges } from '../../wizard/plan.js';
+import { answerWarnings, buildReviewPlan } from '../../wizard/plan.js';
+import { keptProvenance, stackChanges, type GroupBounds, type StackChange } from '../../wizard/changes.js';
+import { askWhilePaused } from '../../ui/reporter.js';
 import { inquirerPrompter } from '../../wizard/prompter.js';
 import { renderPlan } from '../../wizard/review.js';
 import { redactAnswers, secretLookingNames, secretWarning } from '../../wizard/redact.js';
@@ -24,7 +26,7 @@ import type { AwsClients } from '../../aws/clients.js';
 import type { CliContext } from '../context.js';
 import { commonOptions, type CommonFlags } from '../options.js';
 import { makeReporter, printResult } from '../output.js';
-import { awsTarget, callLog, openStack, openStore, preflight, readStack, stackEnv } from '../stack.js';
+import { awsTarget, callLog, openStack, openStore, preflight, stackEnv } from '../stack.js';
 import { hostTargets, inspectHosts } from '../../hosts/inspect.js';
 import { pendingRoll, planRoll, runRoll, type RollSpec } from '../../hosts/roll.js';
 import { launchChanges } from '../../steps/launch-common.js';
@@ -105,38 +107,46 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
   const aws = ctx.makeClients({ ...awsTarget(opts, ctx, { region: answers.region }, calls.onCall), readOnly: flags.dryRun ?? false });
   try {
     const region = await preflight(aws);
-    const reviewOf = async (a: Answers) => {
-      // Before anything is made: the hosts' image for the type's architecture; a given AMI of another architecture is bad input.
-      const image = await launchImage(aws, a.instances, region);
-      // Spot types of another architecture than the instance type's could not boot that AMI: bad input, nothing made.
-      await checkSpotTypes(aws, a, region, image.architecture);
-      // The hosts a changed instance type (or pinned AMI) will replace, for the review: read, not locked.
-      const prior = (await readStack(opts, a.stack, ctx, 'create')).state;
-      const roll = prior ? await rollPreview(aws, prior, a, region) : undefined;
-      return { prior, review: { region, amiId: image.amiId, architecture: image.architecture, ...(roll ? { roll } : {}) } };
-    };
-    let review = reviewing ? undefined : (await reviewOf(answers)).review;
-    if (prompter && reviewing) {
-      // The review; on the quick path then "Customize a section?" until none, each change checked and shown again.
-      await wizard.review(async (a) => {
-        const shown = await reviewOf(a);
-        answers = a;
-        review = shown.review;
-        const warnings = checkCapacity(a).warnings.map((w) => `warning: ${w}\n`).join('');
-        // Against the state (read without the lock): what this create would change in what runs.
-        screen.write(`\n${renderPlan(buildReviewPlan(a, { ...shown.review, current: shown.prior }))}${warnings}\n`);
-      });
-      if (flags.saveAnswers) await saveAnswersFile(flags.saveAnswers, answers);
-      // Default no: creating costs money. The draft stays: the next create offers these answers again.
-      if (!(await prompter.confirm({ message: 'Create these resources?', default: false }))) {
-        screen.write('Nothing was created.\n');
-        return 0;
-      }
-    }
+    // The lock before the review's reads, held through its questions (as Terraform does): what the
+    // review shows is what this run changes. A deploy or scale from another shell meanwhile waits
+    // (--lock-timeout) or stops naming this run, instead of being reverted unseen.
     const stack = await openStack(opts, answers.stack, flags.dryRun ? 'create --dry-run' : 'create', ctx);
     try {
       // The state as it was (the document is updated in place below): what this create changes is judged against it.
       const before = stack.existing ? structuredClone(stack.existing) : undefined;
+      const reviewOf = async (a: Answers) => {
+        // Before anything is made: the hosts' image for the type's architecture; a given AMI of another architecture is bad input.
+        const image = await launchImage(aws, a.instances, region);
+        // Spot types of another architecture than the instance type's could not boot that AMI: bad input, nothing made.
+        await checkSpotTypes(aws, a, region, image.architecture);
+        // The hosts a changed instance type (or pinned AMI) will replace, and the group's bounds as AWS has them.
+        const hosts = before ? await hostsPreview(aws, before, a, region) : undefined;
+        const review = { region, amiId: image.amiId, architecture: image.architecture, ...(hosts?.roll ? { roll: hosts.roll } : {}), ...(hosts?.group ? { group: hosts.group } : {}) };
+        return { review, changes: before ? stackChanges(before, a, { group: hosts?.group }) : [] };
+      };
+      let shown = reviewing ? undefined : await reviewOf(answers);
+      if (prompter && reviewing) {
+        // The review; on the quick path then "Customize a section?" until none, each change checked and shown again.
+        await wizard.review(async (a) => {
+          shown = await reviewOf(a);
+          answers = a;
+          const warnings = checkCapacity(a).warnings.map((w) => `warning: ${w}\n`).join('');
+          screen.write(`\n${renderPlan(buildReviewPlan(a, { ...shown.review, current: before }))}${warnings}\n`);
+        });
+        if (flags.saveAnswers) await saveAnswersFile(flags.saveAnswers, answers);
+        // Values a day-2 command (scale) set that these answers set back.
+        const setBack = shown!.changes.filter((c) => c.changedBy);
+        // Default no: creating costs money, and setting back what scale did may not be what the user meant.
+        // The draft stays: the next create offers these answers again.
+        const question = setBack.length ? `Create these resources, setting back ${setBack.length === 1 ? 'a value' : `${setBack.length} values`} set by ${[...new Set(setBack.map((c) => c.changedBy!.by))].join(' and ')}?` : 'Create these resources?';
+        if (!(await askWhilePaused(reporter, () => prompter.confirm({ message: question, default: false })))) {
+          screen.write('Nothing was created.\n');
+          if (setBack.length) screen.write(`To keep ${setBack.length === 1 ? 'it' : 'them'}, set ${setBack.length === 1 ? 'it' : 'them'} in ${flags.answers ?? 'your answers'}:\n${setBack.map((c) => `  ${c.path}: ${JSON.stringify(c.from)}\n`).join('')}`);
+          return 0;
+        }
+      }
+      // Set: by the review screen, or above without one.
+      const { review, changes } = shown!;
       const env = { ...stackEnv(answers, aws, region, ctx, opts), rollPending: stack.existing?.roll !== undefined };
       const steps = buildPlan(answers);
       await verifyExisting(steps, env, answers.stack);
@@ -146,11 +156,13 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
           s.answers = redactAnswers(answers);
           s.region = region;
           s.endpointUrl = opts.endpointUrl ?? ctx.env.AWS_ENDPOINT_URL;
+          // An answer set back is create's again: only what still holds keeps saying who set it.
+          s.changedBy = keptProvenance(s.changedBy, before?.answers, answers);
+          if (!s.changedBy) delete s.changedBy;
         });
       }
-      // Without a review screen, what this create changes in what runs (e.g. reverting a deploy) is said here.
-      const changes = before ? runningChanges(before, answers) : [];
-      if (!prompter && !flags.dryRun) for (const c of changes) reporter.warn(`This create changes what the service runs: ${c}`);
+      // Without a review screen, what this create changes in what runs (e.g. reverting a deploy or a scale) is said here.
+      if (!prompter && !flags.dryRun) for (const c of changes) reporter.warn(`This create changes what the service runs: ${c.text}`);
       const startedAt = new Date().toISOString();
       const result = await runCreate(steps, {
         env,
@@ -170,9 +182,9 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
       if (summary.waitingForImage) reporter.warn(`The service runs 0 tasks: ${summary.waitingForImage.image} has not been pushed yet.`);
       reporter.close();
       // `review` is set: by the review screen, or above without one.
-      const plan = buildReviewPlan(answers, { ...review!, results: flags.dryRun ? result.results : undefined, current: before });
+      const plan = buildReviewPlan(answers, { ...review, results: flags.dryRun ? result.results : undefined, current: before });
       if (flags.dryRun && opts.output === 'text') ctx.stdout.write(renderPlan(plan));
-      printResult(ctx, opts, { ...summary, calls: calls.counts, ...(opts.output === 'json' ? { plan } : {}) });
+      printResult(ctx, opts, { ...summary, calls: calls.counts, ...(opts.output === 'json' ? { changes: changes.map(changeJson), plan } : {}) });
       if (summary.waitingForImage && opts.output === 'text') ctx.stdout.write(waitingForImageText(summary.waitingForImage));
       // Another writer changed the state under this run: that, not the steps it stopped, is the failure.
       if (stack.state.conflict) throw stack.state.conflict;
@@ -325,17 +337,27 @@ async function rollHosts(
   return { spec, run: await runRoll({ state, spec, aws, timing, signal, onEvent }) };
 }
 
-/** For the review: how many hosts changed launch settings (type, pinned AMI, network, Spot draining) replace (or an interrupted roll still will). */
-async function rollPreview(aws: AwsClients, prior: StackState, answers: Answers, region: string): Promise<{ instances: number; reason: string } | undefined> {
+/**
+ * For the review: how many hosts changed launch settings (type, pinned AMI, network, Spot draining)
+ * replace (or an interrupted roll still will), and the group's bounds as AWS has them (read anyway).
+ */
+async function hostsPreview(aws: AwsClients, prior: StackState, answers: Answers, region: string): Promise<{ roll?: { instances: number; reason: string }; group?: GroupBounds } | undefined> {
   const pending = prior.roll?.spec as RollSpec | undefined;
-  if (pending) return { instances: pending.hosts.length, reason: `${pending.reason} (continuing an interrupted roll)` };
+  // (A roll under way has the group's bounds raised for its spare host: they are not compared.)
+  if (pending) return { roll: { instances: pending.hosts.length, reason: `${pending.reason} (continuing an interrupted roll)` } };
   if (!prior.resources['auto-scaling-group']) return undefined;
   // Judged by the types the answers give: the group takes on changed Spot types in this create, before its roll.
   const facts = await inspectHosts(aws, hostTargets(prior), region, { latestAmi: false, instanceTypes: answers.instances.spot?.instanceTypes ?? [answers.instances.instanceType] });
+  const group = facts.group ? { minSize: facts.group.minSize, maxSize: facts.group.maxSize, desiredCapacity: facts.group.desiredCapacity } : undefined;
   const changes = facts.launch ? launchChanges(answers, facts.launch) : [];
   // Changed launch settings are a new version or configuration, which every host then rolls onto (see planRoll's relaunch).
   const stale = facts.hosts.filter((h) => (h.lifecycleState === 'InService' || h.lifecycleState === 'Pending') && (changes.length > 0 || !h.onLaunchVersion));
-  if (stale.length === 0) return undefined;
+  if (stale.length === 0) return { group };
   const reason = changes.length ? changes.join(', ') : 'onto the launch settings';
-  return { instances: stale.length, reason };
+  return { roll: { instances: stale.length, reason }, group };
+}
+
+/** A change in the result's `changes` list: path, from, to, the words, and who set what it replaces. */
+function changeJson(c: StackChange): object {
+  return { path: c.path, from: c.from, to: c.to, text: c.text, ...(c.changedBy ? { changedBy: c.changedBy } : {}) };
 }

@@ -2,6 +2,7 @@ import { WizardError } from '../../errors.js';
 import type { RunResult } from '../../engine/types.js';
 import { hostTargets, hostsVerdict, inspectHosts, type HostFacts } from '../../hosts/inspect.js';
 import { expectedRollSeconds, pendingRoll, planRoll, runRoll, type RollSpec } from '../../hosts/roll.js';
+import { askWhilePaused } from '../../ui/reporter.js';
 import { colourEnabled, formatDuration, style } from '../../ui/style.js';
 import { inquirerPrompter } from '../../wizard/prompter.js';
 import type { CliContext } from '../context.js';
@@ -151,12 +152,15 @@ export async function hostsRefresh(stackArg: string | undefined, flags: HostsFla
       const expected = expectedRollSeconds(spec.hosts.length);
       const what = `${pending ? 'Continue replacing' : 'Replace'} ${spec.hosts.length} instance${spec.hosts.length === 1 ? '' : 's'} of stack "${stackName}" one at a time (${spec.reason}${spec.newVersion ? ', a new launch template version first' : ''}); expected about ${formatDuration(expected * 1000)}.`;
       if (!flags.yes && !flags.dryRun) {
-        reporter.close();
         const screen = opts.output === 'json' ? ctx.stderr : ctx.stdout;
         const prompter = await (ctx.prompter ?? inquirerPrompter)({ input: ctx.stdin, output: screen, signal: ctx.signal });
-        screen.write(`${what}\nEach host is drained first; its tasks start elsewhere before it is terminated.\n`);
-        // Default no: replacing hosts takes a while and costs a spare instance meanwhile.
-        if (!(await prompter.confirm({ message: 'Replace these hosts?', default: false }))) {
+        // Paused, not closed: the roll's progress shows once the question is answered.
+        const yes = await askWhilePaused(reporter, async () => {
+          screen.write(`${what}\nEach host is drained first; its tasks start elsewhere before it is terminated.\n`);
+          // Default no: replacing hosts takes a while and costs a spare instance meanwhile.
+          return prompter.confirm({ message: 'Replace these hosts?', default: false });
+        });
+        if (!yes) {
           screen.write('Nothing was changed.\n');
           return 0;
         }
