@@ -154,7 +154,7 @@ async function release(stackArg: string | undefined, opts: CommonOptions, ctx: C
         if (reconciled.changed) await stack.state.update((s) => void (s.releases = reconciled.releases));
       }
 
-      const env: DeployEnv = { ...stackEnv(answers, aws, region, ctx, opts), deploy: { ...req, report: { changed: [] } } };
+      const env: DeployEnv = { ...stackEnv(answers, aws, region, ctx, opts), deploy: { ...req, report: { changed: [] } }, releases: stack.state.state.releases ?? [] };
       const plan = buildDeployPlan({ startScaling: Boolean(service?.imageMissing) && answers.scaling.service.enabled });
       const started = new Date();
       let record: ReleaseRecord | undefined;
@@ -180,6 +180,14 @@ async function release(stackArg: string | undefined, opts: CommonOptions, ctx: C
           };
           const r = record;
           recorded = stack.state.update((s) => void (s.releases = [...(s.releases ?? []), r]));
+        }
+        // The deployment ECS started for it: what a later command follows, even once ECS no longer lists it.
+        const deploymentId = env.deploy.report.deploymentId;
+        if (e.type === 'end' && e.stepId === 'service' && e.outcome === 'created' && record && deploymentId) {
+          const r = record;
+          record = { ...r, deploymentId };
+          const withId = record;
+          recorded = recorded.then(() => stack.state.update((s) => void (s.releases = (s.releases ?? []).map((x) => (x.startedAt === r.startedAt && x.taskDefinitionArn === r.taskDefinitionArn ? withId : x)))));
         }
       };
       const result = await runCreate(plan, { env, state: stack.state, concurrency: opts.concurrency, wait: o.wait, signal: ctx.signal, onEvent });
