@@ -10,6 +10,7 @@ import type { Answers } from '../../wizard/schema.js';
 import { awsAccount, type Account } from '../../wizard/account.js';
 import { launchImage } from '../../steps/launch-common.js';
 import { checkSpotTypes } from '../../steps/instance-placement.js';
+import { checkSecretsExist } from '../../steps/secrets-policy.js';
 import { stackUrl } from '../../steps/url.js';
 import type { ServiceOutputs } from '../../steps/outputs.js';
 import { waitingForImage, waitingForImageText, type WaitingForImage } from '../waiting-for-image.js';
@@ -72,7 +73,6 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
   // Guard rails on task size vs instance size: refused before any AWS call, warnings shown below.
   const capacity = checkCapacity(answers);
   if (capacity.problems.length) throw inputError(capacity.problems);
-  if (flags.saveAnswers) await saveAnswersFile(flags.saveAnswers, answers);
 
   const reporter = makeReporter(opts, ctx);
   for (const w of capacity.warnings) reporter.warn(w);
@@ -89,6 +89,9 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
   const aws = ctx.makeClients({ ...awsTarget(opts, ctx, { region: answers.region }, calls.onCall), readOnly: flags.dryRun ?? false });
   try {
     const region = await preflight(aws);
+    // Secrets that name no parameter (a value pasted where its name belongs) stop here: exit 2, the text never echoed nor saved.
+    for (const w of (await checkSecretsExist(aws, answers.stack, answers.service.secrets, region)).warnings) reporter.warn(w);
+    if (flags.saveAnswers) await saveAnswersFile(flags.saveAnswers, answers);
     // Before anything is made: the hosts' image for the type's architecture; a given AMI of another architecture is bad input.
     const image = await launchImage(aws, answers.instances, region);
     // Spot types of another architecture than the instance type's could not boot that AMI: bad input, nothing made.

@@ -8,6 +8,7 @@ import { parseDeployFlags, parseRevision, type DeployFlags, type DeployRequest }
 import { newestFirst, previousSuccessful, reconcileReleases, whoAmI } from '../../deploy/releases.js';
 import { RolloutFailed, type DeployEnv, type RolloutFailure } from '../../steps/deploy.js';
 import { imageExists, imagePushInstructions, tagOf } from '../../steps/ecr.js';
+import { checkSecretsExist } from '../../steps/secrets-policy.js';
 import { buildDeployPlan } from '../../steps/index.js';
 import { stackNames } from '../../steps/names.js';
 import type { EcrRepositoryOutputs, ServiceOutputs, TaskDefinitionOutputs } from '../../steps/outputs.js';
@@ -145,6 +146,11 @@ async function release(stackArg: string | undefined, opts: CommonOptions, ctx: C
     try {
       const region = await preflight(aws);
       await checkRepositoryImage(aws, req, existing, region, name);
+      // A deploy keeps the stack's secrets, but its new tasks read them as they start: one gone since create would fail the rollout.
+      if (req.kind !== 'rollback') {
+        const hint = `deploy does not change secrets: fix service.secrets in the answers file and run \`ecs-wizard create --answers FILE\`, or create the parameter.`;
+        for (const w of (await checkSecretsExist(aws, name, answers.service.secrets, region, { hint })).warnings) reporter.warn(w);
+      }
       const names = stackNames(name);
       const service = existing.resources.service?.outputs as Partial<ServiceOutputs> | undefined;
       // Releases a stopped command left in progress: how they ended, from the service's deployments.
