@@ -243,3 +243,13 @@ export function isTaskDefinitionMissing(err: unknown): boolean {
 export function isCertificateNotYetUsable(err: unknown): boolean {
   return hasCode(err, 'UnsupportedCertificate', 'UnsupportedCertificateException', 'CertificateNotFound', 'CertificateNotFoundException');
 }
+
+/** AWS refused the call for its rate ("Rate exceeded"), still after the SDK's own retries. */
+export function isThrottled(err: unknown): boolean {
+  return hasCode(err, 'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'RequestThrottled');
+}
+
+/** The caller may not make the call (a missing permission, or another account's resource). */
+export function isAccessDenied(err: unknown): boolean {
+  return hasCode(err, 'AccessDeniedException', 'AccessDenied', 'UnauthorizedOperation');
+}

@@ -67,6 +67,12 @@ export interface ReleaseRecord {
   by: string;
   /** The revision the service ran before (to tell "never started" from "rolled back"). */
   previousRevision?: number;
+  /**
+   * The ECS deployment the service update started (`ecs-svc/…`), when ECS named it: a later
+   * command judges this deployment, so a deployment that failed and left the service's list is
+   * still known to have happened.
+   */
+  deploymentId?: string;
   /** Why it failed, or where ECS rolled it back to, in one line. */
   note?: string;
 }

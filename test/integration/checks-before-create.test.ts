@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   AttachInternetGatewayCommand,
@@ -12,7 +12,7 @@ import {
   EC2Client,
   ModifySubnetAttributeCommand,
 } from '@aws-sdk/client-ec2';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { startMoto, type Moto } from '../support/moto.js';
 import { startStrictAws, type StrictAws } from '../support/strict-aws.js';
 import { tempDir } from '../support/stack.js';
@@ -22,7 +22,8 @@ import { cliEnv, runCli } from '../e2e/cli.js';
  * Checks that must stop a create before anything is made (exit 2, the field named), run through
  * the built CLI against moto behind the strict-AWS proxy, which counts every request: an AMI of
  * the wrong architecture for the instance type, and reused subnets that cannot reach the
- * internet. And the arm64 path: a Graviton type gets the arm64 ECS-optimized AMI.
+ * internet, and `service.secrets` naming parameters that do not exist. And the arm64 path: a
+ * Graviton type gets the arm64 ECS-optimized AMI.
  */
 let moto: Moto;
 let aws: StrictAws;
@@ -40,10 +41,16 @@ afterAll(async () => {
 });
 
 async function create(answers: object, ...extra: string[]) {
-  const dir = tempDir('checks-');
+  return createWith({}, answers, ...extra);
+}
+
+/** create, in `dir`, with `prepare` run once the proxy's rules and log are cleared (to add a rule or a listener). */
+async function createWith(opts: { dir?: string; prepare?: () => void }, answers: object, ...extra: string[]) {
+  const dir = opts.dir ?? tempDir('checks-');
   const file = path.join(dir, 'answers.json');
   writeFileSync(file, JSON.stringify({ region: 'us-east-1', ...answers }));
   aws.clear();
+  opts.prepare?.();
   const r = await runCli(['create', '--answers', file, '--yes', '--state-dir', dir, ...extra], { env: cliEnv(moto.env({ AWS_ENDPOINT_URL: aws.endpoint }), home), cwd: dir });
   return { ...r, mutating: aws.mutating().map((q) => `${q.service}:${q.operation}`) };
 }
@@ -118,5 +125,65 @@ describe('reused subnets are checked before anything is made', () => {
     const ok = await create(answers, '--dry-run');
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.mutating).toEqual([]);
+  });
+});
+
+describe('service.secrets must name parameters that exist', () => {
+  const put = async (region: string, name: string) => {
+    const ssm = new SSMClient({ ...cfg(), region });
+    try {
+      await ssm.send(new PutParameterCommand({ Name: name, Type: 'SecureString', Value: 'the-real-value' }));
+    } finally {
+      ssm.destroy();
+    }
+  };
+
+  it('a value pasted where a name belongs exits 2 naming service.secrets.DB and the region, never showing the text, with nothing made or saved', async () => {
+    // GIVEN answers whose secret is a password, not a parameter's name
+    const dir = tempDir('checks-secret-');
+    const saved = `${dir}/saved.yaml`;
+    // WHEN create runs for real, asked to save the answers
+    const r = await createWith({ dir }, { stack: 'pasted', service: { secrets: { DB: 'hunter2' } } }, '--save-answers', saved);
+    // THEN it stopped before anything was made, naming the field, the region and how to store the value
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      "Invalid answers (1 problem):\n  service.secrets.DB: names no SSM parameter in us-east-1 — a secret's value where its parameter's name belongs? (the text is not shown). Store the value with `aws ssm put-parameter --region us-east-1 --name /pasted/db --type SecureString --value '…'` and give that name (or the parameter's ARN) here",
+    );
+    expect(r.mutating).toEqual([]);
+    expect(aws.requests.filter((q) => q.operation === 'DescribeParameters')).toHaveLength(1);
+    // AND the text is nowhere: not printed, not saved, no state written
+    expect(`${r.stdout}${r.stderr}`).not.toContain('hunter2');
+    expect(existsSync(saved)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f !== 'answers.json')).toEqual([]);
+  });
+
+  it('finds parameters by name and by ARN, in their own region; another account\'s, or a refused lookup, is a warning, not "missing"', async () => {
+    // GIVEN a parameter in the stack's region and one in eu-west-1
+    await put('us-east-1', '/found/db-password');
+    await put('eu-west-1', '/found/api-key');
+    const secrets = {
+      DB_PASSWORD: '/found/db-password',
+      API_KEY: 'arn:aws:ssm:eu-west-1:123456789012:parameter/found/api-key',
+      SHARED: 'arn:aws:ssm:us-east-1:210987654321:parameter/team/shared-token',
+    };
+    const regions: string[] = [];
+    const listen = () =>
+      aws.observe((req) => {
+        if (req.operation === 'DescribeParameters') regions.push(/Credential=[^/]+\/[^/]+\/([^/]+)\//.exec(req.headers.authorization ?? '')?.[1] ?? '?');
+      });
+    // WHEN a dry run plans the stack
+    const ok = await createWith({ prepare: listen }, { stack: 'found', service: { secrets } }, '--dry-run');
+    // THEN it passes: each parameter was looked up in its own region, the other account's is named as unchecked
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(regions.sort()).toEqual(['eu-west-1', 'us-east-1']);
+    expect(ok.stderr).toContain('service.secrets.SHARED could not be checked: it is a parameter of account 210987654321, and DescribeParameters lists only this account\'s.');
+    expect(ok.mutating).toEqual([]);
+
+    // AND when the stack's region refuses the lookup (SSM's own AccessDeniedException on the wire), it says so and goes on
+    const deny = () => aws.rule({ name: 'describe-parameters-denied', service: 'ssm', operation: 'DescribeParameters', error: { code: 'AccessDeniedException', message: 'User: arn:aws:iam::123456789012:user/ci is not authorized to perform: ssm:DescribeParameters' } });
+    const denied = await createWith({ prepare: deny }, { stack: 'found', service: { secrets: { DB_PASSWORD: '/found/db-password' } } }, '--dry-run');
+    expect(aws.fired('describe-parameters-denied')).toBeGreaterThan(0);
+    expect(denied.code, denied.stderr).toBe(0);
+    expect(denied.stderr).toContain('service.secrets.DB_PASSWORD could not be checked in us-east-1: ssm:DescribeParameters was refused (AccessDeniedException).');
   });
 });

@@ -11,6 +11,7 @@ import type { Answers } from '../../wizard/schema.js';
 import { awsAccount, type Account } from '../../wizard/account.js';
 import { launchImage } from '../../steps/launch-common.js';
 import { checkSpotTypes } from '../../steps/instance-placement.js';
+import { checkSecretsExist } from '../../steps/secrets-policy.js';
 import { stackUrl } from '../../steps/url.js';
 import type { ServiceOutputs } from '../../steps/outputs.js';
 import { waitingForImage, waitingForImageText, type WaitingForImage } from '../waiting-for-image.js';
@@ -90,7 +91,6 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
   if (capacity.problems.length) throw inputError(capacity.problems);
   // With a review screen, the answers (customized there) are saved and warned about after it.
   const reviewing = Boolean(prompter) && !flags.dryRun;
-  if (flags.saveAnswers && !reviewing) await saveAnswersFile(flags.saveAnswers, answers);
 
   const reporter = makeReporter(opts, ctx);
   if (!reviewing) for (const w of capacity.warnings) reporter.warn(w);
@@ -107,6 +107,9 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
   const aws = ctx.makeClients({ ...awsTarget(opts, ctx, { region: answers.region }, calls.onCall), readOnly: flags.dryRun ?? false });
   try {
     const region = await preflight(aws);
+    // Secrets that name no parameter (a value pasted where its name belongs) stop here: exit 2, the text never echoed nor saved.
+    for (const w of (await checkSecretsExist(aws, answers.stack, answers.service.secrets, region)).warnings) reporter.warn(w);
+    if (flags.saveAnswers && !reviewing) await saveAnswersFile(flags.saveAnswers, answers);
     // The lock before the review's reads, held through its questions (as Terraform does): what the
     // review shows is what this run changes. A deploy or scale from another shell meanwhile waits
     // (--lock-timeout) or stops naming this run, instead of being reverted unseen.

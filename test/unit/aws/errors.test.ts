@@ -40,8 +40,8 @@ import {
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { ACMClient, DeleteCertificateCommand, DescribeCertificateCommand } from '@aws-sdk/client-acm';
 import { ApplicationAutoScalingClient, PutScalingPolicyCommand } from '@aws-sdk/client-application-auto-scaling';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeParametersCommand, GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CloudWatchLogsClient, DeleteLogGroupCommand, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CloudWatchClient, DeleteAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   awsErrorCode,
@@ -58,8 +58,10 @@ import {
   isNotFound,
   isNotYetVisible,
   isServiceLinkedRoleNotReady,
+  isAccessDenied,
   isServiceLinkedRoleTaken,
   isTaskDefinitionMissing,
+  isThrottled,
   isTransientDependency,
   unlessNotFound,
 } from '../../../src/aws/errors.js';
@@ -291,6 +293,31 @@ const CLASSIFICATIONS: [name: string, classify: (err: unknown) => boolean, yes: 
     [
       ['AccessDenied', IAMClient, CreateServiceLinkedRoleCommand, 403],
       ['LimitExceeded', IAMClient, CreateServiceLinkedRoleCommand, 409],
+    ],
+  ],
+  [
+    'a call refused for its rate, after the retries',
+    isThrottled,
+    [
+      ['ThrottlingException', CloudWatchLogsClient, FilterLogEventsCommand],
+      ['Throttling', ElasticLoadBalancingV2Client, DescribeLoadBalancersCommand],
+      ['RequestLimitExceeded', EC2Client, DescribeVpcsCommand, 503],
+    ],
+    [
+      ['LimitExceededException', CloudWatchLogsClient, FilterLogEventsCommand],
+      ['ServiceUnavailableException', CloudWatchLogsClient, FilterLogEventsCommand, 503],
+    ],
+  ],
+  [
+    'a call the caller may not make',
+    isAccessDenied,
+    [
+      ['AccessDeniedException', SSMClient, DescribeParametersCommand],
+      ['AccessDenied', IAMClient, GetRoleCommand, 403],
+    ],
+    [
+      ['ValidationException', SSMClient, DescribeParametersCommand],
+      ['InvalidFilterValue', SSMClient, DescribeParametersCommand],
     ],
   ],
 ];
