@@ -1,8 +1,9 @@
 import { DeleteRolePolicyCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { DescribeParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AwsClients } from '../aws/clients.js';
-import { awsErrorCode, isAccessDenied, unlessNotFound } from '../aws/errors.js';
+import { awsErrorCode, isAccessDenied, isNotFound, unlessNotFound } from '../aws/errors.js';
 import { arnFor } from '../aws/partition.js';
 import { WizardError, inputError, type Problem } from '../errors.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
@@ -104,13 +105,14 @@ export const secretsPolicyStep: ResourceStep<StackEnv> = {
 /** Where ECS looks for a `valueFrom`: an SSM parameter (by name, in a region and account) or a Secrets Manager secret. */
 export type SecretPlace =
   | { kind: 'ssm'; region: string; account?: string; parameter: string; byArn: boolean }
-  | { kind: 'secretsmanager'; region: string; account: string };
+  | { kind: 'secretsmanager'; region: string; account: string; secretId: string };
 
 /** Reads a `valueFrom` (see the schema: an SSM or Secrets Manager ARN, or an SSM name in the stack's region). */
 export function secretPlace(valueFrom: string, stackRegion: string): SecretPlace {
   if (!valueFrom.startsWith('arn:')) return { kind: 'ssm', region: stackRegion, parameter: valueFrom, byArn: false };
   const [, , service, region = '', account = '', ...resource] = valueFrom.split(':');
-  if (service === 'secretsmanager') return { kind: 'secretsmanager', region, account };
+  // The secret itself: its ARN without the JSON key, stage and version ECS may read from it.
+  if (service === 'secretsmanager') return { kind: 'secretsmanager', region, account, secretId: valueFrom.split(':').slice(0, 7).join(':') };
   return { kind: 'ssm', region, account, parameter: resource.join(':').replace(/^parameter\//, ''), byArn: true };
 }
 
@@ -148,15 +150,20 @@ const suggestedName = (stack: string, secret: string): string => `/${stack}/${se
  * missing one is bad input (exit 2) naming `service.secrets.<NAME>` and the region — never the
  * text given, which may be the secret itself. What cannot be checked is a warning, not "missing":
  * a parameter of another account (DescribeParameters lists only this account's), a region that
- * refuses the call (AccessDenied). Secrets Manager secrets are not looked up (see README).
+ * refuses the call (AccessDenied). A Secrets Manager secret is looked up with DescribeSecret (its
+ * metadata only; another account's answers only where its resource policy lets this caller).
  */
 export async function checkSecretsExist(aws: AwsClients, stack: string, secrets: Record<string, string>, stackRegion: string, opts: { hint?: string } = {}): Promise<{ warnings: string[] }> {
   const warnings: string[] = [];
   const byRegion = new Map<string, { name: string; place: Extract<SecretPlace, { kind: 'ssm' }> }[]>();
+  const managed: { name: string; place: Extract<SecretPlace, { kind: 'secretsmanager' }> }[] = [];
   let account: Promise<string> | undefined;
   for (const [name, valueFrom] of Object.entries(secrets).sort(([a], [b]) => a.localeCompare(b))) {
     const place = secretPlace(valueFrom, stackRegion);
-    if (place.kind !== 'ssm') continue;
+    if (place.kind === 'secretsmanager') {
+      managed.push({ name, place });
+      continue;
+    }
     if (place.account !== undefined) {
       account ??= aws.get(STSClient).send(new GetCallerIdentityCommand({})).then((r) => r.Account ?? '');
       if ((await account) !== place.account) {
@@ -191,6 +198,26 @@ export async function checkSecretsExist(aws: AwsClients, stack: string, secrets:
         throw new WizardError('AWS', `Could not check that the parameters service.secrets names exist in ${region}: ssm:DescribeParameters answered ${awsErrorCode(err) ?? 'an error'}.`);
       }
       for (const { name } of wanted) warnings.push(`service.secrets.${name} could not be checked in ${region}: ssm:DescribeParameters was refused (${awsErrorCode(err)}). Make sure the parameter exists, or ECS cannot start the tasks.`);
+    } finally {
+      if (clients !== aws) clients.destroy();
+    }
+  }
+  for (const { name, place } of managed) {
+    const clients = place.region === stackRegion ? aws : new AwsClients({ ...aws.target, region: place.region });
+    try {
+      await clients.get(SecretsManagerClient).send(new DescribeSecretCommand({ SecretId: place.secretId }));
+    } catch (err) {
+      if (isNotFound(err)) {
+        problems.push({
+          path: `service.secrets.${name}`,
+          message: `names a Secrets Manager secret that does not exist in ${place.region}: create it (aws secretsmanager create-secret --region ${place.region} --name <the name in the ARN> --secret-string '…'), or fix the ARN`,
+        });
+      } else if (isAccessDenied(err)) {
+        warnings.push(`service.secrets.${name} could not be checked in ${place.region}: secretsmanager:DescribeSecret was refused (${awsErrorCode(err)}). Make sure the secret exists and the task execution role may read it, or ECS cannot start the tasks.`);
+      } else {
+        // The code only, no cause: an answer's message may quote the secret's name.
+        throw new WizardError('AWS', `Could not check that the secret service.secrets.${name} exists in ${place.region}: secretsmanager:DescribeSecret answered ${awsErrorCode(err) ?? 'an error'}.`);
+      }
     } finally {
       if (clients !== aws) clients.destroy();
     }

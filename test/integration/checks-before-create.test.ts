@@ -13,6 +13,7 @@ import {
   ModifySubnetAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { startMoto, type Moto } from '../support/moto.js';
 import { startStrictAws, type StrictAws } from '../support/strict-aws.js';
 import { tempDir } from '../support/stack.js';
@@ -185,5 +186,33 @@ describe('service.secrets must name parameters that exist', () => {
     expect(aws.fired('describe-parameters-denied')).toBeGreaterThan(0);
     expect(denied.code, denied.stderr).toBe(0);
     expect(denied.stderr).toContain('service.secrets.DB_PASSWORD could not be checked in us-east-1: ssm:DescribeParameters was refused (AccessDeniedException).');
+  });
+  it('a Secrets Manager secret is looked up with DescribeSecret (never read): a missing one exits 2 naming the field, a refused lookup is a warning', async () => {
+    // GIVEN one secret that exists (with a JSON key and stage in its valueFrom, as ECS accepts) and one that does not
+    const sm = new SecretsManagerClient({ ...cfg(), region: 'us-east-1' });
+    const made = await sm.send(new CreateSecretCommand({ Name: 'found/db', SecretString: '{"password":"the-real-value"}' }));
+    sm.destroy();
+    const existing = `${made.ARN!}:password:AWSCURRENT:`;
+    const missing = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gone/api-AbCdEf';
+    // WHEN a dry run plans a stack naming both
+    const asked: unknown[] = [];
+    const listen = () => aws.observe((req) => void (req.operation === 'DescribeSecret' && asked.push(req.json?.SecretId)));
+    const r = await createWith({ prepare: listen }, { stack: 'sm', service: { secrets: { DB: existing, API: missing } } }, '--dry-run');
+    // THEN only the missing one is named, with how to create it; the secret's value was never asked for
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      "Invalid answers (1 problem):\n  service.secrets.API: names a Secrets Manager secret that does not exist in us-east-1: create it (aws secretsmanager create-secret --region us-east-1 --name <the name in the ARN> --secret-string '…'), or fix the ARN",
+    );
+    // (each by the secret's own ARN: the JSON key and stage ECS reads are not part of it)
+    expect(asked.sort()).toEqual([made.ARN, missing].sort());
+    expect(aws.requests.filter((q) => q.operation === 'GetSecretValue')).toEqual([]);
+    expect(r.mutating).toEqual([]);
+
+    // AND a lookup Secrets Manager refuses (its own AccessDeniedException on the wire) is a warning, and the run goes on
+    const deny = () => aws.rule({ name: 'describe-secret-denied', service: 'secretsmanager', operation: 'DescribeSecret', error: { code: 'AccessDeniedException', message: 'User: arn:aws:iam::123456789012:user/ci is not authorized to perform: secretsmanager:DescribeSecret' } });
+    const denied = await createWith({ prepare: deny }, { stack: 'sm', service: { secrets: { DB: existing } } }, '--dry-run');
+    expect(aws.fired('describe-secret-denied')).toBeGreaterThan(0);
+    expect(denied.code, denied.stderr).toBe(0);
+    expect(denied.stderr).toContain('service.secrets.DB could not be checked in us-east-1: secretsmanager:DescribeSecret was refused (AccessDeniedException).');
   });
 });

@@ -15,6 +15,7 @@ import { logGroupStep } from '../../../src/steps/log-group.js';
 import { checkSecretsExist, secretPlace, secretResource, secretsPolicy, secretsPolicyStep } from '../../../src/steps/secrets-policy.js';
 import { DescribeParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AwsClients } from '../../../src/aws/clients.js';
 import { WizardError, isWizardError } from '../../../src/errors.js';
 import { validateAnswers } from '../../../src/wizard/answers-file.js';
@@ -291,9 +292,11 @@ describe('answers schema', () => {
 describe('service.secrets must exist before anything is made (looked up, never read)', () => {
   const ssm = mockClient(SSMClient);
   const sts = mockClient(STSClient);
+  const sm = mockClient(SecretsManagerClient);
   afterEach(() => {
     ssm.reset();
     sts.reset();
+    sm.reset();
   });
   const aws = () => new AwsClients({ region: 'us-east-1' });
   const failure = async (p: Promise<unknown>): Promise<WizardError> => {
@@ -305,7 +308,9 @@ describe('service.secrets must exist before anything is made (looked up, never r
   it('reads where ECS looks: a name in the stack\'s region, an ARN in its own region and account, a secret', () => {
     expect(secretPlace('/shop/db', 'eu-west-1')).toEqual({ kind: 'ssm', region: 'eu-west-1', parameter: '/shop/db', byArn: false });
     expect(secretPlace('arn:aws-cn:ssm:cn-north-1:123456789012:parameter/shop/db', 'us-east-1')).toEqual({ kind: 'ssm', region: 'cn-north-1', account: '123456789012', parameter: 'shop/db', byArn: true });
-    expect(secretPlace(SM_ARN, 'us-east-1')).toEqual({ kind: 'secretsmanager', region: 'us-east-1', account: '123456789012' });
+    expect(secretPlace(SM_ARN, 'us-east-1')).toEqual({ kind: 'secretsmanager', region: 'us-east-1', account: '123456789012', secretId: SM_ARN });
+    // (the secret itself: a JSON key, stage and version ECS reads from it are not part of its id)
+    expect(secretPlace(`${SM_ARN}:password:AWSCURRENT:`, 'us-east-1')).toMatchObject({ kind: 'secretsmanager', secretId: SM_ARN });
   });
 
   it('asks DescribeParameters by name, 50 names a request, every page, and names each missing one without its text', async () => {
@@ -333,8 +338,26 @@ describe('service.secrets must exist before anything is made (looked up, never r
     expect(err.message).not.toMatch(/value-\d/);
   });
 
+  it('a Secrets Manager secret: DescribeSecret by its own ARN in its region; ResourceNotFoundException names the field, AccessDenied warns', async () => {
+    sm.on(DescribeSecretCommand).callsFake(async (input: { SecretId: string }) => {
+      if (input.SecretId.includes('gone')) throw await sdkError(SecretsManagerClient, DescribeSecretCommand, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+      if (input.SecretId.includes('theirs')) throw await sdkError(SecretsManagerClient, DescribeSecretCommand, 'AccessDeniedException', 'not authorized to perform: secretsmanager:DescribeSecret');
+      return { ARN: input.SecretId };
+    });
+    const gone = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:gone-AbCdEf';
+    const theirs = 'arn:aws:secretsmanager:us-east-1:210987654321:secret:theirs-AbCdEf';
+    const err = await failure(checkSecretsExist(aws(), 'shop', { A: `${SM_ARN}:password::`, B: `${gone}::AWSPREVIOUS:`, C: theirs }, 'us-east-1'));
+    expect(sm.commandCalls(DescribeSecretCommand).map((c) => c.args[0].input.SecretId).sort()).toEqual([SM_ARN, gone, theirs].sort());
+    expect(err.problems).toEqual([
+      { path: 'service.secrets.B', message: "names a Secrets Manager secret that does not exist in eu-west-1: create it (aws secretsmanager create-secret --region eu-west-1 --name <the name in the ARN> --secret-string '…'), or fix the ARN" },
+    ]);
+    // (no SSM lookup, and never a value read)
+    expect(ssm.commandCalls(DescribeParametersCommand)).toHaveLength(0);
+  });
+
   it('an ARN of this account is looked up in its region; of another account, or where the lookup is refused, a warning', async () => {
     sts.on(GetCallerIdentityCommand).resolves({ Account: '123456789012' });
+    sm.on(DescribeSecretCommand, { SecretId: SM_ARN }).resolves({ ARN: SM_ARN, Name: 'shop/api-key' });
     ssm.on(DescribeParametersCommand).callsFake(async (_input: unknown, client: () => SSMClient) => {
       if ((await client().config.region()) === 'us-east-1') throw await sdkError(SSMClient, DescribeParametersCommand, 'AccessDeniedException', 'not authorized to perform: ssm:DescribeParameters');
       return { Parameters: [{ Name: '/shop/api-key' }] };
