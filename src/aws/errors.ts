@@ -92,9 +92,9 @@ export function isBucketTaken(err: unknown): boolean {
   return hasCode(err, 'BucketAlreadyExists');
 }
 
-/** A bucket setting never configured: no default encryption rule, no public access block. */
+/** A bucket setting never configured: no default encryption rule, no public access block, no lifecycle rules. */
 export function isNotConfigured(err: unknown): boolean {
-  return hasCode(err, 'ServerSideEncryptionConfigurationNotFoundError', 'NoSuchPublicAccessBlockConfiguration');
+  return hasCode(err, 'ServerSideEncryptionConfigurationNotFoundError', 'NoSuchPublicAccessBlockConfiguration', 'NoSuchLifecycleConfiguration');
 }
 
 /** Errors that clear by themselves while AWS catches up (lingering ENIs, draining instances, …). */

@@ -61,6 +61,8 @@ const IAM_ACTION: Record<string, string> = {
   's3:PutBucketEncryption': 's3:PutEncryptionConfiguration',
   's3:GetPublicAccessBlock': 's3:GetBucketPublicAccessBlock',
   's3:PutPublicAccessBlock': 's3:PutBucketPublicAccessBlock',
+  's3:GetBucketLifecycleConfiguration': 's3:GetLifecycleConfiguration',
+  's3:PutBucketLifecycleConfiguration': 's3:PutLifecycleConfiguration',
 };
 
 function iamAction(req: Pick<AwsRequest, 'service' | 'operation'>): string {

@@ -31,6 +31,7 @@ import {
   CreateBucketCommand,
   DeleteObjectCommand,
   GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
   GetObjectCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
@@ -243,6 +244,7 @@ const CLASSIFICATIONS: [name: string, classify: (err: unknown) => boolean, yes: 
     [
       ['ServerSideEncryptionConfigurationNotFoundError', S3Client, GetBucketEncryptionCommand, 404],
       ['NoSuchPublicAccessBlockConfiguration', S3Client, GetPublicAccessBlockCommand, 404],
+      ['NoSuchLifecycleConfiguration', S3Client, GetBucketLifecycleConfigurationCommand, 404],
     ],
     [
       ['NoSuchBucket', S3Client, GetBucketEncryptionCommand, 404],

@@ -29,6 +29,8 @@ const S3_ACTION: Record<string, string> = {
   PutBucketEncryption: 'PutEncryptionConfiguration',
   GetPublicAccessBlock: 'GetBucketPublicAccessBlock',
   PutPublicAccessBlock: 'PutBucketPublicAccessBlock',
+  GetBucketLifecycleConfiguration: 'GetLifecycleConfiguration',
+  PutBucketLifecycleConfiguration: 'PutLifecycleConfiguration',
 };
 
 function sourceFiles(dir: string): string[] {
