@@ -219,7 +219,10 @@ const DESTROY_S = {
   'capacity-provider': 10, // detach from the cluster, delete (AWS deletes it asynchronously)
   'auto-scaling-group': 150, // ForceDelete: instances terminate in 1–3 min, then the group goes
   'launch-template': 1,
-  cluster: 2, // DeleteCluster once instances and services are gone
+  // DeleteCluster once instances and services are gone; private hosts whose agents lost their route (the NAT gateways
+  // go first) stay registered: a refused DeleteCluster, List/DescribeContainerInstances, DescribeInstances, a forced
+  // DeregisterContainerInstance each (~0.3 s per call), then DeleteCluster again after the retry's first 1 s backoff
+  cluster: 4,
   listener: 1,
   'load-balancer': 5,
   'target-group': 1, // after the listener and the ALB are gone

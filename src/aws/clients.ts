@@ -48,8 +48,20 @@ interface SdkClient {
  */
 export class AwsClients {
   private readonly cache = new Map<unknown, unknown>();
+  private readonly regions = new Map<string, AwsClients>();
 
   constructor(readonly target: AwsTarget = {}) {}
+
+  /**
+   * The same settings (profile, endpoint, call log, read-only, …) in another region, made once:
+   * for what an account keeps in a region of its own (ACM certificates in us-east-1).
+   */
+  inRegion(region: string): AwsClients {
+    if (region === this.target.region) return this;
+    let clients = this.regions.get(region);
+    if (!clients) this.regions.set(region, (clients = new AwsClients({ ...this.target, region })));
+    return clients;
+  }
 
   get<C>(Client: ClientClass<C>): C {
     let client = this.cache.get(Client) as C | undefined;
@@ -104,6 +116,8 @@ export class AwsClients {
   destroy(): void {
     for (const c of this.cache.values()) (c as SdkClient).destroy();
     this.cache.clear();
+    for (const r of this.regions.values()) r.destroy();
+    this.regions.clear();
   }
 }
 

@@ -92,9 +92,9 @@ export function isBucketTaken(err: unknown): boolean {
   return hasCode(err, 'BucketAlreadyExists');
 }
 
-/** A bucket setting never configured: no default encryption rule, no public access block. */
+/** A bucket setting never configured: no default encryption rule, no public access block, no lifecycle rules. */
 export function isNotConfigured(err: unknown): boolean {
-  return hasCode(err, 'ServerSideEncryptionConfigurationNotFoundError', 'NoSuchPublicAccessBlockConfiguration');
+  return hasCode(err, 'ServerSideEncryptionConfigurationNotFoundError', 'NoSuchPublicAccessBlockConfiguration', 'NoSuchLifecycleConfiguration');
 }
 
 /** Errors that clear by themselves while AWS catches up (lingering ENIs, draining instances, …). */
@@ -112,9 +112,27 @@ export function isTransientDependency(err: unknown): boolean {
     'ClusterContainsTasksException',
     'DeleteConflict',
     'DeleteConflictException',
-    // ReleaseAddress while a NAT gateway being deleted still holds the Elastic IP.
-    'InvalidIPAddress.InUse',
+    // DeleteCluster while a capacity provider is still being detached or deleted, or another update of the cluster runs.
+    'ClusterContainsCapacityProviderException',
+    'UpdateInProgressException',
   );
+}
+
+/** DeleteCluster while container instances are still registered (among the dependencies above, the one a step can act on). */
+export function isClusterHoldingInstances(err: unknown): boolean {
+  return hasCode(err, 'ClusterContainsContainerInstancesException');
+}
+
+/**
+ * ReleaseAddress of a NAT gateway's Elastic IP, while the gateway holds it and for a while after it
+ * reports `deleted`: AuthFailure ("You do not have permission to access the specified resource" —
+ * the address sits on the gateway's network interface, which belongs to AWS, not to the caller),
+ * InvalidNetworkInterfaceID.NotFound (that interface on its way out), or InvalidIPAddress.InUse.
+ * Asked only of that call, once the stack's NAT gateways are deleted: anywhere else AuthFailure is a
+ * real failure of the credentials.
+ */
+export function isAddressStillHeld(err: unknown): boolean {
+  return hasCode(err, 'AuthFailure', 'InvalidNetworkInterfaceID.NotFound', 'InvalidIPAddress.InUse');
 }
 
 /**

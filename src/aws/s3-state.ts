@@ -76,7 +76,8 @@ function stateAwsError(err: unknown, what: string): WizardError {
 
 /**
  * States as S3 objects: `PREFIX/<stack>.json`, each write conditional on the ETag last read
- * (If-Match; If-None-Match: * for a new one) and encrypted at rest; the lock `PREFIX/<stack>.lock`,
+ * (If-Match; If-None-Match: * for a new one) and encrypted at rest by the bucket's own default
+ * encryption (SSE-S3, or its KMS key); the lock `PREFIX/<stack>.lock`,
  * created only if absent (If-None-Match: *). Nothing is written locally. A lock is never taken
  * over: another machine's pid cannot be checked, so a dead run's lock waits for `ecs-wizard unlock`.
  */
@@ -117,11 +118,14 @@ export class S3Store implements StateStore {
     }
   }
 
-  /** Writes an object, encrypted at rest, only if the condition holds; returns its new ETag. */
+  /**
+   * Writes an object only if the condition holds; returns its new ETag. No encryption header: S3
+   * applies the bucket's default encryption only to a request that names none (every bucket has
+   * one since January 2023), so naming AES256 here would downgrade a KMS bucket to SSE-S3, and a
+   * bucket whose policy demands aws:kms would refuse every write.
+   */
   private async put(key: string, text: string, condition: { IfMatch: string } | { IfNoneMatch: '*' }): Promise<string> {
-    const r = await this.s3.send(
-      new PutObjectCommand({ Bucket: this.loc.bucket, Key: key, Body: text, ContentType: 'application/json', ServerSideEncryption: 'AES256', ...condition }),
-    );
+    const r = await this.s3.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: key, Body: text, ContentType: 'application/json', ...condition }));
     return r.ETag ?? '';
   }
 

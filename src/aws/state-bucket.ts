@@ -1,14 +1,17 @@
 import {
   CreateBucketCommand,
   GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
   GetBucketVersioningCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
   PutBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand,
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
   S3Client,
   type BucketLocationConstraint,
+  type LifecycleRule,
 } from '@aws-sdk/client-s3';
 import { WizardError } from '../errors.js';
 import type { AwsClients } from './clients.js';
@@ -19,19 +22,49 @@ export interface StateBucketReport {
   bucket: string;
   region: string;
   created: boolean;
-  /** What this run changed on the bucket (nothing when it already had all three). */
-  changed: ('versioning' | 'encryption' | 'publicAccessBlock')[];
+  /** What this run changed on the bucket (nothing when it already had all four). */
+  changed: ('versioning' | 'encryption' | 'publicAccessBlock' | 'lifecycle')[];
+  /** The state prefix the lifecycle rule covers (`PREFIX/`). */
+  prefix: string;
 }
 
 const BLOCK_ALL = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
 
+/** How long a state's or lock's replaced version is kept at least, and how many of the newest are kept for ever. */
+export const NONCURRENT_DAYS = 30;
+export const NEWER_NONCURRENT_VERSIONS = 100;
+
+/** The id of the state prefix's lifecycle rule: one per prefix, so several prefixes in a bucket each keep theirs. */
+export const lifecycleRuleId = (prefix: string): string => `ecs-wizard ${prefix}/`;
+
+/**
+ * What keeps a versioned state prefix from growing for ever: every state write is a version, and
+ * every lock a version and a delete marker. S3 lifecycle filters match a key prefix (or tags, or
+ * sizes), never a suffix, so a rule cannot single out the `.lock` objects: it covers the whole
+ * state prefix, and expires replaced versions only once they are both older than NONCURRENT_DAYS
+ * and behind the NEWER_NONCURRENT_VERSIONS newest of their object — a month of state history, and
+ * the last hundred writes of every state for ever. A delete marker with nothing left behind it
+ * goes too.
+ */
+export function stateLifecycleRule(prefix: string): LifecycleRule {
+  return {
+    ID: lifecycleRuleId(prefix),
+    Status: 'Enabled',
+    Filter: { Prefix: `${prefix}/` },
+    NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_DAYS, NewerNoncurrentVersions: NEWER_NONCURRENT_VERSIONS },
+    Expiration: { ExpiredObjectDeleteMarker: true },
+  };
+}
+
 /**
  * Makes a bucket fit to hold states, or brings an existing one up to it: versioning on (every
- * earlier state stays recoverable), default encryption, and all public access blocked. Each
- * setting is read first and written only when missing, so a second run changes nothing and a
- * bucket's own encryption (a KMS key) is kept.
+ * earlier state stays recoverable), default encryption, all public access blocked, and a lifecycle
+ * rule for the state prefix's old versions (stateLifecycleRule). Each setting is read first and
+ * written only when missing, so a second run changes nothing, a bucket's own encryption (a KMS
+ * key) is kept, and so are the bucket's other lifecycle rules — and ours once it exists, however
+ * its owner has tuned it.
  */
-export async function initStateBucket(bucket: string, clientsFor: S3ClientsFor, region: string | undefined): Promise<StateBucketReport> {
+export async function initStateBucket(bucket: string, clientsFor: S3ClientsFor, region: string | undefined, prefix = 'ecs-wizard'): Promise<StateBucketReport> {
   let clients: AwsClients = clientsFor(region);
   try {
     const home = (await clients.preflight(S3Client)).region;
@@ -85,13 +118,30 @@ export async function initStateBucket(bucket: string, clientsFor: S3ClientsFor, 
       });
       changed.push('publicAccessBlock');
     }
-    return { bucket, region: where, created, changed };
+    const lifecycle = await configured(() => s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket })), bucket, 'read the lifecycle rules of');
+    const rules = lifecycle?.Rules ?? [];
+    if (!rules.some((r) => r.ID === lifecycleRuleId(prefix))) {
+      // PutBucketLifecycleConfiguration replaces the whole configuration: the bucket's own rules go back in as they were.
+      await s3
+        .send(
+          new PutBucketLifecycleConfigurationCommand({
+            Bucket: bucket,
+            LifecycleConfiguration: { Rules: [...rules, stateLifecycleRule(prefix)] },
+            ...(lifecycle?.TransitionDefaultMinimumObjectSize ? { TransitionDefaultMinimumObjectSize: lifecycle.TransitionDefaultMinimumObjectSize } : {}),
+          }),
+        )
+        .catch((e: unknown) => {
+          throw bucketError(e, bucket, 'add the lifecycle rule for old state versions to');
+        });
+      changed.push('lifecycle');
+    }
+    return { bucket, region: where, created, changed, prefix };
   } finally {
     clients.destroy();
   }
 }
 
-/** The setting, or undefined when the bucket has none configured. */
+/** The setting, or undefined when the bucket has none configured (no encryption rule, public access block or lifecycle rules). */
 async function configured<T>(get: () => Promise<T>, bucket: string, what: string): Promise<T | undefined> {
   try {
     return await get();

@@ -53,7 +53,7 @@ import {
 } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient, DeleteAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import type { AwsClients } from '../aws/clients.js';
-import { hasCode, isTransientDependency, unlessNotFound } from '../aws/errors.js';
+import { hasCode, isAddressStillHeld, isTransientDependency, unlessNotFound } from '../aws/errors.js';
 import { poll, retryWhile, type PollTiming } from '../aws/poll.js';
 import { deleteCapacityProvider } from '../steps/capacity-provider.js';
 import { LEFTOVER_ORDER, describeLeftover, type Leftover } from './inventory.js';
@@ -92,7 +92,9 @@ export async function deleteLeftovers(aws: AwsClients, items: readonly Leftover[
       await Promise.all(
         batch.map(async (item) => {
           try {
-            await retryWhile(() => unlessNotFound(() => deleteOne(aws, item, opts)), isTransientDependency, {
+            // An Elastic IP is refused for a while after its NAT gateway is deleted (AuthFailure and others): that call only.
+            const stillBusy = item.type === 'elastic-ip' ? isAddressStillHeld : isTransientDependency;
+            await retryWhile(() => unlessNotFound(() => deleteOne(aws, item, opts)), stillBusy, {
               timing: opts.timing,
               signal: opts.signal,
               progress: opts.progress,
@@ -258,7 +260,7 @@ async function deleteOne(aws: AwsClients, item: Leftover, opts: CleanupOptions):
       return;
     }
     case 'elastic-ip':
-      // InvalidIPAddress.InUse until its NAT gateway is deleted: retried above.
+      // Refused until its NAT gateway is deleted, and for a while after (isAddressStillHeld): retried above.
       await ec2().send(new ReleaseAddressCommand({ AllocationId: item.id }));
       return;
   }

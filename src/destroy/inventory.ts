@@ -52,6 +52,7 @@ import type { StackNames } from '../steps/names.js';
 import { familyRevisions } from '../steps/task-definition.js';
 import { isStackLoadBalancerHost, recordSet, sameRecord, zoneHolding } from '../steps/dns.js';
 import { isStacks } from '../steps/nat-gateway.js';
+import { certificatesSharingValidation, validatedName } from '../steps/certificate.js';
 
 /** Resource kinds the inventory knows, in the order a backstop cleanup deletes them. */
 export const LEFTOVER_ORDER = [
@@ -112,6 +113,8 @@ export interface InventoryOptions {
    * be unknown). Otherwise only certificates for `domain` are looked at, and none without one.
    */
   allCertificates?: boolean;
+  /** The stack's region (else the clients'): where, with us-east-1, certificates sharing a validation record are looked for. */
+  region?: string;
 }
 
 /**
@@ -391,8 +394,9 @@ async function natResources(aws: AwsClients, names: StackNames): Promise<Leftove
 /**
  * The certificates ecs-wizard requested for the stack (by the stack tag), and in the zone holding
  * the domain: its alias to the stack's ALB, and the validation records of those certificates that
- * no other certificate of the account shares. Hosted zones and certificates without the tag are
- * the user's: never listed.
+ * no other certificate of the account shares (of any key type, in the stack's region or
+ * us-east-1: certificatesSharingValidation). Hosted zones and certificates without the tag are the
+ * user's: never listed.
  */
 async function httpsResources(aws: AwsClients, names: StackNames, opts: InventoryOptions): Promise<Leftover[]> {
   if (!opts.domain && !opts.allCertificates) return [];
@@ -420,16 +424,17 @@ async function httpsResources(aws: AwsClients, names: StackNames, opts: Inventor
   });
   const alias = await recordSet(route53, hostedZoneId, opts.domain, 'A');
   if (alias?.AliasTarget && isStackLoadBalancerHost(alias.AliasTarget.DNSName, names.loadBalancer)) out.push(record(alias));
-  const sharedDomains = new Set(all.filter((c) => !ours.includes(c)).flatMap((c) => [c.DomainName, ...(c.SubjectAlternativeNameSummaries ?? [])]));
-  for (const c of ours) {
-    if (sharedDomains.has(c.DomainName)) continue;
-    const detail = await unlessNotFound(() => acm.send(new DescribeCertificateCommand({ CertificateArn: c.CertificateArn })));
-    for (const o of detail?.Certificate?.DomainValidationOptions ?? []) {
-      const rr = o.ResourceRecord;
-      if (!rr?.Name || !rr.Value) continue;
-      const set = await recordSet(route53, hostedZoneId, rr.Name, rr.Type ?? 'CNAME');
-      if (set && sameRecord(set, { name: rr.Name, type: rr.Type ?? 'CNAME', values: [rr.Value] })) out.push(record(set));
-    }
+  const details = await Promise.all(ours.map((c) => unlessNotFound(() => acm.send(new DescribeCertificateCommand({ CertificateArn: c.CertificateArn })))));
+  const options = details.flatMap((d) => d?.Certificate?.DomainValidationOptions ?? []);
+  if (!options.length) return out;
+  // A record another certificate of the account is validated with (any region, any key type) is not the stack's to delete.
+  const region = opts.region ?? (await acm.config.region());
+  const shared = await certificatesSharingValidation(aws, region, names.stack, options.map((o) => o.DomainName ?? ''), new Set(ours.map((c) => c.CertificateArn!)));
+  for (const o of options) {
+    const rr = o.ResourceRecord;
+    if (!rr?.Name || !rr.Value || shared.has(validatedName(o.DomainName ?? ''))) continue;
+    const set = await recordSet(route53, hostedZoneId, rr.Name, rr.Type ?? 'CNAME');
+    if (set && sameRecord(set, { name: rr.Name, type: rr.Type ?? 'CNAME', values: [rr.Value] })) out.push(record(set));
   }
   return out;
 }

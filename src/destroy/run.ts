@@ -63,7 +63,13 @@ export async function destroyStack(opts: DestroyStackOptions): Promise<DestroyRe
   const { env, state } = opts;
   const exclude = externalIds(state, env);
   const inventory = (): Promise<Leftover[]> =>
-    listStackResources(env.aws, env.names, { exclude, ecrRepository: env.answers.service.ecrRepository, domain: env.answers.loadBalancer.domain, allCertificates: opts.discover });
+    listStackResources(env.aws, env.names, {
+      exclude,
+      ecrRepository: env.answers.service.ecrRepository,
+      domain: env.answers.loadBalancer.domain,
+      allCertificates: opts.discover,
+      region: env.region,
+    });
   const engine = { env, state, concurrency: opts.concurrency, signal: opts.signal, onEvent: opts.onEvent };
   const none: CleanupResult = { deleted: [], kept: [], failed: [] };
 

@@ -1,9 +1,9 @@
-import { ACMClient, paginateListCertificates } from '@aws-sdk/client-acm';
+import { ACMClient } from '@aws-sdk/client-acm';
 import { Route53Client, type ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { WizardError } from '../errors.js';
 import { poll } from '../aws/poll.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
-import { describeCertificate } from './certificate.js';
+import { certificatesSharingValidation, describeCertificate, validatedName } from './certificate.js';
 import { deleteRecordSets, recordSet, sameRecord, upsertRecords } from './dns.js';
 import { wasCreatedThisRun } from './common.js';
 import type { StackEnv } from './env.js';
@@ -36,27 +36,14 @@ async function validationRecords(ctx: Ctx): Promise<DnsRecord[]> {
   );
 }
 
-/**
- * Another certificate of the account that validates the same name: ACM gives every certificate
- * for a name (in one account) the same CNAME, so deleting it would break that certificate's renewal.
- */
-async function sharedWithAnotherCertificate(ctx: Ctx, ours: string | undefined): Promise<string | undefined> {
-  const domain = ctx.env.answers.loadBalancer.domain;
-  if (!domain) return undefined;
-  for await (const page of paginateListCertificates({ client: ctx.env.aws.get(ACMClient) }, {})) {
-    for (const c of page.CertificateSummaryList ?? []) {
-      if (c.CertificateArn === ours) continue;
-      const names = [c.DomainName, ...(c.SubjectAlternativeNameSummaries ?? [])];
-      if (names.includes(domain)) return c.CertificateArn;
-    }
-  }
-  return undefined;
-}
+/** The domain name an ACM validation record proves: its name without the first label (`_<hash>.app.example.com.`). */
+export const domainOfValidationRecord = (recordName: string): string => validatedName(recordName.split('.').slice(1).join('.'));
 
 /**
  * The DNS records that prove to ACM the stack's domain is ours, UPSERTed into the hosted zone
- * holding the domain. Removed with the stack — unless another certificate of the account uses
- * the same record.
+ * holding the domain. Removed with the stack — unless another certificate of the account, of any
+ * region or key type, is validated with the same record (certificatesSharingValidation): then it
+ * is kept, and destroy says so.
  */
 export const certificateValidationStep: ResourceStep<StackEnv> = {
   id: 'certificate-validation',
@@ -83,11 +70,18 @@ export const certificateValidationStep: ResourceStep<StackEnv> = {
       .filter((x) => sameRecord(x.set, x.r))
       .map((x) => x.set as ResourceRecordSet);
     if (!sets.length) return;
-    const other = await sharedWithAnotherCertificate(ctx, ctx.tryOutput<CertificateOutputs>('certificate')?.certificateArn);
-    if (other) {
-      ctx.progress(`keeping the validation record: certificate ${other} validates ${ctx.env.answers.loadBalancer.domain} with it too`);
-      return;
+    const ours = new Set([ctx.tryOutput<CertificateOutputs>('certificate')?.certificateArn].filter((a): a is string => !!a));
+    const shared = await certificatesSharingValidation(ctx.env.aws, ctx.env.region, ctx.env.names.stack, sets.map((x) => domainOfValidationRecord(x.Name ?? '')), ours);
+    const kept = sets.filter((x) => shared.has(domainOfValidationRecord(x.Name ?? '')));
+    for (const x of kept) {
+      const other = shared.get(domainOfValidationRecord(x.Name ?? ''))!;
+      ctx.progress(`kept: validation record ${x.Name} — shared with certificate ${other.certificateArn} (${other.region}), which ACM renews with it`);
     }
-    await deleteRecordSets(route53, hostedZoneId, sets, `ecs-wizard ${ctx.env.names.stack}: destroy`);
+    await deleteRecordSets(
+      route53,
+      hostedZoneId,
+      sets.filter((x) => !kept.includes(x)),
+      `ecs-wizard ${ctx.env.names.stack}: destroy`,
+    );
   },
 };

@@ -3,11 +3,13 @@ import {
   ACMClient,
   DeleteCertificateCommand,
   DescribeCertificateCommand,
+  KeyAlgorithm,
   ListTagsForCertificateCommand,
   paginateListCertificates,
   RequestCertificateCommand,
   type CertificateDetail,
 } from '@aws-sdk/client-acm';
+import type { AwsClients } from '../aws/clients.js';
 import { WizardError, inputError } from '../errors.js';
 import { isNotFound, isTransientDependency, unlessNotFound } from '../aws/errors.js';
 import { poll, retryWhile } from '../aws/poll.js';
@@ -50,11 +52,63 @@ async function stackCertificate(ctx: Ctx, acm: ACMClient, domain: string): Promi
   return undefined;
 }
 
+/** The name a DNS validation record proves: `*.example.com` is validated with example.com's record. */
+export const validatedName = (name: string): string => name.toLowerCase().replace(/\.$/, '').replace(/^\*\./, '');
+
+/** Regions whose certificates may share the stack's validation records: its own, and us-east-1 (where CloudFront's live). */
+export const validationRegions = (region: string): string[] => [...new Set([region, 'us-east-1'])];
+
+/** Another certificate that ACM validates with the same DNS record as one of the stack's names. */
+export interface SharedValidation {
+  certificateArn: string;
+  region: string;
+}
+
+/**
+ * For each of `names` that another certificate of the account is validated with, that certificate.
+ * ACM gives one validation CNAME per domain name per account, shared by certificates of every
+ * region and key type: deleting it makes the other one's renewal fail months later. ListCertificates
+ * lists only RSA_1024 and RSA_2048 certificates unless `Includes.keyTypes` asks for more, so every
+ * key type is asked for, in the stack's region and us-east-1. Certificates carrying the stack's tag
+ * (or named in `ours`) are the stack's own, deleted with it: they share nothing.
+ */
+export async function certificatesSharingValidation(
+  aws: AwsClients,
+  region: string,
+  stack: string,
+  names: readonly string[],
+  ours: ReadonlySet<string> = new Set(),
+): Promise<Map<string, SharedValidation>> {
+  const wanted = new Set(names.map(validatedName));
+  const shared = new Map<string, SharedValidation>();
+  for (const where of validationRegions(region)) {
+    const acm = (where === region ? aws : aws.inRegion(where)).get(ACMClient);
+    const pages = paginateListCertificates({ client: acm }, { CertificateStatuses: ['PENDING_VALIDATION', 'ISSUED'], Includes: { keyTypes: Object.values(KeyAlgorithm) } });
+    for await (const page of pages) {
+      for (const c of page.CertificateSummaryList ?? []) {
+        const arn = c.CertificateArn;
+        if (!arn || ours.has(arn)) continue;
+        let certNames = [c.DomainName, ...(c.SubjectAlternativeNameSummaries ?? [])];
+        // The summary lists the first names only; the rest are in the certificate itself.
+        if (c.HasAdditionalSubjectAlternativeNames) certNames = [c.DomainName, ...((await describeCertificate(acm, arn))?.SubjectAlternativeNames ?? [])];
+        const hits = [...new Set(certNames.filter((n): n is string => !!n).map(validatedName))].filter((n) => wanted.has(n) && !shared.has(n));
+        if (!hits.length) continue;
+        // Deleted since the listing: it shares nothing any more.
+        const tags = await unlessNotFound(() => acm.send(new ListTagsForCertificateCommand({ CertificateArn: arn })));
+        if (!tags || tags.Tags?.some((t) => t.Key === STACK_TAG && t.Value === stack)) continue;
+        for (const n of hits) shared.set(n, { certificateArn: arn, region: where });
+      }
+    }
+  }
+  return shared;
+}
+
 /**
  * The certificate ecs-wizard requests for loadBalancer.domain when no certificateArn is given:
  * DNS validation, tagged with the stack. Its idempotency token is recorded before the request, so
  * a request whose answer was lost (or a resume within the hour ACM honours it) returns the same
- * certificate; after that the stack tag finds it. Deleted with the stack — once no listener uses
+ * certificate; after that the stack tag finds it. A certificate that died (FAILED, timed out) is
+ * not found, and the token that made it is not used again: a rerun gets a new certificate. Deleted with the stack — once no listener uses
  * it, which AWS says with ResourceInUseException for a while after the listener goes.
  */
 export const certificateStep: ResourceStep<StackEnv> = {
@@ -69,14 +123,29 @@ export const certificateStep: ResourceStep<StackEnv> = {
   async create(ctx) {
     const acm = ctx.env.aws.get(ACMClient);
     const domain = ctx.env.answers.loadBalancer.domain!;
+    const recordedToken = ctx.recorded?.idempotencyToken as string | undefined;
     // ACM's token: at most 32 word characters.
-    const idempotencyToken = (ctx.recorded?.idempotencyToken as string | undefined) ?? randomBytes(16).toString('hex');
-    await ctx.note({ idempotencyToken });
-    const r = await acm.send(
-      new RequestCertificateCommand({ DomainName: domain, ValidationMethod: 'DNS', IdempotencyToken: idempotencyToken, Tags: ctx.env.tags(ctx.env.names.certificate) }),
-    );
-    noteCreated(ctx, r.CertificateArn!);
-    const outputs: CertificateOutputs = { certificateArn: r.CertificateArn!, domainName: domain, requested: true, idempotencyToken };
+    let idempotencyToken = recordedToken ?? randomBytes(16).toString('hex');
+    const request = async (): Promise<string> => {
+      await ctx.note({ idempotencyToken });
+      const r = await acm.send(
+        new RequestCertificateCommand({ DomainName: domain, ValidationMethod: 'DNS', IdempotencyToken: idempotencyToken, Tags: ctx.env.tags(ctx.env.names.certificate) }),
+      );
+      return r.CertificateArn!;
+    };
+    let arn = await request();
+    if (recordedToken) {
+      // For an hour ACM answers the same token with the same certificate — one that has FAILED meanwhile (the
+      // find skipped it) would come straight back: a dead one is replaced by a request with a new token.
+      const cert = await describeCertificate(acm, arn);
+      if (cert && DEAD.has(cert.Status ?? '')) {
+        idempotencyToken = randomBytes(16).toString('hex');
+        ctx.progress(`certificate ${arn} is ${cert.Status}${cert.FailureReason ? ` (${cert.FailureReason})` : ''}: requesting a new one with a new idempotency token`);
+        arn = await request();
+      }
+    }
+    noteCreated(ctx, arn);
+    const outputs: CertificateOutputs = { certificateArn: arn, domainName: domain, requested: true, idempotencyToken };
     await ctx.note({ ...outputs });
     return { ...outputs };
   },

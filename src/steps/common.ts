@@ -6,9 +6,15 @@ import type { StackEnv } from './env.js';
 
 /**
  * Runs a delete, treating "not found" as done and retrying while AWS still reports dependencies
- * (lingering network interfaces after an ALB or instances go), bounded by the wait timeout.
+ * (lingering network interfaces after an ALB or instances go) — or what `stillBusy` says means
+ * "not yet" for this one call — bounded by the wait timeout.
  */
-export async function deleteIgnoringNotFound(ctx: StepContext<StackEnv>, del: () => Promise<unknown>, waitingFor: string): Promise<void> {
+export async function deleteIgnoringNotFound(
+  ctx: StepContext<StackEnv>,
+  del: () => Promise<unknown>,
+  waitingFor: string,
+  stillBusy: (err: unknown) => boolean = isTransientDependency,
+): Promise<void> {
   await retryWhile(
     async () => {
       try {
@@ -18,7 +24,7 @@ export async function deleteIgnoringNotFound(ctx: StepContext<StackEnv>, del: ()
         throw err;
       }
     },
-    isTransientDependency,
+    stillBusy,
     { timing: ctx.env.timing, signal: ctx.signal, progress: ctx.progress, waitingFor: `waiting for ${waitingFor}` },
   );
 }

@@ -1,4 +1,5 @@
 import { AllocateAddressCommand, DescribeAddressesCommand, EC2Client, ReleaseAddressCommand, type Address, type Filter } from '@aws-sdk/client-ec2';
+import { isAddressStillHeld } from '../aws/errors.js';
 import { STACK_TAG } from '../aws/tags.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
 import { deleteIgnoringNotFound, noteCreated } from './common.js';
@@ -56,7 +57,8 @@ async function ensureAddresses(ctx: Ctx, placed: Map<number, Address>): Promise<
 /**
  * The Elastic IPs of the NAT gateways, one each (a public IPv4 address is billed by the hour).
  * Found by recorded allocation id, then by the stack tag; released only once its NAT gateway is
- * gone (AWS answers InvalidIPAddress.InUse before — retried, bounded).
+ * gone — and even then AWS refuses for a while (AuthFailure, InvalidNetworkInterfaceID.NotFound):
+ * retried, bounded by the wait timeout, so no address is left behind.
  */
 export const elasticIpsStep: ResourceStep<StackEnv> = {
   id: 'elastic-ips',
@@ -74,7 +76,9 @@ export const elasticIpsStep: ResourceStep<StackEnv> = {
     const ec2 = ctx.env.aws.get(EC2Client);
     const ids = (outputs.allocationIds as string[] | undefined) ?? [];
     await Promise.all(
-      ids.map((id) => deleteIgnoringNotFound(ctx, () => ec2.send(new ReleaseAddressCommand({ AllocationId: id })), `Elastic IP ${id} to be let go by its NAT gateway`)),
+      ids.map((id) =>
+        deleteIgnoringNotFound(ctx, () => ec2.send(new ReleaseAddressCommand({ AllocationId: id })), `Elastic IP ${id} to be let go by its NAT gateway`, isAddressStillHeld),
+      ),
     );
   },
 };

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DeleteObjectCommand,
   GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
   GetBucketVersioningCommand,
   GetObjectCommand,
   GetPublicAccessBlockCommand,
@@ -88,15 +89,18 @@ async function waitFor(check: () => Promise<boolean>, what: string, ms = 30_000)
 }
 
 describe('ecs-wizard state init', () => {
-  it('creates the bucket with versioning, default encryption and public access blocked; a second run changes nothing', async () => {
-    // WHEN state init runs on a new bucket, then again
+  it("creates the bucket with versioning, default encryption, public access blocked and the prefix's lifecycle rule; a second run makes no change", async () => {
+    // WHEN state init runs on a new bucket, then again (through a proxy that counts its calls)
     const first = await cli(['state', 'init', `s3://${BUCKET}`, '--output', 'json']);
-    const second = await cli(['state', 'init', `s3://${BUCKET}`, '--output', 'json']);
-    // THEN the bucket has all three settings, and the second run found them in place
+    const proxy = await startStrictAws(moto.endpoint);
+    const second = await cli(['state', 'init', `s3://${BUCKET}`, '--output', 'json', '--endpoint-url', proxy.endpoint]).finally(() => proxy.stop());
+    // THEN the bucket has all four settings, and the second run found them in place: it only read
     expect(first.code, first.stderr).toBe(0);
-    expect(JSON.parse(first.stdout)).toMatchObject({ bucket: BUCKET, created: true, changed: ['versioning', 'encryption', 'publicAccessBlock'], stateDir: `s3://${BUCKET}/ecs-wizard` });
+    expect(JSON.parse(first.stdout)).toMatchObject({ bucket: BUCKET, created: true, changed: ['versioning', 'encryption', 'publicAccessBlock', 'lifecycle'], stateDir: `s3://${BUCKET}/ecs-wizard` });
     expect(second.code, second.stderr).toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ created: false, changed: [] });
+    expect(proxy.requests.map((r) => r.operation)).toContain('GetBucketLifecycleConfiguration');
+    expect(proxy.mutating()).toEqual([]);
     expect((await s3.send(new GetBucketVersioningCommand({ Bucket: BUCKET }))).Status).toBe('Enabled');
     const enc = await s3.send(new GetBucketEncryptionCommand({ Bucket: BUCKET }));
     expect(enc.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe('AES256');
@@ -106,6 +110,21 @@ describe('ecs-wizard state init', () => {
       BlockPublicPolicy: true,
       RestrictPublicBuckets: true,
     });
+    // AND the lifecycle rule covers the state prefix's replaced versions: a month, and the newest 100 for ever
+    const lifecycle = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: BUCKET }));
+    expect(lifecycle.Rules).toMatchObject([
+      { ID: 'ecs-wizard ecs-wizard/', Status: 'Enabled', Filter: { Prefix: 'ecs-wizard/' }, NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Expiration: { ExpiredObjectDeleteMarker: true } },
+    ]);
+
+    // WHEN it runs for another prefix of the same bucket
+    const third = await cli(['state', 'init', STATE, '--output', 'json']);
+    // THEN that prefix gets its own rule, and the first one stays
+    expect(JSON.parse(third.stdout)).toMatchObject({ changed: ['lifecycle'], stateDir: STATE });
+    const after = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: BUCKET }));
+    expect(after.Rules?.map((r) => [r.ID, r.Filter?.Prefix])).toEqual([
+      ['ecs-wizard ecs-wizard/', 'ecs-wizard/'],
+      ['ecs-wizard teams/', 'teams/'],
+    ]);
   });
 });
 

@@ -40,10 +40,13 @@ interface Statement {
   Resource: string | string[];
   Condition?: Record<string, Record<string, string | string[]>>;
 }
-/** The S3 statements name the state bucket and prefix by placeholder: this run's go in their place. */
+/** The S3 statements name the state bucket and prefix by placeholder, the optional KMS one its key: this run's go in their place. */
 const BUCKET = 'iam-team-state';
 const PREFIX = 'teams';
-const policy = JSON.parse(readFileSync(path.join(root, 'docs/iam-policy.json'), 'utf8').replaceAll('STATE_BUCKET', BUCKET).replaceAll('STATE_PREFIX', PREFIX)) as { Statement: Statement[] };
+const KMS_KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const policy = JSON.parse(
+  readFileSync(path.join(root, 'docs/iam-policy.json'), 'utf8').replaceAll('STATE_BUCKET', BUCKET).replaceAll('STATE_PREFIX', PREFIX).replaceAll('KMS_KEY_ARN', KMS_KEY),
+) as { Statement: Statement[] };
 const list = (x: string | string[]): string[] => (Array.isArray(x) ? x : [x]);
 
 /** The IAM prefix of each SigV4 signing name, where the two differ. */
@@ -58,6 +61,8 @@ const IAM_ACTION: Record<string, string> = {
   's3:PutBucketEncryption': 's3:PutEncryptionConfiguration',
   's3:GetPublicAccessBlock': 's3:GetBucketPublicAccessBlock',
   's3:PutPublicAccessBlock': 's3:PutBucketPublicAccessBlock',
+  's3:GetBucketLifecycleConfiguration': 's3:GetLifecycleConfiguration',
+  's3:PutBucketLifecycleConfiguration': 's3:PutLifecycleConfiguration',
 };
 
 function iamAction(req: Pick<AwsRequest, 'service' | 'operation'>): string {

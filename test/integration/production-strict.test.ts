@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { ACMClient, DeleteCertificateCommand, RequestCertificateCommand } from '@aws-sdk/client-acm';
 import { CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { DescribeAddressesCommand, EC2Client, ReleaseAddressCommand } from '@aws-sdk/client-ec2';
 import { STACK_TAG } from '../../src/aws/tags.js';
 import { StackCounter, leftovers } from '../support/counts.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { startStrictAws, type StrictAws } from '../support/strict-aws.js';
-import { RULE_PRODUCTION, productionProfile, type StrictProfile } from '../support/strict-rules.js';
+import { RULE, RULE_PRODUCTION, productionProfile, strictProfile, type StrictProfile } from '../support/strict-rules.js';
 import { tempDir } from '../support/stack.js';
 import { cliEnv, runCli, runCliWithAgents } from '../e2e/cli.js';
 
@@ -16,12 +17,16 @@ import { cliEnv, runCli, runCliWithAgents } from '../e2e/cli.js';
  * IP and NAT gateway not visible at once, a NAT gateway pending and then deleting for a while
  * (holding its address, subnet and the internet gateway meanwhile), ACM naming its validation
  * record late and refusing to delete a certificate a listener used, and a certificate that never
- * validates. The built CLI runs create and destroy; each rule must fire where it claims to.
+ * validates; an Elastic IP refused for a while after its NAT gateway is deleted; private hosts whose
+ * agents lose their route when the NAT gateway goes, so ECS keeps them registered after they
+ * terminate; a validation record another certificate (of another key type) shares. The built CLI
+ * runs create and destroy; each rule must fire where it claims to.
  */
 const ROOT = path.resolve(import.meta.dirname, '../..');
 let moto: Moto;
 let aws: StrictAws;
 let profile: StrictProfile;
+let strict: StrictProfile;
 let counter: StackCounter;
 let home: string;
 let neverValidates = false;
@@ -32,11 +37,17 @@ beforeAll(async () => {
   aws = await startStrictAws(moto.endpoint);
   profile = productionProfile(aws, { n: 1, natDeletingDescribes: 3, certificateNeverValidates: () => neverValidates });
   aws.rules(profile.rules);
+  // The hosts' ForceDelete terminating them (moto keeps scale-in-protected ones), and DeleteCluster as AWS
+  // answers it: refused while container instances are registered — also those of terminated hosts whose
+  // agent had lost its route when the NAT gateway went.
+  strict = strictProfile(aws, { n: 1 });
+  aws.rules(strict.only(RULE.asgForceDelete, RULE.clusterHasInstances));
   counter = new StackCounter(moto.endpoint);
   home = tempDir('production-strict-home-');
 }, 120_000);
 afterAll(async () => {
   profile?.close();
+  strict?.close();
   counter?.destroy();
   await aws?.stop();
   await moto?.stop();
@@ -96,7 +107,7 @@ describe('the production shape on the strict-AWS harness', () => {
     try {
       const [address] = (await ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: `tag:${STACK_TAG}`, Values: [stack] }] }))).Addresses ?? [];
       const refused = await ec2.send(new ReleaseAddressCommand({ AllocationId: address!.AllocationId })).catch((e: { name?: string }) => e.name);
-      expect(refused).toBe('InvalidIPAddress.InUse');
+      expect(refused).toBe('AuthFailure');
     } finally {
       ec2.destroy();
     }
@@ -111,6 +122,13 @@ describe('the production shape on the strict-AWS harness', () => {
     expect(gone.code, gone.stderr).toBe(0);
     expect(aws.fired(RULE_PRODUCTION.natDeleting)).toBeGreaterThan(0);
     expect(aws.fired(RULE_PRODUCTION.acmInUse)).toBeGreaterThan(0);
+    // AND released the addresses through AWS's AuthFailure and InvalidNetworkInterfaceID.NotFound after the gateway went
+    expect(aws.fired(RULE_PRODUCTION.eipReleaseLag)).toBeGreaterThanOrEqual(2);
+    // AND deregistered (force) the hosts ECS kept registered after they terminated, so the cluster went in the plan itself
+    expect(aws.fired(RULE.clusterHasInstances)).toBeGreaterThan(0);
+    expect(aws.requests.filter((r) => r.operation === 'DeregisterContainerInstance' && r.status === 200).length).toBeGreaterThan(0);
+    const steps = (JSON.parse(gone.stdout) as { steps: { id: string; outcome: string }[] }).steps;
+    expect(Object.fromEntries(steps.filter((x) => ['cluster', 'elastic-ips'].includes(x.id)).map((x) => [x.id, x.outcome]))).toEqual({ cluster: 'destroyed', 'elastic-ips': 'destroyed' });
     // AND the address, the internet gateway and the NAT gateway's subnet were let go only once it was gone: no guard answered destroy
     expect(Object.fromEntries(guards.map((g) => [g, aws.fired(g)]))).toEqual(before);
     expect(leftovers(await counter.count(stack, { hostedZoneId: zoneId }))).toEqual({});
@@ -137,7 +155,28 @@ describe('the production shape on the strict-AWS harness', () => {
     expect(made.json.steps?.find((x) => x.id === 'https-listener')?.outcome).toBe('created');
     expect(aws.fired(RULE_PRODUCTION.elbCertificateNotIssued)).toBe(notIssued);
     expect(aws.fired(RULE_PRODUCTION.elbCertificateNotFoundYet)).toBeGreaterThan(0);
-    expect((await destroy(stack)).code).toBe(0);
+
+    // GIVEN the account also holds an EC certificate for the same name, validated with the same record
+    // (ListCertificates shows it only when asked for its key type)
+    const acm = new ACMClient(cfg(aws.endpoint));
+    const ec = (await acm.send(new RequestCertificateCommand({ DomainName: 'app.nowait.example.net', ValidationMethod: 'DNS', KeyAlgorithm: 'EC_prime256v1' }))).CertificateArn!;
+    try {
+      // WHEN the stack is destroyed (text output: the progress lines)
+      const gone = await runCli(['destroy', stack, '--yes', '--state-dir', stateDir(stack), '--wait-timeout', '60'], { env: env(), cwd: ROOT });
+      // THEN the validation record stays for the other certificate's renewals, and destroy said so
+      expect(gone.code, gone.stderr).toBe(0);
+      expect(aws.fired(RULE_PRODUCTION.acmKeyTypes)).toBeGreaterThan(0);
+      expect(gone.stderr).toMatch(/kept: validation record _[0-9a-f]+\.app\.nowait\.example\.net\. — shared with certificate /);
+      expect(gone.stderr).toContain(`shared with certificate ${ec} (us-east-1)`);
+      const route53 = new Route53Client(cfg(moto.endpoint));
+      const records = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: await zoneIdOf(route53, 'nowait.example.net.') }));
+      route53.destroy();
+      expect((records.ResourceRecordSets ?? []).filter((r) => r.Type === 'CNAME').map((r) => r.Name)).toEqual([expect.stringMatching(/^_[0-9a-f]+\.app\.nowait\.example\.net\.$/)]);
+    } finally {
+      acm.destroy();
+      const direct = new ACMClient(cfg(moto.endpoint));
+      await direct.send(new DeleteCertificateCommand({ CertificateArn: ec })).finally(() => direct.destroy());
+    }
   }, 120_000);
 
   it('a certificate that never validates: create stops at the bounded wait, saying which record ACM looks for and where; destroy removes what was made', async () => {

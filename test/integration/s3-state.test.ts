@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as os from 'node:os';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutBucketEncryptionCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AwsClients } from '../../src/aws/clients.js';
 import { connectS3Store, type S3Location, type S3Store } from '../../src/aws/s3-state.js';
 import { runCreate } from '../../src/engine/engine.js';
@@ -9,7 +9,7 @@ import type { StateStore } from '../../src/engine/store.js';
 import { isWizardError } from '../../src/errors.js';
 import { buildPlan } from '../../src/steps/index.js';
 import { startMoto, type Moto } from '../support/moto.js';
-import { startStrictAws, type StrictAws } from '../support/strict-aws.js';
+import { startStrictAws, type Rule, type StrictAws } from '../support/strict-aws.js';
 import { wireError } from '../support/aws-wire.js';
 import { testStack } from '../support/stack.js';
 
@@ -54,6 +54,23 @@ const exists = (key: string): Promise<boolean> =>
     () => false,
   );
 
+const KMS_ONLY = 'bucket-policy-kms-only';
+
+/**
+ * A "KMS only" bucket policy, as S3 enforces it: a PutObject to `bucket` that names a server-side
+ * encryption other than aws:kms is refused (403 AccessDenied, S3's XML error); one that names none
+ * gets the bucket's default encryption.
+ */
+function kmsOnlyBucketPolicy(bucket: string): Rule {
+  return {
+    name: KMS_ONLY,
+    service: 's3',
+    operation: 'PutObject',
+    when: (req) => req.path.startsWith(`/${bucket}/`) && req.headers['x-amz-server-side-encryption'] !== undefined && req.headers['x-amz-server-side-encryption'] !== 'aws:kms',
+    error: { code: 'AccessDenied', message: 'Access Denied', status: 403 },
+  };
+}
+
 /** A pass-through rule that records the region each S3 request to `bucket` was signed for. */
 function regionsSeen(name: string, bucket: string): string[] {
   const seen: string[] = [];
@@ -70,29 +87,43 @@ function regionsSeen(name: string, bucket: string): string[] {
 }
 
 describe('S3 state store', () => {
-  it("finds the bucket's own region and writes the state there, encrypted, as PREFIX/<stack>.json", async () => {
-    // GIVEN a state bucket in eu-west-1, while the command's region is us-east-1
+  it("finds the bucket's own region and writes the state and lock there as PREFIX/<stack>.json/.lock, under the bucket's own KMS encryption", async () => {
+    // GIVEN a state bucket in eu-west-1 (the command's region is us-east-1) whose default encryption is a KMS key,
+    // and whose policy refuses any write that names another encryption (as a "KMS only" bucket policy does)
     const bucket = 'team-state-eu';
+    const kmsKey = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     const eu = new S3Client({ region: 'eu-west-1', endpoint: moto.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     await eu.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }));
-    eu.destroy();
+    await eu.send(
+      new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: kmsKey } }] } }),
+    );
+    aws.rule(kmsOnlyBucketPolicy(bucket));
     const seen = regionsSeen('regions', bucket);
-    // WHEN a store is opened on it and a state written and read back
+    // AND the policy rule is live: a write naming SSE-S3 is refused as S3 refuses it
+    const probe = new S3Client({ region: 'eu-west-1', endpoint: aws.endpoint, forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const refused = await probe.send(new PutObjectCommand({ Bucket: bucket, Key: 'probe.json', Body: '{}', ServerSideEncryption: 'AES256' })).catch((e: unknown) => e);
+    probe.destroy();
+    expect(refused).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    expect(aws.fired(KMS_ONLY)).toBe(1);
+    // WHEN a store is opened on it, a state written and read back, and the lock taken
     const store = await open('teams/web', 'us-east-1', bucket);
     const state = new StateFile({ store, stack: 'shop' }, emptyState('shop'));
     await state.update((s) => void (s.region = 'us-east-1'));
     const back = await store.read('shop');
+    const lock = await store.lock('shop', 'create');
+    const heads = await Promise.all(['teams/web/shop.json', 'teams/web/shop.lock'].map((Key) => eu.send(new HeadObjectCommand({ Bucket: bucket, Key }))));
+    await lock.release();
     store.close();
-    // THEN every call after HeadBucket was signed for eu-west-1, and the object is where the contract says, encrypted
+    eu.destroy();
+    // THEN every call after HeadBucket was signed for eu-west-1, and the objects are where the contract says
     expect(seen[0]).toBe('us-east-1');
     expect(seen.slice(1).length).toBeGreaterThan(1);
     expect(new Set(seen.slice(1))).toEqual(new Set(['eu-west-1']));
     expect(back?.state).toMatchObject({ stack: 'shop', region: 'us-east-1' });
     expect(state.file).toBe(`s3://${bucket}/teams/web/shop.json`);
-    const eu2 = new S3Client({ region: 'eu-west-1', endpoint: moto.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-    const head = await eu2.send(new HeadObjectCommand({ Bucket: bucket, Key: 'teams/web/shop.json' }));
-    eu2.destroy();
-    expect(head.ServerSideEncryption).toBe('AES256');
+    // AND no write named an encryption (the policy refused none), so both stay under the bucket's KMS key, not SSE-S3
+    expect(aws.fired(KMS_ONLY)).toBe(1);
+    for (const head of heads) expect({ sse: head.ServerSideEncryption, key: head.SSEKMSKeyId }).toEqual({ sse: 'aws:kms', key: kmsKey });
   });
 
   it('a missing bucket is a clear error that names `state init`', async () => {
@@ -196,7 +227,6 @@ describe('S3 lock', () => {
     expect(Object.keys(body).sort()).toEqual(['command', 'host', 'pid', 'since', 'user']);
     expect(body).toMatchObject({ host: os.hostname(), pid: process.pid, command: 'create' });
     expect(Date.parse(body.since)).toBeGreaterThanOrEqual(before - 1000);
-    expect((await admin.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'lock1/shop.lock' }))).ServerSideEncryption).toBe('AES256');
     await lock.release();
     expect(await exists('lock1/shop.lock')).toBe(false);
     store.close();

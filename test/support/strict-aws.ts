@@ -136,11 +136,13 @@ function restOperation(service: string, method: string, path: string): string {
   if (service === 's3') {
     const parts = p.split('/').filter(Boolean);
     const onObject = parts.length >= 2;
-    if (query.has('list-type') || (method === 'GET' && !onObject && !query.has('location') && !query.has('versioning'))) return 'ListObjectsV2';
+    // A bucket's sub-resources first: a GET of /BUCKET?encryption is no listing.
     if (query.has('location')) return 'GetBucketLocation';
     if (query.has('versioning')) return method === 'PUT' ? 'PutBucketVersioning' : 'GetBucketVersioning';
     if (query.has('encryption')) return method === 'PUT' ? 'PutBucketEncryption' : 'GetBucketEncryption';
     if (query.has('publicAccessBlock')) return method === 'PUT' ? 'PutPublicAccessBlock' : 'GetPublicAccessBlock';
+    if (query.has('lifecycle')) return method === 'PUT' ? 'PutBucketLifecycleConfiguration' : 'GetBucketLifecycleConfiguration';
+    if (query.has('list-type') || (method === 'GET' && !onObject)) return 'ListObjectsV2';
     if (!onObject) return { PUT: 'CreateBucket', HEAD: 'HeadBucket', DELETE: 'DeleteBucket' }[method] ?? `${method} bucket`;
     return { GET: 'GetObject', PUT: 'PutObject', HEAD: 'HeadObject', DELETE: 'DeleteObject' }[method] ?? `${method} object`;
   }

@@ -126,6 +126,10 @@ export function strictProfile(aws: StrictAws, opts: StrictOptions = {}): StrictP
   /** Instances of each group the proxy has listed, and those that joined a group after the proxy first saw it (just launched). */
   const members = new Map<string, Set<string>>();
   const launched = new Set<string>();
+  /** Container instances whose agent lost its way to ECS: private hosts still running when their VPC's NAT gateway was deleted. */
+  const disconnected = new Set<string>();
+  const losingRoute: Promise<void>[] = [];
+  let routeLookFailed: unknown;
   aws.observe((req, answer) => {
     if (answer.status !== 200) return;
     if (req.operation === 'DescribeAutoScalingGroups' && req.params.has('AutoScalingGroupNames.member.1') && !req.params.has('AutoScalingGroupNames.member.2')) {
@@ -136,6 +140,8 @@ export function strictProfile(aws: StrictAws, opts: StrictOptions = {}): StrictP
       for (const id of ids) if (known ? !known.has(id) : created.has(group)) launched.add(id);
       members.set(group, new Set([...(known ?? []), ...ids]));
     }
+    // Kept, and rethrown by the DeleteCluster rule: a broken rule must fail the test, not look like AWS.
+    if (req.operation === 'DeleteNatGateway') losingRoute.push(agentsLoseRoute(req.params.get('NatGatewayId') ?? '').catch((e: unknown) => void (routeLookFailed ??= e)));
     if (req.operation === 'CreateSecurityGroup') created.add(xmlValue(answer.body, 'groupId') ?? '');
     if (req.operation === 'CreateRouteTable') created.add(xmlValue(answer.body, 'routeTableId') ?? '');
     if (req.operation === 'CreateInternetGateway') created.add(xmlValue(answer.body, 'internetGatewayId') ?? '');
@@ -150,6 +156,29 @@ export function strictProfile(aws: StrictAws, opts: StrictOptions = {}): StrictP
       if (provider?.name && provider.updateStatus !== 'DELETE_FAILED') deleting.set(provider.name, { provider, describesLeft: n });
     }
   });
+
+  /**
+   * A NAT gateway's delete cuts the private hosts of its VPC off from ECS at once (AWS: "deleting" stops
+   * traffic), while the hosts take minutes to terminate: their agents disconnect first.
+   */
+  async function agentsLoseRoute(natId: string): Promise<void> {
+    const nat = (await clients.ec2.send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'nat-gateway-id', Values: [natId] }] }))).NatGateways?.[0];
+    if (!nat?.VpcId) return;
+    for (const cluster of (await clients.ecs.send(new ListClustersCommand({}))).clusterArns ?? []) {
+      const arns = (await clients.ecs.send(new ListContainerInstancesCommand({ cluster }))).containerInstanceArns ?? [];
+      const cis = arns.length ? ((await clients.ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: arns }))).containerInstances ?? []) : [];
+      const ids = cis.map((c) => c.ec2InstanceId!).filter(Boolean);
+      if (!ids.length) continue;
+      const r = await clients.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: ids }] }));
+      const cutOff = new Set(
+        (r.Reservations ?? [])
+          .flatMap((x) => x.Instances ?? [])
+          .filter((i) => i.State?.Name !== 'terminated' && i.VpcId === nat.VpcId && !i.PublicIpAddress)
+          .map((i) => i.InstanceId!),
+      );
+      for (const c of cis) if (cutOff.has(c.ec2InstanceId ?? '')) disconnected.add(c.containerInstanceArn!);
+    }
+  }
 
   /** Counts answers per rule and resource: true while `rule` has answered fewer than `max` times for `key`. */
   const counts = new Map<string, number>();
@@ -410,11 +439,15 @@ export function strictProfile(aws: StrictAws, opts: StrictOptions = {}): StrictP
       },
     },
     {
-      // ECS deregisters the container instance of a terminated instance by itself; the others keep the cluster.
+      // ECS deregisters the container instance of a terminated instance by itself — unless its agent had
+      // disconnected before ("instances with disconnected agents aren't automatically deregistered when
+      // terminated"): that one keeps the cluster, as the live ones do, until it is deregistered with force.
       name: RULE.clusterHasInstances,
       service: 'ecs',
       operation: 'DeleteCluster',
       respond: async (req) => {
+        await Promise.all(losingRoute);
+        if (routeLookFailed) throw routeLookFailed;
         const cluster = String(req.json?.cluster);
         const arns = await clients.ecs.send(new ListContainerInstancesCommand({ cluster })).then((r) => r.containerInstanceArns ?? [], () => []);
         const cis = arns.length ? ((await clients.ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: arns }))).containerInstances ?? []) : [];
@@ -424,10 +457,11 @@ export function strictProfile(aws: StrictAws, opts: StrictOptions = {}): StrictP
           const r = await clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
           for (const i of (r.Reservations ?? []).flatMap((x) => x.Instances ?? [])) if (i.State?.Name !== 'terminated') live.add(i.InstanceId!);
         }
+        const stranded = cis.filter((c) => !live.has(c.ec2InstanceId ?? '') && disconnected.has(c.containerInstanceArn!));
         for (const c of cis) {
-          if (!live.has(c.ec2InstanceId ?? '')) await clients.ecs.send(new DeregisterContainerInstanceCommand({ cluster, containerInstance: c.containerInstanceArn, force: true }));
+          if (!live.has(c.ec2InstanceId ?? '') && !stranded.includes(c)) await clients.ecs.send(new DeregisterContainerInstanceCommand({ cluster, containerInstance: c.containerInstanceArn, force: true }));
         }
-        if (live.size === 0 && !budget(RULE.clusterHasInstances, cluster)) return undefined;
+        if (live.size === 0 && stranded.length === 0 && !budget(RULE.clusterHasInstances, cluster)) return undefined;
         return wireError('ecs', 'ClusterContainsContainerInstancesException', 'The Cluster cannot be deleted while Container Instances are active or draining.');
       },
     },
@@ -458,8 +492,13 @@ export const RULE_PRODUCTION = {
   natPending: 'ec2-nat-pending',
   /** A deleted NAT gateway is "deleting" for a while before "deleted" (moto: deleted at once). */
   natDeleting: 'ec2-nat-deleting',
-  /** ReleaseAddress while the NAT gateway holding the address is not deleted: InvalidIPAddress.InUse. */
+  /**
+   * ReleaseAddress while the NAT gateway holding the address is not deleted: AuthFailure ("You do not
+   * have permission to access the specified resource": the address is on the gateway's interface, AWS's own).
+   */
   eipInUse: 'ec2-eip-in-use',
+  /** ReleaseAddress right after its NAT gateway reports deleted: AuthFailure, then InvalidNetworkInterfaceID.NotFound, n times each. */
+  eipReleaseLag: 'ec2-eip-release-lag',
   /** DetachInternetGateway while a NAT gateway of the VPC maps its public address. */
   igwNatMapped: 'ec2-igw-nat-mapped',
   /** DeleteSubnet of the subnet holding a NAT gateway's network interface, until it is deleted. */
@@ -468,6 +507,12 @@ export const RULE_PRODUCTION = {
   acmRecordLate: 'acm-validation-record-late',
   /** DeleteCertificate while a listener uses the certificate, and for the first n deletes after (ACM lags). */
   acmInUse: 'acm-certificate-in-use',
+  /**
+   * ListCertificates lists only RSA_1024 and RSA_2048 certificates unless Includes.keyTypes asks for
+   * others (moto lists every one, and makes every one RSA_2048): a certificate requested with another
+   * KeyAlgorithm is that, and listed only when asked for.
+   */
+  acmKeyTypes: 'acm-list-rsa-only-by-default',
   /** Opt-in (ProductionOptions.certificateNeverValidates): ACM never sees the validation record. */
   acmNeverValidates: 'acm-never-validates',
   /** CreateListener/ModifyListener with a certificate not ISSUED: UnsupportedCertificate (its misleading message included). */
@@ -491,20 +536,26 @@ export function productionProfile(aws: StrictAws, opts: ProductionOptions = {}):
   const cfg = { region: 'us-east-1', endpoint: aws.upstream, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 3 };
   const clients = { ec2: new EC2Client(cfg), elb: new ElasticLoadBalancingV2Client(cfg), acm: new ACMClient(cfg) };
   const created = new Set<string>();
-  /** NAT gateway → its allocation and subnet, as the create asked. */
-  const nats = new Map<string, { allocationId: string; subnetId: string }>();
+  /** NAT gateway → its allocation and subnet, as the create asked, and its network interface. */
+  const nats = new Map<string, { allocationId: string; subnetId: string; networkInterfaceId: string }>();
   /** Deleted NAT gateways (moto: at once) still deleting for this many describes. */
   const deletingLeft = new Map<string, number>();
+  /** Certificates requested with a KeyAlgorithm (moto ignores it). */
+  const keyAlgorithms = new Map<string, string>();
   aws.observe((req, answer) => {
     if (answer.status !== 200) return;
     if (req.operation === 'AllocateAddress') created.add(xmlValue(answer.body, 'allocationId') ?? '');
     if (req.operation === 'CreateNatGateway') {
       const id = xmlValue(answer.body, 'natGatewayId') ?? '';
       created.add(id);
-      nats.set(id, { allocationId: req.params.get('AllocationId') ?? '', subnetId: req.params.get('SubnetId') ?? '' });
+      nats.set(id, { allocationId: req.params.get('AllocationId') ?? '', subnetId: req.params.get('SubnetId') ?? '', networkInterfaceId: xmlValue(answer.body, 'networkInterfaceId') ?? 'eni-0123456789abcdef0' });
     }
     if (req.operation === 'DeleteNatGateway') deletingLeft.set(req.params.get('NatGatewayId') ?? '', deletingDescribes);
-    if (req.operation === 'RequestCertificate') created.add(String((JSON.parse(answer.body) as { CertificateArn?: string }).CertificateArn));
+    if (req.operation === 'RequestCertificate') {
+      const arn = String((JSON.parse(answer.body) as { CertificateArn?: string }).CertificateArn);
+      created.add(arn);
+      if (typeof req.json?.KeyAlgorithm === 'string') keyAlgorithms.set(arn, req.json.KeyAlgorithm);
+    }
   });
   const counts = new Map<string, number>();
   const budget = (rule: string, key: string, max = n): boolean => {
@@ -520,7 +571,7 @@ export function productionProfile(aws: StrictAws, opts: ProductionOptions = {}):
     const r = await clients.ec2.send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'nat-gateway-id', Values: [id] }] }));
     return (r.NatGateways ?? []).some((g) => g.State !== 'deleted');
   };
-  const holding = async (match: (nat: { allocationId: string; subnetId: string }) => boolean): Promise<string | undefined> => {
+  const holding = async (match: (nat: { allocationId: string; subnetId: string; networkInterfaceId: string }) => boolean): Promise<string | undefined> => {
     for (const [id, nat] of nats) if (match(nat) && (await natHolds(id))) return id;
     return undefined;
   };
@@ -574,7 +625,21 @@ export function productionProfile(aws: StrictAws, opts: ProductionOptions = {}):
       operation: 'ReleaseAddress',
       respond: async (req) => {
         const id = req.params.get('AllocationId') ?? '';
-        return (await holding((nat) => nat.allocationId === id)) ? wireError('ec2', 'InvalidIPAddress.InUse', `Address ${id} is in use.`) : undefined;
+        return (await holding((nat) => nat.allocationId === id)) ? wireError('ec2', 'AuthFailure', 'You do not have permission to access the specified resource.') : undefined;
+      },
+    },
+    {
+      name: RULE_PRODUCTION.eipReleaseLag,
+      service: 'ec2',
+      operation: 'ReleaseAddress',
+      respond: async (req) => {
+        const id = req.params.get('AllocationId') ?? '';
+        const [natId, nat] = [...nats].find(([, x]) => x.allocationId === id) ?? [];
+        // Only once the gateway that held it is deleted (before, eipInUse answers).
+        if (!natId || !nat || (await natHolds(natId))) return undefined;
+        if (budget(`${RULE_PRODUCTION.eipReleaseLag} AuthFailure`, id)) return wireError('ec2', 'AuthFailure', 'You do not have permission to access the specified resource.');
+        if (budget(`${RULE_PRODUCTION.eipReleaseLag} eni`, id)) return wireError('ec2', 'InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${nat.networkInterfaceId}' does not exist`);
+        return undefined;
       },
     },
     {
@@ -607,6 +672,23 @@ export function productionProfile(aws: StrictAws, opts: ProductionOptions = {}):
         const moto = await ctx.forward();
         const doc = JSON.parse(moto.body) as { Certificate?: { DomainValidationOptions?: { ResourceRecord?: unknown }[] } };
         for (const o of doc.Certificate?.DomainValidationOptions ?? []) delete o.ResourceRecord;
+        return wireJson('acm', doc);
+      },
+    },
+    {
+      name: RULE_PRODUCTION.acmKeyTypes,
+      service: 'acm',
+      operation: 'ListCertificates',
+      respond: async (req, ctx) => {
+        if (keyAlgorithms.size === 0) return undefined;
+        const moto = await ctx.forward();
+        const doc = JSON.parse(moto.body) as { CertificateSummaryList?: { CertificateArn?: string; KeyAlgorithm?: string }[] };
+        const asked = ((req.json?.Includes as { keyTypes?: string[] } | undefined)?.keyTypes ?? ['RSA_1024', 'RSA_2048']).flatMap((k) => k.split(','));
+        const list = doc.CertificateSummaryList ?? [];
+        if (!list.some((c) => keyAlgorithms.has(c.CertificateArn ?? ''))) return undefined;
+        doc.CertificateSummaryList = list
+          .map((c) => ({ ...c, KeyAlgorithm: keyAlgorithms.get(c.CertificateArn ?? '') ?? c.KeyAlgorithm }))
+          .filter((c) => asked.includes(c.KeyAlgorithm ?? 'RSA_2048'));
         return wireJson('acm', doc);
       },
     },

@@ -8,7 +8,8 @@ import { openStore, s3ClientsFor } from '../state-store.js';
 
 /**
  * `ecs-wizard state init s3://BUCKET[/PREFIX]`: makes (or completes) a bucket to keep states in —
- * versioning, default encryption, public access blocked — and says how to use it.
+ * versioning, default encryption, public access blocked, old versions under PREFIX/ expired — and
+ * says how to use it.
  */
 export async function stateInit(url: string, flags: CommonFlags, ctx: CliContext): Promise<number> {
   const problems: Problem[] = [];
@@ -22,18 +23,24 @@ export async function stateInit(url: string, flags: CommonFlags, ctx: CliContext
     else throw err;
   }
   if (problems.length || !opts || loc?.kind !== 's3') throw inputError(problems, 'arguments');
-  const { initStateBucket } = await import('../../aws/state-bucket.js');
-  const report = await initStateBucket(loc.bucket, s3ClientsFor(opts, ctx), opts.region);
-  const stateDir = formatS3Location({ bucket: loc.bucket, prefix: loc.prefix || 'ecs-wizard' });
+  const { initStateBucket, NONCURRENT_DAYS, NEWER_NONCURRENT_VERSIONS } = await import('../../aws/state-bucket.js');
+  const prefix = loc.prefix || 'ecs-wizard';
+  const report = await initStateBucket(loc.bucket, s3ClientsFor(opts, ctx), opts.region, prefix);
+  const stateDir = formatS3Location({ bucket: loc.bucket, prefix });
   if (opts.output === 'json') {
     printResult(ctx, opts, { ...report, stateDir });
     return 0;
   }
-  const words = { versioning: 'turned on versioning', encryption: 'set default encryption (AES256)', publicAccessBlock: 'blocked public access' };
+  const words = {
+    versioning: 'turned on versioning',
+    encryption: 'set default encryption (AES256)',
+    publicAccessBlock: 'blocked public access',
+    lifecycle: `added a lifecycle rule that expires versions of ${prefix}/ replaced over ${NONCURRENT_DAYS} days ago, past the newest ${NEWER_NONCURRENT_VERSIONS} of each object`,
+  };
   const head = report.created ? `Created bucket s3://${report.bucket} in ${report.region}` : `Bucket s3://${report.bucket} (${report.region}) exists`;
   const did = report.changed.map((c) => words[c]);
   ctx.stdout.write(
-    `${head}${did.length ? `; ${did.join(', ')}` : '; it already had versioning, default encryption and public access blocked'}.\n` +
+    `${head}${did.length ? `; ${did.join(', ')}` : `; it already had versioning, default encryption, public access blocked and the lifecycle rule for ${prefix}/`}.\n` +
       `Keep stack states there with --state-dir ${stateDir} (or ECS_WIZARD_STATE_DIR=${stateDir}).\n`,
   );
   return 0;

@@ -31,6 +31,7 @@ import {
   CreateBucketCommand,
   DeleteObjectCommand,
   GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
   GetObjectCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
@@ -54,6 +55,7 @@ import {
   isConditionFailed,
   isInstanceProfilePropagating,
   isInvalidInstanceType,
+  isAddressStillHeld,
   isNotConfigured,
   isNotFound,
   isNotYetVisible,
@@ -123,7 +125,9 @@ const TRANSIENT: Case[] = [
   ['DeleteConflict', IAMClient, DeleteRoleCommand, 409],
   // ACM while the load balancer's listener still holds the certificate.
   ['ResourceInUseException', ACMClient, DeleteCertificateCommand],
-  ['InvalidIPAddress.InUse', EC2Client, ReleaseAddressCommand],
+  // DeleteCluster while a capacity provider is still being detached, or another cluster update runs.
+  ['ClusterContainsCapacityProviderException', ECSClient, DeleteClusterCommand],
+  ['UpdateInProgressException', ECSClient, DeleteClusterCommand],
 ];
 
 /** Codes that mean neither: a classification that answers yes to everything fails on these. */
@@ -137,6 +141,9 @@ const OTHER: Case[] = [
   ['InvalidInstanceID.NotFound', EC2Client, DescribeAddressesCommand],
   ['NoSuchUpload', S3Client, GetObjectCommand, 404],
   ['InvalidIPAddress.NotFound', EC2Client, DisassociateAddressCommand],
+  // What a NAT gateway's address answers for a while (isAddressStillHeld) — and a real failure anywhere else.
+  ['AuthFailure', EC2Client, ReleaseAddressCommand],
+  ['InvalidNetworkInterfaceID.NotFound', EC2Client, ReleaseAddressCommand],
 ];
 
 const wire = ([code, Client, Command, status]: Case, message?: string) => sdkError(Client, Command, code, message, status ? { status } : {});
@@ -246,10 +253,25 @@ const CLASSIFICATIONS: [name: string, classify: (err: unknown) => boolean, yes: 
     [
       ['ServerSideEncryptionConfigurationNotFoundError', S3Client, GetBucketEncryptionCommand, 404],
       ['NoSuchPublicAccessBlockConfiguration', S3Client, GetPublicAccessBlockCommand, 404],
+      ['NoSuchLifecycleConfiguration', S3Client, GetBucketLifecycleConfigurationCommand, 404],
     ],
     [
       ['NoSuchBucket', S3Client, GetBucketEncryptionCommand, 404],
       ['AccessDenied', S3Client, GetPublicAccessBlockCommand, 403],
+    ],
+  ],
+  [
+    "a NAT gateway's Elastic IP not let go yet",
+    isAddressStillHeld,
+    [
+      ['AuthFailure', EC2Client, ReleaseAddressCommand],
+      ['InvalidNetworkInterfaceID.NotFound', EC2Client, ReleaseAddressCommand],
+      ['InvalidIPAddress.InUse', EC2Client, ReleaseAddressCommand],
+    ],
+    [
+      ['InvalidAllocationID.NotFound', EC2Client, ReleaseAddressCommand],
+      ['UnauthorizedOperation', EC2Client, ReleaseAddressCommand],
+      ['DependencyViolation', EC2Client, ReleaseAddressCommand],
     ],
   ],
   ['an instance type the region does not have', isInvalidInstanceType, [['InvalidInstanceType', EC2Client, DescribeInstanceTypesCommand]], [['InvalidParameterValue', EC2Client, DescribeInstanceTypesCommand]]],

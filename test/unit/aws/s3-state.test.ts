@@ -43,14 +43,14 @@ describe('S3 state store: the state object', () => {
     expect(s3Url({ bucket: 'b', prefix: 'p' }, 'k')).toBe('s3://b/k');
   });
 
-  it('writes a new state only if none exists, and a known one only over the revision read; encrypted; returns the new ETag', async () => {
+  it('writes a new state only if none exists, and a known one only over the revision read; with no encryption header (the bucket default applies); returns the new ETag', async () => {
     s3.on(PutObjectCommand).resolvesOnce({ ETag: '"e1"' }).resolvesOnce({ ETag: '"e2"' });
     const st = store();
     expect(await st.write('shop', STATE, undefined)).toBe('"e1"');
     expect(await st.write('shop', STATE, '"e1"')).toBe('"e2"');
     const [first, second] = inputs<Record<string, unknown>>(PutObjectCommand);
-    expect(first).toEqual({ Bucket: 'team-state', Key: 'teams/web/shop.json', Body: STATE, ContentType: 'application/json', ServerSideEncryption: 'AES256', IfNoneMatch: '*' });
-    expect(second).toEqual({ Bucket: 'team-state', Key: 'teams/web/shop.json', Body: STATE, ContentType: 'application/json', ServerSideEncryption: 'AES256', IfMatch: '"e1"' });
+    expect(first).toEqual({ Bucket: 'team-state', Key: 'teams/web/shop.json', Body: STATE, ContentType: 'application/json', IfNoneMatch: '*' });
+    expect(second).toEqual({ Bucket: 'team-state', Key: 'teams/web/shop.json', Body: STATE, ContentType: 'application/json', IfMatch: '"e1"' });
   });
 
   it.each([
@@ -153,6 +153,8 @@ describe('S3 state store: the lock object', () => {
     const put = inputs<{ Key: string; Body: string; IfNoneMatch?: string; IfMatch?: string }>(PutObjectCommand)[0]!;
     expect(put).toMatchObject({ Key: 'teams/web/shop.lock', IfNoneMatch: '*' });
     expect(put.IfMatch).toBeUndefined();
+    // The bucket's default encryption applies only to a request that names none.
+    expect(put).not.toHaveProperty('ServerSideEncryption');
     expect(put.Body.endsWith('}\n')).toBe(true);
     const body = JSON.parse(put.Body) as Record<string, unknown>;
     expect(Object.keys(body)).toEqual(['host', 'pid', 'user', 'command', 'since']);

@@ -3,13 +3,16 @@ import { mockClient } from 'aws-sdk-client-mock';
 import {
   CreateBucketCommand,
   GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
   GetBucketVersioningCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
   PutBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand,
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
   S3Client,
+  type LifecycleRule,
 } from '@aws-sdk/client-s3';
 import { AwsClients } from '../../../src/aws/clients.js';
 import { initStateBucket } from '../../../src/aws/state-bucket.js';
@@ -30,6 +33,7 @@ const ownedByYou = await sdkError(S3Client, CreateBucketCommand, 'BucketAlreadyO
 const noEncryption = await sdkError(S3Client, GetBucketEncryptionCommand, 'ServerSideEncryptionConfigurationNotFoundError', 'The server side encryption configuration was not found', { status: 404 });
 const noBlock = await sdkError(S3Client, GetPublicAccessBlockCommand, 'NoSuchPublicAccessBlockConfiguration', 'The public access block configuration was not found', { status: 404 });
 const denied = await sdkError(S3Client, PutBucketVersioningCommand, 'AccessDenied', 'Access Denied', { status: 403 });
+const noLifecycle = await sdkError(S3Client, GetBucketLifecycleConfigurationCommand, 'NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist', { status: 404 });
 
 const s3 = mockClient(S3Client);
 afterEach(() => s3.reset());
@@ -44,34 +48,47 @@ function factory() {
   return { regions, clientsFor: (r: string | undefined) => (regions.push(r), new AwsClients({ region: r })) };
 }
 
+/** Our rule for the default prefix, as state init writes it. */
+const OUR_RULE: LifecycleRule = {
+  ID: 'ecs-wizard ecs-wizard/',
+  Status: 'Enabled',
+  Filter: { Prefix: 'ecs-wizard/' },
+  NoncurrentVersionExpiration: { NoncurrentDays: 30, NewerNoncurrentVersions: 100 },
+  Expiration: { ExpiredObjectDeleteMarker: true },
+};
+
 /** A bucket that has every setting already (and accepts any it lacks). */
 function scriptConfigured(): void {
-  for (const put of [CreateBucketCommand, PutBucketVersioningCommand, PutBucketEncryptionCommand, PutPublicAccessBlockCommand]) s3.on(put as never).resolves({});
+  for (const put of [CreateBucketCommand, PutBucketVersioningCommand, PutBucketEncryptionCommand, PutPublicAccessBlockCommand, PutBucketLifecycleConfigurationCommand]) s3.on(put as never).resolves({});
+  s3.on(GetBucketLifecycleConfigurationCommand).resolves({ Rules: [OUR_RULE] });
   s3.on(GetBucketVersioningCommand).resolves({ Status: 'Enabled' });
   s3.on(GetBucketEncryptionCommand).resolves({ ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'k' } }] } });
   s3.on(GetPublicAccessBlockCommand).resolves({ PublicAccessBlockConfiguration: BLOCK_ALL });
 }
 
-const writes = () => [PutBucketVersioningCommand, PutBucketEncryptionCommand, PutPublicAccessBlockCommand].map((c) => s3.commandCalls(c as never).length);
+const writes = () =>
+  [PutBucketVersioningCommand, PutBucketEncryptionCommand, PutPublicAccessBlockCommand, PutBucketLifecycleConfigurationCommand].map((c) => s3.commandCalls(c as never).length);
 
 describe('state init: the state bucket', () => {
-  it('a new bucket is created in the region asked for, then versioned, encrypted and closed to the public', async () => {
+  it('a new bucket is created in the region asked for, then versioned, encrypted, closed to the public and given the lifecycle rule of the state prefix', async () => {
     // GIVEN no such bucket, in eu-west-1
     s3.on(HeadBucketCommand).rejects(missing);
     scriptConfigured();
     s3.on(GetBucketVersioningCommand).resolves({});
     s3.on(GetBucketEncryptionCommand).rejects(noEncryption);
     s3.on(GetPublicAccessBlockCommand).rejects(noBlock);
+    s3.on(GetBucketLifecycleConfigurationCommand).rejects(noLifecycle);
     const f = factory();
     // WHEN it is initialised
     const report = await initStateBucket('team-state', f.clientsFor, 'eu-west-1');
-    // THEN it was created there and given all three settings, in that one region
-    expect(report).toEqual({ bucket: 'team-state', region: 'eu-west-1', created: true, changed: ['versioning', 'encryption', 'publicAccessBlock'] });
+    // THEN it was created there and given all four settings, in that one region
+    expect(report).toEqual({ bucket: 'team-state', region: 'eu-west-1', created: true, changed: ['versioning', 'encryption', 'publicAccessBlock', 'lifecycle'], prefix: 'ecs-wizard' });
     expect(f.regions).toEqual(['eu-west-1']);
     expect(s3.commandCalls(CreateBucketCommand)[0]!.args[0].input).toEqual({ Bucket: 'team-state', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } });
     expect(s3.commandCalls(PutBucketVersioningCommand)[0]!.args[0].input).toEqual({ Bucket: 'team-state', VersioningConfiguration: { Status: 'Enabled' } });
     expect(s3.commandCalls(PutBucketEncryptionCommand)[0]!.args[0].input).toEqual({ Bucket: 'team-state', ServerSideEncryptionConfiguration: ENCRYPTION });
     expect(s3.commandCalls(PutPublicAccessBlockCommand)[0]!.args[0].input).toEqual({ Bucket: 'team-state', PublicAccessBlockConfiguration: BLOCK_ALL });
+    expect(s3.commandCalls(PutBucketLifecycleConfigurationCommand)[0]!.args[0].input).toEqual({ Bucket: 'team-state', LifecycleConfiguration: { Rules: [OUR_RULE] } });
   });
 
   it('in us-east-1, the bucket is created with no location constraint (the one region named by none)', async () => {
@@ -88,10 +105,42 @@ describe('state init: the state bucket', () => {
     scriptConfigured();
     const f = factory();
     const report = await initStateBucket('team-state', f.clientsFor, 'us-east-1');
-    expect(report).toEqual({ bucket: 'team-state', region: 'eu-central-1', created: false, changed: [] });
+    expect(report).toEqual({ bucket: 'team-state', region: 'eu-central-1', created: false, changed: [], prefix: 'ecs-wizard' });
     expect(f.regions).toEqual(['us-east-1', 'eu-central-1']);
     expect(s3.commandCalls(CreateBucketCommand)).toHaveLength(0);
-    expect(writes()).toEqual([0, 0, 0]);
+    expect(writes()).toEqual([0, 0, 0, 0]);
+  });
+
+  it("adds the state prefix's lifecycle rule beside the bucket's own rules, which go back unchanged (S3 replaces the whole configuration)", async () => {
+    // GIVEN a bucket with every setting but our rule: it has two rules of its owner's, and a minimum object size setting
+    s3.on(HeadBucketCommand).resolves({ BucketRegion: 'us-east-1' });
+    scriptConfigured();
+    const theirs: LifecycleRule[] = [
+      { ID: 'logs-to-glacier', Status: 'Enabled', Filter: { Prefix: 'logs/' }, Transitions: [{ Days: 90, StorageClass: 'GLACIER' }] },
+      { ID: 'tmp', Status: 'Disabled', Filter: { Tag: { Key: 'tmp', Value: 'yes' } }, Expiration: { Days: 1 } },
+    ];
+    s3.on(GetBucketLifecycleConfigurationCommand).resolves({ Rules: theirs, TransitionDefaultMinimumObjectSize: 'varies_by_storage_class' });
+    // WHEN state init runs for the prefix teams/web
+    const report = await initStateBucket('team-state', factory().clientsFor, 'us-east-1', 'teams/web');
+    // THEN their rules and setting are sent back as they were, with ours for teams/web/ added; nothing else changed
+    expect(report.changed).toEqual(['lifecycle']);
+    expect(s3.commandCalls(PutBucketLifecycleConfigurationCommand)[0]!.args[0].input).toEqual({
+      Bucket: 'team-state',
+      LifecycleConfiguration: { Rules: [...theirs, { ...OUR_RULE, ID: 'ecs-wizard teams/web/', Filter: { Prefix: 'teams/web/' } }] },
+      TransitionDefaultMinimumObjectSize: 'varies_by_storage_class',
+    });
+    expect(writes()).toEqual([0, 0, 0, 1]);
+  });
+
+  it('our rule, once there, is left as its owner tuned it (found by its id); another prefix gets a rule of its own', async () => {
+    s3.on(HeadBucketCommand).resolves({ BucketRegion: 'us-east-1' });
+    scriptConfigured();
+    const tuned: LifecycleRule = { ...OUR_RULE, NoncurrentVersionExpiration: { NoncurrentDays: 365 } };
+    s3.on(GetBucketLifecycleConfigurationCommand).resolves({ Rules: [tuned] });
+    expect((await initStateBucket('team-state', factory().clientsFor, 'us-east-1')).changed).toEqual([]);
+    expect(writes()).toEqual([0, 0, 0, 0]);
+    expect((await initStateBucket('team-state', factory().clientsFor, 'us-east-1', 'other')).changed).toEqual(['lifecycle']);
+    expect(s3.commandCalls(PutBucketLifecycleConfigurationCommand)[0]!.args[0].input.LifecycleConfiguration!.Rules!.map((r) => r.ID)).toEqual(['ecs-wizard ecs-wizard/', 'ecs-wizard other/']);
   });
 
   it('a public access block with any one of its four settings off is set whole; suspended versioning is turned on', async () => {
@@ -120,7 +169,7 @@ describe('state init: the state bucket', () => {
     expect(isWizardError(e, 'AWS')).toBe(true);
     expect((e as Error).message).toBe('The bucket name "team-state" is taken by another AWS account (bucket names are global).');
     expect((e as { hint: string }).hint).toBe('Choose another name.');
-    expect(writes()).toEqual([0, 0, 0]);
+    expect(writes()).toEqual([0, 0, 0, 0]);
   });
 
   it('any other failure names what could not be done to the bucket, with the wire error as its cause', async () => {
@@ -133,6 +182,8 @@ describe('state init: the state bucket', () => {
       ['set the default encryption of', () => (s3.on(GetBucketEncryptionCommand).rejects(noEncryption), s3.on(PutBucketEncryptionCommand).rejects(denied))],
       ['read the public access block of', () => s3.on(GetPublicAccessBlockCommand).rejects(denied)],
       ['block public access to', () => (s3.on(GetPublicAccessBlockCommand).rejects(noBlock), s3.on(PutPublicAccessBlockCommand).rejects(denied))],
+      ['read the lifecycle rules of', () => s3.on(GetBucketLifecycleConfigurationCommand).rejects(denied)],
+      ['add the lifecycle rule for old state versions to', () => (s3.on(GetBucketLifecycleConfigurationCommand).rejects(noLifecycle), s3.on(PutBucketLifecycleConfigurationCommand).rejects(denied))],
     ];
     for (const [what, script] of cases) {
       s3.reset();

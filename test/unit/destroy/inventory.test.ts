@@ -456,13 +456,48 @@ describe('listStackResources: certificates and DNS records (loadBalancer.domain)
   it("an alias to another load balancer is the user's, and a validation record another certificate's alternative name shares is kept", async () => {
     scriptHttps({ aliasTo: 'shop-alb2-1234567890.us-east-1.elb.amazonaws.com.', sharedBy: 'alternative-name' });
     expect(await list({ domain: 'shop.example.com' })).toEqual([ourCert]);
-    expect(acm.commandCalls(DescribeCertificateCommand)).toHaveLength(0);
+    // Ours was described for the names its records validate; the user's was only listed (by every key type) and its tags read.
+    expect(inputOf<{ CertificateArn: string }>(acm as never, DescribeCertificateCommand).map((i) => i.CertificateArn)).toEqual([cert('ours')]);
+    expect(inputOf<{ Includes?: { keyTypes?: string[] } }>(acm as never, ListCertificatesCommand).some((i) => i.Includes?.keyTypes?.includes('EC_prime256v1'))).toBe(true);
   });
 
   it("another stack's certificate for the same name shares the validation record (kept); one deleted meanwhile is nobody's", async () => {
     scriptHttps({ sharedBy: 'other-certificates' });
     expect(await list({ domain: 'shop.example.com' })).toEqual([aliasRecord, ourCert]);
-    expect(inputOf<{ CertificateArn: string }>(acm as never, ListTagsForCertificateCommand).map((i) => i.CertificateArn)).toEqual([cert('ours'), cert('gone'), cert('theirs')]);
+    // Read once to find the stack's certificates, once more (but ours) to find who shares the record.
+    expect(inputOf<{ CertificateArn: string }>(acm as never, ListTagsForCertificateCommand).map((i) => i.CertificateArn)).toEqual([
+      cert('ours'),
+      cert('gone'),
+      cert('theirs'),
+      cert('gone'),
+      cert('theirs'),
+    ]);
+  });
+
+  it("a validation record shared with an EC certificate of us-east-1 is kept, though ListCertificates shows neither by default", async () => {
+    // GIVEN the stack in eu-west-1, and in us-east-1 the user's EC_prime256v1 certificate for the same name, which
+    // ListCertificates returns only when Includes.keyTypes asks for it (by default: RSA_1024 and RSA_2048 only)
+    scriptHttps();
+    acm.reset();
+    const ec = 'arn:aws:acm:us-east-1:123456789012:certificate/ec';
+    const regions: string[] = [];
+    acm.on(ListCertificatesCommand).callsFake(async (input: { Includes?: { keyTypes?: string[] } }, getClient: () => ACMClient) => {
+      const region = await getClient().config.region();
+      regions.push(region);
+      if (region === 'eu-west-1') return { CertificateSummaryList: [{ CertificateArn: cert('ours'), DomainName: 'shop.example.com', KeyAlgorithm: 'RSA_2048' }] };
+      const asked = input.Includes?.keyTypes ?? ['RSA_1024', 'RSA_2048'];
+      return { CertificateSummaryList: asked.includes('EC_prime256v1') ? [{ CertificateArn: ec, DomainName: 'shop.example.com', KeyAlgorithm: 'EC_prime256v1' }] : [] };
+    });
+    acm.on(ListTagsForCertificateCommand).callsFake(async ({ CertificateArn }) => ({ Tags: CertificateArn === ec ? [TEAM_TAG] : [TEAM_TAG, STACK_TAG] }));
+    acm.on(DescribeCertificateCommand).resolves({
+      Certificate: { CertificateArn: cert('ours'), DomainValidationOptions: [{ DomainName: 'shop.example.com', ResourceRecord: { Name: '_a1.shop.example.com.', Type: 'CNAME', Value: '_b1.acm-validations.aws.' } }] },
+    });
+    // WHEN the inventory is taken
+    const aws = new AwsClients({ region: 'eu-west-1' });
+    const found = await listStackResources(aws, names, { domain: 'shop.example.com', region: 'eu-west-1' }).finally(() => aws.destroy());
+    // THEN the record is not the stack's to delete; both regions were asked
+    expect(found).toEqual([aliasRecord, ourCert]);
+    expect(new Set(regions)).toEqual(new Set(['eu-west-1', 'us-east-1']));
   });
 
   it('discovery looks at every certificate of the region for the stack tag, and at no zone without a domain', async () => {

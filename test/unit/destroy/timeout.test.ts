@@ -11,6 +11,7 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { STSClient } from '@aws-sdk/client-sts';
+import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AwsClients } from '../../../src/aws/clients.js';
 import { StateFile, emptyState, stateFilePath, readState } from '../../../src/engine/state.js';
 import { destroy } from '../../../src/cli/commands/destroy.js';
@@ -25,7 +26,8 @@ import type { PollTiming } from '../../../src/aws/poll.js';
 
 const ec2 = mockClient(EC2Client);
 // Every other client the destroy touches answers {} — nothing here may reach the network.
-const mocks = [ec2, mockClient(ElasticLoadBalancingV2Client), mockClient(AutoScalingClient), mockClient(ECSClient), mockClient(IAMClient), mockClient(ECRClient), mockClient(ApplicationAutoScalingClient), mockClient(CloudWatchClient), mockClient(CloudWatchLogsClient), mockClient(STSClient)] as unknown as { onAnyCommand(): { resolves(v: object): unknown }; reset(): void; calls(): unknown[] }[];
+const s3 = mockClient(S3Client);
+const mocks = [ec2, s3, mockClient(ElasticLoadBalancingV2Client), mockClient(AutoScalingClient), mockClient(ECSClient), mockClient(IAMClient), mockClient(ECRClient), mockClient(ApplicationAutoScalingClient), mockClient(CloudWatchClient), mockClient(CloudWatchLogsClient), mockClient(STSClient)] as unknown as { onAnyCommand(): { resolves(v: object): unknown }; reset(): void; calls(): unknown[] }[];
 afterEach(() => mocks.forEach((m) => m.reset()));
 
 /**
@@ -140,5 +142,45 @@ describe('destroy command: a wait that never ends', () => {
     expect(ec2.commandCalls(DeleteVpcCommand)).toHaveLength(1);
     expect(existsSync(stateFilePath(dir, 'unit-ok'))).toBe(false);
     expect(out.stdout).toMatch(/State file .* removed/);
+  });
+
+  it('with the state in S3, a verified-empty destroy deletes the state object only at the ETag of its last write (If-Match)', async () => {
+    // GIVEN a stack whose state (a recorded VPC) lives in s3://team-state/teams, and S3 answering every write with a new ETag
+    mocks.forEach((m) => m.onAnyCommand().resolves({}));
+    const key = 'teams/unit-s3.json';
+    const text = JSON.stringify({
+      ...emptyState('unit-s3'),
+      answers: validateAnswers({ stack: 'unit-s3' }),
+      region: 'us-east-1',
+      resources: { vpc: { stepId: 'vpc', status: 'created', outputs: { vpcId: 'vpc-0000000b', cidr: '10.0.0.0/16' }, updatedAt: new Date().toISOString() } },
+    });
+    s3.on(HeadBucketCommand).resolves({ BucketRegion: 'us-east-1' });
+    s3.on(GetObjectCommand, { Key: key }).resolves({ Body: { transformToString: async () => text } as never, ETag: '"e0"' });
+    let writes = 0;
+    const stateWrites: string[] = [];
+    s3.on(PutObjectCommand).callsFake(async ({ Key }: { Key: string }) => {
+      if (Key !== key) return { ETag: '"l1"' };
+      stateWrites.push(`"e${++writes}"`);
+      return { ETag: stateWrites.at(-1) };
+    });
+    const out = { stdout: '', stderr: '' };
+
+    // WHEN it is destroyed, the VPC goes and the inventory finds nothing left
+    const code = await destroy('unit-s3', { yes: true, stateDir: 's3://team-state/teams' }, cli(out));
+
+    // THEN the state object was deleted once, conditional on the last ETag this run wrote (never someone else's
+    // state written meanwhile), after every write; and the lock was released at its own ETag
+    expect(code).toBe(0);
+    expect(ec2.commandCalls(DeleteVpcCommand)).toHaveLength(1);
+    expect(stateWrites.length).toBeGreaterThan(1);
+    const deletes = s3.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input);
+    expect(deletes).toEqual([
+      { Bucket: 'team-state', Key: key, IfMatch: stateWrites.at(-1) },
+      { Bucket: 'team-state', Key: 'teams/unit-s3.lock', IfMatch: '"l1"' },
+    ]);
+    const calls = s3.calls().map((c) => c.args[0] as { constructor: { name: string }; input: { Key?: string } });
+    const lastWrite = calls.map((c) => c.constructor.name === 'PutObjectCommand' && c.input.Key === key).lastIndexOf(true);
+    expect(calls.findIndex((c) => c.constructor.name === 'DeleteObjectCommand')).toBeGreaterThan(lastWrite);
+    expect(out.stdout).toContain('State file s3://team-state/teams/unit-s3.json removed');
   });
 });

@@ -30,6 +30,8 @@ const S3_ACTION: Record<string, string> = {
   PutBucketEncryption: 'PutEncryptionConfiguration',
   GetPublicAccessBlock: 'GetBucketPublicAccessBlock',
   PutPublicAccessBlock: 'PutBucketPublicAccessBlock',
+  GetBucketLifecycleConfiguration: 'GetLifecycleConfiguration',
+  PutBucketLifecycleConfiguration: 'PutLifecycleConfiguration',
 };
 
 function sourceFiles(dir: string): string[] {
@@ -77,6 +79,9 @@ const ALONG_WITH_A_CALL = new Set([
   'iam:PassRole',
   'iam:TagInstanceProfile',
   'iam:TagRole',
+  // S3 asks KMS on the caller's behalf when the state bucket's default encryption is a KMS key.
+  'kms:Decrypt',
+  'kms:GenerateDataKey',
   'logs:TagLogGroup',
   'logs:TagResource',
 ]);
@@ -105,6 +110,11 @@ describe('docs/iam-policy.json (the permissions the tool needs)', () => {
     }
     const objects = s3.filter((s) => (s.Action as string[]).includes('s3:PutObject'));
     expect(objects.map((s) => s.Resource)).toEqual(['arn:aws:s3:::STATE_BUCKET/STATE_PREFIX/*']);
+  });
+
+  it('grants KMS only for a state bucket encrypted with a KMS key: data keys and decryption, on that key alone (an optional statement)', () => {
+    const kms = policy.Statement.filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => a.startsWith('kms:')));
+    expect(kms).toEqual([{ Sid: 'StateBucketKmsKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: 'KMS_KEY_ARN' }]);
   });
 
   it('grants IAM actions only on the stack roles, and attaching only the two AWS-managed policies', () => {

@@ -26,6 +26,7 @@ import { STACK_NAME_MAX, stackNameSchema } from '../../../src/wizard/schema.js';
 import { targetGroupStep } from '../../../src/steps/target-group.js';
 import { loadBalancerActiveStep, loadBalancerStep } from '../../../src/steps/load-balancer.js';
 import { listenerStep } from '../../../src/steps/listener.js';
+import { redirectListenerStep } from '../../../src/steps/redirect-listener.js';
 import { ecrRepositoryStep } from '../../../src/steps/ecr.js';
 import { testStack } from '../../support/stack.js';
 import { sdkError } from '../../support/aws-wire.js';
@@ -303,6 +304,32 @@ describe('listener step (scripted AWS)', () => {
     expect((await runCreate(alone(listenerStep), { env: t.env, state: t.state })).ok).toBe(true);
     expect(mutations(elb)).toEqual(['ModifyListener']);
     expect(elb.commandCalls(ModifyListenerCommand)[0]!.args[0].input.DefaultActions).toEqual([{ Type: 'forward', TargetGroupArn: TG_ARN }]);
+  });
+
+  it('switching a plain-HTTP stack to HTTPS turns its forwarding :80 listener into the 301 redirect in place (ModifyListener; never delete and create)', async () => {
+    // GIVEN a stack made with plain HTTP (its :80 listener forwards to the target group), now answered with HTTPS on a domain
+    const t = await stackWithDeps({ stack: 'shop', loadBalancer: { domain: 'app.example.com' } }, { ...deps, listener: { listenerArn: 'arn:l80' } });
+    const forwarding = { ListenerArn: 'arn:l80', LoadBalancerArn: LB_ARN, Port: 80, Protocol: 'HTTP' as const, DefaultActions: [{ Type: 'forward' as const, TargetGroupArn: TG_ARN }] };
+    elb.on(DescribeListenersCommand).resolves({ Listeners: [forwarding] });
+    elb.on(ModifyListenerCommand).resolves({});
+    // WHEN create runs the redirect step
+    const r = await runCreate(alone(redirectListenerStep), { env: t.env, state: t.state });
+    // THEN that very listener became a 301 to HTTPS :443, with one ModifyListener and no other change
+    expect(r.ok).toBe(true);
+    expect(mutations(elb)).toEqual(['ModifyListener']);
+    expect(elb.commandCalls(ModifyListenerCommand)[0]!.args[0].input).toEqual({
+      ListenerArn: 'arn:l80',
+      Port: 80,
+      Protocol: 'HTTP',
+      DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }],
+    });
+    expect(t.state.get('redirect-listener')!.outputs).toEqual({ listenerArn: 'arn:l80' });
+
+    // WHEN create runs again on the redirect it made THEN nothing changes
+    elb.reset();
+    elb.on(DescribeListenersCommand).resolves({ Listeners: [{ ...forwarding, DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }] }] });
+    expect((await runCreate(alone(redirectListenerStep), { env: t.env, state: t.state })).ok).toBe(true);
+    expect(mutations(elb)).toEqual([]);
   });
 
   it('destroy of a listener already gone is success', async () => {

@@ -24,7 +24,7 @@ const AWS_DELETE_DEPENDENCIES: DeleteDependency[] = [
   // ECS
   { del: 'capacity-provider', after: 'service', why: 'DeleteCapacityProvider / PutClusterCapacityProviders: ResourceInUse while a service\'s strategy names it; a DRAINING service still does (ECS API reference, DeleteCapacityProvider)' },
   { del: 'cluster', after: 'service', why: 'DeleteCluster: ClusterContainsServicesException while a service, ACTIVE or DRAINING, remains' },
-  { del: 'cluster', after: 'auto-scaling-group', why: 'DeleteCluster: ClusterContainsContainerInstancesException while the group\'s instances are registered (they deregister as they terminate)' },
+  { del: 'cluster', after: 'auto-scaling-group', why: 'DeleteCluster: ClusterContainsContainerInstancesException while the group\'s instances are registered (they deregister as they terminate — but for those whose agent lost its route first, which the cluster step deregisters with force)' },
   { del: 'auto-scaling-group', after: 'service', begun: true, why: 'while the service wants tasks, ECS re-places them as hosts die (and managed scaling asks for hosts): set it to 0 and delete it first' },
   { del: 'auto-scaling-group', after: 'service-scaling', why: 'Application Auto Scaling would raise the service\'s count again while its hosts go' },
   { del: 'task-definition', after: 'service', why: 'the service runs tasks of the definition until it is gone (deregistered revisions keep running, but cannot be placed again)' },
@@ -56,7 +56,7 @@ const AWS_DELETE_DEPENDENCIES: DeleteDependency[] = [
   { del: 'execution-role', after: 'secrets-policy', why: 'DeleteRole: DeleteConflict while the role has inline policies (the secrets grant)' },
   { del: 'execution-role', after: 'task-definition', why: 'ECS assumes the role to start the definition\'s tasks and pull their images' },
   // Private instances behind NAT (issue 16)
-  { del: 'elastic-ips', after: 'nat-gateways', why: 'ReleaseAddress: InvalidIPAddress.InUse while the NAT gateway holding the address is not deleted' },
+  { del: 'elastic-ips', after: 'nat-gateways', why: 'ReleaseAddress: AuthFailure while the NAT gateway holding the address is not deleted (and for a while after: retried by the step)' },
   { del: 'subnets', after: 'nat-gateways', why: 'DeleteSubnet: DependencyViolation while the NAT gateway\'s network interface is in the public subnet' },
   { del: 'internet-gateway', after: 'nat-gateways', why: 'DetachInternetGateway: DependencyViolation while the NAT gateway\'s Elastic IP is mapped in the VPC' },
   { del: 'private-subnets', after: 'auto-scaling-group', why: 'DeleteSubnet: DependencyViolation while instances (their ENIs) are in it' },
@@ -163,6 +163,9 @@ describe('the NAT gateways\' slow deletion starts at once', () => {
   const plan = variants['production shape (HTTPS on a domain, private instances, a NAT gateway per zone, Spot)']!;
   const { prerequisites } = destroyGraph(plan);
 
+  // So private hosts lose their way to ECS before they terminate, and ECS keeps their container instances
+  // registered: the cluster step deregisters those of terminated hosts (test/unit/destroy/retries.test.ts)
+  // rather than hold the NAT gateways back until the hosts are gone (~60 s more on the critical path).
   it('waits for nothing but its own wait step (nothing to do in a destroy): the private route tables, which point at them, let them go first (a blackhole route is fine while the stack goes)', () => {
     expect([...waitsFor(prerequisites, 'nat-gateways')]).toEqual(['nat-gateways-available']);
   });
