@@ -32,9 +32,10 @@ import type { StackEnv } from './env.js';
 import type { InstanceProfileOutputs, RoleOutputs } from './outputs.js';
 
 /**
- * The only policies the stack ever attaches: AWS's own managed policies for ECS container
- * instances and for task execution (pull images, write logs). Nothing broader, by design. Their
- * ARNs carry the region's partition (aws-cn, aws-us-gov, …).
+ * The instance and execution roles carry only AWS's own managed policies for ECS container
+ * instances and for task execution (pull images, write logs); the task role, what the answers
+ * list. Every role sits under the permissions boundary, whatever it carries. The ARNs carry the
+ * region's partition (aws-cn, aws-us-gov, …).
  */
 export const INSTANCE_ROLE_POLICY = 'service-role/AmazonEC2ContainerServiceforEC2Role';
 export const EXECUTION_ROLE_POLICY = 'service-role/AmazonECSTaskExecutionRolePolicy';
