@@ -69,6 +69,19 @@ export async function unlessNotFound<T>(call: () => Promise<T>): Promise<T | und
 }
 
 /**
+ * The caller's policies do not allow the call. IAM and the query-protocol services answer
+ * AccessDenied (403), the JSON ones AccessDeniedException, EC2 UnauthorizedOperation.
+ */
+export function isAccessDenied(err: unknown): boolean {
+  return hasCode(err, 'AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation');
+}
+
+/** A create of a name that is taken (IAM: EntityAlreadyExists, 409). */
+export function isAlreadyExists(err: unknown): boolean {
+  return hasCode(err, 'EntityAlreadyExists', 'EntityAlreadyExistsException');
+}
+
+/**
  * An S3 conditional request whose condition did not hold: the object exists (If-None-Match: *) or
  * is not the revision named (If-Match) — PreconditionFailed, 412 — or another conditional write to
  * the same key is in flight — ConditionalRequestConflict, 409.
@@ -265,9 +278,4 @@ export function isCertificateNotYetUsable(err: unknown): boolean {
 /** AWS refused the call for its rate ("Rate exceeded"), still after the SDK's own retries. */
 export function isThrottled(err: unknown): boolean {
   return hasCode(err, 'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'RequestThrottled');
-}
-
-/** The caller may not make the call (a missing permission, or another account's resource). */
-export function isAccessDenied(err: unknown): boolean {
-  return hasCode(err, 'AccessDeniedException', 'AccessDenied', 'UnauthorizedOperation');
 }

@@ -29,3 +29,11 @@ export function arnFor(region: string, service: string, account: string, resourc
 export function awsManagedPolicyArn(region: string, path: string): string {
   return arnFor(region, 'iam', 'aws', `policy/${path}`, '');
 }
+
+/** The same ARN in the region's partition (the ARNs of a document written for one partition, put in another). */
+export function inPartitionOf(region: string, arn: string): string {
+  const fields = arn.split(':');
+  if (fields[0] !== 'arn' || fields.length < 6) return arn;
+  fields[1] = partitionOf(region);
+  return fields.join(':');
+}

@@ -154,6 +154,20 @@ export function buildProgram(run: (load: () => Promise<number>) => Promise<void>
     .addHelpText('after', '\nExamples:\n  ecs-wizard state migrate shop-web --to s3://my-team-state/ecs-wizard\n  ecs-wizard state migrate shop-web --state-dir s3://my-team-state/ecs-wizard --to ./.ecs-wizard')
     .action((stack, flags) => run(async () => (await import('./commands/state.js')).stateMigrate(stack, flags, getCtx())));
 
+  const iam = program.command('iam').description("set up an account's IAM for ecs-wizard (an administrator, once per account)");
+  // Only the flags that mean something for an account (no state, no stack).
+  iam
+    .command('bootstrap')
+    .description('make the permissions boundary every stack role carries (or update it), and print the operator policy for the account')
+    .option('--dry-run', 'say what would be made or updated; change nothing')
+    .option('--region <region>', 'AWS region: its partition names the ARNs (default: AWS_REGION, profile)')
+    .option('--profile <profile>', 'AWS shared-config profile (an administrator\'s)')
+    .option('--endpoint-url <url>', 'send every AWS call to this endpoint (e.g. a local emulator)')
+    .addOption(new Option('--output <format>', 'result format').choices(['text', 'json']).default('text'))
+    .option('-v, --verbose', 'log every AWS call and show stack traces')
+    .addHelpText('after', '\nExamples:\n  ecs-wizard iam bootstrap --profile admin > operator-policy.json\n  ecs-wizard iam bootstrap --region cn-north-1 --output json')
+    .action((flags) => run(async () => (await import('./commands/iam.js')).iamBootstrap(flags, getCtx())));
+
   return program;
 }
 
@@ -170,6 +184,8 @@ Examples:
   ecs-wizard list                                    the stacks this directory knows
   ecs-wizard destroy shop-web --yes                  delete everything the stack made
   ecs-wizard state init s3://my-team-state           a bucket to share states (then --state-dir s3://…)
+  ecs-wizard iam bootstrap                           an administrator, once per account: the roles' permissions
+                                                     boundary, and the operator policy to give everyone else
   ecs-wizard unlock shop-web                         clear the lock a dead run left
 
 Exit codes: 0 done · 1 failed (AWS or runtime; status: not healthy) · 2 bad input or usage (no AWS call made)

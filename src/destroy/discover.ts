@@ -15,14 +15,14 @@ import type { Answers, AnswersInput } from '../wizard/schema.js';
 
 /**
  * A plan that covers every variant the answers could have chosen — launch template AND launch
- * configuration, capacity provider AND ASG scaling policy, ECR, service scaling — so that discovery
+ * configuration, capacity provider AND ASG scaling policy, ECR, service scaling, a task role — so that discovery
  * finds the stack's resources whichever variant created them.
  */
 export function discoverPlan(answers: Answers): Step<StackEnv>[] {
   const variant = (launch: 'template' | 'configuration', managed: boolean): Answers => ({
     ...answers,
-    // Logs on: a log group an earlier run created is found whatever the answers say now.
-    service: { ...answers.service, logs: true },
+    // Logs on: a log group an earlier run created is found whatever the answers say now; likewise the stack's own task role.
+    service: { ...answers.service, logs: true, taskRoleArn: undefined, taskRolePolicies: answers.service.taskRolePolicies ?? [] },
     instances: { ...answers.instances, launch },
     scaling: { ...answers.scaling, service: { ...answers.scaling.service, enabled: true }, instances: { ...answers.scaling.instances, managed } },
   });

@@ -298,6 +298,9 @@ async function iamResources(aws: AwsClients, names: StackNames): Promise<Leftove
     const r = await unlessNotFound(() => iam.send(new GetRoleCommand({ RoleName: roleName })));
     if (r?.Role) out.push({ type: 'iam-role', id: roleName });
   }
+  // The task role the stack made (service.taskRolePolicies), by its tag: a role of that name the user brought is not the stack's.
+  const task = await unlessNotFound(() => iam.send(new GetRoleCommand({ RoleName: names.taskRole })));
+  if (task?.Role?.Tags?.some((t) => t.Key === STACK_TAG && t.Value === names.stack)) out.push({ type: 'iam-role', id: names.taskRole });
   const p = await unlessNotFound(() => iam.send(new GetInstanceProfileCommand({ InstanceProfileName: names.instanceProfile })));
   if (p?.InstanceProfile) out.push({ type: 'instance-profile', id: names.instanceProfile, meta: { roles: (p.InstanceProfile.Roles ?? []).map((r) => r.RoleName).join(',') } });
   return out;

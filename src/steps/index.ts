@@ -7,7 +7,7 @@ import { existingSubnetsStep, subnetsStep } from './subnets.js';
 import { internetGatewayStep } from './internet-gateway.js';
 import { routeTableStep } from './route-table.js';
 import { albSecurityGroupStep, instanceSecurityGroupStep } from './security-groups.js';
-import { instanceRoleStep, instanceProfileStep, executionRoleStep } from './iam.js';
+import { instanceRoleStep, instanceProfileStep, executionRoleStep, taskRoleStep } from './iam.js';
 import { ecrRepositoryStep } from './ecr.js';
 import { targetGroupStep } from './target-group.js';
 import { loadBalancerStep, loadBalancerActiveStep } from './load-balancer.js';
@@ -59,6 +59,8 @@ export function buildPlan(answers: Answers): Step<StackEnv>[] {
     instanceRoleStep,
     instanceProfileStep,
     executionRoleStep,
+    // The application's own role, when the stack makes it (a role the user brings is only named in the task definition).
+    ...(answers.service.taskRolePolicies !== undefined ? [taskRoleStep] : []),
     // Always planned: with no secrets it makes sure the role carries no stale grant.
     secretsPolicyStep,
     ...(answers.service.logs ? [logGroupStep] : []),

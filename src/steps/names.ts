@@ -14,6 +14,8 @@ export interface StackNames {
   instanceRole: string;
   instanceProfile: string;
   executionRole: string;
+  /** The application's own role (service.taskRolePolicies), assumed by its containers. */
+  taskRole: string;
   targetGroup: string;
   loadBalancer: string;
   launchTemplate: string;
@@ -48,6 +50,7 @@ export function stackNames(stack: string): StackNames {
     instanceRole: `${stack}-ecs-instance`,
     instanceProfile: `${stack}-ecs-instance`,
     executionRole: `${stack}-ecs-task-execution`,
+    taskRole: `${stack}-ecs-task`,
     targetGroup: `${stack}-tg`,
     loadBalancer: `${stack}-alb`,
     launchTemplate: `${stack}-ecs`,

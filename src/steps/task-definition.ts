@@ -47,14 +47,26 @@ function wanted(ctx: StepContext<StackEnv>) {
         }
       : {}),
   } satisfies ContainerDefinition;
-  return { container, executionRoleArn: ctx.output<RoleOutputs>('execution-role').roleArn };
+  // The application's role: the one the user brings, or the one the stack made.
+  const taskRoleArn = s.taskRoleArn ?? (s.taskRolePolicies !== undefined ? ctx.output<RoleOutputs>('task-role').roleArn : undefined);
+  return { container, executionRoleArn: ctx.output<RoleOutputs>('execution-role').roleArn, taskRoleArn };
+}
+
+/**
+ * Whether the task role is ecs-wizard's to compare: when the answers name one, or the revision
+ * runs the role the stack made (answers that dropped it drop it). A role someone added by hand to
+ * a stack without task-role answers is theirs, kept as deploy keeps it.
+ */
+function managesTaskRole(wantedArn: string | undefined, runningArn: string | undefined, taskRole: string): boolean {
+  return wantedArn !== undefined || (runningArn?.endsWith(`:role/${taskRole}`) ?? false);
 }
 
 /** Compares what we set (AWS adds defaults of its own, which are ignored). */
-function fingerprint(td: { executionRoleArn?: string; networkMode?: string; container?: ContainerDefinition }): string {
+function fingerprint(td: { executionRoleArn?: string; taskRoleArn?: string; networkMode?: string; container?: ContainerDefinition }): string {
   const c = td.container;
   return JSON.stringify({
     executionRoleArn: td.executionRoleArn,
+    taskRoleArn: td.taskRoleArn,
     networkMode: td.networkMode,
     name: c?.name,
     image: c?.image,
@@ -127,14 +139,18 @@ function outputsOf(td: TaskDefinition) {
 export const taskDefinitionStep: ResourceStep<StackEnv> = {
   id: 'task-definition',
   title: 'Task definition',
-  dependsOn: ['execution-role', 'ecr-repository', 'log-group', 'secrets-policy'],
+  dependsOn: ['execution-role', 'task-role', 'ecr-repository', 'log-group', 'secrets-policy'],
   async find(ctx) {
     const family = ctx.env.names.taskFamily;
     const w = wanted(ctx);
-    const matches = (td: TaskDefinition): boolean =>
-      td.containerDefinitions?.length === 1 &&
-      fingerprint({ executionRoleArn: td.executionRoleArn, networkMode: td.networkMode, container: td.containerDefinitions?.[0] }) ===
-        fingerprint({ executionRoleArn: w.executionRoleArn, networkMode: 'bridge', container: w.container });
+    const matches = (td: TaskDefinition): boolean => {
+      const taskRoleArn = managesTaskRole(w.taskRoleArn, td.taskRoleArn, ctx.env.names.taskRole) ? td.taskRoleArn : w.taskRoleArn;
+      return (
+        td.containerDefinitions?.length === 1 &&
+        fingerprint({ executionRoleArn: td.executionRoleArn, taskRoleArn, networkMode: td.networkMode, container: td.containerDefinitions?.[0] }) ===
+          fingerprint({ executionRoleArn: w.executionRoleArn, taskRoleArn: w.taskRoleArn, networkMode: 'bridge', container: w.container })
+      );
+    };
     // The revision the service runs first: after a deploy or a rollback it need not be the latest,
     // and when the answers name what runs, nothing is registered and the service is not touched.
     const running = await serviceRevision(ctx);
@@ -158,6 +174,7 @@ export const taskDefinitionStep: ResourceStep<StackEnv> = {
         networkMode: 'bridge',
         requiresCompatibilities: ['EC2'],
         executionRoleArn: w.executionRoleArn,
+        ...(w.taskRoleArn ? { taskRoleArn: w.taskRoleArn } : {}),
         containerDefinitions: [w.container],
         tags: lowerTags(ctx.env.tags(ctx.env.names.taskFamily)),
       }),

@@ -3,7 +3,7 @@ import { buildPlan } from '../steps/index.js';
 import { stackNames, type StackNames } from '../steps/names.js';
 import type { StackState } from '../engine/state.js';
 import { stackChanges, type GroupBounds } from './changes.js';
-import { httpsOn, type Answers } from './schema.js';
+import { BROUGHT_ROLE_PATH, httpsOn, type Answers } from './schema.js';
 import { stackUrl } from '../steps/url.js';
 import { TLS_POLICY } from '../steps/https-listener.js';
 
@@ -31,7 +31,7 @@ export interface Plan {
   instances: { instanceType: string; architecture?: string; launch: string; ami: string; minSize: number; desiredCapacity: number; maxSize: number; keyName?: string };
   /** Hosts of an existing stack a changed instance type or pinned AMI replaces, one at a time. */
   roll?: { instances: number; reason: string };
-  service: { image: string; containerPort: number; cpu: number; memory: number; desiredCount: number; logs: string; secrets: string[]; containerInsights: boolean };
+  service: { image: string; containerPort: number; cpu: number; memory: number; desiredCount: number; logs: string; secrets: string[]; containerInsights: boolean; taskRole?: string };
   access: string[];
   scaling: string[];
   warnings: string[];
@@ -90,6 +90,8 @@ function resourceName(stepId: string, a: Answers, n: StackNames): string | undef
       return n.instanceProfile;
     case 'execution-role':
       return n.executionRole;
+    case 'task-role':
+      return n.taskRole;
     case 'ecr-repository':
       return a.service.ecrRepository;
     case 'target-group':
@@ -292,6 +294,7 @@ export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: stri
       // Names only: the ARNs say where a value lives, never the value itself.
       secrets: Object.keys(a.service.secrets).sort(),
       containerInsights: a.cluster.containerInsights,
+      ...(taskRoleLine(a) ? { taskRole: taskRoleLine(a) } : {}),
     },
     ...(opts.roll ? { roll: opts.roll } : {}),
     access,
@@ -310,6 +313,21 @@ export function runningChanges(current: StackState, a: Answers, group?: GroupBou
   return stackChanges(current, a, { group }).map((c) => c.text);
 }
 
+/** The task role in the review's words: the user's, or the stack's own with what it may do. */
+function taskRoleLine(a: Answers): string | undefined {
+  if (a.service.taskRoleArn) return `${a.service.taskRoleArn} (yours)`;
+  const policies = a.service.taskRolePolicies;
+  if (policies === undefined) return undefined;
+  const names = policies.map((p) => p.split('/').pop()).join(', ');
+  return `${stackNames(a.stack).taskRole} (${names || 'no policies'}; within the permissions boundary)`;
+}
+
+/** The IAM path of a role ARN (`arn:…:role/ecs-wizard/app` → `/ecs-wizard/`). */
+export function rolePath(arn: string): string {
+  const parts = arn.slice(arn.indexOf(':role/') + ':role/'.length).split('/');
+  return `/${parts.slice(0, -1).map((p) => `${p}/`).join('')}`;
+}
+
 /** Answers that are valid but probably not what the user wants: shown in the review, or warned about without one. */
 export function answerWarnings(a: Answers): string[] {
   const warnings: string[] = [];
@@ -318,6 +336,12 @@ export function answerWarnings(a: Answers): string[] {
     warnings.push('instances.sshCidr opens port 22 but instances.keyName is not set: only EC2 Instance Connect or a key baked into the AMI can log in.');
   }
   if (a.instances.launch === 'configuration') warnings.push('Launch configurations are refused by AWS accounts created since 1 Oct 2024; prefer launch: template.');
+  const brought = a.service.taskRoleArn;
+  if (brought !== undefined && rolePath(brought) !== BROUGHT_ROLE_PATH) {
+    warnings.push(
+      `service.taskRoleArn is under the IAM path ${rolePath(brought)}: the documented operator policy (docs/iam-policy.json) passes only roles under ${BROUGHT_ROLE_PATH} to ECS, so an operator's create or deploy with it is refused — move the role there (a role's path is set when it is created), or run with credentials that may pass it.`,
+    );
+  }
   if (a.loadBalancer.certificateArn && !a.loadBalancer.domain) {
     warnings.push('loadBalancer.certificateArn without loadBalancer.domain: browsers accept the certificate only for its own names, not the load balancer\'s amazonaws.com name; give the domain, or point your own DNS record at the load balancer.');
   }

@@ -30,6 +30,7 @@ export function renderPlan(p: Plan): string {
   add('Service');
   add(`  ${p.service.image}  port ${p.service.containerPort}  ${p.service.cpu} CPU units  ${p.service.memory} MiB  × ${p.service.desiredCount} tasks`);
   add(`  logs ${p.service.logs}`);
+  if (p.service.taskRole) add(`  task role ${p.service.taskRole}`);
   if (p.service.secrets.length) add(`  secrets ${p.service.secrets.join(', ')} (read by ECS from SSM / Secrets Manager at task start)`);
   add(`  Container Insights ${p.service.containerInsights ? 'on' : 'off'}`);
   if (p.changes?.length) {

@@ -124,6 +124,13 @@ const SECRET_ARN = /^arn:aws[a-z-]*:(ssm:[a-z0-9-]+:\d{12}:parameter\/\S+|secret
 /** The name of an SSM parameter in the stack's own region (ECS accepts a name there), e.g. /shop/db-password. */
 const SSM_PARAMETER_NAME = /^(?!arn:)\/?[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
 
+/** An IAM role of any partition, with its path: arn:<partition>:iam::<account>:role/[path/]name. */
+export const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+/** A managed policy: AWS's (account "aws") or the account's own. */
+const MANAGED_POLICY_ARN = /^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,128}$/;
+/** The IAM path under which the documented operator policy may pass a role the user brings. */
+export const BROUGHT_ROLE_PATH = '/ecs-wizard/';
+
 const DOMAIN = /^(localhost|[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*)(:\d+)?$/;
 const PATH_COMPONENT = /^[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
@@ -193,6 +200,13 @@ export const serviceSchema = z
           ),
       )
       .default({}),
+    /** The application's own role, brought by the user (ECS passes it to the containers); the stack makes none. */
+    taskRoleArn: z.string().regex(IAM_ROLE_ARN, 'must be an IAM role ARN: arn:<partition>:iam::<account>:role/[path/]name, e.g. …:role/ecs-wizard/shop-app').optional(),
+    /** The stack makes its own task role, <stack>-ecs-task (under the boundary), with these managed policies attached. */
+    taskRolePolicies: z
+      .array(z.string().regex(MANAGED_POLICY_ARN, 'must be a managed policy ARN: arn:<partition>:iam::aws:policy/… or arn:<partition>:iam::<account>:policy/…'))
+      .max(20, 'may list at most 20 policies (IAM attaches at most 20 managed policies to a role, 10 unless the quota was raised)')
+      .optional(),
   })
   .strict();
 
@@ -276,6 +290,12 @@ export const answersSchema = answersObject
     for (const name of Object.keys(a.service.secrets)) {
       if (name in a.service.environment) issue(['service', 'secrets', name], 'is also set in service.environment: give it in one place only');
     }
+    if (a.service.taskRoleArn !== undefined && a.service.taskRolePolicies !== undefined) {
+      issue(['service', 'taskRoleArn'], 'and service.taskRolePolicies exclude each other: give taskRoleArn to use a role of your own, or taskRolePolicies for a role the stack makes — not both');
+    }
+    (a.service.taskRolePolicies ?? []).forEach((arn, k, all) => {
+      if (all.indexOf(arn) < k) issue(['service', 'taskRolePolicies', k], `lists ${arn} twice`);
+    });
     const userTags = Object.keys(a.tags).length;
     // AWS allows 50 tags per resource; ecs-wizard adds Name and ecs-wizard:stack and keeps headroom.
     if (userTags > MAX_USER_TAGS) issue(['tags'], `has ${userTags} tags; at most ${MAX_USER_TAGS} (AWS allows 50 per resource, ecs-wizard adds its own)`);

@@ -13,12 +13,12 @@ import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTargetG
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeLaunchConfigurationsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { DeletePolicyCommand, DeleteRolePermissionsBoundaryCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { STACK_TAG } from '../../src/aws/tags.js';
 import { stackNames } from '../../src/steps/names.js';
 import { StackCounter } from '../support/counts.js';
-import { runCliWithAgents } from '../e2e/cli.js';
+import { runCli, runCliWithAgents } from '../e2e/cli.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { tempDir } from '../support/stack.js';
 import { existingNetwork } from '../support/existing-network.js';
@@ -197,7 +197,41 @@ describe('ecs-wizard create on moto (built CLI)', () => {
     expect(second.json.calls?.mutating).toBe(0);
     expect(second.json.steps.filter((s) => !['exists', 'waited'].includes(s.outcome))).toEqual([]);
     expect(await counter.count(stack)).toEqual(before);
-  }, 180_000);
+
+    // AND every role carries the account's permissions boundary, which the first create made (GetRole shows it)
+    const iam = new IAMClient(cfg);
+    const boundary = 'arn:aws:iam::123456789012:policy/ecs-wizard-boundary';
+    const boundaries = async () =>
+      Promise.all([n.instanceRole, n.executionRole].map(async (RoleName) => (await iam.send(new GetRoleCommand({ RoleName }))).Role?.PermissionsBoundary?.PermissionsBoundaryArn));
+    try {
+      expect(await boundaries()).toEqual([boundary, boundary]);
+
+      // GIVEN the stack as the release before boundaries left it: roles without one, and no boundary policy in the account
+      // (this release's stack with the boundary taken off is what the previous release leaves: the same roles, state and resources)
+      for (const RoleName of [n.instanceRole, n.executionRole]) await iam.send(new DeleteRolePermissionsBoundaryCommand({ RoleName }));
+      await iam.send(new DeletePolicyCommand({ PolicyArn: boundary }));
+      // WHEN create runs THEN it changes nothing — the boundary is not made while no role needs creating — and says once what to do
+      const previous = await create(stack, answers, ['--no-wait']);
+      expect(previous.code, previous.stderr).toBe(0);
+      expect(previous.json.calls?.mutating).toBe(0);
+      expect(previous.stderr.match(/carry no permissions boundary: run `ecs-wizard iam bootstrap`/g)).toHaveLength(1);
+      expect(await boundaries()).toEqual([undefined, undefined]);
+
+      // GIVEN an administrator ran `iam bootstrap` WHEN create runs THEN both roles get the boundary: two mutating calls, nothing else
+      const boot = await runCli(['iam', 'bootstrap', '--endpoint-url', moto.endpoint, '--output', 'json'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...moto.env() } });
+      expect(JSON.parse(boot.stdout).boundary.status, boot.stderr).toBe('created');
+      const bounded = await create(stack, answers, ['--no-wait']);
+      expect(bounded.code, bounded.stderr).toBe(0);
+      expect(bounded.json.calls?.mutating).toBe(2);
+      expect(await boundaries()).toEqual([boundary, boundary]);
+      // WHEN create runs once more THEN not one mutating call
+      const third = await create(stack, answers, ['--no-wait']);
+      expect(third.json.calls?.mutating, third.stderr).toBe(0);
+      expect(await counter.count(stack)).toEqual(before);
+    } finally {
+      iam.destroy();
+    }
+  }, 240_000);
 
   it('legacy launch-configuration mode: the group uses one launch configuration, and a rerun adds none', async () => {
     const stack = 'accept-lc';

@@ -5,10 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { ACMClient, ListTagsForCertificateCommand } from '@aws-sdk/client-acm';
 import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeAddressesCommand, DescribeImagesCommand, DescribeLaunchTemplateVersionsCommand, DescribeNatGatewaysCommand, EC2Client, type Tag } from '@aws-sdk/client-ec2';
-import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetInstanceProfileCommand, GetPolicyCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { isNotFound } from '../../src/aws/errors.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { stackNames } from '../../src/steps/names.js';
@@ -40,12 +41,14 @@ interface Statement {
   Resource: string | string[];
   Condition?: Record<string, Record<string, string | string[]>>;
 }
-/** The S3 statements name the state bucket and prefix by placeholder, the optional KMS one its key: this run's go in their place. */
+/** The S3 statements name the state bucket and prefix by placeholder, the optional KMS one its key, the boundary the account: this run's go in their place. */
 const BUCKET = 'iam-team-state';
 const PREFIX = 'teams';
 const KMS_KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const ACCOUNT = '123456789012';
+const BOUNDARY = `arn:aws:iam::${ACCOUNT}:policy/ecs-wizard-boundary`;
 const policy = JSON.parse(
-  readFileSync(path.join(root, 'docs/iam-policy.json'), 'utf8').replaceAll('STATE_BUCKET', BUCKET).replaceAll('STATE_PREFIX', PREFIX).replaceAll('KMS_KEY_ARN', KMS_KEY),
+  readFileSync(path.join(root, 'docs/iam-policy.json'), 'utf8').replaceAll('STATE_BUCKET', BUCKET).replaceAll('STATE_PREFIX', PREFIX).replaceAll('KMS_KEY_ARN', KMS_KEY).replaceAll('ACCOUNT_ID', ACCOUNT),
 ) as { Statement: Statement[] };
 const list = (x: string | string[]): string[] => (Array.isArray(x) ? x : [x]);
 
@@ -76,8 +79,13 @@ function resourceOf(req: AwsRequest): string | undefined {
     case 'iam': {
       const role = req.params.get('RoleName');
       const profile = req.params.get('InstanceProfileName');
+      const policyArn = req.params.get('PolicyArn');
+      const policyName = req.params.get('PolicyName');
       if (profile) return `arn:*:iam::*:instance-profile/${profile}`;
       if (role) return `arn:*:iam::*:role/${role}`;
+      // A managed policy: named by ARN (GetPolicy, CreatePolicyVersion, …), or by name when it is made.
+      if (policyArn) return policyArn.replace(/^arn:[^:]+:/, 'arn:*:');
+      if (req.operation === 'CreatePolicy' && policyName) return `arn:*:iam::${ACCOUNT}:policy/${policyName}`;
       return undefined;
     }
     case 'logs':
@@ -124,6 +132,13 @@ function conditionValues(key: string, req: AwsRequest, tags: ResourceTags | unde
       const arn = req.params.get('PolicyArn');
       return arn ? [arn.replace(/^arn:[^:]+:/, 'arn:aws:')] : undefined;
     }
+    case 'iam:PermissionsBoundary': {
+      // CreateRole and PutRolePermissionsBoundary name the boundary they set; for the other role
+      // writes it is the role's own, read from moto before the request (`boundaryBefore`, in context).
+      if (!['CreateRole', 'PutRolePermissionsBoundary'].includes(req.operation)) return undefined;
+      const arn = req.params.get('PermissionsBoundary');
+      return arn ? [arn.replace(/^arn:[^:]+:/, 'arn:aws:')] : [];
+    }
     case 'iam:AWSServiceName': {
       const name = req.params.get('AWSServiceName');
       return name ? [name] : undefined;
@@ -143,12 +158,17 @@ function conditionFailure(s: Statement, req: AwsRequest, tags: ResourceTags | un
   for (const [operator, keys] of Object.entries(s.Condition ?? {})) {
     for (const [key, allowed] of Object.entries(keys)) {
       if (key.startsWith('aws:ResourceTag/') && tags === undefined) return `${key} is a condition, and the tags of what it acts on were not looked up (see tagsBefore)`;
+      if (key === 'iam:PermissionsBoundary' && !(key in context) && !['CreateRole', 'PutRolePermissionsBoundary'].includes(req.operation)) {
+        return `${key} is a condition, and the boundary of the role it acts on was not looked up (see boundaryBefore)`;
+      }
       const values = conditionValues(key, req, tags, context);
       if (values === undefined) continue;
       if (operator === 'Null') {
         // "false": the key must be there (a tag on the resource).
         if ((values.length === 0) !== (String(allowed) === 'true')) return `the condition ${key} is ${String(allowed)}, and it is ${values.length ? values.join(', ') : 'absent'}`;
       } else if (['StringEquals', 'ArnEquals', 'ForAllValues:StringEquals'].includes(operator)) {
+        // Without the key in the request StringEquals does not hold (ForAllValues holds on an empty set).
+        if (values.length === 0 && !operator.startsWith('ForAllValues:')) return `the condition ${key} must be ${list(allowed).join(' or ')}, and the request has none`;
         const outside = values.filter((v) => !list(allowed).includes(v));
         if (outside.length) return `the condition ${key} allows ${list(allowed).join(', ')}, not ${outside.join(', ')}`;
       } else {
@@ -171,8 +191,8 @@ function judge(action: string, resource: string | undefined, req: AwsRequest, ta
 }
 
 /** Why the policy does not allow `req`, or undefined when it does. */
-function denial(req: AwsRequest, tags?: ResourceTags): string | undefined {
-  return judge(iamAction(req), resourceOf(req), req, tags);
+function denial(req: AwsRequest, tags?: ResourceTags, context: Record<string, string[]> = {}): string | undefined {
+  return judge(iamAction(req), resourceOf(req), req, tags, context);
 }
 
 /** The tagging action of each service, which AWS also authorizes when a create carries tags. */
@@ -235,10 +255,17 @@ function impliedDenials(req: AwsRequest, passedToEc2: string[] = []): string[] {
 
 let moto: Moto;
 let aws: StrictAws;
-let sdk: { ec2: EC2Client; iam: IAMClient; acm: ACMClient; route53: Route53Client; s3: S3Client; ssm: SSMClient; logs: CloudWatchLogsClient };
+let sdk: { ec2: EC2Client; iam: IAMClient; acm: ACMClient; route53: Route53Client; s3: S3Client; ssm: SSMClient; logs: CloudWatchLogsClient; ecs: ECSClient };
 const seen: AwsRequest[] = [];
 const tagsSeen = new Map<AwsRequest, ResourceTags>();
 const rolesSeen = new Map<AwsRequest, string[]>();
+const boundariesSeen = new Map<AwsRequest, Record<string, string[]>>();
+/** What an administrator's `iam bootstrap` sent: judged apart (the operator policy must refuse its writes). */
+const adminSeen: AwsRequest[] = [];
+let asAdministrator = false;
+/** IAM refusing an operator's CreatePolicy, as the operator policy has it (AccessDenied, the query protocol's format). */
+let operatorWithoutBoundary = false;
+const CREATE_POLICY_DENIED = 'iam-operator-create-policy-denied';
 /** The stack that lives through day 2, and how the ECS of the proxy answers its next rollout. */
 const DAY2 = stackNames('iam-day2');
 let outcome: 'succeed' | 'fail' = 'succeed';
@@ -269,6 +296,20 @@ async function tagsBefore(req: AwsRequest): Promise<ResourceTags | undefined> {
   return undefined;
 }
 
+/** Role writes the policy allows only on roles carrying the boundary: IAM judges them on the role's boundary as it is. */
+const ON_THE_ROLES_BOUNDARY = ['PutRolePolicy', 'AttachRolePolicy', 'DetachRolePolicy', 'DeleteRolePolicy'];
+
+/** The boundary of the role a request writes, read from moto before it goes through, as the condition's context. */
+async function boundaryBefore(req: AwsRequest): Promise<Record<string, string[]> | undefined> {
+  if (req.service !== 'iam' || !ON_THE_ROLES_BOUNDARY.includes(req.operation)) return undefined;
+  const role = await sdk.iam.send(new GetRoleCommand({ RoleName: req.params.get('RoleName')! })).catch((e: unknown) => {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  });
+  const arn = role?.Role?.PermissionsBoundary?.PermissionsBoundaryArn;
+  return { 'iam:PermissionsBoundary': arn ? [arn] : [] };
+}
+
 /** The roles a launch configuration's or a group's launch template's instances get, read from moto. */
 async function rolesPassedToEc2(req: AwsRequest): Promise<string[] | undefined> {
   if (req.service !== 'autoscaling') return undefined;
@@ -288,7 +329,7 @@ beforeAll(async () => {
   // Every service reports 2 tasks running; a DNS-validated certificate is issued after 2 s.
   moto = await startMoto({ serviceRunning: 2, acmValidationWait: 2 });
   const cfg = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
-  sdk = { ec2: new EC2Client(cfg), iam: new IAMClient(cfg), acm: new ACMClient(cfg), route53: new Route53Client(cfg), s3: new S3Client({ ...cfg, forcePathStyle: true }), ssm: new SSMClient(cfg), logs: new CloudWatchLogsClient(cfg) };
+  sdk = { ec2: new EC2Client(cfg), iam: new IAMClient(cfg), acm: new ACMClient(cfg), route53: new Route53Client(cfg), s3: new S3Client({ ...cfg, forcePathStyle: true }), ssm: new SSMClient(cfg), logs: new CloudWatchLogsClient(cfg), ecs: new ECSClient(cfg) };
   aws = await startStrictAws(moto.endpoint);
   // A pass-through rule per protocol family records each request with its parameters (it answers nothing).
   aws.rules(
@@ -297,15 +338,28 @@ beforeAll(async () => {
       service,
       operation: /.*/,
       respond: async (req: AwsRequest) => {
-        seen.push(req);
+        (asAdministrator ? adminSeen : seen).push(req);
         const tags = await tagsBefore(req);
         if (tags) tagsSeen.set(req, tags);
         const roles = await rolesPassedToEc2(req);
         if (roles) rolesSeen.set(req, roles);
+        const boundary = await boundaryBefore(req);
+        if (boundary) boundariesSeen.set(req, boundary);
         return undefined;
       },
     })),
   );
+  aws.rule({
+    name: CREATE_POLICY_DENIED,
+    service: 'iam',
+    operation: 'CreatePolicy',
+    when: () => operatorWithoutBoundary,
+    error: {
+      code: 'AccessDenied',
+      message: `User: arn:aws:iam::${ACCOUNT}:user/operator is not authorized to perform: iam:CreatePolicy on resource: policy ecs-wizard-boundary because no identity-based policy allows the iam:CreatePolicy action`,
+      status: 403,
+    },
+  });
   // The day-2 stack's rollouts as ECS reports them (moto's deployments never move): a healthy one, or a broken image ECS rolls back.
   for (const o of ['succeed', 'fail'] as const) {
     const sim = simulatedRollout(aws, { cluster: DAY2.cluster, service: DAY2.service, outcome: o });
@@ -347,7 +401,8 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
     const ran: string[] = [];
     const subcommand = new RegExp(`^(${commands().flatMap((c) => c.split(' ').slice(1)).join('|')})$`);
     const cli = async (args: string[], state = localState) => {
-      const r = await runCli([...args, '--endpoint-url', aws.endpoint, '--state-dir', state], { env, cwd: dir });
+      // (`iam bootstrap` is about an account, not a stack: it takes no state directory)
+      const r = await runCli([...args, '--endpoint-url', aws.endpoint, ...(args[0] === 'iam' ? [] : ['--state-dir', state])], { env, cwd: dir });
       ran.push(`${args.slice(0, subcommand.test(args[1] ?? '') ? 2 : 1).join(' ')} → ${r.code}`);
       return r;
     };
@@ -362,11 +417,38 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
       return file;
     };
 
+    // GIVEN an account without the permissions boundary: an operator's first create is refused
+    // (IAM denies their CreatePolicy) before anything is made, and says who runs what
+    operatorWithoutBoundary = true;
+    const from = seen.length;
+    const refused = await cli(['create', '--answers', answers('iam-first', {}), '--yes', '--no-wait', '--output', 'json']);
+    operatorWithoutBoundary = false;
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(JSON.parse(refused.stdout).error).toMatchObject({ code: 'AWS', hint: expect.stringContaining('`ecs-wizard iam bootstrap`') });
+    expect(aws.fired(CREATE_POLICY_DENIED)).toBe(1);
+    expect(seen.slice(from).filter((r) => !r.read).map(iamAction)).toEqual(['iam:CreatePolicy']);
+    // WHEN an administrator runs `iam bootstrap`, and again
+    asAdministrator = true;
+    const boot = JSON.parse((await ok(['iam', 'bootstrap', '--output', 'json'])).stdout);
+    const rerun = JSON.parse((await ok(['iam', 'bootstrap', '--output', 'json'])).stdout);
+    asAdministrator = false;
+    // THEN the boundary is made once, the rerun only reads, and the operator policy printed is docs/iam-policy.json for this account
+    expect(boot.boundary).toEqual({ name: 'ecs-wizard-boundary', arn: BOUNDARY, status: 'created' });
+    expect(rerun).toMatchObject({ boundary: { status: 'unchanged' }, calls: { mutating: 0 } });
+    expect(boot.operatorPolicy).toEqual(JSON.parse(readFileSync(path.join(root, 'docs/iam-policy.json'), 'utf8').replaceAll('ACCOUNT_ID', ACCOUNT)));
+    // AND the operator policy refuses every write bootstrap made (it is an administrator's command), and allows its reads
+    expect(adminSeen.filter((r) => !r.read).map((r) => [iamAction(r), denial(r)])).toEqual([['iam:CreatePolicy', 'iam:CreatePolicy: no statement allows it']]);
+    expect(adminSeen.filter((r) => r.read).map((r) => denial(r)).filter(Boolean)).toEqual([]);
+
     // GIVEN three stacks that between them switch on every optional kind:
     // ECR, logs, secrets (one by ARN, one by name: the account is asked), service scaling on every
-    // metric — and a life on day 2, on hosts of an older AMI
+    // metric, a task role the stack makes — and a life on day 2, on hosts of an older AMI
     const day2 = {
-      service: { ecrRepository: 'iam-day2-app', secrets: { DB_PASSWORD: 'arn:aws:ssm:us-east-1:123456789012:parameter/iam-day2/db', API_KEY: '/iam-day2/api-key' } },
+      service: {
+        ecrRepository: 'iam-day2-app',
+        secrets: { DB_PASSWORD: 'arn:aws:ssm:us-east-1:123456789012:parameter/iam-day2/db', API_KEY: '/iam-day2/api-key' },
+        taskRolePolicies: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'],
+      },
       scaling: { service: { targetCpuPercent: 60, targetMemoryPercent: 70, requestsPerTarget: 500 } },
     };
     // (the parameters its secrets name exist: create and deploy look them up, never read them)
@@ -404,6 +486,9 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
         expect((await cli(['deploy', stack, '--image', 'httpd:9-broken'])).code).toBe(1);
         outcome = 'succeed';
         await ok(['rollback', stack]);
+        // (every revision deploy and rollback made kept the stack's task role)
+        const running = (await sdk.ecs.send(new DescribeServicesCommand({ cluster: DAY2.cluster, services: [DAY2.service] }))).services![0]!.taskDefinition!;
+        expect((await sdk.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: running }))).taskDefinition?.taskRoleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/${DAY2.taskRole}`);
         expect((await ok(['logs', stack, '--since', '1h'])).stdout).toContain('exiting');
         await ok(['hosts', stack]);
         const agents = runFakeAgents(moto.endpoint, DAY2.cluster, DAY2.autoScalingGroup);
@@ -451,7 +536,7 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
     const actions = [...new Set(seen.map(iamAction))].sort();
     console.log(`iam-policy: ${ran.join('; ')}; ${seen.length} requests, ${actions.length} actions`);
     expect(new Set(ran.map((r) => r.replace(/ → .*/, '')))).toEqual(new Set(commands()));
-    expect(seen.length).toBe(aws.requests.length);
+    expect(seen.length + adminSeen.length).toBe(aws.requests.length);
     for (const o of ['succeed', 'fail']) expect(aws.fired(`${ROLLOUT_RULE.update}-${o}`), o).toBeGreaterThan(0);
     // (the runs reached every service the tool uses, so no family of calls went unchecked)
     expect(new Set(seen.map((r) => iamAction(r).split(':')[0]))).toEqual(
@@ -468,7 +553,23 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
     const implied = new Set(seen.flatMap((r) => impliedBy(r, rolesSeen.get(r)).map((i) => `${i.action} ${i.context?.['iam:PassedToService'] ?? ''}`.trim())));
     console.log(`iam-policy: besides, ${implied.size} implied actions: ${[...implied].sort().join(', ')}`);
     expect([...implied].filter((a) => /PassRole|RunInstances/.test(a)).sort()).toEqual(['ec2:RunInstances', 'iam:PassRole ec2.amazonaws.com', 'iam:PassRole ecs-tasks.amazonaws.com']);
-    const denied = [...new Set(seen.flatMap((r) => [denial(r, tagsSeen.get(r)), ...impliedDenials(r, rolesSeen.get(r))]).filter((d): d is string => d !== undefined))].sort();
+    // (the boundary is the account's: every stack destroyed, it is still there)
+    expect((await sdk.iam.send(new GetPolicyCommand({ PolicyArn: BOUNDARY }))).Policy?.Arn).toBe(BOUNDARY);
+    // (each role write was judged on the boundary it carried, and the task role went to ECS with every revision)
+    expect(seen.filter((r) => r.service === 'iam' && ON_THE_ROLES_BOUNDARY.includes(r.operation)).every((r) => boundariesSeen.has(r))).toBe(true);
+    expect(seen.filter((r) => r.operation === 'CreateRole').map((r) => r.params.get('PermissionsBoundary'))).toEqual(Array(7).fill(BOUNDARY));
+    expect(seen.filter((r) => r.operation === 'RegisterTaskDefinition' && String(r.json?.taskRoleArn).endsWith(`:role/${DAY2.taskRole}`)).length).toBeGreaterThanOrEqual(4);
+    // AND the one request the policy refuses is the operator's CreatePolicy, which IAM refused too
+    const operatorDenied = (r: AwsRequest) => r.service === 'iam' && r.operation === 'CreatePolicy';
+    expect(seen.filter(operatorDenied).map((r) => denial(r))).toEqual(['iam:CreatePolicy: no statement allows it']);
+    const denied = [
+      ...new Set(
+        seen
+          .filter((r) => !operatorDenied(r))
+          .flatMap((r) => [denial(r, tagsSeen.get(r), boundariesSeen.get(r)), ...impliedDenials(r, rolesSeen.get(r))])
+          .filter((d): d is string => d !== undefined),
+      ),
+    ].sort();
     expect(denied).toEqual([]);
   });
 });
@@ -499,15 +600,46 @@ describe('the policy checker itself', () => {
     expect(denial(req('ec2', 'CreateVpc'))).toBeUndefined();
     expect(denial(req('ec2', 'DeleteVpcEndpoints'))).toMatch(/no statement allows it/);
     expect(denial(req('iam', 'CreateUser', { params: { UserName: 'shop-ecs-instance' } }))).toMatch(/no statement allows it/);
-    expect(denial(req('iam', 'CreateRole', { params: { RoleName: 'shop-ecs-instance' } }))).toBeUndefined();
-    expect(denial(req('iam', 'CreateRole', { params: { RoleName: 'admin' } }))).toMatch(/allowed only on/);
+    expect(denial(req('iam', 'CreateRole', { params: { RoleName: 'admin', PermissionsBoundary: BOUNDARY } }))).toMatch(/allowed only on/);
     expect(denial(req('iam', 'AddRoleToInstanceProfile', { params: { InstanceProfileName: 'shop-ecs-instance', RoleName: 'shop-ecs-instance' } }))).toBeUndefined();
     expect(denial(req('logs', 'CreateLogGroup', { json: { logGroupName: '/ecs/shop' } }))).toBeUndefined();
     expect(denial(req('logs', 'CreateLogGroup', { json: { logGroupName: '/other/shop' } }))).toMatch(/allowed only on/);
-    expect(denial(req('iam', 'AttachRolePolicy', { params: { RoleName: 'shop-ecs-instance', PolicyArn: 'arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role' } }))).toBeUndefined();
-    expect(denial(req('iam', 'AttachRolePolicy', { params: { RoleName: 'shop-ecs-instance', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' } }))).toMatch(/condition iam:PolicyARN/);
     expect(denial(req('iam', 'CreateServiceLinkedRole', { params: { AWSServiceName: 'ecs.amazonaws.com' } }))).toBeUndefined();
     expect(denial(req('iam', 'CreateServiceLinkedRole', { params: { AWSServiceName: 'rds.amazonaws.com' } }))).toMatch(/condition iam:AWSServiceName/);
+  });
+
+  it('IAM: a role is made and changed only with the boundary on it; the boundary is only read; trust policies are not rewritten', () => {
+    const bounded = { 'iam:PermissionsBoundary': [BOUNDARY] };
+    // CreateRole and PutRolePermissionsBoundary: the boundary the request sets (in any partition)
+    expect(denial(req('iam', 'CreateRole', { params: { RoleName: 'shop-ecs-task', PermissionsBoundary: BOUNDARY } }))).toBeUndefined();
+    expect(denial(req('iam', 'CreateRole', { params: { RoleName: 'shop-ecs-task', PermissionsBoundary: BOUNDARY.replace('arn:aws:', 'arn:aws-cn:') } }))).toBeUndefined();
+    expect(denial(req('iam', 'CreateRole', { params: { RoleName: 'evil-ecs-instance' } }))).toMatch(/iam:PermissionsBoundary must be .*ecs-wizard-boundary, and the request has none/);
+    expect(denial(req('iam', 'CreateRole', { params: { RoleName: 'evil-ecs-instance', PermissionsBoundary: 'arn:aws:iam::aws:policy/AdministratorAccess' } }))).toMatch(/not arn:aws:iam::aws:policy\/AdministratorAccess/);
+    expect(denial(req('iam', 'PutRolePermissionsBoundary', { params: { RoleName: 'shop-ecs-instance', PermissionsBoundary: BOUNDARY } }))).toBeUndefined();
+    // the other role writes: the boundary the role carries (looked up before the request)
+    const admin = req('iam', 'AttachRolePolicy', { params: { RoleName: 'shop-ecs-instance', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' } });
+    expect(denial(admin, undefined, bounded)).toBeUndefined();
+    expect(denial(admin, undefined, { 'iam:PermissionsBoundary': [] })).toMatch(/and the request has none/);
+    expect(denial(admin)).toMatch(/boundary of the role it acts on was not looked up/);
+    expect(denial(req('iam', 'PutRolePolicy', { params: { RoleName: 'shop-ecs-task-execution', PolicyName: 'x' } }), undefined, bounded)).toBeUndefined();
+    expect(denial(req('iam', 'DeleteRolePolicy', { params: { RoleName: 'shop-ecs-task-execution', PolicyName: 'x' } }), undefined, { 'iam:PermissionsBoundary': ['arn:aws:iam::123456789012:policy/other'] })).toMatch(/not arn:aws:iam::123456789012:policy\/other/);
+    // never: removing a boundary, rewriting a trust policy, making or rewriting a policy; reading the boundary is allowed
+    expect(denial(req('iam', 'DeleteRolePermissionsBoundary', { params: { RoleName: 'shop-ecs-instance' } }))).toMatch(/no statement allows it/);
+    expect(denial(req('iam', 'UpdateAssumeRolePolicy', { params: { RoleName: 'shop-ecs-instance' } }))).toMatch(/no statement allows it/);
+    expect(denial(req('iam', 'CreatePolicy', { params: { PolicyName: 'ecs-wizard-boundary' } }))).toMatch(/no statement allows it/);
+    expect(denial(req('iam', 'CreatePolicyVersion', { params: { PolicyArn: BOUNDARY } }))).toMatch(/no statement allows it/);
+    expect(denial(req('iam', 'GetPolicy', { params: { PolicyArn: BOUNDARY } }))).toBeUndefined();
+    expect(denial(req('iam', 'GetPolicyVersion', { params: { PolicyArn: 'arn:aws:iam::123456789012:policy/other', VersionId: 'v1' } }))).toMatch(/allowed only on/);
+  });
+
+  it('PassRole: the instance role to EC2; the execution role, the stack\'s task role and a brought role under /ecs-wizard/ to ECS tasks', () => {
+    const td = (role: string) => req('ecs', 'RegisterTaskDefinition', { json: { family: 'shop', executionRoleArn: 'arn:aws:iam::123456789012:role/shop-ecs-task-execution', taskRoleArn: role } });
+    expect(impliedDenials(td('arn:aws:iam::123456789012:role/shop-ecs-task'))).toEqual([]);
+    expect(impliedDenials(td('arn:aws:iam::123456789012:role/ecs-wizard/shop-app'))).toEqual([]);
+    expect(impliedDenials(td('arn:aws:iam::123456789012:role/teams/shop-app'))).toEqual([expect.stringMatching(/needs iam:PassRole on .*role\/teams\/shop-app: allowed only on/)]);
+    const group = req('autoscaling', 'CreateAutoScalingGroup', { params: { AutoScalingGroupName: 'shop', 'LaunchTemplate.LaunchTemplateId': 'lt-0abc', 'LaunchTemplate.Version': '$Latest' } });
+    // (a task role handed to EC2 instead is refused)
+    expect(impliedDenials(group, ['arn:aws:iam::123456789012:role/shop-ecs-task'])).toEqual([expect.stringMatching(/PassedToService allows ecs-tasks\.amazonaws\.com, not ec2\.amazonaws\.com/)]);
   });
 
   it('S3: the state bucket and the objects under its prefix only', () => {
@@ -565,6 +697,6 @@ describe('the policy checker itself', () => {
     expect(impliedBy(group, []).map((i) => i.action)).toEqual(['ec2:RunInstances']);
     expect(impliedDenials(group, ['arn:aws:iam::123456789012:role/admin'])).toEqual([expect.stringMatching(/needs iam:PassRole on .*role\/admin/)]);
     // (PassRole to a service the policy does not name)
-    expect(judge('iam:PassRole', 'arn:*:iam::123456789012:role/shop-ecs-instance', group, undefined, { 'iam:PassedToService': ['lambda.amazonaws.com'] })).toMatch(/iam:PassedToService allows ec2\.amazonaws\.com, ecs-tasks\.amazonaws\.com, not lambda/);
+    expect(judge('iam:PassRole', 'arn:*:iam::123456789012:role/shop-ecs-instance', group, undefined, { 'iam:PassedToService': ['lambda.amazonaws.com'] })).toMatch(/iam:PassedToService allows ec2\.amazonaws\.com, not lambda/);
   });
 });

@@ -13,7 +13,7 @@ import type { AnswersInput } from '../../src/wizard/schema.js';
 import { StackCounter, duplicates, leftovers, type StackCounts } from '../support/counts.js';
 import { FaultInjector, type FaultOptions } from '../support/faults.js';
 import { startMoto } from '../support/moto.js';
-import { testStack } from '../support/stack.js';
+import { testStack, withBoundary } from '../support/stack.js';
 import { failures } from './harness.js';
 
 /**
@@ -30,6 +30,8 @@ const PREFIX = 'matrix';
 const answersFor = (stack: string): Partial<AnswersInput> & { stack: string } => ({ stack, service: { ecrRepository: `${stack}-app` } });
 
 const moto = await startMoto();
+// The account after `iam bootstrap`: the boundary is there, so every run's calls (and their numbers) are the plan's own.
+await withBoundary(moto.endpoint);
 const counter = new StackCounter(moto.endpoint);
 const admin = new S3Client({ region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
 await admin.send(new CreateBucketCommand({ Bucket: BUCKET }));

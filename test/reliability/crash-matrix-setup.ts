@@ -5,6 +5,7 @@ import type { AnswersInput } from '../../src/wizard/schema.js';
 import { startMoto } from '../support/moto.js';
 import { StackCounter, leftovers, type StackCounts } from '../support/counts.js';
 import { Proc, failures } from './harness.js';
+import { withBoundary } from '../support/stack.js';
 import { CREATE_CALLS, DESTROY_CALLS, callsByStep, expectedCalls } from './plan-calls.js';
 
 /**
@@ -25,6 +26,8 @@ export const answersFor = (stack: string): Partial<AnswersInput> & { stack: stri
 });
 
 export const moto = await startMoto();
+// The account after `iam bootstrap`: the boundary is there, so the clean run's calls are the plan's own.
+await withBoundary(moto.endpoint);
 const counter = new StackCounter(moto.endpoint);
 afterAll(async () => {
   counter.destroy();

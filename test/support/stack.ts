@@ -1,4 +1,6 @@
 import { mkdtempSync } from 'node:fs';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { boundaryArn, createBoundary } from '../../src/aws/boundary.js';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { AwsClients, isReadOperation, type AwsCall } from '../../src/aws/clients.js';
@@ -53,4 +55,18 @@ export function testStack(input: Partial<AnswersInput> & { stack: string }, opts
   const stateDir = opts.stateDir ?? tempDir();
   const state = new StateFile(stateFilePath(stateDir, answers.stack), emptyState(answers.stack));
   return { answers, env, aws, log, state, stateDir };
+}
+
+/**
+ * The account as an administrator's `ecs-wizard iam bootstrap` leaves it: the roles' permissions
+ * boundary exists, so no run of a stack makes it. For harnesses that count a plan's mutating calls
+ * step by step (the boundary is the account's, made once, not a step's).
+ */
+export async function withBoundary(endpoint: string, region = 'us-east-1'): Promise<void> {
+  const iam = new IAMClient({ region, endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  try {
+    await createBoundary(iam, boundaryArn(region, '123456789012'));
+  } finally {
+    iam.destroy();
+  }
 }

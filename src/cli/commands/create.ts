@@ -6,6 +6,7 @@ import { isWaitStep, type RunResult, type Step } from '../../engine/types.js';
 import { StateFile } from '../../engine/state.js';
 import type { StackEnv } from '../../steps/env.js';
 import { buildPlan } from '../../steps/index.js';
+import { prepareBoundary } from '../../steps/boundary.js';
 import { readAnswersFile, saveAnswersFile, validateAnswers } from '../../wizard/answers-file.js';
 import type { Answers } from '../../wizard/schema.js';
 import { awsAccount, type Account } from '../../wizard/account.js';
@@ -153,6 +154,8 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
       const env = { ...stackEnv(answers, aws, region, ctx, opts), rollPending: stack.existing?.roll !== undefined };
       const steps = buildPlan(answers);
       await verifyExisting(steps, env, answers.stack);
+      // Every role carries the account's permissions boundary: made now if a role is to be created, or the run stops here.
+      for (const w of await prepareBoundary(env, { dryRun: flags.dryRun ?? false })) reporter.warn(w);
       if (!flags.dryRun) {
         await stack.state.update((s) => {
           // Never a secret in the state file: destroy/status/scale do not need the values.

@@ -192,9 +192,10 @@ function scriptStack(): void {
     capacityProviders?.[0] === 'cp-shop' ? { capacityProviders: [{ name: 'cp-shop', status: 'ACTIVE' }, { name: 'cp-shop', status: 'INACTIVE' }] } : {},
   );
 
-  // IAM: the instance role and profile exist; the execution role is gone.
+  // IAM: the instance role and profile exist; the execution role is gone; the stack made a task role.
   iam.on(GetRoleCommand, { RoleName: names.instanceRole }).resolves({ Role: { RoleName: names.instanceRole } as never });
   iam.on(GetRoleCommand, { RoleName: names.executionRole }).rejects(roleGone);
+  iam.on(GetRoleCommand, { RoleName: names.taskRole }).resolves({ Role: { RoleName: names.taskRole, Tags: [{ Key: 'ecs-wizard:stack', Value: 'shop' }] } as never });
   iam.on(GetInstanceProfileCommand).callsFake(async ({ InstanceProfileName }) => {
     if (InstanceProfileName !== names.instanceProfile) throw profileGone;
     return { InstanceProfile: { InstanceProfileName: names.instanceProfile, Roles: [{ RoleName: names.instanceRole }, { RoleName: 'stray' }] } };
@@ -253,6 +254,7 @@ const EXPECTED: Leftover[] = [
   { type: 'cluster', id: 'shop', meta: { containerInstances: '2' } },
   { type: 'instance-profile', id: 'shop-ecs-instance', meta: { roles: 'shop-ecs-instance,stray' } },
   { type: 'iam-role', id: 'shop-ecs-instance' },
+  { type: 'iam-role', id: 'shop-ecs-task' },
   { type: 'ecr-repository', id: 'shop-app', meta: { named: 'true' } },
   { type: 'ecr-repository', id: 'shop-cache', meta: { named: 'false' } },
   { type: 'security-group', id: 'sg-1', name: 'shop-alb', meta: { vpcId: 'vpc-1' } },
@@ -302,6 +304,15 @@ describe('listStackResources', () => {
     expect(found.filter((x) => x.type === 'ecs-service')).toHaveLength(10);
     expect(found.filter((x) => x.type === 'instance-profile')).toEqual([{ type: 'instance-profile', id: 'shop-ecs-instance', meta: { roles: '' } }]);
     expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(1);
+  });
+
+  it('a task role of the stack\'s name that the stack did not tag is the user\'s: not listed (destroy would delete it)', async () => {
+    scriptStack();
+    iam.on(GetRoleCommand, { RoleName: names.taskRole }).resolves({ Role: { RoleName: names.taskRole, Tags: [{ Key: 'ecs-wizard:stack', Value: 'shop-two' }] } as never });
+    const aws = new AwsClients({ region: 'us-east-1' });
+    const found = await listStackResources(aws, names, { ecrRepository: 'shop-app' });
+    aws.destroy();
+    expect(found.filter((l) => l.type === 'iam-role').map((l) => l.id)).toEqual(['shop-ecs-instance']);
   });
 
   it('leaves out what it is told to (a reused VPC and its subnets)', async () => {

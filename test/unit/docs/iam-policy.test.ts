@@ -86,15 +86,56 @@ const ALONG_WITH_A_CALL = new Set([
   'logs:TagResource',
 ]);
 
-describe('docs/iam-policy.json (the permissions the tool needs)', () => {
-  const policy = JSON.parse(readFileSync(path.join(root, 'docs/iam-policy.json'), 'utf8')) as {
-    Statement: { Action: string | string[]; Resource: string | string[]; Condition?: unknown }[];
-  };
-  const allowed = new Set(policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])));
+/**
+ * Calls the code makes that the operator policy must NOT allow, and who makes them: an
+ * administrator's `iam bootstrap` (the boundary and its versions) — or create, when the account has
+ * no boundary yet and the caller may make it — and putting back a trust policy someone changed.
+ */
+const ADMINISTRATORS_ONLY: Record<string, string> = {
+  'iam:CreatePolicy': 'iam bootstrap makes the boundary; an operator allowed it could make any policy',
+  'iam:CreatePolicyVersion': 'iam bootstrap updates the boundary; an operator allowed it could widen the boundary',
+  'iam:DeletePolicyVersion': 'iam bootstrap keeps within IAM\'s five versions',
+  'iam:ListPolicyVersions': 'iam bootstrap finds the oldest version to delete',
+  'iam:UpdateAssumeRolePolicy': 'rewriting whom a role trusts is how a role becomes anyone\'s: an administrator restores a trust policy',
+};
 
-  it('allows every AWS action the code calls', () => {
-    const missing = [...actionsUsed()].filter((a) => !allowed.has(a));
+/** IAM actions that change what a role may do or who it is: an operator may send them only for roles carrying the boundary. */
+const ROLE_WRITING = ['iam:CreateRole', 'iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:DeleteRolePolicy', 'iam:PutRolePermissionsBoundary', 'iam:UpdateAssumeRolePolicy'];
+/** Actions that would remove the boundary from a role, or rewrite or replace the boundary itself. */
+const NEVER = ['iam:DeleteRolePermissionsBoundary', 'iam:CreatePolicy', 'iam:CreatePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:UpdateAssumeRolePolicy'];
+const BOUNDARY = 'arn:aws:iam::ACCOUNT_ID:policy/ecs-wizard-boundary';
+
+type PolicyStatement = { Effect?: string; Action?: string | string[]; NotAction?: unknown; NotResource?: unknown; Resource: string | string[]; Condition?: Record<string, Record<string, unknown>> };
+const asList = (x: string | string[] | undefined): string[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
+/** IAM's action glob, case-insensitive as IAM matches actions. */
+const grants = (pattern: string, action: string): boolean => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i').test(action);
+
+/**
+ * Why the policy could let `action` be sent for a role without the boundary, or undefined: every
+ * Allow statement granting it must pin iam:PermissionsBoundary to the boundary with StringEquals
+ * (or ArnEquals) and that value only — no IfExists, which holds when the key is absent.
+ */
+function unbounded(statements: PolicyStatement[], action: string): string | undefined {
+  for (const [i, s] of statements.entries()) {
+    if (s.Effect !== 'Allow' || !asList(s.Action as string | string[]).some((a) => grants(a, action))) continue;
+    const pinned = ['StringEquals', 'ArnEquals'].some((op) => {
+      const v = s.Condition?.[op]?.['iam:PermissionsBoundary'];
+      return v === BOUNDARY || (Array.isArray(v) && v.length === 1 && v[0] === BOUNDARY);
+    });
+    if (!pinned) return `statement ${i} (${(s as { Sid?: string }).Sid ?? 'no Sid'}) allows ${action} without iam:PermissionsBoundary = ${BOUNDARY}`;
+  }
+  return undefined;
+}
+
+describe('docs/iam-policy.json (the permissions the tool needs)', () => {
+  const policy = JSON.parse(readFileSync(path.join(root, 'docs/iam-policy.json'), 'utf8')) as { Statement: PolicyStatement[] };
+  const allowed = new Set(policy.Statement.flatMap((s) => asList(s.Action as string | string[])));
+
+  it('allows every AWS action the code calls, but for what only an administrator does', () => {
+    const missing = [...actionsUsed()].filter((a) => !allowed.has(a) && !(a in ADMINISTRATORS_ONLY));
     expect(missing).toEqual([]);
+    // (each administrators' action is one the code really calls: the list stays true)
+    expect(Object.keys(ADMINISTRATORS_ONLY).filter((a) => !actionsUsed().has(a))).toEqual([]);
   });
 
   it('grants nothing the code does not call, besides what AWS authorizes along with a call (least privilege)', () => {
@@ -102,8 +143,36 @@ describe('docs/iam-policy.json (the permissions the tool needs)', () => {
     expect([...allowed].filter((a) => !used.has(a) && !ALONG_WITH_A_CALL.has(a)).sort()).toEqual([]);
   });
 
+  it('allows no role-writing IAM action without the permissions boundary condition', () => {
+    expect(ROLE_WRITING.map((a) => unbounded(policy.Statement, a)).filter(Boolean)).toEqual([]);
+    // (and no statement escapes the check by granting everything but a list, or everywhere but a list)
+    expect(policy.Statement.filter((s) => s.NotAction !== undefined || s.NotResource !== undefined)).toEqual([]);
+  });
+
+  it('never allows removing the boundary from a role, nor making, rewriting or deleting a policy, nor rewriting a trust policy', () => {
+    const granting = (action: string) => policy.Statement.filter((s) => s.Effect === 'Allow' && asList(s.Action as string | string[]).some((a) => grants(a, action)));
+    expect(Object.fromEntries(NEVER.map((a) => [a, granting(a).length]))).toEqual(Object.fromEntries(NEVER.map((a) => [a, 0])));
+    // (the boundary is only ever read)
+    const onBoundary = policy.Statement.filter((s) => asList(s.Resource).some((r) => r.includes('ecs-wizard-boundary')));
+    expect(onBoundary.flatMap((s) => asList(s.Action as string | string[])).sort()).toEqual(['iam:GetPolicy', 'iam:GetPolicyVersion']);
+  });
+
+  it('the checks bite: a policy like the one before the boundary fails them', () => {
+    // GIVEN the role statements as they were (CreateRole, PutRolePolicy, UpdateAssumeRolePolicy on role/*-ecs-instance, no condition)
+    const before: PolicyStatement[] = [
+      { Effect: 'Allow', Action: ['iam:CreateRole', 'iam:PutRolePolicy', 'iam:UpdateAssumeRolePolicy'], Resource: ['arn:aws:iam::*:role/*-ecs-instance'] },
+      { Effect: 'Allow', Action: ['iam:AttachRolePolicy'], Resource: ['arn:aws:iam::*:role/*-ecs-instance'], Condition: { ArnEquals: { 'iam:PolicyARN': ['arn:aws:iam::aws:policy/x'] } } },
+    ];
+    expect(unbounded(before, 'iam:CreateRole')).toMatch(/allows iam:CreateRole without/);
+    expect(unbounded(before, 'iam:AttachRolePolicy')).toMatch(/allows iam:AttachRolePolicy without/);
+    // AND a wildcard, or a condition that holds when the key is absent, is no boundary either
+    expect(unbounded([{ Effect: 'Allow', Action: 'iam:*', Resource: '*', Condition: { StringEqualsIfExists: { 'iam:PermissionsBoundary': BOUNDARY } } }], 'iam:PutRolePolicy')).toMatch(/without/);
+    expect(unbounded([{ Effect: 'Allow', Action: 'iam:Put*', Resource: '*', Condition: { StringEquals: { 'iam:PermissionsBoundary': [BOUNDARY, 'arn:aws:iam::aws:policy/AdministratorAccess'] } } }], 'iam:PutRolePolicy')).toMatch(/without/);
+    expect(unbounded([{ Effect: 'Allow', Action: 'iam:Put*', Resource: '*', Condition: { StringEquals: { 'iam:PermissionsBoundary': BOUNDARY } } }], 'iam:PutRolePolicy')).toBeUndefined();
+  });
+
   it('grants S3 actions only on the state bucket and prefix placeholders, never on every bucket', () => {
-    const s3 = policy.Statement.filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => a.startsWith('s3:')));
+    const s3 = policy.Statement.filter((s) => asList(s.Action as string | string[]).some((a) => a.startsWith('s3:')));
     expect(s3.length).toBeGreaterThan(0);
     for (const s of s3) {
       for (const r of Array.isArray(s.Resource) ? s.Resource : [s.Resource]) expect(r).toMatch(/^arn:aws:s3:::STATE_BUCKET(\/STATE_PREFIX\/\*)?$/);
@@ -113,19 +182,15 @@ describe('docs/iam-policy.json (the permissions the tool needs)', () => {
   });
 
   it('grants KMS only for a state bucket encrypted with a KMS key: data keys and decryption, on that key alone (an optional statement)', () => {
-    const kms = policy.Statement.filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => a.startsWith('kms:')));
+    const kms = policy.Statement.filter((s) => asList(s.Action as string | string[]).some((a) => a.startsWith('kms:')));
     expect(kms).toEqual([{ Sid: 'StateBucketKmsKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: 'KMS_KEY_ARN' }]);
   });
 
-  it('grants IAM actions only on the stack roles, and attaching only the two AWS-managed policies', () => {
+  it('grants IAM actions only on the stack roles and the boundary, never on every resource', () => {
     for (const s of policy.Statement) {
-      const actions = Array.isArray(s.Action) ? s.Action : [s.Action];
+      const actions = asList(s.Action as string | string[]);
       if (!actions.some((a) => a.startsWith('iam:')) || actions.includes('iam:CreateServiceLinkedRole')) continue;
-      expect(s.Resource).not.toBe('*');
-      if (actions.includes('iam:AttachRolePolicy')) {
-        expect(JSON.stringify(s.Condition)).toContain('AmazonEC2ContainerServiceforEC2Role');
-        expect(JSON.stringify(s.Condition)).toContain('AmazonECSTaskExecutionRolePolicy');
-      }
+      expect(asList(s.Resource).filter((r) => !/^arn:aws:iam::(\*|ACCOUNT_ID):(role|instance-profile|policy)\/.+$/.test(r) || r.endsWith(':role/*'))).toEqual([]);
     }
   });
 });

@@ -55,6 +55,7 @@ const AWS_DELETE_DEPENDENCIES: DeleteDependency[] = [
   { del: 'instance-role', after: 'instance-profile', why: 'DeleteRole: DeleteConflict while the role is in an instance profile' },
   { del: 'execution-role', after: 'secrets-policy', why: 'DeleteRole: DeleteConflict while the role has inline policies (the secrets grant)' },
   { del: 'execution-role', after: 'task-definition', why: 'ECS assumes the role to start the definition\'s tasks and pull their images' },
+  { del: 'task-role', after: 'task-definition', why: 'the containers of the definition\'s tasks run as the role until they stop' },
   // Private instances behind NAT (issue 16)
   { del: 'elastic-ips', after: 'nat-gateways', why: 'ReleaseAddress: AuthFailure while the NAT gateway holding the address is not deleted (and for a while after: retried by the step)' },
   { del: 'subnets', after: 'nat-gateways', why: 'DeleteSubnet: DependencyViolation while the NAT gateway\'s network interface is in the public subnet' },
@@ -88,6 +89,7 @@ const variants: Record<string, Step<StackEnv>[]> = {
       service: { ecrRepository: 'td-app', logs: false },
     }),
   ),
+  'a task role the stack makes (service.taskRolePolicies)': buildPlan(validateAnswers({ stack: 'td', service: { taskRolePolicies: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] } })),
   'destroy --discover (every variant at once)': discoverPlan(validateAnswers({ stack: 'td', service: { ecrRepository: 'td-app' } })),
   'production shape (HTTPS on a domain, private instances, a NAT gateway per zone, Spot)': buildPlan(
     validateAnswers({ stack: 'td', loadBalancer: { domain: 'app.example.com' }, network: { instanceSubnets: 'private', natGateways: 2 }, instances: { spot: { instanceTypes: ['t3.small', 't3a.small'] } } }),

@@ -26,6 +26,17 @@ describe('review plan', () => {
     expect(answerWarnings(validateAnswers({ stack: 'shop-web', instances: { sshCidr: '203.0.113.7/32', keyName: 'ops' } }))).toEqual([]);
   });
 
+  it('a task role: shown with what it may do; one the user brings outside /ecs-wizard/ is warned about (the operator policy cannot pass it)', () => {
+    const mine = validateAnswers({ stack: 'shop-web', service: { taskRoleArn: 'arn:aws:iam::123456789012:role/teams/shop-app' } });
+    expect(answerWarnings(mine)).toEqual([expect.stringMatching(/^service\.taskRoleArn is under the IAM path \/teams\/: the documented operator policy .* passes only roles under \/ecs-wizard\//)]);
+    expect(renderPlan(buildReviewPlan(mine, { region: 'us-east-1' }))).toContain('warning: service.taskRoleArn is under the IAM path /teams/');
+    expect(answerWarnings(validateAnswers({ stack: 'shop-web', service: { taskRoleArn: 'arn:aws:iam::123456789012:role/shop-app' } }))[0]).toContain('under the IAM path /:');
+    expect(answerWarnings(validateAnswers({ stack: 'shop-web', service: { taskRoleArn: 'arn:aws:iam::123456789012:role/ecs-wizard/shop-app' } }))).toEqual([]);
+    const made = renderPlan(buildReviewPlan(validateAnswers({ stack: 'shop-web', service: { taskRolePolicies: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] } }), { region: 'us-east-1' }));
+    expect(made).toContain('task role shop-web-ecs-task (AmazonS3ReadOnlyAccess; within the permissions boundary)');
+    expect(made).toMatch(/create\s+Task IAM role\s+shop-web-ecs-task/);
+  });
+
   it('says who can reach what, and shows SSH only when asked for, with a warning for 0.0.0.0/0', () => {
     // GIVEN default answers
     const plain = renderPlan(buildReviewPlan(validateAnswers({ stack: 'shop-web' }), { region: 'us-east-1', amiId: 'ami-0123456789abcdef0' }));

@@ -48,6 +48,23 @@ describe('cross-field rules', () => {
     expect(problems({ stack: 'shop', service: { environment: { DB_USER: 'x' }, secrets: { DB_PASSWORD: arn } } })).toEqual([]);
   });
 
+  it('a task role: one the user brings or one the stack makes, not both; its policies managed policy ARNs, each once', () => {
+    const role = 'arn:aws-us-gov:iam::123456789012:role/ecs-wizard/shop-app';
+    const s3 = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
+    expect(problems({ stack: 'shop', service: { taskRoleArn: role, taskRolePolicies: [s3] } })).toEqual([
+      { path: 'service.taskRoleArn', message: 'and service.taskRolePolicies exclude each other: give taskRoleArn to use a role of your own, or taskRolePolicies for a role the stack makes — not both' },
+    ]);
+    expect(problems({ stack: 'shop', service: { taskRolePolicies: [s3, 'arn:aws-cn:iam::123456789012:policy/team/queue', s3] } })).toEqual([
+      { path: 'service.taskRolePolicies.2', message: `lists ${s3} twice` },
+    ]);
+    expect(problems({ stack: 'shop', service: { taskRoleArn: 'arn:aws:iam::123456789012:user/app' } }).map((p) => p.path)).toEqual(['service.taskRoleArn']);
+    expect(problems({ stack: 'shop', service: { taskRolePolicies: ['AmazonS3ReadOnlyAccess'] } }).map((p) => p.path)).toEqual(['service.taskRolePolicies.0']);
+    // (any partition and path; a role under another path is valid — the review warns about it)
+    expect(problems({ stack: 'shop', service: { taskRoleArn: role } })).toEqual([]);
+    expect(problems({ stack: 'shop', service: { taskRoleArn: 'arn:aws:iam::123456789012:role/app' } })).toEqual([]);
+    expect(problems({ stack: 'shop', service: { taskRolePolicies: [] } })).toEqual([]);
+  });
+
   it('at most 45 tags of the user\'s own', () => {
     const tags = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'v']));
     expect(problems({ stack: 'shop', tags: tags(45) })).toEqual([]);
