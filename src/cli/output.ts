@@ -4,6 +4,7 @@ import { OUTCOME_WORDS, colourEnabled, style } from '../ui/style.js';
 import type { StepOutcome } from '../engine/types.js';
 import type { CliContext } from './context.js';
 import type { CommonOptions } from './options.js';
+import { plural } from '../words.js';
 
 /** Progress goes to stderr; stdout is kept for the result (one JSON document with --output json). */
 export function makeReporter(opts: CommonOptions, ctx: CliContext): Reporter {
@@ -48,7 +49,7 @@ export function printResult(ctx: CliContext, opts: CommonOptions, result: object
     for (const st of steps) counts.set(st.outcome, (counts.get(st.outcome) ?? 0) + 1);
     const parts = [...counts].map(([o, n]) => `${n} ${OUTCOME_WORDS[o as StepOutcome] ?? o}`);
     const head = r.ok === false ? s.red('✖ Not finished') : r.dryRun ? s.yellow('Plan') : s.green('✔ Done');
-    ctx.stdout.write(`\n${head}${r.stack ? ` — stack ${s.bold(r.stack)}` : ''}: ${steps.length} steps (${parts.join(', ')})\n`);
+    ctx.stdout.write(`\n${head}${r.stack ? ` — stack ${s.bold(r.stack)}` : ''}: ${plural(steps.length, 'step')} (${parts.join(', ')})\n`);
     if (r.dryRun) for (const st of steps.filter((x) => x.outcome === 'would-create')) ctx.stdout.write(`  + ${st.title}\n`);
     for (const st of steps.filter((x) => x.outcome === 'failed')) ctx.stdout.write(`  ${s.red('✖')} ${st.title}${st.error ? `: ${st.error.split('\n')[0]}` : ''}\n`);
   } else if (r.note) {

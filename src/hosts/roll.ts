@@ -19,6 +19,7 @@ import { listContainerInstances } from '../cli/commands/status-live.js';
 import { checkLaunches } from '../steps/auto-scaling-group.js';
 import { latestVersion, newLaunchTemplateVersion } from '../steps/launch-template.js';
 import type { HostFacts, HostTargets } from './inspect.js';
+import { noun, plural } from '../words.js';
 
 /**
  * Rolling the hosts: one after another, each out-of-date instance is drained in ECS, its tasks
@@ -143,7 +144,7 @@ async function waitUntilJoined(ctx: Ctx, since: Date): Promise<string[]> {
       if (ready.length >= desired) return { done: true, value: ready };
       // A replacement that cannot launch (a vCPU quota for a bigger type) stops the roll with AWS's reason.
       await checkLaunches(aws, spec.groupName, since);
-      return { done: false, waitingFor: `waiting for ${ready.length}/${desired} hosts in service and joined to cluster ${spec.clusterName}` };
+      return { done: false, waitingFor: `waiting for ${ready.length}/${desired} ${noun(desired, 'host')} in service and joined to cluster ${spec.clusterName}` };
     },
     { timing: ctx.env.timing, signal: ctx.signal, progress: ctx.progress, timeoutHint: `See \`ecs-wizard hosts ${spec.clusterName}\` and the group's scaling activities; run \`ecs-wizard hosts refresh\` again to continue the roll.` },
   );
@@ -187,7 +188,7 @@ function spareHostStep(dependsOn: string[]): RollStep {
         await ctx.env.aws.get(AutoScalingClient).send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: groupName, MaxSize: Math.max(g.MaxSize ?? 0, maxSize), DesiredCapacity: desired }));
       }
       const ready = await waitUntilJoined(ctx, since);
-      ctx.progress(`${ready.length} hosts joined`);
+      ctx.progress(`${plural(ready.length, 'host')} joined`);
       return { done: true };
     },
   };
@@ -211,7 +212,7 @@ async function waitUntilTasksMoved(ctx: Ctx, instanceId: string, arn: string): P
       const running = svc?.runningCount ?? 0;
       const desired = svc?.desiredCount ?? 0;
       if (left === 0 && running >= desired) return { done: true, value: undefined };
-      return { done: false, waitingFor: `waiting for ${left} task${left === 1 ? '' : 's'} to move off ${instanceId} (service ${spec.serviceName}: ${running} of ${desired} running)` };
+      return { done: false, waitingFor: `waiting for ${plural(left, 'task')} to move off ${instanceId} (service ${spec.serviceName}: ${running} of ${desired} running)` };
     },
     { timing: ctx.env.timing, signal: ctx.signal, progress: ctx.progress, timeoutHint: `The service's tasks could not move off ${instanceId}: see \`ecs-wizard status\` (its events say why: no room, failing health checks). Fix that and run \`ecs-wizard hosts refresh\` to continue.` },
   );
@@ -256,7 +257,7 @@ function hostStep(host: RollHost, dependsOn: string[], last: boolean): RollStep 
         ctx.progress('terminated');
       }
       const ready = await waitUntilJoined(ctx, since);
-      ctx.progress(last ? `${ready.length} hosts in service` : 'replacement joined');
+      ctx.progress(last ? `${plural(ready.length, 'host')} in service` : 'replacement joined');
       return { phase: 'joined', decremented, hosts: ready };
     },
   };

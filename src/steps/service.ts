@@ -17,6 +17,7 @@ import { withEcsServiceLinkedRole } from './ecs-service-role.js';
 import type { StackEnv } from './env.js';
 import { imageExists, repositoryImage, tagOf } from './ecr.js';
 import type { CapacityProviderOutputs, ClusterOutputs, EcrRepositoryOutputs, ServiceOutputs, TargetGroupOutputs, TaskDefinitionOutputs } from './outputs.js';
+import { noun, plural } from '../words.js';
 
 function clusterName(ctx: StepContext<StackEnv>): string {
   return ctx.tryOutput<ClusterOutputs>('cluster')?.clusterName ?? ctx.env.names.cluster;
@@ -204,7 +205,7 @@ export const serviceStableStep: WaitStep<StackEnv> = {
           const rolledOut = deployments.length === 1 && primary !== undefined && (primary.rolloutState === undefined || primary.rolloutState === 'COMPLETED');
           return running === desired && rolledOut
             ? { done: true, value: undefined }
-            : { done: false, waitingFor: `waiting for the service: ${running}/${desired} tasks running` };
+            : { done: false, waitingFor: `waiting for the service: ${running}/${desired} ${noun(desired, 'task')} running` };
         },
         { timing: ctx.env.timing, signal: ctx.signal, progress: ctx.progress },
       );

@@ -7,6 +7,7 @@ import { REDACTED } from './redact.js';
 import { httpsOn, type Answers } from './schema.js';
 import { stackUrl } from '../steps/url.js';
 import { TLS_POLICY } from '../steps/https-listener.js';
+import { plural } from '../words.js';
 
 /**
  * The plan the review screen shows and `--dry-run --output json` prints: what will be created or
@@ -156,8 +157,8 @@ export function costEstimate(a: Answers): CostEstimate {
     const nats = a.network.natGateways;
     if (nats !== undefined) {
       const nat = PRICES.natGatewayHour * month;
-      items.push({ choice: `${nats} NAT gateway${nats === 1 ? '' : 's'}`, monthlyUsd: nats * nat, detail: `${usd(nat)} each per month, plus ${usd(PRICES.natGatewayGb)} per GB they carry (image pulls, logs, your app's calls out)` });
-      items.push({ choice: `${nats} Elastic IP${nats === 1 ? '' : 's'} (one per NAT gateway)`, monthlyUsd: nats * ipv4, detail: `${usd(ipv4)} each per month (public IPv4)` });
+      items.push({ choice: plural(nats, 'NAT gateway'), monthlyUsd: nats * nat, detail: `${usd(nat)} each per month, plus ${usd(PRICES.natGatewayGb)} per GB they carry (image pulls, logs, your app's calls out)` });
+      items.push({ choice: `${plural(nats, 'Elastic IP')} (one per NAT gateway)`, monthlyUsd: nats * ipv4, detail: `${usd(ipv4)} each per month (public IPv4)` });
     } else {
       items.push({ choice: 'your NAT gateways', monthlyUsd: 0, detail: 'the existing private subnets route through NAT gateways you already pay for (plus their per-GB charge)' });
     }
@@ -178,7 +179,7 @@ export function costEstimate(a: Answers): CostEstimate {
     const spotHosts = Math.floor((above * (100 - spot.onDemandPercentageAboveBase)) / 100);
     items.push({
       choice: 'Spot',
-      detail: `${spotHosts} of ${hosts} instances on Spot at the desired capacity: typically 50–70 % cheaper than On-Demand (up to 90 %), but AWS may take one back with 2 minutes' notice (the ECS agent drains it)`,
+      detail: `${spotHosts} of ${plural(hosts, 'instance')} on Spot at the desired capacity: typically 50–70 % cheaper than On-Demand (up to 90 %), but AWS may take one back with 2 minutes' notice (the ECS agent drains it)`,
     });
   }
   return { asOf: PRICES.asOf, note: 'Estimates from AWS list prices: other regions differ, and data transfer, the ALB and the instances themselves are billed as before.', items };
@@ -223,7 +224,7 @@ export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: stri
     ].filter(Boolean);
     scaling.push(`service: ${s.service.minCount}–${s.service.maxCount} tasks, target tracking on ${targets.length ? targets.join(', ') : 'CPU (default)'}`);
   } else {
-    scaling.push(`service: fixed at ${a.service.desiredCount} tasks (no auto scaling)`);
+    scaling.push(`service: fixed at ${plural(a.service.desiredCount, 'task')} (no auto scaling)`);
   }
   scaling.push(
     s.instances.managed

@@ -33,6 +33,7 @@ import { REDACTED } from '../../wizard/redact.js';
 import { repositoryImage } from '../../steps/ecr.js';
 import type { EcrRepositoryOutputs, TaskDefinitionOutputs } from '../../steps/outputs.js';
 import { awsHint, failureLine } from '../errors-format.js';
+import { plural } from '../../words.js';
 
 export interface CreateFlags extends CommonFlags {
   answers?: string;
@@ -151,7 +152,7 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
       if (result.interrupted) {
         throw new WizardError('INTERRUPTED', `Interrupted. The state is saved: run \`ecs-wizard create --answers …\` again to resume, or \`ecs-wizard destroy ${answers.stack}\` to clean up.`);
       }
-      if (rolled && opts.output === 'text') ctx.stdout.write(rolled.run.ok ? `Rolled ${rolled.spec.hosts.length} host${rolled.spec.hosts.length === 1 ? '' : 's'}: ${rolled.spec.reason}.\n` : '');
+      if (rolled && opts.output === 'text') ctx.stdout.write(rolled.run.ok ? `Rolled ${plural(rolled.spec.hosts.length, 'host')}: ${rolled.spec.reason}.\n` : '');
       if (rolled) finishRoll(rolled.run, answers.stack);
       if (!result.ok) {
         const failed = result.results.filter((r) => r.outcome === 'failed');
@@ -287,7 +288,7 @@ async function rollHosts(
   }
   if (!spec) return undefined;
   if (!wait) {
-    warn(`${spec.hosts.length} host${spec.hosts.length === 1 ? ' is' : 's are'} not on the new launch settings (${spec.reason}): run \`ecs-wizard hosts refresh ${state.state.stack}\` to replace them (create --no-wait does not).`);
+    warn(`${plural(spec.hosts.length, 'host')} ${spec.hosts.length === 1 ? 'is' : 'are'} not on the new launch settings (${spec.reason}): run \`ecs-wizard hosts refresh ${state.state.stack}\` to replace them (create --no-wait does not).`);
     return undefined;
   }
   return { spec, run: await runRoll({ state, spec, aws, timing, signal, onEvent }) };

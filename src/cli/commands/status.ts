@@ -10,6 +10,7 @@ import type { LiveFacts } from './status-live.js';
 import type { ReleaseRecord } from '../../engine/state.js';
 import { waitingForImage, waitingForImageText, type WaitingForImage } from '../waiting-for-image.js';
 import { stackUrl } from '../../steps/url.js';
+import { plural } from '../../words.js';
 import { answersSchema, type Answers } from '../../wizard/schema.js';
 
 export type Health = 'healthy' | 'degraded' | 'missing' | 'incomplete';
@@ -95,19 +96,19 @@ export function judge(facts: LiveFacts): { health: Health; verdict: string } {
     const healthy = facts.targets.filter((t) => t.state === 'healthy').length;
     const unhealthy = facts.targets.filter((t) => t.state === 'unhealthy').length;
     if (healthy === 0) degraded.push(`no healthy targets (${facts.targets.length} registered)`);
-    else if (unhealthy > 0) degraded.push(`${unhealthy} of ${facts.targets.length} targets unhealthy`);
+    else if (unhealthy > 0) degraded.push(`${unhealthy} of ${plural(facts.targets.length, 'target')} unhealthy`);
   }
   const g = facts.autoScalingGroup;
-  if (g && g.inService < (g.desired ?? 0)) degraded.push(`${g.inService} of ${g.desired} instances in service`);
+  if (g && g.inService < (g.desired ?? 0)) degraded.push(`${g.inService} of ${plural(g.desired ?? 0, 'instance')} in service`);
   const ci = facts.containerInstances;
   // Tasks only run on registered container instances: a service running its desired count proves
   // the agents joined, and a host that has not joined yet (scaling out) is not a fault of the service.
   const serving = svc !== undefined && (svc.desired ?? 0) > 0 && (svc.running ?? 0) >= (svc.desired ?? 0);
   if (ci && g && g.inService > 0 && ci.active < g.inService && !serving) {
-    degraded.push(ci.active === 0 ? `no container instances registered in cluster ${ci.cluster}` : `${ci.active} of ${g.inService} instances registered in cluster ${ci.cluster}`);
+    degraded.push(ci.active === 0 ? `no container instances registered in cluster ${ci.cluster}` : `${ci.active} of ${plural(g.inService, 'instance')} registered in cluster ${ci.cluster}`);
   }
-  if (svc && (svc.running ?? 0) < (svc.desired ?? 0)) degraded.push(`service ${svc.name}: ${svc.running ?? 0} of ${svc.desired} tasks running`);
-  if (svc && (svc.pending ?? 0) > 0) degraded.push(`service ${svc.name}: ${svc.pending} tasks pending`);
+  if (svc && (svc.running ?? 0) < (svc.desired ?? 0)) degraded.push(`service ${svc.name}: ${svc.running ?? 0} of ${plural(svc.desired ?? 0, 'task')} running`);
+  if (svc && (svc.pending ?? 0) > 0) degraded.push(`service ${svc.name}: ${plural(svc.pending ?? 0, 'task')} pending`);
   if (facts.capacityProvider && facts.capacityProvider.status !== 'ACTIVE') degraded.push(`capacity provider is ${facts.capacityProvider.status}`);
   if (facts.image && !facts.image.present) degraded.push(`no image ${facts.image.uri} pushed yet: the service runs 0 tasks`);
 
