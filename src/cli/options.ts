@@ -4,6 +4,7 @@ import { DEFAULT_CONCURRENCY } from '../engine/engine.js';
 import type { CliContext } from './context.js';
 
 /** Flags every command takes (DESIGN.md contract). */
+import { MAX_CONCURRENCY } from './interrupt.js';
 export interface CommonFlags {
   stateDir?: string;
   region?: string;
@@ -42,8 +43,8 @@ export function commonOptions(flags: CommonFlags, ctx: CliContext): CommonOption
   const output = flags.output ?? 'text';
   if (output !== 'text' && output !== 'json') problems.push({ path: '--output', message: `must be "text" or "json", got "${output}"` });
   const concurrency = flags.concurrency === undefined ? DEFAULT_CONCURRENCY : Number(flags.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-    problems.push({ path: '--concurrency', message: `must be a whole number from 1 to 64, got "${flags.concurrency}"` });
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+    problems.push({ path: '--concurrency', message: `must be a whole number from 1 to ${MAX_CONCURRENCY}, got "${flags.concurrency}"` });
   }
   const waitTimeout = flags.waitTimeout === undefined ? DEFAULT_WAIT_TIMEOUT_S : Number(flags.waitTimeout);
   if (!Number.isFinite(waitTimeout) || waitTimeout <= 0 || waitTimeout > 24 * 3600) {

@@ -153,27 +153,34 @@ export async function removeLock(file: string, held: HeldLock): Promise<boolean>
   return true;
 }
 
-function makeLock(file: string): StackLock {
-  let released = false;
-  // Also released on a hard exit (process.exit after a second Ctrl-C).
-  const onExit = (): void => {
-    if (!released) {
-      released = true;
-      try {
-        unlinkSync(file);
-      } catch {
-        /* already gone */
-      }
+/** Lock files this process holds: removed on a hard exit too (process.exit after a second Ctrl-C). */
+const heldFiles = new Set<{ file: string; released: boolean }>();
+
+/** One 'exit' listener for every lock, however many a process takes (not one each: they would pile up). */
+function removeHeldFilesOnExit(): void {
+  for (const held of heldFiles) {
+    held.released = true;
+    try {
+      unlinkSync(held.file);
+    } catch {
+      /* already gone */
     }
-  };
-  process.once('exit', onExit);
+  }
+  heldFiles.clear();
+}
+
+function makeLock(file: string): StackLock {
+  const held = { file, released: false };
+  if (!process.listeners('exit').includes(removeHeldFilesOnExit)) process.on('exit', removeHeldFilesOnExit);
+  heldFiles.add(held);
   const lock: StackLock = {
     location: file,
     async release() {
-      process.removeListener('exit', onExit);
       untrackLock(lock);
-      if (released) return;
-      released = true;
+      heldFiles.delete(held);
+      // Gone already (released, or removed by the exit hook): a lock taken since is someone else's.
+      if (held.released) return;
+      held.released = true;
       await fs.rm(file, { force: true });
     },
   };
