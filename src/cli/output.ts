@@ -27,6 +27,8 @@ export function makeReporter(opts: CommonOptions, ctx: CliContext): Reporter {
 interface StepLine {
   title: string;
   outcome: string;
+  /** The step's own word for the outcome ("up to date"): counted under it, not as "already exists". */
+  word?: string;
   durationMs?: number;
   error?: string;
 }
@@ -46,8 +48,11 @@ export function printResult(ctx: CliContext, opts: CommonOptions, result: object
   const steps = r.steps ?? [];
   if (steps.length) {
     const counts = new Map<string, number>();
-    for (const st of steps) counts.set(st.outcome, (counts.get(st.outcome) ?? 0) + 1);
-    const parts = [...counts].map(([o, n]) => `${n} ${OUTCOME_WORDS[o as StepOutcome] ?? o}`);
+    for (const st of steps) {
+      const word = st.word ?? OUTCOME_WORDS[st.outcome as StepOutcome] ?? st.outcome;
+      counts.set(word, (counts.get(word) ?? 0) + 1);
+    }
+    const parts = [...counts].map(([word, n]) => `${n} ${word}`);
     const head = r.ok === false ? s.red('✖ Not finished') : r.dryRun ? s.yellow('Plan') : s.green('✔ Done');
     ctx.stdout.write(`\n${head}${r.stack ? ` — stack ${s.bold(r.stack)}` : ''}: ${plural(steps.length, 'step')} (${parts.join(', ')})\n`);
     if (r.dryRun) for (const st of steps.filter((x) => x.outcome === 'would-create')) ctx.stdout.write(`  + ${st.title}\n`);
