@@ -94,7 +94,9 @@ export function formatHosts(r: HostsReport, colour = false): string {
   lines.push('');
   if (r.rollPending) lines.push(s.yellow(`A roll (${r.rollPending.reason}) was interrupted: run \`ecs-wizard hosts refresh ${r.stack}\` to finish it.`));
   const ok = r.current === r.total;
-  lines.push(ok ? s.green(`✔ ${r.verdict}`) : s.yellow(`✖ ${r.verdict}${r.rollPending ? '' : ` — \`ecs-wizard hosts refresh ${r.stack}\` replaces the others`}`));
+  // A host that has not joined needs its ECS agent looked at, not a refresh (which replaces hosts on old launch settings).
+  const refreshable = r.hosts.some((h) => !h.current && h.lifecycleState !== 'Terminating');
+  lines.push(ok ? s.green(`✔ ${r.verdict}`) : s.yellow(`✖ ${r.verdict}${r.rollPending || !refreshable ? '' : ` — \`ecs-wizard hosts refresh ${r.stack}\` replaces the others`}`));
   return lines.join('\n') + '\n';
 }
 
