@@ -11,6 +11,8 @@ export function makeReporter(opts: CommonOptions, ctx: CliContext): Reporter {
   const reporter = makeReporterFor({ isTTY: ctx.isTTY, output: opts.output, env: ctx.env, err: ctx.stderr, verbose: opts.verbose });
   if (reporterKind({ isTTY: ctx.isTTY, output: opts.output, env: ctx.env }) === 'tty') {
     const onAbort = (): void => {
+      // A command for which Ctrl-C is the normal way out (logs --follow) said so beforehand: it saves nothing.
+      if (interruptNotice.shown) return;
       interruptNotice.shown = true;
       reporter.warn(INTERRUPT_NOTICE);
     };
@@ -23,6 +25,12 @@ export function makeReporter(opts: CommonOptions, ctx: CliContext): Reporter {
   }
   return reporter;
 }
+
+/**
+ * The `calls` of a command that made no AWS call about a stack's resources (list, unlock, state
+ * migrate): `calls` counts those, never the reads and writes that keep the states themselves.
+ */
+export const NO_CALLS = Object.freeze({ mutating: 0, read: 0 });
 
 interface StepLine {
   title: string;

@@ -1,10 +1,9 @@
-import { WizardError } from '../../errors.js';
 import type { AwsClients } from '../../aws/clients.js';
 import type { StackState } from '../../engine/state.js';
 import { colourEnabled, style } from '../../ui/style.js';
 import type { CliContext } from '../context.js';
 import { commonOptions, type CommonFlags } from '../options.js';
-import { awsTarget, callLog, preflight, readStack, type CallCounts } from '../stack.js';
+import { awsTarget, callLog, preflight, readExistingStack, type CallCounts } from '../stack.js';
 import { makeReporter } from '../output.js';
 import type { LiveFacts } from './status-live.js';
 import type { ReleaseRecord } from '../../engine/state.js';
@@ -123,12 +122,7 @@ export function judge(facts: LiveFacts): { health: Health; verdict: string } {
 export async function status(stackArg: string | undefined, flags: CommonFlags, ctx: CliContext): Promise<number> {
   const opts = commonOptions(flags, ctx);
   // Read-only: no lock, so status works while a create runs. A corrupt state is refused (STATE_INVALID).
-  const { stack, state, where: file } = await readStack(opts, stackArg, ctx, 'status');
-  if (!state) {
-    throw new WizardError('STATE_MISSING', `No state for stack "${stack}" in ${opts.stateDir}.`, {
-      hint: 'Run `ecs-wizard list` to see the stacks there, or `ecs-wizard destroy --discover` to find one by its tags.',
-    });
-  }
+  const { stack, state, where: file } = await readExistingStack(opts, stackArg, ctx, 'status');
   const reporter = makeReporter(opts, ctx);
   const calls = callLog(opts, (l) => reporter.log(l));
   const aws = ctx.makeClients(awsTarget(opts, ctx, { region: state.region, endpointUrl: state.endpointUrl }, calls.onCall));
