@@ -1,3 +1,5 @@
+import { plural } from './words.js';
+
 /**
  * One error base class for everything the tool raises on purpose. Callers recognise errors by
  * `code`, never by message text; the CLI maps codes to exit codes in one place (cli/exit.ts).
@@ -50,7 +52,7 @@ export function isWizardError(err: unknown, code?: ErrorCode): err is WizardErro
 /** Input errors carry every problem at once (parse → normalise → rules). */
 export function inputError(problems: Problem[], what = 'answers'): WizardError {
   const lines = problems.map((p) => `  ${p.path}: ${p.message}`).join('\n');
-  return new WizardError('INPUT_INVALID', `Invalid ${what} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines}`, {
+  return new WizardError('INPUT_INVALID', `Invalid ${what} (${plural(problems.length, 'problem')}):\n${lines}`, {
     problems,
   });
 }

@@ -186,7 +186,7 @@ export class S3Store implements StateStore {
       }
       // Our own first attempt landed and its answer was lost (the SDK's retry then met it).
       if (held.host === me.host && held.pid === me.pid && held.since === me.since) return this.heldLock(key, held.revision);
-      if (Date.now() >= deadline) throw lockedError(stack, held, s3Url(this.loc, key), this.unlockCommand(stack));
+      if (Date.now() >= deadline) throw lockedError(stack, held, s3Url(this.loc, key), this.unlockCommand(stack), opts.timeoutMs);
       if (!told) opts.onWait?.(held);
       told = true;
       delayMs = await waitForLock({ delayMs, deadline, signal: opts.signal }, 15_000);

@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * The first Ctrl-C aborts the run; whoever is drawing on the terminal (a live progress block)
  * prints the notice itself so it lands above the block instead of being erased by the next
@@ -6,3 +8,18 @@
 export const INTERRUPT_NOTICE = 'Interrupted: finishing the calls in flight and saving the state (Ctrl-C again to quit at once)…';
 
 export const interruptNotice = { shown: false };
+
+/** Steps that may run at once (--concurrency is at most this). */
+export const MAX_CONCURRENCY = 64;
+
+/**
+ * The controller whose signal the first Ctrl-C aborts. Every step that waits (a poll's sleep, a
+ * retry's backoff) listens on it while it waits and stops listening after: with up to
+ * --concurrency steps waiting at once, plus the live display and a lock wait, more than Node's
+ * default of 10 listeners is normal use, not a leak. The bound stays finite so a real leak still warns.
+ */
+export function runController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(MAX_CONCURRENCY + 16, controller.signal);
+  return controller;
+}

@@ -3,7 +3,7 @@ import { VERSION } from '../version.js';
 import { EXIT, exitCodeFor } from './exit.js';
 import { isWizardError } from '../errors.js';
 import { formatError, isPromptExit } from './errors-format.js';
-import { INTERRUPT_NOTICE, interruptNotice } from './interrupt.js';
+import { INTERRUPT_NOTICE, interruptNotice, runController } from './interrupt.js';
 import type { CliContext } from './context.js';
 
 /**
@@ -201,7 +201,7 @@ export async function main(argv: string[]): Promise<void> {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
   });
-  const controller = new AbortController();
+  const controller = runController();
   let ctx: CliContext | undefined;
   const getCtx = (): CliContext => ctx!;
   let interrupts = 0;

@@ -1,7 +1,10 @@
+import { statSync } from 'node:fs';
+import * as path from 'node:path';
 import { WizardError, inputError, type Problem } from '../errors.js';
 import { defaultStateDir } from '../engine/state.js';
 import { DEFAULT_CONCURRENCY } from '../engine/engine.js';
 import type { CliContext } from './context.js';
+import { MAX_CONCURRENCY } from './interrupt.js';
 
 /** Flags every command takes (DESIGN.md contract). */
 export interface CommonFlags {
@@ -42,8 +45,8 @@ export function commonOptions(flags: CommonFlags, ctx: CliContext): CommonOption
   const output = flags.output ?? 'text';
   if (output !== 'text' && output !== 'json') problems.push({ path: '--output', message: `must be "text" or "json", got "${output}"` });
   const concurrency = flags.concurrency === undefined ? DEFAULT_CONCURRENCY : Number(flags.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-    problems.push({ path: '--concurrency', message: `must be a whole number from 1 to 64, got "${flags.concurrency}"` });
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+    problems.push({ path: '--concurrency', message: `must be a whole number from 1 to ${MAX_CONCURRENCY}, got "${flags.concurrency}"` });
   }
   const waitTimeout = flags.waitTimeout === undefined ? DEFAULT_WAIT_TIMEOUT_S : Number(flags.waitTimeout);
   if (!Number.isFinite(waitTimeout) || waitTimeout <= 0 || waitTimeout > 24 * 3600) {
@@ -60,7 +63,9 @@ export function commonOptions(flags: CommonFlags, ctx: CliContext): CommonOption
     problems.push({ path: '--lock-timeout', message: `must be a duration like 30s, 5m or 1h (at most 24h), got "${flags.lockTimeout}"` });
   }
   const stateDir = flags.stateDir ? flags.stateDir : defaultStateDir(ctx.env, ctx.cwd);
-  const state = parseStateLocation(stateDir, flags.stateDir ? '--state-dir' : 'ECS_WIZARD_STATE_DIR', problems);
+  const stateField = flags.stateDir ? '--state-dir' : 'ECS_WIZARD_STATE_DIR';
+  const state = parseStateLocation(stateDir, stateField, problems);
+  if (state?.kind === 'file') problems.push(...directoryProblems(state.dir, stateField, ctx.cwd));
   if (problems.length) throw inputError(problems, 'options');
   return {
     stateDir: state?.kind === 's3' ? formatS3Location(state) : stateDir,
@@ -120,6 +125,29 @@ export function parseStateLocation(text: string, field: string, problems: Proble
   }
   if (prefix.length > 900) return bad('the prefix is longer than 900 characters');
   return { kind: 's3', bucket, prefix };
+}
+
+/**
+ * A state directory that cannot be one: the path (or a folder above it) is a file. Said as bad
+ * input before anything runs, instead of ENOTDIR from the first read or lock. A missing directory
+ * is fine: it is created when a state is first written.
+ */
+export function directoryProblems(dir: string, field: string, cwd: string): Problem[] {
+  for (let p = path.resolve(cwd, dir); ; p = path.dirname(p)) {
+    let st;
+    try {
+      st = statSync(p, { throwIfNoEntry: false });
+    } catch {
+      // ENOTDIR (a file above it, found further up) or EACCES (said by the first read, naming the path).
+      st = undefined;
+    }
+    if (st) {
+      if (st.isDirectory()) return [];
+      const what = p === path.resolve(cwd, dir) ? `"${dir}" is a file, not a directory` : `"${dir}" is inside ${p}, which is a file`;
+      return [{ path: field, message: `${what}: give a directory for the states (it is made when missing), or s3://BUCKET/PREFIX` }];
+    }
+    if (path.dirname(p) === p) return [];
+  }
 }
 
 export function formatS3Location(loc: { bucket: string; prefix: string }): string {

@@ -68,4 +68,4 @@ export async function preflight(aws: AwsClients): Promise<string> {
 }
 
 // The state store entry points live apart so that `list` loads no SDK client but S3's (and that only for S3).
-export { openStack, openStore, readStack, type OpenStack } from './state-store.js';
+export { noStack, noStackError, openStack, openStore, readExistingStack, readStack, type OpenStack } from './state-store.js';

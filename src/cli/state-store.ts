@@ -1,10 +1,12 @@
-import type { AwsClients } from '../aws/clients.js';
+import * as path from 'node:path';
+import type { AwsCall, AwsClients } from '../aws/clients.js';
 import { WizardError } from '../errors.js';
 import { FileStore } from '../engine/file-store.js';
 import { StateFile, emptyState, type StackState } from '../engine/state.js';
 import { describeHolder, type StackLock, type StateStore } from '../engine/store.js';
 import type { CliContext } from './context.js';
 import type { CommonOptions, StateLocation } from './options.js';
+import { closeNames, oneOf } from '../words.js';
 
 /**
  * The state store of `--state-dir` / ECS_WIZARD_STATE_DIR: a directory, or an S3 bucket and prefix
@@ -17,10 +19,10 @@ export async function openStore(opts: CommonOptions, ctx: CliContext, location: 
 }
 
 /** Clients for a state bucket: the command's profile and endpoint, path-style addressing on a custom endpoint. */
-export function s3ClientsFor(opts: CommonOptions, ctx: CliContext): (region: string | undefined) => AwsClients {
+export function s3ClientsFor(opts: CommonOptions, ctx: CliContext, onCall?: (c: AwsCall) => void): (region: string | undefined) => AwsClients {
   // An emulator or a private endpoint has no bucket subdomains.
   const custom = Boolean(opts.endpointUrl ?? ctx.env.AWS_ENDPOINT_URL_S3 ?? ctx.env.AWS_ENDPOINT_URL);
-  return (region) => ctx.makeClients({ region, profile: opts.profile, endpointUrl: opts.endpointUrl, clientConfig: { forcePathStyle: custom, followRegionRedirects: true } });
+  return (region) => ctx.makeClients({ region, profile: opts.profile, endpointUrl: opts.endpointUrl, clientConfig: { forcePathStyle: custom, followRegionRedirects: true }, ...(onCall ? { onCall } : {}) });
 }
 
 /**
@@ -36,6 +38,51 @@ export async function readStack(opts: CommonOptions, stackArg: string | undefine
   } finally {
     store.close();
   }
+}
+
+/**
+ * A stack's state read without its lock, for a command that needs one (status, logs, releases,
+ * hosts): no state is the "no stack" error, with the names close to the one given.
+ */
+export async function readExistingStack(opts: CommonOptions, stackArg: string | undefined, ctx: CliContext, command: string): Promise<{ stack: string; state: StackState; where: string }> {
+  const store = await openStore(opts, ctx);
+  try {
+    const stack = stackArg ?? (await onlyStack(store, command));
+    const state = (await store.read(stack))?.state;
+    if (!state) throw await noStackError(store, stack, ctx.cwd);
+    return { stack, state, where: store.where(stack) };
+  } finally {
+    store.close();
+  }
+}
+
+/** A store's location as the user would type it: a directory under the current one as ./…, else as it is. */
+export function shownLocation(store: Pick<StateStore, 'location'>, cwd: string): string {
+  if (/^s3:/i.test(store.location)) return store.location;
+  const rel = path.relative(cwd, store.location);
+  if (rel === '') return '.';
+  return rel.startsWith('..') || path.isAbsolute(rel) ? store.location : `./${rel}`;
+}
+
+/**
+ * What to say when a store holds no state for `stack`: where it looked, and the stacks there whose
+ * names are close to it ("no stack shop-wbe in ./.ecs-wizard; did you mean shop-web?").
+ */
+export async function noStack(store: StateStore, stack: string, cwd: string): Promise<{ message: string; hint: string; suggestions: string[]; where: string }> {
+  const names = await store.list().catch(() => [] as string[]);
+  const suggestions = closeNames(stack, names);
+  const where = shownLocation(store, cwd);
+  const message = `no stack ${stack} in ${where}${suggestions.length ? `; did you mean ${oneOf(suggestions)}?` : ''}`;
+  const hint = names.length
+    ? `${where} holds ${names.join(', ')}. Check the name, or pass --state-dir where the stack's state is.`
+    : `${where} holds no stacks: pass --state-dir where the stack's state is (or set ECS_WIZARD_STATE_DIR), or create the stack with \`ecs-wizard create\`.`;
+  return { message, hint, suggestions, where };
+}
+
+/** The error of every command that needs a stack's state and finds none (exit 1). */
+export async function noStackError(store: StateStore, stack: string, cwd: string): Promise<WizardError> {
+  const { message, hint, suggestions } = await noStack(store, stack, cwd);
+  return new WizardError('STATE_MISSING', message, { hint, problems: [{ path: 'STACK', message: suggestions.length ? `did you mean ${oneOf(suggestions)}?` : `has no state in ${shownLocation(store, cwd)}` }] });
 }
 
 async function onlyStack(store: StateStore, command: string): Promise<string> {

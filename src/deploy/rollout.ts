@@ -1,4 +1,5 @@
 import type { Deployment, Service, Task } from '@aws-sdk/client-ecs';
+import { noun, plural } from '../words.js';
 
 /**
  * How far a rollout has come, judged from facts alone (no AWS here: unit-tested). The phases are
@@ -138,13 +139,13 @@ export type Phase = 'placing' | 'healthy' | 'draining';
 export function phaseMessage(view: RolloutView, phase: Phase): string {
   const p = view.placed;
   if (phase === 'placing') {
-    const capacity = p.provisioning > 0 ? ` — waiting for capacity: ${p.provisioning} task${p.provisioning === 1 ? '' : 's'} PROVISIONING while the capacity provider adds an instance` : '';
-    return `${Math.min(p.running, p.desired)}/${p.desired} tasks running${capacity}`;
+    const capacity = p.provisioning > 0 ? ` — waiting for capacity: ${plural(p.provisioning, 'task')} PROVISIONING while the capacity provider adds an instance` : '';
+    return `${Math.min(p.running, p.desired)}/${p.desired} ${noun(p.desired, 'task')} running${capacity}`;
   }
-  if (phase === 'healthy') return view.healthy ? `${view.healthy.healthy}/${view.healthy.total} targets healthy` : 'waiting for the tasks to pass their health checks';
+  if (phase === 'healthy') return view.healthy ? `${view.healthy.healthy}/${view.healthy.total} ${noun(view.healthy.total, 'target')} healthy` : 'waiting for the tasks to pass their health checks';
   const d = view.draining;
   if (d.oldTasks > 0 || d.targets > 0) {
-    const what = d.oldTasks > 0 ? `${d.oldTasks} old task${d.oldTasks === 1 ? '' : 's'} stopping` : `${d.targets} target${d.targets === 1 ? '' : 's'} draining`;
+    const what = d.oldTasks > 0 ? `${plural(d.oldTasks, 'old task')} stopping` : `${plural(d.targets, 'target')} draining`;
     return `${what} (deregistration delay)`;
   }
   return 'waiting for ECS to mark the deployment complete';

@@ -4,6 +4,7 @@ import type { EngineEvent, Outputs, RunResult, Step } from '../engine/types.js';
 import type { StackEnv } from '../steps/env.js';
 import { deleteLeftovers, type CleanupResult } from './cleanup.js';
 import { listStackResources, type Leftover } from './inventory.js';
+import { plural } from '../words.js';
 
 export interface DestroyStackOptions {
   env: StackEnv;
@@ -98,7 +99,7 @@ export async function destroyStack(opts: DestroyStackOptions): Promise<DestroyRe
   let extras = none;
   const more = await inventory();
   if (more.length) {
-    opts.info?.(`deleting ${more.length} more resource${more.length === 1 ? '' : 's'} of the stack found by tag and name`);
+    opts.info?.(`deleting ${plural(more.length, 'more resource')} of the stack found by tag and name`);
     // One --wait-timeout for the whole destroy: after a step timed out, the backstop tries each delete once more.
     const timeoutMs = Math.max(0, env.timing.timeoutMs - (env.timing.now() - started));
     extras = await deleteLeftovers(env.aws, more, {

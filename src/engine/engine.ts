@@ -109,12 +109,14 @@ class Run<E> {
     };
   }
 
-  finish(step: Step<E>, outcome: StepOutcome, started: number, extra: { outputs?: Outputs; error?: unknown } = {}): boolean {
+  finish(step: Step<E>, result: StepOutcome, started: number, extra: { outputs?: Outputs; error?: unknown } = {}): boolean {
     const durationMs = Date.now() - started;
-    this.results.set(step.id, { stepId: step.id, title: step.title, outcome, durationMs, ...extra });
+    // Stopped by Ctrl-C (a wait or retry gave up on the abort): not a failure of the step.
+    const outcome: StepOutcome = result === 'failed' && interrupted(extra.error) ? 'interrupted' : result;
     const word = outcome === 'created' ? step.words?.created : outcome === 'exists' ? step.words?.exists : undefined;
+    this.results.set(step.id, { stepId: step.id, title: step.title, outcome, durationMs, ...extra, ...(word ? { word } : {}) });
     this.emit({ type: 'end', stepId: step.id, title: step.title, outcome, durationMs, error: extra.error, ...(word ? { word } : {}) });
-    return outcome !== 'failed';
+    return outcome !== 'failed' && outcome !== 'interrupted';
   }
 
   skip(id: string): void {
@@ -144,6 +146,20 @@ class Run<E> {
       results: ordered,
     };
   }
+}
+
+/** An error that only says the run was interrupted (Ctrl-C), not that the step went wrong. */
+function interrupted(err: unknown): boolean {
+  return isWizardError(err, 'INTERRUPTED');
+}
+
+/**
+ * The record of a step that stopped with `error`: failed, with the error — unless it was only
+ * interrupted, when the intent it recorded (creating, destroying) stays for the next run to resume.
+ */
+async function recordFailure<E>(run: Run<E>, step: Step<E>, error: unknown): Promise<void> {
+  if (interrupted(error)) return;
+  await run.record(step, { status: 'failed', error: errorSummary(error) }).catch(() => undefined);
 }
 
 function errorSummary(err: unknown): { code: string; message: string } {
@@ -220,7 +236,7 @@ export async function runCreate<E>(steps: readonly Step<E>[], opts: CreateOption
       await run.record(step, { status: 'created', outputs, createdAt: run.now() });
       return run.finish(step, 'created', started, { outputs });
     } catch (error) {
-      await run.record(step, { status: 'failed', error: errorSummary(error) }).catch(() => undefined);
+      await recordFailure(run, step, error);
       return run.finish(step, 'failed', started, { error });
     }
   };
@@ -325,7 +341,7 @@ export async function runDestroy<E>(steps: readonly Step<E>[], opts: DestroyOpti
       await run.record(step, { status: 'destroyed' });
       return run.finish(step, 'destroyed', started);
     } catch (error) {
-      await run.record(step, { status: 'failed', error: errorSummary(error) }).catch(() => undefined);
+      await recordFailure(run, step, error);
       return run.finish(step, 'failed', started, { error });
     }
   };
@@ -340,7 +356,7 @@ export async function runDestroy<E>(steps: readonly Step<E>[], opts: DestroyOpti
       await run.record(step, { status: 'destroyed', error: undefined });
       return run.finish(step, tail.outcome, tail.started);
     } catch (error) {
-      await run.record(step, { status: 'failed', error: errorSummary(error) }).catch(() => undefined);
+      await recordFailure(run, step, error);
       return run.finish(step, 'failed', tail.started, { error });
     }
   };

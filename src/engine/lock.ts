@@ -18,11 +18,36 @@ export function lockHolder(command: string, now = new Date()): LockHolder {
   return { host: os.hostname(), pid: process.pid, user, command, since: now.toISOString() };
 }
 
-/** The error for a lock someone else holds: who, since when, and the command that clears it. */
-export function lockedError(stack: string, held: HeldLock, location: string, unlockCommand: string): WizardError {
-  return new WizardError('STATE_LOCKED', `Stack "${stack}" is locked by another ecs-wizard run: ${describeHolder(held)}.`, {
-    hint: `Wait for it to finish, or pass --lock-timeout 5m to wait for it. If that run is gone, clear the lock (${location}) with: ${unlockCommand}`,
+/**
+ * The error for a lock someone else holds: who, since when, and the command that clears it. After
+ * waiting `waitedMs` (--lock-timeout) it says so, rather than suggesting the flag just used; a
+ * holder that is a dead process on this host (an S3 lock is never taken over) is said to be dead.
+ */
+export function lockedError(stack: string, held: HeldLock, location: string, unlockCommand: string, waitedMs = 0): WizardError {
+  if (holderIsDead(held)) {
+    return new WizardError('STATE_LOCKED', `Stack "${stack}" is locked by a run that is no longer running: ${describeHolder(held)} (no such process on this host).`, {
+      hint: `That run died holding the lock: clear it (${location}) with: ${unlockCommand}`,
+    });
+  }
+  const waited = waitedMs > 0 ? ` after waiting ${formatWait(waitedMs)}` : '';
+  return new WizardError('STATE_LOCKED', `Stack "${stack}" is ${waited ? 'still ' : ''}locked by another ecs-wizard run${waited}: ${describeHolder(held)}.`, {
+    hint: waited
+      ? `Run the command again once that run has finished. If it is gone, clear the lock (${location}) with: ${unlockCommand}`
+      : `Wait for it to finish, or pass --lock-timeout 5m to wait for it. If that run is gone, clear the lock (${location}) with: ${unlockCommand}`,
   });
+}
+
+/** "30 s", "5 min", "1 h 30 min": the --lock-timeout that ran out, as the user gave it roughly. */
+function formatWait(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${Math.max(1, s)} s`;
+  const m = Math.round(s / 60);
+  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ''}`;
+}
+
+/** A holder recorded by a process of this host that no longer runs: the run died holding the lock. */
+export function holderIsDead(h: HeldLock): boolean {
+  return !h.unreadable && h.pid > 0 && h.host === os.hostname() && !alive(h.pid);
 }
 
 /** Sleeps before the next attempt at a held lock (never past the deadline) and returns the next, longer, delay. */
@@ -73,7 +98,7 @@ export async function acquireLock(stateDir: string, stack: string, command: stri
     const holder = await readLock(file);
     if (holder && !holder.unreadable && (holder.host !== os.hostname() || alive(holder.pid))) {
       // Held by a live run: wait for it while the timeout allows, else name it.
-      if (Date.now() >= deadline) throw lockedError(stack, holder, file, unlock);
+      if (Date.now() >= deadline) throw lockedError(stack, holder, file, unlock, opts.timeoutMs);
       if (!told) opts.onWait?.(holder);
       told = true;
       delayMs = await waitForLock({ delayMs, deadline, signal: opts.signal }, 5000);
@@ -153,27 +178,34 @@ export async function removeLock(file: string, held: HeldLock): Promise<boolean>
   return true;
 }
 
-function makeLock(file: string): StackLock {
-  let released = false;
-  // Also released on a hard exit (process.exit after a second Ctrl-C).
-  const onExit = (): void => {
-    if (!released) {
-      released = true;
-      try {
-        unlinkSync(file);
-      } catch {
-        /* already gone */
-      }
+/** Lock files this process holds: removed on a hard exit too (process.exit after a second Ctrl-C). */
+const heldFiles = new Set<{ file: string; released: boolean }>();
+
+/** One 'exit' listener for every lock, however many a process takes (not one each: they would pile up). */
+function removeHeldFilesOnExit(): void {
+  for (const held of heldFiles) {
+    held.released = true;
+    try {
+      unlinkSync(held.file);
+    } catch {
+      /* already gone */
     }
-  };
-  process.once('exit', onExit);
+  }
+  heldFiles.clear();
+}
+
+function makeLock(file: string): StackLock {
+  const held = { file, released: false };
+  if (!process.listeners('exit').includes(removeHeldFilesOnExit)) process.on('exit', removeHeldFilesOnExit);
+  heldFiles.add(held);
   const lock: StackLock = {
     location: file,
     async release() {
-      process.removeListener('exit', onExit);
       untrackLock(lock);
-      if (released) return;
-      released = true;
+      heldFiles.delete(held);
+      // Gone already (released, or removed by the exit hook): a lock taken since is someone else's.
+      if (held.released) return;
+      held.released = true;
       await fs.rm(file, { force: true });
     },
   };

@@ -117,6 +117,7 @@ export type StepOutcome =
   | 'absent' // destroy: nothing there to delete
   | 'kept' // destroy: external, left alone
   | 'skipped' // not run: a dependency failed, the run was stopped, or waits are off
+  | 'interrupted' // stopped by Ctrl-C while it ran: its record stays as it was (an intent), so the next run resumes it
   | 'failed';
 
 export type EngineEvent =
@@ -131,6 +132,8 @@ export interface StepResult {
   durationMs: number;
   outputs?: Outputs;
   error?: unknown;
+  /** The step's own word for its outcome ("up to date", "updated"), when it has one: summaries count by it. */
+  word?: string;
 }
 
 export interface RunResult {

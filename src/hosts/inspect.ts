@@ -8,6 +8,7 @@ import { recommendedAmi, type Architecture, type FoundLaunch } from '../steps/la
 import { foundLaunch } from '../steps/launch-configuration.js';
 import { latestVersion } from '../steps/launch-template.js';
 import { stackNames } from '../steps/names.js';
+import { plural } from '../words.js';
 import type { AutoScalingGroupOutputs, ClusterOutputs, LaunchOutputs, ServiceOutputs } from '../steps/outputs.js';
 
 /**
@@ -238,10 +239,16 @@ function amiFacts(amiId: string, image: Image | undefined): AmiFacts {
   return { amiId, ...(image?.Name ? { name: image.Name } : {}), ...(image?.CreationDate ? { created: image.CreationDate } : {}), ...(image?.Architecture ? { architecture: image.Architecture } : {}) };
 }
 
-/** "2 of 2 hosts current" and its parts, for the verdict lines of `hosts` and `status`. */
-export function hostsVerdict(f: HostFacts): { current: number; total: number; onLatestAmi: number; text: string } {
+/**
+ * "2 of 2 hosts current" and its parts, for the verdict lines of `hosts` and `status`. A host whose
+ * ECS agent has not joined the cluster runs no task: it is not counted current, whatever it runs.
+ */
+export function hostsVerdict(f: HostFacts): { current: number; total: number; onLatestAmi: number; notJoined: number; text: string } {
   const live = f.hosts.filter((h) => h.lifecycleState !== 'Terminating' && h.lifecycleState !== 'Terminated');
-  const current = live.filter((h) => h.current).length;
+  const joined = (h: Host): boolean => h.containerInstance !== undefined && h.containerInstance.status !== 'INACTIVE';
+  const current = live.filter((h) => h.current && joined(h)).length;
+  const notJoined = live.filter((h) => !joined(h)).length;
   const onLatestAmi = live.filter((h) => h.onLatestAmi).length;
-  return { current, total: live.length, onLatestAmi, text: `${current} of ${live.length} host${live.length === 1 ? '' : 's'} current` };
+  const text = `${current} of ${plural(live.length, 'host')} current${notJoined ? ` (${notJoined} not joined to the cluster)` : ''}`;
+  return { current, total: live.length, onLatestAmi, notJoined, text };
 }

@@ -20,6 +20,7 @@ import { checkLaunches } from '../steps/auto-scaling-group.js';
 import { retryAfterAmbiguousResponse } from '../steps/common.js';
 import { finishDefaultVersion, latestVersion, launchVersionToken, newLaunchTemplateVersion } from '../steps/launch-template.js';
 import { launchTypes, type Host, type HostFacts, type HostTargets } from './inspect.js';
+import { noun, plural } from '../words.js';
 
 /**
  * Rolling the hosts: one after another, each out-of-date instance is drained in ECS, its tasks
@@ -151,7 +152,7 @@ async function waitUntilJoined(ctx: Ctx, since: Date): Promise<string[]> {
       if (ready.length >= desired) return { done: true, value: ready };
       // A replacement that cannot launch (a vCPU quota for a bigger type) stops the roll with AWS's reason.
       await checkLaunches(aws, spec.groupName, since);
-      return { done: false, waitingFor: `waiting for ${ready.length}/${desired} hosts in service and joined to cluster ${spec.clusterName}` };
+      return { done: false, waitingFor: `waiting for ${ready.length}/${desired} ${noun(desired, 'host')} in service and joined to cluster ${spec.clusterName}` };
     },
     { timing: ctx.env.timing, signal: ctx.signal, progress: ctx.progress, timeoutHint: `See \`ecs-wizard hosts ${spec.clusterName}\` and the group's scaling activities; run \`ecs-wizard hosts refresh\` again to continue the roll.` },
   );
@@ -206,7 +207,7 @@ function spareHostStep(dependsOn: string[]): RollStep {
         await ctx.env.aws.get(AutoScalingClient).send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: groupName, MaxSize: Math.max(g.MaxSize ?? 0, maxSize), DesiredCapacity: desired }));
       }
       const ready = await waitUntilJoined(ctx, since);
-      ctx.progress(`${ready.length} hosts joined`);
+      ctx.progress(`${plural(ready.length, 'host')} joined`);
       return { done: true };
     },
   };
@@ -230,7 +231,7 @@ async function waitUntilTasksMoved(ctx: Ctx, instanceId: string, arn: string): P
       const running = svc?.runningCount ?? 0;
       const desired = svc?.desiredCount ?? 0;
       if (left === 0 && running >= desired) return { done: true, value: undefined };
-      return { done: false, waitingFor: `waiting for ${left} task${left === 1 ? '' : 's'} to move off ${instanceId} (service ${spec.serviceName}: ${running} of ${desired} running)` };
+      return { done: false, waitingFor: `waiting for ${plural(left, 'task')} to move off ${instanceId} (service ${spec.serviceName}: ${running} of ${desired} running)` };
     },
     { timing: ctx.env.timing, signal: ctx.signal, progress: ctx.progress, timeoutHint: `The service's tasks could not move off ${instanceId}: see \`ecs-wizard status\` (its events say why: no room, failing health checks). Fix that and run \`ecs-wizard hosts refresh\` to continue.` },
   );
@@ -286,7 +287,7 @@ function hostStep(host: RollHost, dependsOn: string[], last: boolean): RollStep 
         ctx.progress('terminated');
       }
       const ready = await waitUntilJoined(ctx, since);
-      ctx.progress(last ? `${ready.length} hosts in service` : 'replacement joined');
+      ctx.progress(last ? `${plural(ready.length, 'host')} in service` : 'replacement joined');
       return { phase: 'joined', decremented, hosts: ready };
     },
   };

@@ -1,5 +1,6 @@
 import type { Problem } from '../errors.js';
 import type { Answers } from '../wizard/schema.js';
+import { plural } from '../words.js';
 
 /**
  * Capacity arithmetic and guard rails: how many tasks of the service fit one instance, and whether
@@ -123,13 +124,13 @@ export function checkCapacity(answers: Answers): CapacityCheck {
   const maxKey = scaling.enabled ? 'scaling.service.maxCount' : 'service.desiredCount';
   if (maxTasks > perInstance * maxSize) {
     warnings.push(
-      `${maxKey} is ${maxTasks}, but at most ${perInstance * maxSize} tasks fit (${perInstance} per ${instanceType} × instances.maxSize ${maxSize}); tasks beyond that stay pending. Raise instances.maxSize to ${Math.ceil(maxTasks / perInstance)} or use a larger instance type.`,
+      `${maxKey} is ${maxTasks}, but at most ${plural(perInstance * maxSize, 'task')} fit (${perInstance} per ${instanceType} × instances.maxSize ${maxSize}); tasks beyond that stay pending. Raise instances.maxSize to ${Math.ceil(maxTasks / perInstance)} or use a larger instance type.`,
     );
   }
   if (!answers.scaling.instances.managed && desiredCount > perInstance * desiredCapacity) {
     problems.push({
       path: 'service.desiredCount',
-      message: `${desiredCount} tasks need ${Math.ceil(desiredCount / perInstance)} instances (${perInstance} per ${instanceType}), but instances.desiredCapacity is ${desiredCapacity} and without a capacity provider (scaling.instances.managed: false) nothing adds instances for tasks that cannot be placed`,
+      message: `${plural(desiredCount, 'task')} need ${plural(Math.ceil(desiredCount / perInstance), 'instance')} (${perInstance} per ${instanceType}), but instances.desiredCapacity is ${desiredCapacity} and without a capacity provider (scaling.instances.managed: false) nothing adds instances for tasks that cannot be placed`,
     });
   }
   return { problems, warnings };

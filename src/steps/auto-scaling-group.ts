@@ -17,6 +17,7 @@ import { noteCreated, wasCreatedThisRun } from './common.js';
 import type { StackEnv } from './env.js';
 import type { AutoScalingGroupOutputs, LaunchOutputs } from './outputs.js';
 import { convergePlacement, instanceSubnetIds, withSpot } from './instance-placement.js';
+import { noun, plural } from '../words.js';
 
 export async function describeGroup(ctx: StepContext<StackEnv>, name: string): Promise<AutoScalingGroup | undefined> {
   const r = await ctx.env.aws.get(AutoScalingClient).send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }));
@@ -28,7 +29,7 @@ async function waitUntilGone(ctx: StepContext<StackEnv>, name: string): Promise<
   await poll(
     async () => {
       const g = await describeGroup(ctx, name);
-      return g ? { done: false, waitingFor: `waiting for the Auto Scaling group ${name} and its ${g.Instances?.length ?? 0} instances to be deleted` } : { done: true, value: undefined };
+      return g ? { done: false, waitingFor: `waiting for the Auto Scaling group ${name} and its ${plural(g.Instances?.length ?? 0, 'instance')} to be deleted` } : { done: true, value: undefined };
     },
     { timing: ctx.env.timing, signal: ctx.signal, progress: ctx.progress },
   );
@@ -205,7 +206,7 @@ export const instancesInServiceStep: WaitStep<StackEnv> = {
         // began (a failure from before a fix, such as a raised quota, must not stop the rerun).
         const created = wasCreatedThisRun(ctx, name) ? g?.CreatedTime : undefined;
         await checkLaunches(ctx.env.aws, name, created ?? waitStarted);
-        return { done: false, waitingFor: `waiting for ${inService}/${desired} instances in service` };
+        return { done: false, waitingFor: `waiting for ${inService}/${desired} ${noun(desired, 'instance')} in service` };
       },
       {
         timing: ctx.env.timing,

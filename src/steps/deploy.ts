@@ -26,6 +26,7 @@ import { judgeRollout, phaseDone, phaseMessage, revisionOf, type Observation, ty
 import type { StackEnv } from './env.js';
 import type { LogGroupOutputs, ServiceOutputs, TaskDefinitionOutputs } from './outputs.js';
 import { familyRevisions } from './task-definition.js';
+import { plural } from '../words.js';
 
 /**
  * A deploy (or rollback) is a small plan run by the same engine as create: a task definition
@@ -229,7 +230,7 @@ export const serviceUpdateStep: ResourceStep<DeployEnv> = {
     const svc = await liveService(ctx);
     const td = ctx.output<TaskDefinitionOutputs>('task-definition').taskDefinitionArn;
     const count = startCount(ctx, svc);
-    if (count !== undefined) ctx.progress(`starting the service at ${count} tasks (it waited at 0 for its first image)`);
+    if (count !== undefined) ctx.progress(`starting the service at ${plural(count, 'task')} (it waited at 0 for its first image)`);
     const { cluster, service } = serviceRef(ctx);
     const r = await ecsOf(ctx).send(
       new UpdateServiceCommand({

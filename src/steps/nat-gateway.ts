@@ -7,6 +7,7 @@ import type { ResourceStep, StepContext, WaitStep } from '../engine/types.js';
 import { noteCreated, whileNotYetVisible } from './common.js';
 import type { StackEnv } from './env.js';
 import type { ElasticIpsOutputs, NatGatewaysOutputs, SubnetsOutputs, VpcOutputs } from './outputs.js';
+import { noun } from '../words.js';
 
 type Ctx = StepContext<StackEnv>;
 
@@ -119,7 +120,7 @@ export const natGatewaysStep: ResourceStep<StackEnv> = {
         const left = await states();
         return left.length === 0
           ? { done: true, value: undefined }
-          : { done: false, waitingFor: `waiting for NAT gateway${left.length === 1 ? '' : 's'} ${left.map((n) => `${n.NatGatewayId} (${n.State})`).join(', ')} to be deleted` };
+          : { done: false, waitingFor: `waiting for ${noun(left.length, 'NAT gateway')} ${left.map((n) => `${n.NatGatewayId} (${n.State})`).join(', ')} to be deleted` };
       },
       { timing: ctx.env.timing, signal: ctx.signal, progress: ctx.progress },
     );
@@ -150,7 +151,7 @@ export const natGatewaysAvailableStep: WaitStep<StackEnv> = {
           });
         }
         const pending = natGatewayIds.filter((id) => nats.find((n) => n.NatGatewayId === id)?.State !== 'available');
-        return pending.length === 0 ? { done: true, value: undefined } : { done: false, waitingFor: `waiting for NAT gateway${pending.length === 1 ? '' : 's'} ${pending.join(', ')} to become available` };
+        return pending.length === 0 ? { done: true, value: undefined } : { done: false, waitingFor: `waiting for ${noun(pending.length, 'NAT gateway')} ${pending.join(', ')} to become available` };
       },
       {
         timing: ctx.env.timing,

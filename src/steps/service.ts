@@ -17,6 +17,7 @@ import { withEcsServiceLinkedRole } from './ecs-service-role.js';
 import type { StackEnv } from './env.js';
 import { imageExists, repositoryImage, tagOf } from './ecr.js';
 import type { CapacityProviderOutputs, ClusterOutputs, EcrRepositoryOutputs, ServiceOutputs, TargetGroupOutputs, TaskDefinitionOutputs } from './outputs.js';
+import { noun, plural } from '../words.js';
 
 function clusterName(ctx: StepContext<StackEnv>): string {
   return ctx.tryOutput<ClusterOutputs>('cluster')?.clusterName ?? ctx.env.names.cluster;
@@ -186,6 +187,8 @@ export const serviceStableStep: WaitStep<StackEnv> = {
     }
     let running = 0;
     let desired = ctx.env.answers.service.desiredCount;
+    /** What kept a service at its count from being stable: its deployments, as last seen. */
+    let rollout = '';
     const started = ctx.env.timing.now();
     try {
       await poll(
@@ -202,28 +205,38 @@ export const serviceStableStep: WaitStep<StackEnv> = {
             });
           }
           const rolledOut = deployments.length === 1 && primary !== undefined && (primary.rolloutState === undefined || primary.rolloutState === 'COMPLETED');
+          rollout = `${plural(deployments.length, 'deployment')}${primary?.rolloutState ? `, the newest ${primary.rolloutState}` : ''}`;
           return running === desired && rolledOut
             ? { done: true, value: undefined }
-            : { done: false, waitingFor: `waiting for the service: ${running}/${desired} tasks running` };
+            : { done: false, waitingFor: `waiting for the service: ${running}/${desired} ${noun(desired, 'task')} running` };
         },
         { timing: ctx.env.timing, signal: ctx.signal, progress: ctx.progress },
       );
     } catch (err) {
       if (!isWizardError(err, 'TIMEOUT')) throw err;
       const seconds = Math.round((ctx.env.timing.now() - started) / 1000);
+      // Every task runs: what is missing is the end of the deployment, not tasks or hosts.
+      if (running >= desired) {
+        throw new WizardError('TIMEOUT', `The service ${name} runs ${running} of ${plural(desired, 'task')}, but its deployment had not finished after ${seconds} s (${rollout}).`, {
+          hint: `Read the service events (aws ecs describe-services --cluster ${cluster} --services ${name}): an old deployment still draining, or tasks replaced as they fail health checks, keep it going.`,
+          cause: err,
+        });
+      }
       // The usual reason on a new stack: the hosts' ECS agents never joined, so no task can be placed.
       const joined = await countContainerInstances(ctx, cluster).catch(() => undefined);
-      if (joined === 0) {
+      if (joined === 0 && running === 0) {
         throw new WizardError(
           'TIMEOUT',
-          `0 container instances joined cluster ${cluster} in ${seconds} s (the service ${name} has ${running} of ${desired} tasks running): check the instance profile, user data (ECS_CLUSTER), and public IP/NAT of the instances.`,
+          `0 container instances joined cluster ${cluster} in ${seconds} s (the service ${name} has ${running} of ${plural(desired, 'task')} running): check the instance profile, user data (ECS_CLUSTER), and public IP/NAT of the instances.`,
           {
             hint: `The ECS agent on each instance needs the instance role, ECS_CLUSTER=${cluster} in /etc/ecs/ecs.config, and a route to the internet; see /var/log/ecs/ecs-agent.log on an instance.`,
             cause: err,
           },
         );
       }
-      throw new WizardError('TIMEOUT', `The service ${name} had ${running} of ${desired} tasks running after ${seconds} s.`, {
+      // The hosts are there (or could not be counted): what is missing is the tasks, and the service's events say why.
+      const hosts = joined === undefined ? '' : ` while ${plural(joined, 'instance')} joined cluster ${cluster}`;
+      throw new WizardError('TIMEOUT', `The service ${name} had ${running} of ${plural(desired, 'task')} running after ${seconds} s${hosts}.`, {
         hint: `Read the service events (aws ecs describe-services --cluster ${cluster} --services ${name}): tasks that cannot be placed, images that cannot be pulled, or failing target health checks are the usual causes.`,
         cause: err,
       });

@@ -20,6 +20,7 @@ import { deleteIgnoringNotFound } from './common.js';
 import type { StackEnv } from './env.js';
 import type { StackNames } from './names.js';
 import type { SubnetsOutputs, VpcOutputs } from './outputs.js';
+import { plural } from '../words.js';
 
 type Ctx = StepContext<StackEnv>;
 
@@ -155,7 +156,7 @@ async function chooseZones(ctx: Ctx, ec2: EC2Client, used: Set<string>, missing:
       });
     }
     if (new Set(given).size !== given.length) problems.push({ path: 'network.availabilityZones', message: 'names a zone twice: each subnet needs its own zone' });
-    if (given.length < n) problems.push({ path: 'network.availabilityZones', message: `lists ${given.length} zone(s) for ${n} subnets: give one per entry of network.subnetCidrs` });
+    if (given.length < n) problems.push({ path: 'network.availabilityZones', message: `lists ${plural(given.length, 'zone')} for ${plural(n, 'subnet')}: give one per entry of network.subnetCidrs` });
     if (problems.length) throw inputError(problems);
     return missing.map((i) => given[i]!);
   }

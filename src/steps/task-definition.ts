@@ -16,6 +16,7 @@ import type { ResourceStep, StepContext } from '../engine/types.js';
 import type { StackEnv } from './env.js';
 import { repositoryImage } from './ecr.js';
 import type { EcrRepositoryOutputs, LogGroupOutputs, RoleOutputs, ServiceOutputs, TaskDefinitionOutputs } from './outputs.js';
+import { plural } from '../words.js';
 
 /** The task definition the answers ask for: bridge mode, dynamic host port, the execution role. */
 function wanted(ctx: StepContext<StackEnv>) {
@@ -195,7 +196,7 @@ export const taskDefinitionStep: ResourceStep<StackEnv> = {
     // Deregistered revisions stay listed (INACTIVE) for good unless deleted.
     const inactive = await familyRevisions(ecs, family, 'INACTIVE');
     if (inactive.length === 0) return;
-    ctx.progress(`deleting ${inactive.length} deregistered revision${inactive.length === 1 ? '' : 's'} of ${family}`);
+    ctx.progress(`deleting ${plural(inactive.length, 'deregistered revision')} of ${family}`);
     const failures = await deleteRevisions(ecs, inactive);
     const left = new Set(await familyRevisions(ecs, family, 'INACTIVE'));
     const stuck = failures.filter((f) => f.arn && left.has(f.arn));

@@ -55,21 +55,10 @@ export function reporterKind(c: ReporterChoice): ReporterKind {
 }
 
 /**
- * Progress always goes to `err` (stderr): stdout is kept for the result. With --output json
- * nothing but warnings and --verbose diagnostics is written, as plain lines.
+ * Progress always goes to `err` (stderr): stdout is kept for the result. With --output json the
+ * progress is plain lines there (a script reads stdout; a person or a CI log still sees what runs).
  */
 export function makeReporterFor(c: ReporterChoice & { err: NodeJS.WritableStream; verbose?: boolean }): Reporter {
-  const kind = reporterKind(c);
-  if (kind === 'tty') return ttyReporter(c.err, { colour: colourEnabled(c.env, true) });
-  const plain = plainReporter(c.err);
-  if (kind === 'plain') return plain;
-  return {
-    event: (e) => (c.verbose ? plain.event(e) : undefined),
-    info: (m) => (c.verbose ? plain.info(m) : undefined),
-    warn: (m) => plain.warn(m),
-    log: (m) => plain.log(m),
-    pause: () => plain.pause(),
-    resume: () => plain.resume(),
-    close: () => plain.close(),
-  };
+  if (reporterKind(c) === 'tty') return ttyReporter(c.err, { colour: colourEnabled(c.env, true) });
+  return plainReporter(c.err);
 }

@@ -46,13 +46,15 @@ export const OUTCOME_WORDS: Record<StepOutcome, string> = {
   absent: 'already gone',
   kept: 'kept (not ours)',
   skipped: 'skipped',
+  interrupted: 'interrupted',
   failed: 'FAILED',
 };
 
-export type Mark = 'done' | 'failed' | 'skipped' | 'planned';
+export type Mark = 'done' | 'failed' | 'interrupted' | 'skipped' | 'planned';
 
 export function markOf(outcome: StepOutcome): Mark {
   if (outcome === 'failed') return 'failed';
+  if (outcome === 'interrupted') return 'interrupted';
   if (outcome === 'skipped') return 'skipped';
   if (outcome === 'would-create') return 'planned';
   return 'done';

@@ -155,6 +155,8 @@ function doneLine(s: Style, title: string, outcome: StepOutcome, durationMs: num
       return `${s.red('✖')} ${title}: ${s.red(`failed — ${errorLine(error)}`)} ${clock}`;
     case 'skipped':
       return s.dim(`- ${title}: skipped`);
+    case 'interrupted':
+      return `${s.yellow('■')} ${title}: ${s.yellow('interrupted')} ${clock}`;
     case 'planned':
       return `${s.yellow('+')} ${title}: ${OUTCOME_WORDS[outcome]}`;
     default:

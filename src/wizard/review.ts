@@ -1,4 +1,5 @@
 import type { Plan } from './plan.js';
+import { plural } from '../words.js';
 
 /** The review screen as plain text (no colour: it may be piped or logged). */
 export function renderPlan(p: Plan): string {
@@ -11,7 +12,7 @@ export function renderPlan(p: Plan): string {
   for (const s of p.network.subnets) add(`  subnet    ${s}`);
   if (p.privateNetwork) {
     for (const s of p.privateNetwork.subnets) add(`  private   ${s}`);
-    add(`  NAT       ${p.privateNetwork.natGateways === 'existing' ? 'the existing subnets\' own NAT gateways' : `${p.privateNetwork.natGateways} NAT gateway${p.privateNetwork.natGateways === 1 ? '' : 's'} with Elastic IPs, in the public subnets`}`);
+    add(`  NAT       ${p.privateNetwork.natGateways === 'existing' ? 'the existing subnets\' own NAT gateways' : `${plural(p.privateNetwork.natGateways, 'NAT gateway')} with Elastic IPs, in the public subnets`}`);
   }
   add('Load balancer');
   add(`  ${p.loadBalancer.name}  ${p.https ? 'HTTPS' : 'HTTP'} :${p.loadBalancer.listenerPort}  health check ${p.loadBalancer.healthCheckPath}`);
@@ -23,12 +24,12 @@ export function renderPlan(p: Plan): string {
   add('Instances');
   add(`  ${p.instances.instanceType} × ${p.instances.desiredCapacity} (min ${p.instances.minSize}, max ${p.instances.maxSize}), launch ${p.instances.launch}`);
   add(`  AMI ${p.instances.ami}${p.instances.architecture ? ` (${p.instances.architecture})` : ''}`);
-  if (p.roll) add(`  roll ${p.roll.instances} instance${p.roll.instances === 1 ? '' : 's'}: ${p.roll.reason}`);
+  if (p.roll) add(`  roll ${plural(p.roll.instances, 'instance')}: ${p.roll.reason}`);
   if (p.spot) {
     add(`  Spot: ${p.spot.instanceTypes.join(', ')} (${p.spot.allocationStrategy}), On-Demand base ${p.spot.onDemandBaseCapacity}, ${p.spot.onDemandPercentageAboveBase} % On-Demand above it`);
   }
   add('Service');
-  add(`  ${p.service.image}  port ${p.service.containerPort}  ${p.service.cpu} CPU units  ${p.service.memory} MiB  × ${p.service.desiredCount} tasks`);
+  add(`  ${p.service.image}  port ${p.service.containerPort}  ${p.service.cpu} CPU units  ${p.service.memory} MiB  × ${plural(p.service.desiredCount, 'task')}`);
   add(`  logs ${p.service.logs}`);
   if (p.service.taskRole) add(`  task role ${p.service.taskRole}`);
   if (p.service.secrets.length) add(`  secrets ${p.service.secrets.join(', ')} (read by ECS from SSM / Secrets Manager at task start)`);

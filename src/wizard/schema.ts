@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { plural } from '../words.js';
 
 /**
  * The one answers schema, shared by the prompts and by answers files, so a value a prompt would
@@ -330,7 +331,7 @@ function networkRules(n: z.output<typeof networkSchema>, ruleIssue: IssueFn): vo
   if (azs !== undefined) {
     if (new Set(azs).size !== azs.length) issue(['network', 'availabilityZones'], 'lists the same availability zone twice');
     if (azs.length < 2) issue(['network', 'availabilityZones'], 'needs at least 2 availability zones (an ALB needs 2)');
-    if (azs.length < n.subnetCidrs.length) issue(['network', 'availabilityZones'], `needs one zone per subnet (${n.subnetCidrs.length} subnets, ${azs.length} zones)`, 'network.subnetCidrs');
+    if (azs.length < n.subnetCidrs.length) issue(['network', 'availabilityZones'], `needs one zone per subnet (${plural(n.subnetCidrs.length, 'subnet')}, ${plural(azs.length, 'zone')})`, 'network.subnetCidrs');
   }
 }
 

@@ -7,6 +7,10 @@ import { startMoto, type Moto } from '../support/moto.js';
 import { registerFakeAgents, registerTaskTargets } from '../support/fake-agent.js';
 import { stackNames } from '../../src/steps/names.js';
 import { cliEnv, runCli } from './cli.js';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const LOCAL_AGENT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scripts/local-agent.mjs');
 
 /**
  * `status` against moto, through the built CLI. What "healthy" needs on moto: every recorded
@@ -89,5 +93,43 @@ describe('ecs-wizard status', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('corrupt');
     await fs.rm(path.join(dir, '.ecs-wizard', 'broken.json'));
+  });
+});
+
+describe('scripts/local-agent.mjs (the README\'s way to try the wizard against the emulator)', () => {
+  const agent = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [LOCAL_AGENT, ...args], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  it('joins any stack\'s instances and registers its running tasks, from its state: status then says healthy', async () => {
+    // GIVEN a second stack made on moto, whose instances no agent joined and whose tasks no one registered
+    await fs.writeFile(path.join(dir, 'agent.yaml'), 'stack: e2e-agent\n');
+    const created = await runCli(['create', '--answers', 'agent.yaml', '--yes', '--no-wait', '--output', 'json'], { env, cwd: dir });
+    expect(created.code, created.stderr).toBe(0);
+    const before = await runCli(['status', 'e2e-agent'], { env, cwd: dir });
+    expect(before.code).toBe(1);
+    expect(before.stdout).toContain('degraded: no healthy targets (0 registered)');
+    // WHEN the stand-in agent makes one pass
+    const once = await agent(['e2e-agent', '--endpoint-url', moto.endpoint, '--once']);
+    // THEN it says what it did, and the stack is healthy
+    expect(once.code, once.stderr).toBe(0);
+    expect(once.stdout).toMatch(/^\d\d:\d\d:\d\d i-\w+ joined cluster e2e-agent$/m);
+    expect(once.stdout).toMatch(/^\d\d:\d\d:\d\d task target i-\w+:32768 registered in e2e-agent-tg$/m);
+    expect(once.stdout.trim().split('\n').at(-1)).toMatch(/^\d\d:\d\d:\d\d stack e2e-agent: 2 instances joined to cluster e2e-agent, 2 task targets in e2e-agent-tg$/);
+    const after = await runCli(['status', 'e2e-agent', '--output', 'json'], { env, cwd: dir });
+    expect(after.code, after.stdout).toBe(0);
+    expect(JSON.parse(after.stdout)).toMatchObject({ health: 'healthy', containerInstances: { active: 2 }, calls: { mutating: 0 } });
+    // AND a second pass has nothing to do; a mistyped stack is named as the CLI names it
+    const again = await agent(['e2e-agent', '--endpoint-url', moto.endpoint, '--once']);
+    expect(again.stdout.trim().split('\n')).toHaveLength(1);
+    const typo = await agent(['e2e-agnet', '--endpoint-url', moto.endpoint, '--once']);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr.split('\n')[0]).toBe('local-agent: no stack e2e-agnet in ./.ecs-wizard; did you mean e2e-agent?');
   });
 });

@@ -296,10 +296,9 @@ describe('the CLI with a lock or a damaged state file', () => {
       const s = setup('sf-missing');
       // WHEN destroy runs
       const r = await cli(s.destroy);
-      // THEN it explains, suggests --discover, and writes nothing
+      // THEN it explains where it looked, suggests --discover, and writes nothing
       expect(r.code).toBe(0);
-      expect(r.stderr).toMatch(/No state for stack "sf-missing"/);
-      expect(r.stderr).toContain('--discover');
+      expect(r.stderr).toMatch(/^no stack sf-missing in \S+: nothing to destroy\. \(If its resources exist without a state file, add --discover\.\)$/m);
       expect(existsSync(s.stateFile)).toBe(false);
     });
 
@@ -310,9 +309,9 @@ describe('the CLI with a lock or a damaged state file', () => {
       writeFileSync(file, 'x');
       // WHEN create runs
       const r = await cli([...s.create, '--state-dir', file]);
-      // THEN it fails naming the path, and no AWS resource exists
-      expect(r.code).toBe(1);
-      expect(r.stderr).toContain(file);
+      // THEN it is bad input naming the path (exit 2), and no AWS resource exists
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`--state-dir: "${file}" is a file, not a directory`);
       expect(aws.mutating()).toEqual([]);
       expect(leftovers(await counter.count('sf-notdir'))).toEqual({});
       expect(readFileSync(file, 'utf8')).toBe('x');

@@ -39,6 +39,7 @@ import { REDACTED } from '../../wizard/redact.js';
 import { repositoryImage } from '../../steps/ecr.js';
 import type { EcrRepositoryOutputs, TaskDefinitionOutputs } from '../../steps/outputs.js';
 import { awsHint, failureLine } from '../errors-format.js';
+import { plural } from '../../words.js';
 
 export interface CreateFlags extends CommonFlags {
   answers?: string;
@@ -195,9 +196,10 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
       // Another writer changed the state under this run: that, not the steps it stopped, is the failure.
       if (stack.state.conflict) throw stack.state.conflict;
       if (result.interrupted) {
-        throw new WizardError('INTERRUPTED', `Interrupted. The state is saved: run \`ecs-wizard create --answers …\` again to resume, or \`ecs-wizard destroy ${answers.stack}\` to clean up.`);
+        const again = rerunCommands(flags, answers.stack);
+        throw new WizardError('INTERRUPTED', `Interrupted. The state is saved: run \`${again.create}\` again to resume, or \`${again.destroy}\` to clean up.`);
       }
-      if (rolled && opts.output === 'text') ctx.stdout.write(rolled.run.ok ? `Rolled ${rolled.spec.hosts.length} host${rolled.spec.hosts.length === 1 ? '' : 's'}: ${rolled.spec.reason}.\n` : '');
+      if (rolled && opts.output === 'text') ctx.stdout.write(rolled.run.ok ? `Rolled ${plural(rolled.spec.hosts.length, 'host')}: ${rolled.spec.reason}.\n` : '');
       if (rolled) finishRoll(rolled.run, answers.stack);
       if (!result.ok) {
         const failed = result.results.filter((r) => r.outcome === 'failed');
@@ -222,6 +224,24 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
   }
 }
 
+/**
+ * The commands that resume or clean up after an interrupted create, with what this run was given:
+ * its answers file (or the one --save-answers wrote), and the flags that say where the stack and
+ * its state are. Without a file the wizard asks again, with the stack name as typed.
+ */
+export function rerunCommands(flags: CreateFlags, stack: string): { create: string; destroy: string } {
+  const quote = (v: string): string => (/^[\w./:@%+=,-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
+  const where = [
+    ...(flags.stateDir ? ['--state-dir', flags.stateDir] : []),
+    ...(flags.region ? ['--region', flags.region] : []),
+    ...(flags.profile ? ['--profile', flags.profile] : []),
+    ...(flags.endpointUrl ? ['--endpoint-url', flags.endpointUrl] : []),
+  ];
+  const file = flags.answers ?? flags.saveAnswers;
+  const create = ['ecs-wizard', 'create', ...(file ? ['--answers', file] : []), ...(file && flags.yes ? ['--yes'] : []), ...where];
+  return { create: create.map(quote).join(' '), destroy: ['ecs-wizard', 'destroy', stack, ...where].map(quote).join(' ') };
+}
+
 export interface CreateSummary {
   stack: string;
   region: string;
@@ -229,7 +249,7 @@ export interface CreateSummary {
   ok: boolean;
   url?: string;
   resources: Record<string, unknown>;
-  steps: { id: string; title: string; outcome: string; durationMs: number; error?: string }[];
+  steps: { id: string; title: string; outcome: string; word?: string; durationMs: number; error?: string }[];
   /** The stack's ECR repository holds no image yet: the service runs 0 tasks until one is pushed. */
   waitingForImage?: WaitingForImage;
 }
@@ -249,6 +269,7 @@ function createSummary(answers: Answers, result: RunResult, region: string, dryR
       id: r.stepId,
       title: r.title,
       outcome: r.outcome,
+      ...(r.word ? { word: r.word } : {}),
       durationMs: Math.round(r.durationMs),
       ...(r.error ? { error: (r.error as Error).message } : {}),
     })),
@@ -337,7 +358,7 @@ async function rollHosts(
   }
   if (!spec) return undefined;
   if (!wait) {
-    warn(`${spec.hosts.length} host${spec.hosts.length === 1 ? ' is' : 's are'} not on the new launch settings (${spec.reason}): run \`ecs-wizard hosts refresh ${state.state.stack}\` to replace them (create --no-wait does not).`);
+    warn(`${plural(spec.hosts.length, 'host')} ${spec.hosts.length === 1 ? 'is' : 'are'} not on the new launch settings (${spec.reason}): run \`ecs-wizard hosts refresh ${state.state.stack}\` to replace them (create --no-wait does not).`);
     return undefined;
   }
   return { spec, run: await runRoll({ state, spec, aws, timing, signal, onEvent }) };

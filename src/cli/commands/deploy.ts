@@ -21,7 +21,7 @@ import type { CliContext } from '../context.js';
 import { failureLine } from '../errors-format.js';
 import { commonOptions, type CommonFlags, type CommonOptions } from '../options.js';
 import { makeReporter, printResult } from '../output.js';
-import { awsTarget, callLog, openStack, preflight, readStack, stackEnv } from '../stack.js';
+import { awsTarget, callLog, noStackError, openStack, preflight, readStack, stackEnv } from '../stack.js';
 
 export interface DeployCommandFlags extends CommonFlags, DeployFlags {
   wait?: boolean;
@@ -132,9 +132,7 @@ async function release(stackArg: string | undefined, opts: CommonOptions, ctx: C
   try {
     const existing = stack.existing;
     if (!existing?.answers) {
-      throw new WizardError('STATE_MISSING', `No state for stack "${name}" in ${opts.stateDir}: nothing to ${o.command}.`, {
-        hint: 'Check the stack name and --state-dir, or create the stack first.',
-      });
+      throw await noStackError(stack.store, name, ctx.cwd);
     }
     const answers = validateAnswers(existing.answers);
     checkAgainstState(req, answers, existing, name);

@@ -10,9 +10,10 @@ import { inquirerPrompter } from '../../wizard/prompter.js';
 import { destroyStack, type DestroyReport } from '../../destroy/run.js';
 import type { CliContext } from '../context.js';
 import { commonOptions, requireStackArg, type CommonFlags } from '../options.js';
-import { makeReporter, printResult } from '../output.js';
-import { awsTarget, callLog, openStack, preflight, stackEnv } from '../stack.js';
+import { NO_CALLS, makeReporter, printResult } from '../output.js';
+import { awsTarget, callLog, noStack, openStack, preflight, stackEnv } from '../stack.js';
 import { failureLine } from '../errors-format.js';
+import { oneOf } from '../../words.js';
 
 export interface DestroyFlags extends CommonFlags {
   yes?: boolean;
@@ -34,8 +35,20 @@ export async function destroy(stackArg: string | undefined, flags: DestroyFlags,
   try {
     const existing = stack.existing;
     if (!existing && !flags.discover) {
-      ctx.stderr.write(`No state for stack "${stackName}" in ${opts.stateDir}: nothing to destroy. (If its resources exist without a state file, add --discover.)\n`);
-      printResult(ctx, opts, { stack: stackName, ok: true, nothing: true, destroyed: [], note: 'no state: nothing to destroy' });
+      // Idempotent (exit 0), but a typo must not pass for "already gone": say where it looked and what is close.
+      const none = await noStack(stack.store, stackName, ctx.cwd);
+      const guess = none.suggestions.length ? `; did you mean ${oneOf(none.suggestions)}?` : '.';
+      ctx.stderr.write(`no stack ${stackName} in ${none.where}: nothing to destroy${guess} (If its resources exist without a state file, add --discover.)\n`);
+      printResult(ctx, opts, {
+        stack: stackName,
+        ok: true,
+        nothing: true,
+        destroyed: [],
+        note: 'no state: nothing to destroy',
+        stateDir: stack.store.location,
+        ...(none.suggestions.length ? { didYouMean: none.suggestions } : {}),
+        calls: NO_CALLS,
+      });
       return 0;
     }
     const calls = callLog(opts, (l) => reporter.log(l));

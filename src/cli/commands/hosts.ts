@@ -9,7 +9,8 @@ import type { CliContext } from '../context.js';
 import { failureLine } from '../errors-format.js';
 import { commonOptions, type CommonFlags } from '../options.js';
 import { makeReporter, printResult } from '../output.js';
-import { awsTarget, callLog, openStack, preflight, readStack, type CallCounts } from '../stack.js';
+import { awsTarget, callLog, noStackError, openStack, preflight, readExistingStack, readStack, type CallCounts } from '../stack.js';
+import { plural } from '../../words.js';
 
 export interface HostsFlags extends CommonFlags {
   yes?: boolean;
@@ -31,8 +32,7 @@ export interface HostsReport extends HostFacts {
 /** `ecs-wizard hosts [STACK]`: one row per instance and a one-line verdict. Read-only (no lock). */
 export async function hosts(stackArg: string | undefined, flags: CommonFlags, ctx: CliContext): Promise<number> {
   const opts = commonOptions(flags, ctx);
-  const { stack, state } = await readStack(opts, stackArg, ctx, 'hosts');
-  if (!state) throw missing(stack, opts.stateDir);
+  const { stack, state } = await readExistingStack(opts, stackArg, ctx, 'hosts');
   const reporter = makeReporter(opts, ctx);
   const calls = callLog(opts, (l) => reporter.log(l));
   const aws = ctx.makeClients(awsTarget(opts, ctx, { region: state.region, endpointUrl: state.endpointUrl }, calls.onCall));
@@ -95,7 +95,9 @@ export function formatHosts(r: HostsReport, colour = false): string {
   lines.push('');
   if (r.rollPending) lines.push(s.yellow(`A roll (${r.rollPending.reason}) was interrupted: run \`ecs-wizard hosts refresh ${r.stack}\` to finish it.`));
   const ok = r.current === r.total;
-  lines.push(ok ? s.green(`✔ ${r.verdict}`) : s.yellow(`✖ ${r.verdict}${r.rollPending ? '' : ` — \`ecs-wizard hosts refresh ${r.stack}\` replaces the others`}`));
+  // A host that has not joined needs its ECS agent looked at, not a refresh (which replaces hosts on old launch settings).
+  const refreshable = r.hosts.some((h) => !h.current && h.lifecycleState !== 'Terminating');
+  lines.push(ok ? s.green(`✔ ${r.verdict}`) : s.yellow(`✖ ${r.verdict}${r.rollPending || !refreshable ? '' : ` — \`ecs-wizard hosts refresh ${r.stack}\` replaces the others`}`));
   return lines.join('\n') + '\n';
 }
 
@@ -132,7 +134,7 @@ export async function hostsRefresh(stackArg: string | undefined, flags: HostsFla
   const stack = await openStack(opts, stackName, flags.dryRun ? 'hosts refresh --dry-run' : 'hosts refresh', ctx);
   const reporter = makeReporter(opts, ctx);
   try {
-    if (!stack.existing) throw missing(stackName, opts.stateDir);
+    if (!stack.existing) throw await noStackError(stack.store, stackName, ctx.cwd);
     const calls = callLog(opts, (l) => reporter.log(l));
     const aws = ctx.makeClients({ ...awsTarget(opts, ctx, { region: stack.existing.region, endpointUrl: stack.existing.endpointUrl }, calls.onCall), readOnly: flags.dryRun ?? false });
     try {
@@ -150,7 +152,7 @@ export async function hostsRefresh(stackArg: string | undefined, flags: HostsFla
         return 0;
       }
       const expected = expectedRollSeconds(spec.hosts.length);
-      const what = `${pending ? 'Continue replacing' : 'Replace'} ${spec.hosts.length} instance${spec.hosts.length === 1 ? '' : 's'} of stack "${stackName}" one at a time (${spec.reason}${spec.newVersion ? ', a new launch template version first' : ''}); expected about ${formatDuration(expected * 1000)}.`;
+      const what = `${pending ? 'Continue replacing' : 'Replace'} ${plural(spec.hosts.length, 'instance')} of stack "${stackName}" one at a time (${spec.reason}${spec.newVersion ? ', a new launch template version first' : ''}); expected about ${formatDuration(expected * 1000)}.`;
       if (!flags.yes && !flags.dryRun) {
         const screen = opts.output === 'json' ? ctx.stderr : ctx.stdout;
         const prompter = await (ctx.prompter ?? inquirerPrompter)({ input: ctx.stdin, output: screen, signal: ctx.signal });
@@ -212,10 +214,4 @@ export function finish(run: RunResult, stack: string, conflict?: Error): void {
       hint: (first instanceof WizardError && first.hint) || `No host was terminated before its tasks had moved. Fix the cause and ${again}.`,
     });
   }
-}
-
-function missing(stack: string, stateDir: string): WizardError {
-  return new WizardError('STATE_MISSING', `No state for stack "${stack}" in ${stateDir}.`, {
-    hint: 'Run `ecs-wizard list` to see the stacks there.',
-  });
 }

@@ -4,6 +4,7 @@ import type { StateStore } from '../../engine/store.js';
 import type { CliContext } from '../context.js';
 import { commonOptions, type CommonFlags } from '../options.js';
 import { openStore } from '../state-store.js';
+import { NO_CALLS } from '../output.js';
 
 export interface StackListing {
   stack: string;
@@ -59,7 +60,7 @@ export async function list(flags: CommonFlags, ctx: CliContext): Promise<number>
     store.close();
   }
   if (opts.output === 'json') {
-    ctx.stdout.write(JSON.stringify({ stateDir: opts.stateDir, stacks }, null, 2) + '\n');
+    ctx.stdout.write(JSON.stringify({ stateDir: opts.stateDir, stacks, calls: NO_CALLS }, null, 2) + '\n');
     return 0;
   }
   if (stacks.length === 0) {

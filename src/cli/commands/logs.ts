@@ -9,7 +9,7 @@ import type { CliContext } from '../context.js';
 import { interruptNotice } from '../interrupt.js';
 import { commonOptions, type CommonFlags } from '../options.js';
 import { makeReporter } from '../output.js';
-import { awsTarget, callLog, preflight, readStack } from '../stack.js';
+import { awsTarget, callLog, preflight, readExistingStack } from '../stack.js';
 
 export interface LogsFlags extends CommonFlags {
   since?: string;
@@ -30,10 +30,7 @@ const shellQuote = (v: string): string => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${
 export async function logs(stackArg: string | undefined, flags: LogsFlags, ctx: CliContext): Promise<number> {
   const opts = commonOptions(flags, ctx);
   const parsed = parseLogFlags(flags, Date.now());
-  const { stack, state } = await readStack(opts, stackArg, ctx, 'logs');
-  if (!state) {
-    throw new WizardError('STATE_MISSING', `No state for stack "${stack}" in ${opts.stateDir}.`, { hint: 'Run `ecs-wizard list` to see the stacks there.' });
-  }
+  const { stack, state } = await readExistingStack(opts, stackArg, ctx, 'logs');
   const answers = state.answers as { service?: { logs?: boolean } } | undefined;
   if (answers?.service?.logs === false) {
     throw new WizardError('USAGE', `Container logs are off for ${stack} (service.logs: false): there is no log group to read.`, {

@@ -1,5 +1,4 @@
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
-import { WizardError } from '../../errors.js';
 import { unlessNotFound } from '../../aws/errors.js';
 import { newestFirst, reconcileReleases, releaseJson, releasesTable } from '../../deploy/releases.js';
 import { stackNames } from '../../steps/names.js';
@@ -7,7 +6,7 @@ import type { ServiceOutputs } from '../../steps/outputs.js';
 import type { CliContext } from '../context.js';
 import { commonOptions, type CommonFlags } from '../options.js';
 import { makeReporter, printResult } from '../output.js';
-import { awsTarget, callLog, preflight, readStack } from '../stack.js';
+import { awsTarget, callLog, preflight, readExistingStack } from '../stack.js';
 
 /**
  * `ecs-wizard releases [STACK]`: the release history, newest first. Read-only (no lock): a
@@ -16,10 +15,7 @@ import { awsTarget, callLog, preflight, readStack } from '../stack.js';
  */
 export async function releases(stackArg: string | undefined, flags: CommonFlags, ctx: CliContext): Promise<number> {
   const opts = commonOptions(flags, ctx);
-  const { stack, state } = await readStack(opts, stackArg, ctx, 'releases');
-  if (!state) {
-    throw new WizardError('STATE_MISSING', `No state for stack "${stack}" in ${opts.stateDir}.`, { hint: 'Run `ecs-wizard list` to see the stacks there.' });
-  }
+  const { stack, state } = await readExistingStack(opts, stackArg, ctx, 'releases');
   let list = state.releases ?? [];
   const reporter = makeReporter(opts, ctx);
   const calls = callLog(opts, (l) => reporter.log(l));

@@ -10,7 +10,7 @@ import type { Answers } from '../../wizard/schema.js';
 import type { CliContext } from '../context.js';
 import { commonOptions, requireStackArg, type CommonFlags } from '../options.js';
 import { makeReporter, printResult } from '../output.js';
-import { awsTarget, openStack, preflight } from '../stack.js';
+import { awsTarget, callLog, noStackError, openStack, preflight, type CallCounts } from '../stack.js';
 import { whoAmI } from '../../deploy/releases.js';
 
 export interface ScaleFlags extends CommonFlags {
@@ -40,6 +40,7 @@ export interface ScaleResult {
   service?: { desiredCount?: number; minCount?: number; maxCount?: number };
   autoScalingGroup?: { minSize?: number; maxSize?: number; desiredCapacity?: number };
   warnings: string[];
+  calls: CallCounts;
 }
 
 /** Parses the flags: whole numbers only, every problem reported at once. */
@@ -103,9 +104,7 @@ export async function scale(stackArg: string | undefined, flags: ScaleFlags, ctx
   try {
     const existing = stack.existing;
     if (!existing?.answers) {
-      throw new WizardError('STATE_MISSING', `No state for stack "${stackName}" in ${opts.stateDir}: nothing to scale.`, {
-        hint: 'Check the stack name and --state-dir, or create the stack first.',
-      });
+      throw await noStackError(stack.store, stackName, ctx.cwd);
     }
     const current = validateAnswers(existing.answers);
     const { answers, warnings } = scaledAnswers(current, values);
@@ -117,9 +116,10 @@ export async function scale(stackArg: string | undefined, flags: ScaleFlags, ctx
     const clusterName = service.clusterName ?? names.cluster;
     const serviceName = service.serviceName ?? names.service;
     const groupName = outputsOf<AutoScalingGroupOutputs>('auto-scaling-group').autoScalingGroupName ?? names.autoScalingGroup;
-    const result: ScaleResult = { stack: stackName, ok: true, warnings };
+    const calls = callLog(opts, (l) => reporter.log(l));
+    const result: ScaleResult = { stack: stackName, ok: true, warnings, calls: calls.counts };
 
-    const aws = ctx.makeClients(awsTarget(opts, ctx, { region: existing.region, endpointUrl: existing.endpointUrl }));
+    const aws = ctx.makeClients(awsTarget(opts, ctx, { region: existing.region, endpointUrl: existing.endpointUrl }, calls.onCall));
     try {
       await preflight(aws);
       const s = answers.scaling.service;

@@ -2,9 +2,9 @@ import * as path from 'node:path';
 import { WizardError, inputError, type Problem } from '../../errors.js';
 import type { StackLock, StateStore } from '../../engine/store.js';
 import type { CliContext } from '../context.js';
-import { commonOptions, formatS3Location, parseStateLocation, requireStackArg, type CommonFlags, type CommonOptions, type StateLocation } from '../options.js';
-import { printResult } from '../output.js';
-import { openStore, s3ClientsFor } from '../state-store.js';
+import { commonOptions, directoryProblems, formatS3Location, parseStateLocation, requireStackArg, type CommonFlags, type CommonOptions, type StateLocation } from '../options.js';
+import { NO_CALLS, printResult } from '../output.js';
+import { noStackError, openStore, s3ClientsFor } from '../state-store.js';
 
 /**
  * `ecs-wizard state init s3://BUCKET[/PREFIX]`: makes (or completes) a bucket to keep states in —
@@ -24,11 +24,14 @@ export async function stateInit(url: string, flags: CommonFlags, ctx: CliContext
   }
   if (problems.length || !opts || loc?.kind !== 's3') throw inputError(problems, 'arguments');
   const { initStateBucket, NONCURRENT_DAYS, NEWER_NONCURRENT_VERSIONS } = await import('../../aws/state-bucket.js');
+  const { callLog } = await import('../stack.js');
+  // Counted: making the bucket is this command's own work (the states' reads and writes elsewhere are not).
+  const calls = callLog(opts, (l) => ctx.stderr.write(`${l}\n`));
   const prefix = loc.prefix || 'ecs-wizard';
-  const report = await initStateBucket(loc.bucket, s3ClientsFor(opts, ctx), opts.region, prefix);
+  const report = await initStateBucket(loc.bucket, s3ClientsFor(opts, ctx, calls.onCall), opts.region, prefix);
   const stateDir = formatS3Location({ bucket: loc.bucket, prefix });
   if (opts.output === 'json') {
-    printResult(ctx, opts, { ...report, stateDir });
+    printResult(ctx, opts, { ...report, stateDir, calls: calls.counts });
     return 0;
   }
   const words = {
@@ -61,6 +64,7 @@ export async function stateMigrate(stackArg: string | undefined, flags: MigrateF
   const problems: Problem[] = [];
   const to = flags.to === undefined ? undefined : parseStateLocation(flags.to, '--to', problems);
   if (flags.to === undefined) problems.push({ path: '--to', message: 'is required: the directory or s3://BUCKET/PREFIX to move the state to' });
+  if (to?.kind === 'file') problems.push(...directoryProblems(to.dir, '--to', ctx.cwd));
   if (to && sameLocation(to, opts.state, ctx.cwd)) problems.push({ path: '--to', message: `is where the state already is (${opts.stateDir})` });
   if (problems.length) throw inputError(problems, 'options');
 
@@ -77,7 +81,7 @@ export async function stateMigrate(stackArg: string | undefined, flags: MigrateF
     const there = await target.read(stack);
     if (!from) {
       if (there) return moved(ctx, opts, stack, source, target, true);
-      throw new WizardError('STATE_MISSING', `No state for stack "${stack}" in ${source.location}: nothing to move.`, { hint: 'Check the stack name and --state-dir.' });
+      throw await noStackError(source, stack, ctx.cwd);
     }
     if (there && there.text !== from.text) {
       throw new WizardError('STATE_CONFLICT', `${target.where(stack)} already holds a different state of stack "${stack}": nothing was moved.`, {
@@ -105,7 +109,8 @@ export async function stateMigrate(stackArg: string | undefined, flags: MigrateF
 
 function moved(ctx: CliContext, opts: CommonOptions, stack: string, source: StateStore, target: StateStore, already: boolean): number {
   if (opts.output === 'json') {
-    printResult(ctx, opts, { stack, from: source.where(stack), to: target.where(stack), alreadyMoved: already });
+    // Moving a state makes no call about the stack's resources (`calls` never counts the states' own reads and writes).
+    printResult(ctx, opts, { stack, from: source.where(stack), to: target.where(stack), alreadyMoved: already, calls: NO_CALLS });
   } else {
     ctx.stdout.write(
       `${already ? `The state of stack "${stack}" is already at` : `Moved the state of stack "${stack}" to`} ${target.where(stack)}${already ? '' : ` (from ${source.where(stack)})`}.\n` +

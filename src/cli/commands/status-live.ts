@@ -45,6 +45,7 @@ import type { AwsClients } from '../../aws/clients.js';
 import { awsErrorCode, hasCode, isNotFound } from '../../aws/errors.js';
 import type { Outputs, ResourceRecord } from '../../engine/types.js';
 import { IMAGE_TAG, imageExists, repositoryImage, tagOf } from '../../steps/ecr.js';
+import { plural } from '../../words.js';
 
 /**
  * Live facts about the resources a state file records, gathered with a handful of batched
@@ -116,7 +117,7 @@ export async function inspectLive(aws: AwsClients, records: ResourceRecord[], op
     subnets: async (o) => {
       const want = (o.subnetIds as string[] | undefined) ?? [];
       const got = (await ec2().send(new DescribeSubnetsCommand({ Filters: [{ Name: 'subnet-id', Values: want }] }))).Subnets ?? [];
-      return got.length === want.length ? present(true) : { live: 'missing', detail: `${want.length - got.length} of ${want.length} subnets gone` };
+      return got.length === want.length ? present(true) : { live: 'missing', detail: `${want.length - got.length} of ${plural(want.length, 'subnet')} gone` };
     },
     'internet-gateway': async (o) =>
       present(((await ec2().send(new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'internet-gateway-id', Values: [s(o.internetGatewayId)] }] }))).InternetGateways ?? []).length > 0),
@@ -135,7 +136,7 @@ export async function inspectLive(aws: AwsClients, records: ResourceRecord[], op
     'log-group': async (o) => {
       const r = await aws.get(CloudWatchLogsClient).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: s(o.logGroupName) }));
       const group = (r.logGroups ?? []).find((g) => g.logGroupName === o.logGroupName);
-      return present(group !== undefined, group?.retentionInDays ? `${group.retentionInDays} days retention` : undefined);
+      return present(group !== undefined, group?.retentionInDays ? `${plural(group.retentionInDays, 'day')} retention` : undefined);
     },
     'ecr-repository': async (o) => {
       const r = await gone(() => aws.get(ECRClient).send(new DescribeRepositoriesCommand({ repositoryNames: [s(o.repositoryName)] })));
@@ -157,7 +158,7 @@ export async function inspectLive(aws: AwsClients, records: ResourceRecord[], op
         reason: t.TargetHealth?.Reason,
       }));
       const healthy = facts.targets.filter((t) => t.state === 'healthy').length;
-      return { live: 'present', detail: `${healthy} of ${facts.targets.length} targets healthy` };
+      return { live: 'present', detail: `${healthy} of ${plural(facts.targets.length, 'target')} healthy` };
     },
     'load-balancer': async (o) => {
       let lbs;
@@ -208,7 +209,7 @@ export async function inspectLive(aws: AwsClients, records: ResourceRecord[], op
         active: described.filter((ci) => ci.status === 'ACTIVE' && ci.agentConnected !== false).length,
         ec2InstanceIds: described.map((ci) => s(ci.ec2InstanceId)),
       };
-      return present(true, `${facts.containerInstances.active} container instances active`);
+      return present(true, `${plural(facts.containerInstances.active, 'container instance')} active`);
     },
     'capacity-provider': async (o) => {
       // Always by name: moto answers HTTP 500 to DescribeCapacityProviders without names.

@@ -1,15 +1,15 @@
-import { WizardError } from '../../errors.js';
 import type { AwsClients } from '../../aws/clients.js';
 import type { StackState } from '../../engine/state.js';
 import { colourEnabled, style } from '../../ui/style.js';
 import type { CliContext } from '../context.js';
 import { commonOptions, type CommonFlags } from '../options.js';
-import { awsTarget, callLog, preflight, readStack, type CallCounts } from '../stack.js';
+import { awsTarget, callLog, preflight, readExistingStack, type CallCounts } from '../stack.js';
 import { makeReporter } from '../output.js';
 import type { LiveFacts } from './status-live.js';
 import type { ReleaseRecord } from '../../engine/state.js';
 import { waitingForImage, waitingForImageText, type WaitingForImage } from '../waiting-for-image.js';
 import { stackUrl } from '../../steps/url.js';
+import { plural } from '../../words.js';
 import { answersSchema, type Answers } from '../../wizard/schema.js';
 
 export type Health = 'healthy' | 'degraded' | 'missing' | 'incomplete';
@@ -95,19 +95,19 @@ export function judge(facts: LiveFacts): { health: Health; verdict: string } {
     const healthy = facts.targets.filter((t) => t.state === 'healthy').length;
     const unhealthy = facts.targets.filter((t) => t.state === 'unhealthy').length;
     if (healthy === 0) degraded.push(`no healthy targets (${facts.targets.length} registered)`);
-    else if (unhealthy > 0) degraded.push(`${unhealthy} of ${facts.targets.length} targets unhealthy`);
+    else if (unhealthy > 0) degraded.push(`${unhealthy} of ${plural(facts.targets.length, 'target')} unhealthy`);
   }
   const g = facts.autoScalingGroup;
-  if (g && g.inService < (g.desired ?? 0)) degraded.push(`${g.inService} of ${g.desired} instances in service`);
+  if (g && g.inService < (g.desired ?? 0)) degraded.push(`${g.inService} of ${plural(g.desired ?? 0, 'instance')} in service`);
   const ci = facts.containerInstances;
   // Tasks only run on registered container instances: a service running its desired count proves
   // the agents joined, and a host that has not joined yet (scaling out) is not a fault of the service.
   const serving = svc !== undefined && (svc.desired ?? 0) > 0 && (svc.running ?? 0) >= (svc.desired ?? 0);
   if (ci && g && g.inService > 0 && ci.active < g.inService && !serving) {
-    degraded.push(ci.active === 0 ? `no container instances registered in cluster ${ci.cluster}` : `${ci.active} of ${g.inService} instances registered in cluster ${ci.cluster}`);
+    degraded.push(ci.active === 0 ? `no container instances registered in cluster ${ci.cluster}` : `${ci.active} of ${plural(g.inService, 'instance')} registered in cluster ${ci.cluster}`);
   }
-  if (svc && (svc.running ?? 0) < (svc.desired ?? 0)) degraded.push(`service ${svc.name}: ${svc.running ?? 0} of ${svc.desired} tasks running`);
-  if (svc && (svc.pending ?? 0) > 0) degraded.push(`service ${svc.name}: ${svc.pending} tasks pending`);
+  if (svc && (svc.running ?? 0) < (svc.desired ?? 0)) degraded.push(`service ${svc.name}: ${svc.running ?? 0} of ${plural(svc.desired ?? 0, 'task')} running`);
+  if (svc && (svc.pending ?? 0) > 0) degraded.push(`service ${svc.name}: ${plural(svc.pending ?? 0, 'task')} pending`);
   if (facts.capacityProvider && facts.capacityProvider.status !== 'ACTIVE') degraded.push(`capacity provider is ${facts.capacityProvider.status}`);
   if (facts.image && !facts.image.present) degraded.push(`no image ${facts.image.uri} pushed yet: the service runs 0 tasks`);
 
@@ -122,12 +122,7 @@ export function judge(facts: LiveFacts): { health: Health; verdict: string } {
 export async function status(stackArg: string | undefined, flags: CommonFlags, ctx: CliContext): Promise<number> {
   const opts = commonOptions(flags, ctx);
   // Read-only: no lock, so status works while a create runs. A corrupt state is refused (STATE_INVALID).
-  const { stack, state, where: file } = await readStack(opts, stackArg, ctx, 'status');
-  if (!state) {
-    throw new WizardError('STATE_MISSING', `No state for stack "${stack}" in ${opts.stateDir}.`, {
-      hint: 'Run `ecs-wizard list` to see the stacks there, or `ecs-wizard destroy --discover` to find one by its tags.',
-    });
-  }
+  const { stack, state, where: file } = await readExistingStack(opts, stackArg, ctx, 'status');
   const reporter = makeReporter(opts, ctx);
   const calls = callLog(opts, (l) => reporter.log(l));
   const aws = ctx.makeClients(awsTarget(opts, ctx, { region: state.region, endpointUrl: state.endpointUrl }, calls.onCall));

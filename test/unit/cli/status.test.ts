@@ -43,7 +43,7 @@ describe('status verdict', () => {
     expect(judge(f).health).toBe('incomplete');
     const g = healthyFacts();
     g.service = { name: 'shop-web', desired: 2, running: 1, pending: 1, events: [] };
-    expect(judge(g).verdict).toBe('degraded: service shop-web: 1 of 2 tasks running; service shop-web: 1 tasks pending');
+    expect(judge(g).verdict).toBe('degraded: service shop-web: 1 of 2 tasks running; service shop-web: 1 task pending');
   });
 
   it('blames missing container instances only when the service is short of tasks', () => {

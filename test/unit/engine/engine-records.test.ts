@@ -269,6 +269,30 @@ describe('runCreate: records and events', () => {
     ]);
   });
 
+  it('a step stopped by Ctrl-C while it waited is interrupted, not failed: its intent stays for the next run, and no error is recorded', async () => {
+    // GIVEN a create that noted its id, then waits until Ctrl-C stops the wait; and a wait step stopped the same way
+    const controller = new AbortController();
+    const { state, puts } = recordingState();
+    const events: EngineEvent[] = [];
+    const stopped = async (): Promise<never> => {
+      controller.abort();
+      throw new WizardError('INTERRUPTED', 'Interrupted.');
+    };
+    const waiting: WaitStep<null> = { id: 'ready', title: 'Step ready', dependsOn: [], kind: 'wait', run: stopped };
+    const creating = step('nat', { create: async (ctx) => (await ctx.note({ natGatewayId: 'nat-1' }), stopped()) });
+    // WHEN they run and are interrupted
+    const r = await runCreate([creating, waiting], { env: null, state, clock, signal: controller.signal, onEvent: (e) => events.push(e) });
+    // THEN both say interrupted (the run too), and the record is the intent with the noted id
+    expect(r).toMatchObject({ ok: false, interrupted: true });
+    expect(r.results.map((x) => [x.stepId, x.outcome])).toEqual([
+      ['nat', 'interrupted'],
+      ['ready', 'interrupted'],
+    ]);
+    expect(events.filter((e) => e.type === 'end').map((e) => 'outcome' in e && e.outcome)).toEqual(['interrupted', 'interrupted']);
+    expect(puts.at(-1)).toEqual({ stepId: 'nat', status: 'creating', outputs: { natGatewayId: 'nat-1' }, startedAt: T, updatedAt: T });
+    expect(state.get('nat')?.error).toBeUndefined();
+  });
+
   it('after a failure in create, nothing new starts: dependents and later independent steps are skipped', async () => {
     const later = step('z');
     const r = await runCreate([step('a', { create: async () => Promise.reject(new Error('no')) }), step('b', { dependsOn: ['a'] }), later], { env: null, state: recordingState().state, concurrency: 1 });

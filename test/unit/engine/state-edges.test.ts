@@ -177,13 +177,10 @@ describe('stack lock: the less travelled paths', () => {
     await lock.release();
   });
 
-  it('release removes the lock once, even if called twice, and stops watching for exit', async () => {
+  it('release removes the lock once, even if called twice', async () => {
     const dir = tempDir();
-    const before = process.listenerCount('exit');
     const lock = await acquireLock(dir, 'shop', 'create');
-    expect(process.listenerCount('exit')).toBe(before + 1);
     await lock.release();
-    expect(process.listenerCount('exit')).toBe(before);
     expect(existsSync(lock.location)).toBe(false);
     // A second release must not remove a lock another run has taken since.
     const next = await acquireLock(dir, 'shop', 'destroy');
@@ -234,15 +231,29 @@ describe('stack lock: the less travelled paths', () => {
     await expect(lock.release()).resolves.toBeUndefined();
   });
 
-  it('a hard exit while holding the lock removes it on the way out (the exit hook), once', async () => {
+  it('one exit hook watches every lock, however many are held (no MaxListenersExceededWarning), and none once released', async () => {
+    // GIVEN one lock taken (the hook is installed with the first)
+    const first = await acquireLock(tempDir(), 'shop', 'create');
+    const before = process.listenerCount('exit');
+    // WHEN 20 more are held at once
+    const many = await Promise.all(Array.from({ length: 20 }, () => acquireLock(tempDir(), 'shop', 'create')));
+    // THEN no listener was added for them, and releasing them all removes their files
+    expect(process.listenerCount('exit')).toBe(before);
+    await Promise.all([first, ...many].map((l) => l.release()));
+    expect([first, ...many].filter((l) => existsSync(l.location))).toEqual([]);
+  });
+
+  it('a hard exit while holding locks removes them on the way out (the exit hook); a release after it is a no-op', async () => {
     const dir = tempDir();
     const lock = await acquireLock(dir, 'shop', 'create');
-    const onExit = process.listeners('exit').at(-1) as () => void;
-    // WHEN the process exits (its exit hook runs)  THEN the lock is gone, and a later release is a no-op
+    const other = await acquireLock(tempDir(), 'shop', 'deploy');
+    const onExit = process.listeners('exit').find((l) => l.name === 'removeHeldFilesOnExit') as () => void;
+    // WHEN the process exits (its exit hook runs)  THEN both locks are gone
     onExit();
     expect(existsSync(lock.location)).toBe(false);
+    expect(existsSync(other.location)).toBe(false);
+    // AND a lock taken since is not the old one's to remove
     const next = await acquireLock(dir, 'shop', 'destroy');
-    onExit();
     await lock.release();
     expect(existsSync(next.location)).toBe(true);
     await next.release();

@@ -260,14 +260,41 @@ describe('ECS service', () => {
     expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(3);
   });
 
-  it('times out in plain words, naming running and desired counts', async () => {
+  it('times out in plain words: what is missing is the tasks, while the instances joined', async () => {
+    // GIVEN two instances whose agents joined, and a service that never starts a task
     const t = testStack({ stack: 'shop' });
     t.env.timing = { ...FAST_TIMING, timeoutMs: 60 };
     ecs.on(DescribeServicesCommand).resolves({ services: [active(TD_ARN(2), { runningCount: 0, deployments: [{ status: 'PRIMARY', rolloutState: 'IN_PROGRESS' }] })] });
-    ecs.on(ListContainerInstancesCommand).resolves({ containerInstanceArns: ['arn:ci/1'] });
+    ecs.on(ListContainerInstancesCommand).resolves({ containerInstanceArns: ['arn:ci/1', 'arn:ci/2'] });
+    // WHEN the wait runs out
     const err = await serviceStableStep.run(stepContext(t.env, { outputs: { service: { serviceName: 'shop', serviceArn: 'arn:s', clusterName: 'shop' } } }).ctx).catch((e: unknown) => e);
+    // THEN it names the tasks running and the instances that joined (not "0 container instances joined")
     expect(isWizardError(err, 'TIMEOUT')).toBe(true);
-    expect((err as Error).message).toMatch(/^The service shop had 0 of 2 tasks running after \d+ s\.$/);
+    expect((err as Error).message).toMatch(/^The service shop had 0 of 2 tasks running after \d+ s while 2 instances joined cluster shop\.$/);
+  });
+
+  it('on timeout with some tasks running and no container instance listed (an emulator), does not blame the agents', async () => {
+    const t = testStack({ stack: 'shop' });
+    t.env.timing = { ...FAST_TIMING, timeoutMs: 60 };
+    ecs.on(DescribeServicesCommand).resolves({ services: [active(TD_ARN(2), { runningCount: 1, deployments: [{ status: 'PRIMARY', rolloutState: 'IN_PROGRESS' }] })] });
+    ecs.on(ListContainerInstancesCommand).resolves({ containerInstanceArns: [] });
+    const err = await serviceStableStep.run(stepContext(t.env, { outputs: { service: { serviceName: 'shop', serviceArn: 'arn:s', clusterName: 'shop' } } }).ctx).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/^The service shop had 1 of 2 tasks running after \d+ s while 0 instances joined cluster shop\.$/);
+  });
+
+  it('on timeout with every task running, names the deployment that did not finish', async () => {
+    // GIVEN a service at its count whose new deployment never completes (an old one still draining)
+    const t = testStack({ stack: 'shop' });
+    t.env.timing = { ...FAST_TIMING, timeoutMs: 60 };
+    const deployments = [
+      { status: 'PRIMARY', rolloutState: 'IN_PROGRESS' as const },
+      { status: 'ACTIVE', rolloutState: 'COMPLETED' as const },
+    ];
+    ecs.on(DescribeServicesCommand).resolves({ services: [active(TD_ARN(2), { runningCount: 2, deployments })] });
+    // WHEN the wait runs out
+    const err = await serviceStableStep.run(stepContext(t.env, { outputs: { service: { serviceName: 'shop', serviceArn: 'arn:s', clusterName: 'shop' } } }).ctx).catch((e: unknown) => e);
+    // THEN it says the tasks run and the deployment is what is missing
+    expect((err as Error).message).toMatch(/^The service shop runs 2 of 2 tasks, but its deployment had not finished after \d+ s \(2 deployments, the newest IN_PROGRESS\)\.$/);
   });
 
   it('on timeout with no container instance in the cluster, names the usual causes in plain words', async () => {

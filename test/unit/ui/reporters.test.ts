@@ -173,19 +173,35 @@ function fakeCtx(env: NodeJS.ProcessEnv = {}, isTTY = false) {
 }
 const options = (output: 'text' | 'json', verbose = false) => ({ output, verbose }) as CommonOptions;
 
+describe('a step interrupted by Ctrl-C', () => {
+  it('reads "interrupted" in every renderer, never FAILED', () => {
+    const e: EngineEvent = { type: 'end', stepId: 'service-stable', title: 'Service stable', outcome: 'interrupted', durationMs: 1500, error: new Error('Interrupted.') };
+    const tty = fakeStream(true);
+    const live = ttyReporter(tty, { now: () => 0, colour: false, animate: false });
+    live.event(e);
+    live.close();
+    expect(tty.text).toBe('■ Service stable: interrupted 1.5 s\n');
+    const piped = fakeStream(false);
+    plainReporter(piped, () => new Date('2026-12-06T10:00:00Z')).event(e);
+    expect(piped.text).toBe('10:00:00 Service stable: interrupted (1.5 s)\n');
+  });
+});
+
 describe('--output json', () => {
-  it('stdout holds exactly one JSON document; progress does not reach it', () => {
-    // GIVEN the JSON renderer
-    const { ctx, stdout, stderr } = fakeCtx();
+  it('stdout holds exactly one JSON document; progress goes to stderr as plain lines', () => {
+    // GIVEN the JSON renderer, on a terminal
+    const { ctx, stdout, stderr } = fakeCtx({}, true);
     const reporter = makeReporter(options('json'), ctx);
     // WHEN a whole run is played and the result printed
     play(reporter, { t: 0 });
     reporter.log('aws EC2.DescribeVpcs 12 ms');
     printResult(ctx, options('json'), { stack: 'shop-web', ok: true, url: 'http://x', steps: [] });
-    // THEN stdout parses as one document, and diagnostics went to stderr
+    // THEN stdout parses as one document; the progress and the diagnostics went to stderr, as lines without escape codes
     expect(JSON.parse(stdout.text)).toMatchObject({ stack: 'shop-web', url: 'http://x' });
     expect(stderr.text).toContain('aws EC2.DescribeVpcs');
-    expect(stderr.text).not.toContain('VPC: created');
+    expect(stderr.text).toMatch(/^\d\d:\d\d:\d\d VPC: created \(/m);
+    expect(stdout.text).not.toContain('VPC');
+    expect(stderr.text).not.toContain('\x1b');
   });
 });
 

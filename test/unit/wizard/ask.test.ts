@@ -294,7 +294,7 @@ describe('non-interactive answers', () => {
   it('reports bad values in the file before asking anything', async () => {
     const prompter = scriptedPrompter([]);
     const err = await gatherAnswers({ file: { instances: { maxSize: -1 }, bogus: 1 }, prompter, yes: false, account: async () => fakeAccount() }).catch((e) => e);
-    expect([...new Set((err as WizardError).problems.map((p) => p.path))].sort()).toEqual(['(top level)', 'instances.maxSize']);
+    expect([...new Set((err as WizardError).problems.map((p) => p.path))].sort()).toEqual(['bogus', 'instances.maxSize']);
     expect(prompter.asked).toEqual([]);
   });
 });

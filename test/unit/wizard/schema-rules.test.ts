@@ -129,7 +129,7 @@ describe('a new VPC\'s network', () => {
     expect(zones(['us-east-1a', 'us-east-1a'])).toEqual([{ path: 'network.availabilityZones', message: 'lists the same availability zone twice' }]);
     expect(zones(['us-east-1a'])).toEqual([
       { path: 'network.availabilityZones', message: 'needs at least 2 availability zones (an ALB needs 2)' },
-      { path: 'network.availabilityZones', message: 'needs one zone per subnet (2 subnets, 1 zones)' },
+      { path: 'network.availabilityZones', message: 'needs one zone per subnet (2 subnets, 1 zone)' },
     ]);
     expect(zones(['us-east-1a', 'us-east-1b'], ['10.0.0.0/24', '10.0.1.0/24', '10.0.2.0/24'])).toEqual([{ path: 'network.availabilityZones', message: 'needs one zone per subnet (3 subnets, 2 zones)' }]);
     expect(zones(['us-east-1a', 'us-east-1b', 'us-east-1c'])).toEqual([]);
