@@ -60,6 +60,9 @@ export interface Host {
   amiAgeDays?: number;
   architecture?: string;
   lifecycleState?: string;
+  /** Spot or On-Demand (DescribeInstances' InstanceLifecycle), and a public IPv4 address or not: what the host costs. */
+  market?: 'spot' | 'on-demand';
+  publicIp?: boolean;
   /** What the group launches now: this launch template version / configuration, type and AMI. */
   onLaunchVersion: boolean;
   /** On the latest recommended ECS AMI of its architecture. */
@@ -140,6 +143,7 @@ export async function inspectHosts(aws: AwsClients, t: HostTargets, region: stri
       ...(ami?.created ? { amiAgeDays: Math.max(0, Math.floor((now - Date.parse(ami.created)) / DAY_MS)) } : {}),
       architecture: arch,
       lifecycleState: m.LifecycleState,
+      ...(i ? { market: i.InstanceLifecycle === 'spot' ? ('spot' as const) : ('on-demand' as const), publicIp: i.PublicIpAddress !== undefined } : {}),
       onLaunchVersion,
       onLatestAmi,
       current: reasons.length === 0,

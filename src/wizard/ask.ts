@@ -5,6 +5,8 @@ import { cloneDraft, deletePath, fieldSchema, getPath, hasPath, setPath, type Dr
 import type { Prompter } from './prompter.js';
 import { QUESTIONS, type Question, type QuestionContext } from './questions.js';
 import { answersSchema } from './schema.js';
+import { bundledBook, type PriceBook } from '../cost/prices.js';
+import type { SpotQuotes } from '../cost/spot.js';
 
 /**
  * Gathers the answers: the file pre-fills, then — on a TTY — the prompter asks what is missing;
@@ -35,6 +37,25 @@ class Session implements QuestionContext {
   account(): Promise<Account> {
     const region = getPath(this.draft, 'region');
     return this.accountFor(typeof region === 'string' ? region : undefined);
+  }
+
+  async prices(instanceTypes: string[]): Promise<PriceBook | undefined> {
+    try {
+      const account = await this.account();
+      return account.prices ? await account.prices(instanceTypes) : bundledBook(account.region);
+    } catch {
+      // No account (credentials) yet: the bundled table still prices the region answered.
+      const region = getPath(this.draft, 'region');
+      return typeof region === 'string' ? bundledBook(region) : undefined;
+    }
+  }
+
+  async spotPrices(instanceTypes: string[], zones?: string[]): Promise<SpotQuotes | undefined> {
+    try {
+      return await (await this.account()).spotPrices?.(instanceTypes, zones);
+    } catch {
+      return undefined;
+    }
   }
 
   get(id: string): unknown {
@@ -178,7 +199,9 @@ export async function validateValue(q: Question, value: unknown, s: QuestionCont
 
 async function askOne(q: Question, s: Session, prompter: Prompter): Promise<unknown> {
   const def = await s.defaultOf(q);
-  const message = q.message;
+  // A price beside the question, when one is known (never in the way of asking).
+  const hint = q.hint ? await q.hint(s).catch(() => undefined) : undefined;
+  const message = hint ? `${q.message} — ${hint}` : q.message;
   switch (q.type) {
     case 'input': {
       const text = await prompter.input({

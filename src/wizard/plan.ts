@@ -4,7 +4,9 @@ import { stackNames, type StackNames } from '../steps/names.js';
 import type { StackState } from '../engine/state.js';
 import { repositoryImage } from '../steps/ecr.js';
 import { REDACTED } from './redact.js';
-import { httpsOn, type Answers } from './schema.js';
+import { answersSchema, httpsOn, type Answers } from './schema.js';
+import { costChange, estimateFromAnswers, type CostReport } from '../cost/estimate.js';
+import { bundledBook, type StackPrices } from '../cost/prices.js';
 import { stackUrl } from '../steps/url.js';
 import { TLS_POLICY } from '../steps/https-listener.js';
 
@@ -50,25 +52,9 @@ export interface Plan {
   privateNetwork?: { subnets: string[]; natGateways: number | 'existing' };
   /** Spot: the types and the On-Demand share. */
   spot?: { instanceTypes: string[]; onDemandBaseCapacity: number; onDemandPercentageAboveBase: number; allocationStrategy: string };
-  /** What each choice adds to the monthly bill: estimates, dated. */
-  costs: CostEstimate;
+  /** What the stack costs a month (estimates, dated; src/cost/): `--output json` carries it as the top-level `cost`. */
+  cost: CostReport;
 }
-
-export interface CostEstimate {
-  /** When and where the prices were AWS's list prices. */
-  asOf: string;
-  note: string;
-  items: { choice: string; monthlyUsd?: number; detail: string }[];
-}
-
-/**
- * AWS list prices in us-east-1 (VPC pricing page: NAT gateway $0.045 per hour and per GB
- * processed; public IPv4 addresses $0.005 per hour since February 2024), as of 2025. Other
- * regions cost more or less; the review says these are estimates.
- */
-export const PRICES = { asOf: 'us-east-1 list prices, 2025', natGatewayHour: 0.045, natGatewayGb: 0.045, publicIpv4Hour: 0.005, hoursPerMonth: 720 } as const;
-
-const usd = (n: number): string => `$${n.toFixed(2)}`;
 
 function resourceName(stepId: string, a: Answers, n: StackNames): string | undefined {
   switch (stepId) {
@@ -143,48 +129,21 @@ function resourceName(stepId: string, a: Answers, n: StackNames): string | undef
 const who = (cidr: string): string => (cidr === '0.0.0.0/0' ? `${cidr} (anyone on the internet)` : cidr);
 
 /**
- * The monthly cost each production choice adds, in plain numbers: NAT gateways and their
- * addresses (and the public addresses private instances no longer need), HTTPS (free: ACM public
- * certificates and alias queries to an ALB cost nothing), and Spot's typical saving.
+ * The estimate for these answers with the prices given (the bundled table's when none are), and
+ * what it changes against the answers the state recorded (a rerun of create).
  */
-export function costEstimate(a: Answers): CostEstimate {
-  const month = PRICES.hoursPerMonth;
-  const ipv4 = PRICES.publicIpv4Hour * month;
-  const items: CostEstimate['items'] = [];
-  const hosts = a.instances.desiredCapacity;
-  if (a.network.instanceSubnets === 'private') {
-    const nats = a.network.natGateways;
-    if (nats !== undefined) {
-      const nat = PRICES.natGatewayHour * month;
-      items.push({ choice: `${nats} NAT gateway${nats === 1 ? '' : 's'}`, monthlyUsd: nats * nat, detail: `${usd(nat)} each per month, plus ${usd(PRICES.natGatewayGb)} per GB they carry (image pulls, logs, your app's calls out)` });
-      items.push({ choice: `${nats} Elastic IP${nats === 1 ? '' : 's'} (one per NAT gateway)`, monthlyUsd: nats * ipv4, detail: `${usd(ipv4)} each per month (public IPv4)` });
-    } else {
-      items.push({ choice: 'your NAT gateways', monthlyUsd: 0, detail: 'the existing private subnets route through NAT gateways you already pay for (plus their per-GB charge)' });
-    }
-    items.push({ choice: 'no public IPs on the instances', monthlyUsd: -hosts * ipv4, detail: `saves ${usd(ipv4)} per instance per month (${hosts} at the desired capacity)` });
-  } else {
-    items.push({ choice: 'public IPs on the instances', monthlyUsd: hosts * ipv4, detail: `${usd(ipv4)} per instance per month (${hosts} at the desired capacity, up to ${a.instances.maxSize})` });
-  }
-  if (httpsOn(a.loadBalancer)) {
-    items.push({
-      choice: 'HTTPS',
-      monthlyUsd: 0,
-      detail: `${a.loadBalancer.certificateArn ? 'your certificate' : 'an ACM public certificate (free)'}${a.loadBalancer.domain ? '; the alias record: queries to an ALB alias are free (the hosted zone is yours, $0.50 a month)' : ''}`,
-    });
-  }
-  const spot = a.instances.spot;
-  if (spot) {
-    const above = Math.max(0, hosts - spot.onDemandBaseCapacity);
-    const spotHosts = Math.floor((above * (100 - spot.onDemandPercentageAboveBase)) / 100);
-    items.push({
-      choice: 'Spot',
-      detail: `${spotHosts} of ${hosts} instances on Spot at the desired capacity: typically 50–70 % cheaper than On-Demand (up to 90 %), but AWS may take one back with 2 minutes' notice (the ECS agent drains it)`,
-    });
-  }
-  return { asOf: PRICES.asOf, note: 'Estimates from AWS list prices: other regions differ, and data transfer, the ALB and the instances themselves are billed as before.', items };
+export function reviewCost(a: Answers, region: string, prices: StackPrices | undefined, current?: StackState): CostReport {
+  const p = prices ?? { book: bundledBook(region) };
+  const cost = estimateFromAnswers(a, p.book, p.spot);
+  const recorded = current?.answers === undefined ? undefined : answersSchema.safeParse(current.answers);
+  const change = recorded?.success ? costChange(estimateFromAnswers(recorded.data, p.book, p.spot), cost, 'the answers the state recorded') : undefined;
+  return change ? { ...cost, change } : cost;
 }
 
-export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: string; architecture?: string; results?: StepResult[]; roll?: { instances: number; reason: string }; current?: StackState }): Plan {
+export function buildReviewPlan(
+  a: Answers,
+  opts: { region: string; amiId?: string; architecture?: string; results?: StepResult[]; roll?: { instances: number; reason: string }; current?: StackState; prices?: StackPrices },
+): Plan {
   const n = stackNames(a.stack);
   const reuse = a.network.vpcId !== undefined;
   const byStep = new Map((opts.results ?? []).map((r) => [r.stepId, r]));
@@ -265,7 +224,7 @@ export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: stri
           },
         }
       : {}),
-    costs: costEstimate(a),
+    cost: reviewCost(a, a.region ?? opts.region, opts.prices, opts.current),
     network: {
       vpc: reuse ? `existing ${a.network.vpcId}` : `new ${n.vpc} ${a.network.vpcCidr}`,
       subnets: reuse ? a.network.subnetIds! : a.network.subnetCidrs.map((c, k) => `${n.subnet(k)} ${c}${a.network.availabilityZones?.[k] ? ` in ${a.network.availabilityZones[k]}` : ''}`),

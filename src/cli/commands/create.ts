@@ -18,9 +18,11 @@ import { answerWarnings, buildReviewPlan, runningChanges } from '../../wizard/pl
 import { inquirerPrompter } from '../../wizard/prompter.js';
 import { renderPlan } from '../../wizard/review.js';
 import { redactAnswers, secretLookingNames, secretWarning } from '../../wizard/redact.js';
-import type { AwsClients } from '../../aws/clients.js';
+import type { AwsCall, AwsClients } from '../../aws/clients.js';
 import type { CliContext } from '../context.js';
-import { commonOptions, type CommonFlags } from '../options.js';
+import { commonOptions, type CommonFlags, type CommonOptions } from '../options.js';
+import { loadPrices } from '../prices.js';
+import { typesToPrice } from '../../cost/estimate.js';
 import { makeReporter, printResult } from '../output.js';
 import { awsTarget, callLog, openStack, preflight, readStack, stackEnv } from '../stack.js';
 import { hostTargets, inspectHosts } from '../../hosts/inspect.js';
@@ -57,7 +59,7 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
     if (!account) {
       const clients = ctx.makeClients(awsTarget(opts, ctx, { region: key || undefined }));
       lookupClients.push(clients);
-      account = preflight(clients).then((r) => awsAccount(clients, r));
+      account = preflight(clients).then((r) => awsAccount(clients, r, (types) => loadPrices(opts, ctx, awsTarget(opts, ctx, { region: key || undefined }), r, { instanceTypes: types }).then((p) => p.book)));
       accounts.set(key, account);
     }
     return account;
@@ -96,7 +98,9 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
     // The hosts a changed instance type (or pinned AMI) will replace, for the review: read, not locked.
     const prior = (await readStack(opts, answers.stack, ctx, 'create')).state;
     const roll = prior ? await rollPreview(aws, prior, answers, region) : undefined;
-    const review = { region, amiId: image.amiId, architecture: image.architecture, ...(roll ? { roll } : {}) };
+    // What it costs, before anything is made (for the review and the JSON result; src/cost/).
+    const prices = (prompter && !flags.dryRun) || flags.dryRun || opts.output === 'json' ? await createPrices(opts, ctx, aws, answers, region, calls.onCall) : undefined;
+    const review = { region, amiId: image.amiId, architecture: image.architecture, ...(roll ? { roll } : {}), ...(prices ? { prices } : {}) };
     if (prompter && !flags.dryRun) {
       // Against the state (read without the lock): what this create would change in what runs.
       screen.write(`\n${renderPlan(buildReviewPlan(answers, { ...review, current: prior }))}\n`);
@@ -144,7 +148,8 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
       reporter.close();
       const plan = buildReviewPlan(answers, { ...review, results: flags.dryRun ? result.results : undefined, current: before });
       if (flags.dryRun && opts.output === 'text') ctx.stdout.write(renderPlan(plan));
-      printResult(ctx, opts, { ...summary, calls: calls.counts, ...(opts.output === 'json' ? { plan } : {}) });
+      const { cost, ...planShown } = plan;
+      printResult(ctx, opts, { ...summary, calls: calls.counts, ...(opts.output === 'json' ? { plan: planShown, cost } : {}) });
       if (summary.waitingForImage && opts.output === 'text') ctx.stdout.write(waitingForImageText(summary.waitingForImage));
       // Another writer changed the state under this run: that, not the steps it stopped, is the failure.
       if (stack.state.conflict) throw stack.state.conflict;
@@ -239,6 +244,15 @@ async function recordRelease(state: StateFile, before: StackState | undefined, a
     new Date(),
   );
   if (releases) await state.update((s) => void (s.releases = releases));
+}
+
+/** The prices of the answers' instance types (and their other-architecture counterpart), and with Spot the last hour's Spot prices. */
+function createPrices(opts: CommonOptions, ctx: CliContext, aws: AwsClients, answers: Answers, region: string, onCall: (c: AwsCall) => void) {
+  const spot = answers.instances.spot;
+  return loadPrices(opts, ctx, awsTarget(opts, ctx, { region: answers.region }, onCall), region, {
+    instanceTypes: typesToPrice(answers),
+    ...(spot ? { spot: { aws, instanceTypes: spot.instanceTypes ?? [answers.instances.instanceType], zones: answers.network.availabilityZones } } : {}),
+  });
 }
 
 /**

@@ -19,6 +19,7 @@ const PREFIX: Record<string, string> = {
   s3: 's3',
   acm: 'acm',
   'route-53': 'route53',
+  pricing: 'pricing',
 };
 
 /** S3 calls whose IAM action is not named like the call. */
@@ -104,6 +105,11 @@ describe('docs/iam-policy.json (the permissions the tool needs)', () => {
     }
     const objects = s3.filter((s) => (s.Action as string[]).includes('s3:PutObject'));
     expect(objects.map((s) => s.Resource)).toEqual(['arn:aws:s3:::STATE_BUCKET/STATE_PREFIX/*']);
+  });
+
+  it('grants the prices in one optional statement: the two read-only price calls, nothing else (without it, the bundled table)', () => {
+    const prices = policy.Statement.filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).some((a) => a.startsWith('pricing:') || a === 'ec2:DescribeSpotPriceHistory'));
+    expect(prices).toEqual([{ Sid: 'PricesOptional', Effect: 'Allow', Action: ['ec2:DescribeSpotPriceHistory', 'pricing:GetProducts'], Resource: '*' }]);
   });
 
   it('grants IAM actions only on the stack roles, and attaching only the two AWS-managed policies', () => {
