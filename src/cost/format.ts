@@ -1,4 +1,4 @@
-import type { CostReport } from './estimate.js';
+import type { CostChange, CostReport } from './estimate.js';
 
 /** Money as the review, status and scale print it (USD; estimates, said once per block). */
 
@@ -14,13 +14,19 @@ export const unitUsd = (n: number): string => {
 /** A whole-dollar figure for the headline (`$72`). */
 const whole = (n: number): string => `$${Math.round(n).toLocaleString('en-US')}`;
 
+/** `+$21.24/month at desired capacity, −$42.47/month at max` (`unchanged` where it did not move). */
+export function changeText(c: Pick<CostChange, 'monthly' | 'monthlyAtMax'>): string {
+  const fig = (n: number | null): string => (n === null ? 'no price' : n === 0 ? 'unchanged' : monthlyDelta(n));
+  return `${fig(c.monthly)} at desired capacity, ${fig(c.monthlyAtMax)} at max`;
+}
+
 /** Where the prices came from, with the date: `AWS Price List API, fetched 2026-12-06`, `bundled table as of 2026-11-01`. */
 export function pricesLine(r: Pick<CostReport, 'source' | 'pricesAsOf' | 'fallback' | 'fromTable'>): string {
   if (r.source === 'price-list-api') {
     const table = r.fromTable ? ` (${r.fromTable.prices.join(', ')} from the bundled table as of ${r.fromTable.asOf})` : '';
     return `prices: AWS Price List API, fetched ${r.pricesAsOf}${table}`;
   }
-  return `prices: bundled table as of ${r.pricesAsOf}${r.fallback ? ` (the Price List API was not used: ${r.fallback})` : ''}`;
+  return `prices: bundled table as of ${r.pricesAsOf}${r.fallback ? `; Price List API not used: ${r.fallback}` : ''}`;
 }
 
 /** `≈ $72/month at desired capacity (up to $115 at max), us-east-1 prices as of 2026-11-01` (`now` for what runs). */
@@ -47,12 +53,7 @@ export function costLines(r: CostReport, opts: { title?: string; what?: 'desired
   for (const c of r.choices) lines.push(`  ${c.choice}: ${c.detail}`);
   for (const n of r.notes) lines.push(`  note: ${n}`);
   for (const m of r.missing) lines.push(`  ${m}`);
-  if (r.change) {
-    const c = r.change;
-    const fig = (n: number | null): string => (n === null ? 'no price' : monthlyDelta(n));
-    const atMax = c.monthlyAtMax === 0 ? 'unchanged at max' : `${fig(c.monthlyAtMax)} at max`;
-    lines.push(`  change: ${c.monthly === 0 ? 'unchanged' : fig(c.monthly)} at desired capacity (${atMax}) against ${c.against}`);
-  }
+  if (r.change) lines.push(`  change: ${changeText(r.change)} against ${r.change.against}`);
   lines.push(costHeadline(r, opts.what));
   return lines;
 }

@@ -161,11 +161,19 @@ export async function loadPriceBook(opts: LoadPricesOptions): Promise<PriceBook>
       entry = { ...fresh, instanceHour: { ...fresh.instanceHour, ...Object.fromEntries(asked) } };
     } catch (err) {
       // Any failure falls back (what was cached still counts): prices are worth a look, never a failed command.
-      if (!entry) return bundledBook(region, awsErrorCode(err) ?? (err as Error)?.message ?? String(err));
+      if (!entry) return bundledBook(region, whyNot(err));
     }
     if (file && opts.cacheDir) await writeCache(opts.cacheDir, file, entry);
   }
   return fromApi(entry, table);
+}
+
+/** Why the API gave no prices, in a word: AWS's error code, else the HTTP status (an emulator's 500), else the network's code. */
+function whyNot(err: unknown): string {
+  const e = err as { $fault?: string; $metadata?: { httpStatusCode?: number }; code?: string; name?: string; message?: string };
+  if (e?.$fault) return awsErrorCode(err) ?? 'an AWS error';
+  if (e?.$metadata?.httpStatusCode) return `HTTP ${e.$metadata.httpStatusCode}`;
+  return e?.code ?? (e?.name && e.name !== 'Error' ? e.name : (e?.message ?? String(err)));
 }
 
 /** The API's prices, the bundled table's where the API gave none (named in `fromTable`). */

@@ -141,7 +141,7 @@ describe('what it costs, before anything is made', () => {
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     // THEN the top-level cost is the contract's, from the bundled table, and says why
-    expect(out.cost).toMatchObject({ currency: 'USD', source: 'bundled', pricesAsOf: '2026-11-01', fallback: expect.any(String) });
+    expect(out.cost).toMatchObject({ currency: 'USD', source: 'bundled', pricesAsOf: '2026-11-01', fallback: 'HTTP 500' });
     // 2 × 730 × $0.0208 + 2 × 30 GiB × $0.08 + ALB 730 × $0.0225 + 1 LCU 730 × $0.008 + IPv4 (2 instances + 2 ALB zones) × 730 × $0.005
     expect(out.cost.monthly).toBeCloseTo(2 * 730 * 0.0208 + 2 * 30 * 0.08 + 730 * 0.0225 + 730 * 0.008 + 4 * 730 * 0.005, 2);
     expect(out.cost.items[0]).toEqual({ item: 'EC2 t3.small On-Demand', quantity: 1460, unit: 'Hrs', unitPrice: 0.0208, monthly: 30.37 });

@@ -13,7 +13,7 @@ import { makeReporter, printResult } from '../output.js';
 import { awsTarget, openStack, preflight } from '../stack.js';
 import { answersCost } from '../prices.js';
 import type { CostReport } from '../../cost/estimate.js';
-import { costHeadline, monthlyDelta, pricesLine } from '../../cost/format.js';
+import { changeText, costHeadline, pricesLine } from '../../cost/format.js';
 
 export interface ScaleFlags extends CommonFlags {
   desiredCount?: string;
@@ -184,7 +184,7 @@ function scaleText(r: ScaleResult): string {
   const c = r.cost;
   if (c) {
     lines.push(`  cost                   ${costHeadline(c)}`);
-    if (c.change) lines.push(`                         ${c.change.monthlyAtMax === null ? 'no price' : monthlyDelta(c.change.monthlyAtMax)} at max, ${c.change.monthly === null ? 'no price' : monthlyDelta(c.change.monthly)} at desired capacity (${pricesLine(c)})`);
+    if (c.change) lines.push(`                         ${changeText(c.change)} (${pricesLine(c)})`);
   }
   return lines.join('\n') + '\n';
 }

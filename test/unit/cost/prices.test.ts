@@ -76,6 +76,10 @@ describe('where the prices come from', () => {
     // (one call was the whole cost of finding out, and a refusal is not cached)
     expect(denied.calls).toBe(1);
     expect(existsSync(path.join(dir, 'eu-west-1.json'))).toBe(false);
+    // An emulator's HTML 500 (moto's answer): said by its status
+    const broken = pricing(() => ({ status: 500, headers: { 'content-type': 'text/html' }, body: '<!doctype html><title>500 Internal Server Error</title>' }));
+    expect(await loadPriceBook({ region: 'eu-west-1', instanceTypes: [], pricing: broken.get, now: () => NOW })).toMatchObject({ source: 'bundled', fallback: 'HTTP 500' });
+    broken.client.destroy();
     // An API without a single price for the region: the table, said so
     const empty = pricing(() => wireJson('pricing', { FormatVersion: 'aws_v1', PriceList: [] }));
     expect(await loadPriceBook({ region: 'eu-west-1', instanceTypes: ['t3.small'], pricing: empty.get, now: () => NOW })).toMatchObject({ source: 'bundled', fallback: 'the Price List API had no prices for eu-west-1' });

@@ -96,7 +96,7 @@ describe('the review: the URL it will serve and what each choice costs', () => {
     const current = { version: 1, stack: 'shop', answers: recorded, resources: {} } as never;
     const plan = buildReviewPlan(validateAnswers({ stack: 'shop', instances: { desiredCapacity: 3 } }), { region: 'us-east-1', current });
     expect(plan.cost.change).toEqual({ monthly: 21.24, monthlyAtMax: 0, against: 'the answers the state recorded' });
-    expect(renderPlan(plan)).toContain('  change: +$21.24/month at desired capacity (unchanged at max) against the answers the state recorded');
+    expect(renderPlan(plan)).toContain('  change: +$21.24/month at desired capacity, unchanged at max against the answers the state recorded');
     // Nothing changed in what it costs: no change line
     expect(buildReviewPlan(recorded, { region: 'us-east-1', current }).cost.change).toBeUndefined();
   });
