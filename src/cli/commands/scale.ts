@@ -183,7 +183,7 @@ function scaleText(r: ScaleResult): string {
   if (g) lines.push(`  instances              ${g.minSize}–${g.maxSize}, desired ${g.desiredCapacity}`);
   const c = r.cost;
   if (c) {
-    lines.push(`  cost                   ${costHeadline(c)}`);
+    lines.push(`  cost (estimate)        ${costHeadline(c)}`);
     if (c.change) lines.push(`                         ${changeText(c.change)} (${pricesLine(c)})`);
   }
   return lines.join('\n') + '\n';

@@ -158,7 +158,7 @@ describe('ecs-wizard scale: applies and persists', () => {
     expect(pricing.commandCalls(GetProductsCommand)).toHaveLength(1);
     // AND in text: the new figure and the change
     const text = await run(dir, { maxSize: '5' });
-    expect(text.out).toMatch(/ {2}cost {19}≈ \$93\/month at desired capacity \(up to \$136 at max\), us-east-1 prices as of 2026-11-01\n/);
+    expect(text.out).toMatch(/ {2}cost \(estimate\) {8}≈ \$93\/month at desired capacity \(up to \$136 at max\), us-east-1 prices as of 2026-11-01\n/);
     expect(text.out).toContain('unchanged at desired capacity, −$21.23/month at max (prices: bundled table as of 2026-11-01; Price List API not used: AccessDeniedException)');
   });
 
