@@ -12,7 +12,8 @@ import type { CommonOptions } from './options.js';
 
 /**
  * The prices a command's estimate uses, read through the command's own AWS target: the Price List
- * API in its nearest region (two attempts, short timeouts: a price is never worth a stuck command),
+ * API in its nearest region (one attempt, short timeouts: a price is never worth a stuck or slower
+ * command, and the table is there when it fails),
  * cached for a day, the bundled table otherwise; and the last hour's Spot prices where Spot runs
  * or is asked for. Nothing here fails a command: what cannot be read is said in the estimate.
  */
@@ -37,7 +38,7 @@ export async function loadPrices(
   const pricing = ctx.makeClients({
     ...target,
     region: pricingRegion(region),
-    maxAttempts: 2,
+    maxAttempts: 1,
     clientConfig: { requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 } },
   });
   try {
