@@ -118,6 +118,16 @@ export function isTransientDependency(err: unknown): boolean {
 }
 
 /**
+ * Auto Scaling refused a request as invalid: its one code for any bad input. A roll meets it when
+ * TerminateInstanceInAutoScalingGroup asks to decrement a group at its minimum ("Currently,
+ * desiredSize equals minSize (2). Terminating instance without replacement will violate group's min
+ * size constraint. …"); the roll then reads the group again to tell whether that is why, never the message.
+ */
+export function isAutoScalingValidation(err: unknown): boolean {
+  return hasCode(err, 'ValidationError');
+}
+
+/**
  * A freshly created IAM instance profile is not yet visible to EC2 and Auto Scaling for some
  * seconds: CreateLaunchConfiguration / CreateAutoScalingGroup / RunInstances then fail with
  * "Invalid IamInstanceProfile". AWS gives this no code of its own (it is a plain ValidationError
@@ -232,4 +242,14 @@ export function isTaskDefinitionMissing(err: unknown): boolean {
  */
 export function isCertificateNotYetUsable(err: unknown): boolean {
   return hasCode(err, 'UnsupportedCertificate', 'UnsupportedCertificateException', 'CertificateNotFound', 'CertificateNotFoundException');
+}
+
+/** AWS refused the call for its rate ("Rate exceeded"), still after the SDK's own retries. */
+export function isThrottled(err: unknown): boolean {
+  return hasCode(err, 'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'RequestThrottled');
+}
+
+/** The caller may not make the call (a missing permission, or another account's resource). */
+export function isAccessDenied(err: unknown): boolean {
+  return hasCode(err, 'AccessDeniedException', 'AccessDenied', 'UnauthorizedOperation');
 }

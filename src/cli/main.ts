@@ -35,12 +35,13 @@ export function buildProgram(run: (load: () => Promise<number>) => Promise<void>
       .command('create')
       .description('ask (or read an answers file), show the plan, then provision the whole stack')
       .option('--answers <file>', 'answers file (YAML or JSON); only missing answers are asked')
+      .option('--advanced', 'ask every question, section by section (default: stack, region, image and port, then a review to customize)')
       .option('-y, --yes', 'accept defaults for anything missing and do not ask for confirmation')
       .option('--dry-run', 'show what would be created and what exists; change nothing')
       .option('--save-answers <file>', 'write the final answers to a file, to replay with --answers')
       .option('--no-wait', 'do not wait for the ALB, instances and service to become ready'),
   )
-    .addHelpText('after', '\nExamples:\n  ecs-wizard create\n  ecs-wizard create --answers stack.yaml --yes\n  ecs-wizard create --answers stack.yaml --dry-run')
+    .addHelpText('after', '\nExamples:\n  ecs-wizard create\n  ecs-wizard create --advanced\n  ecs-wizard create --answers stack.yaml --yes\n  ecs-wizard create --answers stack.yaml --dry-run')
     .action((flags) => run(async () => (await import('./commands/create.js')).create(flags, getCtx())));
 
   common(
@@ -158,8 +159,9 @@ export function buildProgram(run: (load: () => Promise<number>) => Promise<void>
 
 const PROGRAM_HELP = `
 Examples:
-  ecs-wizard create                                  ask, show the plan, provision, print the URL
+  ecs-wizard create                                  ask 4 questions, review (customize any section), provision, print the URL
   ecs-wizard create --answers stack.yaml --yes       the same, non-interactive (CI)
+  ecs-wizard create --advanced                       every question, section by section
   ecs-wizard status shop-web                         what exists, is it healthy, where is it
   ecs-wizard scale shop-web --desired-count 4        change task or instance counts
   ecs-wizard hosts shop-web                          the EC2 hosts: AMI, age, current or not

@@ -69,14 +69,44 @@ export function toLine(e: FilteredLogEvent): LogLine {
 const eventKey = (e: FilteredLogEvent): string => `${e.logStreamName}/${e.eventId}`;
 
 /**
- * Every event from `startTime` on, all pages, in time order. The stream prefix is also applied
- * here: CloudWatch filters by it, but an emulator may not.
+ * FilterLogEvents allows 5 requests per second per account and region, shared with everyone
+ * reading logs there. Every request of one command — a read's pages, --follow's polls — waits its
+ * turn here, at least `1000 / perSecond` ms after the one before.
  */
-export async function readEvents(logs: CloudWatchLogsClient, q: LogQuery, signal?: AbortSignal): Promise<FilteredLogEvent[]> {
-  const events: FilteredLogEvent[] = [];
+export interface Pacer {
+  wait(signal?: AbortSignal): Promise<void>;
+}
+
+export function pacer(timing: { sleep: Sleep; now: () => number }, perSecond = 5): Pacer {
+  const gap = Math.ceil(1000 / perSecond);
+  let next = Number.NEGATIVE_INFINITY;
+  return {
+    async wait(signal) {
+      const now = timing.now();
+      const at = Math.max(now, next);
+      next = at + gap;
+      if (at > now) await timing.sleep(at - now, signal);
+    },
+  };
+}
+
+/**
+ * Every event from `startTime` on, all pages, each page handed to `emit` as it arrives (in time
+ * order within the page, as FilterLogEvents interleaves the streams), so the first lines show
+ * while later pages are still being read. The stream prefix is also applied here: CloudWatch
+ * filters by it, but an emulator may not. Returns how many events were emitted.
+ */
+export async function readEvents(
+  logs: CloudWatchLogsClient,
+  q: LogQuery,
+  emit: (e: FilteredLogEvent) => void,
+  opts: { pacer?: Pacer; signal?: AbortSignal } = {},
+): Promise<number> {
+  let count = 0;
   let nextToken: string | undefined;
   do {
-    if (signal?.aborted) break;
+    if (opts.signal?.aborted) break;
+    await opts.pacer?.wait(opts.signal);
     const r = await logs.send(
       new FilterLogEventsCommand({
         logGroupName: q.logGroupName,
@@ -86,41 +116,80 @@ export async function readEvents(logs: CloudWatchLogsClient, q: LogQuery, signal
         nextToken,
       }),
     );
-    events.push(...(r.events ?? []).filter((e) => !q.streamPrefix || e.logStreamName?.startsWith(q.streamPrefix)));
+    const page = (r.events ?? []).filter((e) => !q.streamPrefix || e.logStreamName?.startsWith(q.streamPrefix));
+    // Stable: events of one stream with the same timestamp keep their order.
+    for (const e of page.sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0))) emit(e);
+    count += page.length;
     nextToken = r.nextToken;
   } while (nextToken);
-  // Stable: events of one stream with the same timestamp keep their order.
-  return events.sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0));
+  return count;
+}
+
+/** The event ids printed within a trailing window, with their timestamps: what a poll must not print again. */
+export class RecentEvents {
+  private readonly seen = new Map<string, number>();
+
+  /** True the first time an event is seen. */
+  add(e: FilteredLogEvent, timestamp: number): boolean {
+    const key = eventKey(e);
+    if (this.seen.has(key)) return false;
+    this.seen.set(key, timestamp);
+    return true;
+  }
+
+  /** Forgets the events stamped before `t`: a read from `t` on cannot return them. */
+  forgetBefore(t: number): void {
+    for (const [key, at] of this.seen) if (at < t) this.seen.delete(key);
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
 }
 
 /**
  * Polls for new events until `signal` aborts: every second while events come, backing off ×1.5 to
- * 10 s while none do. Each poll asks from the last timestamp seen (inclusive) and drops the events
- * already printed, so nothing is lost or printed twice when several share a millisecond.
+ * 10 s while none do. The awslogs driver sends in batches, so an event stamped before the newest
+ * one printed can arrive after it: each poll reads again a trailing window (`windowMs`, 30 s)
+ * before the newest timestamp seen and prints only the events it has not printed, by event id.
+ * Ids are forgotten once they fall out of the window (the next poll cannot return them), so
+ * memory holds one window's ids, however long the command runs.
  */
 export async function followEvents(
   logs: CloudWatchLogsClient,
   q: LogQuery,
   emit: (e: FilteredLogEvent) => void,
-  opts: { sleep: Sleep; signal: AbortSignal; minDelayMs?: number; maxDelayMs?: number },
+  opts: { sleep: Sleep; signal: AbortSignal; pacer?: Pacer; minDelayMs?: number; maxDelayMs?: number; windowMs?: number; seen?: RecentEvents },
 ): Promise<void> {
   const min = opts.minDelayMs ?? 1000;
   const max = opts.maxDelayMs ?? 10_000;
-  let since = q.startTime;
-  let seen = new Set<string>();
+  const window = opts.windowMs ?? 30_000;
+  const seen = opts.seen ?? new RecentEvents();
+  let newest: number | undefined;
   let delay = min;
   while (!opts.signal.aborted) {
-    const events = (await readEvents(logs, { ...q, startTime: since }, opts.signal)).filter((e) => !seen.has(eventKey(e)));
-    for (const e of events) emit(e);
-    if (events.length) {
-      const last = events[events.length - 1]!.timestamp ?? since;
-      // Only the events at the new starting millisecond can come back.
-      seen = new Set([...(last === since ? seen : []), ...events.filter((e) => e.timestamp === last).map(eventKey)]);
-      since = last;
-      delay = min;
-    } else {
-      delay = Math.min(max, Math.round(delay * 1.5));
+    const since = newest === undefined ? q.startTime : Math.max(q.startTime, newest - window);
+    let fresh = 0;
+    try {
+      await readEvents(
+        logs,
+        { ...q, startTime: since },
+        (e) => {
+          const t = e.timestamp ?? since;
+          if (!seen.add(e, t)) return;
+          if (newest === undefined || t > newest) newest = t;
+          fresh++;
+          emit(e);
+        },
+        { pacer: opts.pacer, signal: opts.signal },
+      );
+    } catch (err) {
+      // Ctrl-C while a page waited its turn: the normal end of a follow.
+      if (opts.signal.aborted) return;
+      throw err;
     }
+    if (newest !== undefined) seen.forgetBefore(Math.max(q.startTime, newest - window));
+    delay = fresh ? min : Math.min(max, Math.round(delay * 1.5));
     try {
       await opts.sleep(delay, opts.signal);
     } catch {

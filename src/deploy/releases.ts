@@ -29,8 +29,21 @@ export function newestFirst(releases: readonly ReleaseRecord[] | undefined): Rel
  */
 export function previousSuccessful(releases: readonly ReleaseRecord[] | undefined, running: number | undefined): ReleaseRecord | undefined {
   const list = newestFirst(releases);
-  const current = list.findIndex((r) => r.revision === running && r.result === 'succeeded');
+  // The release that put the running revision there, whatever became of it: after `deploy
+  // --no-wait` it is still in progress, and an older success of the same revision is not "now".
+  const current = list.findIndex((r) => r.revision === running);
   return list.slice(current + 1).find((r) => r.result === 'succeeded' && r.revision !== running);
+}
+
+/**
+ * The release showing that ECS failed a deployment of `taskDefinitionArn`: the newest release of
+ * it, when that was rolled back, or failed after ECS had named its deployment (a release that
+ * failed before the service was updated says nothing about the revision). `deploy` never sends
+ * such a revision again unless forced.
+ */
+export function failedRelease(releases: readonly ReleaseRecord[] | undefined, taskDefinitionArn: string): ReleaseRecord | undefined {
+  const newest = newestFirst(releases).find((r) => r.taskDefinitionArn === taskDefinitionArn);
+  return newest && (newest.result === 'rolled-back' || (newest.result === 'failed' && newest.deploymentId !== undefined)) ? newest : undefined;
 }
 
 /**
@@ -40,11 +53,13 @@ export function previousSuccessful(releases: readonly ReleaseRecord[] | undefine
  */
 export function reconcileRelease(release: ReleaseRecord, service: Service | undefined, now: Date): Pick<ReleaseRecord, 'result' | 'endedAt' | 'note'> | undefined {
   if (!service || service.status !== 'ACTIVE') return { result: 'interrupted', endedAt: now.toISOString(), note: 'the service is gone' };
-  const view = judgeRollout({ service }, { taskDefinitionArn: release.taskDefinitionArn });
+  // By its deployment when ECS named it: once the circuit breaker's rollback is done, the failed
+  // deployment leaves the service's list, and only its id tells that the update did happen.
+  const view = judgeRollout({ service }, { taskDefinitionArn: release.taskDefinitionArn, ...(release.deploymentId ? { deploymentId: release.deploymentId } : {}) });
   if (view.failed) {
     const back = revisionOf(view.failed.rolledBackTo);
-    // The service never left the revision it had: the update itself never happened.
-    if (back !== undefined && back === release.previousRevision && !(service.deployments ?? []).some((d) => d.taskDefinition === release.taskDefinitionArn)) {
+    // No deployment was ever named and the service never left the revision it had: the update itself never happened.
+    if (!release.deploymentId && back !== undefined && back === release.previousRevision && !(service.deployments ?? []).some((d) => d.taskDefinition === release.taskDefinitionArn)) {
       return { result: 'interrupted', endedAt: now.toISOString(), note: `the service stayed on revision ${back}` };
     }
     return { result: back !== undefined ? 'rolled-back' : 'failed', endedAt: now.toISOString(), note: back !== undefined ? `ECS rolled back to revision ${back}` : view.failed.reason };

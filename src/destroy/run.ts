@@ -17,10 +17,11 @@ export interface DestroyStackOptions {
   /** Plain-words progress outside the engine (discovery summary, backstop deletes). */
   info?: (message: string) => void;
   /**
-   * Asked once what will be deleted is known (after discovery); resolves to go on, throws to stop.
-   * Not called when there is nothing to delete.
+   * Asked once what will be deleted is known: `listed` is what the inventory finds of the stack
+   * now, by tag and name (with discover, what discovery found). Resolves to go on, throws to stop.
+   * Not called when there is nothing to delete; without it no listing is made.
    */
-  confirm?: (found: Leftover[]) => Promise<void>;
+  confirm?: (listed: Leftover[]) => Promise<void>;
 }
 
 export interface DestroyReport {
@@ -67,19 +68,21 @@ export async function destroyStack(opts: DestroyStackOptions): Promise<DestroyRe
   const none: CleanupResult = { deleted: [], kept: [], failed: [] };
 
   let found: Leftover[] = [];
+  let listed: Leftover[] | undefined;
   if (opts.discover) {
     const d = await runDiscover(opts.plan, engine);
     for (const r of d.results) if (r.outcome === 'failed') opts.info?.(`${r.title}: could not be looked up (${(r.error as Error)?.message}); the tag sweep will look for it`);
     found = await inventory();
+    listed = found;
     if (found.length === 0 && !hasLiveRecords(state)) {
       return { nothing: true, found, steps: d, extras: none, leftovers: [], ok: true, interrupted: false };
     }
   } else if (!hasLiveRecords(state)) {
     // Everything recorded is gone already: check AWS agrees, without mutating anything.
-    const left = await inventory();
-    if (left.length === 0) return { nothing: true, found, steps: undefined, extras: none, leftovers: [], ok: true, interrupted: false };
+    listed = await inventory();
+    if (listed.length === 0) return { nothing: true, found, steps: undefined, extras: none, leftovers: [], ok: true, interrupted: false };
   }
-  await opts.confirm?.(found);
+  if (opts.confirm) await opts.confirm(listed ?? (await inventory()));
 
   const started = env.timing.now();
   const steps = await runDestroy(opts.plan, engine);

@@ -27,6 +27,20 @@ export interface StackState {
    * (a state written before releases were recorded has none), so the version stays 1.
    */
   releases?: ReleaseRecord[];
+  /**
+   * Who set an answer after the last create (`scale`), by answers path ("scaling.service.maxCount"),
+   * so that a create whose answers file says otherwise can say what it sets back. Optional (a state
+   * written before has none), so the version stays 1.
+   */
+  changedBy?: Record<string, AnswerChange>;
+}
+
+/** One answer changed by a day-2 command: which command and flag, when (ISO 8601), and user@host. */
+export interface AnswerChange {
+  by: string;
+  flag?: string;
+  at: string;
+  user: string;
 }
 
 /** How a release ended (or that it has not been seen to end yet). */
@@ -53,6 +67,12 @@ export interface ReleaseRecord {
   by: string;
   /** The revision the service ran before (to tell "never started" from "rolled back"). */
   previousRevision?: number;
+  /**
+   * The ECS deployment the service update started (`ecs-svc/…`), when ECS named it: a later
+   * command judges this deployment, so a deployment that failed and left the service's list is
+   * still known to have happened.
+   */
+  deploymentId?: string;
   /** Why it failed, or where ECS rolled it back to, in one line. */
   note?: string;
 }

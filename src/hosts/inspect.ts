@@ -1,5 +1,5 @@
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeLaunchConfigurationsCommand, type AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
-import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client, type Image } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, EC2Client, paginateDescribeInstances, type Image, type Instance } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients.js';
 import { unlessNotFound } from '../aws/errors.js';
 import type { StackState } from '../engine/state.js';
@@ -16,6 +16,11 @@ import type { AutoScalingGroupOutputs, ClusterOutputs, LaunchOutputs, ServiceOut
  * the group launches now (the launch template's latest version, or the group's launch
  * configuration) and, unless the user pinned an AMI, on the region's latest recommended ECS AMI for
  * its architecture. Shared by `hosts`, `hosts refresh`, the roll `create` starts, and `status`.
+ *
+ * Two things a real account shows that a single-type, settled group does not: a Spot group (a
+ * mixed instances policy) runs any of its override types, so each of them is current; and EC2 may
+ * not show an instance the group has just launched yet, so such a host is "launching" (known only
+ * by what the group says of it), never a failure.
  */
 
 /** Where the hosts are, from a stack's state: recorded names, else the deterministic ones. */
@@ -60,6 +65,8 @@ export interface Host {
   amiAgeDays?: number;
   architecture?: string;
   lifecycleState?: string;
+  /** The group lists it but EC2 does not show it yet (just launched): its AMI is not known yet. */
+  launching?: boolean;
   /** Spot or On-Demand (DescribeInstances' InstanceLifecycle), and a public IPv4 address or not: what the host costs. */
   market?: 'spot' | 'on-demand';
   publicIp?: boolean;
@@ -76,7 +83,16 @@ export interface Host {
 export interface HostFacts {
   group?: { name: string; minSize: number; maxSize: number; desiredCapacity: number; launchConfigurationName?: string };
   /** What new instances launch from. */
-  launch?: { kind: 'template' | 'configuration'; name: string; version?: number; instanceType: string; amiId: string; architecture?: string } & Pick<FoundLaunch, 'privateNetwork' | 'spotDraining'>;
+  launch?: {
+    kind: 'template' | 'configuration';
+    name: string;
+    version?: number;
+    instanceType: string;
+    /** A Spot group's types (its mixed instances policy's overrides): a host of any of them is current. */
+    instanceTypes?: string[];
+    amiId: string;
+    architecture?: string;
+  } & Pick<FoundLaunch, 'privateNetwork' | 'spotDraining'>;
   /** The latest recommended ECS AMI per architecture in use. */
   latestAmi: Partial<Record<Architecture, AmiFacts>>;
   pinnedAmi?: string;
@@ -85,7 +101,23 @@ export interface HostFacts {
 
 const DAY_MS = 86_400_000;
 
-export async function inspectHosts(aws: AwsClients, t: HostTargets, region: string, opts: { latestAmi?: boolean; now?: number } = {}): Promise<HostFacts> {
+/** The instance types a host may run and be current: a Spot group's overrides, else the launch's one type. */
+export function launchTypes(launch: Pick<NonNullable<HostFacts['launch']>, 'instanceType' | 'instanceTypes'>): string[] {
+  return launch.instanceTypes?.length ? launch.instanceTypes : [launch.instanceType];
+}
+
+export interface InspectOptions {
+  /** Ask SSM for the latest recommended ECS AMI (default true). */
+  latestAmi?: boolean;
+  now?: number;
+  /**
+   * Judge the hosts' types against these instead of the group's (create's review: the Spot types
+   * the answers give, which the group takes on only once create has run).
+   */
+  instanceTypes?: string[];
+}
+
+export async function inspectHosts(aws: AwsClients, t: HostTargets, region: string, opts: InspectOptions = {}): Promise<HostFacts> {
   const now = opts.now ?? Date.now();
   const group = (await aws.get(AutoScalingClient).send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [t.groupName] }))).AutoScalingGroups?.[0];
   const facts: HostFacts = { latestAmi: {}, pinnedAmi: t.pinnedAmi, hosts: [] };
@@ -95,11 +127,8 @@ export async function inspectHosts(aws: AwsClients, t: HostTargets, region: stri
 
   const members = (group.Instances ?? []).filter((i) => i.InstanceId);
   const ids = members.map((i) => i.InstanceId!);
-  const [described, containers] = await Promise.all([
-    ids.length ? aws.get(EC2Client).send(new DescribeInstancesCommand({ InstanceIds: ids })) : Promise.resolve({ Reservations: [] }),
-    unlessNotFound(() => listContainerInstances(aws, t.clusterName)),
-  ]);
-  const ec2 = new Map((described.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => [i.InstanceId!, i]));
+  const [described, containers] = await Promise.all([describeInstances(aws, ids), unlessNotFound(() => listContainerInstances(aws, t.clusterName))]);
+  const ec2 = new Map(described.map((i) => [i.InstanceId!, i]));
   const byInstance = new Map((containers ?? []).map((c) => [c.ec2InstanceId, c]));
 
   const archs = new Set<Architecture>();
@@ -123,7 +152,8 @@ export async function inspectHosts(aws: AwsClients, t: HostTargets, region: stri
     const reasons: string[] = [];
     const l = facts.launch;
     const type = i?.InstanceType ?? m.InstanceType;
-    if (l && type && type !== l.instanceType) reasons.push(`${type}, the group launches ${l.instanceType}`);
+    const types = opts.instanceTypes ?? (l ? launchTypes(l) : []);
+    if (l && type && !types.includes(type)) reasons.push(`${type}, the group launches ${types.join(' or ')}`);
     if (l && amiId && amiId !== l.amiId) reasons.push(`AMI ${amiId}, the group launches ${l.amiId}`);
     // The version an instance was launched from (AWS reports it per instance; a number).
     const version = m.LaunchTemplate?.Version;
@@ -143,7 +173,7 @@ export async function inspectHosts(aws: AwsClients, t: HostTargets, region: stri
       ...(ami?.created ? { amiAgeDays: Math.max(0, Math.floor((now - Date.parse(ami.created)) / DAY_MS)) } : {}),
       architecture: arch,
       lifecycleState: m.LifecycleState,
-      ...(i ? { market: i.InstanceLifecycle === 'spot' ? ('spot' as const) : ('on-demand' as const), publicIp: i.PublicIpAddress !== undefined } : {}),
+      ...(i ? { market: i.InstanceLifecycle === 'spot' ? ('spot' as const) : ('on-demand' as const), publicIp: i.PublicIpAddress !== undefined } : { launching: true }),
       onLaunchVersion,
       onLatestAmi,
       current: reasons.length === 0,
@@ -168,12 +198,33 @@ async function launchOf(aws: AwsClients, group: AutoScalingGroup, t: HostTargets
   const templateId = group.LaunchTemplate?.LaunchTemplateId ?? group.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification?.LaunchTemplateId;
   if (templateId) {
     const v = await latestVersion(aws.get(EC2Client), templateId);
-    return { kind: 'template', name: group.LaunchTemplate?.LaunchTemplateName ?? (t.launch?.kind === 'template' ? t.launch.launchTemplateName : templateId), ...v };
+    const overrides = (group.MixedInstancesPolicy?.LaunchTemplate?.Overrides ?? []).map((o) => o.InstanceType).filter((x): x is string => Boolean(x));
+    return {
+      kind: 'template',
+      name: group.LaunchTemplate?.LaunchTemplateName ?? (t.launch?.kind === 'template' ? t.launch.launchTemplateName : templateId),
+      ...v,
+      ...(overrides.length ? { instanceTypes: overrides } : {}),
+    };
   }
   const name = group.LaunchConfigurationName;
   if (!name) return undefined;
   const lc = (await aws.get(AutoScalingClient).send(new DescribeLaunchConfigurationsCommand({ LaunchConfigurationNames: [name] }))).LaunchConfigurations?.[0];
   return { kind: 'configuration', name, instanceType: lc?.InstanceType ?? '', amiId: lc?.ImageId ?? '', ...(lc ? { privateNetwork: foundLaunch(lc).privateNetwork } : {}) };
+}
+
+/**
+ * The group's instances as EC2 shows them. By an instance-id filter, not InstanceIds: EC2 can answer
+ * InvalidInstanceID.NotFound for an id the group has just launched, and with InstanceIds one unknown
+ * id fails the whole call; a filter simply leaves out what EC2 does not show yet (the host is then
+ * "launching"). At most 200 values per filter.
+ */
+async function describeInstances(aws: AwsClients, ids: string[]): Promise<Instance[]> {
+  const found: Instance[] = [];
+  for (let k = 0; k < ids.length; k += 200) {
+    const pages = paginateDescribeInstances({ client: aws.get(EC2Client) }, { Filters: [{ Name: 'instance-id', Values: ids.slice(k, k + 200) }] });
+    for await (const page of pages) found.push(...(page.Reservations ?? []).flatMap((r) => r.Instances ?? []));
+  }
+  return found;
 }
 
 async function describeImages(aws: AwsClients, ids: (string | undefined)[]): Promise<Map<string, Image>> {

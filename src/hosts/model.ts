@@ -20,7 +20,14 @@ export interface RollWorld {
   /** How many of the service's tasks one host holds. */
   tasksPerHost: number;
   maxSize: number;
+  /** The group's minimum size (default 1): AWS refuses to decrement the desired capacity below it. */
+  minSize?: number;
   seconds?: typeof ROLL_SECONDS;
+  /**
+   * AWS's errors as the caller builds them in the SDK's wire shape (the model imports no test
+   * support); without one the model throws a plain Error, which no roll should ever meet.
+   */
+  errors?: { decrementAtMinimum?: Error };
 }
 
 export interface RollModelResult {
@@ -57,8 +64,13 @@ export class SimulatedAws {
   readonly tasks: Task[] = [];
   desired: number;
   max: number;
+  readonly min: number;
   minServing = Infinity;
   tasksKilled = 0;
+  /** Decrements AWS refused because the group was at its minimum. */
+  refusedDecrements = 0;
+  /** Called before each operation is answered: a test's way to make something happen at that instant. */
+  beforeCall?: (operation: string, input: Record<string, unknown>) => void;
   private seq = 0;
 
   constructor(
@@ -67,6 +79,7 @@ export class SimulatedAws {
   ) {
     this.desired = w.hosts;
     this.max = w.maxSize;
+    this.min = w.minSize ?? 1;
     // A settled stack: every host joined long ago, every task healthy.
     const settled = -(s.launch + s.join + s.taskStart + s.healthChecks);
     for (let k = 0; k < w.hosts; k++) this.hosts.push({ id: `i-old${k}`, launchedAt: settled, terminated: false, draining: false, old: true });
@@ -112,6 +125,20 @@ export class SimulatedAws {
     this.minServing = Math.min(this.minServing, this.serving());
   }
 
+  /**
+   * What managed scaling or a CPU policy does to an idle host: the desired capacity one lower, and
+   * the newest joined host running nothing (not draining) terminated. Returns its id.
+   */
+  scaleIn(): string {
+    const idle = this.live()
+      .filter((h) => this.joined(h) && !h.draining && !this.tasks.some((x) => !x.gone && x.host === h.id))
+      .at(-1);
+    if (!idle) throw new Error('model: no idle host to scale in');
+    idle.terminated = true;
+    this.desired--;
+    return idle.id;
+  }
+
   advanceTo(t: number): void {
     while (this.t < t) {
       this.t = Math.min(t, Math.floor(this.t) + 1);
@@ -135,7 +162,7 @@ export class SimulatedAws {
           AutoScalingGroups: [
             {
               AutoScalingGroupName: 'model',
-              MinSize: 1,
+              MinSize: this.min,
               MaxSize: this.max,
               DesiredCapacity: this.desired,
               Instances: this.live().map((h) => ({ InstanceId: h.id, LifecycleState: this.inService(h) ? 'InService' : 'Pending' })),
@@ -148,6 +175,10 @@ export class SimulatedAws {
         if (this.desired > this.max) throw new Error('model: desired above max');
         return {};
       case 'TerminateInstanceInAutoScalingGroup': {
+        if (input.ShouldDecrementDesiredCapacity && this.desired <= this.min) {
+          this.refusedDecrements++;
+          throw this.w.errors?.decrementAtMinimum ?? new Error(`model: ValidationError: Currently, desiredSize equals minSize (${this.min}).`);
+        }
         const h = this.hosts.find((x) => x.id === input.InstanceId)!;
         h.terminated = true;
         for (const x of this.tasks.filter((x) => x.host === h.id && !x.gone)) {
@@ -175,7 +206,11 @@ export class SimulatedAws {
 
   /** Stands in for AwsClients: every client's send() is answered by the world. */
   clients(): AwsClients {
-    const send = async (command: { constructor: { name: string }; input: Record<string, unknown> }) => this.answer(command.constructor.name.replace(/Command$/, ''), command.input);
+    const send = async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+      const operation = command.constructor.name.replace(/Command$/, '');
+      this.beforeCall?.(operation, command.input);
+      return this.answer(operation, command.input);
+    };
     return { get: () => ({ send }) } as unknown as AwsClients;
   }
 
@@ -185,16 +220,20 @@ export class SimulatedAws {
   }
 }
 
-/** Runs the real roll in the simulated world and reports how long it took and whether a task was ever missing. */
-export async function modelRoll(w: RollWorld): Promise<RollModelResult> {
+/**
+ * Runs the real roll in the simulated world and reports how long it took and whether a task was
+ * ever missing. `prepare` sees the world first (a test makes things happen during the roll with it).
+ */
+export async function modelRoll(w: RollWorld, prepare?: (world: SimulatedAws) => void): Promise<RollModelResult> {
   const world = new SimulatedAws(w);
+  prepare?.(world);
   const spec: RollSpec = {
     reason: 'model',
     groupName: 'model',
     clusterName: 'model',
     serviceName: 'model',
     hosts: world.hosts.map((h) => ({ instanceId: h.id })),
-    original: { minSize: 1, maxSize: w.maxSize, desiredCapacity: w.hosts },
+    original: { minSize: world.min, maxSize: w.maxSize, desiredCapacity: w.hosts },
   };
   const run = await runRoll({ state: StateFile.scratch('model'), spec, aws: world.clients(), timing: world.timing() });
   const live = world.hosts.filter((h) => !h.terminated);

@@ -10,15 +10,16 @@ import {
 import { DescribeContainerInstancesCommand, DescribeServicesCommand, ECSClient, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients.js';
-import { isTransientDependency, unlessNotFound } from '../aws/errors.js';
+import { isAutoScalingValidation, isTransientDependency, unlessNotFound } from '../aws/errors.js';
 import { poll, retryWhile, type PollTiming } from '../aws/poll.js';
 import { runCreate } from '../engine/engine.js';
 import { planBook, type RecordBook, type StateFile } from '../engine/state.js';
 import type { EngineEvent, Outputs, ResourceStep, RunResult, StepContext } from '../engine/types.js';
 import { listContainerInstances } from '../cli/commands/status-live.js';
 import { checkLaunches } from '../steps/auto-scaling-group.js';
-import { latestVersion, newLaunchTemplateVersion } from '../steps/launch-template.js';
-import type { HostFacts, HostTargets } from './inspect.js';
+import { retryAfterAmbiguousResponse } from '../steps/common.js';
+import { finishDefaultVersion, latestVersion, launchVersionToken, newLaunchTemplateVersion } from '../steps/launch-template.js';
+import { launchTypes, type Host, type HostFacts, type HostTargets } from './inspect.js';
 
 /**
  * Rolling the hosts: one after another, each out-of-date instance is drained in ECS, its tasks
@@ -27,8 +28,9 @@ import type { HostFacts, HostTargets } from './inspect.js';
  * the desired capacity, so the group launches a replacement from what it launches now, and the next
  * instance waits until that one has joined the cluster. A spare host first (desired + 1, and the
  * maximum raised when it leaves no room) gives the moving tasks somewhere to go even when every
- * host is full; the last instance is terminated with the decrement, so the group ends at its own
- * size, and the maximum is put back. Only an instance whose tasks have moved, while the service
+ * host is full; the last instance is terminated with the decrement (while the group is above its
+ * minimum and its size before the roll: see mayDecrement), so the group ends at its own size, and
+ * the maximum is put back. Only an instance whose tasks have moved, while the service
  * runs its desired count, is ever terminated.
  *
  * A roll is a small plan run by the same engine as `create` (a step per instance), recorded in the
@@ -100,12 +102,18 @@ export function planRoll(facts: HostFacts, t: HostTargets, opts: { latestAmi: bo
   }
   const live = facts.hosts.filter((h) => h.lifecycleState === 'InService' || h.lifecycleState === 'Pending');
   const relaunch = opts.relaunch ?? [];
-  const stale = live.filter((h) => relaunch.length > 0 || h.instanceType !== target.instanceType || h.amiId !== target.amiId || (!newVersion && !h.onLaunchVersion));
+  // A Spot group runs any of its types: a host of one of them is on the group's type.
+  const types = launchTypes(l);
+  const otherType = (h: Host): boolean => h.instanceType !== undefined && !types.includes(h.instanceType);
+  // A host EC2 does not show yet (just launched) has no known AMI: the group launched it from what it
+  // launches now, so only a new version (which no host has yet) makes it out of date.
+  const otherAmi = (h: Host): boolean => (h.amiId === undefined ? newVersion !== undefined : h.amiId !== target.amiId);
+  const stale = live.filter((h) => relaunch.length > 0 || otherType(h) || otherAmi(h) || (!newVersion && !h.onLaunchVersion));
   if (stale.length === 0 && !newVersion) return undefined;
   const changes = new Set<string>();
   for (const h of stale) {
-    if (h.instanceType !== target.instanceType) changes.add(`${h.instanceType} → ${target.instanceType}`);
-    if (h.amiId !== target.amiId) changes.add(`${h.amiId} → ${target.amiId}`);
+    if (otherType(h)) changes.add(`${h.instanceType} → ${types.join('/')}`);
+    if (h.amiId !== undefined && h.amiId !== target.amiId) changes.add(`${h.amiId} → ${target.amiId}`);
   }
   return {
     reason: (relaunch.length ? relaunch.join(', ') : [...changes].join(', ')) || (newVersion ? `${l.amiId} → ${newVersion.amiId}` : 'launch settings changed'),
@@ -149,23 +157,34 @@ async function waitUntilJoined(ctx: Ctx, since: Date): Promise<string[]> {
   );
 }
 
-/** Makes the launch template version the roll moves the hosts onto (`hosts refresh` to a newer AMI). */
+/**
+ * Makes the launch template version the roll moves the hosts onto (`hosts refresh` to a newer AMI).
+ * A lost answer (a 5xx, a broken connection) is no second version: the client token is recorded
+ * before the call, and the retry first looks for the version (as a resumed roll would), then sends
+ * the same token, for which AWS answers with the version the first call made.
+ */
 function launchVersionStep(): RollStep {
-  return {
+  return retryAfterAmbiguousResponse({
     id: 'launch-version',
     title: 'Launch template version',
     dependsOn: [],
     async find(ctx) {
       const want = ctx.env.spec.newVersion!;
-      const v = await latestVersion(ctx.env.aws.get(EC2Client), want.launchTemplateId);
-      return v.instanceType === want.instanceType && v.amiId === want.amiId ? { ...v } : undefined;
+      const ec2 = ctx.env.aws.get(EC2Client);
+      const v = await latestVersion(ec2, want.launchTemplateId);
+      if (v.instanceType !== want.instanceType || v.amiId !== want.amiId) return undefined;
+      // Made, but the answer (and so making it the default) was lost: finish that.
+      if (ctx.repair) await finishDefaultVersion(ec2, want.launchTemplateId, v.version);
+      return { ...v };
     },
     async create(ctx) {
       const want = ctx.env.spec.newVersion!;
+      const clientToken = (ctx.recorded?.clientToken as string | undefined) ?? launchVersionToken(want.launchTemplateId, want.sourceVersion, want);
+      await ctx.note({ clientToken });
       ctx.progress(`new version with ${want.amiId}`);
-      return { ...(await newLaunchTemplateVersion(ctx.env.aws.get(EC2Client), want.launchTemplateId, want.sourceVersion, want)) };
+      return { clientToken, ...(await newLaunchTemplateVersion(ctx.env.aws.get(EC2Client), want.launchTemplateId, want.sourceVersion, want, undefined, clientToken)) };
     },
-  };
+  });
 }
 
 /** One host more than the group had, launched from the new settings, before anything is drained. */
@@ -246,11 +265,22 @@ function hostStep(host: RollHost, dependsOn: string[], last: boolean): RollStep 
             ctx.progress('tasks moved');
           }
           await ctx.note({ phase: 'tasks-moved' });
-          // The last one takes the spare host's place: the group ends at its own size.
-          decremented = last;
+          // The last one takes the spare host's place, so the group ends at its own size: read now,
+          // as managed scaling or the CPU policy may have scaled in the idle spare meanwhile.
+          decremented = last && mayDecrement(await describeGroup(ctx), spec.original);
           await ctx.note({ decremented });
           ctx.progress(decremented ? 'terminating (the group shrinks back by one)' : 'terminating (the group launches a replacement)');
-          await aws.get(AutoScalingClient).send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: id, ShouldDecrementDesiredCapacity: decremented }));
+          const terminate = (decrement: boolean) => aws.get(AutoScalingClient).send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: id, ShouldDecrementDesiredCapacity: decrement }));
+          try {
+            await terminate(decremented);
+          } catch (err) {
+            // AWS refuses a decrement at the group's minimum: if the group dropped there since the look, replace the host instead.
+            if (!decremented || !isAutoScalingValidation(err) || mayDecrement(await describeGroup(ctx), spec.original)) throw err;
+            decremented = false;
+            await ctx.note({ decremented });
+            ctx.progress('terminating (the group is at its minimum: it launches a replacement)');
+            await terminate(false);
+          }
         }
         await ctx.note({ phase: 'terminated' });
         ctx.progress('terminated');
@@ -260,6 +290,16 @@ function hostStep(host: RollHost, dependsOn: string[], last: boolean): RollStep 
       return { phase: 'joined', decremented, hosts: ready };
     },
   };
+}
+
+/**
+ * Whether terminating the last host may lower the group's desired capacity: only while it is above
+ * both the group's minimum (AWS refuses the decrement there) and its size before the roll (the spare
+ * host's +1 is still in it). Otherwise the host is replaced, and the restore step lowers what is left of the surge.
+ */
+function mayDecrement(g: AutoScalingGroup, original: RollSpec['original']): boolean {
+  const desired = g.DesiredCapacity ?? 0;
+  return desired > (g.MinSize ?? 0) && desired > original.desiredCapacity;
 }
 
 /** Puts the group's size back (the spare host's surge), and deletes a superseded launch configuration. */

@@ -70,6 +70,23 @@ export interface CapacityCheck {
 }
 
 /**
+ * The other answers each refusal below reads besides its own key (a Spot type's refusal is at
+ * `instances.spot.instanceTypes.<k>`), so the wizard checks it as soon as all of them are answered.
+ */
+export const CAPACITY_READS: Readonly<Record<string, readonly string[]>> = {
+  'service.cpu': ['instances.instanceType'],
+  'service.memory': ['instances.instanceType'],
+  'service.desiredCount': ['instances.instanceType', 'service.cpu', 'service.memory', 'instances.desiredCapacity', 'scaling.instances.managed'],
+  'instances.spot.instanceTypes': ['instances.instanceType', 'service.cpu', 'service.memory'],
+};
+
+/** What a capacity problem at this path reads besides its own key. */
+export function capacityReads(path: string): string[] {
+  const key = Object.keys(CAPACITY_READS).find((k) => path === k || path.startsWith(`${k}.`));
+  return key ? [...CAPACITY_READS[key]!] : [];
+}
+
+/**
  * Guard rails on task size vs instance size and task counts vs instance counts.
  *
  * - A task bigger than one instance can never be placed: refused, naming service.cpu/service.memory.

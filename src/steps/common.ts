@@ -1,5 +1,5 @@
 import { isNotFound, isNotYetVisible, isTransientDependency } from '../aws/errors.js';
-import { retryWhile } from '../aws/poll.js';
+import { retryWhile, type PollTiming } from '../aws/poll.js';
 import { AmbiguousResponse } from '../aws/clients.js';
 import type { ResourceStep, StepContext } from '../engine/types.js';
 import type { StackEnv } from './env.js';
@@ -61,7 +61,7 @@ export async function whileNotYetVisible<T>(ctx: StepContext<StackEnv>, ids: rea
  * step noted and by tag or name, exactly as a resumed run would. This is what keeps a lost response
  * from turning into a duplicate.
  */
-export function retryAfterAmbiguousResponse<S extends ResourceStep<StackEnv>>(step: S, attempts = 8): S {
+export function retryAfterAmbiguousResponse<S extends ResourceStep<{ timing: PollTiming }>>(step: S, attempts = 8): S {
   return {
     ...step,
     async create(ctx) {

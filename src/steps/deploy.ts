@@ -18,8 +18,10 @@ import { WizardError, isWizardError } from '../errors.js';
 import { awsErrorCode, isNotFound, isTaskDefinitionMissing, unlessNotFound } from '../aws/errors.js';
 import { poll } from '../aws/poll.js';
 import { lowerTags } from '../aws/tags.js';
+import type { ReleaseRecord } from '../engine/state.js';
 import type { ResourceStep, StepContext, WaitStep } from '../engine/types.js';
 import { appContainer, applyChange, registerable, sameDefinition, type DeployRequest } from '../deploy/change.js';
+import { failedRelease, newestFirst } from '../deploy/releases.js';
 import { judgeRollout, phaseDone, phaseMessage, revisionOf, type Observation, type Phase, type RolloutTarget, type RolloutView, type TargetState } from '../deploy/rollout.js';
 import type { StackEnv } from './env.js';
 import type { LogGroupOutputs, ServiceOutputs, TaskDefinitionOutputs } from './outputs.js';
@@ -51,6 +53,8 @@ export interface DeployReport {
 
 export interface DeployEnv extends StackEnv {
   deploy: DeployRequest & { report: DeployReport };
+  /** The stack's release history, settled from the service before the plan runs. */
+  releases?: readonly ReleaseRecord[];
 }
 
 /** Why a rollout failed, with what AWS can say about it: stopped tasks, their last log lines, the targets' health. */
@@ -157,7 +161,10 @@ export const revisionStep: ResourceStep<DeployEnv> = {
     const latest = revisions.reduce<string | undefined>((a, b) => (a === undefined || (revisionOf(b) ?? 0) > (revisionOf(a) ?? 0) ? b : a), undefined);
     if (latest && latest !== current.td.taskDefinitionArn) {
       const found = await describeTaskDefinition(ctx, latest);
-      if (sameDefinition(registerable(found.td), wanted)) return outputsOf(found.td);
+      if (sameDefinition(registerable(found.td), wanted)) {
+        if (!deploy.force) refuseFailedRevision(ctx, svc, found.td);
+        return outputsOf(found.td);
+      }
     }
     return undefined;
   },
@@ -171,6 +178,24 @@ export const revisionStep: ResourceStep<DeployEnv> = {
     return outputsOf(r.taskDefinition!);
   },
 };
+
+/**
+ * The same deploy run again after ECS rolled its revision back (the circuit breaker acted while
+ * nobody watched) would send the broken revision once more: refused, unless --force. Known from
+ * the settled release history — which follows the recorded deployment, also once it has left the
+ * service's list — or from a FAILED deployment of the revision the service still lists.
+ */
+function refuseFailedRevision(ctx: StepContext<DeployEnv>, svc: Service, td: TaskDefinition): void {
+  const arn = td.taskDefinitionArn!;
+  const release = failedRelease(ctx.env.releases, arn);
+  const listed = (svc.deployments ?? []).find((d) => d.taskDefinition === arn && d.rolloutState === 'FAILED');
+  if (!release && !listed) return;
+  const why = release?.note ?? listed?.rolloutStateReason ?? 'its deployment failed';
+  const { stack } = ctx.env.names;
+  throw new WizardError('ROLLOUT_FAILED', `Revision ${td.revision} is not sent again: ECS failed its deployment${release ? ` (${release.result}: ${why})` : ` (${why})`}.`, {
+    hint: `Fix the cause and deploy a new image — \`ecs-wizard releases ${stack}\` and \`ecs-wizard logs ${stack}\` show what happened — or add --force to send revision ${td.revision} again.`,
+  });
+}
 
 /** A service left at 0 tasks for want of its first image starts at the answers' count once it gets one. */
 function startCount(ctx: StepContext<DeployEnv>, svc: Service): number | undefined {
@@ -192,7 +217,12 @@ export const serviceUpdateStep: ResourceStep<DeployEnv> = {
   async find(ctx) {
     const svc = await liveService(ctx);
     const td = ctx.output<TaskDefinitionOutputs>('task-definition').taskDefinitionArn;
-    if (svc.taskDefinition === td && startCount(ctx, svc) === undefined && !ctx.env.deploy.force) return serviceOutputs(ctx, svc);
+    if (svc.taskDefinition === td && startCount(ctx, svc) === undefined && !ctx.env.deploy.force) {
+      // Already on it (a rerun after Ctrl-C): the rollout to watch is the deployment the earlier run started.
+      const started = newestFirst(ctx.env.releases).find((r) => r.taskDefinitionArn === td);
+      if (started?.result === 'in-progress' && started.deploymentId) ctx.env.deploy.report.deploymentId = started.deploymentId;
+      return serviceOutputs(ctx, svc);
+    }
     return undefined;
   },
   async create(ctx) {

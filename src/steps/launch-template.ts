@@ -131,13 +131,21 @@ function launchShape(data: Pick<RequestLaunchTemplateData, 'NetworkInterfaces' |
   return { privateNetwork: (data.NetworkInterfaces ?? []).some((n) => n.AssociatePublicIpAddress === false), spotDraining: userDataDrainsSpot(data.UserData) };
 }
 
+/** The client token of a new version: the same for the same template, source version and data, so a repeated call makes no second version. */
+export function launchVersionToken(launchTemplateId: string, sourceVersion: number, data: { instanceType: string; amiId: string }, full?: RequestLaunchTemplateData): string {
+  return createHash('sha256')
+    .update([launchTemplateId, sourceVersion, data.instanceType, data.amiId, ...(full ? [JSON.stringify(full)] : [])].join(' '))
+    .digest('hex')
+    .slice(0, 48);
+}
+
 /**
  * A new version of the template with another instance type or AMI, made the default too, so that
  * $Latest (what the group launches) and $Default (what a console or `run-instances` takes) never
  * disagree. With `full` the version holds exactly that data (create's: a network change cannot be
  * merged, as a template's interfaces and security groups exclude each other); without it,
- * everything else is copied from `sourceVersion`. The client token makes a retried call return
- * the version the first one made.
+ * everything else is copied from `sourceVersion`. The client token (launchVersionToken, unless the
+ * caller recorded one) makes a retried call return the version the first one made.
  */
 export async function newLaunchTemplateVersion(
   ec2: EC2Client,
@@ -145,11 +153,8 @@ export async function newLaunchTemplateVersion(
   sourceVersion: number,
   data: { instanceType: string; amiId: string },
   full?: RequestLaunchTemplateData,
+  token = launchVersionToken(launchTemplateId, sourceVersion, data, full),
 ): Promise<LaunchVersion> {
-  const token = createHash('sha256')
-    .update([launchTemplateId, sourceVersion, data.instanceType, data.amiId, ...(full ? [JSON.stringify(full)] : [])].join(' '))
-    .digest('hex')
-    .slice(0, 48);
   const r = await ec2.send(
     new CreateLaunchTemplateVersionCommand({
       LaunchTemplateId: launchTemplateId,
@@ -162,6 +167,12 @@ export async function newLaunchTemplateVersion(
   const version = r.LaunchTemplateVersion?.VersionNumber ?? sourceVersion + 1;
   await setDefaultVersion(ec2, launchTemplateId, version);
   return { version, ...data, ...(full ? launchShape(full) : {}) };
+}
+
+/** Makes `version` the template's default unless it is already (a new version whose default was not set yet: a lost answer, a crash). */
+export async function finishDefaultVersion(ec2: EC2Client, launchTemplateId: string, version: number): Promise<void> {
+  const template = await describeTemplate(ec2, { LaunchTemplateIds: [launchTemplateId] });
+  if (template && template.DefaultVersionNumber !== version) await setDefaultVersion(ec2, launchTemplateId, version);
 }
 
 async function setDefaultVersion(ec2: EC2Client, launchTemplateId: string, version: number): Promise<void> {

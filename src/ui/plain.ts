@@ -6,8 +6,16 @@ import { OUTCOME_WORDS, START_WORDS, errorLine, formatDuration } from './style.j
  * reads top to bottom and greps well.
  */
 export function plainReporter(out: NodeJS.WritableStream, now: () => Date = () => new Date()): Reporter {
+  // While a prompt has the terminal, lines wait (with the time they happened) until it is answered.
+  let held: string[] | undefined;
   const line = (s: string): void => {
-    out.write(`${now().toISOString().slice(11, 19)} ${s}\n`);
+    const text = `${now().toISOString().slice(11, 19)} ${s}\n`;
+    if (held) held.push(text);
+    else out.write(text);
+  };
+  const flush = (): void => {
+    if (held?.length) out.write(held.join(''));
+    held = undefined;
   };
   return {
     event(e) {
@@ -21,6 +29,10 @@ export function plainReporter(out: NodeJS.WritableStream, now: () => Date = () =
     info: (m) => line(m),
     warn: (m) => line(`warning: ${m}`),
     log: (m) => line(m),
-    close() {},
+    pause() {
+      held ??= [];
+    },
+    resume: flush,
+    close: flush,
   };
 }

@@ -13,8 +13,28 @@ export interface Reporter {
   warn(message: string): void;
   /** Diagnostics (--verbose AWS call log): always on stderr, even with --output json. */
   log(message: string): void;
+  /**
+   * Hands the terminal to a prompt: the live display is cleared and stops redrawing, and lines
+   * are held back, until resume() draws again (see askWhilePaused). Events still count meanwhile.
+   */
+  pause(): void;
+  resume(): void;
   /** Stops any live display; safe to call twice. */
   close(): void;
+}
+
+/**
+ * The one way a command asks something mid-run: the reporter pauses around the prompt, so neither
+ * the spinner nor a warning writes over it, and progress shows again as soon as it is answered
+ * (closing the reporter instead would silence the rest of the run).
+ */
+export async function askWhilePaused<T>(reporter: Reporter, ask: () => Promise<T>): Promise<T> {
+  reporter.pause();
+  try {
+    return await ask();
+  } finally {
+    reporter.resume();
+  }
 }
 
 export type ReporterKind = 'tty' | 'plain' | 'json';
@@ -48,6 +68,8 @@ export function makeReporterFor(c: ReporterChoice & { err: NodeJS.WritableStream
     info: (m) => (c.verbose ? plain.info(m) : undefined),
     warn: (m) => plain.warn(m),
     log: (m) => plain.log(m),
-    close() {},
+    pause: () => plain.pause(),
+    resume: () => plain.resume(),
+    close: () => plain.close(),
   };
 }

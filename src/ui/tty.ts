@@ -41,6 +41,8 @@ export function ttyReporter(out: NodeJS.WritableStream & { columns?: number }, o
   let frame = 0;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
+  // Paused while a prompt has the terminal: nothing is drawn, permanent lines wait here.
+  let held: string[] | undefined;
 
   const width = (): number => Math.max(40, (out.columns || 80) - 1);
 
@@ -50,7 +52,7 @@ export function ttyReporter(out: NodeJS.WritableStream & { columns?: number }, o
   };
 
   const draw = (): void => {
-    if (closed || running.size === 0) return;
+    if (closed || held || running.size === 0) return;
     const f = spinner.frames[frame % spinner.frames.length]!;
     const lines: string[] = [];
     const all = [...running.values()];
@@ -62,13 +64,14 @@ export function ttyReporter(out: NodeJS.WritableStream & { columns?: number }, o
 
   /** Writes permanent lines above the live block. */
   const above = (text: string): void => {
+    if (held) return void held.push(text);
     clear();
     out.write(text.endsWith('\n') ? text : `${text}\n`);
     draw();
   };
 
   const start = (): void => {
-    if (opts.animate === false || timer || closed) return;
+    if (opts.animate === false || timer || closed || held) return;
     timer = setInterval(() => {
       frame++;
       clear();
@@ -76,11 +79,17 @@ export function ttyReporter(out: NodeJS.WritableStream & { columns?: number }, o
     }, spinner.interval);
     timer.unref();
   };
+  const stop = (): void => {
+    if (timer) clearInterval(timer);
+    timer = undefined;
+  };
   const stopIfIdle = (): void => {
-    if (running.size === 0 && timer) {
-      clearInterval(timer);
-      timer = undefined;
-    }
+    if (running.size === 0) stop();
+  };
+  const flush = (): void => {
+    const lines = held ?? [];
+    held = undefined;
+    for (const l of lines) out.write(l.endsWith('\n') ? l : `${l}\n`);
   };
 
   return {
@@ -109,11 +118,24 @@ export function ttyReporter(out: NodeJS.WritableStream & { columns?: number }, o
     info: (m) => !closed && above(m),
     warn: (m) => !closed && above(s.yellow(`⚠ ${m}`)),
     log: (m) => !closed && above(s.dim(m)),
+    pause() {
+      if (closed || held) return;
+      stop();
+      clear();
+      held = [];
+    },
+    resume() {
+      if (closed || !held) return;
+      flush();
+      draw();
+      if (running.size) start();
+    },
     close() {
       if (closed) return;
-      if (timer) clearInterval(timer);
-      timer = undefined;
+      stop();
       clear();
+      // Lines that came while a prompt had the terminal (a prompt that threw) are still said.
+      flush();
       closed = true;
     },
   };

@@ -2,8 +2,7 @@ import { isWaitStep, type StepResult } from '../engine/types.js';
 import { buildPlan } from '../steps/index.js';
 import { stackNames, type StackNames } from '../steps/names.js';
 import type { StackState } from '../engine/state.js';
-import { repositoryImage } from '../steps/ecr.js';
-import { REDACTED } from './redact.js';
+import { stackChanges, type GroupBounds } from './changes.js';
 import { answersSchema, httpsOn, type Answers } from './schema.js';
 import { costChange, estimateFromAnswers, type CostReport } from '../cost/estimate.js';
 import { bundledBook, type StackPrices } from '../cost/prices.js';
@@ -40,8 +39,9 @@ export interface Plan {
   warnings: string[];
   resources: PlanResource[];
   /**
-   * What this create changes in what the service runs, against the state (after a deploy or a
-   * rollback): `image httpd:2.4.62 → httpd:2.4 (reverts the last deploy)`. Absent for a new stack.
+   * What this create changes in what runs, against the state (after a deploy, a rollback or a
+   * scale): `image httpd:2.4.62 → httpd:2.4 (reverts the last deploy)`, `service scaling max 10 → 6
+   * (set by scale on …)`. Absent for a new stack.
    */
   changes?: string[];
   /** The URL the stack will serve (the ALB's name is known only once it exists). */
@@ -142,7 +142,7 @@ export function reviewCost(a: Answers, region: string, prices: StackPrices | und
 
 export function buildReviewPlan(
   a: Answers,
-  opts: { region: string; amiId?: string; architecture?: string; results?: StepResult[]; roll?: { instances: number; reason: string }; current?: StackState; prices?: StackPrices },
+  opts: { region: string; amiId?: string; architecture?: string; results?: StepResult[]; roll?: { instances: number; reason: string }; current?: StackState; group?: GroupBounds; prices?: StackPrices },
 ): Plan {
   const n = stackNames(a.stack);
   const reuse = a.network.vpcId !== undefined;
@@ -257,35 +257,16 @@ export function buildReviewPlan(
     scaling,
     warnings,
     resources,
-    ...(opts.current ? { changes: runningChanges(opts.current, a) } : {}),
+    ...(opts.current ? { changes: runningChanges(opts.current, a, opts.group) } : {}),
   };
 }
 
 /**
- * What `answers` change in the image and environment the service runs, compared with the answers
- * the state recorded (which deploy and rollback keep up to date). Environment changes are given by
- * name only; a value the state holds redacted cannot be compared and counts as unchanged. Said to
- * revert the last deploy when the newest release was a deploy, rollback or forced deployment.
+ * What `answers` change in what runs, in words, against the state's recorded answers (and the
+ * group's bounds as AWS shows them, when read): see stackChanges() in changes.ts.
  */
-export function runningChanges(current: StackState, a: Answers): string[] {
-  const was = current.answers as { service?: { image?: string; environment?: Record<string, string> } } | undefined;
-  if (!was?.service) return [];
-  const uri = (current.resources['ecr-repository']?.outputs as { repositoryUri?: string } | undefined)?.repositoryUri;
-  const effective = (image: string | undefined): string | undefined => (a.service.ecrRepository && uri ? repositoryImage(image ?? '', uri) : image);
-  const newest = current.releases?.[current.releases.length - 1];
-  const reverts = newest && newest.kind !== 'create' ? ` (reverts the last ${newest.kind === 'rollback' ? 'rollback' : 'deploy'})` : '';
-  const out: string[] = [];
-  const before = effective(was.service.image);
-  const after = effective(a.service.image);
-  if (before !== undefined && before !== after) out.push(`image ${before} → ${after}${reverts}`);
-  const oldEnv = was.service.environment ?? {};
-  const newEnv = a.service.environment;
-  const names = [...new Set([...Object.keys(oldEnv), ...Object.keys(newEnv)])].sort();
-  const diff = names
-    .map((n) => (!(n in oldEnv) ? `+${n}` : !(n in newEnv) ? `-${n}` : oldEnv[n] !== newEnv[n] && oldEnv[n] !== REDACTED && newEnv[n] !== REDACTED ? `~${n}` : ''))
-    .filter(Boolean);
-  if (diff.length) out.push(`environment ${diff.join(', ')}${reverts}`);
-  return out;
+export function runningChanges(current: StackState, a: Answers, group?: GroupBounds): string[] {
+  return stackChanges(current, a, { group }).map((c) => c.text);
 }
 
 /** Answers that are valid but probably not what the user wants: shown in the review, or warned about without one. */

@@ -1,7 +1,8 @@
+import * as path from 'node:path';
 import type { Account } from './account.js';
 import { getPath, type Draft } from './draft.js';
 import type { Choice } from './prompter.js';
-import { LOG_RETENTION_DAYS, defaultPrivateSubnetCidrs, defaultSubnetCidrs } from './schema.js';
+import { LOG_RETENTION_DAYS, STACK_NAME_MAX, defaultPrivateSubnetCidrs, defaultSubnetCidrs, stackNameSchema } from './schema.js';
 import type { PriceBook } from '../cost/prices.js';
 import type { SpotQuotes } from '../cost/spot.js';
 import { hostHint, instanceTypeHint, natGatewaysDescription, spotHint, subnetDescriptions } from './price-hints.js';
@@ -10,7 +11,8 @@ import { hostHint, instanceTypeHint, natGatewaysDescription, spotHint, subnetDes
  * The wizard as data: one entry per question, in the order of the flow. `id` is the dotted path in
  * the answers file (so "missing answers" name file keys), except for the few `virtual` questions
  * that only steer the flow (new or existing VPC, which metrics to scale on) and are derived from
- * the answers when reading a file.
+ * the answers when reading a file. The `quick` ones are all `create` asks by default; every other
+ * answer takes the default Enter would give, shown in the review, section by section customizable.
  */
 export type QuestionType = 'input' | 'number' | 'select' | 'checkbox' | 'confirm' | 'list-of-cidrs' | 'list';
 
@@ -25,14 +27,30 @@ export interface QuestionContext {
   prices(instanceTypes: string[]): Promise<PriceBook | undefined>;
   /** The last hour's Spot prices of these types (in these zones), when they can be read. */
   spotPrices(instanceTypes: string[], zones?: string[]): Promise<SpotQuotes | undefined>;
+  /** The directory `create` runs in (for the stack name's suggestion). */
+  readonly cwd?: string;
+  /** The stacks the state location holds (a suggested name is none of them). */
+  existingStacks(): Promise<string[]>;
 }
+
+export type Section = 'stack' | 'network' | 'load balancer' | 'instances' | 'service' | 'scaling';
+
+/** The sections "Customize a section?" offers after the quick path's review, in this order. */
+export const CUSTOMIZABLE: readonly Section[] = ['network', 'load balancer', 'instances', 'service', 'scaling'];
 
 export interface Question {
   id: string;
-  section: 'stack' | 'network' | 'load balancer' | 'instances' | 'service' | 'scaling';
+  section: Section;
   message: string;
   type: QuestionType;
+  /**
+   * Asked on the quick path (the default), in this list's order: the answers no default can
+   * stand for. (A further quick question, such as "Add another service?", goes after the port.)
+   */
+  quick?: boolean;
   default?: string | number | boolean | string[] | ((c: QuestionContext) => unknown);
+  /** A default offered at the prompt only: never filled in without a person (--yes). */
+  suggest?: (c: QuestionContext) => Promise<string | undefined>;
   choices?: (c: QuestionContext) => Choice<unknown>[] | Promise<Choice<unknown>[]>;
   /** Ask only when this holds. */
   when?: (c: QuestionContext) => boolean;
@@ -65,11 +83,12 @@ const scalesService = (c: QuestionContext): boolean => c.get('scaling.service.en
 const metricChosen = (m: ScalingMetric) => (c: QuestionContext): boolean => scalesService(c) && ((c.get('scaling.service.metrics') as string[] | undefined) ?? []).includes(m);
 
 export const QUESTIONS: Question[] = [
-  { id: 'stack', section: 'stack', type: 'input', message: 'Stack name (prefixes every resource name)' },
+  { id: 'stack', section: 'stack', type: 'input', quick: true, message: 'Stack name (prefixes every resource name)', suggest: (c) => suggestStackName(c) },
   {
     id: 'region',
     section: 'stack',
     type: 'input',
+    quick: true,
     optional: true,
     message: 'AWS region',
     default: async (c) => (await c.account().catch(() => undefined))?.region,
@@ -314,8 +333,8 @@ export const QUESTIONS: Question[] = [
     when: (c) => c.get('instances.keyName') !== undefined,
   },
 
-  { id: 'service.image', section: 'service', type: 'input', message: 'Container image', default: 'nginx:latest' },
-  { id: 'service.containerPort', section: 'service', type: 'number', message: 'Container port', default: 80 },
+  { id: 'service.image', section: 'service', type: 'input', quick: true, message: 'Container image', default: 'nginx:latest' },
+  { id: 'service.containerPort', section: 'service', type: 'number', quick: true, message: 'Container port', default: 80 },
   { id: 'service.cpu', section: 'service', type: 'number', message: 'Task CPU units (1024 = one vCPU)', default: 256 },
   { id: 'service.memory', section: 'service', type: 'number', message: 'Task memory (MiB)', default: 512 },
   { id: 'service.desiredCount', section: 'service', type: 'number', message: 'Tasks to run (desired count)', default: 2 },
@@ -390,3 +409,40 @@ export const QUESTIONS: Question[] = [
     when: (c) => c.get('scaling.instances.managed') === false,
   },
 ];
+
+/**
+ * The stack name offered at its prompt: the current directory's name, else the image's repository
+ * name (when the answers file or a resumed draft gives the image), made a valid stack name —
+ * and, when the state location already holds a stack of that name, the first free `<name>-<n>`.
+ */
+export async function suggestStackName(c: QuestionContext): Promise<string | undefined> {
+  const image = c.get('service.image');
+  const candidates = [c.cwd ? path.basename(c.cwd) : undefined, typeof image === 'string' ? repositoryName(image) : undefined];
+  const name = candidates.map((x) => (x === undefined ? undefined : toStackName(x))).find((x) => x !== undefined);
+  if (name === undefined) return undefined;
+  const taken = new Set(await c.existingStacks().catch(() => []));
+  for (let n = 1; n <= 1000; n++) {
+    const suffix = n === 1 ? '' : `-${n}`;
+    const candidate = toStackName(`${name.slice(0, STACK_NAME_MAX - suffix.length)}${suffix}`);
+    if (candidate !== undefined && !taken.has(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** `ghcr.io/acme/api:4.2` → `api`: the last component of the repository path. */
+export function repositoryName(image: string): string {
+  const ref = image.split('@')[0]!;
+  const last = ref.slice(ref.lastIndexOf('/') + 1);
+  return last.includes(':') ? last.slice(0, last.indexOf(':')) : last;
+}
+
+/** The text as a stack name (lowercase, hyphens for the rest, from its first letter, ≤ 28), or undefined when nothing valid is left. */
+export function toStackName(text: string): string | undefined {
+  const name = text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, STACK_NAME_MAX)
+    .replace(/-+$/, '');
+  return stackNameSchema.safeParse(name).success ? name : undefined;
+}

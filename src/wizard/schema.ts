@@ -254,24 +254,25 @@ const answersObject = z
 
 export const answersSchema = answersObject
   .superRefine((a, ctx) => {
-    const issue = (path: (string | number)[], message: string): void => ctx.addIssue({ code: z.ZodIssueCode.custom, path, message });
+    // `reads`: the other answers the rule looks at, so the wizard checks it as soon as all are answered.
+    const issue: IssueFn = (path, message, ...reads) => ctx.addIssue({ code: z.ZodIssueCode.custom, path, message, ...(reads.length ? { params: { reads } } : {}) });
     const i = a.instances;
-    if (i.minSize > i.desiredCapacity) issue(['instances', 'minSize'], `must be ≤ desiredCapacity (${i.desiredCapacity})`);
-    if (i.desiredCapacity > i.maxSize) issue(['instances', 'maxSize'], `must be ≥ desiredCapacity (${i.desiredCapacity})`);
+    if (i.minSize > i.desiredCapacity) issue(['instances', 'minSize'], `must be ≤ desiredCapacity (${i.desiredCapacity})`, 'instances.desiredCapacity');
+    if (i.desiredCapacity > i.maxSize) issue(['instances', 'maxSize'], `must be ≥ desiredCapacity (${i.desiredCapacity})`, 'instances.desiredCapacity');
     const s = a.scaling.service;
     if (s.enabled) {
-      if (s.minCount > a.service.desiredCount) issue(['scaling', 'service', 'minCount'], `must be ≤ service.desiredCount (${a.service.desiredCount})`);
-      if (a.service.desiredCount > s.maxCount) issue(['scaling', 'service', 'maxCount'], `must be ≥ service.desiredCount (${a.service.desiredCount})`);
+      if (s.minCount > a.service.desiredCount) issue(['scaling', 'service', 'minCount'], `must be ≤ service.desiredCount (${a.service.desiredCount})`, 'scaling.service.enabled', 'service.desiredCount');
+      if (a.service.desiredCount > s.maxCount) issue(['scaling', 'service', 'maxCount'], `must be ≥ service.desiredCount (${a.service.desiredCount})`, 'scaling.service.enabled', 'service.desiredCount');
     }
     const n = a.network;
     if ((n.vpcId === undefined) !== (n.subnetIds === undefined)) {
-      issue(['network', n.vpcId === undefined ? 'vpcId' : 'subnetIds'], 'vpcId and subnetIds go together: give both to reuse an existing VPC, or neither to create one');
+      issue(['network', n.vpcId === undefined ? 'vpcId' : 'subnetIds'], 'vpcId and subnetIds go together: give both to reuse an existing VPC, or neither to create one', 'network.vpcId', 'network.subnetIds');
     }
     if (n.subnetIds !== undefined && n.subnetIds.length < 2) issue(['network', 'subnetIds'], 'needs at least 2 subnets in different availability zones');
     if (n.subnetIds !== undefined && new Set(n.subnetIds).size !== n.subnetIds.length) issue(['network', 'subnetIds'], 'lists the same subnet twice');
     if (n.vpcId === undefined) networkRules(n, issue);
     if (i.maxSize < 1) issue(['instances', 'maxSize'], 'must be at least 1 so the service has instances to run on');
-    if (s.enabled && s.minCount > s.maxCount) issue(['scaling', 'service', 'maxCount'], `must be ≥ scaling.service.minCount (${s.minCount})`);
+    if (s.enabled && s.minCount > s.maxCount) issue(['scaling', 'service', 'maxCount'], `must be ≥ scaling.service.minCount (${s.minCount})`, 'scaling.service.enabled', 'scaling.service.minCount');
     for (const name of Object.keys(a.service.secrets)) {
       if (name in a.service.environment) issue(['service', 'secrets', name], 'is also set in service.environment: give it in one place only');
     }
@@ -285,10 +286,12 @@ export const answersSchema = answersObject
 /** AWS allows 50 tags per resource; ecs-wizard sets Name and ecs-wizard:stack itself. */
 export const MAX_USER_TAGS = 45;
 
-type IssueFn = (path: (string | number)[], message: string) => void;
+/** Adds a problem at `path`; `reads` names the other answers (dotted paths) the rule looks at. */
+type IssueFn = (path: (string | number)[], message: string, ...reads: string[]) => void;
 
-/** A new VPC: network address, /16–/28, subnets inside it, no overlap, one AZ per subnet. */
-function networkRules(n: z.output<typeof networkSchema>, issue: IssueFn): void {
+/** A new VPC (no vpcId): network address, /16–/28, subnets inside it, no overlap, one AZ per subnet. */
+function networkRules(n: z.output<typeof networkSchema>, ruleIssue: IssueFn): void {
+  const issue: IssueFn = (path, message, ...reads) => ruleIssue(path, message, 'network.vpcId', ...reads);
   const vpc = parseCidr(n.vpcCidr);
   if (vpc && !isNetworkAddress(vpc)) issue(['network', 'vpcCidr'], `must be a network address (${cidrString(vpc)}), not a host inside it`);
   if (vpc && (vpc.prefix < 16 || vpc.prefix > 28)) issue(['network', 'vpcCidr'], 'must have a prefix from /16 to /28 (AWS VPC limits)');
@@ -298,7 +301,7 @@ function networkRules(n: z.output<typeof networkSchema>, issue: IssueFn): void {
     const path = ['network', 'subnetCidrs', k];
     if (!isNetworkAddress(sub)) issue(path, `must be a network address (${cidrString(sub)}), not a host inside it`);
     if (sub.prefix < 16 || sub.prefix > 28) issue(path, 'must have a prefix from /16 to /28 (AWS subnet limits)');
-    if (vpc && !contains(vpc, sub)) issue(path, `must be inside the VPC CIDR ${n.vpcCidr}`);
+    if (vpc && !contains(vpc, sub)) issue(path, `must be inside the VPC CIDR ${n.vpcCidr}`, 'network.vpcCidr');
     subnets.slice(0, k).forEach((other, j) => {
       if (other && overlaps(other, sub)) issue(path, `overlaps network.subnetCidrs.${j} (${n.subnetCidrs[j]})`);
     });
@@ -307,7 +310,7 @@ function networkRules(n: z.output<typeof networkSchema>, issue: IssueFn): void {
   if (azs !== undefined) {
     if (new Set(azs).size !== azs.length) issue(['network', 'availabilityZones'], 'lists the same availability zone twice');
     if (azs.length < 2) issue(['network', 'availabilityZones'], 'needs at least 2 availability zones (an ALB needs 2)');
-    if (azs.length < n.subnetCidrs.length) issue(['network', 'availabilityZones'], `needs one zone per subnet (${n.subnetCidrs.length} subnets, ${azs.length} zones)`);
+    if (azs.length < n.subnetCidrs.length) issue(['network', 'availabilityZones'], `needs one zone per subnet (${n.subnetCidrs.length} subnets, ${azs.length} zones)`, 'network.subnetCidrs');
   }
 }
 
@@ -353,17 +356,32 @@ export function defaultSubnetCidrs(vpcCidr: string, count = 2): string[] {
 function productionRules(a: ParsedAnswers, issue: IssueFn): void {
   const lb = a.loadBalancer;
   const https = lb.certificateArn !== undefined || lb.domain !== undefined;
-  if (!https && lb.redirectHttp !== undefined) issue(['loadBalancer', 'redirectHttp'], 'applies only with HTTPS: give loadBalancer.domain or loadBalancer.certificateArn, or leave it out');
+  const httpsKeys = ['loadBalancer.certificateArn', 'loadBalancer.domain'];
+  if (!https && lb.redirectHttp !== undefined) issue(['loadBalancer', 'redirectHttp'], 'applies only with HTTPS: give loadBalancer.domain or loadBalancer.certificateArn, or leave it out', ...httpsKeys);
   if (https && lb.redirectHttp !== false && lb.listenerPort === 80) {
-    issue(['loadBalancer', 'listenerPort'], 'is 80, which the HTTP → HTTPS redirect uses: leave it out (443 with HTTPS), pick another port, or set redirectHttp: false');
+    issue(['loadBalancer', 'listenerPort'], 'is 80, which the HTTP → HTTPS redirect uses: leave it out (443 with HTTPS), pick another port, or set redirectHttp: false', ...httpsKeys, 'loadBalancer.redirectHttp');
   }
   const certRegion = lb.certificateArn !== undefined ? ACM_CERTIFICATE_ARN.exec(lb.certificateArn)?.[1] : undefined;
   if (certRegion && a.region && certRegion !== a.region) {
-    issue(['loadBalancer', 'certificateArn'], `is a certificate of ${certRegion}; a load balancer in ${a.region} needs a certificate of its own region`);
+    issue(['loadBalancer', 'certificateArn'], `is a certificate of ${certRegion}; a load balancer in ${a.region} needs a certificate of its own region`, 'region');
   }
 
   const n = a.network;
   const at = (key: string): (string | number)[] => ['network', key];
+  productionNetworkRules(n, at, (path, message, ...reads) => issue(path, message, 'network.instanceSubnets', 'network.vpcId', ...reads));
+
+  const spot = a.instances.spot;
+  if (spot !== undefined) {
+    if (a.instances.launch === 'configuration') issue(['instances', 'spot'], 'needs instances.launch: template (a mixed instances policy cannot use a launch configuration)', 'instances.launch');
+    const types = spot.instanceTypes ?? [];
+    types.forEach((t, k) => {
+      if (types.indexOf(t) < k) issue(['instances', 'spot', 'instanceTypes', k], `lists ${t} twice`);
+    });
+  }
+}
+
+/** Private instances: the keys that go with them, in a new VPC or an existing one (each rule reads instanceSubnets and vpcId). */
+function productionNetworkRules(n: ParsedAnswers['network'], at: (key: string) => (string | number)[], issue: IssueFn): void {
   if (n.instanceSubnets !== 'private') {
     for (const key of ['privateSubnetCidrs', 'natGateways', 'privateSubnetIds'] as const) {
       if (n[key] !== undefined) issue(at(key), 'applies only with network.instanceSubnets: private');
@@ -376,28 +394,19 @@ function productionRules(a: ParsedAnswers, issue: IssueFn): void {
     else if (new Set(n.privateSubnetIds).size !== n.privateSubnetIds.length) issue(at('privateSubnetIds'), 'lists the same subnet twice');
     else if (n.privateSubnetIds.length === 0) issue(at('privateSubnetIds'), 'needs at least one subnet');
     const both = (n.privateSubnetIds ?? []).filter((id) => n.subnetIds?.includes(id));
-    if (both.length) issue(at('privateSubnetIds'), `${both.join(', ')} ${both.length === 1 ? 'is' : 'are'} also in network.subnetIds: the load balancer's subnets are public, the instances' private`);
+    if (both.length) issue(at('privateSubnetIds'), `${both.join(', ')} ${both.length === 1 ? 'is' : 'are'} also in network.subnetIds: the load balancer's subnets are public, the instances' private`, 'network.subnetIds');
   } else {
     const zones = n.subnetCidrs.length;
     if (n.natGateways !== undefined && n.natGateways !== 1 && n.natGateways !== zones) {
-      issue(at('natGateways'), `must be 1 (one NAT gateway for all zones) or ${zones} (one per zone, as many as network.subnetCidrs)`);
+      issue(at('natGateways'), `must be 1 (one NAT gateway for all zones) or ${zones} (one per zone, as many as network.subnetCidrs)`, 'network.subnetCidrs');
     }
     if (n.privateSubnetCidrs === undefined) {
       if (parseCidr(n.vpcCidr) && defaultPrivateSubnetCidrs(n.vpcCidr, n.subnetCidrs).length < zones) {
-        issue(at('privateSubnetCidrs'), `the VPC ${n.vpcCidr} has no room for ${zones} more subnets after network.subnetCidrs: give privateSubnetCidrs, or a larger vpcCidr`);
+        issue(at('privateSubnetCidrs'), `the VPC ${n.vpcCidr} has no room for ${zones} more subnets after network.subnetCidrs: give privateSubnetCidrs, or a larger vpcCidr`, 'network.vpcCidr', 'network.subnetCidrs');
       }
     } else {
-      privateCidrRules(n.vpcCidr, n.subnetCidrs, n.privateSubnetCidrs, issue);
+      privateCidrRules(n.vpcCidr, n.subnetCidrs, n.privateSubnetCidrs, (path, message, ...reads) => issue(path, message, 'network.vpcCidr', 'network.subnetCidrs', ...reads));
     }
-  }
-
-  const spot = a.instances.spot;
-  if (spot !== undefined) {
-    if (a.instances.launch === 'configuration') issue(['instances', 'spot'], 'needs instances.launch: template (a mixed instances policy cannot use a launch configuration)');
-    const types = spot.instanceTypes ?? [];
-    types.forEach((t, k) => {
-      if (types.indexOf(t) < k) issue(['instances', 'spot', 'instanceTypes', k], `lists ${t} twice`);
-    });
   }
 }
 

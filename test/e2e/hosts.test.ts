@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeImagesCommand, DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, DescribeSubnetsCommand, EC2Client, ModifyInstanceAttributeCommand } from '@aws-sdk/client-ec2';
 import { startMoto, type Moto } from '../support/moto.js';
 import { StackCounter, duplicates } from '../support/counts.js';
 import { registerFakeAgents, runFakeAgents } from '../support/fake-agent.js';
@@ -335,13 +335,13 @@ describe('ecs-wizard hosts', () => {
     return kept;
   }
 
-  it('create with private instances and Spot answered on an existing stack: a new template version, every host rolled into the private subnets', async () => {
+  it('create with private instances and Spot answered on an existing stack: a new template version, every host rolled into the private subnets; a host of the second Spot type is current', async () => {
     // GIVEN the public, on-demand stack, and answers that now want private instances and Spot
     const proxy = await startStrictAws(moto.endpoint);
     const kept = versionUserData(proxy);
     const spot = groupKeepsSpot(proxy);
     const via = { env: { ...env, AWS_ENDPOINT_URL: proxy.endpoint }, cwd: dir };
-    await fs.writeFile(path.join(dir, 'stack.yaml'), `${answers('t3.large').replace('instances:\n', 'instances:\n  spot: {}\n')}network:\n  instanceSubnets: private\n`);
+    await fs.writeFile(path.join(dir, 'stack.yaml'), `${answers('t3.large').replace('instances:\n', 'instances:\n  spot: { instanceTypes: [t3.large, t3a.large] }\n')}network:\n  instanceSubnets: private\n`);
     const before = await group();
     const agents = runFakeAgents(moto.endpoint, names.cluster, names.autoScalingGroup);
     try {
@@ -374,15 +374,24 @@ describe('ecs-wizard hosts', () => {
       expect(instances.map((i) => i.PublicIpAddress)).toEqual([undefined, undefined]);
       expect((await state()).roll).toBeUndefined();
 
-      // WHEN create runs again with the same answers
+      // WHEN one host runs the second listed type (Spot capacity AWS had in t3a.large), and create runs again with the same answers
+      await sdk.ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: after.ids[0], InstanceType: { Value: 't3a.large' } }));
       proxy.clear();
       versionUserData(proxy, kept);
       groupKeepsSpot(proxy, spot);
       const again = JSON.parse((await runCli(['create', '--answers', 'stack.yaml', '--yes', '--output', 'json'], via)).stdout);
-      // THEN it makes no mutating call and rolls nothing
+      // THEN it makes no mutating call, and neither its review nor its run rolls anything: a listed type is current
       expect(proxy.mutating().map((q) => `${q.service}:${q.operation}`)).toEqual([]);
       expect(again.calls.mutating).toBe(0);
+      expect(again.plan.roll).toBeUndefined();
       expect(again.roll).toBeUndefined();
+      // AND hosts says both are current, the t3a.large one included
+      const hosts = JSON.parse((await runCli(['hosts', STACK, '--output', 'json'], via)).stdout);
+      expect(hosts.launch.instanceTypes).toEqual(['t3.large', 't3a.large']);
+      expect(hosts.hosts.map((h: { instanceId: string; instanceType: string; current: boolean }) => [h.instanceId, h.instanceType, h.current]).sort()).toEqual(
+        [[after.ids[0], 't3a.large', true], [after.ids[1], 't3.large', true]].sort(),
+      );
+      expect(hosts.verdict).toBe('2 of 2 hosts current');
     } finally {
       await agents.stop();
       await proxy.stop();

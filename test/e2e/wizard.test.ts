@@ -1,17 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DescribeClustersCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { parse as parseYaml } from 'yaml';
 import { startMoto, type Moto } from '../support/moto.js';
 import type { Plan } from '../../src/wizard/plan.js';
 import { BIN, cliEnv, runCli } from './cli.js';
 
 /**
  * The wizard in a real terminal: the built CLI runs inside tmux, the test answers its prompts by
- * keystrokes against moto and reaches a created stack; then the saved answers are replayed
- * non-interactively and must plan the same stack.
+ * keystrokes against moto. The quick path reaches a created stack after four answers and Enter;
+ * the saved answers are replayed non-interactively and must plan the same stack; --advanced walks
+ * every question to the same answers; Ctrl-C keeps what was typed for the next create.
  */
 const ROOT = resolve(__dirname, '../..');
 const SOCKET = `ecs-wizard-e2e-${process.pid}`;
@@ -31,6 +33,10 @@ async function waitFor(text: string | RegExp, timeoutMs = 30_000): Promise<strin
   }
 }
 const keys = (...k: string[]): void => void tmux('send-keys', '-t', SESSION, ...k);
+// The review comes after every account read of the run (zones, AMI, state), which a loaded machine makes slow.
+const REVIEW_WAIT_MS = 90_000;
+/** The questions answered so far, as Inquirer leaves them on screen ("✔ <question> <answer>"; a step's line is "✔ <title>: …"). */
+const answered = (s: string): string[] => s.split('\n').filter((l) => l.startsWith('✔ ') && !/^✔ [\w ()-]+: /.test(l) && !l.startsWith('✔ Done'));
 
 let moto: Moto;
 const dir = mkdtempSync(join(tmpdir(), 'wizard-e2e-'));
@@ -48,53 +54,58 @@ afterAll(async () => {
 describe('the wizard in a terminal', () => {
   let reviewScreen = '';
 
-  it('answers the prompts by keystrokes, re-asks bad input, and creates the stack on moto', async () => {
-    // GIVEN the built CLI in a 200×50 terminal, talking to moto
+  /** Starts the CLI in a new terminal session (opened before the old one is killed), as a person at a terminal would. */
+  function startSession(name: string, cwd: string, args: string): void {
     const env = cliEnv(moto.env(), dir);
-    const script = join(dir, 'run.sh');
+    const script = join(dir, `${name}.sh`);
     writeFileSync(
       script,
       // A person at a terminal: CI (set when the suite runs in CI) would make the CLI plain and non-interactive.
-      `unset CI\n${Object.entries(env).map(([k, v]) => `export ${k}='${v}'`).join('\n')}\ncd '${dir}'\n` +
-        `node '${BIN}' create --endpoint-url '${moto.endpoint}' --no-wait --state-dir '${dir}/state' --save-answers '${saved}'\necho "EXIT=$?"\nsleep 600\n`,
+      `unset CI\n${Object.entries(env).map(([k, v]) => `export ${k}='${v}'`).join('\n')}\ncd '${cwd}'\n` +
+        `node '${BIN}' create --endpoint-url '${moto.endpoint}' ${args}\necho "EXIT=$?"\nsleep 600\n`,
     );
-    tmux('new-session', '-d', '-s', SESSION, '-x', '200', '-y', '50', `sh '${script}'`);
+    tmux('new-session', '-d', '-s', name, '-x', '200', '-y', '50', `sh '${script}'`);
+    if (SESSION !== name) spawnSync('tmux', ['-L', SOCKET, 'kill-session', '-t', SESSION], { stdio: 'ignore' });
+    SESSION = name;
+  }
 
-    // WHEN the user types a bad stack name, then a good one, and accepts the defaults
-    await waitFor('Stack name');
-    keys('-l', 'Bad_Name');
+  it('the quick path: four answers (Enter at each: the stack is named after the directory) and Enter create the stack on moto', async () => {
+    // GIVEN the built CLI in a 200×50 terminal, in a directory named e2e-web, talking to moto
+    const project = join(dir, 'e2e-web');
+    mkdirSync(project);
+    startSession('wizard', project, `--no-wait --state-dir '${dir}/state' --save-answers '${saved}'`);
+    // WHEN the user presses Enter at the four questions
+    await waitFor('Stack name (prefixes every resource name) (e2e-web)');
     keys('Enter');
-    await waitFor('must start with a lowercase letter');
-    keys(...Array(8).fill('BSpace'));
-    keys('-l', 'e2e-web');
-    keys('Enter');
-    for (const q of ['AWS region', 'Network', 'VPC CIDR block', 'Public subnet CIDRs', 'HTTPS?', 'listener port', 'reach the load balancer', 'Health check path', 'EC2 instance type']) {
-      await waitFor(q);
+    for (const q of ['AWS region', 'Container image', 'Container port']) {
+      await waitFor(`? ${q}`);
       keys('Enter');
     }
-    await waitFor('Availability zones');
-    keys('Enter');
-    for (const q of ['Where do the instances run', 'How instances are launched', 'Use Spot capacity', 'desired capacity', 'Minimum instances', 'Maximum instances', 'key pair', 'Container image', 'Container port', 'Task CPU units', 'Task memory', 'desired count', 'CloudWatch Logs', 'how many days', 'Container Insights', 'Scale the service automatically', 'Minimum tasks', 'Maximum tasks', 'Scale on which metrics', 'Target average CPU', 'How instances scale', 'Target capacity']) {
-      await waitFor(q);
-      keys('Enter');
-    }
-    // THEN the review shows the plan and asks, defaulting to no
-    reviewScreen = await waitFor('Create these resources? (y/N)');
+    // THEN the review shows every other answer at its default, and offers to customize a section
+    reviewScreen = await waitFor('Customize a section?', REVIEW_WAIT_MS);
     expect(reviewScreen).toContain('ALB :80 from 0.0.0.0/0 (anyone on the internet)');
     expect(reviewScreen).toMatch(/AMI ami-[0-9a-f]+/);
     // AND it ends with what the stack will cost (moto's Price List API answers 500: the bundled table's prices)
     expect(reviewScreen).toContain('≈ $72/month at desired capacity (up to $115 at max), us-east-1 prices as of 2026-11-01');
     expect(reviewScreen).toContain('public instances: private instances instead: +$29.20/month');
+    // (what was typed is kept while the session lasts)
+    expect(JSON.parse(readFileSync(join(dir, 'state', '.draft.json'), 'utf8'))).toMatchObject({ stack: 'e2e-web', typed: ['stack', 'region', 'service.image', 'service.containerPort'] });
+    // WHEN Enter ("none"), then y at the confirmation, which defaults to no
+    keys('Enter');
+    await waitFor('Create these resources? (y/N)');
     keys('y');
     keys('Enter');
     const end = await waitFor(/EXIT=\d+/, 120_000);
     expect(end, end).toContain('EXIT=0');
-    // AND the cluster exists in moto
+    // THEN exactly four questions were asked before the review, and two after it
+    expect(answered(end).map((l) => l.replace(/^✔ (.*?)( \(.*\))? \S+$/, '$1'))).toEqual(['Stack name', 'AWS region', 'Container image', 'Container port', 'Customize a section?', 'Create these resources?']);
+    // AND the cluster exists in moto, the answers are saved, and the draft is gone with the stack created
     const ecs = new ECSClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     const clusters = await ecs.send(new DescribeClustersCommand({ clusters: ['e2e-web'] }));
     expect(clusters.clusters?.map((c) => c.status)).toEqual(['ACTIVE']);
     ecs.destroy();
     expect(readFileSync(saved, 'utf8')).toContain('stack: e2e-web');
+    expect(existsSync(join(dir, 'state', '.draft.json'))).toBe(false);
   }, 240_000);
 
   it('replays the saved answers non-interactively and gets the same plan, with everything existing', async () => {
@@ -127,25 +138,107 @@ describe('the wizard in a terminal', () => {
     expect(plan.resources.filter((x) => x.status !== 'exists')).toEqual([]);
   }, 120_000);
 
-  it('Ctrl-C at a prompt exits 130 with nothing created and no stack trace', async () => {
-    const env = cliEnv(moto.env(), dir);
-    const script = join(dir, 'interrupt.sh');
-    writeFileSync(
-      script,
-      // A person at a terminal: CI (set when the suite runs in CI) would make the CLI plain and non-interactive.
-      `unset CI\n${Object.entries(env).map(([k, v]) => `export ${k}='${v}'`).join('\n')}\ncd '${dir}'\n` +
-        `node '${BIN}' create --endpoint-url '${moto.endpoint}' --state-dir '${dir}/state2' --answers '${saved}'\necho "EXIT=$?"\nsleep 600\n`,
-    );
-    tmux('new-session', '-d', '-s', 'interrupt', '-x', '200', '-y', '50', `sh '${script}'`);
-    tmux('kill-session', '-t', SESSION);
-    SESSION = 'interrupt';
-    // GIVEN an answers file that leaves only the optional key pair to ask WHEN Ctrl-C is pressed there
-    await waitFor('key pair');
+  it('--advanced walks every question, re-asks bad input, and Enter at each gives the quick path\'s answers', async () => {
+    const advanced = join(dir, 'advanced.yaml');
+    startSession('advanced', dir, `--advanced --no-wait --state-dir '${dir}/state' --save-answers '${advanced}'`);
+    // WHEN the user types a bad stack name, then a good one, and accepts every default
+    await waitFor('Stack name');
+    keys('-l', 'Bad_Name');
+    keys('Enter');
+    await waitFor('must start with a lowercase letter');
+    keys(...Array(8).fill('BSpace'));
+    keys('-l', 'e2e-web');
+    keys('Enter');
+    const questions = ['AWS region', 'Network', 'VPC CIDR block', 'Public subnet CIDRs', 'HTTPS?', 'listener port', 'reach the load balancer', 'Health check path', 'EC2 instance type', 'Availability zones',
+      'Where do the instances run', 'How instances are launched', 'Use Spot capacity', 'desired capacity', 'Minimum instances', 'Maximum instances', 'key pair', 'Container image', 'Container port', 'Task CPU units', 'Task memory', 'desired count',
+      'CloudWatch Logs', 'how many days', 'Container Insights', 'Scale the service automatically', 'Minimum tasks', 'Maximum tasks', 'Scale on which metrics', 'Target average CPU', 'How instances scale', 'Target capacity'];
+    for (const q of questions) {
+      await waitFor(q);
+      keys('Enter');
+    }
+    // THEN the review goes straight to the confirmation (no section to customize: all were asked); Enter is no
+    const review = await waitFor('Create these resources? (y/N)', REVIEW_WAIT_MS);
+    expect(review).not.toContain('Customize a section?');
+    keys('Enter');
+    const end = await waitFor(/EXIT=\d+/);
+    expect(end).toContain('Nothing was created.');
+    expect(end).toContain('EXIT=0');
+    expect(answered(end)).toHaveLength(questions.length + 2);
+    // AND the answers are the quick path's, question for question
+    expect(parseYaml(readFileSync(advanced, 'utf8'))).toEqual(parseYaml(readFileSync(saved, 'utf8')));
+  }, 180_000);
+
+  it('Ctrl-C mid-wizard exits 130 keeping the answers typed; the next create offers them back and asks only the rest', async () => {
+    // GIVEN a stack name and an image typed, then Ctrl-C at the port
+    startSession('interrupt', dir, `--no-wait --state-dir '${dir}/state2'`);
+    await waitFor('Stack name');
+    keys('-l', 'e2e-draft');
+    keys('Enter');
+    await waitFor('? AWS region');
+    keys('Enter');
+    await waitFor('? Container image');
+    keys('-l', 'httpd:2.4');
+    keys('Enter');
+    await waitFor('? Container port');
     keys('C-c');
     const end = await waitFor(/EXIT=\d+/);
-    // THEN exit 130, a plain message, no stack trace
+    // THEN exit 130, a plain message, no stack trace, and the typed answers in the draft (owner-only)
     expect(end).toContain('EXIT=130');
-    expect(end).toContain('nothing was created');
+    expect(end).toContain('nothing was created. The answers typed so far are kept');
     expect(end).not.toMatch(/\n\s+at .+:\d+:\d+/);
-  }, 60_000);
+    const draft = join(dir, 'state2', '.draft.json');
+    expect(statSync(draft).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(draft, 'utf8'))).toMatchObject({ stack: 'e2e-draft', answers: { service: { image: 'httpd:2.4' } } });
+    // WHEN create runs again and the user accepts the offer (Enter: yes)
+    startSession('resume', dir, `--no-wait --state-dir '${dir}/state2'`);
+    await waitFor(/Resume the answers you gave on \d{4}-\d\d-\d\d \d\d:\d\d for e2e-draft\? \(Y\/n\)/);
+    keys('Enter');
+    // THEN only the port is asked; the review shows the typed image with it
+    await waitFor('? Container port');
+    keys(...Array(4).fill('BSpace'));
+    keys('-l', '8080');
+    keys('Enter');
+    const review = await waitFor('Customize a section?', REVIEW_WAIT_MS);
+    expect(review).toContain('httpd:2.4  port 8080');
+    expect(answered(review).map((l) => l.replace(/^✔ (.*?)\?? \S+$/, '$1'))).toEqual([expect.stringMatching(/^Resume the answers you gave on .* for e2e-draft/), 'Container port']);
+    keys('Enter');
+    await waitFor('Create these resources? (y/N)');
+    keys('Enter');
+    expect(await waitFor(/EXIT=\d+/)).toContain('EXIT=0');
+  }, 180_000);
+
+  it('destroy asks with a listing of what goes, by kind and name, and shows its live progress after the typed name', async () => {
+    // GIVEN the stack the first case created, and destroy started in a terminal
+    const env = cliEnv(moto.env(), dir);
+    const script = join(dir, 'destroy.sh');
+    writeFileSync(
+      script,
+      `unset CI\n${Object.entries(env).map(([k, v]) => `export ${k}='${v}'`).join('\n')}\ncd '${dir}'\n` +
+        `node '${BIN}' destroy e2e-web --endpoint-url '${moto.endpoint}' --state-dir '${dir}/state'\necho "EXIT=$?"\nsleep 600\n`,
+    );
+    tmux('new-session', '-d', '-s', 'destroy', '-x', '200', '-y', '50', `sh '${script}'`);
+    tmux('kill-session', '-t', SESSION);
+    SESSION = 'destroy';
+    // THEN the question lists each resource under its kind, named as AWS shows it
+    const asked = await waitFor('Type the stack name (e2e-web) to delete all of it:');
+    expect(asked).toMatch(/This deletes \d+ resources of stack "e2e-web" in us-east-1:/);
+    for (const line of [/ VPC +e2e-web-vpc vpc-[0-9a-f]+\n/, / Subnet +e2e-web-public-1 subnet-[0-9a-f]+\n/, / Load balancer +e2e-web-alb\n/, / Target group +e2e-web-tg\n/, / Auto Scaling group +e2e-web-ecs\n/, / ECS cluster +e2e-web\n/, / ECS service +e2e-web\n/]) {
+      expect(asked).toMatch(line);
+    }
+    // (grouped: both subnets together, right after the VPC)
+    expect(asked).toMatch(/ VPC +e2e-web-vpc vpc-\w+\n +Subnet +e2e-web-public-\d subnet-\w+\n +Subnet +e2e-web-public-\d subnet-\w+\n/);
+    // WHEN the name is typed
+    keys('-l', 'e2e-web');
+    keys('Enter');
+    const end = await waitFor(/EXIT=\d+/, 120_000);
+    expect(end, end).toContain('EXIT=0');
+    // THEN between the answer and the final summary, the steps showed as they finished
+    const answered = end.lastIndexOf('to delete all of it: e2e-web');
+    const summary = end.indexOf('Verified: nothing of stack "e2e-web" is left');
+    expect(answered).toBeGreaterThan(0);
+    expect(summary).toBeGreaterThan(answered);
+    const between = end.slice(answered, summary);
+    const deleted = [...between.matchAll(/^✔ (.+): deleted /gm)].map((m) => m[1]);
+    expect(deleted, between).toEqual(expect.arrayContaining(['ECS service', 'Auto Scaling group', 'Application load balancer', 'VPC']));
+  }, 180_000);
 });

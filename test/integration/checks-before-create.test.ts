@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   AttachInternetGatewayCommand,
@@ -12,9 +12,10 @@ import {
   EC2Client,
   ModifySubnetAttributeCommand,
 } from '@aws-sdk/client-ec2';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { startMoto, type Moto } from '../support/moto.js';
-import { startStrictAws, type Rule, type StrictAws } from '../support/strict-aws.js';
+import { startStrictAws, type StrictAws } from '../support/strict-aws.js';
 import { tempDir } from '../support/stack.js';
 import { RULE_PRICES, priceListRule } from '../support/strict-rules.js';
 import { cliEnv, runCli } from '../e2e/cli.js';
@@ -23,9 +24,10 @@ import { cliEnv, runCli } from '../e2e/cli.js';
  * Checks that must stop a create before anything is made (exit 2, the field named), run through
  * the built CLI against moto behind the strict-AWS proxy, which counts every request: an AMI of
  * the wrong architecture for the instance type, and reused subnets that cannot reach the
- * internet. And the arm64 path: a Graviton type gets the arm64 ECS-optimized AMI. And what a stack
- * will cost, before anything is made: from the bundled table on moto (whose Price List API answers
- * HTTP 500), from the Price List API as AWS answers it through the strict-AWS rule.
+ * internet, and `service.secrets` naming parameters that do not exist. And the arm64 path: a
+ * Graviton type gets the arm64 ECS-optimized AMI. And what a stack will cost, before anything is
+ * made: from the bundled table on moto (whose Price List API answers HTTP 500), from the Price
+ * List API as AWS answers it through the strict-AWS rule.
  */
 let moto: Moto;
 let aws: StrictAws;
@@ -43,16 +45,16 @@ afterAll(async () => {
 });
 
 async function create(answers: object, ...extra: string[]) {
-  return createWith([], answers, ...extra);
+  return createWith({}, answers, ...extra);
 }
 
-/** create through the proxy with these rules only (the request log starts empty). */
-async function createWith(rules: Rule[], answers: object, ...extra: string[]) {
-  const dir = tempDir('checks-');
+/** create, in `dir`, with `prepare` run once the proxy's rules and log are cleared (to add a rule or a listener). */
+async function createWith(opts: { dir?: string; prepare?: () => void }, answers: object, ...extra: string[]) {
+  const dir = opts.dir ?? tempDir('checks-');
   const file = path.join(dir, 'answers.json');
   writeFileSync(file, JSON.stringify({ region: 'us-east-1', ...answers }));
   aws.clear();
-  aws.rules(rules);
+  opts.prepare?.();
   const r = await runCli(['create', '--answers', file, '--yes', '--state-dir', dir, ...extra], { env: cliEnv(moto.env({ AWS_ENDPOINT_URL: aws.endpoint }), home), cwd: dir });
   return { ...r, dir, mutating: aws.mutating().map((q) => `${q.service}:${q.operation}`) };
 }
@@ -155,7 +157,7 @@ describe('what it costs, before anything is made', () => {
 
   it('from the Price List API as AWS answers it: its prices, dated today, cached beside the states; the text review ends with the figure', async () => {
     {
-      const r = await createWith([priceListRule()], { stack: 'priced-api' }, '--dry-run', '--output', 'json');
+      const r = await createWith({ prepare: () => aws.rule(priceListRule()) }, { stack: 'priced-api' }, '--dry-run', '--output', 'json');
       expect(r.code, r.stderr).toBe(0);
       const cost = JSON.parse(r.stdout).cost;
       expect(aws.fired(RULE_PRICES.getProducts)).toBeGreaterThan(0);
@@ -163,7 +165,7 @@ describe('what it costs, before anything is made', () => {
       expect(cost.fallback).toBeUndefined();
       expect(JSON.parse(readFileSync(path.join(r.dir, '.prices', 'us-east-1.json'), 'utf8'))).toMatchObject({ region: 'us-east-1', instanceHour: { 't3.small': 0.0208, 't4g.small': 0.0168 } });
       // AND in text the review's last line is the figure, with where the prices came from
-      const text = await createWith([priceListRule()], { stack: 'priced-api' }, '--dry-run');
+      const text = await createWith({ prepare: () => aws.rule(priceListRule()) }, { stack: 'priced-api' }, '--dry-run');
       const lines = text.stdout.split('\n');
       expect(lines).toContain(`What it costs (estimates in USD, 730 hours a month; prices: AWS Price List API, fetched ${today})`);
       expect(lines).toContain(`≈ $72/month at desired capacity (up to $115 at max), us-east-1 prices as of ${today}`);
@@ -183,5 +185,93 @@ describe('what it costs, before anything is made', () => {
     // The gateways' hours, less what Spot saves on the instances: still more than the public shape by at least the gateways' hours
     const spotSaving = 2 * 730 * (0.0208 - 0.00001);
     expect(shut.monthly - open.monthly + spotSaving).toBeGreaterThanOrEqual(2 * 730 * 0.045 - 0.01);
+  });
+});
+
+describe('service.secrets must name parameters that exist', () => {
+  const put = async (region: string, name: string) => {
+    const ssm = new SSMClient({ ...cfg(), region });
+    try {
+      await ssm.send(new PutParameterCommand({ Name: name, Type: 'SecureString', Value: 'the-real-value' }));
+    } finally {
+      ssm.destroy();
+    }
+  };
+
+  it('a value pasted where a name belongs exits 2 naming service.secrets.DB and the region, never showing the text, with nothing made or saved', async () => {
+    // GIVEN answers whose secret is a password, not a parameter's name
+    const dir = tempDir('checks-secret-');
+    const saved = `${dir}/saved.yaml`;
+    // WHEN create runs for real, asked to save the answers
+    const r = await createWith({ dir }, { stack: 'pasted', service: { secrets: { DB: 'hunter2' } } }, '--save-answers', saved);
+    // THEN it stopped before anything was made, naming the field, the region and how to store the value
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      "Invalid answers (1 problem):\n  service.secrets.DB: names no SSM parameter in us-east-1 — a secret's value where its parameter's name belongs? (the text is not shown). Store the value with `aws ssm put-parameter --region us-east-1 --name /pasted/db --type SecureString --value '…'` and give that name (or the parameter's ARN) here",
+    );
+    expect(r.mutating).toEqual([]);
+    expect(aws.requests.filter((q) => q.operation === 'DescribeParameters')).toHaveLength(1);
+    // AND the text is nowhere: not printed, not saved, no state written
+    expect(`${r.stdout}${r.stderr}`).not.toContain('hunter2');
+    expect(existsSync(saved)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f !== 'answers.json')).toEqual([]);
+  });
+
+  it('finds parameters by name and by ARN, in their own region; another account\'s, or a refused lookup, is a warning, not "missing"', async () => {
+    // GIVEN a parameter in the stack's region and one in eu-west-1
+    await put('us-east-1', '/found/db-password');
+    await put('eu-west-1', '/found/api-key');
+    const secrets = {
+      DB_PASSWORD: '/found/db-password',
+      API_KEY: 'arn:aws:ssm:eu-west-1:123456789012:parameter/found/api-key',
+      SHARED: 'arn:aws:ssm:us-east-1:210987654321:parameter/team/shared-token',
+    };
+    const regions: string[] = [];
+    const listen = () =>
+      aws.observe((req) => {
+        if (req.operation === 'DescribeParameters') regions.push(/Credential=[^/]+\/[^/]+\/([^/]+)\//.exec(req.headers.authorization ?? '')?.[1] ?? '?');
+      });
+    // WHEN a dry run plans the stack
+    const ok = await createWith({ prepare: listen }, { stack: 'found', service: { secrets } }, '--dry-run');
+    // THEN it passes: each parameter was looked up in its own region, the other account's is named as unchecked
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(regions.sort()).toEqual(['eu-west-1', 'us-east-1']);
+    expect(ok.stderr).toContain('service.secrets.SHARED could not be checked: it is a parameter of account 210987654321, and DescribeParameters lists only this account\'s.');
+    expect(ok.mutating).toEqual([]);
+
+    // AND when the stack's region refuses the lookup (SSM's own AccessDeniedException on the wire), it says so and goes on
+    const deny = () => aws.rule({ name: 'describe-parameters-denied', service: 'ssm', operation: 'DescribeParameters', error: { code: 'AccessDeniedException', message: 'User: arn:aws:iam::123456789012:user/ci is not authorized to perform: ssm:DescribeParameters' } });
+    const denied = await createWith({ prepare: deny }, { stack: 'found', service: { secrets: { DB_PASSWORD: '/found/db-password' } } }, '--dry-run');
+    expect(aws.fired('describe-parameters-denied')).toBeGreaterThan(0);
+    expect(denied.code, denied.stderr).toBe(0);
+    expect(denied.stderr).toContain('service.secrets.DB_PASSWORD could not be checked in us-east-1: ssm:DescribeParameters was refused (AccessDeniedException).');
+  });
+  it('a Secrets Manager secret is looked up with DescribeSecret (never read): a missing one exits 2 naming the field, a refused lookup is a warning', async () => {
+    // GIVEN one secret that exists (with a JSON key and stage in its valueFrom, as ECS accepts) and one that does not
+    const sm = new SecretsManagerClient({ ...cfg(), region: 'us-east-1' });
+    const made = await sm.send(new CreateSecretCommand({ Name: 'found/db', SecretString: '{"password":"the-real-value"}' }));
+    sm.destroy();
+    const existing = `${made.ARN!}:password:AWSCURRENT:`;
+    const missing = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gone/api-AbCdEf';
+    // WHEN a dry run plans a stack naming both
+    const asked: unknown[] = [];
+    const listen = () => aws.observe((req) => void (req.operation === 'DescribeSecret' && asked.push(req.json?.SecretId)));
+    const r = await createWith({ prepare: listen }, { stack: 'sm', service: { secrets: { DB: existing, API: missing } } }, '--dry-run');
+    // THEN only the missing one is named, with how to create it; the secret's value was never asked for
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      "Invalid answers (1 problem):\n  service.secrets.API: names a Secrets Manager secret that does not exist in us-east-1: create it (aws secretsmanager create-secret --region us-east-1 --name <the name in the ARN> --secret-string '…'), or fix the ARN",
+    );
+    // (each by the secret's own ARN: the JSON key and stage ECS reads are not part of it)
+    expect(asked.sort()).toEqual([made.ARN, missing].sort());
+    expect(aws.requests.filter((q) => q.operation === 'GetSecretValue')).toEqual([]);
+    expect(r.mutating).toEqual([]);
+
+    // AND a lookup Secrets Manager refuses (its own AccessDeniedException on the wire) is a warning, and the run goes on
+    const deny = () => aws.rule({ name: 'describe-secret-denied', service: 'secretsmanager', operation: 'DescribeSecret', error: { code: 'AccessDeniedException', message: 'User: arn:aws:iam::123456789012:user/ci is not authorized to perform: secretsmanager:DescribeSecret' } });
+    const denied = await createWith({ prepare: deny }, { stack: 'sm', service: { secrets: { DB: existing } } }, '--dry-run');
+    expect(aws.fired('describe-secret-denied')).toBeGreaterThan(0);
+    expect(denied.code, denied.stderr).toBe(0);
+    expect(denied.stderr).toContain('service.secrets.DB could not be checked in us-east-1: secretsmanager:DescribeSecret was refused (AccessDeniedException).');
   });
 });

@@ -14,6 +14,7 @@ import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeLaunchConf
 import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { STACK_TAG } from '../../src/aws/tags.js';
 import { stackNames } from '../../src/steps/names.js';
 import { StackCounter } from '../support/counts.js';
@@ -86,6 +87,11 @@ describe('ecs-wizard create on moto (built CLI)', () => {
       service: { desiredCount: 2, containerPort: 80, logRetentionDays: 30, environment: { DB_PASSWORD: 'hunter2-plain' }, secrets: { API_KEY: secretArn } },
       cluster: { containerInsights: true },
     };
+
+    // (the parameter the secret names exists: create checks that before anything is made)
+    const ssm = new SSMClient(cfg);
+    await ssm.send(new PutParameterCommand({ Name: '/accept/api-key', Type: 'SecureString', Value: 'k3y' }));
+    ssm.destroy();
 
     // WHEN create runs (waits on, the fake agent joining the instances)
     const first = await create(stack, answers);

@@ -178,4 +178,45 @@ describe('a rollout as ECS reports it', () => {
     expect(releases).toHaveLength(1);
     expect(releases[0]).toMatchObject({ result: 'succeeded', endedAt: expect.any(String) });
   });
+  it('a rerun of an interrupted deploy that ECS rolled back meanwhile does not send the broken revision again (without --force)', async () => {
+    // GIVEN a deploy of a broken image stopped by Ctrl-C while its tasks were being placed
+    const s = play('fail', { msPerState: 1000 });
+    const run = startCli(args(['deploy', STACK, '--image', 'httpd:9-broken-unwatched']), { env: viaProxy(), cwd: dir });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (/Placing tasks: 0\/2 tasks running/.test(run.stderrSoFar())) {
+          clearInterval(timer);
+          run.child.kill('SIGINT');
+          resolve();
+        }
+      }, 20);
+      run.child.once('close', () => {
+        clearInterval(timer);
+        reject(new Error(`deploy ended before the rollout:\n${run.stderrSoFar()}`));
+      });
+    });
+    const first = await run.done;
+    expect(first.code, first.stderr).toBe(130);
+    const revision = Number(/the rollout of revision (\d+) goes on in AWS without us/.exec(first.stderr)?.[1]);
+    const before = state().releases.at(-1);
+    expect(before).toMatchObject({ revision, result: 'in-progress', deploymentId: expect.stringMatching(/^ecs-svc\//) });
+    // AND while nobody watched, the circuit breaker failed it, rolled back, and the failed deployment left the service's list
+    const deadline = Date.now() + 20_000;
+    while (s.position() < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(s.position()).toBeGreaterThanOrEqual(3);
+    const updates = aws.fired(ROLLOUT_RULE.update);
+    const mutatingBefore = aws.mutating().length;
+    // WHEN the same command runs again "to follow it"
+    const again = await cli(['deploy', STACK, '--image', 'httpd:9-broken-unwatched', '--output', 'json']);
+    // THEN it refuses to send that revision again: exit 1, no request that changes anything
+    expect(again.code, again.stderr).toBe(1);
+    expect(aws.fired(ROLLOUT_RULE.update)).toBe(updates);
+    expect(aws.mutating().slice(mutatingBefore)).toEqual([]);
+    expect(again.stderr).toContain(`Error: Revision ${revision} is not sent again: ECS failed its deployment (rolled-back: ECS rolled back to revision ${before.previousRevision}).`);
+    expect(again.stderr).toContain(`or add --force to send revision ${revision} again`);
+    expect(JSON.parse(again.stdout)).toMatchObject({ ok: false, calls: { mutating: 0 } });
+    // AND the release says how it ended (its recorded deployment, gone from the list, did happen), the service runs the revision before
+    expect(state().releases.at(-1)).toMatchObject({ revision, result: 'rolled-back', note: `ECS rolled back to revision ${before.previousRevision}`, endedAt: expect.any(String) });
+    expect(await runningRevision()).toBe(before.previousRevision);
+  });
 });

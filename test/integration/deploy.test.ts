@@ -12,8 +12,13 @@ import {
 import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeRepositoriesCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand } from '@aws-sdk/client-application-auto-scaling';
+import { PassThrough, Writable } from 'node:stream';
+import { AwsClients } from '../../src/aws/clients.js';
+import { create } from '../../src/cli/commands/create.js';
+import type { CliContext } from '../../src/cli/context.js';
+import type { Prompter } from '../../src/wizard/prompter.js';
 import { startMoto, type Moto } from '../support/moto.js';
-import { tempDir } from '../support/stack.js';
+import { FAST_TIMING, tempDir } from '../support/stack.js';
 import { cliEnv, runCli, startCli } from '../e2e/cli.js';
 
 /**
@@ -56,6 +61,15 @@ async function taskDefinition(arn: string) {
     return (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }))).taskDefinition!;
   } finally {
     ecs.destroy();
+  }
+}
+async function scalableBounds(): Promise<[number | undefined, number | undefined]> {
+  const aas = new ApplicationAutoScalingClient(cfg());
+  try {
+    const t = (await aas.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [`service/${STACK}/${STACK}`] }))).ScalableTargets![0]!;
+    return [t.MinCapacity, t.MaxCapacity];
+  } finally {
+    aas.destroy();
   }
 }
 async function revisionCount(): Promise<number> {
@@ -208,6 +222,84 @@ describe('deploy, rollback and releases on moto', () => {
     expect(rows[1]).toMatch(/^5 +httpd:2\.4 +succeeded \(create\) +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +[\d.]+ s +\S+@\S+/);
     expect(rows).toHaveLength(8);
   });
+});
+
+describe('create --answers after scale (issue 27)', () => {
+  it('the review names what it sets back and who set it, and asks while holding the lock; --yes sets it back and says so', async () => {
+    // GIVEN `scale --max-count 10`, recorded with who did it
+    expect(await json(['scale', STACK, '--max-count', '10'])).toMatchObject({ ok: true, service: { maxCount: 10 } });
+    const set = state().changedBy['scaling.service.maxCount'];
+    expect(set).toEqual({ by: 'scale', flag: '--max-count', at: expect.any(String), user: expect.stringMatching(/.@./) });
+    const said = `service scaling max 10 → 6 (set by scale on ${set.at.slice(0, 10)} ${set.at.slice(11, 16)} by ${set.user})`;
+    // AND an answers file that still says 6 (every other answer as recorded)
+    const recorded = state().answers;
+    const file = path.join(dir, 'stack.json');
+    writeFileSync(file, JSON.stringify({ ...recorded, scaling: { ...recorded.scaling, service: { ...recorded.scaling.service, maxCount: 6 } } }));
+    const change = { path: 'scaling.service.maxCount', from: 10, to: 6, text: said, changedBy: set };
+
+    // WHEN planned THEN the dry run's JSON lists the change, with who set it
+    const plan = await json(['create', '--answers', file, '--yes', '--dry-run']);
+    expect(plan.changes).toEqual([change]);
+    expect(plan.plan.changes).toEqual([said]);
+
+    // WHEN create runs in a terminal, and a scale from another shell comes while it asks
+    let stdout = '';
+    let question = '';
+    let review = '';
+    let meanwhile: Awaited<ReturnType<typeof cli>> | undefined;
+    const sink = (write: (t: string) => void) => new Writable({ write: (chunk, _enc, cb) => (write(String(chunk)), cb()) });
+    // Answers every other question with its default (the file leaves only optional ones).
+    const prompter = {
+      input: async (q: { default?: string }) => q.default ?? '',
+      number: async (q: { default?: number }) => q.default,
+      select: async (q: { default?: unknown; choices: { value: unknown }[] }) => q.default ?? q.choices[0]!.value,
+      checkbox: async (q: { choices: { value: unknown; checked?: boolean }[] }) => q.choices.filter((c) => c.checked).map((c) => c.value),
+      confirm: async (q: { message: string; default?: boolean }) => {
+        if (!q.message.startsWith('Create these resources')) return q.default ?? false;
+        question = q.message;
+        review = stdout;
+        meanwhile = await cli(['scale', STACK, '--desired-count', '3']);
+        return false;
+      },
+    } as unknown as Prompter;
+    const ctx: CliContext = {
+      stdout: sink((t) => (stdout += t)),
+      stderr: sink(() => undefined),
+      stdin: new PassThrough(),
+      env: cliEnv(moto.env(), home),
+      cwd: dir,
+      isTTY: true,
+      makeClients: (target) => new AwsClients(target),
+      timing: FAST_TIMING,
+      signal: new AbortController().signal,
+      prompter: async () => prompter,
+    };
+    const code = await create({ answers: file, stateDir: dir, endpointUrl: moto.endpoint }, ctx);
+    // THEN the review showed the change and the question named it (default no)
+    expect(review).toContain(`Changes to what runs\n  ${said}\n`);
+    expect(question).toBe('Create these resources, setting back a value set by scale?');
+    // AND the other shell's scale was refused: the lock was create's while it asked (exit 1, naming it)
+    expect(meanwhile?.code, meanwhile?.stderr).toBe(1);
+    expect(meanwhile?.stderr).toMatch(/Stack "shop-deploy" is locked by .*\(create\)/);
+    // AND answering no changed nothing, and said how to keep the value
+    expect(code).toBe(0);
+    expect(stdout).toContain(`Nothing was created.\nTo keep it, set it in ${file}:\n  scaling.service.maxCount: 10\n`);
+    expect(await scalableBounds()).toEqual([1, 10]);
+    expect(state().changedBy['scaling.service.maxCount']).toEqual(set);
+
+    // WHEN create runs with --yes
+    const r = await cli(['create', '--answers', file, '--yes', '--output', 'json']);
+    // THEN it says what it sets back, sets it back, and the record no longer claims scale set it
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`warning: This create changes what the service runs: ${said}\n`);
+    expect(JSON.parse(r.stdout).changes).toEqual([change]);
+    expect(await scalableBounds()).toEqual([1, 6]);
+    expect(state().changedBy).toBeUndefined();
+    // AND a rerun has nothing to say and changes nothing
+    const again = await cli(['create', '--answers', file, '--yes', '--output', 'json']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ changes: [], calls: { mutating: 0 } });
+    expect(again.stderr).not.toContain('This create changes');
+  }, 120_000);
 });
 
 describe('a release nobody watched to its end', () => {

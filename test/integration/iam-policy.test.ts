@@ -8,7 +8,7 @@ import { DescribeAddressesCommand, DescribeImagesCommand, DescribeLaunchTemplate
 import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { isNotFound } from '../../src/aws/errors.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { stackNames } from '../../src/steps/names.js';
@@ -367,6 +367,8 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
       service: { ecrRepository: 'iam-day2-app', secrets: { DB_PASSWORD: 'arn:aws:ssm:us-east-1:123456789012:parameter/iam-day2/db', API_KEY: '/iam-day2/api-key' } },
       scaling: { service: { targetCpuPercent: 60, targetMemoryPercent: 70, requestsPerTarget: 500 } },
     };
+    // (the parameters its secrets name exist: create and deploy look them up, never read them)
+    for (const Name of ['/iam-day2/db', '/iam-day2/api-key']) await sdk.ssm.send(new PutParameterCommand({ Name, Type: 'SecureString', Value: 'not-read' }));
     const older = await olderAmi();
     // the other way of launching and scaling instances, its state kept in S3
     const legacy = { instances: { launch: 'configuration' }, scaling: { service: { enabled: false }, instances: { managed: false, targetCpuPercent: 60 } } };
@@ -456,6 +458,9 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
     // (the estimates' optional calls: the Price List API answered, the Spot history of the production stack read)
     expect(aws.fired(RULE_PRICES.getProducts)).toBeGreaterThan(0);
     expect(seen.some((r) => iamAction(r) === 'ec2:DescribeSpotPriceHistory')).toBe(true);
+    // (the secrets were looked up before the day-2 stack's create and deploys: by name, never read)
+    expect(actions).toContain('ssm:DescribeParameters');
+    expect(actions.filter((a) => /^(ssm:GetParameters|secretsmanager:GetSecretValue)$/.test(a))).toEqual([]);
     // (each delete the policy allows only on tagged resources was judged on the tags it met)
     const tagged = seen.filter((r) => ['ec2:DeleteNatGateway', 'ec2:ReleaseAddress', 'acm:DeleteCertificate'].includes(iamAction(r)));
     expect(tagged.filter((r) => tagsSeen.get(r) !== 'gone').length).toBeGreaterThan(0);

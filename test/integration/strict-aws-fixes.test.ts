@@ -1,6 +1,16 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CreateLaunchTemplateCommand, DescribeInternetGatewaysCommand, DescribeRouteTablesCommand, DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
-import { AutoScalingClient, CreateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  CreateLaunchTemplateCommand,
+  DescribeInternetGatewaysCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  ModifyInstanceAttributeCommand,
+  RevokeSecurityGroupIngressCommand,
+} from '@aws-sdk/client-ec2';
+import { AutoScalingClient, CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateClusterCommand, CreateServiceCommand, DescribeCapacityProvidersCommand, DescribeClustersCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { DeleteRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { ApplicationAutoScalingClient, DescribeScalingPoliciesCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
@@ -22,13 +32,16 @@ import { serviceScalingStep } from '../../src/steps/service-scaling.js';
 import { instancesInServiceStep } from '../../src/steps/auto-scaling-group.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { startStrictAws, type StrictAws } from '../support/strict-aws.js';
-import { wireJson } from '../support/aws-wire.js';
+import { wireError, wireJson } from '../support/aws-wire.js';
+import { StateFile } from '../../src/engine/state.js';
+import { inspectHosts, type HostTargets, type InspectOptions } from '../../src/hosts/inspect.js';
+import { runRoll, type RollSpec } from '../../src/hosts/roll.js';
 import { LAUNCH_FAILURE, RULE, strictProfile, type StrictOptions, type StrictProfile } from '../support/strict-rules.js';
 import { FAST_TIMING, testStack } from '../support/stack.js';
 import { stepContext } from '../support/step-context.js';
 
 /**
- * The fixes for what a real account refuses where moto accepts (issue 12, items 1, 2, 3, 8, 9), each
+ * The fixes for what a real account refuses where moto accepts (issue 12, items 1, 2, 3, 8, 9; issue 22, items 3, 14, 15b), each
  * run through the strict-AWS proxy answering as AWS does, and each asserting that its rule fired.
  * Every test here fails on the code before the fix: the step gives up on the first NotFound or
  * "unable to assume", takes a DELETE_FAILED for a deletion, or waits out the timeout on a launch
@@ -377,5 +390,131 @@ describe('9. Instance launch failures while waiting for instances', () => {
     expect(isWizardError(err, 'AWS')).toBe(true);
     expect((err as Error).message).toContain('We currently do not have sufficient t3.small capacity');
     expect(aws.requests.filter((r) => r.operation === 'DescribeScalingActivities')).toHaveLength(3);
+  });
+});
+
+describe('issue 22: the hosts of a real account', () => {
+  const ami = 'ami-12c6146b';
+  /** A launch template and a group of 2 made straight in moto (so the proxy first sees the group with its instances), Spot with `types`. */
+  async function hostGroup(name: string, types?: string[]): Promise<{ launchTemplateId: string; ids: string[] }> {
+    const ec2 = direct(EC2Client);
+    const as = direct(AutoScalingClient);
+    try {
+      const lt = (await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: name, LaunchTemplateData: { ImageId: ami, InstanceType: 't3.small' } }))).LaunchTemplate!;
+      const spec = { LaunchTemplateId: lt.LaunchTemplateId, Version: '$Latest' };
+      await as.send(
+        new CreateAutoScalingGroupCommand({
+          AutoScalingGroupName: name,
+          ...(types ? { MixedInstancesPolicy: { LaunchTemplate: { LaunchTemplateSpecification: spec, Overrides: types.map((InstanceType) => ({ InstanceType })) } } } : { LaunchTemplate: spec }),
+          MinSize: 2,
+          MaxSize: 2,
+          DesiredCapacity: 2,
+          AvailabilityZones: ['us-east-1a'],
+        }),
+      );
+      const g = (await as.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))).AutoScalingGroups![0]!;
+      return { launchTemplateId: lt.LaunchTemplateId!, ids: (g.Instances ?? []).map((i) => i.InstanceId!) };
+    } finally {
+      ec2.destroy();
+      as.destroy();
+    }
+  }
+  const targets = (name: string): HostTargets => ({ groupName: name, clusterName: name, serviceName: name });
+  const inspect = (name: string, opts?: InspectOptions) => inspectHosts(testStack({ stack: name }, { endpoint: aws.endpoint }).aws, targets(name), 'us-east-1', { latestAmi: false, ...opts });
+
+  it('3. a Spot group runs any listed type: a host of the second type is current, one of an unlisted type is not', async () => {
+    // GIVEN a Spot group of t3.small or t3a.small, one host running t3a.small and the other t3.micro
+    const { ids } = await hostGroup('spot-types', ['t3.small', 't3a.small']);
+    const ec2 = direct(EC2Client);
+    await ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: ids[0], InstanceType: { Value: 't3a.small' } }));
+    await ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: ids[1], InstanceType: { Value: 't3.micro' } }));
+    ec2.destroy();
+
+    // WHEN hosts are inspected
+    const facts = await inspect('spot-types');
+
+    // THEN the group's types are the overrides; the t3a.small host is current, the t3.micro one is not, saying why
+    expect(facts.launch).toMatchObject({ instanceType: 't3.small', instanceTypes: ['t3.small', 't3a.small'] });
+    expect(facts.hosts.map((h) => [h.instanceId, h.instanceType, h.current, h.reasons])).toEqual([
+      [ids[0], 't3a.small', true, []],
+      [ids[1], 't3.micro', false, ['t3.micro, the group launches t3.small or t3a.small']],
+    ]);
+    // AND create's review, judging by the answers' Spot types, calls both out of date when t3a.small is dropped
+    expect((await inspect('spot-types', { instanceTypes: ['t3.small'] })).hosts.map((h) => h.current)).toEqual([false, false]);
+  });
+
+  it('14. an instance the group has just launched, which EC2 does not show yet, is "launching" in the inspection hosts, status and the roll share, not a failure', async () => {
+    // GIVEN a group the proxy has seen with its 2 instances
+    strict([RULE.instanceNotYet]);
+    const { ids } = await hostGroup('not-yet');
+    expect((await inspect('not-yet')).hosts.map((h) => [h.instanceId, h.launching, h.amiId])).toEqual(ids.map((id) => [id, undefined, ami]));
+    // AND the group replacing one of them (as a roll or a health check does): EC2 does not show the new one yet
+    const as = direct(AutoScalingClient);
+    await as.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: ids[0], ShouldDecrementDesiredCapacity: false }));
+    const now = ((await as.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['not-yet'] }))).AutoScalingGroups![0]!.Instances ?? []).map((i) => i.InstanceId!);
+    as.destroy();
+    const fresh = now.find((id) => !ids.includes(id))!;
+
+    // WHEN the hosts are inspected
+    const facts = await inspect('not-yet');
+
+    // THEN EC2 hid it (the rule fired), and the host is listed as launching, known by what the group says; the other as before
+    expect(aws.fired(RULE.instanceNotYet)).toBe(1);
+    const byId = new Map(facts.hosts.map((h) => [h.instanceId, h]));
+    expect(byId.get(fresh)).toMatchObject({ launching: true, instanceType: 't3.small', current: true });
+    expect(byId.get(fresh)!.amiId).toBeUndefined();
+    expect(byId.get(ids[1]!)).toMatchObject({ amiId: ami, current: true });
+    expect(byId.get(ids[1]!)!.launching).toBeUndefined();
+    // AND a moment later EC2 shows it, with its AMI
+    expect((await inspect('not-yet')).hosts.find((h) => h.instanceId === fresh)).toMatchObject({ amiId: ami });
+  });
+
+  it('15b. a lost answer to the roll\'s CreateLaunchTemplateVersion makes no second version: the token is recorded first, the version found before a resend', async () => {
+    // GIVEN a template at version 1, and AWS making the roll's new version but the answer lost (HTTP 500)
+    const { launchTemplateId } = await hostGroup('lost-version');
+    const state = StateFile.scratch('lost-version');
+    let tokenSent: string | null = null;
+    let tokenRecorded: unknown;
+    aws.rule({
+      name: 'version-answer-lost',
+      service: 'ec2',
+      operation: 'CreateLaunchTemplateVersion',
+      times: 1,
+      respond: async (req, ctx) => {
+        tokenSent = req.params.get('ClientToken');
+        tokenRecorded = state.state.roll?.resources['launch-version']?.outputs.clientToken;
+        await ctx.forward();
+        return wireError('ec2', 'InternalError', 'An internal error has occurred', 500);
+      },
+    });
+    const spec: RollSpec = {
+      reason: `${ami} → ami-0newer`,
+      groupName: 'lost-version',
+      clusterName: 'lost-version',
+      serviceName: 'lost-version',
+      hosts: [],
+      original: { minSize: 2, maxSize: 2, desiredCapacity: 2 },
+      newVersion: { launchTemplateId, sourceVersion: 1, instanceType: 't3.small', amiId: 'ami-0newer' },
+    };
+
+    // WHEN the roll makes its version
+    const run = await runRoll({ state, spec, aws: testStack({ stack: 'lost-version' }, { endpoint: aws.endpoint }).aws, timing: FAST_TIMING });
+
+    // THEN the fault fired, the token sent was the one recorded before the call, and the step went through
+    expect(aws.fired('version-answer-lost')).toBe(1);
+    expect(tokenSent).toMatch(/^[0-9a-f]{48}$/);
+    expect(tokenRecorded).toBe(tokenSent);
+    expect(failed(run)).toEqual([]);
+    // AND the version was found, not sent again: one new version, the default, with the new AMI
+    expect(aws.requests.filter((r) => r.operation === 'CreateLaunchTemplateVersion')).toHaveLength(1);
+    const ec2 = direct(EC2Client);
+    const versions = (await ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: launchTemplateId }))).LaunchTemplateVersions ?? [];
+    const template = (await ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [launchTemplateId] }))).LaunchTemplates![0]!;
+    ec2.destroy();
+    expect(versions.map((v) => [v.VersionNumber, v.LaunchTemplateData?.ImageId]).sort()).toEqual([
+      [1, ami],
+      [2, 'ami-0newer'],
+    ]);
+    expect(template.DefaultVersionNumber).toBe(2);
   });
 });

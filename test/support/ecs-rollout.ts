@@ -13,7 +13,8 @@ const STOPPED_AT = Date.now() / 1000;
  * (its id in UpdateService's own answer), tasks PROVISIONING while an instance is added, RUNNING
  * tasks on dynamic host ports of the real (fake-agent) container instances, their targets going
  * from initial to healthy, the old tasks' targets draining, then COMPLETED — or, for a broken
- * image, stopped tasks and the circuit breaker's FAILED with a rollback to the old revision.
+ * image, stopped tasks and the circuit breaker's FAILED with a rollback to the old revision, after
+ * which (a state only the clock or a long watch reaches) the failed deployment leaves the list.
  *
  * The world moves one state further every `callsPerState` DescribeServices calls after the update
  * (the last state holds), so a test sees every phase whatever the polling speed — or, with
@@ -43,6 +44,8 @@ interface WorldState {
   /** The old deployment is still listed. */
   oldListed: boolean;
   newRollout: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+  /** After a rollback: the failed deployment has stopped its tasks and left the service's list, the rollback is COMPLETED. */
+  failedGone?: true;
   tasks: TaskState[];
   /** Target health by host port. */
   targets: Record<number, { state: string; reason?: string; description?: string }>;
@@ -90,6 +93,8 @@ function failureScript(): WorldState[] {
     { newRunning: 0, oldRunning: 2, oldListed: true, newRollout: 'IN_PROGRESS', tasks: [t('b0000000000000000000000000000001', 'PROVISIONING')], targets: { [OLD_PORTS[0]!]: healthy, [OLD_PORTS[1]!]: healthy } },
     { newRunning: 0, oldRunning: 2, oldListed: true, newRollout: 'IN_PROGRESS', tasks: [t('b0000000000000000000000000000001', 'STOPPED', 32772), t('b0000000000000000000000000000002', 'STOPPED', 32773)], targets: { [OLD_PORTS[0]!]: healthy, [OLD_PORTS[1]!]: healthy, 32772: unhealthy } },
     { newRunning: 0, oldRunning: 2, oldListed: true, newRollout: 'FAILED', tasks: [t('b0000000000000000000000000000001', 'STOPPED', 32772), t('b0000000000000000000000000000002', 'STOPPED', 32773)], targets: { [OLD_PORTS[0]!]: healthy, [OLD_PORTS[1]!]: healthy, 32772: unhealthy } },
+    // Minutes later (reached only by a watcher that keeps asking, or by the clock): the rollback is done.
+    { newRunning: 0, oldRunning: 2, oldListed: true, newRollout: 'FAILED', failedGone: true, tasks: [t('b0000000000000000000000000000001', 'STOPPED', 32772), t('b0000000000000000000000000000002', 'STOPPED', 32773)], targets: { [OLD_PORTS[0]!]: healthy, [OLD_PORTS[1]!]: healthy } },
   ];
 }
 
@@ -126,6 +131,7 @@ export function simulatedRollout(aws: StrictAws, opts: { cluster: string; servic
     const d = (id: string, status: string, td: string, running: number, rollout: string, extra: object = {}) => ({
       id, status, taskDefinition: td, desiredCount: 2, pendingCount: Math.max(0, 2 - running), runningCount: running, failedTasks: 0, rolloutState: rollout, createdAt: Date.now() / 1000, updatedAt: Date.now() / 1000, launchType: 'EC2', ...extra,
     });
+    if (w.failedGone) return [d(`${u.oldId}-rollback`, 'PRIMARY', u.oldTd, 2, 'COMPLETED')];
     return [
       failed
         ? d(u.newId, 'ACTIVE', u.newTd, 0, 'FAILED', { failedTasks: 2, rolloutStateReason: CIRCUIT_BREAKER })

@@ -51,6 +51,8 @@ export const RULE = {
   // 9. Instance launches
   launchTransient: 'asg-launch-transient',
   launchFailed: 'asg-launch-failed',
+  // 14 (issue 22). EC2 not yet showing an instance its group has just launched
+  instanceNotYet: 'ec2-instance-not-yet',
   // What every stack meets
   albProvisioning: 'elb-alb-provisioning',
   sgDependency: 'ec2-sg-dependency-violation',
@@ -122,8 +124,19 @@ export function strictProfile(aws: StrictAws, opts: StrictOptions = {}): StrictP
   const deleting = new Map<string, { provider: CapacityProvider; describesLeft: number }>();
   const attachedTo = new Map<string, string>();
   const activities = new Map<string, string[]>();
+  /** Instances of each group the proxy has listed, and those that joined a group after the proxy first saw it (just launched). */
+  const members = new Map<string, Set<string>>();
+  const launched = new Set<string>();
   aws.observe((req, answer) => {
     if (answer.status !== 200) return;
+    if (req.operation === 'DescribeAutoScalingGroups' && req.params.has('AutoScalingGroupNames.member.1') && !req.params.has('AutoScalingGroupNames.member.2')) {
+      // One group asked for: every instance in the answer is one of its members.
+      const group = req.params.get('AutoScalingGroupNames.member.1')!;
+      const ids = [...answer.body.matchAll(/<InstanceId>([^<]+)<\/InstanceId>/g)].map((m) => m[1]!);
+      const known = members.get(group);
+      for (const id of ids) if (known ? !known.has(id) : created.has(group)) launched.add(id);
+      members.set(group, new Set([...(known ?? []), ...ids]));
+    }
     if (req.operation === 'CreateSecurityGroup') created.add(xmlValue(answer.body, 'groupId') ?? '');
     if (req.operation === 'CreateRouteTable') created.add(xmlValue(answer.body, 'routeTableId') ?? '');
     if (req.operation === 'CreateInternetGateway') created.add(xmlValue(answer.body, 'internetGatewayId') ?? '');
@@ -292,6 +305,34 @@ export function strictProfile(aws: StrictAws, opts: StrictOptions = {}): StrictP
         if (req.operation === 'DescribeScalingActivities') return activitiesAnswer(group, activity(group, 'Failed', opts.launchFailure.message));
         const moto = await ctx.forward();
         return { ...moto, body: moto.body.replace(/<Instances>[\s\S]*?<\/Instances>/g, '<Instances/>') };
+      },
+    },
+
+    {
+      // EC2 is eventually consistent: an instance a group has just launched is unknown to the first n
+      // DescribeInstances naming it. By id, the whole call fails (one unknown id is enough); by an
+      // instance-id filter, the answer leaves it out.
+      name: RULE.instanceNotYet,
+      service: 'ec2',
+      operation: 'DescribeInstances',
+      respond: async (req, ctx) => {
+        const byId = paramValues(req, /^InstanceId\.\d+$/);
+        const filter = [...req.params.entries()].find(([k, v]) => /^Filter\.\d+\.Name$/.test(k) && v === 'instance-id')?.[0].replace(/Name$/, 'Value.');
+        const named = filter ? paramValues(req, new RegExp(`^${filter.replace(/\./g, '\\.')}\\d+$`)) : byId;
+        const hidden = named.filter((id) => launched.has(id) && budget(RULE.instanceNotYet, id));
+        if (!hidden.length) return undefined;
+        if (!filter) {
+          const quoted = hidden.join(', ');
+          return wireError('ec2', 'InvalidInstanceID.NotFound', hidden.length === 1 ? `The instance ID '${quoted}' does not exist` : `The instance IDs '${quoted}' do not exist`);
+        }
+        // moto, asked for the other ids only (or for none: an empty answer).
+        const shown = named.filter((id) => !hidden.includes(id));
+        if (!shown.length) return wireXml(`<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>${fakeRequestId()}</requestId><reservationSet/></DescribeInstancesResponse>`);
+        const params = new URLSearchParams([...req.params].filter(([k]) => !k.startsWith(filter)));
+        shown.forEach((id, k) => params.set(`${filter}${k + 1}`, id));
+        const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'content-length' && k !== 'host'));
+        const r = await fetch(`${ctx.upstream}${req.path}`, { method: 'POST', headers, body: params.toString() });
+        return { status: r.status, headers: { 'content-type': r.headers.get('content-type') ?? 'text/xml' }, body: await r.text() };
       },
     },
 

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { WizardError, inputError } from '../../errors.js';
 import { checkCapacity } from '../../scaling/capacity.js';
 import { runCreate } from '../../engine/engine.js';
@@ -10,11 +11,15 @@ import type { Answers } from '../../wizard/schema.js';
 import { awsAccount, type Account } from '../../wizard/account.js';
 import { launchImage } from '../../steps/launch-common.js';
 import { checkSpotTypes } from '../../steps/instance-placement.js';
+import { checkSecretsExist } from '../../steps/secrets-policy.js';
 import { stackUrl } from '../../steps/url.js';
 import type { ServiceOutputs } from '../../steps/outputs.js';
 import { waitingForImage, waitingForImageText, type WaitingForImage } from '../waiting-for-image.js';
-import { gatherAnswers } from '../../wizard/ask.js';
-import { answerWarnings, buildReviewPlan, runningChanges } from '../../wizard/plan.js';
+import { startWizard } from '../../wizard/ask.js';
+import { DRAFT_FILE, DraftFile } from '../../wizard/draft.js';
+import { answerWarnings, buildReviewPlan } from '../../wizard/plan.js';
+import { keptProvenance, stackChanges, type GroupBounds, type StackChange } from '../../wizard/changes.js';
+import { askWhilePaused } from '../../ui/reporter.js';
 import { inquirerPrompter } from '../../wizard/prompter.js';
 import { renderPlan } from '../../wizard/review.js';
 import { redactAnswers, secretLookingNames, secretWarning } from '../../wizard/redact.js';
@@ -24,7 +29,7 @@ import { commonOptions, type CommonFlags, type CommonOptions } from '../options.
 import { loadPrices } from '../prices.js';
 import { typesToPrice } from '../../cost/estimate.js';
 import { makeReporter, printResult } from '../output.js';
-import { awsTarget, callLog, openStack, preflight, readStack, stackEnv } from '../stack.js';
+import { awsTarget, callLog, openStack, openStore, preflight, stackEnv } from '../stack.js';
 import { hostTargets, inspectHosts } from '../../hosts/inspect.js';
 import { pendingRoll, planRoll, runRoll, type RollSpec } from '../../hosts/roll.js';
 import { launchChanges } from '../../steps/launch-common.js';
@@ -42,6 +47,8 @@ export interface CreateFlags extends CommonFlags {
   dryRun?: boolean;
   saveAnswers?: string;
   wait?: boolean;
+  /** Every question in order, instead of the quick path's few. */
+  advanced?: boolean;
 }
 
 export async function create(flags: CreateFlags, ctx: CliContext): Promise<number> {
@@ -64,20 +71,31 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
     }
     return account;
   };
-  let draft;
+  // The answers typed in a terminal are kept beside the states (a directory; none for S3) until the stack is created.
+  const draftFile = prompter && opts.state.kind === 'file' ? new DraftFile(path.join(opts.state.dir, DRAFT_FILE)) : undefined;
+  const existingStacks = async (): Promise<string[]> => {
+    const store = await openStore(opts, ctx);
+    try {
+      return await store.list();
+    } finally {
+      store.close();
+    }
+  };
+  let wizard;
   try {
-    draft = await gatherAnswers({ file: raw, prompter, yes: flags.yes ?? false, account: accountFor });
+    wizard = await startWizard({ file: raw, prompter, yes: flags.yes ?? false, account: accountFor, advanced: flags.advanced, draft: draftFile, cwd: ctx.cwd, existingStacks });
   } finally {
     for (const c of lookupClients) c.destroy();
   }
-  const answers: Answers = validateAnswers(draft);
-  // Guard rails on task size vs instance size: refused before any AWS call, warnings shown below.
+  let answers: Answers = validateAnswers(wizard.draft);
+  // Guard rails on task size vs instance size: refused before any AWS call (a terminal re-asked them), warnings shown below.
   const capacity = checkCapacity(answers);
   if (capacity.problems.length) throw inputError(capacity.problems);
-  if (flags.saveAnswers) await saveAnswersFile(flags.saveAnswers, answers);
+  // With a review screen, the answers (customized there) are saved and warned about after it.
+  const reviewing = Boolean(prompter) && !flags.dryRun;
 
   const reporter = makeReporter(opts, ctx);
-  for (const w of capacity.warnings) reporter.warn(w);
+  if (!reviewing) for (const w of capacity.warnings) reporter.warn(w);
   // Without a review screen (--yes, no terminal) the review's warnings are said here.
   if (!prompter && !flags.dryRun) for (const w of answerWarnings(answers)) reporter.warn(w);
   const secretNames = secretLookingNames(answers);
@@ -91,29 +109,51 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
   const aws = ctx.makeClients({ ...awsTarget(opts, ctx, { region: answers.region }, calls.onCall), readOnly: flags.dryRun ?? false });
   try {
     const region = await preflight(aws);
-    // Before anything is made: the hosts' image for the type's architecture; a given AMI of another architecture is bad input.
-    const image = await launchImage(aws, answers.instances, region);
-    // Spot types of another architecture than the instance type's could not boot that AMI: bad input, nothing made.
-    await checkSpotTypes(aws, answers, region, image.architecture);
-    // The hosts a changed instance type (or pinned AMI) will replace, for the review: read, not locked.
-    const prior = (await readStack(opts, answers.stack, ctx, 'create')).state;
-    const roll = prior ? await rollPreview(aws, prior, answers, region) : undefined;
-    // What it costs, before anything is made (for the review and the JSON result; src/cost/).
-    const prices = (prompter && !flags.dryRun) || flags.dryRun || opts.output === 'json' ? await createPrices(opts, ctx, aws, answers, region, calls.onCall) : undefined;
-    const review = { region, amiId: image.amiId, architecture: image.architecture, ...(roll ? { roll } : {}), ...(prices ? { prices } : {}) };
-    if (prompter && !flags.dryRun) {
-      // Against the state (read without the lock): what this create would change in what runs.
-      screen.write(`\n${renderPlan(buildReviewPlan(answers, { ...review, current: prior }))}\n`);
-      // Default no: creating costs money.
-      if (!(await prompter.confirm({ message: 'Create these resources?', default: false }))) {
-        screen.write('Nothing was created.\n');
-        return 0;
-      }
-    }
+    // Secrets that name no parameter (a value pasted where its name belongs) stop here: exit 2, the text never echoed nor saved.
+    for (const w of (await checkSecretsExist(aws, answers.stack, answers.service.secrets, region)).warnings) reporter.warn(w);
+    if (flags.saveAnswers && !reviewing) await saveAnswersFile(flags.saveAnswers, answers);
+    // The lock before the review's reads, held through its questions (as Terraform does): what the
+    // review shows is what this run changes. A deploy or scale from another shell meanwhile waits
+    // (--lock-timeout) or stops naming this run, instead of being reverted unseen.
     const stack = await openStack(opts, answers.stack, flags.dryRun ? 'create --dry-run' : 'create', ctx);
     try {
       // The state as it was (the document is updated in place below): what this create changes is judged against it.
       const before = stack.existing ? structuredClone(stack.existing) : undefined;
+      const reviewOf = async (a: Answers) => {
+        // Before anything is made: the hosts' image for the type's architecture; a given AMI of another architecture is bad input.
+        const image = await launchImage(aws, a.instances, region);
+        // Spot types of another architecture than the instance type's could not boot that AMI: bad input, nothing made.
+        await checkSpotTypes(aws, a, region, image.architecture);
+        // The hosts a changed instance type (or pinned AMI) will replace, and the group's bounds as AWS has them.
+        const hosts = before ? await hostsPreview(aws, before, a, region) : undefined;
+        // What it costs, before anything is made (for the review and the JSON result; src/cost/).
+        const prices = reviewing || flags.dryRun || opts.output === 'json' ? await createPrices(opts, ctx, aws, a, region, calls.onCall) : undefined;
+        const review = { region, amiId: image.amiId, architecture: image.architecture, ...(hosts?.roll ? { roll: hosts.roll } : {}), ...(hosts?.group ? { group: hosts.group } : {}), ...(prices ? { prices } : {}) };
+        return { review, changes: before ? stackChanges(before, a, { group: hosts?.group }) : [] };
+      };
+      let shown = reviewing ? undefined : await reviewOf(answers);
+      if (prompter && reviewing) {
+        // The review; on the quick path then "Customize a section?" until none, each change checked and shown again.
+        await wizard.review(async (a) => {
+          shown = await reviewOf(a);
+          answers = a;
+          const warnings = checkCapacity(a).warnings.map((w) => `warning: ${w}\n`).join('');
+          screen.write(`\n${renderPlan(buildReviewPlan(a, { ...shown.review, current: before }))}${warnings}\n`);
+        });
+        if (flags.saveAnswers) await saveAnswersFile(flags.saveAnswers, answers);
+        // Values a day-2 command (scale) set that these answers set back.
+        const setBack = shown!.changes.filter((c) => c.changedBy);
+        // Default no: creating costs money, and setting back what scale did may not be what the user meant.
+        // The draft stays: the next create offers these answers again.
+        const question = setBack.length ? `Create these resources, setting back ${setBack.length === 1 ? 'a value' : `${setBack.length} values`} set by ${[...new Set(setBack.map((c) => c.changedBy!.by))].join(' and ')}?` : 'Create these resources?';
+        if (!(await askWhilePaused(reporter, () => prompter.confirm({ message: question, default: false })))) {
+          screen.write('Nothing was created.\n');
+          if (setBack.length) screen.write(`To keep ${setBack.length === 1 ? 'it' : 'them'}, set ${setBack.length === 1 ? 'it' : 'them'} in ${flags.answers ?? 'your answers'}:\n${setBack.map((c) => `  ${c.path}: ${JSON.stringify(c.from)}\n`).join('')}`);
+          return 0;
+        }
+      }
+      // Set: by the review screen, or above without one.
+      const { review, changes } = shown!;
       const env = { ...stackEnv(answers, aws, region, ctx, opts), rollPending: stack.existing?.roll !== undefined };
       const steps = buildPlan(answers);
       await verifyExisting(steps, env, answers.stack);
@@ -123,11 +163,13 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
           s.answers = redactAnswers(answers);
           s.region = region;
           s.endpointUrl = opts.endpointUrl ?? ctx.env.AWS_ENDPOINT_URL;
+          // An answer set back is create's again: only what still holds keeps saying who set it.
+          s.changedBy = keptProvenance(s.changedBy, before?.answers, answers);
+          if (!s.changedBy) delete s.changedBy;
         });
       }
-      // Without a review screen, what this create changes in what runs (e.g. reverting a deploy) is said here.
-      const changes = before ? runningChanges(before, answers) : [];
-      if (!prompter && !flags.dryRun) for (const c of changes) reporter.warn(`This create changes what the service runs: ${c}`);
+      // Without a review screen, what this create changes in what runs (e.g. reverting a deploy or a scale) is said here.
+      if (!prompter && !flags.dryRun) for (const c of changes) reporter.warn(`This create changes what the service runs: ${c.text}`);
       const startedAt = new Date().toISOString();
       const result = await runCreate(steps, {
         env,
@@ -146,10 +188,11 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
       if (service?.tagged === false) reporter.warn(`The service ${service.serviceName} was created without tags: ECS refuses tags on services while the account uses the old ARN format (opt in with \`aws ecs put-account-setting-default --name serviceLongArnFormat --value enabled\`).`);
       if (summary.waitingForImage) reporter.warn(`The service runs 0 tasks: ${summary.waitingForImage.image} has not been pushed yet.`);
       reporter.close();
+      // `review` is set: by the review screen, or above without one.
       const plan = buildReviewPlan(answers, { ...review, results: flags.dryRun ? result.results : undefined, current: before });
       if (flags.dryRun && opts.output === 'text') ctx.stdout.write(renderPlan(plan));
       const { cost, ...planShown } = plan;
-      printResult(ctx, opts, { ...summary, calls: calls.counts, ...(opts.output === 'json' ? { plan: planShown, cost } : {}) });
+      printResult(ctx, opts, { ...summary, calls: calls.counts, ...(opts.output === 'json' ? { changes: changes.map(changeJson), plan: planShown, cost } : {}) });
       if (summary.waitingForImage && opts.output === 'text') ctx.stdout.write(waitingForImageText(summary.waitingForImage));
       // Another writer changed the state under this run: that, not the steps it stopped, is the failure.
       if (stack.state.conflict) throw stack.state.conflict;
@@ -167,6 +210,8 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
           { cause: first, hint: first instanceof WizardError ? first.hint : awsHint(first) ?? `The state is saved; fix the cause and run create again to resume, or destroy ${answers.stack}.` },
         );
       }
+      // Created: the answers typed on the way are no longer needed.
+      if (!flags.dryRun) await wizard.discardDraft();
       return 0;
     } finally {
       await stack.close();
@@ -174,6 +219,8 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
   } finally {
     reporter.close();
     aws.destroy();
+    // The review's customizing may have looked the account up again.
+    for (const c of lookupClients) c.destroy();
   }
 }
 
@@ -307,16 +354,27 @@ async function rollHosts(
   return { spec, run: await runRoll({ state, spec, aws, timing, signal, onEvent }) };
 }
 
-/** For the review: how many hosts changed launch settings (type, pinned AMI, network, Spot draining) replace (or an interrupted roll still will). */
-async function rollPreview(aws: AwsClients, prior: StackState, answers: Answers, region: string): Promise<{ instances: number; reason: string } | undefined> {
+/**
+ * For the review: how many hosts changed launch settings (type, pinned AMI, network, Spot draining)
+ * replace (or an interrupted roll still will), and the group's bounds as AWS has them (read anyway).
+ */
+async function hostsPreview(aws: AwsClients, prior: StackState, answers: Answers, region: string): Promise<{ roll?: { instances: number; reason: string }; group?: GroupBounds } | undefined> {
   const pending = prior.roll?.spec as RollSpec | undefined;
-  if (pending) return { instances: pending.hosts.length, reason: `${pending.reason} (continuing an interrupted roll)` };
+  // (A roll under way has the group's bounds raised for its spare host: they are not compared.)
+  if (pending) return { roll: { instances: pending.hosts.length, reason: `${pending.reason} (continuing an interrupted roll)` } };
   if (!prior.resources['auto-scaling-group']) return undefined;
-  const facts = await inspectHosts(aws, hostTargets(prior), region, { latestAmi: false });
+  // Judged by the types the answers give: the group takes on changed Spot types in this create, before its roll.
+  const facts = await inspectHosts(aws, hostTargets(prior), region, { latestAmi: false, instanceTypes: answers.instances.spot?.instanceTypes ?? [answers.instances.instanceType] });
+  const group = facts.group ? { minSize: facts.group.minSize, maxSize: facts.group.maxSize, desiredCapacity: facts.group.desiredCapacity } : undefined;
   const changes = facts.launch ? launchChanges(answers, facts.launch) : [];
   // Changed launch settings are a new version or configuration, which every host then rolls onto (see planRoll's relaunch).
   const stale = facts.hosts.filter((h) => (h.lifecycleState === 'InService' || h.lifecycleState === 'Pending') && (changes.length > 0 || !h.onLaunchVersion));
-  if (stale.length === 0) return undefined;
+  if (stale.length === 0) return { group };
   const reason = changes.length ? changes.join(', ') : 'onto the launch settings';
-  return { instances: stale.length, reason };
+  return { roll: { instances: stale.length, reason }, group };
+}
+
+/** A change in the result's `changes` list: path, from, to, the words, and who set what it replaces. */
+function changeJson(c: StackChange): object {
+  return { path: c.path, from: c.from, to: c.to, text: c.text, ...(c.changedBy ? { changedBy: c.changedBy } : {}) };
 }

@@ -8,6 +8,7 @@ import { parseDeployFlags, parseRevision, type DeployFlags, type DeployRequest }
 import { newestFirst, previousSuccessful, reconcileReleases, whoAmI } from '../../deploy/releases.js';
 import { RolloutFailed, type DeployEnv, type RolloutFailure } from '../../steps/deploy.js';
 import { imageExists, imagePushInstructions, tagOf } from '../../steps/ecr.js';
+import { checkSecretsExist } from '../../steps/secrets-policy.js';
 import { buildDeployPlan } from '../../steps/index.js';
 import { stackNames } from '../../steps/names.js';
 import type { EcrRepositoryOutputs, ServiceOutputs, TaskDefinitionOutputs } from '../../steps/outputs.js';
@@ -145,6 +146,11 @@ async function release(stackArg: string | undefined, opts: CommonOptions, ctx: C
     try {
       const region = await preflight(aws);
       await checkRepositoryImage(aws, req, existing, region, name);
+      // A deploy keeps the stack's secrets, but its new tasks read them as they start: one gone since create would fail the rollout.
+      if (req.kind !== 'rollback') {
+        const hint = `deploy does not change secrets: fix service.secrets in the answers file and run \`ecs-wizard create --answers FILE\`, or create the parameter.`;
+        for (const w of (await checkSecretsExist(aws, name, answers.service.secrets, region, { hint })).warnings) reporter.warn(w);
+      }
       const names = stackNames(name);
       const service = existing.resources.service?.outputs as Partial<ServiceOutputs> | undefined;
       // Releases a stopped command left in progress: how they ended, from the service's deployments.
@@ -154,7 +160,7 @@ async function release(stackArg: string | undefined, opts: CommonOptions, ctx: C
         if (reconciled.changed) await stack.state.update((s) => void (s.releases = reconciled.releases));
       }
 
-      const env: DeployEnv = { ...stackEnv(answers, aws, region, ctx, opts), deploy: { ...req, report: { changed: [] } } };
+      const env: DeployEnv = { ...stackEnv(answers, aws, region, ctx, opts), deploy: { ...req, report: { changed: [] } }, releases: stack.state.state.releases ?? [] };
       const plan = buildDeployPlan({ startScaling: Boolean(service?.imageMissing) && answers.scaling.service.enabled });
       const started = new Date();
       let record: ReleaseRecord | undefined;
@@ -180,6 +186,14 @@ async function release(stackArg: string | undefined, opts: CommonOptions, ctx: C
           };
           const r = record;
           recorded = stack.state.update((s) => void (s.releases = [...(s.releases ?? []), r]));
+        }
+        // The deployment ECS started for it: what a later command follows, even once ECS no longer lists it.
+        const deploymentId = env.deploy.report.deploymentId;
+        if (e.type === 'end' && e.stepId === 'service' && e.outcome === 'created' && record && deploymentId) {
+          const r = record;
+          record = { ...r, deploymentId };
+          const withId = record;
+          recorded = recorded.then(() => stack.state.update((s) => void (s.releases = (s.releases ?? []).map((x) => (x.startedAt === r.startedAt && x.taskDefinitionArn === r.taskDefinitionArn ? withId : x)))));
         }
       };
       const result = await runCreate(plan, { env, state: stack.state, concurrency: opts.concurrency, wait: o.wait, signal: ctx.signal, onEvent });

@@ -4,6 +4,9 @@ import type { StackEnv } from '../../steps/env.js';
 import { validateAnswers } from '../../wizard/answers-file.js';
 import { discoverAnswers, discoverPlan } from '../../destroy/discover.js';
 import { describeLeftover, type Leftover } from '../../destroy/inventory.js';
+import { deletionListing, keptResources } from '../../destroy/listing.js';
+import { askWhilePaused } from '../../ui/reporter.js';
+import { inquirerPrompter } from '../../wizard/prompter.js';
 import { destroyStack, type DestroyReport } from '../../destroy/run.js';
 import type { CliContext } from '../context.js';
 import { commonOptions, requireStackArg, type CommonFlags } from '../options.js';
@@ -17,16 +20,7 @@ export interface DestroyFlags extends CommonFlags {
   forceEcr?: boolean;
 }
 
-/** Asks the user to type the stack name; true when they did. Injectable for tests. */
-export type ConfirmByName = (stack: string, summary: string) => Promise<boolean>;
-
-export const typeStackName: ConfirmByName = async (stack, summary) => {
-  const { input } = await import('@inquirer/prompts');
-  const typed = await input({ message: `${summary}\nType the stack name (${stack}) to delete all of it:` });
-  return typed.trim() === stack;
-};
-
-export async function destroy(stackArg: string | undefined, flags: DestroyFlags, ctx: CliContext, confirmByName: ConfirmByName = typeStackName): Promise<number> {
+export async function destroy(stackArg: string | undefined, flags: DestroyFlags, ctx: CliContext): Promise<number> {
   const opts = commonOptions(flags, ctx);
   const stackName = requireStackArg(stackArg, 'destroy');
   if (!flags.yes && !ctx.isTTY) {
@@ -61,16 +55,22 @@ export async function destroy(stackArg: string | undefined, flags: DestroyFlags,
         signal: ctx.signal,
         onEvent: (e) => reporter.event(e),
         info: (m) => reporter.info(m),
-        confirm: async (found) => {
-          if (flags.discover) {
-            const lines = found.length ? found.map((f) => `  ${describeLeftover(f)}`).join('\n') : '  (nothing by tag or name; only what the state file recorded)';
-            reporter.info(`Found for stack "${stackName}":\n${lines}`);
-          }
-          if (flags.yes) return;
-          reporter.close();
-          const recorded = Object.values(stack.state.state.resources).filter((r) => r.status !== 'destroyed' && !r.external).length;
-          const summary = `This deletes every resource of stack "${stackName}" (${flags.discover ? `${found.length} found` : `${recorded} recorded`}) in ${region}.`;
-          if (!(await confirmByName(stackName, summary))) {
+        // Listed (an inventory by tag and name) only to be shown: --yes without --discover goes straight on.
+        confirm: flags.yes && !flags.discover ? undefined : async (listed) => {
+          const what = [
+            `${flags.discover ? 'Found' : 'This deletes'} ${listed.length} resource${listed.length === 1 ? '' : 's'} of stack "${stackName}" in ${region}${flags.discover ? ' by tag and name' : ''}:`,
+            ...(listed.length ? [] : ['  (nothing by tag or name; only what the state file recorded)']),
+            ...deletionListing(listed, keptResources(stack.state.state, answers)),
+          ].join('\n');
+          if (flags.yes) return reporter.info(what);
+          const screen = opts.output === 'json' ? ctx.stderr : ctx.stdout;
+          const prompter = await (ctx.prompter ?? inquirerPrompter)({ input: ctx.stdin, output: screen, signal: ctx.signal });
+          // The listing is written once, above the question: a prompt redraws its message on every key.
+          const typed = await askWhilePaused(reporter, () => {
+            screen.write(`${what}\n`);
+            return prompter.input({ message: `Type the stack name (${stackName}) to delete all of it:` });
+          });
+          if (typed.trim() !== stackName) {
             throw new WizardError('USAGE', `Not confirmed: stack "${stackName}" was left as it is.`, { hint: 'Type the stack name exactly, or pass --yes.' });
           }
         },

@@ -2,6 +2,7 @@ import { WizardError } from '../../errors.js';
 import type { RunResult } from '../../engine/types.js';
 import { hostTargets, hostsVerdict, inspectHosts, type HostFacts } from '../../hosts/inspect.js';
 import { expectedRollSeconds, pendingRoll, planRoll, runRoll, type RollSpec } from '../../hosts/roll.js';
+import { askWhilePaused } from '../../ui/reporter.js';
 import { colourEnabled, formatDuration, style } from '../../ui/style.js';
 import { inquirerPrompter } from '../../wizard/prompter.js';
 import type { CliContext } from '../context.js';
@@ -69,7 +70,7 @@ export function formatHosts(r: HostsReport, colour = false): string {
   lines.push(`Hosts of stack ${s.bold(r.stack)} (${r.region})`);
   if (r.launch) {
     const what = r.launch.kind === 'template' ? `launch template ${r.launch.name} version ${r.launch.version ?? '?'}` : `launch configuration ${r.launch.name}`;
-    lines.push(`New instances: ${r.launch.instanceType}, ${r.launch.amiId}${r.launch.architecture ? ` (${r.launch.architecture})` : ''} — ${what}`);
+    lines.push(`New instances: ${(r.launch.instanceTypes ?? [r.launch.instanceType]).join(' or ')}, ${r.launch.amiId}${r.launch.architecture ? ` (${r.launch.architecture})` : ''} — ${what}`);
   }
   for (const [arch, a] of Object.entries(r.latestAmi)) lines.push(`Latest ECS AMI (${arch}): ${a!.amiId}${a!.name ? ` ${a!.name}` : ''}, released ${day(a!.created)}${r.pinnedAmi ? s.dim(' — not used: instances.amiId is pinned') : ''}`);
   lines.push('');
@@ -81,7 +82,7 @@ export function formatHosts(r: HostsReport, colour = false): string {
     h.amiId ?? '?',
     h.ami?.name ?? '?',
     h.amiAgeDays !== undefined ? `${h.amiAgeDays} d` : '?',
-    h.containerInstance?.status ?? (h.lifecycleState === 'InService' ? 'not joined' : (h.lifecycleState ?? '?')),
+    h.containerInstance?.status ?? (h.launching ? 'launching' : h.lifecycleState === 'InService' ? 'not joined' : (h.lifecycleState ?? '?')),
     String(h.containerInstance?.runningTasks ?? '-'),
     h.containerInstance?.agentVersion ?? '-',
   ]);
@@ -151,12 +152,15 @@ export async function hostsRefresh(stackArg: string | undefined, flags: HostsFla
       const expected = expectedRollSeconds(spec.hosts.length);
       const what = `${pending ? 'Continue replacing' : 'Replace'} ${spec.hosts.length} instance${spec.hosts.length === 1 ? '' : 's'} of stack "${stackName}" one at a time (${spec.reason}${spec.newVersion ? ', a new launch template version first' : ''}); expected about ${formatDuration(expected * 1000)}.`;
       if (!flags.yes && !flags.dryRun) {
-        reporter.close();
         const screen = opts.output === 'json' ? ctx.stderr : ctx.stdout;
         const prompter = await (ctx.prompter ?? inquirerPrompter)({ input: ctx.stdin, output: screen, signal: ctx.signal });
-        screen.write(`${what}\nEach host is drained first; its tasks start elsewhere before it is terminated.\n`);
-        // Default no: replacing hosts takes a while and costs a spare instance meanwhile.
-        if (!(await prompter.confirm({ message: 'Replace these hosts?', default: false }))) {
+        // Paused, not closed: the roll's progress shows once the question is answered.
+        const yes = await askWhilePaused(reporter, async () => {
+          screen.write(`${what}\nEach host is drained first; its tasks start elsewhere before it is terminated.\n`);
+          // Default no: replacing hosts takes a while and costs a spare instance meanwhile.
+          return prompter.confirm({ message: 'Replace these hosts?', default: false });
+        });
+        if (!yes) {
           screen.write('Nothing was changed.\n');
           return 0;
         }

@@ -14,6 +14,7 @@ import { awsTarget, openStack, preflight } from '../stack.js';
 import { answersCost } from '../prices.js';
 import type { CostReport } from '../../cost/estimate.js';
 import { changeText, costHeadline, pricesLine } from '../../cost/format.js';
+import { whoAmI } from '../../deploy/releases.js';
 
 export interface ScaleFlags extends CommonFlags {
   desiredCount?: string;
@@ -160,9 +161,13 @@ export async function scale(stackArg: string | undefined, flags: ScaleFlags, ctx
     } finally {
       aws.destroy();
     }
-    // The answers are what `create` converges to next time: they must match what AWS now has.
+    // The answers are what `create` converges to next time: they must match what AWS now has. Each
+    // changed one says who set it, so a create from an answers file that disagrees can say what it sets back.
+    const at = new Date().toISOString();
+    const user = whoAmI(ctx.env);
     await stack.state.update((st) => {
       st.answers = answers;
+      st.changedBy = { ...st.changedBy, ...Object.fromEntries(FLAGS.filter((f) => values[f.key] !== undefined).map((f) => [f.path, { by: 'scale', flag: f.flag, at, user }])) };
     });
     reporter.close();
     if (opts.output === 'json') printResult(ctx, opts, result);

@@ -24,7 +24,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateServiceLinkedRoleCommand, DeleteRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateListenerCommand, DeleteListenerCommand, DeleteTargetGroupCommand, DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { AutoScalingClient, CreateAutoScalingGroupCommand, DeleteAutoScalingGroupCommand, DeleteLaunchConfigurationCommand } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, CreateAutoScalingGroupCommand, DeleteAutoScalingGroupCommand, DeleteLaunchConfigurationCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateClusterCommand, DeleteClusterCommand, DeleteServiceCommand, DescribeTaskDefinitionCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { DeleteRepositoryCommand, DescribeImagesCommand as DescribeEcrImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
@@ -40,13 +40,14 @@ import {
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { ACMClient, DeleteCertificateCommand, DescribeCertificateCommand } from '@aws-sdk/client-acm';
 import { ApplicationAutoScalingClient, PutScalingPolicyCommand } from '@aws-sdk/client-application-auto-scaling';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeParametersCommand, GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CloudWatchLogsClient, DeleteLogGroupCommand, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CloudWatchClient, DeleteAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   awsErrorCode,
   hasCode,
   isBucketMissing,
+  isAutoScalingValidation,
   isBucketOwnedByYou,
   isBucketTaken,
   isCertificateNotYetUsable,
@@ -57,8 +58,10 @@ import {
   isNotFound,
   isNotYetVisible,
   isServiceLinkedRoleNotReady,
+  isAccessDenied,
   isServiceLinkedRoleTaken,
   isTaskDefinitionMissing,
+  isThrottled,
   isTransientDependency,
   unlessNotFound,
 } from '../../../src/aws/errors.js';
@@ -272,6 +275,15 @@ const CLASSIFICATIONS: [name: string, classify: (err: unknown) => boolean, yes: 
     ],
   ],
   [
+    'Auto Scaling refusing a request as invalid (a decrement at the group\'s minimum)',
+    isAutoScalingValidation,
+    [['ValidationError', AutoScalingClient, TerminateInstanceInAutoScalingGroupCommand]],
+    [
+      ['ScalingActivityInProgress', AutoScalingClient, TerminateInstanceInAutoScalingGroupCommand],
+      ['ResourceContention', AutoScalingClient, TerminateInstanceInAutoScalingGroupCommand, 500],
+    ],
+  ],
+  [
     'a service-linked role that exists already',
     isServiceLinkedRoleTaken,
     [
@@ -281,6 +293,31 @@ const CLASSIFICATIONS: [name: string, classify: (err: unknown) => boolean, yes: 
     [
       ['AccessDenied', IAMClient, CreateServiceLinkedRoleCommand, 403],
       ['LimitExceeded', IAMClient, CreateServiceLinkedRoleCommand, 409],
+    ],
+  ],
+  [
+    'a call refused for its rate, after the retries',
+    isThrottled,
+    [
+      ['ThrottlingException', CloudWatchLogsClient, FilterLogEventsCommand],
+      ['Throttling', ElasticLoadBalancingV2Client, DescribeLoadBalancersCommand],
+      ['RequestLimitExceeded', EC2Client, DescribeVpcsCommand, 503],
+    ],
+    [
+      ['LimitExceededException', CloudWatchLogsClient, FilterLogEventsCommand],
+      ['ServiceUnavailableException', CloudWatchLogsClient, FilterLogEventsCommand, 503],
+    ],
+  ],
+  [
+    'a call the caller may not make',
+    isAccessDenied,
+    [
+      ['AccessDeniedException', SSMClient, DescribeParametersCommand],
+      ['AccessDenied', IAMClient, GetRoleCommand, 403],
+    ],
+    [
+      ['ValidationException', SSMClient, DescribeParametersCommand],
+      ['InvalidFilterValue', SSMClient, DescribeParametersCommand],
     ],
   ],
 ];

@@ -12,6 +12,7 @@ import { EXIT, exitCodeFor } from '../../../src/cli/exit.js';
 import { buildProgram } from '../../../src/cli/main.js';
 import { isWizardError } from '../../../src/errors.js';
 import { validateAnswers } from '../../../src/wizard/answers-file.js';
+import { wireJson } from '../../support/aws-wire.js';
 
 /**
  * Bad input to the day-2 commands (deploy, rollback, releases, logs): exit 2, the bad flag or key
@@ -39,14 +40,24 @@ function writeState(stack: string, answers: Record<string, unknown>, releases: u
 
 let server: Server;
 let requests = 0;
+const targets: string[] = [];
+let secretsGone = false;
 let endpoint = '';
 
 beforeAll(async () => {
   writeState('shop', { service: { secrets: { DB_PASSWORD: '/shop/db-password' } } }, [release(1, 'create'), release(2, 'deploy')], 2);
   writeState('fresh', {}, [release(1, 'create')], 1);
   writeState('quiet', { service: { logs: false } }, [release(1, 'create')], 1);
-  server = createServer((_req, res) => {
+  server = createServer((req, res) => {
     requests++;
+    targets.push(String(req.headers['x-amz-target'] ?? req.url));
+    // SSM answers a lookup of parameters: none of those asked exists (a secret deleted since create).
+    if (secretsGone && req.headers['x-amz-target'] === 'AmazonSSM.DescribeParameters') {
+      const answer = wireJson('ssm', { Parameters: [] });
+      res.writeHead(answer.status, answer.headers);
+      res.end(answer.body);
+      return;
+    }
     res.statusCode = 403;
     res.end();
   });
@@ -120,5 +131,23 @@ describe('day-2 bad input: exit 2, the bad flag named, zero AWS requests', () =>
     expect(r.stderr).toContain(field);
     expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
     expect(requests - before).toBe(0);
+  });
+});
+
+describe('deploy when a parameter the stack\'s secrets name is gone', () => {
+  it('exits 2 naming service.secrets.DB_PASSWORD before any change: deploy does not change secrets, but its new tasks read them', async () => {
+    // GIVEN the stack's secret parameter was deleted since create
+    secretsGone = true;
+    const before = targets.length;
+    try {
+      // WHEN a deploy runs
+      const r = await run(['deploy', 'shop', '--image', 'nginx:1.27']);
+      // THEN it stops after the lookup alone, naming the secret and how to fix it
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('service.secrets.DB_PASSWORD: names no SSM parameter in us-east-1');
+      expect(targets.slice(before)).toEqual(['AmazonSSM.DescribeParameters']);
+    } finally {
+      secretsGone = false;
+    }
   });
 });

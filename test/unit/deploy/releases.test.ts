@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { ReleaseRecord } from '../../../src/engine/state.js';
 import { readState } from '../../../src/engine/state.js';
 import { isWizardError } from '../../../src/errors.js';
-import { previousSuccessful, reconcileReleases, releasesTable, withCreateRelease } from '../../../src/deploy/releases.js';
+import { failedRelease, previousSuccessful, reconcileReleases, releasesTable, withCreateRelease } from '../../../src/deploy/releases.js';
 import { tempDir } from '../../support/stack.js';
 
 const arn = (n: number) => `arn:aws:ecs:us-east-1:123456789012:task-definition/shop:${n}`;
@@ -30,6 +30,35 @@ describe('release history', () => {
     expect(previousSuccessful([...history, rel(1, 'succeeded', 'rollback', '2024-05-01T10:09:00.000Z')], 1)?.revision).toBe(2);
     // AND with a single release there is nothing to go back to
     expect(previousSuccessful([rel(1, 'succeeded', 'create')], 1)).toBeUndefined();
+  });
+
+  it('the rollback target when the running revision has no succeeded release (after deploy --no-wait): the one before that release, not before an older success of the same revision', () => {
+    // GIVEN 1, 2, 3 succeeded, then 2 again with --no-wait (a deploy back to its image finds revision 2): still in progress
+    const history = [rel(1, 'succeeded', 'create'), rel(2, 'succeeded'), rel(3, 'succeeded'), { ...rel(2, 'in-progress', 'deploy', '2024-05-01T10:09:00.000Z'), previousRevision: 3 }];
+    // THEN rolling back from 2 goes to 3, which ran just before (not to 1, before the older success of 2)
+    expect(previousSuccessful(history, 2)?.revision).toBe(3);
+    // AND a first --no-wait deploy of a new revision rolls back to the one before it
+    expect(previousSuccessful([rel(1, 'succeeded', 'create'), rel(2, 'succeeded'), rel(3, 'in-progress')], 3)?.revision).toBe(2);
+  });
+
+  it('a revision whose deployment ECS failed is known by its newest release: rolled back, or failed once ECS had named the deployment', () => {
+    const started = { deploymentId: 'ecs-svc/1234567890' };
+    expect(failedRelease([rel(2, 'succeeded'), rel(3, 'rolled-back')], arn(3))?.revision).toBe(3);
+    expect(failedRelease([rel(2, 'succeeded'), { ...rel(3, 'failed'), ...started }], arn(3))?.revision).toBe(3);
+    // (failed before the service was updated: nothing is known about the revision)
+    expect(failedRelease([rel(2, 'succeeded'), rel(3, 'failed')], arn(3))).toBeUndefined();
+    // (sent again with --force, and it worked)
+    expect(failedRelease([rel(3, 'rolled-back'), { ...rel(3, 'succeeded', 'deploy', '2024-05-01T10:09:00.000Z'), ...started }], arn(3))).toBeUndefined();
+    expect(failedRelease([rel(3, 'rolled-back')], arn(2))).toBeUndefined();
+  });
+
+  it('follows the recorded deployment: gone from the service\'s list (the rollback is done) with the service back on the previous revision, it was rolled back — not "never updated"', () => {
+    const back = { status: 'ACTIVE', taskDefinition: arn(2), deployments: [{ id: 'ecs-svc/2-rollback', status: 'PRIMARY', taskDefinition: arn(2), rolloutState: 'COMPLETED' as const }] };
+    const recorded = { ...rel(3, 'in-progress'), previousRevision: 2, deploymentId: 'ecs-svc/3' };
+    expect(reconcileReleases([recorded], back, new Date('2024-05-01T11:00:00Z')).releases[0]).toMatchObject({ result: 'rolled-back', note: 'ECS rolled back to revision 2', endedAt: '2024-05-01T11:00:00.000Z' });
+    // (while it is listed, it is judged by its own state, even beside another deployment of the same revision)
+    const forcedAgain = { status: 'ACTIVE', taskDefinition: arn(3), deployments: [{ id: 'ecs-svc/3-forced', status: 'PRIMARY', taskDefinition: arn(3), rolloutState: 'IN_PROGRESS' as const }, { id: 'ecs-svc/3', status: 'ACTIVE', taskDefinition: arn(3), rolloutState: 'FAILED' as const, rolloutStateReason: 'tasks failed to start' }] };
+    expect(reconcileReleases([recorded], forcedAgain).releases[0]).toMatchObject({ result: 'failed', note: 'tasks failed to start' });
   });
 
   it('a release left in progress is settled from the service: moto-style stable → succeeded; a replaced older one → interrupted', () => {

@@ -20,6 +20,7 @@ import { isWizardError } from '../../../src/errors.js';
 import { validateAnswers } from '../../../src/wizard/answers-file.js';
 import { FAST_TIMING, tempDir } from '../../support/stack.js';
 import { sdkError } from '../../support/aws-wire.js';
+import { scriptedPrompter } from '../wizard/scripted-prompter.js';
 import type { PollTiming } from '../../../src/aws/poll.js';
 
 const ec2 = mockClient(EC2Client);
@@ -105,24 +106,37 @@ describe('destroy command: a wait that never ends', () => {
     // GIVEN a terminal user who types another name
     const dir = await stackWithVpc('unit-ask');
     mocks.forEach((m) => m.onAnyCommand().resolves({}));
-    const asked: string[] = [];
-    const error = await destroy('unit-ask', { stateDir: dir }, cli({ stdout: '', stderr: '' }, true), async (stack) => {
-      asked.push(stack);
-      return false;
-    }).catch((e: unknown) => e);
+    const ctx = cli({ stdout: '', stderr: '' }, true);
+    const prompter = scriptedPrompter([['Type the stack name (unit-ask)', 'unit-asked']]);
+    ctx.prompter = async () => prompter;
+    const error = await destroy('unit-ask', { stateDir: dir }, ctx).catch((e: unknown) => e);
     // THEN nothing was deleted and the state is untouched
-    expect(asked).toEqual(['unit-ask']);
+    expect(prompter.remaining()).toBe(0);
     expect(exitCodeFor(error)).toBe(2);
     expect(ec2.commandCalls(DeleteVpcCommand)).toHaveLength(0);
     expect(existsSync(stateFilePath(dir, 'unit-ask'))).toBe(true);
   });
 
-  it('with the right name typed, destroys and removes the state file', async () => {
+  it('with the right name typed: the question lists what goes, grouped by kind with names, and the live progress shows after it', async () => {
+    // GIVEN a terminal user, and a VPC the inventory finds (then, once deleted, no more)
     const dir = await stackWithVpc('unit-ok');
     mocks.forEach((m) => m.onAnyCommand().resolves({}));
+    const vpc = { Vpcs: [{ VpcId: 'vpc-0000000a', CidrBlock: '10.0.0.0/16', Tags: [{ Key: 'ecs-wizard:stack', Value: 'unit-ok' }, { Key: 'Name', Value: 'unit-ok-vpc' }] }] };
+    ec2.on(DescribeVpcsCommand).resolvesOnce(vpc).resolvesOnce(vpc).resolves({});
     const out = { stdout: '', stderr: '' };
-    const code = await destroy('unit-ok', { stateDir: dir }, cli(out, true), async () => true);
+    const ctx = cli(out, true);
+    const script = scriptedPrompter([['Type the stack name (unit-ok)', 'unit-ok']]);
+    let promptedAt = -1;
+    ctx.prompter = async () => ({ ...script, input: (q) => ((promptedAt = out.stderr.length), script.input(q)) });
+    // WHEN it runs and the name is typed
+    const code = await destroy('unit-ok', { stateDir: dir }, ctx);
+    // THEN above the question, the VPC by its Name and id, in us-east-1
     expect(code).toBe(0);
+    expect(out.stdout).toContain('This deletes 1 resource of stack "unit-ok" in us-east-1:\n  VPC  unit-ok-vpc vpc-0000000a\n');
+    expect(script.asked).toEqual(['Type the stack name (unit-ok) to delete all of it:']);
+    // AND the progress after the answer reached the terminal (the reporter was paused for the prompt, not closed)
+    expect(promptedAt).toBeGreaterThanOrEqual(0);
+    expect(out.stderr.slice(promptedAt).replace(/\x1b\[\d*m/g, '')).toMatch(/✔ VPC: deleted \d/);
     expect(ec2.commandCalls(DeleteVpcCommand)).toHaveLength(1);
     expect(existsSync(stateFilePath(dir, 'unit-ok'))).toBe(false);
     expect(out.stdout).toMatch(/State file .* removed/);

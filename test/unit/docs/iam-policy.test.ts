@@ -12,6 +12,7 @@ const PREFIX: Record<string, string> = {
   ecr: 'ecr',
   iam: 'iam',
   ssm: 'ssm',
+  'secrets-manager': 'secretsmanager',
   sts: 'sts',
   'application-auto-scaling': 'application-autoscaling',
   cloudwatch: 'cloudwatch',

@@ -68,6 +68,25 @@ describe('planning a roll', () => {
     expect(planRoll(facts(hosts), targets, { latestAmi: false, relaunch: [] })).toBeUndefined();
   });
 
+  it('a Spot group: a host of any listed type is on the group\'s type; only a type the group no longer lists rolls', () => {
+    // GIVEN a mixed instances group launching t3.small or t3a.small from the template's latest version
+    const spot = { launch: { kind: 'template' as const, name: 'shop-ecs', version: 3, instanceType: 't3.small', instanceTypes: ['t3.small', 't3a.small'], amiId: 'ami-0old' } };
+    // WHEN a host runs the second listed type, THEN create has nothing to roll
+    expect(planRoll(facts([host('i-1'), host('i-2', { instanceType: 't3a.small' })], spot), targets, { latestAmi: false })).toBeUndefined();
+    // AND a host of a type the group no longer lists rolls, named with the types it goes to
+    const spec = planRoll(facts([host('i-1', { instanceType: 't3.micro' }), host('i-2', { instanceType: 't3a.small' })], spot), targets, { latestAmi: false })!;
+    expect(spec).toMatchObject({ reason: 't3.micro → t3.small/t3a.small', hosts: [{ instanceId: 'i-1' }] });
+  });
+
+  it('a host EC2 does not show yet (AMI unknown) is not rolled by create, but is by hosts refresh onto a new version', () => {
+    // GIVEN a host the group has just launched from its latest version: EC2 does not show it yet
+    const launching = host('i-2', { amiId: undefined, launching: true, lifecycleState: 'Pending' });
+    // THEN create (what the group launches now) leaves it alone
+    expect(planRoll(facts([host('i-1'), launching]), targets, { latestAmi: false })).toBeUndefined();
+    // AND hosts refresh, whose new version no host has yet, rolls it with the others
+    expect(planRoll(facts([host('i-1'), launching]), targets, { latestAmi: true })!.hosts.map((h) => h.instanceId)).toEqual(['i-1', 'i-2']);
+  });
+
   it('hosts launched since the AMI came out need only the new version, no roll', () => {
     const spec = planRoll(facts([host('i-1', { amiId: 'ami-0new' })]), targets, { latestAmi: true })!;
     expect(spec.hosts).toEqual([]);

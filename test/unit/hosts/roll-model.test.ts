@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { AutoScalingClient, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { SimulatedAws, modelRoll } from '../../../src/hosts/model.js';
 import { ROLL_SECONDS, expectedRollSeconds } from '../../../src/hosts/roll.js';
+import { sdkError } from '../../support/aws-wire.js';
+
+/** What Auto Scaling answers a decrement at the group's minimum, through the SDK's own deserializer. */
+const atMinimum = (min: number) =>
+  sdkError(
+    AutoScalingClient,
+    TerminateInstanceInAutoScalingGroupCommand,
+    'ValidationError',
+    `Currently, desiredSize equals minSize (${min}). Terminating instance without replacement will violate group's min size constraint. Either set shouldDecrementDesiredCapacity flag to false or lower group's min size.`,
+  );
 
 /**
  * The roll in the latency model (src/hosts/model.ts): the real roll steps, through the engine, in a
@@ -26,6 +37,42 @@ describe('rolling hosts in the modelled world', () => {
   it('keeps every task serving for bigger hosts and more of them too', async () => {
     const r = await modelRoll({ hosts: 3, tasks: 4, tasksPerHost: 2, maxSize: 6 });
     expect(r).toMatchObject({ ok: true, minServing: 4, tasksKilled: 0, group: { desired: 3, max: 6, hosts: 3, newHosts: 3 } });
+  });
+
+  it('the idle spare scaled in before the first drain: the last host is replaced, not decremented below the minimum', async () => {
+    // GIVEN 2 hosts at the group's minimum of 2, and managed scaling that scales in the idle spare as the roll starts draining
+    const errors = { decrementAtMinimum: await atMinimum(2) };
+    let world!: SimulatedAws;
+    let scaledIn: string | undefined;
+    const r = await modelRoll({ hosts: 2, tasks: 2, tasksPerHost: 2, maxSize: 2, minSize: 2, errors }, (w) => {
+      world = w;
+      w.beforeCall = (operation) => {
+        if (operation === 'UpdateContainerInstancesState' && !scaledIn) scaledIn = w.scaleIn();
+      };
+    });
+    // THEN the spare was scaled in (desired back at 2 = the minimum), and the roll never asked AWS to go below it
+    expect(scaledIn).toBe('i-new0');
+    expect(world.refusedDecrements).toBe(0);
+    // AND it finished with every task serving, both hosts new, the group at its own size
+    expect(r).toMatchObject({ ok: true, minServing: 2, tasksKilled: 0, group: { desired: 2, max: 2, hosts: 2, newHosts: 2 } });
+  });
+
+  it('the group drops to its minimum between the look and the terminate: AWS refuses the decrement, and the host is replaced instead', async () => {
+    // GIVEN 3 hosts at the group's minimum of 3, and a scale-in of an idle host at the very instant the last host is terminated
+    const errors = { decrementAtMinimum: await atMinimum(3) };
+    let world!: SimulatedAws;
+    let scaledIn: string | undefined;
+    const r = await modelRoll({ hosts: 3, tasks: 2, tasksPerHost: 2, maxSize: 3, minSize: 3, errors }, (w) => {
+      world = w;
+      w.beforeCall = (operation, input) => {
+        if (operation === 'TerminateInstanceInAutoScalingGroup' && input.ShouldDecrementDesiredCapacity && !scaledIn) scaledIn = w.scaleIn();
+      };
+    });
+    // THEN AWS's ValidationError fired once, for the decrement
+    expect(scaledIn).toBeDefined();
+    expect(world.refusedDecrements).toBe(1);
+    // AND the roll went on without the decrement: every task serving, 3 new hosts, the group at its own size
+    expect(r).toMatchObject({ ok: true, minServing: 2, tasksKilled: 0, group: { desired: 3, max: 3, hosts: 3, newHosts: 3 } });
   });
 
   it('the model does see a dropped task: terminating hosts without draining them leaves the service short', async () => {

@@ -135,8 +135,17 @@ describe('ecs-wizard scale: applies and persists', () => {
     expect(asg.commandCalls(UpdateAutoScalingGroupCommand)[0]!.args[0].input).toEqual({ AutoScalingGroupName: 'shop-ecs', MinSize: 1, MaxSize: 6, DesiredCapacity: 3 });
     // AND the result is one JSON document, AND the state file's answers carry the new values
     expect(JSON.parse(out)).toMatchObject({ stack: 'shop', ok: true, service: { desiredCount: 4, minCount: 1, maxCount: 8 }, autoScalingGroup: { maxSize: 6, desiredCapacity: 3 } });
-    const answers = validateAnswers((await readState(file))!.answers);
+    const saved = (await readState(file))!;
+    const answers = validateAnswers(saved.answers);
     expect([answers.service.desiredCount, answers.scaling.service.maxCount, answers.instances.maxSize, answers.instances.desiredCapacity]).toEqual([4, 8, 6, 3]);
+    // AND each changed answer says who set it, with which flag and when (a create that sets it back says so)
+    const by = (flag: string) => ({ by: 'scale', flag, at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/), user: expect.stringMatching(/.@./) });
+    expect(saved.changedBy).toEqual({
+      'service.desiredCount': by('--desired-count'),
+      'scaling.service.maxCount': by('--max-count'),
+      'instances.maxSize': by('--max-size'),
+      'instances.desiredCapacity': by('--desired-capacity'),
+    });
   });
 
   it('says what the stack costs with the new sizes, and the change at max and at desired capacity', async () => {

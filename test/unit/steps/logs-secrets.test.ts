@@ -12,7 +12,12 @@ import { DeleteRolePolicyCommand, GetRolePolicyCommand, IAMClient, PutRolePolicy
 import { clusterStep } from '../../../src/steps/cluster.js';
 import { buildPlan } from '../../../src/steps/index.js';
 import { logGroupStep } from '../../../src/steps/log-group.js';
-import { secretResource, secretsPolicy, secretsPolicyStep } from '../../../src/steps/secrets-policy.js';
+import { checkSecretsExist, secretPlace, secretResource, secretsPolicy, secretsPolicyStep } from '../../../src/steps/secrets-policy.js';
+import { DescribeParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { AwsClients } from '../../../src/aws/clients.js';
+import { WizardError, isWizardError } from '../../../src/errors.js';
 import { validateAnswers } from '../../../src/wizard/answers-file.js';
 import { taskDefinitionStep } from '../../../src/steps/task-definition.js';
 import { buildReviewPlan } from '../../../src/wizard/plan.js';
@@ -281,5 +286,103 @@ describe('answers schema', () => {
     const a = testStack({ stack: 'shop' }).answers;
     expect(a.service).toMatchObject({ logs: true, logRetentionDays: 14, secrets: {} });
     expect(a.cluster).toEqual({ containerInsights: false });
+  });
+});
+
+describe('service.secrets must exist before anything is made (looked up, never read)', () => {
+  const ssm = mockClient(SSMClient);
+  const sts = mockClient(STSClient);
+  const sm = mockClient(SecretsManagerClient);
+  afterEach(() => {
+    ssm.reset();
+    sts.reset();
+    sm.reset();
+  });
+  const aws = () => new AwsClients({ region: 'us-east-1' });
+  const failure = async (p: Promise<unknown>): Promise<WizardError> => {
+    const err = await p.then(() => undefined, (e: unknown) => e);
+    if (!(err instanceof WizardError)) throw new Error(`expected a WizardError, got ${String(err)}`);
+    return err;
+  };
+
+  it('reads where ECS looks: a name in the stack\'s region, an ARN in its own region and account, a secret', () => {
+    expect(secretPlace('/shop/db', 'eu-west-1')).toEqual({ kind: 'ssm', region: 'eu-west-1', parameter: '/shop/db', byArn: false });
+    expect(secretPlace('arn:aws-cn:ssm:cn-north-1:123456789012:parameter/shop/db', 'us-east-1')).toEqual({ kind: 'ssm', region: 'cn-north-1', account: '123456789012', parameter: 'shop/db', byArn: true });
+    expect(secretPlace(SM_ARN, 'us-east-1')).toEqual({ kind: 'secretsmanager', region: 'us-east-1', account: '123456789012', secretId: SM_ARN });
+    // (the secret itself: a JSON key, stage and version ECS reads from it are not part of its id)
+    expect(secretPlace(`${SM_ARN}:password:AWSCURRENT:`, 'us-east-1')).toMatchObject({ kind: 'secretsmanager', secretId: SM_ARN });
+  });
+
+  it('asks DescribeParameters by name, 50 names a request, every page, and names each missing one without its text', async () => {
+    // GIVEN 30 secrets by name (each asked with and without its leading slash: 60 names), of which the odd ones exist
+    const secrets = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`S${i}`, `value-${i}`]));
+    const existing = Object.values(secrets).filter((_, i) => i % 2 === 1);
+    ssm.on(DescribeParametersCommand).callsFake((input: { ParameterFilters: { Values: string[] }[]; NextToken?: string }) => {
+      const hits = existing.filter((n) => input.ParameterFilters[0]!.Values.includes(n));
+      // Two pages per request: what a page holds, and the rest behind a token.
+      return input.NextToken ? { Parameters: hits.slice(2).map((Name) => ({ Name })) } : { Parameters: hits.slice(0, 2).map((Name) => ({ Name })), NextToken: 'more' };
+    });
+    // WHEN checked
+    const err = await failure(checkSecretsExist(aws(), 'shop', secrets, 'us-east-1'));
+    // THEN two requests of at most 50 names (each followed to its last page), no value read, no account asked
+    const filters = ssm.commandCalls(DescribeParametersCommand).map((c) => c.args[0].input);
+    expect(filters.map((f) => [f.ParameterFilters![0]!.Values!.length, f.NextToken])).toEqual([[50, undefined], [50, 'more'], [10, undefined], [10, 'more']]);
+    expect(filters.every((f) => f.ParameterFilters![0]!.Key === 'Name' && f.ParameterFilters![0]!.Option === 'Equals')).toBe(true);
+    expect(sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(0);
+    // AND each missing one is named, with the region and a parameter name to use — never the text it was given
+    expect(isWizardError(err, 'INPUT_INVALID')).toBe(true);
+    expect(err.problems.map((p) => p.path)).toEqual(Object.keys(secrets).sort().filter((k) => Number(k.slice(1)) % 2 === 0).map((k) => `service.secrets.${k}`));
+    expect(err.problems[0]!.message).toBe(
+      "names no SSM parameter in us-east-1 — a secret's value where its parameter's name belongs? (the text is not shown). Store the value with `aws ssm put-parameter --region us-east-1 --name /shop/s0 --type SecureString --value '…'` and give that name (or the parameter's ARN) here",
+    );
+    expect(err.message).not.toMatch(/value-\d/);
+  });
+
+  it('a Secrets Manager secret: DescribeSecret by its own ARN in its region; ResourceNotFoundException names the field, AccessDenied warns', async () => {
+    sm.on(DescribeSecretCommand).callsFake(async (input: { SecretId: string }) => {
+      if (input.SecretId.includes('gone')) throw await sdkError(SecretsManagerClient, DescribeSecretCommand, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+      if (input.SecretId.includes('theirs')) throw await sdkError(SecretsManagerClient, DescribeSecretCommand, 'AccessDeniedException', 'not authorized to perform: secretsmanager:DescribeSecret');
+      return { ARN: input.SecretId };
+    });
+    const gone = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:gone-AbCdEf';
+    const theirs = 'arn:aws:secretsmanager:us-east-1:210987654321:secret:theirs-AbCdEf';
+    const err = await failure(checkSecretsExist(aws(), 'shop', { A: `${SM_ARN}:password::`, B: `${gone}::AWSPREVIOUS:`, C: theirs }, 'us-east-1'));
+    expect(sm.commandCalls(DescribeSecretCommand).map((c) => c.args[0].input.SecretId).sort()).toEqual([SM_ARN, gone, theirs].sort());
+    expect(err.problems).toEqual([
+      { path: 'service.secrets.B', message: "names a Secrets Manager secret that does not exist in eu-west-1: create it (aws secretsmanager create-secret --region eu-west-1 --name <the name in the ARN> --secret-string '…'), or fix the ARN" },
+    ]);
+    // (no SSM lookup, and never a value read)
+    expect(ssm.commandCalls(DescribeParametersCommand)).toHaveLength(0);
+  });
+
+  it('an ARN of this account is looked up in its region; of another account, or where the lookup is refused, a warning', async () => {
+    sts.on(GetCallerIdentityCommand).resolves({ Account: '123456789012' });
+    sm.on(DescribeSecretCommand, { SecretId: SM_ARN }).resolves({ ARN: SM_ARN, Name: 'shop/api-key' });
+    ssm.on(DescribeParametersCommand).callsFake(async (_input: unknown, client: () => SSMClient) => {
+      if ((await client().config.region()) === 'us-east-1') throw await sdkError(SSMClient, DescribeParametersCommand, 'AccessDeniedException', 'not authorized to perform: ssm:DescribeParameters');
+      return { Parameters: [{ Name: '/shop/api-key' }] };
+    });
+    const { warnings } = await checkSecretsExist(aws(), 'shop', { API_KEY: 'arn:aws:ssm:eu-west-1:123456789012:parameter/shop/api-key', DB: '/shop/db', OTHER: 'arn:aws:ssm:us-east-1:210987654321:parameter/team/token', TOKEN: SM_ARN }, 'us-east-1');
+    expect(warnings).toEqual([
+      "service.secrets.OTHER could not be checked: it is a parameter of account 210987654321, and DescribeParameters lists only this account's. ECS can read it only if that account shares it.",
+      'service.secrets.DB could not be checked in us-east-1: ssm:DescribeParameters was refused (AccessDeniedException). Make sure the parameter exists, or ECS cannot start the tasks.',
+    ]);
+    // (one request per region, the eu-west-1 one with both forms of the ARN's name; the account asked once)
+    const asked = await Promise.all(ssm.commandCalls(DescribeParametersCommand).map(async (c) => [await (c.thisValue as SSMClient).config.region(), c.args[0].input.ParameterFilters![0]!.Values]));
+    expect(asked.sort()).toEqual([['eu-west-1', ['shop/api-key', '/shop/api-key']], ['us-east-1', ['shop/db', '/shop/db']]]);
+    expect(sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(1);
+  });
+
+  it('any other failure is an AWS error naming the code only (its message may quote the names asked, which may be secrets)', async () => {
+    ssm.on(DescribeParametersCommand).rejects(await sdkError(SSMClient, DescribeParametersCommand, 'ValidationException', "Value 'hunter2' at 'parameterFilters' failed to satisfy constraint"));
+    const err = await failure(checkSecretsExist(aws(), 'shop', { DB: 'hunter2' }, 'us-east-1'));
+    expect(isWizardError(err, 'AWS')).toBe(true);
+    expect(err.message).toBe('Could not check that the parameters service.secrets names exist in us-east-1: ssm:DescribeParameters answered ValidationException.');
+    expect(err.cause).toBeUndefined();
+  });
+
+  it('no secrets, no call', async () => {
+    expect(await checkSecretsExist(aws(), 'shop', {}, 'us-east-1')).toEqual({ warnings: [] });
+    expect(ssm.commandCalls(DescribeParametersCommand)).toHaveLength(0);
   });
 });

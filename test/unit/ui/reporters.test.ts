@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../../src/engine/types.js';
-import { plainReporter, ttyReporter, reporterKind, type Reporter } from '../../../src/ui/reporter.js';
+import { askWhilePaused, plainReporter, ttyReporter, reporterKind, type Reporter } from '../../../src/ui/reporter.js';
 import { colourEnabled } from '../../../src/ui/style.js';
 import { makeReporter, printResult } from '../../../src/cli/output.js';
 import type { CliContext } from '../../../src/cli/context.js';
@@ -95,6 +95,73 @@ describe('reporters render the same event sequence', () => {
     `);
     expect(out.text).not.toContain('\x1b');
     expect(out.text.trim().split('\n')).toHaveLength(11);
+  });
+});
+
+describe('a prompt in the middle of a run (destroy\'s confirmation, hosts refresh\'s)', () => {
+  it('TTY: the live block is cleared for the prompt, lines wait until it is answered, and progress shows again after it', async () => {
+    // GIVEN a terminal with one step running
+    const out = fakeStream(true);
+    const clock = { t: 0 };
+    const r = ttyReporter(out, { now: () => clock.t, colour: false, animate: false });
+    r.event({ type: 'start', stepId: 'inventory', title: 'Inventory', action: 'find' });
+    // WHEN a prompt asks, and meanwhile a warning comes and the step ends
+    let duringPrompt = '';
+    const typed = await askWhilePaused(r, async () => {
+      const mark = out.text.length;
+      r.warn('the lock is held by a deploy');
+      clock.t = 300;
+      r.event({ type: 'end', stepId: 'inventory', title: 'Inventory', outcome: 'exists', durationMs: 300 });
+      duringPrompt = out.text.slice(mark);
+      return 'shop-web';
+    });
+    const afterPrompt = out.text.length;
+    // AND the run goes on after the answer
+    clock.t = 400;
+    r.event({ type: 'start', stepId: 'service', title: 'ECS service', action: 'destroy' });
+    clock.t = 1400;
+    r.event({ type: 'end', stepId: 'service', title: 'ECS service', outcome: 'destroyed', durationMs: 1000 });
+    r.close();
+    // THEN the prompt's answer came back, and nothing was written over the prompt
+    expect(typed).toBe('shop-web');
+    expect(duringPrompt).toBe('');
+    // AND the live line was erased before the prompt, what came meanwhile follows it in order, then the live progress
+    expect(visible(out.text)).toMatchInlineSnapshot(`
+      "⠋ Inventory: checking  0.0 s
+      ␍␛[1A␛[J⚠ the lock is held by a deploy
+      ✔ Inventory: already exists 0.3 s
+      ⠹ ECS service: deleting  0.0 s
+      ␍␛[1A␛[J✔ ECS service: deleted 1.0 s
+      "
+    `);
+    expect(out.text.slice(afterPrompt)).toContain('ECS service: deleting');
+  });
+
+  it('plain: lines during the prompt are held and then written in order, with the time they happened', async () => {
+    const out = fakeStream(false);
+    const clock = { t: 0 };
+    const r = plainReporter(out, () => new Date(Date.UTC(2025, 0, 2, 3, 4, 5) + clock.t));
+    r.info('before');
+    await askWhilePaused(r, async () => {
+      clock.t = 2000;
+      r.info('meanwhile');
+      expect(out.text).not.toContain('meanwhile');
+    });
+    clock.t = 5000;
+    r.info('after');
+    expect(out.text).toBe('03:04:05 before\n03:04:07 meanwhile\n03:04:10 after\n');
+  });
+
+  it('a prompt that throws (Ctrl-C) still resumes the reporter, and closing says what was held', async () => {
+    const out = fakeStream(true);
+    const r = ttyReporter(out, { colour: false, animate: false });
+    await expect(askWhilePaused(r, async () => {
+      r.warn('interrupted');
+      throw new Error('ExitPromptError');
+    })).rejects.toThrow('ExitPromptError');
+    r.info('the state is saved');
+    r.close();
+    expect(out.text).toBe('⚠ interrupted\nthe state is saved\n');
   });
 });
 

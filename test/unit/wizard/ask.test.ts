@@ -72,7 +72,7 @@ const AFTER_ZONES: Script = [
 async function interactive(script: Script, file: unknown = {}) {
   const prompter = scriptedPrompter(script);
   const account = fakeAccount();
-  const draft = await gatherAnswers({ file, prompter, yes: false, account: async () => account });
+  const draft = await gatherAnswers({ file, prompter, yes: false, account: async () => account, advanced: true });
   return { prompter, account, draft, answers: validateAnswers(draft) };
 }
 

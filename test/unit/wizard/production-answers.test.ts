@@ -252,7 +252,7 @@ describe('the wizard asks for HTTPS, private instances and Spot', () => {
       ['CloudWatch Logs', undefined], ['how many days', undefined], ['Container Insights', undefined], ['automatically', undefined], ['Minimum tasks', undefined],
       ['Maximum tasks', undefined], ['which metrics', undefined], ['Target average CPU', undefined], ['How instances scale', undefined], ['Target capacity', undefined],
     ]);
-    const a = validateAnswers(await gatherAnswers({ file: {}, prompter, yes: false, account: async () => account }));
+    const a = validateAnswers(await gatherAnswers({ file: {}, prompter, yes: false, account: async () => account, advanced: true }));
     expect(prompter.remaining()).toBe(0);
     expect(a.loadBalancer).toMatchObject({ domain: 'shop.example.com', listenerPort: 443, redirectHttp: true });
     expect(a.loadBalancer.certificateArn).toBeUndefined();

@@ -76,7 +76,7 @@ describe('review plan', () => {
       ['desired count', 1], ['CloudWatch Logs', undefined], ['how many days', undefined], ['Container Insights', undefined], ['automatically', undefined], ['Minimum tasks', undefined], ['Maximum tasks', 3], ['which metrics', ['cpu', 'requests']],
       ['Target average CPU', 55], ['requests per task', 200], ['How instances scale', false], ['instance CPU', 70],
     ]);
-    const first = validateAnswers(await gatherAnswers({ file: {}, prompter, yes: false, account: async () => account }));
+    const first = validateAnswers(await gatherAnswers({ file: {}, prompter, yes: false, account: async () => account, advanced: true }));
     const file = join(mkdtempSync(join(tmpdir(), 'answers-')), 'saved.yaml');
     // WHEN the answers are saved and replayed non-interactively
     await saveAnswersFile(file, first);
