@@ -261,7 +261,7 @@ describe('the choices show their price', () => {
       prices: async () => bundledBook('eu-west-1'),
       spotPrices: async (types, zones) => (spotAsked.push([types, zones]), { 't3.small': { instanceType: 't3.small', hourly: 0.0071, zones: ['eu-west-1a'], samples: 2 } }),
     };
-    await gatherAnswers({ file: {}, prompter, yes: false, account: async () => account });
+    await gatherAnswers({ file: {}, prompter, yes: false, account: async () => account, advanced: true });
     const asked = (m: string) => shown.find((x) => x.message.includes(m))!;
     // THEN each says what it costs, at eu-west-1's prices (730 hours a month)
     expect(asked('EC2 instance type').message).toBe('EC2 instance type — t3.small: $16.64 a month each On-Demand; t4g.small (Graviton, arm64): $13.43'); // 730 × 0.0228, 730 × 0.0184
