@@ -68,6 +68,9 @@ export interface Host {
   lifecycleState?: string;
   /** The group lists it but EC2 does not show it yet (just launched): its AMI is not known yet. */
   launching?: boolean;
+  /** Spot or On-Demand (DescribeInstances' InstanceLifecycle), and a public IPv4 address or not: what the host costs. */
+  market?: 'spot' | 'on-demand';
+  publicIp?: boolean;
   /** What the group launches now: this launch template version / configuration, type and AMI. */
   onLaunchVersion: boolean;
   /** On the latest recommended ECS AMI of its architecture. */
@@ -171,7 +174,7 @@ export async function inspectHosts(aws: AwsClients, t: HostTargets, region: stri
       ...(ami?.created ? { amiAgeDays: Math.max(0, Math.floor((now - Date.parse(ami.created)) / DAY_MS)) } : {}),
       architecture: arch,
       lifecycleState: m.LifecycleState,
-      ...(i ? {} : { launching: true }),
+      ...(i ? { market: i.InstanceLifecycle === 'spot' ? ('spot' as const) : ('on-demand' as const), publicIp: i.PublicIpAddress !== undefined } : { launching: true }),
       onLaunchVersion,
       onLatestAmi,
       current: reasons.length === 0,

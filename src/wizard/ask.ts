@@ -6,6 +6,8 @@ import type { Prompter } from './prompter.js';
 import { CUSTOMIZABLE, QUESTIONS, type Question, type QuestionContext, type Section } from './questions.js';
 import { PLACEHOLDER_STACK, fieldsOf, isAt, messageAt, ruleIssues, type RuleIssue } from './rules.js';
 import { answersSchema, type Answers } from './schema.js';
+import { bundledBook, type PriceBook } from '../cost/prices.js';
+import type { SpotQuotes } from '../cost/spot.js';
 
 /**
  * Gathers the answers: the file pre-fills, then — on a TTY — the prompter asks what is missing;
@@ -66,6 +68,25 @@ class Session implements QuestionContext {
   account(): Promise<Account> {
     const region = getPath(this.draft, 'region');
     return this.opts.account(typeof region === 'string' ? region : undefined);
+  }
+
+  async prices(instanceTypes: string[]): Promise<PriceBook | undefined> {
+    try {
+      const account = await this.account();
+      return account.prices ? await account.prices(instanceTypes) : bundledBook(account.region);
+    } catch {
+      // No account (credentials) yet: the bundled table still prices the region answered.
+      const region = getPath(this.draft, 'region');
+      return typeof region === 'string' ? bundledBook(region) : undefined;
+    }
+  }
+
+  async spotPrices(instanceTypes: string[], zones?: string[]): Promise<SpotQuotes | undefined> {
+    try {
+      return await (await this.account()).spotPrices?.(instanceTypes, zones);
+    } catch {
+      return undefined;
+    }
   }
 
   get(id: string): unknown {
@@ -476,8 +497,10 @@ export async function validateValue(q: Question, value: unknown, s: QuestionCont
 async function askOne(q: Question, s: Session, prompter: Prompter, opts: { again?: boolean; reason?: string } = {}): Promise<unknown> {
   const current = opts.again ? s.current(q) : undefined;
   const def = current !== undefined ? current : ((await s.defaultOf(q)) ?? (q.suggest ? await q.suggest(s) : undefined));
+  // A price beside the question, when one is known (never in the way of asking).
+  const hint = q.hint ? await q.hint(s).catch(() => undefined) : undefined;
   // Asked again for a problem found later: the reason goes with the question.
-  const message = opts.reason ? `${q.message} (${opts.reason})` : q.message;
+  const message = `${q.message}${opts.reason ? ` (${opts.reason})` : ''}${hint ? ` — ${hint}` : ''}`;
   const validate = (v: unknown): Promise<true | string> => validateValue(q, v, s);
   switch (q.type) {
     case 'input': {

@@ -3,7 +3,9 @@ import { buildPlan } from '../steps/index.js';
 import { stackNames, type StackNames } from '../steps/names.js';
 import type { StackState } from '../engine/state.js';
 import { stackChanges, type GroupBounds } from './changes.js';
-import { BROUGHT_ROLE_PATH, httpsOn, type Answers } from './schema.js';
+import { BROUGHT_ROLE_PATH, answersSchema, httpsOn, type Answers } from './schema.js';
+import { costChange, estimateFromAnswers, type CostReport } from '../cost/estimate.js';
+import { bundledBook, type StackPrices } from '../cost/prices.js';
 import { stackUrl } from '../steps/url.js';
 import { TLS_POLICY } from '../steps/https-listener.js';
 import { plural } from '../words.js';
@@ -51,51 +53,9 @@ export interface Plan {
   privateNetwork?: { subnets: string[]; natGateways: number | 'existing' };
   /** Spot: the types and the On-Demand share. */
   spot?: { instanceTypes: string[]; onDemandBaseCapacity: number; onDemandPercentageAboveBase: number; allocationStrategy: string };
-  /** What each choice adds to the monthly bill: estimates, dated. */
-  costs: CostEstimate;
+  /** What the stack costs a month (estimates, dated; src/cost/): `--output json` carries it as the top-level `cost`. */
+  cost: CostReport;
 }
-
-export interface CostEstimate {
-  /** When and where the prices were AWS's list prices. */
-  asOf: string;
-  note: string;
-  items: { choice: string; monthlyUsd?: number; detail: string }[];
-}
-
-/**
- * AWS list prices in us-east-1 (VPC pricing page: NAT gateway $0.045 per hour and per GB
- * processed; public IPv4 addresses $0.005 per hour since February 2024), as of 2025. Other
- * regions cost more or less; the review says these are estimates.
- */
-export const PRICES = {
-  asOf: 'us-east-1 list prices, 2025',
-  natGatewayHour: 0.045,
-  natGatewayGb: 0.045,
-  publicIpv4Hour: 0.005,
-  hoursPerMonth: 720,
-  /** Application Load Balancer: per hour, plus per LCU-hour of traffic. */
-  albHour: 0.0225,
-  albLcuHour: 0.008,
-  /** gp3 storage per GB-month; the ECS-optimized AMIs boot from a 30 GB root volume. */
-  gp3GbMonth: 0.08,
-  rootVolumeGb: 30,
-} as const;
-
-/**
- * On-Demand Linux prices per hour (us-east-1, 2025) of the instance types people pick for ECS
- * hosts. A type not listed is shown without a price. (A later issue replaces this with the price
- * list.)
- */
-export const INSTANCE_HOUR_USD: Readonly<Record<string, number>> = {
-  't3.nano': 0.0052, 't3.micro': 0.0104, 't3.small': 0.0208, 't3.medium': 0.0416, 't3.large': 0.0832, 't3.xlarge': 0.1664, 't3.2xlarge': 0.3328,
-  't3a.micro': 0.0094, 't3a.small': 0.0188, 't3a.medium': 0.0376, 't3a.large': 0.0752, 't3a.xlarge': 0.1504,
-  't4g.micro': 0.0084, 't4g.small': 0.0168, 't4g.medium': 0.0336, 't4g.large': 0.0672, 't4g.xlarge': 0.1344,
-  'm5.large': 0.096, 'm5.xlarge': 0.192, 'm6i.large': 0.096, 'm6i.xlarge': 0.192, 'm6g.large': 0.077, 'm6g.xlarge': 0.154, 'm7g.large': 0.0816, 'm7i.large': 0.1008,
-  'c5.large': 0.085, 'c5.xlarge': 0.17, 'c6i.large': 0.085, 'c6i.xlarge': 0.17, 'c6g.large': 0.068, 'c7g.large': 0.0725,
-  'r5.large': 0.126, 'r6i.large': 0.126, 'r6g.large': 0.1008,
-};
-
-const usd = (n: number): string => `$${n.toFixed(2)}`;
 
 function resourceName(stepId: string, a: Answers, n: StackNames): string | undefined {
   switch (stepId) {
@@ -172,64 +132,21 @@ function resourceName(stepId: string, a: Answers, n: StackNames): string | undef
 const who = (cidr: string): string => (cidr === '0.0.0.0/0' ? `${cidr} (anyone on the internet)` : cidr);
 
 /**
- * The monthly cost each production choice adds, in plain numbers: NAT gateways and their
- * addresses (and the public addresses private instances no longer need), HTTPS (free: ACM public
- * certificates and alias queries to an ALB cost nothing), and Spot's typical saving.
+ * The estimate for these answers with the prices given (the bundled table's when none are), and
+ * what it changes against the answers the state recorded (a rerun of create).
  */
-export function costEstimate(a: Answers, opts: { newStack?: boolean } = {}): CostEstimate {
-  const month = PRICES.hoursPerMonth;
-  const ipv4 = PRICES.publicIpv4Hour * month;
-  const items: CostEstimate['items'] = [];
-  const hosts = a.instances.desiredCapacity;
-  if (opts.newStack) {
-    // A new stack adds the load balancer and the hosts themselves: most of the bill.
-    const alb = PRICES.albHour * month;
-    items.push({ choice: 'Application Load Balancer', monthlyUsd: alb, detail: `${usd(alb)} per month, plus $${PRICES.albLcuHour} per LCU-hour of traffic` });
-    const hour = INSTANCE_HOUR_USD[a.instances.instanceType];
-    const disk = PRICES.gp3GbMonth * PRICES.rootVolumeGb;
-    const each = hour === undefined ? undefined : hour * month + disk;
-    items.push({
-      choice: `${plural(hosts, `${a.instances.instanceType} instance`)}`,
-      ...(each === undefined ? {} : { monthlyUsd: hosts * each }),
-      detail: `${each === undefined ? `On-Demand price of ${a.instances.instanceType} not in ecs-wizard's table (see the EC2 price list)` : `${usd(hour! * month)} On-Demand + ${usd(disk)} for its ${PRICES.rootVolumeGb} GB gp3 root volume, each per month`} (${hosts} at the desired capacity, up to ${a.instances.maxSize})`,
-    });
-  }
-  if (a.network.instanceSubnets === 'private') {
-    const nats = a.network.natGateways;
-    if (nats !== undefined) {
-      const nat = PRICES.natGatewayHour * month;
-      items.push({ choice: plural(nats, 'NAT gateway'), monthlyUsd: nats * nat, detail: `${usd(nat)} each per month, plus ${usd(PRICES.natGatewayGb)} per GB they carry (image pulls, logs, your app's calls out)` });
-      items.push({ choice: `${plural(nats, 'Elastic IP')} (one per NAT gateway)`, monthlyUsd: nats * ipv4, detail: `${usd(ipv4)} each per month (public IPv4)` });
-    } else {
-      items.push({ choice: 'your NAT gateways', monthlyUsd: 0, detail: 'the existing private subnets route through NAT gateways you already pay for (plus their per-GB charge)' });
-    }
-    items.push({ choice: 'no public IPs on the instances', monthlyUsd: -hosts * ipv4, detail: `saves ${usd(ipv4)} per instance per month (${hosts} at the desired capacity)` });
-  } else {
-    items.push({ choice: 'public IPs on the instances', monthlyUsd: hosts * ipv4, detail: `${usd(ipv4)} per instance per month (${hosts} at the desired capacity, up to ${a.instances.maxSize})` });
-  }
-  if (httpsOn(a.loadBalancer)) {
-    items.push({
-      choice: 'HTTPS',
-      monthlyUsd: 0,
-      detail: `${a.loadBalancer.certificateArn ? 'your certificate' : 'an ACM public certificate (free)'}${a.loadBalancer.domain ? '; the alias record: queries to an ALB alias are free (the hosted zone is yours, $0.50 a month)' : ''}`,
-    });
-  }
-  const spot = a.instances.spot;
-  if (spot) {
-    const above = Math.max(0, hosts - spot.onDemandBaseCapacity);
-    const spotHosts = Math.floor((above * (100 - spot.onDemandPercentageAboveBase)) / 100);
-    items.push({
-      choice: 'Spot',
-      detail: `${spotHosts} of ${plural(hosts, 'instance')} on Spot at the desired capacity: typically 50–70 % cheaper than On-Demand (up to 90 %), but AWS may take one back with 2 minutes' notice (the ECS agent drains it)`,
-    });
-  }
-  const note = opts.newStack
-    ? 'Estimates from AWS list prices: other regions differ; data transfer, load balancer capacity units, logs and Spot prices are billed by use.'
-    : 'Estimates from AWS list prices: other regions differ, and data transfer, the ALB and the instances themselves are billed as before.';
-  return { asOf: PRICES.asOf, note, items };
+export function reviewCost(a: Answers, region: string, prices: StackPrices | undefined, current?: StackState): CostReport {
+  const p = prices ?? { book: bundledBook(region) };
+  const cost = estimateFromAnswers(a, p.book, p.spot);
+  const recorded = current?.answers === undefined ? undefined : answersSchema.safeParse(current.answers);
+  const change = recorded?.success ? costChange(estimateFromAnswers(recorded.data, p.book, p.spot), cost, 'the answers the state recorded') : undefined;
+  return change ? { ...cost, change } : cost;
 }
 
-export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: string; architecture?: string; results?: StepResult[]; roll?: { instances: number; reason: string }; current?: StackState; group?: GroupBounds }): Plan {
+export function buildReviewPlan(
+  a: Answers,
+  opts: { region: string; amiId?: string; architecture?: string; results?: StepResult[]; roll?: { instances: number; reason: string }; current?: StackState; group?: GroupBounds; prices?: StackPrices },
+): Plan {
   const n = stackNames(a.stack);
   const reuse = a.network.vpcId !== undefined;
   const byStep = new Map((opts.results ?? []).map((r) => [r.stepId, r]));
@@ -315,7 +232,7 @@ export function buildReviewPlan(a: Answers, opts: { region: string; amiId?: stri
           },
         }
       : {}),
-    costs: costEstimate(a, { newStack }),
+    cost: reviewCost(a, a.region ?? opts.region, opts.prices, opts.current),
     network: {
       vpc: reuse ? `existing ${a.network.vpcId}` : exists('vpc') ? `${n.vpc} ${a.network.vpcCidr} (exists${vpcId ? `: ${vpcId}` : ''})` : `new ${n.vpc} ${a.network.vpcCidr}`,
       subnets: reuse ? a.network.subnetIds! : a.network.subnetCidrs.map((c, k) => `${n.subnet(k)} ${c}${a.network.availabilityZones?.[k] ? ` in ${a.network.availabilityZones[k]}` : ''}`),

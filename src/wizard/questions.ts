@@ -3,6 +3,9 @@ import type { Account } from './account.js';
 import { getPath, type Draft } from './draft.js';
 import type { Choice } from './prompter.js';
 import { LOG_RETENTION_DAYS, STACK_NAME_MAX, defaultPrivateSubnetCidrs, defaultSubnetCidrs, stackNameSchema } from './schema.js';
+import type { PriceBook } from '../cost/prices.js';
+import type { SpotQuotes } from '../cost/spot.js';
+import { hostHint, instanceTypeHint, natGatewaysDescription, spotHint, subnetDescriptions } from './price-hints.js';
 
 /**
  * The wizard as data: one entry per question, in the order of the flow. `id` is the dotted path in
@@ -20,6 +23,10 @@ export interface QuestionContext {
   get(id: string): unknown;
   /** Account lookups (lazy; the first use resolves region and credentials). */
   account(): Promise<Account>;
+  /** The region's prices for these instance types, for the choices' prices (undefined when unknown). */
+  prices(instanceTypes: string[]): Promise<PriceBook | undefined>;
+  /** The last hour's Spot prices of these types (in these zones), when they can be read. */
+  spotPrices(instanceTypes: string[], zones?: string[]): Promise<SpotQuotes | undefined>;
   /** The directory `create` runs in (for the stack name's suggestion). */
   readonly cwd?: string;
   /** The stacks the state location holds (a suggested name is none of them). */
@@ -55,6 +62,8 @@ export interface Question {
   check?: (value: unknown, c: QuestionContext) => true | string | Promise<true | string>;
   /** A select value that means "go back to this question". */
   back?: { value: unknown; to: string };
+  /** Said after the message when asked (a price): undefined says nothing. */
+  hint?: (c: QuestionContext) => Promise<string | undefined>;
 }
 
 /** The select value for "← back" in the VPC picker. */
@@ -208,7 +217,7 @@ export const QUESTIONS: Question[] = [
   },
   { id: 'loadBalancer.healthCheckPath', section: 'load balancer', type: 'input', message: 'Health check path', default: '/' },
 
-  { id: 'instances.instanceType', section: 'instances', type: 'input', message: 'EC2 instance type', default: 't3.small' },
+  { id: 'instances.instanceType', section: 'instances', type: 'input', message: 'EC2 instance type', default: 't3.small', hint: instanceTypeHint },
   {
     id: 'network.availabilityZones',
     section: 'network',
@@ -229,14 +238,17 @@ export const QUESTIONS: Question[] = [
     optional: true,
     message: 'Where do the instances run?',
     default: 'public',
-    choices: (c) => [
-      { name: 'Public subnets, with public IPs (simplest)', value: 'public' },
-      {
-        name: newVpc(c) ? 'Private subnets, out through NAT (about $32 a month per NAT gateway, plus data)' : 'Private subnets of this VPC that route to a NAT gateway',
-        value: 'private',
-        description: 'no public IPs on the instances; the load balancer stays public',
-      },
-    ],
+    choices: async (c) => {
+      const cost = await subnetDescriptions(c);
+      return [
+        { name: 'Public subnets, with public IPs (simplest)', value: 'public', ...(cost.public ? { description: cost.public } : {}) },
+        {
+          name: newVpc(c) ? 'Private subnets, out through NAT' : 'Private subnets of this VPC that route to a NAT gateway',
+          value: 'private',
+          description: newVpc(c) && cost.private ? cost.private : 'no public IPs on the instances; the load balancer stays public',
+        },
+      ];
+    },
   },
   {
     id: 'network.natGateways',
@@ -246,10 +258,13 @@ export const QUESTIONS: Question[] = [
     message: 'NAT gateways',
     when: (c) => newVpc(c) && privateHosts(c),
     default: 1,
-    choices: (c) => [
-      { name: 'One for all zones (cheapest)', value: 1 },
-      ...(zoneCount(c) > 1 ? [{ name: `One per zone (${zoneCount(c)}): a zone's outage does not cut the others off`, value: zoneCount(c) }] : []),
-    ],
+    choices: async (c) => {
+      const [one, each] = await Promise.all([natGatewaysDescription(c, 1), natGatewaysDescription(c, zoneCount(c))]);
+      return [
+        { name: 'One for all zones (cheapest)', value: 1, ...(one ? { description: one } : {}) },
+        ...(zoneCount(c) > 1 ? [{ name: `One per zone (${zoneCount(c)}): a zone's outage does not cut the others off`, value: zoneCount(c), ...(each ? { description: each } : {}) }] : []),
+      ];
+    },
   },
   {
     id: 'network.privateSubnetCidrs',
@@ -292,6 +307,7 @@ export const QUESTIONS: Question[] = [
     // A file that sizes the group (desiredCapacity, asked after this) but has no spot key chose no Spot.
     virtual: { derive: (d) => (getPath(d, 'instances.spot') !== undefined ? true : getPath(d, 'instances.desiredCapacity') !== undefined ? false : undefined) },
     default: false,
+    hint: spotHint,
   },
   {
     id: 'instances.spot.instanceTypes',
@@ -304,7 +320,7 @@ export const QUESTIONS: Question[] = [
   },
   { id: 'instances.spot.onDemandBaseCapacity', section: 'instances', type: 'number', optional: true, message: 'On-Demand instances before any Spot (base capacity)', default: 0, when: usesSpot },
   { id: 'instances.spot.onDemandPercentageAboveBase', section: 'instances', type: 'number', optional: true, message: 'On-Demand share above the base (%; 0 = all Spot)', default: 0, when: usesSpot },
-  { id: 'instances.desiredCapacity', section: 'instances', type: 'number', message: 'Instances to start with (desired capacity)', default: 2 },
+  { id: 'instances.desiredCapacity', section: 'instances', type: 'number', message: 'Instances to start with (desired capacity)', default: 2, hint: hostHint },
   { id: 'instances.minSize', section: 'instances', type: 'number', message: 'Minimum instances', default: 1 },
   { id: 'instances.maxSize', section: 'instances', type: 'number', message: 'Maximum instances', default: 4 },
   { id: 'instances.keyName', section: 'instances', type: 'input', optional: true, message: 'EC2 key pair for SSH (blank = no SSH)' },

@@ -1,3 +1,4 @@
+import { costLines } from '../cost/format.js';
 import type { Plan } from './plan.js';
 import { plural } from '../words.js';
 
@@ -48,13 +49,8 @@ export function renderPlan(p: Plan): string {
     const what = r.status ?? (r.action === 'reuse' ? 'reuse' : 'create');
     add(`  ${what.padEnd(13)} ${r.title.padEnd(width)}  ${r.name ?? ''}`.trimEnd());
   }
-  add(`Monthly cost these choices add (estimates, ${p.costs.asOf})`);
-  const cw = Math.max(...p.costs.items.map((c) => c.choice.length));
-  for (const c of p.costs.items) {
-    const amount = c.monthlyUsd === undefined ? '' : c.monthlyUsd < 0 ? `−$${(-c.monthlyUsd).toFixed(2)}` : `+$${c.monthlyUsd.toFixed(2)}`;
-    add(`  ${c.choice.padEnd(cw)}  ${amount.padStart(8)}  ${c.detail}`.trimEnd());
-  }
-  add(`  ${p.costs.note}`);
   for (const w of p.warnings) add(`warning: ${w}`);
+  // Last, so the figure is what the question right after it is about.
+  for (const l of costLines(p.cost)) add(l);
   return lines.join('\n') + '\n';
 }

@@ -58,6 +58,20 @@ describe('ecs-wizard status', () => {
     expect(report.containerInstances.active).toBe(2);
     expect(report.resources.every((x: { live: string }) => x.live === 'present')).toBe(true);
     expect(report.calls.mutating).toBe(0);
+    // AND what it costs now, from what runs (moto's Price List API answers 500: the bundled table's prices):
+    // the two t3.small hosts On-Demand with their volumes and public addresses, the ALB and its two zones' addresses
+    expect(report.cost).toMatchObject({ currency: 'USD', source: 'bundled', pricesAsOf: '2026-11-01', region: 'us-east-1', missing: [] });
+    expect(report.cost.items.map((i: { item: string; quantity: number }) => [i.item, i.quantity])).toEqual([
+      ['EC2 t3.small On-Demand', 2 * 730],
+      ['EBS gp3 root volumes (30 GiB each)', 2 * 30],
+      ['Application Load Balancer', 730],
+      ['ALB capacity units (the minimum: 1 LCU)', 730],
+      ['Public IPv4: instances', 2 * 730],
+      ['Public IPv4: load balancer (one per zone)', 2 * 730],
+    ]);
+    expect(report.cost.monthly).toBeCloseTo(2 * 730 * 0.0208 + 2 * 30 * 0.08 + 730 * 0.0225 + 730 * 0.008 + 4 * 730 * 0.005, 2);
+    // at max (4): two more t3.small hosts with their volumes and addresses
+    expect(report.cost.monthlyAtMax).toBeCloseTo(report.cost.monthly + 2 * (730 * 0.0208 + 30 * 0.08 + 730 * 0.005), 1);
   });
 
   it('names the ECS service deleted behind its back and exits 1', async () => {
@@ -71,6 +85,8 @@ describe('ecs-wizard status', () => {
     // THEN both name the missing resource and fail
     expect(text.code).toBe(1);
     expect(text.stdout).toContain(`missing: ECS service ${STACK}`);
+    expect(text.stdout).toContain('What it costs now (estimates in USD, 730 hours a month; prices: bundled table as of 2026-11-01');
+    expect(text.stdout).toContain('≈ $72/month for what runs now (up to $115 at max), us-east-1 prices as of 2026-11-01');
     expect(text.stdout).not.toContain('\x1b');
     expect(json.code).toBe(1);
     const report = JSON.parse(json.stdout);

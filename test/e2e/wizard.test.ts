@@ -85,6 +85,9 @@ describe('the wizard in a terminal', () => {
     reviewScreen = await waitFor('Customize a section?', REVIEW_WAIT_MS);
     expect(reviewScreen).toContain('ALB :80 from 0.0.0.0/0 (anyone on the internet)');
     expect(reviewScreen).toMatch(/AMI ami-[0-9a-f]+/);
+    // AND it ends with what the stack will cost (moto's Price List API answers 500: the bundled table's prices)
+    expect(reviewScreen).toContain('≈ $72/month at desired capacity (up to $115 at max), us-east-1 prices as of 2026-11-01');
+    expect(reviewScreen).toContain('public instances: private instances instead: +$29.20/month');
     // (what was typed is kept while the session lasts)
     expect(JSON.parse(readFileSync(join(dir, 'state', '.draft.json'), 'utf8'))).toMatchObject({ stack: 'e2e-web', typed: ['stack', 'region', 'service.image', 'service.containerPort'] });
     // WHEN Enter ("none"), then y at the confirmation, which defaults to no

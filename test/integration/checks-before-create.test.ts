@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   AttachInternetGatewayCommand,
@@ -17,6 +17,7 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { startMoto, type Moto } from '../support/moto.js';
 import { startStrictAws, type StrictAws } from '../support/strict-aws.js';
 import { tempDir } from '../support/stack.js';
+import { RULE_PRICES, priceListRule } from '../support/strict-rules.js';
 import { cliEnv, runCli } from '../e2e/cli.js';
 
 /**
@@ -24,7 +25,9 @@ import { cliEnv, runCli } from '../e2e/cli.js';
  * the built CLI against moto behind the strict-AWS proxy, which counts every request: an AMI of
  * the wrong architecture for the instance type, and reused subnets that cannot reach the
  * internet, and `service.secrets` naming parameters that do not exist. And the arm64 path: a
- * Graviton type gets the arm64 ECS-optimized AMI.
+ * Graviton type gets the arm64 ECS-optimized AMI. And what a stack will cost, before anything is
+ * made: from the bundled table on moto (whose Price List API answers HTTP 500), from the Price
+ * List API as AWS answers it through the strict-AWS rule.
  */
 let moto: Moto;
 let aws: StrictAws;
@@ -53,7 +56,7 @@ async function createWith(opts: { dir?: string; prepare?: () => void }, answers:
   aws.clear();
   opts.prepare?.();
   const r = await runCli(['create', '--answers', file, '--yes', '--state-dir', dir, ...extra], { env: cliEnv(moto.env({ AWS_ENDPOINT_URL: aws.endpoint }), home), cwd: dir });
-  return { ...r, mutating: aws.mutating().map((q) => `${q.service}:${q.operation}`) };
+  return { ...r, dir, mutating: aws.mutating().map((q) => `${q.service}:${q.operation}`) };
 }
 
 const parameter = async (name: string): Promise<string> => {
@@ -126,6 +129,62 @@ describe('reused subnets are checked before anything is made', () => {
     const ok = await create(answers, '--dry-run');
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.mutating).toEqual([]);
+  });
+});
+
+describe('what it costs, before anything is made', () => {
+  const today = new Date().toISOString().slice(0, 10);
+  /** The defaults' estimate on moto (the first case), for comparing shapes. */
+  let defaults: { monthly: number };
+
+  it('on moto (the Price List API answers 500): the bundled table\'s prices, the defaults within cents of the hand-computed figure', async () => {
+    // WHEN a dry run plans the defaults in us-east-1
+    const r = await create({ stack: 'priced' }, '--dry-run', '--output', 'json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    // THEN the top-level cost is the contract's, from the bundled table, and says why
+    expect(out.cost).toMatchObject({ currency: 'USD', source: 'bundled', pricesAsOf: '2026-11-01', fallback: 'HTTP 500' });
+    // 2 × 730 × $0.0208 + 2 × 30 GiB × $0.08 + ALB 730 × $0.0225 + 1 LCU 730 × $0.008 + IPv4 (2 instances + 2 ALB zones) × 730 × $0.005
+    expect(out.cost.monthly).toBeCloseTo(2 * 730 * 0.0208 + 2 * 30 * 0.08 + 730 * 0.0225 + 730 * 0.008 + 4 * 730 * 0.005, 2);
+    expect(out.cost.items[0]).toEqual({ item: 'EC2 t3.small On-Demand', quantity: 1460, unit: 'Hrs', unitPrice: 0.0208, monthly: 30.37 });
+    expect(out.plan.cost).toBeUndefined();
+    defaults = out.cost;
+    // (the API was asked, on the wire, once: a failure is not retried, the table is there; nothing was changed)
+    expect(aws.requests.filter((q) => q.service === 'pricing').map((q) => [q.operation, q.status])).toEqual(expect.arrayContaining([['GetProducts', 500]]));
+    expect(aws.requests.filter((q) => q.service === 'pricing')).toHaveLength(1);
+    expect(r.mutating).toEqual([]);
+  });
+
+  it('from the Price List API as AWS answers it: its prices, dated today, cached beside the states; the text review ends with the figure', async () => {
+    {
+      const r = await createWith({ prepare: () => aws.rule(priceListRule()) }, { stack: 'priced-api' }, '--dry-run', '--output', 'json');
+      expect(r.code, r.stderr).toBe(0);
+      const cost = JSON.parse(r.stdout).cost;
+      expect(aws.fired(RULE_PRICES.getProducts)).toBeGreaterThan(0);
+      expect(cost).toMatchObject({ source: 'price-list-api', pricesAsOf: today, monthly: 72.03, monthlyAtMax: 114.5 });
+      expect(cost.fallback).toBeUndefined();
+      expect(JSON.parse(readFileSync(path.join(r.dir, '.prices', 'us-east-1.json'), 'utf8'))).toMatchObject({ region: 'us-east-1', instanceHour: { 't3.small': 0.0208, 't4g.small': 0.0168 } });
+      // AND in text the review's last line is the figure, with where the prices came from
+      const text = await createWith({ prepare: () => aws.rule(priceListRule()) }, { stack: 'priced-api' }, '--dry-run');
+      const lines = text.stdout.split('\n');
+      expect(lines).toContain(`What it costs (estimates in USD, 730 hours a month; prices: AWS Price List API, fetched ${today})`);
+      expect(lines).toContain(`≈ $72/month at desired capacity (up to $115 at max), us-east-1 prices as of ${today}`);
+    }
+  });
+
+  it('private instances with a NAT gateway per zone and Spot: the gateways\' hours on top, Spot at the last hour\'s price moto reports', async () => {
+    const open = defaults;
+    const r = await create({ stack: 'priced-shut', network: { instanceSubnets: 'private', natGateways: 2 }, instances: { spot: { instanceTypes: ['t3.small'] } } }, '--dry-run', '--output', 'json');
+    expect(r.code, r.stderr).toBe(0);
+    const shut = JSON.parse(r.stdout).cost;
+    expect(shut.items.find((i: { item: string }) => i.item === 'NAT gateways')).toMatchObject({ quantity: 1460, unitPrice: 0.045, monthly: 65.7 });
+    // moto prices every Spot hour at $0.00001: the hosts are the Spot line, the saving is the choice
+    expect(aws.requests.some((q) => q.operation === 'DescribeSpotPriceHistory')).toBe(true);
+    expect(shut.items.find((i: { item: string }) => i.item === 'EC2 Spot (t3.small)')).toMatchObject({ quantity: 1460, unitPrice: 0.00001 });
+    expect(shut.choices.find((c: { choice: string }) => c.choice === 'Spot').detail).toContain('t3.small $0.00001/h vs $0.0208 On-Demand (100 % less)');
+    // The gateways' hours, less what Spot saves on the instances: still more than the public shape by at least the gateways' hours
+    const spotSaving = 2 * 730 * (0.0208 - 0.00001);
+    expect(shut.monthly - open.monthly + spotSaving).toBeGreaterThanOrEqual(2 * 730 * 0.045 - 0.01);
   });
 });
 

@@ -18,6 +18,7 @@ import { registerFakeAgents, runFakeAgents } from '../support/fake-agent.js';
 import { startMoto, TEST_AWS_ENV, type Moto } from '../support/moto.js';
 import { startStrictAws, type AwsRequest, type StrictAws } from '../support/strict-aws.js';
 import { PROTOCOL_BY_SIGNING_NAME } from '../support/aws-wire.js';
+import { RULE_PRICES, priceListRule } from '../support/strict-rules.js';
 import { tempDir } from '../support/stack.js';
 import { cliEnv, runCli } from '../e2e/cli.js';
 
@@ -366,6 +367,8 @@ beforeAll(async () => {
     rollouts[o] = sim;
     aws.rules(sim.rules.map((r) => ({ ...r, name: `${r.name}-${o}`, when: () => outcome === o })));
   }
+  // The Price List API as AWS answers it (moto: HTTP 500), so the estimates' calls go through as they would.
+  aws.rule(priceListRule());
 }, 60_000);
 afterAll(async () => {
   for (const r of Object.values(rollouts)) r.close();
@@ -540,8 +543,11 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
     for (const o of ['succeed', 'fail']) expect(aws.fired(`${ROLLOUT_RULE.update}-${o}`), o).toBeGreaterThan(0);
     // (the runs reached every service the tool uses, so no family of calls went unchecked)
     expect(new Set(seen.map((r) => iamAction(r).split(':')[0]))).toEqual(
-      new Set(['ec2', 'elasticloadbalancing', 'autoscaling', 'ecs', 'ecr', 'iam', 'logs', 'application-autoscaling', 'cloudwatch', 'ssm', 'sts', 's3', 'acm', 'route53']),
+      new Set(['ec2', 'elasticloadbalancing', 'autoscaling', 'ecs', 'ecr', 'iam', 'logs', 'application-autoscaling', 'cloudwatch', 'ssm', 'sts', 's3', 'acm', 'route53', 'pricing']),
     );
+    // (the estimates' optional calls: the Price List API answered, the Spot history of the production stack read)
+    expect(aws.fired(RULE_PRICES.getProducts)).toBeGreaterThan(0);
+    expect(seen.some((r) => iamAction(r) === 'ec2:DescribeSpotPriceHistory')).toBe(true);
     // (the secrets were looked up before the day-2 stack's create and deploys: by name, never read)
     expect(actions).toContain('ssm:DescribeParameters');
     expect(actions.filter((a) => /^(ssm:GetParameters|secretsmanager:GetSecretValue)$/.test(a))).toEqual([]);

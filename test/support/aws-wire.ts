@@ -25,6 +25,7 @@ export const PROTOCOL_BY_SIGNING_NAME: Record<string, Protocol> = {
   'application-autoscaling': 'json1.1',
   acm: 'json1.1',
   secretsmanager: 'json1.1',
+  pricing: 'json1.1', // the Price List Query API (target AWSPriceListService.GetProducts)
   route53: 'rest-xml',
   s3: 's3',
 };
@@ -44,6 +45,7 @@ const SIGNING_NAME_BY_SERVICE_ID: Record<string, string> = {
   'Application Auto Scaling': 'application-autoscaling',
   ACM: 'acm',
   'Secrets Manager': 'secretsmanager',
+  Pricing: 'pricing',
   'Route 53': 'route53',
   S3: 's3',
 };
@@ -57,6 +59,7 @@ const JSON_NAMESPACE: Record<string, string> = {
   'application-autoscaling': 'com.amazonaws.applicationautoscaling',
   acm: 'com.amazonaws.acm',
   secretsmanager: 'com.amazonaws.secretsmanager',
+  pricing: 'com.amazonaws.pricing',
   monitoring: 'com.amazonaws.cloudwatch',
 };
 
@@ -140,11 +143,24 @@ export function wireXml(body: string, status = 200): WireResponse {
 
 /** A handler the SDK calls instead of the network: always answers `response`. */
 function cannedHandler(response: WireResponse) {
+  return wireHandler(() => response);
+}
+
+/**
+ * A request handler for a real SDK client that answers each request on the wire with `answer`'s
+ * response (given the request's headers and body), so the client's own serializer and
+ * deserializer run — for unit tests of code that pages or filters what a service answers.
+ */
+export function wireHandler(answer: (request: { headers: Record<string, string>; body: string }) => WireResponse) {
   return {
-    handle: async () => ({
-      // Shaped as the SDK's HttpResponse (statusCode, headers, a body stream): it checks the shape, not the class.
-      response: { statusCode: response.status, headers: response.headers, body: Readable.from([Buffer.from(response.body)]) },
-    }),
+    handle: async (request: { headers: Record<string, string>; body?: unknown }) => {
+      const body = typeof request.body === 'string' ? request.body : request.body instanceof Uint8Array ? new TextDecoder().decode(request.body) : '';
+      const response = answer({ headers: request.headers, body });
+      return {
+        // Shaped as the SDK's HttpResponse (statusCode, headers, a body stream): it checks the shape, not the class.
+        response: { statusCode: response.status, headers: response.headers, body: Readable.from([Buffer.from(response.body)]) },
+      };
+    },
     updateHttpClientConfig: () => undefined,
     httpHandlerConfigs: () => ({}),
     destroy: () => undefined,

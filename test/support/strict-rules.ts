@@ -15,6 +15,7 @@ import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTargetG
 import { CreateServiceLinkedRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { fakeRequestId, wireError, wireJson, wireXml, type WireResponse } from './aws-wire.js';
 import type { AwsRequest, Rule, StrictAws } from './strict-aws.js';
+import { US_EAST_1_PRODUCTS, getProducts } from './price-list.js';
 
 /**
  * The strict-AWS profile: what a real account answers where moto is lenient, as rules for the
@@ -762,4 +763,22 @@ function rewriteNatStates(body: string, ids: string[], from: string, to: string)
     (b, id) => b.replace(new RegExp(`(<natGatewayId>${id}</natGatewayId>(?:(?!<natGatewayId>)[\\s\\S])*?<state>)${from}(</state>)`), `$1${to}$2`),
     body,
   );
+}
+
+/**
+ * The Price List Query API as AWS answers it (moto answers every call HTTP 500): GetProducts over
+ * a catalogue of products in AWS's own shape (test/support/price-list.ts), filtered as the API
+ * filters. Its own rule, outside the profiles: a test that wants the API's prices adds it.
+ */
+export const RULE_PRICES = {
+  getProducts: 'pricing-get-products',
+} as const;
+
+export function priceListRule(catalogue: string[] = US_EAST_1_PRODUCTS): Rule {
+  return {
+    name: RULE_PRICES.getProducts,
+    service: 'pricing',
+    operation: 'GetProducts',
+    respond: async (req) => wireJson('pricing', getProducts(catalogue, (req.json ?? {}) as Parameters<typeof getProducts>[1])),
+  };
 }

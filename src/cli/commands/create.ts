@@ -24,9 +24,11 @@ import { askWhilePaused } from '../../ui/reporter.js';
 import { inquirerPrompter } from '../../wizard/prompter.js';
 import { renderPlan } from '../../wizard/review.js';
 import { redactAnswers, secretLookingNames, secretWarning } from '../../wizard/redact.js';
-import type { AwsClients } from '../../aws/clients.js';
+import type { AwsCall, AwsClients } from '../../aws/clients.js';
 import type { CliContext } from '../context.js';
-import { commonOptions, type CommonFlags } from '../options.js';
+import { commonOptions, type CommonFlags, type CommonOptions } from '../options.js';
+import { loadPrices } from '../prices.js';
+import { typesToPrice } from '../../cost/estimate.js';
 import { makeReporter, printResult } from '../output.js';
 import { awsTarget, callLog, openStack, openStore, preflight, stackEnv } from '../stack.js';
 import { hostTargets, inspectHosts } from '../../hosts/inspect.js';
@@ -66,7 +68,7 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
     if (!account) {
       const clients = ctx.makeClients(awsTarget(opts, ctx, { region: key || undefined }));
       lookupClients.push(clients);
-      account = preflight(clients).then((r) => awsAccount(clients, r));
+      account = preflight(clients).then((r) => awsAccount(clients, r, (types) => loadPrices(opts, ctx, awsTarget(opts, ctx, { region: key || undefined }), r, { instanceTypes: types }).then((p) => p.book)));
       accounts.set(key, account);
     }
     return account;
@@ -126,7 +128,9 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
         await checkSpotTypes(aws, a, region, image.architecture);
         // The hosts a changed instance type (or pinned AMI) will replace, and the group's bounds as AWS has them.
         const hosts = before ? await hostsPreview(aws, before, a, region) : undefined;
-        const review = { region, amiId: image.amiId, architecture: image.architecture, ...(hosts?.roll ? { roll: hosts.roll } : {}), ...(hosts?.group ? { group: hosts.group } : {}) };
+        // What it costs, before anything is made (for the review and the JSON result; src/cost/).
+        const prices = reviewing || flags.dryRun || opts.output === 'json' ? await createPrices(opts, ctx, aws, a, region, calls.onCall) : undefined;
+        const review = { region, amiId: image.amiId, architecture: image.architecture, ...(hosts?.roll ? { roll: hosts.roll } : {}), ...(hosts?.group ? { group: hosts.group } : {}), ...(prices ? { prices } : {}) };
         return { review, changes: before ? stackChanges(before, a, { group: hosts?.group }) : [] };
       };
       let shown = reviewing ? undefined : await reviewOf(answers);
@@ -191,7 +195,8 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
       // `review` is set: by the review screen, or above without one.
       const plan = buildReviewPlan(answers, { ...review, results: flags.dryRun ? result.results : undefined, current: before });
       if (flags.dryRun && opts.output === 'text') ctx.stdout.write(renderPlan(plan));
-      printResult(ctx, opts, { ...summary, calls: calls.counts, ...(opts.output === 'json' ? { changes: changes.map(changeJson), plan } : {}) });
+      const { cost, ...planShown } = plan;
+      printResult(ctx, opts, { ...summary, calls: calls.counts, ...(opts.output === 'json' ? { changes: changes.map(changeJson), plan: planShown, cost } : {}) });
       if (summary.waitingForImage && opts.output === 'text') ctx.stdout.write(waitingForImageText(summary.waitingForImage));
       // Another writer changed the state under this run: that, not the steps it stopped, is the failure.
       if (stack.state.conflict) throw stack.state.conflict;
@@ -310,6 +315,15 @@ async function recordRelease(state: StateFile, before: StackState | undefined, a
     new Date(),
   );
   if (releases) await state.update((s) => void (s.releases = releases));
+}
+
+/** The prices of the answers' instance types (and their other-architecture counterpart), and with Spot the last hour's Spot prices. */
+function createPrices(opts: CommonOptions, ctx: CliContext, aws: AwsClients, answers: Answers, region: string, onCall: (c: AwsCall) => void) {
+  const spot = answers.instances.spot;
+  return loadPrices(opts, ctx, awsTarget(opts, ctx, { region: answers.region }, onCall), region, {
+    instanceTypes: typesToPrice(answers),
+    ...(spot ? { spot: { aws, instanceTypes: spot.instanceTypes ?? [answers.instances.instanceType], zones: answers.network.availabilityZones } } : {}),
+  });
 }
 
 /**

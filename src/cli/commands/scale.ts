@@ -11,6 +11,9 @@ import type { CliContext } from '../context.js';
 import { commonOptions, requireStackArg, type CommonFlags } from '../options.js';
 import { makeReporter, printResult } from '../output.js';
 import { awsTarget, callLog, noStackError, openStack, preflight, type CallCounts } from '../stack.js';
+import { answersCost } from '../prices.js';
+import type { CostReport } from '../../cost/estimate.js';
+import { changeText, costHeadline, pricesLine } from '../../cost/format.js';
 import { whoAmI } from '../../deploy/releases.js';
 
 export interface ScaleFlags extends CommonFlags {
@@ -39,6 +42,8 @@ export interface ScaleResult {
   ok: boolean;
   service?: { desiredCount?: number; minCount?: number; maxCount?: number };
   autoScalingGroup?: { minSize?: number; maxSize?: number; desiredCapacity?: number };
+  /** What the stack costs with the new sizes (estimates, USD), with the change against the sizes before. */
+  cost?: CostReport;
   warnings: string[];
   calls: CallCounts;
 }
@@ -119,9 +124,10 @@ export async function scale(stackArg: string | undefined, flags: ScaleFlags, ctx
     const calls = callLog(opts, (l) => reporter.log(l));
     const result: ScaleResult = { stack: stackName, ok: true, warnings, calls: calls.counts };
 
-    const aws = ctx.makeClients(awsTarget(opts, ctx, { region: existing.region, endpointUrl: existing.endpointUrl }, calls.onCall));
+    const target = awsTarget(opts, ctx, { region: existing.region, endpointUrl: existing.endpointUrl }, calls.onCall);
+    const aws = ctx.makeClients(target);
     try {
-      await preflight(aws);
+      const region = await preflight(aws);
       const s = answers.scaling.service;
       // Bounds first: a desired count outside the old bounds would be pulled back by Application Auto Scaling.
       if (values.minCount !== undefined || values.maxCount !== undefined) {
@@ -150,6 +156,8 @@ export async function scale(stackArg: string | undefined, flags: ScaleFlags, ctx
         );
         result.autoScalingGroup = { minSize: i.minSize, maxSize: i.maxSize, desiredCapacity: i.desiredCapacity };
       }
+      // Once the change is made: a price is never worth delaying it (and never fails the command).
+      result.cost = await answersCost(opts, ctx, aws, target, region, answers, { answers: current, against: 'the sizes before this scale' });
     } finally {
       aws.destroy();
     }
@@ -178,5 +186,10 @@ function scaleText(r: ScaleResult): string {
   if (svc?.minCount !== undefined) lines.push(`  service tasks          ${svc.minCount}–${svc.maxCount}`);
   const g = r.autoScalingGroup;
   if (g) lines.push(`  instances              ${g.minSize}–${g.maxSize}, desired ${g.desiredCapacity}`);
+  const c = r.cost;
+  if (c) {
+    lines.push(`  cost (estimate)        ${costHeadline(c)}`);
+    if (c.change) lines.push(`                         ${changeText(c.change)} (${pricesLine(c)})`);
+  }
   return lines.join('\n') + '\n';
 }

@@ -66,7 +66,11 @@ export interface ResourceStatus {
 
 export interface LiveFacts {
   resources: ResourceStatus[];
-  loadBalancer?: { state?: string; dnsName?: string; scheme?: string };
+  /** `zones`: each zone of an internet-facing load balancer holds a public IPv4 address. */
+  loadBalancer?: { state?: string; dnsName?: string; scheme?: string; zones?: number };
+  /** NAT gateways that bill (pending or available) and the stack's Elastic IPs, for what the stack costs. */
+  natGateways?: { billing: number };
+  elasticIps?: { count: number };
   listenerPort?: number;
   targets?: { id: string; port?: number; state?: string; reason?: string }[];
   autoScalingGroup?: { name: string; min?: number; max?: number; desired?: number; inService: number; instances: number };
@@ -170,7 +174,7 @@ export async function inspectLive(aws: AwsClients, records: ResourceRecord[], op
       }
       const lb = lbs[0];
       if (!lb) return present(false);
-      facts.loadBalancer = { state: lb.State?.Code, dnsName: lb.DNSName, scheme: lb.Scheme };
+      facts.loadBalancer = { state: lb.State?.Code, dnsName: lb.DNSName, scheme: lb.Scheme, zones: (lb.AvailabilityZones ?? []).length };
       return present(true, lb.State?.Code);
     },
     listener: async (o) => {
@@ -254,11 +258,13 @@ export async function inspectLive(aws: AwsClients, records: ResourceRecord[], op
     'elastic-ips': async (o) => {
       const want = (o.allocationIds as string[] | undefined) ?? [];
       const got = (await ec2().send(new DescribeAddressesCommand({ Filters: [{ Name: 'allocation-id', Values: want }] }))).Addresses ?? [];
+      facts.elasticIps = { count: got.length };
       return got.length === want.length ? present(true, got.map((a) => a.PublicIp).join(', ')) : { live: 'missing', detail: `${want.length - got.length} of ${want.length} addresses released` };
     },
     'nat-gateways': async (o) => {
       const want = (o.natGatewayIds as string[] | undefined) ?? [];
       const got = ((await ec2().send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'nat-gateway-id', Values: want }] }))).NatGateways ?? []).filter((n) => n.State !== 'deleted');
+      facts.natGateways = { billing: got.filter((n) => n.State === 'pending' || n.State === 'available').length };
       if (got.length < want.length) return { live: 'missing', detail: `${want.length - got.length} of ${want.length} NAT gateways gone` };
       return present(true, got.map((n) => n.State).join(', '));
     },

@@ -6,6 +6,9 @@ import { commonOptions, type CommonFlags } from '../options.js';
 import { awsTarget, callLog, preflight, readExistingStack, type CallCounts } from '../stack.js';
 import { makeReporter } from '../output.js';
 import type { LiveFacts } from './status-live.js';
+import type { HostFacts } from '../../hosts/inspect.js';
+import type { CostReport } from '../../cost/estimate.js';
+import { costLines } from '../../cost/format.js';
 import type { ReleaseRecord } from '../../engine/state.js';
 import { waitingForImage, waitingForImageText, type WaitingForImage } from '../waiting-for-image.js';
 import { stackUrl } from '../../steps/url.js';
@@ -30,6 +33,8 @@ export interface StatusReport extends LiveFacts {
   waitingForImage?: WaitingForImage;
   /** How many hosts run the latest recommended ECS AMI (`ecs-wizard hosts` has the details). */
   hosts?: { onLatestAmi: number; total: number; latestAmi?: { amiId: string; released?: string }; rollPending?: string };
+  /** What the stack costs now, from what runs (src/cost/): estimates in USD, dated. */
+  cost?: CostReport;
   calls?: CallCounts;
 }
 
@@ -135,7 +140,10 @@ export async function status(stackArg: string | undefined, flags: CommonFlags, c
     const order = Object.keys(TITLES);
     facts.resources.sort((a, b) => (order.indexOf(a.stepId) + 1 || 99) - (order.indexOf(b.stepId) + 1 || 99));
     const { health, verdict } = judge(facts);
-    const hostsLine = records.some((r) => r.stepId === 'auto-scaling-group') ? await hostsOnLatestAmi(aws, state, region) : undefined;
+    const looked = records.some((r) => r.stepId === 'auto-scaling-group') ? await hostsOnLatestAmi(aws, state, region) : undefined;
+    const hostsLine = looked?.line;
+    const { statusCost } = await import('./status-cost.js');
+    const cost = await statusCost(opts, ctx, aws, awsTarget(opts, ctx, { region: state.region, endpointUrl: state.endpointUrl }, calls.onCall), region, facts, looked?.facts);
     const dns = facts.loadBalancer?.dnsName;
     const port = facts.listenerPort ?? 80;
     const answers = recordedAnswers(state.answers);
@@ -152,6 +160,7 @@ export async function status(stackArg: string | undefined, flags: CommonFlags, c
       ...(hostsLine ? { hosts: hostsLine } : {}),
       ...(state.releases?.length ? { release: state.releases[state.releases.length - 1] } : {}),
       ...(facts.image && !facts.image.present ? { waitingForImage: waitingForImage({ imageMissing: facts.image.uri }, region, undefined) } : {}),
+      cost,
       calls: calls.counts,
     };
     if (opts.output === 'json') ctx.stdout.write(JSON.stringify(report, null, 2) + '\n');
@@ -205,12 +214,13 @@ export function formatStatus(r: StatusReport, colour = false): string {
     lines.push(`Hosts: ${h.onLatestAmi} of ${h.total} on the latest ECS AMI${h.latestAmi ? ` (${h.latestAmi.amiId}, released ${h.latestAmi.released?.slice(0, 10) ?? '?'})` : ''}${h.onLatestAmi < h.total ? ` — \`ecs-wizard hosts refresh ${r.stack}\` patches the others` : ''}`);
     if (h.rollPending) lines.push(s.yellow(`  a host roll (${h.rollPending}) was interrupted: \`ecs-wizard hosts refresh ${r.stack}\` finishes it`));
   }
+  if (r.cost) lines.push('', ...costLines(r.cost, { title: 'What it costs now', what: 'now' }));
   lines.push('', r.ok ? s.green(`✔ ${r.verdict}`) : s.red(`✖ ${r.verdict}`));
   return lines.join('\n') + '\n' + (r.waitingForImage ? waitingForImageText(r.waitingForImage) : '');
 }
 
-/** "N of M hosts on the latest ECS AMI (released DATE)": informative, never part of the verdict; a failed look is left out. */
-async function hostsOnLatestAmi(aws: AwsClients, state: StackState, region: string): Promise<StatusReport['hosts']> {
+/** "N of M hosts on the latest ECS AMI (released DATE)", and the hosts as read (for the cost): informative, never part of the verdict; a failed look is left out. */
+async function hostsOnLatestAmi(aws: AwsClients, state: StackState, region: string): Promise<{ line: StatusReport['hosts']; facts: HostFacts } | undefined> {
   const { hostTargets, hostsVerdict, inspectHosts } = await import('../../hosts/inspect.js');
   try {
     const facts = await inspectHosts(aws, hostTargets(state), region);
@@ -218,12 +228,13 @@ async function hostsOnLatestAmi(aws: AwsClients, state: StackState, region: stri
     const arch = facts.launch?.architecture as 'arm64' | 'x86_64' | undefined;
     const latest = (arch && facts.latestAmi[arch]) || Object.values(facts.latestAmi)[0];
     const roll = state.roll?.spec as { reason?: string } | undefined;
-    return {
+    const line = {
       onLatestAmi: v.onLatestAmi,
       total: v.total,
       ...(latest ? { latestAmi: { amiId: latest.amiId, ...(latest.created ? { released: latest.created } : {}) } } : {}),
       ...(roll?.reason ? { rollPending: roll.reason } : {}),
     };
+    return { line, facts };
   } catch {
     return undefined;
   }

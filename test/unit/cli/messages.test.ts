@@ -406,23 +406,12 @@ describe('the plan and its cost', () => {
     expect(plan.resources.find((r) => r.stepId === 'cluster')?.status).toBeUndefined();
   });
 
-  it("a new stack's cost block includes the load balancer and the instances; an existing one's adds only the choices", () => {
+  it("a new stack's cost block includes the load balancer and the instances", () => {
     const fresh = buildReviewPlan(answers, { region: 'us-east-1' });
-    expect(fresh.costs.items.slice(0, 2)).toEqual([
-      { choice: 'Application Load Balancer', monthlyUsd: expect.closeTo(16.2, 5), detail: '$16.20 per month, plus $0.008 per LCU-hour of traffic' },
-      { choice: '2 t3.small instances', monthlyUsd: expect.closeTo(34.75, 2), detail: '$14.98 On-Demand + $2.40 for its 30 GB gp3 root volume, each per month (2 at the desired capacity, up to 4)' },
-    ]);
-    const text = renderPlan(fresh);
-    expect(text).toMatch(/\n {2}Application Load Balancer\s+\+\$16\.20 {2}/);
-    expect(text).toMatch(/\n {2}2 t3\.small instances\s+\+\$34\.75 {2}/);
-    expect(text).not.toContain('the ALB and the instances themselves are billed as before');
-    // One instance, a type without a price in the table
-    const one = buildReviewPlan(validateAnswers({ stack: 'tiny', instances: { instanceType: 'x2iedn.xlarge', minSize: 1, desiredCapacity: 1, maxSize: 1 } }), { region: 'us-east-1' });
-    expect(one.costs.items[1]).toEqual({ choice: '1 x2iedn.xlarge instance', detail: "On-Demand price of x2iedn.xlarge not in ecs-wizard's table (see the EC2 price list) (1 at the desired capacity, up to 1)" });
-    // An existing stack pays for those already
-    const existing = buildReviewPlan(answers, { region: 'us-east-1', results: [vpc] });
-    expect(existing.costs.items.map((i) => i.choice)).toEqual(['public IPs on the instances']);
-    expect(existing.costs.note).toContain('the ALB and the instances themselves are billed as before');
+    // (the bundled table's us-east-1 prices: 2 × 730 h at $0.0208 per t3.small, 730 h at $0.0225 for the ALB)
+    expect(fresh.cost.items.find((i) => i.item === 'EC2 t3.small On-Demand')).toMatchObject({ quantity: 2 * 730, unit: 'Hrs', monthly: 30.37 });
+    expect(fresh.cost.items.find((i) => i.item === 'Application Load Balancer')).toMatchObject({ quantity: 730, unit: 'Hrs', monthly: 16.43 });
+    expect(renderPlan(fresh)).toMatch(/≈ \$\d+\/month at desired capacity/);
   });
 
   it('counts by hand no more: × 1 task, 0 of 1 task running', () => {

@@ -20,6 +20,7 @@ const PREFIX: Record<string, string> = {
   s3: 's3',
   acm: 'acm',
   'route-53': 'route53',
+  pricing: 'pricing',
 };
 
 /** S3 calls whose IAM action is not named like the call. */
@@ -184,6 +185,11 @@ describe('docs/iam-policy.json (the permissions the tool needs)', () => {
   it('grants KMS only for a state bucket encrypted with a KMS key: data keys and decryption, on that key alone (an optional statement)', () => {
     const kms = policy.Statement.filter((s) => asList(s.Action as string | string[]).some((a) => a.startsWith('kms:')));
     expect(kms).toEqual([{ Sid: 'StateBucketKmsKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: 'KMS_KEY_ARN' }]);
+  });
+
+  it('grants the prices in one optional statement: the two read-only price calls, nothing else (without it, the bundled table)', () => {
+    const prices = policy.Statement.filter((s) => asList(s.Action as string | string[]).some((a) => a.startsWith('pricing:') || a === 'ec2:DescribeSpotPriceHistory'));
+    expect(prices).toEqual([{ Sid: 'PricesOptional', Effect: 'Allow', Action: ['ec2:DescribeSpotPriceHistory', 'pricing:GetProducts'], Resource: '*' }]);
   });
 
   it('grants IAM actions only on the stack roles and the boundary, never on every resource', () => {

@@ -5,6 +5,8 @@ import { ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { AutoScalingClient, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { ApplicationAutoScalingClient, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { GetProductsCommand, PricingClient } from '@aws-sdk/client-pricing';
+import { sdkError } from '../../support/aws-wire.js';
 import { AwsClients } from '../../../src/aws/clients.js';
 import { StateFile, emptyState, readState, stateFilePath } from '../../../src/engine/state.js';
 import { isWizardError } from '../../../src/errors.js';
@@ -18,9 +20,12 @@ const ecs = mockClient(ECSClient);
 const asg = mockClient(AutoScalingClient);
 const aas = mockClient(ApplicationAutoScalingClient);
 const ec2 = mockClient(EC2Client);
-const allCalls = () => ecs.calls().length + asg.calls().length + aas.calls().length + ec2.calls().length;
+// The Price List API (never the network here): as a caller without pricing:GetProducts sees it.
+const pricing = mockClient(PricingClient);
+const allCalls = () => ecs.calls().length + asg.calls().length + aas.calls().length + ec2.calls().length + pricing.calls().length;
 
-beforeEach(() => {
+beforeEach(async () => {
+  pricing.on(GetProductsCommand).rejects(await sdkError(PricingClient, GetProductsCommand, 'AccessDeniedException', 'User: arn:aws:iam::123456789012:user/ci is not authorized to perform: pricing:GetProducts'));
   // preflight resolves credentials; these never leave the process (every client is mocked).
   vi.stubEnv('AWS_ACCESS_KEY_ID', 'testing');
   vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'testing');
@@ -32,6 +37,7 @@ afterEach(() => {
   asg.reset();
   aas.reset();
   ec2.reset();
+  pricing.reset();
 });
 
 function cliContext(stateDir: string) {
@@ -140,6 +146,29 @@ describe('ecs-wizard scale: applies and persists', () => {
       'instances.maxSize': by('--max-size'),
       'instances.desiredCapacity': by('--desired-capacity'),
     });
+  });
+
+  it('says what the stack costs with the new sizes, and the change at max and at desired capacity', async () => {
+    // GIVEN the defaults in us-east-1 (2 × t3.small, max 4) and a caller the Price List API refuses
+    const { dir } = await stackWithState();
+    asg.on(UpdateAutoScalingGroupCommand).resolves({});
+    // WHEN the group grows to desired 3, max 6
+    const json = await run(dir, { maxSize: '6', desiredCapacity: '3', output: 'json' });
+    expect(json.err).toBeUndefined();
+    const cost = JSON.parse(json.out).cost;
+    // THEN the figures are the bundled table's, with the refusal said
+    expect(cost).toMatchObject({ source: 'bundled', fallback: 'AccessDeniedException', pricesAsOf: '2026-11-01' });
+    // 6 × (730 × 0.0208 + 30 × 0.08 + 730 × 0.005) + the ALB (730 × 0.0225 + 730 × 0.008) + its two addresses (2 × 730 × 0.005)
+    expect(cost.monthlyAtMax).toBeCloseTo(6 * (730 * 0.0208 + 30 * 0.08 + 730 * 0.005) + 730 * 0.0225 + 730 * 0.008 + 2 * 730 * 0.005, 2);
+    // two more hosts at max, one more at desired capacity (each 730 × 0.0208 + 30 × 0.08 + 730 × 0.005 = 21.234)
+    expect(cost.change).toMatchObject({ against: 'the sizes before this scale' });
+    expect(cost.change.monthlyAtMax).toBeCloseTo(2 * 21.234, 1);
+    expect(cost.change.monthly).toBeCloseTo(21.234, 1);
+    expect(pricing.commandCalls(GetProductsCommand)).toHaveLength(1);
+    // AND in text: the new figure and the change
+    const text = await run(dir, { maxSize: '5' });
+    expect(text.out).toMatch(/ {2}cost \(estimate\) {8}≈ \$93\/month at desired capacity \(up to \$136 at max\), us-east-1 prices as of 2026-11-01\n/);
+    expect(text.out).toContain('unchanged at desired capacity, −$21.23/month at max (prices: bundled table as of 2026-11-01; Price List API not used: AccessDeniedException)');
   });
 
   it('touches only the resource a flag names', async () => {

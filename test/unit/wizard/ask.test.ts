@@ -6,6 +6,7 @@ import { validateAnswers } from '../../../src/wizard/answers-file.js';
 import { inquirerPrompter } from '../../../src/wizard/prompter.js';
 import { isWizardError, type WizardError } from '../../../src/errors.js';
 import { scriptedPrompter, type Script } from './scripted-prompter.js';
+import { bundledBook } from '../../../src/cost/prices.js';
 
 /** A fake account: two VPCs, the second with subnets in two zones. Counts lookups. */
 function fakeAccount(): Account & { calls: string[] } {
@@ -235,6 +236,51 @@ describe('interactive wizard', () => {
     expect(answers.scaling.service).toMatchObject({ maxCount: 8, targetMemoryPercent: 75, requestsPerTarget: 500 });
     expect(answers.scaling.service.targetCpuPercent).toBeUndefined();
     expect(answers.scaling.instances).toMatchObject({ managed: false, targetCpuPercent: 50 });
+  });
+});
+
+describe('the choices show their price', () => {
+  it('the instance type with its Graviton counterpart, public against private, one NAT gateway or one per zone, Spot\'s last hour, a host a month', async () => {
+    // GIVEN an account in eu-west-1 whose prices are the bundled table's and whose Spot history says t3.small ran at $0.0071
+    const shown: { message: string; descriptions: (string | undefined)[] }[] = [];
+    const scripted = scriptedPrompter([
+      ['Stack name', 'priced'], ['region', undefined], ['Network', undefined], ['VPC CIDR', undefined], ['subnet CIDRs', undefined],
+      ...REST_DEFAULTS, ['Availability zones', undefined], ['Where do the instances run', 'private'], ['NAT gateways', undefined], ['Private subnet CIDRs', undefined],
+      ...AFTER_ZONES.slice(1),
+    ]);
+    const prompter = {
+      ...scripted,
+      input: (q: Parameters<typeof scripted.input>[0]) => (shown.push({ message: q.message, descriptions: [] }), scripted.input(q)),
+      number: (q: Parameters<typeof scripted.number>[0]) => (shown.push({ message: q.message, descriptions: [] }), scripted.number(q)),
+      confirm: (q: Parameters<typeof scripted.confirm>[0]) => (shown.push({ message: q.message, descriptions: [] }), scripted.confirm(q)),
+      select: <T,>(q: { message: string; choices: { name: string; value: T; description?: string }[]; default?: T }) => (shown.push({ message: q.message, descriptions: q.choices.map((c) => c.description) }), scripted.select(q)),
+    };
+    const spotAsked: unknown[] = [];
+    const account: Account = {
+      ...fakeAccount(),
+      prices: async () => bundledBook('eu-west-1'),
+      spotPrices: async (types, zones) => (spotAsked.push([types, zones]), { 't3.small': { instanceType: 't3.small', hourly: 0.0071, zones: ['eu-west-1a'], samples: 2 } }),
+    };
+    await gatherAnswers({ file: {}, prompter, yes: false, account: async () => account, advanced: true });
+    const asked = (m: string) => shown.find((x) => x.message.includes(m))!;
+    // THEN each says what it costs, at eu-west-1's prices (730 hours a month)
+    expect(asked('EC2 instance type').message).toBe('EC2 instance type — t3.small: $16.64 a month each On-Demand; t4g.small (Graviton, arm64): $13.43'); // 730 × 0.0228, 730 × 0.0184
+    expect(asked('Where do the instances run').descriptions).toEqual([
+      'a public IPv4 address on each instance: $3.65 a month each', // 730 × 0.005
+      'no public IPs on the instances; the load balancer stays public. A NAT gateway with its address: $38.69 a month, plus $0.048 per GB through it', // 730 × (0.048 + 0.005)
+    ]);
+    expect(asked('NAT gateways').descriptions).toEqual(['$38.69 a month with its address, plus data', '$77.38 a month with their addresses, plus data']);
+    expect(asked('Use Spot capacity').message).toMatch(/— t3\.small on Spot: \$0\.0071\/h, the median of the last hour, vs \$0\.0228 On-Demand: 69 % less$/);
+    expect(spotAsked).toEqual([[['t3.small'], ['eu-west-1a', 'eu-west-1b']]]);
+    // (private: no address on the host) 730 × 0.0228 + 30 GiB × 0.088
+    expect(asked('desired capacity').message).toBe('Instances to start with (desired capacity) — each t3.small ≈ $19.28 a month On-Demand with its root volume');
+  });
+
+  it('a price that cannot be read leaves the question as it was', async () => {
+    const { prompter } = await interactive([['Stack name', 'plain'], ['region', undefined], ['Network', undefined], ['VPC CIDR', undefined], ['subnet CIDRs', undefined], ...REST_DEFAULTS.slice(0, 4), ['instance type', 'x9.huge'], ['Availability zones', undefined], ...AFTER_ZONES]);
+    // (the fake account has no Spot history, and x9.huge has no price)
+    expect(prompter.asked.find((m) => m.startsWith('Use Spot capacity'))).toBe("Use Spot capacity? (typically 50–70 % cheaper; AWS may take an instance back with 2 minutes' notice)");
+    expect(prompter.asked.find((m) => m.startsWith('Instances to start with'))).toBe('Instances to start with (desired capacity)');
   });
 });
 

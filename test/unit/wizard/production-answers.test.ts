@@ -6,7 +6,7 @@ import { AutoScalingClient, UpdateAutoScalingGroupCommand, type AutoScalingGroup
 import { convergePlacement } from '../../../src/steps/instance-placement.js';
 import { validateAnswers } from '../../../src/wizard/answers-file.js';
 import { defaultPrivateSubnetCidrs } from '../../../src/wizard/schema.js';
-import { buildReviewPlan, costEstimate, PRICES } from '../../../src/wizard/plan.js';
+import { buildReviewPlan } from '../../../src/wizard/plan.js';
 import { renderPlan } from '../../../src/wizard/review.js';
 import { checkCapacity } from '../../../src/scaling/capacity.js';
 import { gatherAnswers } from '../../../src/wizard/ask.js';
@@ -75,20 +75,30 @@ describe('the review: the URL it will serve and what each choice costs', () => {
     expect(buildReviewPlan(validateAnswers({ stack: 'shop', loadBalancer: { listenerPort: 8080 } }), { region: 'us-east-1' }).url).toBe("http://<the load balancer's DNS name>:8080");
   });
 
-  it('prices NAT gateways and addresses from the dated list prices, and says it estimates', () => {
-    const a = validateAnswers({ stack: 'shop', network: { instanceSubnets: 'private', natGateways: 2 }, instances: { desiredCapacity: 3, maxSize: 6, spot: { onDemandBaseCapacity: 1 } } });
-    const c = costEstimate(a);
-    const month = PRICES.hoursPerMonth;
-    expect(c.items.find((i) => i.choice === '2 NAT gateways')?.monthlyUsd).toBeCloseTo(2 * PRICES.natGatewayHour * month);
-    expect(c.items.find((i) => i.choice.startsWith('2 Elastic IPs'))?.monthlyUsd).toBeCloseTo(2 * 3.6);
-    expect(c.items.find((i) => i.choice === 'no public IPs on the instances')?.monthlyUsd).toBeCloseTo(-3 * 3.6);
-    expect(c.items.find((i) => i.choice === 'Spot')?.detail).toMatch(/^2 of 3 instances on Spot/);
-    const text = renderPlan(buildReviewPlan(a, { region: 'us-east-1' }));
-    expect(text).toContain('Monthly cost these choices add (estimates, us-east-1 list prices, 2025)');
-    expect(text).toMatch(/2 NAT gateways\s+\+\$64\.80/);
-    expect(text).toMatch(/no public IPs on the instances\s+−\$10\.80/);
-    // Public instances pay for their own addresses instead
-    expect(costEstimate(validateAnswers({ stack: 'p' })).items).toEqual([expect.objectContaining({ choice: 'public IPs on the instances', monthlyUsd: 2 * 3.6 })]);
+  it('ends with what it costs: the NAT gateways and addresses as items, each choice priced, the headline last', () => {
+    const a = validateAnswers({ stack: 'shop', network: { instanceSubnets: 'private', natGateways: 2 }, instances: { desiredCapacity: 3, maxSize: 6, spot: { onDemandBaseCapacity: 1 } }});
+    const plan = buildReviewPlan(a, { region: 'us-east-1' });
+    // (no prices given: the bundled table's)
+    expect(plan.cost).toMatchObject({ currency: 'USD', source: 'bundled', pricesAsOf: '2026-11-01', region: 'us-east-1' });
+    expect(plan.cost.items.find((i) => i.item === 'NAT gateways')).toMatchObject({ quantity: 2 * 730, unitPrice: 0.045, monthly: 65.7 });
+    expect(plan.cost.items.find((i) => i.item === "Public IPv4: NAT gateways' Elastic IPs")).toMatchObject({ monthly: 7.3 });
+    const text = renderPlan(plan).trimEnd().split('\n');
+    expect(text).toContain('  2 NAT gateways: one for all zones instead: −$36.50/month (a zone\'s outage then cuts the others off)');
+    expect(text.find((l) => l.startsWith('  Spot: 2 of 3 instances on Spot'))).toContain('no Spot price history was read');
+    expect(text.at(-1)).toMatch(/^≈ \$\d+\/month at desired capacity \(up to \$\d+ at max\), us-east-1 prices as of 2026-11-01$/);
+    // A warning comes before the block, so the figure is the last thing before the question
+    const warned = renderPlan(buildReviewPlan(validateAnswers({ stack: 'shop', instances: { sshCidr: '0.0.0.0/0' } }), { region: 'us-east-1' })).trimEnd().split('\n');
+    expect(warned.findIndex((l) => l.startsWith('warning:'))).toBeLessThan(warned.findIndex((l) => l.startsWith('What it costs')));
+  });
+
+  it('a rerun shows what the new answers change against the answers the state recorded', () => {
+    const recorded = validateAnswers({ stack: 'shop' });
+    const current = { version: 1, stack: 'shop', answers: recorded, resources: {} } as never;
+    const plan = buildReviewPlan(validateAnswers({ stack: 'shop', instances: { desiredCapacity: 3 } }), { region: 'us-east-1', current });
+    expect(plan.cost.change).toEqual({ monthly: 21.24, monthlyAtMax: 0, against: 'the answers the state recorded' });
+    expect(renderPlan(plan)).toContain('  change: +$21.24/month at desired capacity, unchanged at max against the answers the state recorded');
+    // Nothing changed in what it costs: no change line
+    expect(buildReviewPlan(recorded, { region: 'us-east-1', current }).cost.change).toBeUndefined();
   });
 });
 

@@ -1,0 +1,142 @@
+import type { PriceTable } from './prices.js';
+
+/**
+ * The bundled price table: AWS list prices in USD (Linux, On-Demand, shared tenancy) for the regions
+ * and instance families ecs-wizard is most often used with. Used when the Price List API cannot be
+ * asked (no permission, no network, a local emulator), and for what it did not answer. A region or
+ * type missing here has no price: the estimate says so and never guesses.
+ *
+ * Written by scripts/prices.mjs from the Price List API (`npm run build && node scripts/prices.mjs`).
+ */
+export const BUNDLED_PRICES: PriceTable = {
+  asOf: '2026-11-01',
+  currency: 'USD',
+  hostedZoneMonth: 0.5,
+  regions: {
+    'us-east-1': {
+      albHour: 0.0225, albLcuHour: 0.008, natHour: 0.045, natGb: 0.045, publicIpv4Hour: 0.005, gp3GbMonth: 0.08, logsIngestGb: 0.5, ecrGbMonth: 0.1,
+      instanceHour: {
+        't3.nano': 0.0052, 't3.micro': 0.0104, 't3.small': 0.0208, 't3.medium': 0.0416, 't3.large': 0.0832, 't3.xlarge': 0.1664, 't3.2xlarge': 0.3328,
+        't3a.nano': 0.0047, 't3a.micro': 0.0094, 't3a.small': 0.0188, 't3a.medium': 0.0376, 't3a.large': 0.0752, 't3a.xlarge': 0.1504, 't3a.2xlarge': 0.3008,
+        't4g.nano': 0.0042, 't4g.micro': 0.0084, 't4g.small': 0.0168, 't4g.medium': 0.0336, 't4g.large': 0.0672, 't4g.xlarge': 0.1344, 't4g.2xlarge': 0.2688,
+        'm5.large': 0.096, 'm5.xlarge': 0.192, 'm5.2xlarge': 0.384,
+        'm6i.large': 0.096, 'm6i.xlarge': 0.192, 'm6i.2xlarge': 0.384,
+        'm6g.medium': 0.0385, 'm6g.large': 0.077, 'm6g.xlarge': 0.154, 'm6g.2xlarge': 0.308,
+        'm7g.medium': 0.0408, 'm7g.large': 0.0816, 'm7g.xlarge': 0.1632, 'm7g.2xlarge': 0.3264,
+        'c5.large': 0.085, 'c5.xlarge': 0.17, 'c5.2xlarge': 0.34,
+        'c6i.large': 0.085, 'c6i.xlarge': 0.17, 'c6i.2xlarge': 0.34,
+        'c6g.medium': 0.034, 'c6g.large': 0.068, 'c6g.xlarge': 0.136, 'c6g.2xlarge': 0.272,
+        'c7g.medium': 0.0363, 'c7g.large': 0.0725, 'c7g.xlarge': 0.145, 'c7g.2xlarge': 0.29,
+        'r5.large': 0.126, 'r5.xlarge': 0.252, 'r5.2xlarge': 0.504,
+        'r6i.large': 0.126, 'r6i.xlarge': 0.252, 'r6i.2xlarge': 0.504,
+        'r6g.medium': 0.0504, 'r6g.large': 0.1008, 'r6g.xlarge': 0.2016, 'r6g.2xlarge': 0.4032,
+      },
+    },
+    'us-east-2': {
+      albHour: 0.0225, albLcuHour: 0.008, natHour: 0.045, natGb: 0.045, publicIpv4Hour: 0.005, gp3GbMonth: 0.08, logsIngestGb: 0.5, ecrGbMonth: 0.1,
+      instanceHour: {
+        't3.nano': 0.0052, 't3.micro': 0.0104, 't3.small': 0.0208, 't3.medium': 0.0416, 't3.large': 0.0832, 't3.xlarge': 0.1664, 't3.2xlarge': 0.3328,
+        't3a.nano': 0.0047, 't3a.micro': 0.0094, 't3a.small': 0.0188, 't3a.medium': 0.0376, 't3a.large': 0.0752, 't3a.xlarge': 0.1504, 't3a.2xlarge': 0.3008,
+        't4g.nano': 0.0042, 't4g.micro': 0.0084, 't4g.small': 0.0168, 't4g.medium': 0.0336, 't4g.large': 0.0672, 't4g.xlarge': 0.1344, 't4g.2xlarge': 0.2688,
+        'm5.large': 0.096, 'm5.xlarge': 0.192, 'm5.2xlarge': 0.384,
+        'm6i.large': 0.096, 'm6i.xlarge': 0.192, 'm6i.2xlarge': 0.384,
+        'm6g.medium': 0.0385, 'm6g.large': 0.077, 'm6g.xlarge': 0.154, 'm6g.2xlarge': 0.308,
+        'm7g.medium': 0.0408, 'm7g.large': 0.0816, 'm7g.xlarge': 0.1632, 'm7g.2xlarge': 0.3264,
+        'c5.large': 0.085, 'c5.xlarge': 0.17, 'c5.2xlarge': 0.34,
+        'c6i.large': 0.085, 'c6i.xlarge': 0.17, 'c6i.2xlarge': 0.34,
+        'c6g.medium': 0.034, 'c6g.large': 0.068, 'c6g.xlarge': 0.136, 'c6g.2xlarge': 0.272,
+        'c7g.medium': 0.0363, 'c7g.large': 0.0725, 'c7g.xlarge': 0.145, 'c7g.2xlarge': 0.29,
+        'r5.large': 0.126, 'r5.xlarge': 0.252, 'r5.2xlarge': 0.504,
+        'r6i.large': 0.126, 'r6i.xlarge': 0.252, 'r6i.2xlarge': 0.504,
+        'r6g.medium': 0.0504, 'r6g.large': 0.1008, 'r6g.xlarge': 0.2016, 'r6g.2xlarge': 0.4032,
+      },
+    },
+    'us-west-2': {
+      albHour: 0.0225, albLcuHour: 0.008, natHour: 0.045, natGb: 0.045, publicIpv4Hour: 0.005, gp3GbMonth: 0.08, logsIngestGb: 0.5, ecrGbMonth: 0.1,
+      instanceHour: {
+        't3.nano': 0.0052, 't3.micro': 0.0104, 't3.small': 0.0208, 't3.medium': 0.0416, 't3.large': 0.0832, 't3.xlarge': 0.1664, 't3.2xlarge': 0.3328,
+        't3a.nano': 0.0047, 't3a.micro': 0.0094, 't3a.small': 0.0188, 't3a.medium': 0.0376, 't3a.large': 0.0752, 't3a.xlarge': 0.1504, 't3a.2xlarge': 0.3008,
+        't4g.nano': 0.0042, 't4g.micro': 0.0084, 't4g.small': 0.0168, 't4g.medium': 0.0336, 't4g.large': 0.0672, 't4g.xlarge': 0.1344, 't4g.2xlarge': 0.2688,
+        'm5.large': 0.096, 'm5.xlarge': 0.192, 'm5.2xlarge': 0.384,
+        'm6i.large': 0.096, 'm6i.xlarge': 0.192, 'm6i.2xlarge': 0.384,
+        'm6g.medium': 0.0385, 'm6g.large': 0.077, 'm6g.xlarge': 0.154, 'm6g.2xlarge': 0.308,
+        'm7g.medium': 0.0408, 'm7g.large': 0.0816, 'm7g.xlarge': 0.1632, 'm7g.2xlarge': 0.3264,
+        'c5.large': 0.085, 'c5.xlarge': 0.17, 'c5.2xlarge': 0.34,
+        'c6i.large': 0.085, 'c6i.xlarge': 0.17, 'c6i.2xlarge': 0.34,
+        'c6g.medium': 0.034, 'c6g.large': 0.068, 'c6g.xlarge': 0.136, 'c6g.2xlarge': 0.272,
+        'c7g.medium': 0.0363, 'c7g.large': 0.0725, 'c7g.xlarge': 0.145, 'c7g.2xlarge': 0.29,
+        'r5.large': 0.126, 'r5.xlarge': 0.252, 'r5.2xlarge': 0.504,
+        'r6i.large': 0.126, 'r6i.xlarge': 0.252, 'r6i.2xlarge': 0.504,
+        'r6g.medium': 0.0504, 'r6g.large': 0.1008, 'r6g.xlarge': 0.2016, 'r6g.2xlarge': 0.4032,
+      },
+    },
+    'eu-west-1': {
+      albHour: 0.0252, albLcuHour: 0.008, natHour: 0.048, natGb: 0.048, publicIpv4Hour: 0.005, gp3GbMonth: 0.088, logsIngestGb: 0.57, ecrGbMonth: 0.1,
+      instanceHour: {
+        't3.nano': 0.0057, 't3.micro': 0.0114, 't3.small': 0.0228, 't3.medium': 0.0456, 't3.large': 0.0912, 't3.xlarge': 0.1824, 't3.2xlarge': 0.3648,
+        't3a.nano': 0.0051, 't3a.micro': 0.0102, 't3a.small': 0.0204, 't3a.medium': 0.0408, 't3a.large': 0.0816, 't3a.xlarge': 0.1632, 't3a.2xlarge': 0.3264,
+        't4g.nano': 0.0046, 't4g.micro': 0.0092, 't4g.small': 0.0184, 't4g.medium': 0.0368, 't4g.large': 0.0736, 't4g.xlarge': 0.1472, 't4g.2xlarge': 0.2944,
+        'm5.large': 0.107, 'm5.xlarge': 0.214, 'm5.2xlarge': 0.428,
+        'm6i.large': 0.107, 'm6i.xlarge': 0.214, 'm6i.2xlarge': 0.428,
+        'm6g.medium': 0.043, 'm6g.large': 0.086, 'm6g.xlarge': 0.172, 'm6g.2xlarge': 0.344,
+        'c5.large': 0.096, 'c5.xlarge': 0.192, 'c5.2xlarge': 0.384,
+        'c6i.large': 0.096, 'c6i.xlarge': 0.192, 'c6i.2xlarge': 0.384,
+        'c6g.medium': 0.0384, 'c6g.large': 0.0768, 'c6g.xlarge': 0.1536, 'c6g.2xlarge': 0.3072,
+        'r5.large': 0.141, 'r5.xlarge': 0.282, 'r5.2xlarge': 0.564,
+        'r6i.large': 0.141, 'r6i.xlarge': 0.282, 'r6i.2xlarge': 0.564,
+        'r6g.medium': 0.0564, 'r6g.large': 0.1128, 'r6g.xlarge': 0.2256, 'r6g.2xlarge': 0.4512,
+      },
+    },
+    'eu-central-1': {
+      albHour: 0.027, albLcuHour: 0.008, natHour: 0.052, natGb: 0.052, publicIpv4Hour: 0.005, gp3GbMonth: 0.0952, logsIngestGb: 0.63, ecrGbMonth: 0.1,
+      instanceHour: {
+        't3.nano': 0.006, 't3.micro': 0.012, 't3.small': 0.024, 't3.medium': 0.048, 't3.large': 0.096, 't3.xlarge': 0.192, 't3.2xlarge': 0.384,
+        't3a.nano': 0.0054, 't3a.micro': 0.0108, 't3a.small': 0.0216, 't3a.medium': 0.0432, 't3a.large': 0.0864, 't3a.xlarge': 0.1728, 't3a.2xlarge': 0.3456,
+        't4g.nano': 0.0048, 't4g.micro': 0.0096, 't4g.small': 0.0192, 't4g.medium': 0.0384, 't4g.large': 0.0768, 't4g.xlarge': 0.1536, 't4g.2xlarge': 0.3072,
+        'm5.large': 0.115, 'm5.xlarge': 0.23, 'm5.2xlarge': 0.46,
+        'm6i.large': 0.115, 'm6i.xlarge': 0.23, 'm6i.2xlarge': 0.46,
+        'm6g.medium': 0.046, 'm6g.large': 0.092, 'm6g.xlarge': 0.184, 'm6g.2xlarge': 0.368,
+        'c5.large': 0.097, 'c5.xlarge': 0.194, 'c5.2xlarge': 0.388,
+        'c6i.large': 0.097, 'c6i.xlarge': 0.194, 'c6i.2xlarge': 0.388,
+        'c6g.medium': 0.0388, 'c6g.large': 0.0776, 'c6g.xlarge': 0.1552, 'c6g.2xlarge': 0.3104,
+        'r5.large': 0.152, 'r5.xlarge': 0.304, 'r5.2xlarge': 0.608,
+        'r6i.large': 0.152, 'r6i.xlarge': 0.304, 'r6i.2xlarge': 0.608,
+        'r6g.medium': 0.0608, 'r6g.large': 0.1216, 'r6g.xlarge': 0.2432, 'r6g.2xlarge': 0.4864,
+      },
+    },
+    'ap-southeast-1': {
+      albHour: 0.0252, albLcuHour: 0.008, natHour: 0.059, natGb: 0.059, publicIpv4Hour: 0.005, gp3GbMonth: 0.096, logsIngestGb: 0.7, ecrGbMonth: 0.1,
+      instanceHour: {
+        't3.nano': 0.0066, 't3.micro': 0.0132, 't3.small': 0.0264, 't3.medium': 0.0528, 't3.large': 0.1056, 't3.xlarge': 0.2112, 't3.2xlarge': 0.4224,
+        't3a.nano': 0.0059, 't3a.micro': 0.0118, 't3a.small': 0.0236, 't3a.medium': 0.0472, 't3a.large': 0.0944, 't3a.xlarge': 0.1888, 't3a.2xlarge': 0.3776,
+        't4g.nano': 0.0053, 't4g.micro': 0.0106, 't4g.small': 0.0212, 't4g.medium': 0.0424, 't4g.large': 0.0848, 't4g.xlarge': 0.1696, 't4g.2xlarge': 0.3392,
+        'm5.large': 0.12, 'm5.xlarge': 0.24, 'm5.2xlarge': 0.48,
+        'm6i.large': 0.12, 'm6i.xlarge': 0.24, 'm6i.2xlarge': 0.48,
+        'm6g.medium': 0.048, 'm6g.large': 0.096, 'm6g.xlarge': 0.192, 'm6g.2xlarge': 0.384,
+        'c5.large': 0.098, 'c5.xlarge': 0.196, 'c5.2xlarge': 0.392,
+        'c6i.large': 0.098, 'c6i.xlarge': 0.196, 'c6i.2xlarge': 0.392,
+        'c6g.medium': 0.0392, 'c6g.large': 0.0784, 'c6g.xlarge': 0.1568, 'c6g.2xlarge': 0.3136,
+        'r5.large': 0.152, 'r5.xlarge': 0.304, 'r5.2xlarge': 0.608,
+        'r6i.large': 0.152, 'r6i.xlarge': 0.304, 'r6i.2xlarge': 0.608,
+        'r6g.medium': 0.0608, 'r6g.large': 0.1216, 'r6g.xlarge': 0.2432, 'r6g.2xlarge': 0.4864,
+      },
+    },
+    'ap-northeast-1': {
+      albHour: 0.0243, albLcuHour: 0.008, natHour: 0.062, natGb: 0.062, publicIpv4Hour: 0.005, gp3GbMonth: 0.096, logsIngestGb: 0.76, ecrGbMonth: 0.1,
+      instanceHour: {
+        't3.nano': 0.0068, 't3.micro': 0.0136, 't3.small': 0.0272, 't3.medium': 0.0544, 't3.large': 0.1088, 't3.xlarge': 0.2176, 't3.2xlarge': 0.4352,
+        't3a.nano': 0.0061, 't3a.micro': 0.0123, 't3a.small': 0.0245, 't3a.medium': 0.049, 't3a.large': 0.098, 't3a.xlarge': 0.196, 't3a.2xlarge': 0.392,
+        't4g.nano': 0.0054, 't4g.micro': 0.0108, 't4g.small': 0.0216, 't4g.medium': 0.0432, 't4g.large': 0.0864, 't4g.xlarge': 0.1728, 't4g.2xlarge': 0.3456,
+        'm5.large': 0.124, 'm5.xlarge': 0.248, 'm5.2xlarge': 0.496,
+        'm6i.large': 0.124, 'm6i.xlarge': 0.248, 'm6i.2xlarge': 0.496,
+        'm6g.medium': 0.0496, 'm6g.large': 0.0992, 'm6g.xlarge': 0.1984, 'm6g.2xlarge': 0.3968,
+        'c5.large': 0.107, 'c5.xlarge': 0.214, 'c5.2xlarge': 0.428,
+        'c6i.large': 0.107, 'c6i.xlarge': 0.214, 'c6i.2xlarge': 0.428,
+        'c6g.medium': 0.0428, 'c6g.large': 0.0856, 'c6g.xlarge': 0.1712, 'c6g.2xlarge': 0.3424,
+        'r5.large': 0.152, 'r5.xlarge': 0.304, 'r5.2xlarge': 0.608,
+        'r6i.large': 0.152, 'r6i.xlarge': 0.304, 'r6i.2xlarge': 0.608,
+        'r6g.medium': 0.0608, 'r6g.large': 0.1216, 'r6g.xlarge': 0.2432, 'r6g.2xlarge': 0.4864,
+      },
+    },
+  },
+};
