@@ -52,6 +52,8 @@ export const TEST_AWS_ENV = {
   AWS_SECRET_ACCESS_KEY: 'testing',
   AWS_REGION: 'us-east-1',
   AWS_EC2_METADATA_DISABLED: 'true',
+  // moto answers at once: the CLI checks every 50 ms instead of AWS's 1 s (src/cli/context.ts).
+  ECS_WIZARD_POLL_MS: '50',
 };
 
 export async function startMoto(opts: MotoOptions = {}): Promise<Moto> {
