@@ -454,7 +454,7 @@ const DEPLOY_WORLD_S = {
   stop: 5, // after the deregistration delay: SIGTERM, the container exits, and ECS's steady-state check marks the deployment COMPLETED
 };
 const DEPLOY_SETTINGS = {
-  // src/steps/target-group.ts healthCheck() (10 s × 2) and DEREGISTRATION_DELAY (30 s); the capacity
+  // src/steps/service/target-group.ts healthCheck() (10 s × 2) and DEREGISTRATION_DELAY (30 s); the capacity
   // provider's targetCapacityPercent 90 keeps an instance of room (2 × t3.small hold 6 tasks of 512 MiB: 2 old + 2 new fit).
   ours: { label: 'our defaults', interval: 10, threshold: 2, deregistration: 30, spare: true },
   // ELB's target group defaults (interval 30 s, healthy threshold 5, deregistration delay 300 s); managed

@@ -8,8 +8,8 @@ import { isWaitStep } from '../engine/types.js';
 import type { StackEnv } from '../steps/env.js';
 import { buildPlan } from '../steps/index.js';
 import { stackNames } from '../steps/names.js';
-import { isPrivateSubnetName } from '../steps/subnets.js';
-import { isStacks } from '../steps/nat-gateway.js';
+import { isPrivateSubnetName } from '../steps/stack/subnets.js';
+import { isStacks } from '../steps/stack/nat-gateway.js';
 import { validateAnswers } from '../wizard/answers-file.js';
 import type { Answers, AnswersInput } from '../wizard/schema.js';
 

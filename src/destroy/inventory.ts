@@ -49,10 +49,10 @@ import type { AwsClients } from '../aws/clients.js';
 import { isNotFound, unlessNotFound } from '../aws/errors.js';
 import { STACK_TAG } from '../aws/tags.js';
 import type { StackNames } from '../steps/names.js';
-import { familyRevisions } from '../steps/task-definition.js';
-import { isStackLoadBalancerHost, recordSet, sameRecord, zoneHolding } from '../steps/dns.js';
-import { isStacks } from '../steps/nat-gateway.js';
-import { certificatesSharingValidation, validatedName } from '../steps/certificate.js';
+import { familyRevisions } from '../steps/service/task-definition.js';
+import { isStackLoadBalancerHost, recordSet, sameRecord, zoneHolding } from '../steps/stack/dns.js';
+import { isStacks } from '../steps/stack/nat-gateway.js';
+import { certificatesSharingValidation, validatedName } from '../steps/stack/certificate.js';
 
 /** Resource kinds the inventory knows, in the order a backstop cleanup deletes them. */
 export const LEFTOVER_ORDER = [

@@ -1,5 +1,5 @@
 import type { AnswerChange, StackState } from '../engine/state.js';
-import { repositoryImage } from '../steps/ecr.js';
+import { repositoryImage } from '../steps/service/ecr.js';
 import { validateAnswers } from './answers-file.js';
 import { getPath } from './draft.js';
 import { REDACTED } from './redact.js';

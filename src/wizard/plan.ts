@@ -7,7 +7,7 @@ import { BROUGHT_ROLE_PATH, answersSchema, httpsOn, type Answers } from './schem
 import { costChange, estimateFromAnswers, type CostReport } from '../cost/estimate.js';
 import { bundledBook, type StackPrices } from '../cost/prices.js';
 import { stackUrl } from '../steps/url.js';
-import { TLS_POLICY } from '../steps/https-listener.js';
+import { TLS_POLICY } from '../steps/stack/https-listener.js';
 import { plural } from '../words.js';
 
 /**

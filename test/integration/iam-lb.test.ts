@@ -26,11 +26,11 @@ import { DescribeRepositoriesCommand, ECRClient, PutImageCommand } from '@aws-sd
 import { runCreate, runDestroy } from '../../src/engine/engine.js';
 import type { ResourceStep, Step } from '../../src/engine/types.js';
 import type { StackEnv } from '../../src/steps/env.js';
-import { executionRoleStep, instanceProfileStep, instanceRoleStep } from '../../src/steps/iam.js';
-import { ecrRepositoryStep } from '../../src/steps/ecr.js';
-import { targetGroupStep } from '../../src/steps/target-group.js';
-import { loadBalancerActiveStep, loadBalancerStep } from '../../src/steps/load-balancer.js';
-import { listenerStep } from '../../src/steps/listener.js';
+import { executionRoleStep, instanceProfileStep, instanceRoleStep } from '../../src/steps/stack/iam.js';
+import { ecrRepositoryStep } from '../../src/steps/service/ecr.js';
+import { targetGroupStep } from '../../src/steps/service/target-group.js';
+import { loadBalancerActiveStep, loadBalancerStep } from '../../src/steps/stack/load-balancer.js';
+import { listenerStep } from '../../src/steps/stack/listener.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { testStack } from '../support/stack.js';
 

@@ -23,9 +23,9 @@ import {
 } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient, DeleteAlarmsCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { isWizardError } from '../../../src/errors.js';
-import { capacityProviderStep } from '../../../src/steps/capacity-provider.js';
-import { asgScalingPolicyStep } from '../../../src/steps/asg-scaling-policy.js';
-import { requestCountLabel, serviceScalingStep } from '../../../src/steps/service-scaling.js';
+import { capacityProviderStep } from '../../../src/steps/stack/capacity-provider.js';
+import { asgScalingPolicyStep } from '../../../src/steps/stack/asg-scaling-policy.js';
+import { requestCountLabel, serviceScalingStep } from '../../../src/steps/service/service-scaling.js';
 import type { AnswersInput } from '../../../src/wizard/schema.js';
 import { testStack } from '../../support/stack.js';
 import { stepContext } from '../../support/step-context.js';

@@ -32,7 +32,7 @@ import {
   instanceRoleStep,
   taskRoleStep,
   trustPolicy,
-} from '../../../src/steps/iam.js';
+} from '../../../src/steps/stack/iam.js';
 import { prepareBoundary } from '../../../src/steps/boundary.js';
 import { boundaryDocument } from '../../../src/aws/boundary.js';
 import { stepContext } from '../../support/step-context.js';

@@ -23,11 +23,11 @@ import { isReadOperation } from '../../../src/aws/clients.js';
 import type { StackEnv } from '../../../src/steps/env.js';
 import { stackNames } from '../../../src/steps/names.js';
 import { STACK_NAME_MAX, stackNameSchema } from '../../../src/wizard/schema.js';
-import { targetGroupStep } from '../../../src/steps/target-group.js';
-import { loadBalancerActiveStep, loadBalancerStep } from '../../../src/steps/load-balancer.js';
-import { listenerStep } from '../../../src/steps/listener.js';
-import { redirectListenerStep } from '../../../src/steps/redirect-listener.js';
-import { ecrRepositoryStep } from '../../../src/steps/ecr.js';
+import { targetGroupStep } from '../../../src/steps/service/target-group.js';
+import { loadBalancerActiveStep, loadBalancerStep } from '../../../src/steps/stack/load-balancer.js';
+import { listenerStep } from '../../../src/steps/stack/listener.js';
+import { redirectListenerStep } from '../../../src/steps/stack/redirect-listener.js';
+import { ecrRepositoryStep } from '../../../src/steps/service/ecr.js';
 import { testStack } from '../../support/stack.js';
 import { sdkError } from '../../support/aws-wire.js';
 
