@@ -26,6 +26,7 @@ import { judgeRollout, phaseDone, phaseMessage, revisionOf, type Observation, ty
 import type { StackEnv } from '../env.js';
 import type { LogGroupOutputs, ServiceOutputs, TaskDefinitionOutputs } from '../outputs.js';
 import { familyRevisions } from './task-definition.js';
+import { idFor, serviceNames, type ServiceSpec } from '../services.js';
 import { plural } from '../../words.js';
 
 /**
@@ -54,6 +55,8 @@ export interface DeployReport {
 
 export interface DeployEnv extends StackEnv {
   deploy: DeployRequest & { report: DeployReport };
+  /** The service deployed: its names, and its step ids (`idFor`) for the records the plan reads and writes. */
+  service: ServiceSpec;
   /** The stack's release history, settled from the service before the plan runs. */
   releases?: readonly ReleaseRecord[];
 }
@@ -81,13 +84,16 @@ export class RolloutFailed extends WizardError {
 
 const ecsOf = (ctx: StepContext<StackEnv>) => ctx.env.aws.get(ECSClient);
 
-function serviceRef(ctx: StepContext<StackEnv>): { cluster: string; service: string } {
-  const o = ctx.tryOutput<ServiceOutputs>('service');
-  return { cluster: o?.clusterName ?? ctx.env.names.cluster, service: o?.serviceName ?? ctx.env.names.service };
+/** The deployed service's names. */
+const namesOf = (ctx: StepContext<DeployEnv>) => serviceNames(ctx.env.names.stack, ctx.env.service);
+
+function serviceRef(ctx: StepContext<DeployEnv>): { cluster: string; service: string } {
+  const o = ctx.tryOutput<ServiceOutputs>(idFor(ctx.env.service, 'service'));
+  return { cluster: o?.clusterName ?? ctx.env.names.cluster, service: o?.serviceName ?? namesOf(ctx).service };
 }
 
 /** The stack's service as ECS reports it; a deploy needs one that is ACTIVE. */
-async function liveService(ctx: StepContext<StackEnv>): Promise<Service> {
+async function liveService(ctx: StepContext<DeployEnv>): Promise<Service> {
   const { cluster, service } = serviceRef(ctx);
   const s = await unlessNotFound(async () => (await ecsOf(ctx).send(new DescribeServicesCommand({ cluster, services: [service] }))).services?.[0]);
   if (!s?.serviceName || s.status !== 'ACTIVE') {
@@ -142,17 +148,17 @@ export const revisionStep: ResourceStep<DeployEnv> = {
         });
       }
       const to = registerable(target.td);
-      const before = envNames(base, names.container);
-      const after = envNames(to, names.container);
-      report.image = appContainer(to, names.container).image;
-      report.environment = envMap(to, names.container);
+      const before = envNames(base, namesOf(ctx).container);
+      const after = envNames(to, namesOf(ctx).container);
+      report.image = appContainer(to, namesOf(ctx).container).image;
+      report.environment = envMap(to, namesOf(ctx).container);
       report.changed = [...new Set([...before.keys(), ...after.keys()])].filter((n) => before.get(n) !== after.get(n)).sort();
       ctx.progress(`revision ${deploy.toRevision} (image ${report.image})`);
       return outputsOf(target.td);
     }
-    const { input: wanted, changed } = applyChange(base, deploy, names.container);
-    report.image = appContainer(wanted, names.container).image;
-    report.environment = envMap(wanted, names.container);
+    const { input: wanted, changed } = applyChange(base, deploy, namesOf(ctx).container);
+    report.image = appContainer(wanted, namesOf(ctx).container).image;
+    report.environment = envMap(wanted, namesOf(ctx).container);
     report.changed = changed;
     report.wanted = wanted;
     report.tags = current.tags;
@@ -173,7 +179,7 @@ export const revisionStep: ResourceStep<DeployEnv> = {
     const { report } = ctx.env.deploy;
     // The running revision's own tags (aws:-prefixed ones are AWS's and cannot be set), else the stack's.
     const own = (report.tags ?? []).filter((t) => t.key && !t.key.startsWith('aws:'));
-    const tags = own.length ? own : lowerTags(ctx.env.tags(ctx.env.names.taskFamily));
+    const tags = own.length ? own : lowerTags(ctx.env.tags(namesOf(ctx).taskFamily, ctx.env.service.name));
     ctx.progress(`from revision ${report.previous?.revision}: ${[report.image ? `image ${report.image}` : '', report.changed.length ? `environment ${report.changed.join(', ')}` : ''].filter(Boolean).join(', ')}`);
     const r = await ecsOf(ctx).send(new RegisterTaskDefinitionCommand({ ...report.wanted!, tags }));
     return outputsOf(r.taskDefinition!);
@@ -200,7 +206,7 @@ function refuseFailedRevision(ctx: StepContext<DeployEnv>, svc: Service, td: Tas
 
 /** A service left at 0 tasks for want of its first image starts at the answers' count once it gets one. */
 function startCount(ctx: StepContext<DeployEnv>, svc: Service): number | undefined {
-  return ctx.recorded?.imageMissing && (svc.desiredCount ?? 0) === 0 && ctx.env.answers.service.desiredCount > 0 ? ctx.env.answers.service.desiredCount : undefined;
+  return ctx.recorded?.imageMissing && (svc.desiredCount ?? 0) === 0 && ctx.env.service.desiredCount > 0 ? ctx.env.service.desiredCount : undefined;
 }
 
 function serviceOutputs(ctx: StepContext<DeployEnv>, s: Service) {
@@ -217,7 +223,7 @@ export const serviceUpdateStep: ResourceStep<DeployEnv> = {
   words: { create: 'updating', created: 'updated', exists: 'already on this revision' },
   async find(ctx) {
     const svc = await liveService(ctx);
-    const td = ctx.output<TaskDefinitionOutputs>('task-definition').taskDefinitionArn;
+    const td = ctx.output<TaskDefinitionOutputs>(idFor(ctx.env.service, 'task-definition')).taskDefinitionArn;
     if (svc.taskDefinition === td && startCount(ctx, svc) === undefined && !ctx.env.deploy.force) {
       // Already on it (a rerun after Ctrl-C): the rollout to watch is the deployment the earlier run started.
       const started = newestFirst(ctx.env.releases).find((r) => r.taskDefinitionArn === td);
@@ -228,7 +234,7 @@ export const serviceUpdateStep: ResourceStep<DeployEnv> = {
   },
   async create(ctx) {
     const svc = await liveService(ctx);
-    const td = ctx.output<TaskDefinitionOutputs>('task-definition').taskDefinitionArn;
+    const td = ctx.output<TaskDefinitionOutputs>(idFor(ctx.env.service, 'task-definition')).taskDefinitionArn;
     const count = startCount(ctx, svc);
     if (count !== undefined) ctx.progress(`starting the service at ${plural(count, 'task')} (it waited at 0 for its first image)`);
     const { cluster, service } = serviceRef(ctx);
@@ -251,7 +257,7 @@ export const serviceUpdateStep: ResourceStep<DeployEnv> = {
 /** Container instance → EC2 instance ids seen in this run (they do not change while a task runs). */
 const instanceIds = new WeakMap<StackEnv, Map<string, string>>();
 
-async function tasksOf(ctx: StepContext<StackEnv>, desiredStatus: DesiredStatus): Promise<Task[]> {
+async function tasksOf(ctx: StepContext<DeployEnv>, desiredStatus: DesiredStatus): Promise<Task[]> {
   const { cluster, service } = serviceRef(ctx);
   const ecs = ecsOf(ctx);
   const arns: string[] = [];
@@ -267,7 +273,7 @@ async function tasksOf(ctx: StepContext<StackEnv>, desiredStatus: DesiredStatus)
   return tasks;
 }
 
-async function instancesOf(ctx: StepContext<StackEnv>, tasks: Task[]): Promise<Map<string, string>> {
+async function instancesOf(ctx: StepContext<DeployEnv>, tasks: Task[]): Promise<Map<string, string>> {
   let known = instanceIds.get(ctx.env);
   if (!known) instanceIds.set(ctx.env, (known = new Map()));
   const missing = [...new Set(tasks.map((t) => t.containerInstanceArn).filter((a): a is string => !!a && !known!.has(a)))];
@@ -293,7 +299,7 @@ async function targetsOf(ctx: StepContext<StackEnv>, svc: Service): Promise<Targ
 }
 
 /** What each phase needs to see: tasks while placing and checking health, targets from health on. */
-async function observe(ctx: StepContext<StackEnv>, phase: Phase): Promise<Observation> {
+async function observe(ctx: StepContext<DeployEnv>, phase: Phase): Promise<Observation> {
   const service = await liveService(ctx);
   const obs: Observation = { service };
   if (phase !== 'draining') obs.tasks = await tasksOf(ctx, 'RUNNING');
@@ -303,7 +309,7 @@ async function observe(ctx: StepContext<StackEnv>, phase: Phase): Promise<Observ
 }
 
 function rolloutTarget(ctx: StepContext<DeployEnv>): RolloutTarget {
-  const td = ctx.output<TaskDefinitionOutputs>('task-definition').taskDefinitionArn;
+  const td = ctx.output<TaskDefinitionOutputs>(idFor(ctx.env.service, 'task-definition')).taskDefinitionArn;
   const id = ctx.env.deploy.report.deploymentId;
   return { taskDefinitionArn: td, ...(id ? { deploymentId: id } : {}) };
 }
@@ -338,12 +344,12 @@ export async function explainFailure(ctx: StepContext<DeployEnv>, view: RolloutV
     containers: (t.containers ?? []).map((c) => ({ name: c.name, ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}), ...(c.reason ? { reason: c.reason } : {}) })),
   }));
   let logs: RolloutFailure['logs'];
-  const group = ctx.env.answers.service.logs ? (ctx.tryOutput<LogGroupOutputs>('log-group')?.logGroupName ?? ctx.env.names.logGroup) : undefined;
+  const group = ctx.env.service.logs ? (ctx.tryOutput<LogGroupOutputs>('log-group')?.logGroupName ?? ctx.env.names.logGroup) : undefined;
   if (group && stoppedTasks[0]) {
     const id = stoppedTasks[0].taskId;
     const events = await part('log lines', unavailable, async () => {
       const r = await unlessNotFound(() =>
-        ctx.env.aws.get(CloudWatchLogsClient).send(new GetLogEventsCommand({ logGroupName: group, logStreamName: `ecs/${ctx.env.names.container}/${id}`, limit: 10, startFromHead: false })),
+        ctx.env.aws.get(CloudWatchLogsClient).send(new GetLogEventsCommand({ logGroupName: group, logStreamName: `${namesOf(ctx).logStreamPrefix}/${namesOf(ctx).container}/${id}`, limit: 10, startFromHead: false })),
       );
       return r?.events ?? [];
     });

@@ -14,6 +14,7 @@ import type { AwsClients } from '../../aws/clients.js';
 import type { ResourceStep } from '../../engine/types.js';
 import type { StackEnv } from '../env.js';
 import type { EcrRepositoryOutputs } from '../outputs.js';
+import { idFor, type ServiceSpec } from '../services.js';
 
 function describeRepository(ecr: ECRClient, name: string): Promise<Repository | undefined> {
   return unlessNotFound(async () => (await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] }))).repositories?.[0]);
@@ -70,51 +71,52 @@ export function imagePushInstructions(repositoryUri: string, region: string, sta
   ];
 }
 
-/** Only when answers.service.ecrRepository is set: a private repository for the service's image. */
-export const ecrRepositoryStep: ResourceStep<StackEnv> = {
-  id: 'ecr-repository',
-  title: 'ECR repository',
-  dependsOn: [],
-  async find(ctx) {
-    const ecr = ctx.env.aws.get(ECRClient);
-    const name = ctx.env.answers.service.ecrRepository!;
-    const repo = await describeRepository(ecr, name);
-    if (!repo?.repositoryUri) return undefined;
-    // Scanning can be switched on in place; anything scanned later is better than nothing.
-    if (ctx.repair && repo.imageScanningConfiguration?.scanOnPush !== true) {
-      await ecr.send(new PutImageScanningConfigurationCommand({ repositoryName: name, imageScanningConfiguration: { scanOnPush: true } }));
-    }
-    return outputsOf(repo);
-  },
-  async create(ctx) {
-    const ecr = ctx.env.aws.get(ECRClient);
-    const name = ctx.env.answers.service.ecrRepository!;
-    const r = await ecr.send(
-      new CreateRepositoryCommand({
-        repositoryName: name,
-        imageScanningConfiguration: { scanOnPush: true },
-        encryptionConfiguration: { encryptionType: 'AES256' },
-        tags: ctx.env.tags(name),
-      }),
-    );
-    return outputsOf(r.repository!);
-  },
-  async destroy(ctx, outputs) {
-    const ecr = ctx.env.aws.get(ECRClient);
-    const name = outputs.repositoryName as string;
-    const force = ctx.env.forceEcr === true;
-    try {
-      if (!force) {
-        // Images are the user's work, not ours: deleting them needs an explicit yes.
-        const images = await ecr.send(new ListImagesCommand({ repositoryName: name, maxResults: 1 }));
-        if ((images.imageIds ?? []).length > 0) throw notEmpty(name);
+/** Only for a service with `ecrRepository`: a private repository for its image. */
+export function ecrRepositoryStep(svc: ServiceSpec): ResourceStep<StackEnv> {
+  const name = svc.ecrRepository!;
+  return {
+    id: idFor(svc, 'ecr-repository'),
+    title: svc.primary ? 'ECR repository' : `ECR repository (${svc.name})`,
+    dependsOn: [],
+    async find(ctx) {
+      const ecr = ctx.env.aws.get(ECRClient);
+      const repo = await describeRepository(ecr, name);
+      if (!repo?.repositoryUri) return undefined;
+      // Scanning can be switched on in place; anything scanned later is better than nothing.
+      if (ctx.repair && repo.imageScanningConfiguration?.scanOnPush !== true) {
+        await ecr.send(new PutImageScanningConfigurationCommand({ repositoryName: name, imageScanningConfiguration: { scanOnPush: true } }));
       }
-      await ecr.send(new DeleteRepositoryCommand({ repositoryName: name, force }));
-    } catch (err) {
-      if (isNotFound(err)) return;
-      // An image pushed between the check and the delete: AWS refuses, and says so by code.
-      if (hasCode(err, 'RepositoryNotEmptyException')) throw notEmpty(name, err);
-      throw err;
-    }
-  },
-};
+      return outputsOf(repo);
+    },
+    async create(ctx) {
+      const ecr = ctx.env.aws.get(ECRClient);
+      const r = await ecr.send(
+        new CreateRepositoryCommand({
+          repositoryName: name,
+          imageScanningConfiguration: { scanOnPush: true },
+          encryptionConfiguration: { encryptionType: 'AES256' },
+          tags: ctx.env.tags(name, svc.name),
+        }),
+      );
+      return outputsOf(r.repository!);
+    },
+    async destroy(ctx, outputs) {
+      const ecr = ctx.env.aws.get(ECRClient);
+      const repositoryName = outputs.repositoryName as string;
+      const force = ctx.env.forceEcr === true;
+      try {
+        if (!force) {
+          // Images are the user's work, not ours: deleting them needs an explicit yes.
+          const images = await ecr.send(new ListImagesCommand({ repositoryName, maxResults: 1 }));
+          if ((images.imageIds ?? []).length > 0) throw notEmpty(repositoryName);
+        }
+        await ecr.send(new DeleteRepositoryCommand({ repositoryName, force }));
+      } catch (err) {
+        if (isNotFound(err)) return;
+        // An image pushed between the check and the delete: AWS refuses, and says so by code.
+        if (hasCode(err, 'RepositoryNotEmptyException')) throw notEmpty(repositoryName, err);
+        throw err;
+      }
+    },
+  };
+}

@@ -10,9 +10,8 @@ import type { ResourceStep, StepContext } from '../../engine/types.js';
 import type { StackEnv } from '../env.js';
 import { sameDocument } from '../stack/iam.js';
 import type { RoleOutputs, SecretsPolicyOutputs } from '../outputs.js';
-
-/** The inline policy's name on the execution role. */
-export const secretsPolicyName = (stack: string): string => `${stack}-secrets`;
+import { idFor, serviceNames, type ServiceSpec } from '../services.js';
+import { oneOf } from '../../words.js';
 
 /** A secret name whose last six characters after a hyphen are the random suffix Secrets Manager appends. */
 const FULL_SECRET_NAME = /-[A-Za-z0-9]{6}$/;
@@ -48,59 +47,62 @@ export function secretsPolicy(arns: string[]): object {
   };
 }
 
-const wantedArns = (ctx: StepContext<StackEnv>): string[] => [...new Set(Object.values(ctx.env.answers.service.secrets))].sort();
+const wantedArns = (svc: ServiceSpec): string[] => [...new Set(Object.values(svc.secrets))].sort();
 
-/** The IAM resources for the answers' secrets (the account id is looked up only for SSM parameter names). */
-async function wantedResources(ctx: StepContext<StackEnv>): Promise<string[]> {
-  const values = wantedArns(ctx);
+/** The IAM resources for a service's secrets (the account id is looked up only for SSM parameter names). */
+async function wantedResources(ctx: StepContext<StackEnv>, svc: ServiceSpec): Promise<string[]> {
+  const values = wantedArns(svc);
   const accountId = values.some((v) => !v.startsWith('arn:')) ? await ctx.env.accountId() : '';
   return [...new Set(values.map((v) => secretResource(v, { region: ctx.env.region, accountId })))].sort();
 }
 
 /**
- * The execution role's inline secrets policy, converged to the answers: present with exactly the
- * named ARNs, or absent when there are none (always in the plan, so removing the last secret
- * removes the grant too).
+ * A service's inline secrets policy on the (shared) execution role, converged to its answers:
+ * present with exactly the named ARNs, or absent when there are none (always in the plan, so
+ * removing the last secret removes the grant too).
  */
-export const secretsPolicyStep: ResourceStep<StackEnv> = {
-  id: 'secrets-policy',
-  title: 'Secrets access policy',
-  dependsOn: ['execution-role'],
-  // Found means "as the answers want it", which with no secrets is no policy at all: not "exists".
-  words: { exists: 'up to date' },
-  async find(ctx) {
-    const iam = ctx.env.aws.get(IAMClient);
-    const roleName = ctx.output<RoleOutputs>('execution-role').roleName;
-    const policyName = secretsPolicyName(ctx.env.names.stack);
-    const arns = wantedArns(ctx);
-    const current = await unlessNotFound(() => iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })));
-    const outputs = { roleName, policyName, secretArns: arns } satisfies SecretsPolicyOutputs;
-    if (arns.length === 0) {
-      if (!current) return outputs;
-      if (!ctx.repair) return undefined;
-      await unlessNotFound(() => iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })));
-      return outputs;
-    }
-    return current && sameDocument(current.PolicyDocument, secretsPolicy(await wantedResources(ctx))) ? outputs : undefined;
-  },
-  async create(ctx) {
-    const iam = ctx.env.aws.get(IAMClient);
-    const roleName = ctx.output<RoleOutputs>('execution-role').roleName;
-    const policyName = secretsPolicyName(ctx.env.names.stack);
-    const arns = wantedArns(ctx);
-    // PutRolePolicy replaces a policy of the same name: one call converges any earlier version.
-    if (arns.length === 0) await unlessNotFound(() => iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })));
-    else await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: JSON.stringify(secretsPolicy(await wantedResources(ctx))) }));
-    return { roleName, policyName, secretArns: arns } satisfies SecretsPolicyOutputs;
-  },
-  async destroy(ctx, outputs) {
-    // Nothing was granted: no call (the role's own deletion removes any inline policy anyway).
-    if (Array.isArray(outputs.secretArns) && outputs.secretArns.length === 0) return;
-    const roleName = (outputs.roleName as string | undefined) ?? ctx.env.names.executionRole;
-    const policyName = (outputs.policyName as string | undefined) ?? secretsPolicyName(ctx.env.names.stack);
-    await unlessNotFound(() => ctx.env.aws.get(IAMClient).send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })));
-  },
-};
+export function secretsPolicyStep(svc: ServiceSpec): ResourceStep<StackEnv> {
+  const policyNameOf = (ctx: StepContext<StackEnv>): string => serviceNames(ctx.env.names.stack, svc).secretsPolicy;
+  return {
+    id: idFor(svc, 'secrets-policy'),
+    title: svc.primary ? 'Secrets access policy' : `Secrets access policy (${svc.name})`,
+    dependsOn: ['execution-role'],
+    // Found means "as the answers want it", which with no secrets is no policy at all: not "exists".
+    words: { exists: 'up to date' },
+    async find(ctx) {
+      const iam = ctx.env.aws.get(IAMClient);
+      const roleName = ctx.output<RoleOutputs>('execution-role').roleName;
+      const policyName = policyNameOf(ctx);
+      const arns = wantedArns(svc);
+      const current = await unlessNotFound(() => iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })));
+      const outputs = { roleName, policyName, secretArns: arns } satisfies SecretsPolicyOutputs;
+      if (arns.length === 0) {
+        if (!current) return outputs;
+        if (!ctx.repair) return undefined;
+        await unlessNotFound(() => iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })));
+        return outputs;
+      }
+      return current && sameDocument(current.PolicyDocument, secretsPolicy(await wantedResources(ctx, svc))) ? outputs : undefined;
+    },
+    async create(ctx) {
+      const iam = ctx.env.aws.get(IAMClient);
+      const roleName = ctx.output<RoleOutputs>('execution-role').roleName;
+      const policyName = policyNameOf(ctx);
+      const arns = wantedArns(svc);
+      // PutRolePolicy replaces a policy of the same name: one call converges any earlier version.
+      if (arns.length === 0) await unlessNotFound(() => iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })));
+      else await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: JSON.stringify(secretsPolicy(await wantedResources(ctx, svc))) }));
+      return { roleName, policyName, secretArns: arns } satisfies SecretsPolicyOutputs;
+    },
+    async destroy(ctx, outputs) {
+      // Nothing was granted: no call (the role's own deletion removes any inline policy anyway).
+      if (Array.isArray(outputs.secretArns) && outputs.secretArns.length === 0) return;
+      const roleName = (outputs.roleName as string | undefined) ?? ctx.env.names.executionRole;
+      const policyName = (outputs.policyName as string | undefined) ?? policyNameOf(ctx);
+      await unlessNotFound(() => ctx.env.aws.get(IAMClient).send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })));
+    },
+  };
+}
 
 /** Where ECS looks for a `valueFrom`: an SSM parameter (by name, in a region and account) or a Secrets Manager secret. */
 export type SecretPlace =
@@ -153,25 +155,34 @@ const suggestedName = (stack: string, secret: string): string => `/${stack}/${se
  * refuses the call (AccessDenied). A Secrets Manager secret is looked up with DescribeSecret (its
  * metadata only; another account's answers only where its resource policy lets this caller).
  */
-export async function checkSecretsExist(aws: AwsClients, stack: string, secrets: Record<string, string>, stackRegion: string, opts: { hint?: string } = {}): Promise<{ warnings: string[] }> {
+export async function checkSecretsExist(
+  aws: AwsClients,
+  stack: string,
+  secrets: Record<string, string> | { at: string; secrets: Record<string, string> }[],
+  stackRegion: string,
+  opts: { hint?: string } = {},
+): Promise<{ warnings: string[] }> {
+  // One service's secrets (at `service`), or every service's, each at its own answers path.
+  const groups = Array.isArray(secrets) ? secrets : [{ at: 'service', secrets }];
+  const all = groups.flatMap((g) => Object.entries(g.secrets).map(([name, valueFrom]) => ({ path: `${g.at}.secrets.${name}`, name, valueFrom })));
   const warnings: string[] = [];
-  const byRegion = new Map<string, { name: string; place: Extract<SecretPlace, { kind: 'ssm' }> }[]>();
-  const managed: { name: string; place: Extract<SecretPlace, { kind: 'secretsmanager' }> }[] = [];
+  const byRegion = new Map<string, { path: string; name: string; place: Extract<SecretPlace, { kind: 'ssm' }> }[]>();
+  const managed: { path: string; place: Extract<SecretPlace, { kind: 'secretsmanager' }> }[] = [];
   let account: Promise<string> | undefined;
-  for (const [name, valueFrom] of Object.entries(secrets).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const { path, name, valueFrom } of all.sort((a, b) => a.path.localeCompare(b.path))) {
     const place = secretPlace(valueFrom, stackRegion);
     if (place.kind === 'secretsmanager') {
-      managed.push({ name, place });
+      managed.push({ path, place });
       continue;
     }
     if (place.account !== undefined) {
       account ??= aws.get(STSClient).send(new GetCallerIdentityCommand({})).then((r) => r.Account ?? '');
       if ((await account) !== place.account) {
-        warnings.push(`service.secrets.${name} could not be checked: it is a parameter of account ${place.account}, and DescribeParameters lists only this account's. ECS can read it only if that account shares it.`);
+        warnings.push(`${path} could not be checked: it is a parameter of account ${place.account}, and DescribeParameters lists only this account's. ECS can read it only if that account shares it.`);
         continue;
       }
     }
-    byRegion.set(place.region, [...(byRegion.get(place.region) ?? []), { name, place }]);
+    byRegion.set(place.region, [...(byRegion.get(place.region) ?? []), { path, name, place }]);
   }
   const problems: Problem[] = [];
   for (const [region, wanted] of byRegion) {
@@ -181,11 +192,11 @@ export async function checkSecretsExist(aws: AwsClients, stack: string, secrets:
         clients.get(SSMClient),
         wanted.map((w) => w.place.parameter),
       );
-      for (const { name, place } of wanted) {
+      for (const { path, name, place } of wanted) {
         if (found.has(bare(place.parameter))) continue;
         const create = `aws ssm put-parameter --region ${region} --name ${place.byArn ? '<the name in the ARN>' : suggestedName(stack, name)} --type SecureString --value '…'`;
         problems.push({
-          path: `service.secrets.${name}`,
+          path,
           message: place.byArn
             ? `names an SSM parameter that does not exist in ${region}: create it (${create}), or fix the ARN`
             : `names no SSM parameter in ${region} — a secret's value where its parameter's name belongs? (the text is not shown). Store the value with \`${create}\` and give that name (or the parameter's ARN) here`,
@@ -195,28 +206,29 @@ export async function checkSecretsExist(aws: AwsClients, stack: string, secrets:
       // Not "missing": this caller may not look (a region or account whose policy refuses it).
       if (!isAccessDenied(err)) {
         // The code only, no cause: an answer's message may quote the names asked for, and a name may be a secret.
-        throw new WizardError('AWS', `Could not check that the parameters service.secrets names exist in ${region}: ssm:DescribeParameters answered ${awsErrorCode(err) ?? 'an error'}.`);
+        const where = [...new Set(wanted.map((w) => w.path.slice(0, w.path.lastIndexOf('.'))))];
+        throw new WizardError('AWS', `Could not check that the parameters ${oneOf(where)} ${where.length === 1 ? 'names' : 'name'} exist in ${region}: ssm:DescribeParameters answered ${awsErrorCode(err) ?? 'an error'}.`);
       }
-      for (const { name } of wanted) warnings.push(`service.secrets.${name} could not be checked in ${region}: ssm:DescribeParameters was refused (${awsErrorCode(err)}). Make sure the parameter exists, or ECS cannot start the tasks.`);
+      for (const { path } of wanted) warnings.push(`${path} could not be checked in ${region}: ssm:DescribeParameters was refused (${awsErrorCode(err)}). Make sure the parameter exists, or ECS cannot start the tasks.`);
     } finally {
       if (clients !== aws) clients.destroy();
     }
   }
-  for (const { name, place } of managed) {
+  for (const { path, place } of managed) {
     const clients = place.region === stackRegion ? aws : new AwsClients({ ...aws.target, region: place.region });
     try {
       await clients.get(SecretsManagerClient).send(new DescribeSecretCommand({ SecretId: place.secretId }));
     } catch (err) {
       if (isNotFound(err)) {
         problems.push({
-          path: `service.secrets.${name}`,
+          path,
           message: `names a Secrets Manager secret that does not exist in ${place.region}: create it (aws secretsmanager create-secret --region ${place.region} --name <the name in the ARN> --secret-string '…'), or fix the ARN`,
         });
       } else if (isAccessDenied(err)) {
-        warnings.push(`service.secrets.${name} could not be checked in ${place.region}: secretsmanager:DescribeSecret was refused (${awsErrorCode(err)}). Make sure the secret exists and the task execution role may read it, or ECS cannot start the tasks.`);
+        warnings.push(`${path} could not be checked in ${place.region}: secretsmanager:DescribeSecret was refused (${awsErrorCode(err)}). Make sure the secret exists and the task execution role may read it, or ECS cannot start the tasks.`);
       } else {
         // The code only, no cause: an answer's message may quote the secret's name.
-        throw new WizardError('AWS', `Could not check that the secret service.secrets.${name} exists in ${place.region}: secretsmanager:DescribeSecret answered ${awsErrorCode(err) ?? 'an error'}.`);
+        throw new WizardError('AWS', `Could not check that the secret ${path} exists in ${place.region}: secretsmanager:DescribeSecret answered ${awsErrorCode(err) ?? 'an error'}.`);
       }
     } finally {
       if (clients !== aws) clients.destroy();

@@ -18,6 +18,7 @@ import { tagMap } from '../../aws/tags.js';
 import type { ResourceStep, StepContext } from '../../engine/types.js';
 import type { StackEnv } from '../env.js';
 import type { LoadBalancerOutputs, ServiceOutputs, ServiceScalingOutputs, TargetGroupOutputs } from '../outputs.js';
+import { idFor, serviceNames, type ServiceSpec } from '../services.js';
 
 const NAMESPACE = 'ecs';
 const DIMENSION = 'ecs:service:DesiredCount';
@@ -42,32 +43,32 @@ export function requestCountLabel(loadBalancerArn: string, targetGroupArn: strin
   return `${lb}/${tg}`;
 }
 
-/** The target tracking policies the answers ask for, by our deterministic names. */
-export function wantedPolicies(ctx: StepContext<StackEnv>): WantedPolicy[] {
-  const s = ctx.env.answers.scaling.service;
-  const stack = ctx.env.names.stack;
+/** The target tracking policies a service's scaling asks for, by our deterministic names. */
+export function wantedPolicies(ctx: StepContext<StackEnv>, svc: ServiceSpec): WantedPolicy[] {
+  const s = svc.scaling;
+  const named = serviceNames(ctx.env.names.stack, svc).scalingPolicy;
   const policies: WantedPolicy[] = [];
   const noMetric = s.targetCpuPercent === undefined && s.targetMemoryPercent === undefined && s.requestsPerTarget === undefined;
   if (s.targetCpuPercent !== undefined || noMetric) {
-    policies.push({ name: `${stack}-cpu`, metric: 'ECSServiceAverageCPUUtilization', targetValue: s.targetCpuPercent ?? DEFAULT_TARGET_CPU_PERCENT });
+    policies.push({ name: named('cpu'), metric: 'ECSServiceAverageCPUUtilization', targetValue: s.targetCpuPercent ?? DEFAULT_TARGET_CPU_PERCENT });
   }
   if (s.targetMemoryPercent !== undefined) {
-    policies.push({ name: `${stack}-memory`, metric: 'ECSServiceAverageMemoryUtilization', targetValue: s.targetMemoryPercent });
+    policies.push({ name: named('memory'), metric: 'ECSServiceAverageMemoryUtilization', targetValue: s.targetMemoryPercent });
   }
   if (s.requestsPerTarget !== undefined) {
     const lb = ctx.output<LoadBalancerOutputs>('load-balancer').loadBalancerArn;
-    const tg = ctx.output<TargetGroupOutputs>('target-group').targetGroupArn;
-    policies.push({ name: `${stack}-requests`, metric: 'ALBRequestCountPerTarget', targetValue: s.requestsPerTarget, resourceLabel: requestCountLabel(lb, tg) });
+    const tg = ctx.output<TargetGroupOutputs>(idFor(svc, 'target-group')).targetGroupArn;
+    policies.push({ name: named('requests'), metric: 'ALBRequestCountPerTarget', targetValue: s.requestsPerTarget, resourceLabel: requestCountLabel(lb, tg) });
   }
   return policies;
 }
 
 /** Every policy name this step may have made, wanted or not (so a metric switched off is removed). */
-const ourPolicyNames = (stack: string): string[] => ['cpu', 'memory', 'requests'].map((m) => `${stack}-${m}`);
+const ourPolicyNames = (ctx: StepContext<StackEnv>, svc: ServiceSpec): string[] => (['cpu', 'memory', 'requests'] as const).map(serviceNames(ctx.env.names.stack, svc).scalingPolicy);
 
-function resourceIdOf(ctx: StepContext<StackEnv>): string {
-  const svc = ctx.tryOutput<ServiceOutputs>('service');
-  return `service/${svc?.clusterName ?? ctx.env.names.cluster}/${svc?.serviceName ?? ctx.env.names.service}`;
+function resourceIdOf(ctx: StepContext<StackEnv>, spec: ServiceSpec): string {
+  const svc = ctx.tryOutput<ServiceOutputs>(idFor(spec, 'service'));
+  return `service/${svc?.clusterName ?? ctx.env.names.cluster}/${svc?.serviceName ?? serviceNames(ctx.env.names.stack, spec).service}`;
 }
 
 async function describeTarget(ctx: StepContext<StackEnv>, resourceId: string): Promise<ScalableTarget | undefined> {
@@ -89,9 +90,8 @@ async function describePolicies(ctx: StepContext<StackEnv>, resourceId: string):
   return policies;
 }
 
-function policyMatches(have: ScalingPolicy, want: WantedPolicy, ctx: StepContext<StackEnv>): boolean {
+function policyMatches(have: ScalingPolicy, want: WantedPolicy, s: ServiceSpec['scaling']): boolean {
   const c = have.TargetTrackingScalingPolicyConfiguration;
-  const s = ctx.env.answers.scaling.service;
   return (
     have.PolicyType === 'TargetTrackingScaling' &&
     c?.TargetValue === want.targetValue &&
@@ -103,8 +103,7 @@ function policyMatches(have: ScalingPolicy, want: WantedPolicy, ctx: StepContext
   );
 }
 
-async function putPolicy(ctx: StepContext<StackEnv>, resourceId: string, p: WantedPolicy): Promise<void> {
-  const s = ctx.env.answers.scaling.service;
+async function putPolicy(ctx: StepContext<StackEnv>, s: ServiceSpec['scaling'], resourceId: string, p: WantedPolicy): Promise<void> {
   await ctx.env.aws.get(ApplicationAutoScalingClient).send(
     new PutScalingPolicyCommand({
       PolicyName: p.name,
@@ -128,9 +127,9 @@ async function putPolicy(ctx: StepContext<StackEnv>, resourceId: string, p: Want
  * scalable target registered…"): the new target is not visible yet. For a target this run just
  * registered that means "not yet", retried with backoff within the wait timeout; otherwise it stays an error.
  */
-async function putPolicyAfterRegister(ctx: StepContext<StackEnv>, resourceId: string, p: WantedPolicy, justRegistered: boolean): Promise<void> {
-  if (!justRegistered) return putPolicy(ctx, resourceId, p);
-  await retryWhile(() => putPolicy(ctx, resourceId, p), isNotFound, {
+async function putPolicyAfterRegister(ctx: StepContext<StackEnv>, s: ServiceSpec['scaling'], resourceId: string, p: WantedPolicy, justRegistered: boolean): Promise<void> {
+  if (!justRegistered) return putPolicy(ctx, s, resourceId, p);
+  await retryWhile(() => putPolicy(ctx, s, resourceId, p), isNotFound, {
     timing: ctx.env.timing,
     signal: ctx.signal,
     progress: ctx.progress,
@@ -143,11 +142,11 @@ async function putPolicyAfterRegister(ctx: StepContext<StackEnv>, resourceId: st
  * with unchanged answers makes no mutating call. (moto also leaks the old policy's alarms when a
  * policy is put again — one more reason never to re-put an unchanged one.)
  */
-async function convergeScaling(ctx: StepContext<StackEnv>, resourceId: string, target: ScalableTarget | undefined): Promise<ServiceScalingOutputs> {
+async function convergeScaling(ctx: StepContext<StackEnv>, svc: ServiceSpec, resourceId: string, target: ScalableTarget | undefined): Promise<ServiceScalingOutputs> {
   const aas = ctx.env.aws.get(ApplicationAutoScalingClient);
-  const { maxCount } = ctx.env.answers.scaling.service;
+  const { maxCount } = svc.scaling;
   // While the service waits for its first image, scaling must not start tasks that cannot pull it.
-  const minCount = ctx.tryOutput<ServiceOutputs>('service')?.imageMissing ? 0 : ctx.env.answers.scaling.service.minCount;
+  const minCount = ctx.tryOutput<ServiceOutputs>(idFor(svc, 'service'))?.imageMissing ? 0 : svc.scaling.minCount;
   const register = !target || target.MinCapacity !== minCount || target.MaxCapacity !== maxCount;
   if (register) {
     ctx.progress(`${target ? 'updating' : 'registering'} scalable target ${resourceId} (${minCount}–${maxCount} tasks)`);
@@ -159,20 +158,20 @@ async function convergeScaling(ctx: StepContext<StackEnv>, resourceId: string, t
         MinCapacity: minCount,
         MaxCapacity: maxCount,
         // Tags can be given only when the target is first registered.
-        ...(target ? {} : { Tags: tagMap(ctx.env.tags()) }),
+        ...(target ? {} : { Tags: tagMap(ctx.env.tags(undefined, svc.name)) }),
       }),
     );
     await ctx.note({ resourceId });
   }
-  const wanted = wantedPolicies(ctx);
+  const wanted = wantedPolicies(ctx, svc);
   const have = target ? await describePolicies(ctx, resourceId) : [];
   for (const p of wanted) {
     const existing = have.find((h) => h.PolicyName === p.name);
-    if (existing && policyMatches(existing, p, ctx)) continue;
+    if (existing && policyMatches(existing, p, svc.scaling)) continue;
     ctx.progress(`${existing ? 'updating' : 'adding'} scaling policy ${p.name} (${p.metric} ${p.targetValue})`);
-    await putPolicyAfterRegister(ctx, resourceId, p, register);
+    await putPolicyAfterRegister(ctx, svc.scaling, resourceId, p, register);
   }
-  const ours = ourPolicyNames(ctx.env.names.stack);
+  const ours = ourPolicyNames(ctx, svc);
   for (const h of have) {
     if (!h.PolicyName || !ours.includes(h.PolicyName) || wanted.some((w) => w.name === h.PolicyName)) continue;
     ctx.progress(`removing scaling policy ${h.PolicyName} (no longer asked for)`);
@@ -217,41 +216,43 @@ async function deleteLeftoverAlarms(ctx: StepContext<StackEnv>, resourceId: stri
 }
 
 /**
- * Service auto scaling (Application Auto Scaling): the service's desired count becomes a scalable
- * target between scaling.service.minCount and maxCount, moved by the target tracking policies the
- * user picked (average CPU, average memory, ALB requests per target).
+ * A service's auto scaling (Application Auto Scaling): its desired count becomes a scalable target
+ * between its scaling's minCount and maxCount, moved by the target tracking policies the user
+ * picked (average CPU, average memory, ALB requests per target).
  */
-export const serviceScalingStep: ResourceStep<StackEnv> = {
-  id: 'service-scaling',
-  title: 'Service auto scaling',
-  dependsOn: ['service', 'load-balancer', 'target-group'],
-  async find(ctx) {
-    const resourceId = (ctx.recorded?.resourceId as string | undefined) ?? resourceIdOf(ctx);
-    const target = await describeTarget(ctx, resourceId);
-    if (!target) return undefined;
-    // Only in a real create: bounds and policies follow the answers.
-    if (ctx.repair) return { ...(await convergeScaling(ctx, resourceId, target)) };
-    const ours = ourPolicyNames(ctx.env.names.stack);
-    const policyNames = (await describePolicies(ctx, resourceId)).map((p) => p.PolicyName!).filter((n) => ours.includes(n));
-    return { resourceId, policyNames } satisfies ServiceScalingOutputs;
-  },
-  async create(ctx) {
-    return { ...(await convergeScaling(ctx, resourceIdOf(ctx), undefined)) };
-  },
-  async destroy(ctx, outputs) {
-    const resourceId = (outputs.resourceId as string | undefined) ?? resourceIdOf(ctx);
-    const aas = ctx.env.aws.get(ApplicationAutoScalingClient);
-    const target = await describeTarget(ctx, resourceId);
-    const policies = target ? await describePolicies(ctx, resourceId) : [];
-    const alarmNames = policies.flatMap((p) => (p.Alarms ?? []).map((a) => a.AlarmName!)).filter(Boolean);
-    for (const p of policies) if (p.PolicyName) await deletePolicy(ctx, resourceId, p.PolicyName);
-    if (target) {
-      try {
-        await aas.send(new DeregisterScalableTargetCommand({ ServiceNamespace: NAMESPACE, ResourceId: resourceId, ScalableDimension: DIMENSION }));
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
+export function serviceScalingStep(svc: ServiceSpec): ResourceStep<StackEnv> {
+  return {
+    id: idFor(svc, 'service-scaling'),
+    title: svc.primary ? 'Service auto scaling' : `Service auto scaling (${svc.name})`,
+    dependsOn: [idFor(svc, 'service'), 'load-balancer', idFor(svc, 'target-group')],
+    async find(ctx) {
+      const resourceId = (ctx.recorded?.resourceId as string | undefined) ?? resourceIdOf(ctx, svc);
+      const target = await describeTarget(ctx, resourceId);
+      if (!target) return undefined;
+      // Only in a real create: bounds and policies follow the answers.
+      if (ctx.repair) return { ...(await convergeScaling(ctx, svc, resourceId, target)) };
+      const ours = ourPolicyNames(ctx, svc);
+      const policyNames = (await describePolicies(ctx, resourceId)).map((p) => p.PolicyName!).filter((n) => ours.includes(n));
+      return { resourceId, policyNames } satisfies ServiceScalingOutputs;
+    },
+    async create(ctx) {
+      return { ...(await convergeScaling(ctx, svc, resourceIdOf(ctx, svc), undefined)) };
+    },
+    async destroy(ctx, outputs) {
+      const resourceId = (outputs.resourceId as string | undefined) ?? resourceIdOf(ctx, svc);
+      const aas = ctx.env.aws.get(ApplicationAutoScalingClient);
+      const target = await describeTarget(ctx, resourceId);
+      const policies = target ? await describePolicies(ctx, resourceId) : [];
+      const alarmNames = policies.flatMap((p) => (p.Alarms ?? []).map((a) => a.AlarmName!)).filter(Boolean);
+      for (const p of policies) if (p.PolicyName) await deletePolicy(ctx, resourceId, p.PolicyName);
+      if (target) {
+        try {
+          await aas.send(new DeregisterScalableTargetCommand({ ServiceNamespace: NAMESPACE, ResourceId: resourceId, ScalableDimension: DIMENSION }));
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
       }
-    }
-    await deleteLeftoverAlarms(ctx, resourceId, alarmNames);
-  },
-};
+      await deleteLeftoverAlarms(ctx, resourceId, alarmNames);
+    },
+  };
+}

@@ -14,6 +14,7 @@ import type { ResourceStep } from '../../engine/types.js';
 import { deleteIgnoringNotFound } from '../common.js';
 import type { StackEnv } from '../env.js';
 import type { TargetGroupOutputs, VpcOutputs } from '../outputs.js';
+import { idFor, serviceNames, type ServiceSpec } from '../services.js';
 
 /**
  * Health checks tuned so a fresh task is in service in about 20 s (2 × 10 s) and a dead one out
@@ -60,58 +61,60 @@ async function convergeAttributes(elb: ElasticLoadBalancingV2Client, arn: string
 }
 
 /**
- * The ALB's target group: HTTP, target type instance. The ASG registers instances and ECS
- * registers each task's dynamic host port, so the group's own port is only a default.
+ * A load-balanced service's target group: HTTP, target type instance. ECS registers each task's
+ * dynamic host port, so the group's own port (the container's) is only a default.
  */
-export const targetGroupStep: ResourceStep<StackEnv> = {
-  id: 'target-group',
-  title: 'Target group',
-  dependsOn: ['vpc'],
-  async find(ctx) {
-    const elb = ctx.env.aws.get(ElasticLoadBalancingV2Client);
-    const name = ctx.env.names.targetGroup;
-    const recordedArn = ctx.recorded?.targetGroupArn as string | undefined;
-    let tg = recordedArn ? await describeTargetGroup(elb, { arn: recordedArn }) : undefined;
-    tg ??= await describeTargetGroup(elb, { name });
-    if (!tg?.TargetGroupArn) return undefined;
-    const { vpcId } = ctx.output<VpcOutputs>('vpc');
-    if (tg.VpcId !== vpcId || tg.Protocol !== 'HTTP' || tg.TargetType !== 'instance') {
-      throw new WizardError(
-        'DRIFT',
-        `Target group ${name} is ${tg.Protocol}/${tg.TargetType} in ${tg.VpcId}, but the stack needs HTTP/instance in ${vpcId}. A target group's VPC, protocol and target type cannot change.`,
-        { hint: `Delete the target group ${name}, or run \`ecs-wizard destroy ${ctx.env.names.stack}\` first.` },
+export function targetGroupStep(svc: ServiceSpec): ResourceStep<StackEnv> {
+  return {
+    id: idFor(svc, 'target-group'),
+    title: svc.primary ? 'Target group' : `Target group (${svc.name})`,
+    dependsOn: ['vpc'],
+    async find(ctx) {
+      const elb = ctx.env.aws.get(ElasticLoadBalancingV2Client);
+      const name = serviceNames(ctx.env.names.stack, svc).targetGroup;
+      const recordedArn = ctx.recorded?.targetGroupArn as string | undefined;
+      let tg = recordedArn ? await describeTargetGroup(elb, { arn: recordedArn }) : undefined;
+      tg ??= await describeTargetGroup(elb, { name });
+      if (!tg?.TargetGroupArn) return undefined;
+      const { vpcId } = ctx.output<VpcOutputs>('vpc');
+      if (tg.VpcId !== vpcId || tg.Protocol !== 'HTTP' || tg.TargetType !== 'instance') {
+        throw new WizardError(
+          'DRIFT',
+          `Target group ${name} is ${tg.Protocol}/${tg.TargetType} in ${tg.VpcId}, but the stack needs HTTP/instance in ${vpcId}. A target group's VPC, protocol and target type cannot change.`,
+          { hint: `Delete the target group ${name}, or run \`ecs-wizard destroy ${ctx.env.names.stack}\` first.` },
+        );
+      }
+      const wanted = healthCheck(svc.healthCheckPath);
+      if (ctx.repair && healthCheckDiffers(tg, wanted)) {
+        await elb.send(new ModifyTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn, ...wanted }));
+      }
+      if (ctx.repair) await convergeAttributes(elb, tg.TargetGroupArn);
+      return { targetGroupArn: tg.TargetGroupArn, targetGroupName: name } satisfies TargetGroupOutputs;
+    },
+    async create(ctx) {
+      const elb = ctx.env.aws.get(ElasticLoadBalancingV2Client);
+      const name = serviceNames(ctx.env.names.stack, svc).targetGroup;
+      const r = await elb.send(
+        new CreateTargetGroupCommand({
+          Name: name,
+          Protocol: 'HTTP',
+          Port: svc.containerPort ?? 80,
+          VpcId: ctx.output<VpcOutputs>('vpc').vpcId,
+          TargetType: 'instance',
+          ...healthCheck(svc.healthCheckPath),
+          Tags: ctx.env.tags(name, svc.name),
+        }),
       );
-    }
-    const wanted = healthCheck(ctx.env.answers.loadBalancer.healthCheckPath);
-    if (ctx.repair && healthCheckDiffers(tg, wanted)) {
-      await elb.send(new ModifyTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn, ...wanted }));
-    }
-    if (ctx.repair) await convergeAttributes(elb, tg.TargetGroupArn);
-    return { targetGroupArn: tg.TargetGroupArn, targetGroupName: name } satisfies TargetGroupOutputs;
-  },
-  async create(ctx) {
-    const elb = ctx.env.aws.get(ElasticLoadBalancingV2Client);
-    const name = ctx.env.names.targetGroup;
-    const r = await elb.send(
-      new CreateTargetGroupCommand({
-        Name: name,
-        Protocol: 'HTTP',
-        Port: ctx.env.answers.service.containerPort,
-        VpcId: ctx.output<VpcOutputs>('vpc').vpcId,
-        TargetType: 'instance',
-        ...healthCheck(ctx.env.answers.loadBalancer.healthCheckPath),
-        Tags: ctx.env.tags(name),
-      }),
-    );
-    const targetGroupArn = r.TargetGroups![0]!.TargetGroupArn!;
-    await ctx.note({ targetGroupArn, targetGroupName: name });
-    await elb.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: targetGroupArn, Attributes: [DEREGISTRATION_DELAY] }));
-    return { targetGroupArn, targetGroupName: name } satisfies TargetGroupOutputs;
-  },
-  async destroy(ctx, outputs) {
-    const elb = ctx.env.aws.get(ElasticLoadBalancingV2Client);
-    const arn = outputs.targetGroupArn as string;
-    // ResourceInUse while the listener or the ASG is still letting go of it: retried, bounded.
-    await deleteIgnoringNotFound(ctx, () => elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn })), `the target group ${String(outputs.targetGroupName)} to be released`);
-  },
-};
+      const targetGroupArn = r.TargetGroups![0]!.TargetGroupArn!;
+      await ctx.note({ targetGroupArn, targetGroupName: name });
+      await elb.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: targetGroupArn, Attributes: [DEREGISTRATION_DELAY] }));
+      return { targetGroupArn, targetGroupName: name } satisfies TargetGroupOutputs;
+    },
+    async destroy(ctx, outputs) {
+      const elb = ctx.env.aws.get(ElasticLoadBalancingV2Client);
+      const arn = outputs.targetGroupArn as string;
+      // ResourceInUse while the listener, a rule or the ASG is still letting go of it: retried, bounded.
+      await deleteIgnoringNotFound(ctx, () => elb.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn })), `the target group ${String(outputs.targetGroupName)} to be released`);
+    },
+  };
+}

@@ -18,6 +18,7 @@ import type { StackEnv } from '../env.js';
 import type { AutoScalingGroupOutputs, LaunchOutputs } from '../outputs.js';
 import { convergePlacement, instanceSubnetIds, withSpot } from './instance-placement.js';
 import { noun, plural } from '../../words.js';
+import { serviceNames } from '../services.js';
 
 export async function describeGroup(ctx: StepContext<StackEnv>, name: string): Promise<AutoScalingGroup | undefined> {
   const r = await ctx.env.aws.get(AutoScalingClient).send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }));
@@ -74,9 +75,11 @@ async function useLaunchConfiguration(ctx: StepContext<StackEnv>, group: AutoSca
  * forever, and the ALB fails open to them. A rerun detaches it.
  */
 async function detachTargetGroups(ctx: StepContext<StackEnv>, group: AutoScalingGroup): Promise<void> {
-  const ours = (group.TargetGroupARNs ?? []).filter((arn) => arn.includes(`:targetgroup/${ctx.env.names.targetGroup}/`));
+  // (Only ever the primary service's: the versions that attached it had no other.)
+  const targetGroup = serviceNames(ctx.env.names.stack, { name: ctx.env.names.stack, primary: true }).targetGroup;
+  const ours = (group.TargetGroupARNs ?? []).filter((arn) => arn.includes(`:targetgroup/${targetGroup}/`));
   if (ours.length === 0) return;
-  ctx.progress(`detaching the group from target group ${ctx.env.names.targetGroup} (ECS registers the tasks itself)`);
+  ctx.progress(`detaching the group from target group ${targetGroup} (ECS registers the tasks itself)`);
   await ctx.env.aws.get(AutoScalingClient).send(new DetachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: group.AutoScalingGroupName, TargetGroupARNs: ours }));
 }
 

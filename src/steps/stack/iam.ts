@@ -64,11 +64,13 @@ function getInstanceProfile(iam: IAMClient, name: string): Promise<InstanceProfi
   return unlessNotFound(async () => (await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }))).InstanceProfile);
 }
 
-interface RoleSpec {
+export interface RoleSpec {
   id: string;
   title: string;
   roleName: (env: StackEnv) => string;
   service: string;
+  /** The stack's service a role of one service (its task role) belongs to: tagged with it when created. */
+  forService?: string;
   /** The managed policies the role carries (ARNs in the region's partition). */
   policies: (env: StackEnv) => string[];
   /** Detach what is attached besides `policies` (a role whose policies the answers list, all of them). */
@@ -81,7 +83,7 @@ interface RoleSpec {
  * are converged — the boundary first, since the operator policy lets an operator change a role's
  * policies only while it carries the boundary.
  */
-function roleStep(spec: RoleSpec): ResourceStep<StackEnv> {
+export function roleStep(spec: RoleSpec): ResourceStep<StackEnv> {
   return {
     id: spec.id,
     title: spec.title,
@@ -114,7 +116,7 @@ function roleStep(spec: RoleSpec): ResourceStep<StackEnv> {
           AssumeRolePolicyDocument: JSON.stringify(trustPolicy(spec.service)),
           Description: spec.description,
           PermissionsBoundary: await boundaryForNewRole(ctx.env),
-          Tags: ctx.env.tags(roleName),
+          Tags: ctx.env.tags(roleName, spec.forService),
         }),
       );
       const roleArn = r.Role!.Arn!;
@@ -203,20 +205,6 @@ export const executionRoleStep = roleStep({
   service: 'ecs-tasks.amazonaws.com',
   policies: (env) => [awsManagedPolicyArn(env.region, EXECUTION_ROLE_POLICY)],
   description: 'ECS task execution for an ecs-wizard stack',
-});
-
-/**
- * The application's own role (service.taskRolePolicies): what the containers may do, exactly the
- * managed policies the answers list — within the boundary, like every role the stack makes.
- */
-export const taskRoleStep = roleStep({
-  id: 'task-role',
-  title: 'Task IAM role',
-  roleName: (env) => env.names.taskRole,
-  service: 'ecs-tasks.amazonaws.com',
-  policies: (env) => env.answers.service.taskRolePolicies ?? [],
-  exact: true,
-  description: "The containers of an ecs-wizard stack's service",
 });
 
 /** The instance profile that carries the instance role onto EC2 instances. */

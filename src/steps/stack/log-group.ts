@@ -11,6 +11,8 @@ import { tagMap } from '../../aws/tags.js';
 import type { ResourceStep, StepContext } from '../../engine/types.js';
 import type { StackEnv } from '../env.js';
 import type { LogGroupOutputs } from '../outputs.js';
+import { servicesOf } from '../services.js';
+import type { Answers } from '../../wizard/schema.js';
 
 /** DescribeLogGroups matches by prefix (`/ecs/shop` also lists `/ecs/shop-web`): keep the exact name only. */
 async function describeLogGroup(ctx: StepContext<StackEnv>, name: string): Promise<LogGroup | undefined> {
@@ -28,6 +30,11 @@ async function describeLogGroup(ctx: StepContext<StackEnv>, name: string): Promi
 /** The log group ARN without the trailing ":*" DescribeLogGroups adds. */
 const arnOf = (g: LogGroup): string => (g.logGroupArn ?? g.arn ?? '').replace(/:\*$/, '');
 
+/** The stack's one group keeps logs as long as the service that asks the longest (of those that log). */
+export function retentionOf(answers: Answers): number {
+  return Math.max(...servicesOf(answers).filter((s) => s.logs).map((s) => s.logRetentionDays));
+}
+
 /**
  * The CloudWatch Logs group the container writes to (awslogs driver). Created with a retention
  * period: a group without one keeps logs, and bills for them, forever.
@@ -40,7 +47,7 @@ export const logGroupStep: ResourceStep<StackEnv> = {
     const name = (ctx.recorded?.logGroupName as string | undefined) ?? ctx.env.names.logGroup;
     const group = await describeLogGroup(ctx, name);
     if (!group) return undefined;
-    const wanted = ctx.env.answers.service.logRetentionDays;
+    const wanted = retentionOf(ctx.env.answers);
     if (ctx.repair && group.retentionInDays !== wanted) {
       await ctx.env.aws.get(CloudWatchLogsClient).send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays: wanted }));
       return { logGroupName: name, logGroupArn: arnOf(group), retentionInDays: wanted } satisfies LogGroupOutputs;
@@ -50,7 +57,7 @@ export const logGroupStep: ResourceStep<StackEnv> = {
   async create(ctx) {
     const logs = ctx.env.aws.get(CloudWatchLogsClient);
     const name = ctx.env.names.logGroup;
-    const retentionInDays = ctx.env.answers.service.logRetentionDays;
+    const retentionInDays = retentionOf(ctx.env.answers);
     try {
       await logs.send(new CreateLogGroupCommand({ logGroupName: name, tags: tagMap(ctx.env.tags(name)) }));
     } catch (err) {

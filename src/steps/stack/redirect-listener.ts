@@ -1,11 +1,21 @@
-import { CreateListenerCommand, DeleteListenerCommand, ElasticLoadBalancingV2Client, ModifyListenerCommand, type Action, type Listener } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateListenerCommand, DeleteListenerCommand, DeleteRuleCommand, ElasticLoadBalancingV2Client, ModifyListenerCommand, type Action, type Listener } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { unlessNotFound } from '../../aws/errors.js';
 import type { ResourceStep } from '../../engine/types.js';
 import type { StackEnv } from '../env.js';
-import { describeListeners } from './listener.js';
+import { describeListeners, listenerRules, ruleTags } from './listener.js';
 import type { LoadBalancerOutputs, RedirectListenerOutputs } from '../outputs.js';
 import { HTTP_PORT } from '../url.js';
 
+
+/** Deletes the rules of the stack (by its tag) on a listener: none stays where every path must redirect. */
+async function deleteStackRules(elb: ElasticLoadBalancingV2Client, listenerArn: string, stack: string): Promise<void> {
+  const rules = (await listenerRules(elb, listenerArn)).filter((r) => !r.IsDefault && r.RuleArn);
+  if (!rules.length) return;
+  const tags = await ruleTags(elb, rules.map((r) => r.RuleArn!));
+  for (const r of rules) {
+    if (tags.get(r.RuleArn!)?.stack === stack) await unlessNotFound(() => elb.send(new DeleteRuleCommand({ RuleArn: r.RuleArn })));
+  }
+}
 
 /** 301 to the same host and path on HTTPS at the listener port (the ALB keeps host, path and query). */
 function redirectTo(httpsPort: number): Action[] {
@@ -38,6 +48,9 @@ export const redirectListenerStep: ResourceStep<StackEnv> = {
     if (ctx.repair && (listener.Port !== HTTP_PORT || !redirects(listener, httpsPort))) {
       await elb.send(new ModifyListenerCommand({ ListenerArn: listener.ListenerArn, Port: HTTP_PORT, Protocol: 'HTTP', DefaultActions: redirectTo(httpsPort) }));
     }
+    // The :80 listener of a stack that had no HTTPS yet kept its services' rules: on the redirect
+    // they would serve those paths over plain HTTP. The stack's rules go (the HTTPS listener has its own).
+    if (ctx.repair) await deleteStackRules(elb, listener.ListenerArn, ctx.env.names.stack);
     return { listenerArn: listener.ListenerArn } satisfies RedirectListenerOutputs;
   },
   async create(ctx) {
