@@ -22,6 +22,7 @@ import { runCli, runCliWithAgents } from '../e2e/cli.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { tempDir } from '../support/stack.js';
 import { existingNetwork } from '../support/existing-network.js';
+import { oneServiceNames } from '../support/service-steps.js';
 
 /**
  * The issue's acceptance test: the built CLI, as a child process, creates the whole stack on moto;
@@ -80,7 +81,7 @@ async function create(stack: string, answers: object, extraArgs: string[] = []):
 describe('ecs-wizard create on moto (built CLI)', () => {
   it('builds every resource with every link, and a second run changes nothing', async () => {
     const stack = 'accept-lt';
-    const n = stackNames(stack);
+    const n = oneServiceNames(stack);
     const secretArn = 'arn:aws:ssm:us-east-1:123456789012:parameter/accept/api-key';
     const answers = {
       instances: { desiredCapacity: 2, maxSize: 4 },
@@ -235,7 +236,7 @@ describe('ecs-wizard create on moto (built CLI)', () => {
 
   it('legacy launch-configuration mode: the group uses one launch configuration, and a rerun adds none', async () => {
     const stack = 'accept-lc';
-    const n = stackNames(stack);
+    const n = oneServiceNames(stack);
     const answers = { network: { vpcCidr: '10.9.0.0/16', subnetCidrs: ['10.9.0.0/24', '10.9.1.0/24'] }, instances: { launch: 'configuration', desiredCapacity: 1, minSize: 1 }, service: { desiredCount: 2 } };
 
     const first = await create(stack, answers);
@@ -267,7 +268,7 @@ describe('ecs-wizard create on moto (built CLI)', () => {
     try {
       const { vpcId, subnetIds } = await existingNetwork(ec2, '10.77');
       const stack = 'accept-reuse';
-      const n = stackNames(stack);
+      const n = oneServiceNames(stack);
 
       // WHEN the stack is created in it
       const run = await create(stack, { network: { vpcId, subnetIds }, service: { desiredCount: 2 }, instances: { desiredCapacity: 1 } });

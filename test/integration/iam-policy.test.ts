@@ -21,6 +21,7 @@ import { PROTOCOL_BY_SIGNING_NAME } from '../support/aws-wire.js';
 import { RULE_PRICES, priceListRule } from '../support/strict-rules.js';
 import { tempDir } from '../support/stack.js';
 import { cliEnv, runCli } from '../e2e/cli.js';
+import { oneServiceNames } from '../support/service-steps.js';
 
 /**
  * docs/iam-policy.json against the calls the tool really makes: the built CLI runs every command
@@ -268,7 +269,7 @@ let asAdministrator = false;
 let operatorWithoutBoundary = false;
 const CREATE_POLICY_DENIED = 'iam-operator-create-policy-denied';
 /** The stack that lives through day 2, and how the ECS of the proxy answers its next rollout. */
-const DAY2 = stackNames('iam-day2');
+const DAY2 = oneServiceNames('iam-day2');
 let outcome: 'succeed' | 'fail' = 'succeed';
 const rollouts: Partial<Record<'succeed' | 'fail', SimulatedRollout>> = {};
 

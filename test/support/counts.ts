@@ -24,6 +24,7 @@ import { isWaitStep, type Step } from '../../src/engine/types.js';
 import { STACK_TAG } from '../../src/aws/tags.js';
 import { stackNames } from '../../src/steps/names.js';
 import type { Answers } from '../../src/wizard/schema.js';
+import { oneServiceNames } from './service-steps.js';
 
 /**
  * Counts a stack's resources by SDK reads — by the stack tag where AWS can filter on it, by the
@@ -120,7 +121,7 @@ export class StackCounter {
    * SOA and NS are counted — the alias and validation records, whoever wrote them.
    */
   async count(stack: string, opts: { ecrRepository?: string; hostedZoneId?: string } = {}): Promise<StackCounts> {
-    const n = stackNames(stack);
+    const n = oneServiceNames(stack);
     const byTag = [{ Name: `tag:${STACK_TAG}`, Values: [stack] }];
     const [vpcs, subnets, igws, rts, sgs, lts, instances] = await Promise.all([
       this.ec2.send(new DescribeVpcsCommand({ Filters: byTag })).then((r) => r.Vpcs ?? []),
@@ -255,7 +256,7 @@ const KINDS_BY_STEP: Record<string, (answers: Answers) => Kind[]> = {
   'instance-profile': () => ['instanceProfiles'],
   'execution-role': () => ['executionRoles', 'attachedRolePolicies'],
   // Always planned; it makes the inline policy only when the answers name secrets.
-  'secrets-policy': (a) => (Object.keys(a.service.secrets).length ? ['inlineRolePolicies'] : []),
+  'secrets-policy': (a) => (Object.keys(a.service?.secrets ?? {}).length ? ['inlineRolePolicies'] : []),
   'log-group': () => ['logGroups'],
   'ecr-repository': () => ['ecrRepositories'],
   'target-group': () => ['targetGroups'],

@@ -5,6 +5,9 @@ import {
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
   DeleteListenerCommand,
+  DeleteRuleCommand,
+  DescribeRulesCommand,
+  DescribeTagsCommand,
   DeleteLoadBalancerCommand,
   DeleteTargetGroupCommand,
   DescribeListenersCommand,
@@ -23,13 +26,17 @@ import { isReadOperation } from '../../../src/aws/clients.js';
 import type { StackEnv } from '../../../src/steps/env.js';
 import { stackNames } from '../../../src/steps/names.js';
 import { STACK_NAME_MAX, stackNameSchema } from '../../../src/wizard/schema.js';
-import { targetGroupStep } from '../../../src/steps/service/target-group.js';
+import { targetGroupStep as targetGroupStepFor } from '../../../src/steps/service/target-group.js';
 import { loadBalancerActiveStep, loadBalancerStep } from '../../../src/steps/stack/load-balancer.js';
 import { listenerStep } from '../../../src/steps/stack/listener.js';
 import { redirectListenerStep } from '../../../src/steps/stack/redirect-listener.js';
-import { ecrRepositoryStep } from '../../../src/steps/service/ecr.js';
+import { ecrRepositoryStep as ecrRepositoryStepFor } from '../../../src/steps/service/ecr.js';
 import { testStack } from '../../support/stack.js';
 import { sdkError } from '../../support/aws-wire.js';
+import { onPrimary } from '../../support/service-steps.js';
+import { oneServiceNames } from '../../support/service-steps.js';
+const targetGroupStep = onPrimary(targetGroupStepFor);
+const ecrRepositoryStep = onPrimary(ecrRepositoryStepFor);
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
 const ecr = mockClient(ECRClient);
@@ -98,7 +105,7 @@ describe('names', () => {
     expect(stackNameSchema.safeParse(stack).success).toBe(true);
     expect(stackNameSchema.safeParse(stack + 'x').success).toBe(false);
     // WHEN the names are derived
-    const names = stackNames(stack);
+    const names = oneServiceNames(stack);
     // THEN both fit AWS's 32 characters of letters, digits and hyphens, not starting or ending with one
     for (const name of [names.loadBalancer, names.targetGroup]) {
       expect(name.length).toBeLessThanOrEqual(32);
@@ -274,7 +281,7 @@ describe('listener step (scripted AWS)', () => {
     const t = await stackWithDeps({ stack: 'shop', loadBalancer: { listenerPort: 8080 } }, deps);
     elb.on(DescribeListenersCommand).resolves({ Listeners: [] });
     elb.on(CreateListenerCommand).resolves({ Listeners: [{ ListenerArn: 'arn:listener' }] });
-    const r = await runCreate(alone(listenerStep), { env: t.env, state: t.state });
+    const r = await runCreate(alone(listenerStep('target-group')), { env: t.env, state: t.state });
     expect(r.ok).toBe(true);
     expect(elb.commandCalls(CreateListenerCommand)[0]!.args[0].input).toMatchObject({
       LoadBalancerArn: LB_ARN,
@@ -293,7 +300,7 @@ describe('listener step (scripted AWS)', () => {
       Listeners: [{ ...right, DefaultActions: [{ Type: 'forward', TargetGroupArn: TG_ARN, ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG_ARN, Weight: 1 }] } }] }],
     });
     // WHEN create runs THEN nothing changes
-    expect((await runCreate(alone(listenerStep), { env: t.env, state: t.state })).results[0]!.outcome).toBe('exists');
+    expect((await runCreate(alone(listenerStep('target-group')), { env: t.env, state: t.state })).results[0]!.outcome).toBe('exists');
     expect(mutations(elb)).toEqual([]);
 
     // GIVEN the listener forwards to another target group
@@ -301,7 +308,7 @@ describe('listener step (scripted AWS)', () => {
     elb.on(DescribeListenersCommand).resolves({ Listeners: [{ ...right, DefaultActions: [{ Type: 'forward', TargetGroupArn: 'arn:other' }] }] });
     elb.on(ModifyListenerCommand).resolves({});
     // WHEN create runs THEN it is pointed back at ours, and no second listener is made
-    expect((await runCreate(alone(listenerStep), { env: t.env, state: t.state })).ok).toBe(true);
+    expect((await runCreate(alone(listenerStep('target-group')), { env: t.env, state: t.state })).ok).toBe(true);
     expect(mutations(elb)).toEqual(['ModifyListener']);
     expect(elb.commandCalls(ModifyListenerCommand)[0]!.args[0].input.DefaultActions).toEqual([{ Type: 'forward', TargetGroupArn: TG_ARN }]);
   });
@@ -312,11 +319,24 @@ describe('listener step (scripted AWS)', () => {
     const forwarding = { ListenerArn: 'arn:l80', LoadBalancerArn: LB_ARN, Port: 80, Protocol: 'HTTP' as const, DefaultActions: [{ Type: 'forward' as const, TargetGroupArn: TG_ARN }] };
     elb.on(DescribeListenersCommand).resolves({ Listeners: [forwarding] });
     elb.on(ModifyListenerCommand).resolves({});
+    // … with the rule of its service api (path /api/*) and a rule someone else added
+    const ours = { RuleArn: 'arn:rule/ours', Priority: '100', IsDefault: false };
+    const theirs = { RuleArn: 'arn:rule/theirs', Priority: '7', IsDefault: false };
+    elb.on(DescribeRulesCommand).resolves({ Rules: [ours, theirs, { RuleArn: 'arn:rule/default', Priority: 'default', IsDefault: true }] });
+    elb.on(DescribeTagsCommand).resolves({
+      TagDescriptions: [
+        { ResourceArn: 'arn:rule/ours', Tags: [{ Key: 'ecs-wizard:stack', Value: 'shop' }, { Key: 'ecs-wizard:service', Value: 'api' }] },
+        { ResourceArn: 'arn:rule/theirs', Tags: [{ Key: 'ecs-wizard:stack', Value: 'shop-two' }] },
+      ],
+    });
+    elb.on(DeleteRuleCommand).resolves({});
     // WHEN create runs the redirect step
     const r = await runCreate(alone(redirectListenerStep), { env: t.env, state: t.state });
-    // THEN that very listener became a 301 to HTTPS :443, with one ModifyListener and no other change
+    // THEN that very listener became a 301 to HTTPS :443, with one ModifyListener; the stack's own rule went
+    // (on the redirect it would serve /api/* over plain HTTP), the other one stays
     expect(r.ok).toBe(true);
-    expect(mutations(elb)).toEqual(['ModifyListener']);
+    expect(mutations(elb)).toEqual(['ModifyListener', 'DeleteRule']);
+    expect(elb.commandCalls(DeleteRuleCommand).map((c) => c.args[0].input.RuleArn)).toEqual(['arn:rule/ours']);
     expect(elb.commandCalls(ModifyListenerCommand)[0]!.args[0].input).toEqual({
       ListenerArn: 'arn:l80',
       Port: 80,
@@ -328,6 +348,7 @@ describe('listener step (scripted AWS)', () => {
     // WHEN create runs again on the redirect it made THEN nothing changes
     elb.reset();
     elb.on(DescribeListenersCommand).resolves({ Listeners: [{ ...forwarding, DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }] }] });
+    elb.on(DescribeRulesCommand).resolves({ Rules: [{ RuleArn: 'arn:rule/default', Priority: 'default', IsDefault: true }] });
     expect((await runCreate(alone(redirectListenerStep), { env: t.env, state: t.state })).ok).toBe(true);
     expect(mutations(elb)).toEqual([]);
   });
@@ -335,7 +356,7 @@ describe('listener step (scripted AWS)', () => {
   it('destroy of a listener already gone is success', async () => {
     const t = await stackWithDeps({ stack: 'shop' }, { ...deps, listener: { listenerArn: 'arn:l' } });
     elb.on(DeleteListenerCommand).rejects(await sdkError(ElasticLoadBalancingV2Client, DeleteListenerCommand, 'ListenerNotFound', 'One or more listeners not found'));
-    const r = await runDestroy(alone(listenerStep), { env: t.env, state: t.state });
+    const r = await runDestroy(alone(listenerStep('target-group')), { env: t.env, state: t.state });
     expect(r.ok).toBe(true);
     expect(r.results[0]!.outcome).toBe('destroyed');
   });
