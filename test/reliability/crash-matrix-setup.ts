@@ -1,4 +1,5 @@
 import { afterAll, expect } from 'vitest';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { isWaitStep, type EngineEvent, type RunResult } from '../../src/engine/types.js';
 import { topoOrder } from '../../src/engine/graph.js';
 import type { AnswersInput } from '../../src/wizard/schema.js';
@@ -33,6 +34,16 @@ afterAll(async () => {
   counter.destroy();
   await moto.stop();
 });
+
+/** The parameter answersFor(stack) names (create looks it up before anything is made: it must exist). */
+export async function putSecretParameter(stack: string): Promise<void> {
+  const ssm = new SSMClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  try {
+    await ssm.send(new PutParameterCommand({ Name: `/${stack}/db`, Type: 'SecureString', Value: 'not-read', Overwrite: true }));
+  } finally {
+    ssm.destroy();
+  }
+}
 
 export const countOf = (stack: string): Promise<StackCounts> => counter.count(stack, { ecrRepository: `${stack}-app` });
 

@@ -14,6 +14,7 @@ import {
   cleanCreate,
   cleanDestroy,
   convergeThenDestroy,
+  putSecretParameter,
   countOf,
   destroyCalls,
   expectedCases,
@@ -96,7 +97,8 @@ function cli(args: string[], killAtLine?: number): Promise<Exit> {
   });
 }
 
-function cliStack(stack: string): { create: string[]; destroy: string[] } {
+async function cliStack(stack: string): Promise<{ create: string[]; destroy: string[] }> {
+  await putSecretParameter(stack);
   const dir = tempDir('ecs-wizard-kill-');
   const answers = path.join(dir, 'answers.json');
   writeFileSync(answers, JSON.stringify({ region: 'us-east-1', ...answersFor(stack) }));
@@ -108,7 +110,7 @@ function cliStack(stack: string): { create: string[]; destroy: string[] } {
 describe('SIGKILL of the CLI at random moments', () => {
   it('create converges after each kill, and destroy leaves nothing', { timeout: 120_000 }, async () => {
     // GIVEN how many progress lines a clean create through the CLI writes
-    const c = cliStack('ck-clean');
+    const c = await cliStack('ck-clean');
     const full = await cli(c.create);
     expect(full.code, full.stderr).toBe(0);
     expect(full.lines).toBeGreaterThan(20);
@@ -117,7 +119,7 @@ describe('SIGKILL of the CLI at random moments', () => {
     const rand = seededRandom(8);
     for (let i = 1; i <= 3; i++) {
       const stack = `ck-${i}`;
-      const s = cliStack(stack);
+      const s = await cliStack(stack);
       // WHEN create is SIGKILLed at a seeded random point of its run (well before its last line)
       const at = 1 + Math.floor(rand() * full.lines * 0.8);
       const killed = await cli(s.create, at);
