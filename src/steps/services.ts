@@ -16,6 +16,8 @@ import { closeNames, oneOf } from '../words.js';
  *   had before (family, service `<stack>`, `<stack>-tg`, `<stack>-cpu`, log prefix `ecs`); every
  *   other service's carry `<stack>--<name>`: no stack name holds `--`, so they never meet another
  *   stack's names (stack `shop`'s service `web` is `shop--web`; stack `shop-web` is `shop-web`).
+ *   Target groups are the exception: ELB refuses `--` in their names (and 32 characters at most),
+ *   so theirs are `<stack>-<name>-<4 hex of sha1(stack/name)>`, the stack cut to fit.
  * - `idFor(svc, kind)`: a per-service step id — the kind for the primary (`service`), `kind:<name>`
  *   for any other (`service:api`) — so a stack of the previous release plans the same ids.
  * - `selectService(answers, flag, command)`: the `--service NAME` rule of the day-2 commands.
@@ -147,9 +149,10 @@ const TARGET_GROUP_MAX = 32;
 
 /**
  * The names of a service of `stack`. The primary's are the one-service stack's; another's carry
- * `<stack>--<name>` (no stack name holds `--`, so no other stack's names are ever these). A target
- * group name longer than 32 characters is shortened deterministically: the stack name cut to fit,
- * `--`, four hex digits of sha1(stack/name), `-`, the service name.
+ * `<stack>--<name>` (no stack name holds `--`, so no other stack's names are ever these). Its target
+ * group, whose name ELB limits to 32 characters without `--`, is `<stack>-<name>-<hash>`: four hex
+ * digits of sha1(stack/name) tell stack `shop`'s service `x-y` from stack `shop-x`'s service `y`,
+ * and the stack name is cut to fit (never ending in a hyphen).
  */
 export function serviceNames(stack: string, svc: Pick<ServiceSpec, 'name' | 'primary'>): ServiceNames {
   if (svc.primary) {
@@ -178,12 +181,9 @@ export function serviceNames(stack: string, svc: Pick<ServiceSpec, 'name' | 'pri
 }
 
 function targetGroupName(stack: string, name: string): string {
-  const full = `${stack}--${name}`;
-  if (full.length <= TARGET_GROUP_MAX) return full;
   const hash = createHash('sha1').update(`${stack}/${name}`).digest('hex').slice(0, 4);
-  const tail = `--${hash}-${name}`;
-  const prefix = stack.slice(0, Math.max(1, TARGET_GROUP_MAX - tail.length)).replace(/-+$/, '');
-  return `${prefix}${tail}`.slice(0, TARGET_GROUP_MAX).replace(/-+$/, '');
+  const tail = `-${name}-${hash}`;
+  return `${stack.slice(0, TARGET_GROUP_MAX - tail.length).replace(/-+$/, '')}${tail}`;
 }
 
 /** How a service is reached, in the review's words: `/api/* → api:8080`, `default → web:80`, `worker: no load balancer`. */
