@@ -66,7 +66,7 @@ export function servicesOf(answers: Answers): ServiceSpec[] {
     const routed = balanced && (sv.path !== undefined || sv.host !== undefined);
     let derived: number | undefined;
     if (routed && priority === undefined) {
-      while (given.has(next)) next++;
+      while (given.has(next)) next += PRIORITY_STEP;
       derived = next;
       next += PRIORITY_STEP;
     }
