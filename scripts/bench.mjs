@@ -495,7 +495,9 @@ const DEPLOY_SETTINGS = {
 async function deployModel(runs = 3, msPerSecond = 5) {
   const { buildDeployPlan } = await dist('steps/index.js');
   const { runCreate } = await dist('engine/engine.js');
-  const plan = buildDeployPlan({ startScaling: false });
+  const { servicesOf } = await dist('steps/services.js');
+  const { validateAnswers } = await dist('wizard/answers-file.js');
+  const plan = buildDeployPlan({ startScaling: false, service: servicesOf(validateAnswers({ stack: 'bench' }))[0] });
   const memState = () => {
     const resources = {};
     return { state: { resources }, get: (id) => resources[id], put: async (rec) => void (resources[rec.stepId] = rec) };

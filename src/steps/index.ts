@@ -206,13 +206,13 @@ function finishPlan(steps: Step<StackEnv>[]): Step<StackEnv>[] {
  */
 export function buildDeployPlan(opts: { startScaling: boolean; service: ServiceSpec }): Step<DeployEnv>[] {
   const svc = opts.service;
-  const scaling = serviceScalingStep(svc) as Step<DeployEnv>;
+  const scaling = opts.startScaling ? (serviceScalingStep(svc) as Step<DeployEnv>) : undefined;
   // The steps carry a one-service stack's ids: the service's own (`idFor`) keep its records true.
   const own = (id: string): string => {
     const k = serviceOfId(id);
     return k ? idFor(svc, k.kind) : id;
   };
-  const steps: Step<DeployEnv>[] = [revisionStep, serviceUpdateStep, ...(opts.startScaling ? [scaling] : []), ...rolloutSteps].map((s) =>
+  const steps: Step<DeployEnv>[] = [revisionStep, serviceUpdateStep, ...(scaling ? [scaling] : []), ...rolloutSteps].map((s) =>
     s === scaling ? s : { ...s, id: own(s.id), dependsOn: s.dependsOn.map(own) },
   );
   const present = new Set(steps.map((s) => s.id));
