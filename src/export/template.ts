@@ -4,7 +4,7 @@ import { ecsAmiParameter } from '../steps/launch-common.js';
 import { VERSION } from '../version.js';
 import { httpsOn, type Answers } from '../wizard/schema.js';
 import { equals, getAtt, join, ref, type CfnOutput, type CfnParameter, type Fragment, type Template, type Value } from './cfn.js';
-import { COND, ID, PARAM, privateInstances, reuseNetwork, type ExportEnv } from './env.js';
+import { COND, ID, PARAM, privateInstances, reuseNetwork, type ExportEnv, type TemplatePart } from './env.js';
 import { architectureOfName } from './parts/compute.js';
 import { isSecretEnv, repositoryTag, usesRepository } from './parts/service.js';
 import { kindOf, TEMPLATE_PARTS } from './registry.js';
@@ -13,6 +13,8 @@ import { exportServices, serviceOfStep, type ExportService } from './services.js
 export interface ExportOptions {
   /** From a state: the hosted zone its hosted-zone step found (a default for the HostedZoneId parameter). */
   hostedZoneId?: string;
+  /** The parts by step kind (tests hand in a registry missing one). */
+  parts?: Readonly<Record<string, TemplatePart>>;
 }
 
 /**
@@ -28,7 +30,7 @@ export function buildTemplate(answers: Answers, opts: ExportOptions = {}): Templ
   const resources: Fragment = {};
   for (const step of plan) {
     const kind = kindOf(step.id);
-    const part = TEMPLATE_PARTS[kind];
+    const part = (opts.parts ?? TEMPLATE_PARTS)[kind];
     if (!part) throw new WizardError('NOT_IMPLEMENTED', `The plan's step ${step.id} has no part in the CloudFormation template (src/export/registry.ts).`);
     const svc = serviceOfStep(step.id, services);
     if (part.perService && !svc) throw new WizardError('NOT_IMPLEMENTED', `The plan's step ${step.id} names no service of the answers.`);

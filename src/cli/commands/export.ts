@@ -7,7 +7,7 @@ import { readAnswersFile, validateAnswers } from '../../wizard/answers-file.js';
 import type { Answers } from '../../wizard/schema.js';
 import type { CliContext } from '../context.js';
 import { commonOptions, type CommonFlags, type CommonOptions } from '../options.js';
-import { printResult } from '../output.js';
+import { NO_CALLS, printResult } from '../output.js';
 import { noStack, openStore } from '../state-store.js';
 
 export interface ExportFlags extends CommonFlags {
@@ -30,7 +30,7 @@ export async function exportCommand(stackArg: string | undefined, flags: ExportF
     await fs.mkdir(path.dirname(path.resolve(ctx.cwd, flags.out)), { recursive: true });
     await fs.writeFile(path.resolve(ctx.cwd, flags.out), result.text);
   }
-  const summary = { stack, format, from: flags.answers !== undefined ? 'answers' : 'state', resources: result.resources, parameters: result.parameters };
+  const summary = { stack, format, from: flags.answers !== undefined ? 'answers' : 'state', resources: result.resources, parameters: result.parameters, calls: NO_CALLS };
   if (opts.output === 'json') {
     printResult(ctx, opts, flags.out !== undefined ? { ...summary, out: flags.out } : { ...summary, template: result.text });
   } else if (flags.out !== undefined) {
