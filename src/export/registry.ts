@@ -35,8 +35,7 @@ export const TEMPLATE_PARTS: Readonly<Record<string, TemplatePart>> = {
   'load-balancer': edge.loadBalancer,
   'load-balancer-active': network.wait,
   certificate: edge.certificate,
-  // CloudFormation writes the DNS validation record itself (the certificate's DomainValidationOptions).
-  'certificate-validation': network.wait,
+  'certificate-validation': edge.certificateValidation,
   'certificate-issued': network.wait,
   'hosted-zone': network.external,
   'https-listener': edge.httpsListener,

@@ -123,6 +123,9 @@ export const certificate: TemplatePart = {
         },
 };
 
+/** The certificate's DNS validation records: CloudFormation writes them itself (DomainValidationOptions above). */
+export const certificateValidation: TemplatePart = { resources: (): Fragment => ({}) };
+
 /** The domain's alias to the load balancer — optional, so a second stack can be deployed while the first still serves the name. */
 export const aliasRecord: TemplatePart = {
   resources: (): Fragment => ({
