@@ -1,6 +1,6 @@
 import { WizardError } from '../errors.js';
 import { buildPlan } from '../steps/index.js';
-import { ecsAmiParameter } from '../steps/launch-common.js';
+import { ecsAmiParameter } from '../steps/stack/launch-common.js';
 import { VERSION } from '../version.js';
 import { httpsOn, type Answers } from '../wizard/schema.js';
 import { equals, getAtt, join, ref, type CfnOutput, type CfnParameter, type Fragment, type Template, type Value } from './cfn.js';

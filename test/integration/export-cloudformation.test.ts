@@ -8,7 +8,7 @@ import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/cl
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand, ListStackResourcesCommand, type Parameter } from '@aws-sdk/client-cloudformation';
 import { DescribeNatGatewaysCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
-import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeRulesCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import type { Template } from '../../src/export/cfn.js';
 import { redactAnswers } from '../../src/wizard/redact.js';
@@ -77,7 +77,8 @@ describe('export --format cloudformation', () => {
 
   it("from a stack's recorded answers it deploys on moto's CloudFormation to CREATE_COMPLETE: the wizard's resource kinds, read back", { timeout: 180_000 }, async () => {
     // GIVEN the state a create left: HTTPS on a domain with the user's certificate, private hosts behind a NAT gateway
-    // per zone, Spot, logs, a secret, a task role, scaling on CPU and requests (moto's CloudFormation names an
+    // per zone, Spot, logs; the stack's own service (a secret, a task role, scaling on CPU and requests), api on
+    // /api/*, a worker (moto's CloudFormation names an
     // unnamed ECR repository with capitals, which ECR refuses — AWS lowercases it — so this stack has none)
     const stateDir = path.join(dir, 'states');
     mkdirSync(stateDir, { recursive: true });
@@ -87,8 +88,12 @@ describe('export --format cloudformation', () => {
       network: { availabilityZones: ['us-east-1a', 'us-east-1b'], instanceSubnets: 'private', natGateways: 2 },
       loadBalancer: { domain: 'app.example.com', certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012' },
       instances: { spot: { instanceTypes: ['t3.small', 't3a.small'], onDemandBaseCapacity: 1 } },
-      service: { environment: { LOG_LEVEL: 'info', API_TOKEN: 'hunter2' }, secrets: { DB_PASSWORD: '/shop/db' }, taskRolePolicies: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] },
-      scaling: { service: { targetCpuPercent: 55, requestsPerTarget: 400 } },
+      services: {
+        'shop-web': { environment: { LOG_LEVEL: 'info', API_TOKEN: 'hunter2' }, secrets: { DB_PASSWORD: '/shop/db' }, taskRolePolicies: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'], scaling: { minCount: 1, maxCount: 6, targetCpuPercent: 55, requestsPerTarget: 400 } },
+        api: { image: 'ghcr.io/acme/api:4.2', containerPort: 8080, path: '/api/*' },
+        worker: { image: 'ghcr.io/acme/worker:4.2', command: ['node', 'worker.js'], loadBalanced: false, desiredCount: 1 },
+      },
+      scaling: { service: { enabled: false } },
     });
     const now = '2026-12-06T10:00:00.000Z';
     const state = {
@@ -142,6 +147,7 @@ describe('export --format cloudformation', () => {
       'ShopWebCpuScaling AWS::ApplicationAutoScaling::ScalingPolicy',
       'ShopWebRequestScaling AWS::ApplicationAutoScaling::ScalingPolicy',
     ]);
+    expect(made.has('ApiListenerRule') && made.has('WorkerTaskDefinition')).toBe(true);
     for (const x of made.values()) expect(x.ResourceStatus, x.LogicalResourceId).toBe('CREATE_COMPLETE');
     const id = (logical: string): string => made.get(logical)!.PhysicalResourceId!;
 
@@ -158,14 +164,18 @@ describe('export --format cloudformation', () => {
     expect(listeners.map((l) => `${l.Protocol}:${l.Port}`).sort()).toEqual(['HTTP:80', 'HTTPS:443']);
     const tg = (await elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [id('ShopWebTargetGroup')] }))).TargetGroups![0]!;
     expect(tg).toMatchObject({ Protocol: 'HTTP', TargetType: 'instance', HealthCheckPath: '/', VpcId: id('Vpc') });
+    const https = listeners.find((l) => l.Protocol === 'HTTPS')!;
+    const rules = (await elb.send(new DescribeRulesCommand({ ListenerArn: https.ListenerArn }))).Rules!.filter((x) => !x.IsDefault);
+    expect(rules.map((x) => [x.Priority, x.Conditions?.[0]?.Values ?? x.Conditions?.[0]?.PathPatternConfig?.Values, x.Actions?.[0]?.TargetGroupArn])).toEqual([['100', ['/api/*'], id('ApiTargetGroup')]]);
     // AND the Auto Scaling group over the private subnets, Spot
     const asg = (await new AutoScalingClient(aws).send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [id('AutoScalingGroup')] }))).AutoScalingGroups![0]!;
     expect(asg.VPCZoneIdentifier!.split(',').sort()).toEqual([id('PrivateSubnet1'), id('PrivateSubnet2')].sort());
     expect(asg.MixedInstancesPolicy?.LaunchTemplate?.Overrides?.map((o) => o.InstanceType)).toEqual(['t3.small', 't3a.small']);
     // AND the cluster, the task definition and the service on it
     const ecs = new ECSClient(aws);
-    const service = (await ecs.send(new DescribeServicesCommand({ cluster: id('Cluster'), services: [id('ShopWebService')] }))).services![0]!;
-    expect(service.status).toBe('ACTIVE');
+    const services = (await ecs.send(new DescribeServicesCommand({ cluster: id('Cluster'), services: [id('ShopWebService'), id('ApiService'), id('WorkerService')] }))).services!;
+    expect(services.map((x) => x.status)).toEqual(['ACTIVE', 'ACTIVE', 'ACTIVE']);
+    const service = services[0]!;
     const td = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition }))).taskDefinition!;
     expect(td.containerDefinitions![0]).toMatchObject({
       name: 'app',

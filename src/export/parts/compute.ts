@@ -1,10 +1,11 @@
-import { MAXIMUM_SCALING_STEP_SIZE } from '../../steps/capacity-provider.js';
-import { mixedInstancesPolicy } from '../../steps/instance-placement.js';
-import { ecsUserData, METADATA_OPTIONS, type Architecture } from '../../steps/launch-common.js';
+import { MAXIMUM_SCALING_STEP_SIZE } from '../../steps/stack/capacity-provider.js';
+import { mixedInstancesPolicy } from '../../steps/stack/instance-placement.js';
+import { ecsUserData, METADATA_OPTIONS, type Architecture } from '../../steps/stack/launch-common.js';
 import type { Answers } from '../../wizard/schema.js';
 import { base64, getAtt, ref, sub, type Fragment, type Value } from '../cfn.js';
 import { ID, instanceSubnets, PARAM, privateInstances, tags, type TemplatePart } from '../env.js';
 import { hostRoutes } from './network.js';
+import { serviceConnect, serviceConnectNamespace } from './service.js';
 
 /**
  * The architecture of an instance type, from its name: Graviton families carry a `g` right after
@@ -109,11 +110,13 @@ export const autoScalingGroup: TemplatePart = {
 };
 
 export const cluster: TemplatePart = {
-  resources: ({ answers: a }): Fragment => ({
+  resources: (env): Fragment => ({
     [ID.cluster]: {
       Type: 'AWS::ECS::Cluster',
-      Properties: { ClusterSettings: [{ Name: 'containerInsights', Value: a.cluster.containerInsights ? 'enabled' : 'disabled' }], Tags: tags(a, 'cluster') },
+      Properties: { ClusterSettings: [{ Name: 'containerInsights', Value: env.answers.cluster.containerInsights ? 'enabled' : 'disabled' }], Tags: tags(env.answers, 'cluster') },
     },
+    // The stack's Service Connect namespace, until the plan has a step of its own for it.
+    ...(serviceConnect(env) && !env.planned.has('service-connect-namespace') ? serviceConnectNamespace.resources(env, env.services[0]!) : {}),
   }),
 };
 

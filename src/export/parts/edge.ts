@@ -1,5 +1,5 @@
-import { DEREGISTRATION_DELAY, healthCheck } from '../../steps/target-group.js';
-import { TLS_POLICY } from '../../steps/https-listener.js';
+import { DEREGISTRATION_DELAY, healthCheck } from '../../steps/service/target-group.js';
+import { TLS_POLICY } from '../../steps/stack/https-listener.js';
 import { HTTP_PORT } from '../../steps/url.js';
 import { httpsOn } from '../../wizard/schema.js';
 import { getAtt, ref, type Fragment, type Value } from '../cfn.js';
@@ -30,7 +30,7 @@ export const targetGroup: TemplatePart = {
         Properties: {
           Protocol: 'HTTP',
           // ECS registers each task on its dynamic host port: the group's own port is only a default.
-          Port: svc.containerPort,
+          Port: svc.containerPort ?? 80,
           TargetType: 'instance',
           VpcId: vpcId(a),
           HealthCheckProtocol,
@@ -156,7 +156,8 @@ export const listenerRule: TemplatePart = {
         Type: 'AWS::ElasticLoadBalancingV2::ListenerRule',
         Properties: {
           ListenerArn: ref(forwardingListener(env)),
-          Priority: svc.priority ?? 0,
+          // servicesOf gives every routed service one: its own, or 100, 110, 120 … in file order.
+          Priority: svc.priority!,
           Conditions: conditions,
           Actions: [{ Type: 'forward', TargetGroupArn: ref(ID.svc(svc, 'TargetGroup')) }],
         },

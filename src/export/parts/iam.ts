@@ -1,6 +1,6 @@
 import { BOUNDARY_POLICY_NAME } from '../../aws/boundary.js';
-import { EXECUTION_ROLE_POLICY, INSTANCE_ROLE_POLICY, trustPolicy } from '../../steps/iam.js';
-import { secretResource } from '../../steps/secrets-policy.js';
+import { EXECUTION_ROLE_POLICY, INSTANCE_ROLE_POLICY, trustPolicy } from '../../steps/stack/iam.js';
+import { secretResource } from '../../steps/service/secrets-policy.js';
 import { ifThen, NO_VALUE, partitionArn, ref, sub, type Fragment, type Value } from '../cfn.js';
 import { COND, ID, PARAM, stepIdFor, tags, type ExportEnv, type TemplatePart } from '../env.js';
 import type { ExportService } from '../services.js';
@@ -56,9 +56,8 @@ const EXEC_POLICY: Value = {
 export const makesTaskRole = (env: ExportEnv, svc: ExportService): boolean => env.planned.has(stepIdFor(svc, 'task-role'));
 
 /** The application's own role: exactly the answers' managed policies (and ECS Exec's channel when asked). */
-export const taskRole: TemplatePart = {
-  perService: true,
-  resources: (env, svc): Fragment => ({
+export function taskRoleResource(env: ExportEnv, svc: ExportService): Fragment {
+  return {
     [ID.svc(svc, 'TaskRole')]: role(
       env,
       'ecs-tasks.amazonaws.com',
@@ -67,8 +66,10 @@ export const taskRole: TemplatePart = {
       svc.primary ? 'ecs-task' : `${svc.name}-ecs-task`,
       svc.exec ? [EXEC_POLICY] : [],
     ),
-  }),
-};
+  };
+}
+
+export const taskRole: TemplatePart = { perService: true, resources: taskRoleResource };
 
 /**
  * Read access to exactly the secrets the service names, on the execution role (secretResource:

@@ -1,6 +1,6 @@
 import { getAtt, getAZs, ref, select, type Fragment, type Value } from '../cfn.js';
 import { ID, PARAM, privateInstances, reuseNetwork, tags, vpcId, type ExportEnv, type TemplatePart } from '../env.js';
-import { albIngressRules, instanceIngressRules, type IngressRule } from '../../steps/security-groups.js';
+import { albIngressRules, instanceIngressRules, type IngressRule } from '../../steps/stack/security-groups.js';
 import type { Answers } from '../../wizard/schema.js';
 
 /** The zone of subnet i: the answers' own (a parameter), else the region's i-th (the wizard picks zones offering the type; a template cannot ask). */

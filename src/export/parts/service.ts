@@ -1,14 +1,13 @@
-import { tagOf } from '../../steps/ecr.js';
-import { DEFAULT_TARGET_CPU_PERCENT } from '../../steps/service-scaling.js';
+import { tagOf } from '../../steps/service/ecr.js';
+import { DEFAULT_TARGET_CPU_PERCENT } from '../../steps/service/service-scaling.js';
 import { REDACTED, SECRET_NAME } from '../../wizard/redact.js';
+import { serviceNames } from '../../steps/services.js';
 import { getAtt, join, ref, sub, type Fragment, type Value } from '../cfn.js';
 import { ID, PARAM, stepIdFor, tags, type ExportEnv, type TemplatePart } from '../env.js';
 import type { ExportService } from '../services.js';
 import { defaultService, forwardingListener } from './edge.js';
-import { makesTaskRole } from './iam.js';
+import { makesTaskRole, taskRoleResource } from './iam.js';
 
-/** The container's name in every task definition of the stack (as the wizard registers it). */
-const CONTAINER = 'app';
 
 /** Environment values that look secret (or a state holds redacted) never go into the template: each is a NoEcho parameter. */
 export const isSecretEnv = (name: string, value: string): boolean => value === REDACTED || SECRET_NAME.test(name);
@@ -45,7 +44,7 @@ export const ecrRepository: TemplatePart = {
 
 function container(env: ExportEnv, svc: ExportService): Value {
   const image = usesRepository(env, svc) ? sub(`\${${ID.svc(svc, 'Repository')}.RepositoryUri}:\${${PARAM.imageTag(svc)}}`) : ref(PARAM.image(svc));
-  const port = svc.loadBalanced || svc.discovery ? svc.containerPort : undefined;
+  const port = svc.containerPort;
   const environment = Object.entries(svc.environment)
     .sort(([x], [y]) => x.localeCompare(y))
     .map(([name, value]) => ({ Name: name, Value: isSecretEnv(name, value) ? ref(PARAM.secretEnv(svc, name)) : value }));
@@ -53,7 +52,7 @@ function container(env: ExportEnv, svc: ExportService): Value {
     .sort(([x], [y]) => x.localeCompare(y))
     .map(([name, valueFrom]) => ({ Name: name, ValueFrom: valueFrom }));
   return {
-    Name: CONTAINER,
+    Name: serviceNames(env.answers.stack, svc).container,
     Image: image,
     Cpu: svc.cpu,
     Memory: svc.memory,
@@ -64,28 +63,42 @@ function container(env: ExportEnv, svc: ExportService): Value {
     ...(environment.length ? { Environment: environment } : {}),
     ...(secrets.length ? { Secrets: secrets } : {}),
     ...(svc.logs && env.planned.has('log-group')
-      ? { LogConfiguration: { LogDriver: 'awslogs', Options: { 'awslogs-group': ref(ID.logGroup), 'awslogs-region': ref('AWS::Region'), 'awslogs-stream-prefix': svc.primary ? 'ecs' : svc.name } } }
+      ? { LogConfiguration: { LogDriver: 'awslogs', Options: { 'awslogs-group': ref(ID.logGroup), 'awslogs-region': ref('AWS::Region'), 'awslogs-stream-prefix': serviceNames(env.answers.stack, svc).logStreamPrefix } } }
       : {}),
   };
 }
+
+/**
+ * ECS Exec needs a task role with the Session Manager channel: a service asking for it without
+ * a role of its own or the stack's (taskRolePolicies) gets one with just that.
+ */
+const needsExecRole = (env: ExportEnv, svc: ExportService): boolean => svc.exec && svc.taskRoleArn === undefined && !makesTaskRole(env, svc);
 
 /** Bridge mode on EC2, the execution role; the task role the user brings, or the one the stack makes. */
 export const taskDefinition: TemplatePart = {
   perService: true,
   resources: (env, svc): Fragment => ({
+    ...(needsExecRole(env, svc) ? taskRoleResource(env, svc) : {}),
     [ID.svc(svc, 'TaskDefinition')]: {
       Type: 'AWS::ECS::TaskDefinition',
       Properties: {
         NetworkMode: 'bridge',
         RequiresCompatibilities: ['EC2'],
         ExecutionRoleArn: getAtt(ID.executionRole, 'Arn'),
-        ...(svc.taskRoleArn ? { TaskRoleArn: svc.taskRoleArn } : makesTaskRole(env, svc) ? { TaskRoleArn: getAtt(ID.svc(svc, 'TaskRole'), 'Arn') } : {}),
+        ...(svc.taskRoleArn
+          ? { TaskRoleArn: svc.taskRoleArn }
+          : makesTaskRole(env, svc) || needsExecRole(env, svc)
+            ? { TaskRoleArn: getAtt(ID.svc(svc, 'TaskRole'), 'Arn') }
+            : {}),
         ContainerDefinitions: [container(env, svc)],
         Tags: tags(env.answers, svc.primary ? 'task' : `${svc.name}-task`),
       },
     },
   }),
 };
+
+/** Service Connect is on when a service asks to be found (discovery): every service of the stack then joins the namespace as a client. */
+export const serviceConnect = (env: ExportEnv): boolean => env.planned.has('service-connect-namespace') || env.services.some((s) => s.discovery);
 
 /**
  * The ECS service: on the capacity provider when there is one (else the EC2 launch type), behind
@@ -99,7 +112,7 @@ export const service: TemplatePart = {
     const secretsPolicy = Object.keys(svc.secrets).length > 0;
     const routed = svc.loadBalanced ? (svc === defaultService(env) ? [forwardingListener(env)] : [ID.svc(svc, 'ListenerRule')]) : [];
     const dependsOn = [...routed, ...(capacityProvider ? [ID.clusterCapacityProviders] : []), ...(secretsPolicy ? [ID.svc(svc, 'SecretsPolicy')] : [])];
-    const namespace = env.planned.has('service-connect-namespace');
+    const namespace = serviceConnect(env);
     return {
       [ID.svc(svc, 'Service')]: {
         Type: 'AWS::ECS::Service',
@@ -108,7 +121,7 @@ export const service: TemplatePart = {
           TaskDefinition: ref(ID.svc(svc, 'TaskDefinition')),
           DesiredCount: ref(PARAM.desiredCount(svc)),
           ...(svc.loadBalanced
-            ? { LoadBalancers: [{ TargetGroupArn: ref(ID.svc(svc, 'TargetGroup')), ContainerName: CONTAINER, ContainerPort: svc.containerPort }], HealthCheckGracePeriodSeconds: 60 }
+            ? { LoadBalancers: [{ TargetGroupArn: ref(ID.svc(svc, 'TargetGroup')), ContainerName: serviceNames(env.answers.stack, svc).container, ContainerPort: svc.containerPort ?? 80 }], HealthCheckGracePeriodSeconds: 60 }
             : {}),
           DeploymentConfiguration: { DeploymentCircuitBreaker: { Enable: true, Rollback: true }, MinimumHealthyPercent: 100, MaximumPercent: 200 },
           ...(capacityProvider ? { CapacityProviderStrategy: [{ CapacityProvider: ref(ID.capacityProvider), Weight: 1, Base: 0 }] } : { LaunchType: 'EC2' }),
@@ -119,7 +132,7 @@ export const service: TemplatePart = {
                 ServiceConnectConfiguration: {
                   Enabled: true,
                   Namespace: getAtt(ID.namespace, 'Arn'),
-                  ...(svc.discovery ? { Services: [{ PortName: svc.name, DiscoveryName: svc.name, ClientAliases: [{ Port: svc.containerPort, DnsName: svc.name }] }] } : {}),
+                  ...(svc.discovery && svc.containerPort !== undefined ? { Services: [{ PortName: svc.name, DiscoveryName: svc.name, ClientAliases: [{ Port: svc.containerPort, DnsName: svc.name }] }] } : {}),
                 },
               }
             : {}),

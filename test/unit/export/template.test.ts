@@ -58,9 +58,10 @@ describe('export walks the plan create runs', () => {
   it('every step kind a plan can produce has its part in the template', () => {
     // GIVEN the plans of answers that switch on every optional step
     const kinds = new Set(Object.values(VARIANTS).flatMap((a) => buildPlan(a).map((s) => kindOf(s.id))));
-    // THEN each kind has its part, and every part but the several-services ones belongs to a kind the plans produce
+    // THEN each kind has its part, and every part belongs to a kind the plans produce (Service Connect's
+    // namespace has a part for the day the plan makes it a step; until then the cluster's part makes it)
     expect([...kinds].filter((k) => !(k in TEMPLATE_PARTS))).toEqual([]);
-    expect(Object.keys(TEMPLATE_PARTS).filter((k) => !kinds.has(k)).sort()).toEqual(['listener-rule', 'service-connect-namespace']);
+    expect(Object.keys(TEMPLATE_PARTS).filter((k) => !kinds.has(k)).sort()).toEqual(['service-connect-namespace']);
   });
 
   it('a plan step without a part is an error naming it, never a silent gap', () => {
@@ -118,7 +119,7 @@ describe('the template builds the same shape', () => {
     // AND the roles under the boundary parameter (default: the account's ecs-wizard-boundary, built at deploy time)
     for (const role of types('AWS::IAM::Role')) expect(t.Resources[role]!.Properties.PermissionsBoundary, role).toEqual(expect.objectContaining({ 'Fn::If': expect.any(Array) }));
     expect(JSON.stringify(t.Resources.InstanceRole)).toContain('arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/ecs-wizard-boundary');
-    expect(types('AWS::IAM::Role')).toEqual(['InstanceRole', 'ExecutionRole', 'ShopWebTaskRole']);
+    expect(types('AWS::IAM::Role')).toEqual(['InstanceRole', 'ExecutionRole', 'ShopWebTaskRole', 'ApiTaskRole']);
     // AND the secrets policy on exactly the named secrets (the SSM name as its ARN in the deploying account)
     expect(t.Resources.ShopWebSecretsPolicy!.Properties.PolicyDocument).toEqual({
       Version: '2012-10-17',
@@ -127,10 +128,58 @@ describe('the template builds the same shape', () => {
         { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:stripe-??????'] },
       ],
     });
-    // AND service scaling on each metric the answers name
-    expect(types('AWS::ApplicationAutoScaling::ScalingPolicy')).toEqual(['ShopWebCpuScaling', 'ShopWebMemoryScaling', 'ShopWebRequestScaling']);
+    // AND service scaling on each metric each service names (its own scaling, else the stack's)
+    expect(types('AWS::ApplicationAutoScaling::ScalingPolicy')).toEqual(['ShopWebCpuScaling', 'ShopWebMemoryScaling', 'ShopWebRequestScaling', 'ApiCpuScaling', 'AdminCpuScaling', 'WorkerCpuScaling']);
+    expect(t.Resources.ApiScalableTarget!.Properties).toMatchObject({ MinCapacity: 2, MaxCapacity: 6 });
+    expect(t.Resources.WorkerScalableTarget!.Properties).toMatchObject({ MinCapacity: 1, MaxCapacity: 4 });
     // AND the image from the stack's repository, at a tag parameter
     expect((t.Resources.ShopWebTaskDefinition!.Properties.ContainerDefinitions as { Image: Value }[])[0]!.Image).toEqual({ 'Fn::Sub': '${ShopWebRepository.RepositoryUri}:${ShopWebImageTag}' });
+  });
+
+  it('several services: one load balancer, a target group and a rule per routed service, a worker without either', () => {
+    // GIVEN the stack's own service (default route), api on /api/*, admin on a host name, a worker found by Service Connect
+    const t = buildTemplate(VARIANTS.full!);
+    const r = t.Resources;
+    const types = (type: string) => Object.entries(r).filter(([, x]) => x.Type === type).map(([id]) => id);
+    // THEN one load balancer, one group of hosts, one cluster; three target groups, two rules, four services and families
+    expect([types('AWS::ElasticLoadBalancingV2::LoadBalancer'), types('AWS::AutoScaling::AutoScalingGroup'), types('AWS::ECS::Cluster')]).toEqual([['LoadBalancer'], ['AutoScalingGroup'], ['Cluster']]);
+    expect(types('AWS::ElasticLoadBalancingV2::TargetGroup')).toEqual(['ShopWebTargetGroup', 'ApiTargetGroup', 'AdminTargetGroup']);
+    expect(types('AWS::ECS::Service')).toEqual(['ShopWebService', 'ApiService', 'AdminService', 'WorkerService']);
+    expect(types('AWS::ECS::TaskDefinition')).toHaveLength(4);
+    // AND the listener forwards by default to the stack's own service; the routes are rules on the HTTPS listener (the :80 redirect keeps redirecting)
+    expect(r.HttpsListener!.Properties.DefaultActions).toEqual([{ Type: 'forward', TargetGroupArn: { Ref: 'ShopWebTargetGroup' } }]);
+    expect(r.ApiListenerRule!.Properties).toEqual({
+      ListenerArn: { Ref: 'HttpsListener' },
+      Priority: 100,
+      Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/api/*'] } }],
+      Actions: [{ Type: 'forward', TargetGroupArn: { Ref: 'ApiTargetGroup' } }],
+    });
+    expect(r.AdminListenerRule!.Properties).toMatchObject({ Priority: 5, Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['admin.shop.example.com'] } }] });
+    // AND a routed service waits for its rule (ECS refuses a target group no listener uses)
+    expect(r.ApiService!.DependsOn).toEqual(['ApiListenerRule', 'ClusterCapacityProviders', 'ApiSecretsPolicy']);
+    expect(r.ApiTargetGroup!.Properties).toMatchObject({ Port: 8080, HealthCheckPath: '/api/health' });
+    // AND the worker: no target group, no load balancer, its command, found as worker:9000 in the stack's namespace
+    expect(r.WorkerService!.Properties.LoadBalancers).toBeUndefined();
+    expect(r.WorkerService!.Properties.ServiceConnectConfiguration).toEqual({
+      Enabled: true,
+      Namespace: { 'Fn::GetAtt': ['ServiceConnectNamespace', 'Arn'] },
+      Services: [{ PortName: 'worker', DiscoveryName: 'worker', ClientAliases: [{ Port: 9000, DnsName: 'worker' }] }],
+    });
+    expect(r.ApiService!.Properties.ServiceConnectConfiguration).toEqual({ Enabled: true, Namespace: { 'Fn::GetAtt': ['ServiceConnectNamespace', 'Arn'] } });
+    const containers = (id: string) => (r[id]!.Properties.ContainerDefinitions as Record<string, Value>[])[0]!;
+    expect(containers('WorkerTaskDefinition')).toMatchObject({ Command: ['node', 'worker.js'], PortMappings: [{ ContainerPort: 9000, HostPort: 0, Protocol: 'tcp', Name: 'worker', AppProtocol: 'http' }] });
+    // AND each service logs under its own stream prefix (the stack's own under "ecs", as before); admin does not log
+    expect((containers('ShopWebTaskDefinition').LogConfiguration as { Options: Record<string, Value> }).Options['awslogs-stream-prefix']).toBe('ecs');
+    expect((containers('ApiTaskDefinition').LogConfiguration as { Options: Record<string, Value> }).Options['awslogs-stream-prefix']).toBe('api');
+    expect(containers('AdminTaskDefinition').LogConfiguration).toBeUndefined();
+    // AND ECS Exec on api: enabled on the service, a task role carrying the Session Manager channel
+    expect(r.ApiService!.Properties.EnableExecuteCommand).toBe(true);
+    expect(r.ApiTaskDefinition!.Properties.TaskRoleArn).toEqual({ 'Fn::GetAtt': ['ApiTaskRole', 'Arn'] });
+    expect(JSON.stringify(r.ApiTaskRole!.Properties.Policies)).toContain('ssmmessages:OpenDataChannel');
+    // AND each service's image and desired count are its own parameters
+    expect(Object.keys(t.Parameters).filter((p) => /(Image|ImageTag|DesiredCount)$/.test(p))).toEqual([
+      'ShopWebImageTag', 'ShopWebDesiredCount', 'ApiImage', 'ApiDesiredCount', 'AdminImage', 'AdminDesiredCount', 'WorkerImage', 'WorkerDesiredCount',
+    ]);
   });
 
   it('images, desired counts and the domain are parameters with the answers as defaults', () => {
