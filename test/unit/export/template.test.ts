@@ -29,7 +29,7 @@ const VARIANTS: Record<string, Answers> = {
   }),
 };
 
-/** Every name a Ref, Fn::GetAtt or Fn::Sub names (pseudo parameters left out), and every condition an Fn::If names. */
+/** Every name a Ref, Fn::GetAtt, Fn::Sub or DependsOn names (pseudo parameters left out), and every condition a resource or Fn::If names. */
 function references(v: unknown, out = { names: new Set<string>(), conditions: new Set<string>() }) {
   if (Array.isArray(v)) v.forEach((x) => references(x, out));
   else if (v && typeof v === 'object') {
@@ -39,6 +39,7 @@ function references(v: unknown, out = { names: new Set<string>(), conditions: ne
       else if (k === 'Fn::Sub' && typeof x === 'string') for (const m of x.matchAll(/\$\{([^}!.]+)(\.[^}]+)?\}/g)) out.names.add(m[1]!);
       else if (k === 'Fn::If') out.conditions.add((x as string[])[0]!);
       else if (k === 'Condition' && typeof x === 'string') out.conditions.add(x);
+      else if (k === 'DependsOn') for (const d of x as string[]) out.names.add(d);
       references(x, out);
     }
   }
@@ -78,7 +79,7 @@ describe('export walks the plan create runs', () => {
     for (const id of waits) expect(TEMPLATE_PARTS[kindOf(id)]!.resources(env, exportServices(VARIANTS.full!)[0]!), id).toEqual({});
   });
 
-  it.each(Object.entries(VARIANTS))('%s: every Ref, GetAtt, Sub and condition names something the template has', (_name, answers) => {
+  it.each(Object.entries(VARIANTS))('%s: every Ref, GetAtt, Sub, DependsOn and condition names something the template has', (_name, answers) => {
     const t = buildTemplate(answers);
     expect(dangling(t)).toEqual([]);
     expect(Object.keys(t.Resources).length).toBeGreaterThan(10);
