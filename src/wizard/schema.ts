@@ -419,6 +419,16 @@ function serviceRules(a: ParsedAnswers, issue: IssueFn, part: 'counts' | 'rest')
       issue(path(e), `has neither path nor host, like ${defaults[0]!.name}: only one service takes the listener's default route; give the others a path or a host`, ...routes);
     }
   }
+  // Two rules with the same conditions: ALB takes the lower priority, so the other service would never get a request.
+  const routesTaken = new Map<string, string>();
+  for (const e of balanced) {
+    if (e.answers.path === undefined && e.answers.host === undefined) continue;
+    const route = `${e.answers.host ?? ''} ${e.answers.path ?? ''}`;
+    const other = routesTaken.get(route);
+    const at = e.answers.path !== undefined ? 'path' : 'host';
+    if (other !== undefined) issue(path(e, at), `routes ${e.answers.host ?? ''}${e.answers.path ?? ''} like services.${other}: a request can go to one service only; give each its own path or host`, key(e, 'path'), key(e, 'host'), `services.${other}.path`, `services.${other}.host`);
+    else routesTaken.set(route, e.name);
+  }
   const priorities = new Map<number, string>();
   for (const e of entries) {
     const p = e.answers.priority;
