@@ -591,24 +591,24 @@ async function askService(s: Session, prompter: Prompter, opts: { name?: string;
     }
   };
   const image = await prompter.input({
-    message: `${name}: container image${reason}`,
+    message: `Container image for ${name}${reason}`,
     default: typeof svc.image === 'string' ? svc.image : 'nginx:latest',
     validate: (t: string) => check('image', t.trim()),
   });
   await put('image', image.trim());
-  const balanced = await prompter.confirm({ message: `${name}: does it take traffic from the load balancer?`, default: svc.loadBalanced !== false });
+  const balanced = await prompter.confirm({ message: `Does ${name} take traffic from the load balancer?`, default: svc.loadBalanced !== false });
   if (balanced) {
     // Load-balanced is the default: the key stays out of the answers.
     await put('loadBalanced', undefined);
     await put('command', undefined);
     const port = await prompter.number({
-      message: `${name}: container port`,
+      message: `Container port for ${name}`,
       default: typeof svc.containerPort === 'number' ? svc.containerPort : 80,
       validate: (v: number | undefined) => (v === undefined ? 'is required' : check('containerPort', v)),
     });
     await put('containerPort', port);
     const by = await prompter.select<'path' | 'host'>({
-      message: `${name}: route by`,
+      message: `Route ${name} by`,
       choices: [
         { name: 'path', value: 'path', description: `requests whose path matches a pattern, e.g. ${routeExample(s, name, 'path')}` },
         { name: 'host name', value: 'host', description: `requests for a host name, e.g. ${routeExample(s, name, 'host')}` },
@@ -619,7 +619,7 @@ async function askService(s: Session, prompter: Prompter, opts: { name?: string;
     await put(other, undefined);
     const current = svc[by];
     const pattern = await prompter.input({
-      message: by === 'path' ? `${name}: path pattern (* and ? are wildcards)` : `${name}: host name (*.example.com matches its subdomains)`,
+      message: by === 'path' ? `Path pattern for ${name} (* and ? are wildcards)` : `Host name for ${name} (*.example.com matches its subdomains)`,
       default: typeof current === 'string' ? current : routeExample(s, name, by),
       validate: (t: string) => check(by, t.trim()),
     });
@@ -629,7 +629,7 @@ async function askService(s: Session, prompter: Prompter, opts: { name?: string;
     await put('loadBalanced', false);
     // A worker has no port unless one is given (Service Connect needs one): the answer to "port" is not asked.
     const command = await prompter.input({
-      message: `${name}: command (optional; blank = the image's own)`,
+      message: `Command for ${name} (optional; blank = the image's own)`,
       default: Array.isArray(svc.command) ? (svc.command as string[]).join(' ') : undefined,
       validate: (t: string) => (t.trim() === '' ? true : check('command', t.trim().split(/\s+/))),
     });
@@ -638,29 +638,29 @@ async function askService(s: Session, prompter: Prompter, opts: { name?: string;
   if (!opts.advanced) return;
   // --advanced: the service's other keys too (each with the first service's defaults).
   for (const [key, message, def] of [
-    ['cpu', 'task CPU units (1024 = one vCPU)', 256],
-    ['memory', 'task memory (MiB)', 512],
-    ['desiredCount', 'tasks to run (desired count)', 2],
+    ['cpu', 'Task CPU units (1024 = one vCPU)', 256],
+    ['memory', 'Task memory (MiB)', 512],
+    ['desiredCount', 'Tasks to run (desired count)', 2],
   ] as const) {
     const value = await prompter.number({
-      message: `${name}: ${message}`,
+      message: `${message} for ${name}`,
       default: typeof svc[key] === 'number' ? (svc[key] as number) : def,
       validate: (v: number | undefined) => (v === undefined ? 'is required' : check(key, v)),
     });
     await put(key, value);
   }
-  const scales = await prompter.confirm({ message: `${name}: scale it automatically?`, default: getPath(svc, 'scaling.enabled') !== false });
+  const scales = await prompter.confirm({ message: `Scale ${name} automatically?`, default: getPath(svc, 'scaling.enabled') !== false });
   if (!scales) {
     await put('scaling', { enabled: false });
     return;
   }
   const min = await prompter.number({
-    message: `${name}: minimum tasks`,
+    message: `Minimum tasks for ${name}`,
     default: typeof getPath(svc, 'scaling.minCount') === 'number' ? (getPath(svc, 'scaling.minCount') as number) : 1,
     validate: (v: number | undefined) => (v === undefined ? 'is required' : check('scaling', { minCount: v })),
   });
   const max = await prompter.number({
-    message: `${name}: maximum tasks`,
+    message: `Maximum tasks for ${name}`,
     default: typeof getPath(svc, 'scaling.maxCount') === 'number' ? (getPath(svc, 'scaling.maxCount') as number) : 6,
     validate: (v: number | undefined) => (v === undefined ? 'is required' : check('scaling', { minCount: min, maxCount: v })),
   });

@@ -395,6 +395,8 @@ function serviceRules(a: ParsedAnswers, issue: IssueFn, part: 'counts' | 'rest')
       else if (sv.scaling === undefined && a.scaling.service.enabled && a.scaling.service.requestsPerTarget !== undefined) {
         issue(['scaling', 'service', 'requestsPerTarget'], `applies to every service without scaling of its own, and ${e.name} has no load balancer (loadBalanced: false): give ${key('scaling')} on CPU or memory`, key('loadBalanced'), key('scaling'));
       }
+      // Service Connect names a port (the other services call http://<name>:<port>): a worker has one only when given.
+      if (sv.discovery === true && sv.containerPort === undefined) issue(path(e, 'discovery'), `needs ${key('containerPort')}: the other services reach ${e.name} at http://${e.name}:<port> (Service Connect), and a worker has no port unless given one`, key('containerPort'), key('loadBalanced'));
     }
     for (const name of Object.keys(sv.secrets)) {
       if (name in sv.environment) issue(path(e, 'secrets', name), `is also set in ${key('environment')}: give it in one place only`);

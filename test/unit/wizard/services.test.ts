@@ -31,12 +31,12 @@ async function run(script: Script, opts: Partial<GatherOptions> = {}) {
 
 const QUICK: Script = [['Stack name', 'shop-web'], ['AWS region', undefined], ['Container image', undefined], ['Container port', undefined]];
 const API: Script = [
-  ['Add another service?', true], ['Service name', 'api'], ['api: container image', 'ghcr.io/acme/api:1'], ['api: does it take traffic', undefined],
-  ['api: container port', 8080], ['api: route by', undefined], ['api: path pattern', '/api/*'],
+  ['Add another service?', true], ['Service name', 'api'], ['Container image for api', 'ghcr.io/acme/api:1'], ['Does api take traffic', undefined],
+  ['Container port for api', 8080], ['Route api by', undefined], ['Path pattern for api', '/api/*'],
 ];
 const WORKER: Script = [
-  ['Add another service?', true], ['Service name', 'worker'], ['worker: container image', 'ghcr.io/acme/worker:1'], ['worker: does it take traffic', false],
-  ['worker: command', 'node worker.js'],
+  ['Add another service?', true], ['Service name', 'worker'], ['Container image for worker', 'ghcr.io/acme/worker:1'], ['Does worker take traffic', false],
+  ['Command for worker', 'node worker.js'],
 ];
 
 describe('Add another service? (the wizard)', () => {
@@ -68,7 +68,7 @@ describe('Add another service? (the wizard)', () => {
       ...QUICK,
       ...API,
       ['Add another service?', true], ['Service name', 'Admin'], ['Service name', 'shop-web'], ['Service name', 'api'], ['Service name', 'ecs'], ['Service name', 'admin'],
-      ['admin: container image', undefined], ['admin: does it take traffic', undefined], ['admin: container port', undefined], ['admin: route by', undefined], ['admin: path pattern', undefined],
+      ['Container image for admin', undefined], ['Does admin take traffic', undefined], ['Container port for admin', undefined], ['Route admin by', undefined], ['Path pattern for admin', undefined],
       ['Add another service?', false],
     ]);
     expect(prompter.refusals.map((r) => [r.answer, r.error])).toEqual([
@@ -84,13 +84,13 @@ describe('Add another service? (the wizard)', () => {
     const { prompter, wizard } = await run([
       ...QUICK,
       ...API,
-      ['Add another service?', true], ['Service name', 'v2'], ['v2: container image', undefined], ['v2: does it take traffic', undefined], ['v2: container port', undefined],
-      ['v2: route by', undefined], ['v2: path pattern', '/api/*'], ['v2: path pattern', '/v2/*'],
-      ['Add another service?', true], ['Service name', 'admin'], ['admin: container image', undefined], ['admin: does it take traffic', undefined], ['admin: container port', undefined],
-      ['admin: route by', 'host'], ['admin: host name', 'admin.example.com'],
+      ['Add another service?', true], ['Service name', 'v2'], ['Container image for v2', undefined], ['Does v2 take traffic', undefined], ['Container port for v2', undefined],
+      ['Route v2 by', undefined], ['Path pattern for v2', '/api/*'], ['Path pattern for v2', '/v2/*'],
+      ['Add another service?', true], ['Service name', 'admin'], ['Container image for admin', undefined], ['Does admin take traffic', undefined], ['Container port for admin', undefined],
+      ['Route admin by', 'host'], ['Host name for admin', 'admin.example.com'],
       ['Add another service?', false],
     ]);
-    expect(prompter.refusals.map((r) => [r.message, r.answer, r.error])).toEqual([['v2: path pattern (* and ? are wildcards)', '/api/*', expect.stringMatching(/routes \/api\/\* like services\.api/)]]);
+    expect(prompter.refusals.map((r) => [r.message, r.answer, r.error])).toEqual([['Path pattern for v2 (* and ? are wildcards)', '/api/*', expect.stringMatching(/routes \/api\/\* like services\.api/)]]);
     const services = servicesOf(wizard.answers());
     expect(services.map(routeText)).toEqual(['default → shop-web:80', '/api/* → api:8080', '/v2/* → v2:80', 'admin.example.com → admin:80']);
     // AND priorities follow the order the services were added in
@@ -101,9 +101,9 @@ describe('Add another service? (the wizard)', () => {
     const { prompter, wizard } = await run([
       ...QUICK, ...API, ['Add another service?', false],
       ['Customize a section?', 'service: api'],
-      ['api: container image', undefined], ['api: does it take traffic', undefined], ['api: container port', undefined], ['api: route by', undefined], ['api: path pattern', '/v1/*'],
+      ['Container image for api', undefined], ['Does api take traffic', undefined], ['Container port for api', undefined], ['Route api by', undefined], ['Path pattern for api', '/v1/*'],
       ['Customize a section?', 'service: api'],
-      ['api: container image', undefined], ['api: does it take traffic', false], ['api: command', ''],
+      ['Container image for api', undefined], ['Does api take traffic', false], ['Command for api', ''],
       ['Customize a section?', 'none'],
     ]);
     const shown: Answers[] = [];
@@ -130,13 +130,13 @@ describe('Add another service? (the wizard)', () => {
     ];
     const { prompter, wizard } = await run([
       ...ADVANCED_START, ...WORKER,
-      ['worker: task CPU units', 512], ['worker: task memory', 4096], ['worker: task memory', 1024], ['worker: tasks to run', 1],
-      ['worker: scale it automatically', undefined], ['worker: minimum tasks', 1], ['worker: maximum tasks', 0], ['worker: maximum tasks', 3],
+      ['Task CPU units (1024 = one vCPU) for worker', 512], ['Task memory (MiB) for worker', 4096], ['Task memory (MiB) for worker', 1024], ['Tasks to run (desired count) for worker', 1],
+      ['Scale worker automatically', undefined], ['Minimum tasks for worker', 1], ['Maximum tasks for worker', 0], ['Maximum tasks for worker', 3],
       ['Add another service?', false],
       ...REST,
     ], { advanced: true });
     expect(prompter.remaining()).toBe(0);
-    expect(prompter.refusals.map((r) => [r.message, r.answer])).toEqual([['worker: task memory (MiB)', 4096], ['worker: maximum tasks', 0]]);
+    expect(prompter.refusals.map((r) => [r.message, r.answer])).toEqual([['Task memory (MiB) for worker', 4096], ['Maximum tasks for worker', 0]]);
     expect(prompter.refusals[0]!.error).toContain('t3.small offers about 1884 MiB');
     expect(wizard.answers().services!.worker).toMatchObject({ cpu: 512, memory: 1024, desiredCount: 1, scaling: { minCount: 1, maxCount: 3 }, loadBalanced: false });
   });
