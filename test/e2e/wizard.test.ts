@@ -69,7 +69,7 @@ describe('the wizard in a terminal', () => {
     SESSION = name;
   }
 
-  it('the quick path: four answers (Enter at each: the stack is named after the directory) and Enter create the stack on moto', async () => {
+  it('the quick path: four answers and No to "Add another service?" (Enter at each: the stack is named after the directory) and Enter create the stack on moto', async () => {
     // GIVEN the built CLI in a 200×50 terminal, in a directory named e2e-web, talking to moto
     const project = join(dir, 'e2e-web');
     mkdirSync(project);
