@@ -5,7 +5,7 @@ import { cloneDraft, deletePath, fieldSchema, getPath, hasPath, setPath, type Dr
 import type { Prompter } from './prompter.js';
 import { CUSTOMIZABLE, QUESTIONS, type Question, type QuestionContext, type Section } from './questions.js';
 import { PLACEHOLDER_STACK, fieldsOf, isAt, messageAt, ruleIssues, type RuleIssue } from './rules.js';
-import { answersSchema, type Answers } from './schema.js';
+import { SERVICE_NAME, answersSchema, type Answers } from './schema.js';
 import { bundledBook, type PriceBook } from '../cost/prices.js';
 import type { SpotQuotes } from '../cost/spot.js';
 
@@ -48,6 +48,12 @@ class Session implements QuestionContext {
   readonly defaulted = new Set<string>();
   /** Questions the flow has reached: their answers are known, so rules reading them may be checked. */
   readonly passed = new Set<string>();
+  /**
+   * The services added after the first ("Add another service?"), by name, in the order added. Kept
+   * apart from the draft (whose `service.*` questions are the first service's): the answers put them
+   * together — `services:` with the first named after the stack, so it keeps a one-service stack's names.
+   */
+  readonly added = new Map<string, Draft>();
 
   constructor(
     readonly file: Draft,
@@ -158,6 +164,24 @@ class Session implements QuestionContext {
     }
   }
 
+  /** The answers as a file holds them: `service:` alone, or with services added `services:`, the first named after the stack. */
+  compose(draft: Draft = this.draft): Draft {
+    if (this.added.size === 0) return draft;
+    const d = cloneDraft(draft);
+    const stack = typeof d.stack === 'string' ? d.stack : PLACEHOLDER_STACK;
+    d.services = { [stack]: d.service ?? {}, ...structuredClone(Object.fromEntries(this.added)) };
+    delete d.service;
+    return d;
+  }
+
+  /** The rules' problems with the answers, the first service's at its questions' paths (`service.memory`, not `services.<stack>.memory`). */
+  issuesOf(draft: Draft = this.draft): RuleIssue[] {
+    if (this.added.size === 0) return ruleIssues(draft);
+    const stack = typeof draft.stack === 'string' ? draft.stack : PLACEHOLDER_STACK;
+    const own = (p: string): string => (isAt(p, `services.${stack}`) ? `service${p.slice(`services.${stack}`.length)}` : p);
+    return ruleIssues(this.compose(draft)).map((i) => ({ ...i, path: own(i.path), reads: i.reads.map(own) }));
+  }
+
   /** Something typed is in the draft. */
   get draftKept(): boolean {
     return this.opts.draft !== undefined && this.typed.size > 0;
@@ -173,6 +197,7 @@ class Session implements QuestionContext {
       if (q?.virtual) virtuals[id] = this.virtuals.get(id);
       else if (hasPath(this.draft, id)) setPath(answers, id, getPath(this.draft, id));
     }
+    if (this.added.size) answers.services = structuredClone(Object.fromEntries(this.added));
     const stack = getPath(this.draft, 'stack');
     const savedAt = (this.opts.now?.() ?? new Date()).toISOString();
     await this.opts.draft.write({ savedAt, ...(typeof stack === 'string' ? { stack } : {}), typed: [...this.typed], answers, virtuals }).catch(() => undefined);
@@ -225,13 +250,18 @@ export async function startWizard(opts: GatherOptions): Promise<Wizard> {
     return new Wizard(s, undefined, false, opts.draft);
   }
   // A problem only the file can fix is said before anything is asked (the schema's went above; these are capacity's).
-  const fileOnly = ruleIssues(s.draft).filter((i) => fieldsOf(i).every((f) => s.questions.some((q) => isAt(f, q.id) && s.fromFile(q))));
+  const fileOnly = s.issuesOf().filter((i) => fieldsOf(i).every((f) => s.questions.some((q) => isAt(f, q.id) && s.fromFile(q))));
   if (fileOnly.length) throw inputError(fileOnly.map(({ path, message }) => ({ path, message })));
 
   const wizard = new Wizard(s, prompter, opts.advanced ?? false, opts.draft);
   await keepingOnCtrlC(s, async () => {
     await resume(s, prompter, opts);
-    await walk(s, opts.advanced ? questions : questions.filter((q) => q.quick), prompter, 'fresh');
+    const list = opts.advanced ? questions : questions.filter((q) => q.quick);
+    // "Add another service?" comes right after the first service's questions, on either path.
+    const cut = list.findLastIndex((q) => q.section === 'service') + 1;
+    await walk(s, list.slice(0, cut), prompter, 'fresh');
+    if (addsServices(s)) await addServices(s, prompter, opts.advanced ?? false);
+    await walk(s, list.slice(cut), prompter, 'fresh');
     await wizard.settle();
   });
   return wizard;
@@ -261,11 +291,11 @@ export class Wizard {
 
   /** The answers so far, as an answers file would hold them. */
   get draft(): Draft {
-    return this.s.draft;
+    return this.s.compose();
   }
 
   answers(): Answers {
-    return validateAnswers(this.s.draft);
+    return validateAnswers(this.s.compose());
   }
 
   /**
@@ -291,13 +321,18 @@ export class Wizard {
       if (!prompter || this.advanced) return;
       // A section whose every question that applies is the file's has nothing to customize.
       const sections = CUSTOMIZABLE.filter((section) => this.s.questions.some((q) => q.section === section && this.s.applies(q) && !this.s.fromFile(q)));
-      const choice = await prompter.select<Section | 'none'>({
+      // Each added service is a section of its own ("service: api"); the "service" section is the first one's.
+      const added = [...this.s.added.keys()].map((name) => ({ name: `service: ${name}`, value: `service: ${name}` }));
+      const choice = await prompter.select<string>({
         message: 'Customize a section?',
-        choices: [...sections.map((section) => ({ name: section, value: section })), { name: 'none', value: 'none', description: 'go on with these answers' }],
+        choices: [...sections.map((section) => ({ name: section, value: section })), ...added, { name: 'none', value: 'none', description: 'go on with these answers' }],
         default: 'none',
       });
       if (choice === 'none') return;
-      await this.customize(choice);
+      if (choice.startsWith('service: ')) {
+        await askService(this.s, prompter, { name: choice.slice('service: '.length), advanced: false });
+        await this.settle();
+      } else await this.customize(choice as Section);
     }
   }
 
@@ -314,7 +349,7 @@ export class Wizard {
   async settle(): Promise<void> {
     for (;;) {
       await this.refresh();
-      const issues = ruleIssues(this.s.draft);
+      const issues = this.s.issuesOf();
       if (issues.length === 0) return;
       if (!(await this.reask(issues))) throw inputError(issues.map(({ path, message }) => ({ path, message })));
     }
@@ -323,11 +358,19 @@ export class Wizard {
   /** Re-asks the questions these problems are at (false, asking nothing, when one of them no question can fix). */
   private async reask(issues: RuleIssue[]): Promise<boolean> {
     const reasons = new Map<Question, string[]>();
+    // A problem at an added service: that service's questions are asked again, the reason with the first.
+    const services = new Map<string, string[]>();
     for (const issue of issues) {
+      const name = [...this.s.added.keys()].find((n) => fieldsOf(issue).some((f) => isAt(f, `services.${n}`)));
+      if (name !== undefined) {
+        services.set(name, [...(services.get(name) ?? []), issue.message]);
+        continue;
+      }
       const q = this.s.fixableBy(issue);
       if (!q) return false;
       reasons.set(q, [...(reasons.get(q) ?? []), messageAt(issue, q.id)]);
     }
+    for (const [name, why] of services) await askService(this.s, this.prompter!, { name, advanced: this.advanced, reason: why.join('; ') });
     for (const q of this.s.questions.filter((x) => reasons.has(x))) {
       const value = await askOne(q, this.s, this.prompter!, { again: true, reason: reasons.get(q)!.join('; ') });
       if (!(q.back && value === q.back.value)) await this.s.record(q, value);
@@ -365,6 +408,11 @@ async function resume(s: Session, prompter: Prompter, opts: GatherOptions): Prom
   if (!ok) {
     await opts.draft!.remove();
     return;
+  }
+  // The services added, unless the file gives the services itself.
+  const services = saved.answers.services;
+  if (addsServices(s) && services && typeof services === 'object' && !Array.isArray(services)) {
+    for (const [name, answers] of Object.entries(services as Record<string, unknown>)) s.added.set(name, cloneDraft(answers));
   }
   for (const id of saved.typed) {
     const q = s.questions.find((x) => x.id === id);
@@ -474,13 +522,158 @@ async function walk(s: Session, questions: Question[], prompter: Prompter, mode:
   }
 }
 
+/**
+ * "Add another service?" is the wizard's while the answers file names no service: a file with
+ * `service:` or `services:` gives the stack's services itself.
+ */
+function addsServices(s: Session): boolean {
+  return !hasPath(s.file, 'service') && !hasPath(s.file, 'services');
+}
+
+/** After the first service's questions: "Add another service?" (default No), and each added service's questions, until No. */
+async function addServices(s: Session, prompter: Prompter, advanced: boolean): Promise<void> {
+  while (await prompter.confirm({ message: 'Add another service?', default: false })) await askService(s, prompter, { advanced });
+}
+
+/** The defaults an added service's questions offer (and the pattern's example): the load balancer's domain when there is one. */
+const routeExample = (s: Session, name: string, by: 'path' | 'host'): string => {
+  const domain = getPath(s.draft, 'loadBalancer.domain');
+  return by === 'path' ? `/${name}/*` : `${name}.${typeof domain === 'string' ? domain.replace(/^[^.]+\./, '') : 'example.com'}`;
+};
+
+/**
+ * One added service's questions: a new one (its name first) or, with `name`, an added one asked
+ * again, its answers the defaults. Each answer is checked as it is typed — its field's rule, then
+ * the rules between the services (a route another service has, a second default route) — and kept
+ * in the draft at once.
+ */
+async function askService(s: Session, prompter: Prompter, opts: { name?: string; advanced: boolean; reason?: string }): Promise<void> {
+  const stack = String(getPath(s.draft, 'stack') ?? PLACEHOLDER_STACK);
+  let name = opts.name;
+  const reason = opts.reason ? ` (${opts.reason})` : '';
+  if (name === undefined) {
+    name = (
+      await prompter.input({
+        message: 'Service name (lowercase letters, digits and hyphens, up to 16; e.g. api, worker)',
+        validate: (t: string) => {
+          const n = t.trim();
+          if (!SERVICE_NAME.test(n)) return 'must be 1–16 lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen';
+          if (n === 'ecs') return 'is reserved (the first service writes its logs under the stream prefix "ecs"): pick another name';
+          if (n === stack) return `is the stack's name, which the first service has: pick another name`;
+          if (s.added.has(n)) return `is taken: the stack has a service ${n} already`;
+          return true;
+        },
+      })
+    ).trim();
+    s.added.set(name, {});
+  }
+  const svc = s.added.get(name)!;
+  const at = `services.${name}`;
+  /** Keeps the answer (undefined: removes the key) and saves the draft. */
+  const put = async (key: string, value: unknown): Promise<void> => {
+    if (value === undefined) deletePath(svc, key);
+    else setPath(svc, key, value);
+    await s.save();
+  };
+  /** The field's rule (the `service:` schema is each service's), then the rules between services at this answer. */
+  const check = (key: string, value: unknown): true | string => {
+    const field = fieldSchema(`service.${key}`).safeParse(value);
+    if (!field.success) return zodProblems(field.error)[0]!.message;
+    const trial = cloneDraft(svc);
+    setPath(trial, key, value);
+    const saved = s.added.get(name!)!;
+    s.added.set(name!, trial);
+    try {
+      const issue = s.issuesOf().find((i) => isAt(i.path, `${at}.${key}`));
+      return issue ? issue.message : true;
+    } finally {
+      s.added.set(name!, saved);
+    }
+  };
+  const image = await prompter.input({
+    message: `Container image for ${name}${reason}`,
+    default: typeof svc.image === 'string' ? svc.image : 'nginx:latest',
+    validate: (t: string) => check('image', t.trim()),
+  });
+  await put('image', image.trim());
+  const balanced = await prompter.confirm({ message: `Does ${name} take traffic from the load balancer?`, default: svc.loadBalanced !== false });
+  if (balanced) {
+    // Load-balanced is the default: the key stays out of the answers.
+    await put('loadBalanced', undefined);
+    await put('command', undefined);
+    const port = await prompter.number({
+      message: `Container port for ${name}`,
+      default: typeof svc.containerPort === 'number' ? svc.containerPort : 80,
+      validate: (v: number | undefined) => (v === undefined ? 'is required' : check('containerPort', v)),
+    });
+    await put('containerPort', port);
+    const by = await prompter.select<'path' | 'host'>({
+      message: `Route ${name} by`,
+      choices: [
+        { name: 'path', value: 'path', description: `requests whose path matches a pattern, e.g. ${routeExample(s, name, 'path')}` },
+        { name: 'host name', value: 'host', description: `requests for a host name, e.g. ${routeExample(s, name, 'host')}` },
+      ],
+      default: svc.host !== undefined ? 'host' : 'path',
+    });
+    const other = by === 'path' ? 'host' : 'path';
+    await put(other, undefined);
+    const current = svc[by];
+    const pattern = await prompter.input({
+      message: by === 'path' ? `Path pattern for ${name} (* and ? are wildcards)` : `Host name for ${name} (*.example.com matches its subdomains)`,
+      default: typeof current === 'string' ? current : routeExample(s, name, by),
+      validate: (t: string) => check(by, t.trim()),
+    });
+    await put(by, pattern.trim());
+  } else {
+    for (const key of ['path', 'host', 'priority', 'healthCheckPath']) await put(key, undefined);
+    await put('loadBalanced', false);
+    // A worker has no port unless one is given (Service Connect needs one): the answer to "port" is not asked.
+    const command = await prompter.input({
+      message: `Command for ${name} (optional; blank = the image's own)`,
+      default: Array.isArray(svc.command) ? (svc.command as string[]).join(' ') : undefined,
+      validate: (t: string) => (t.trim() === '' ? true : check('command', t.trim().split(/\s+/))),
+    });
+    await put('command', command.trim() === '' ? undefined : command.trim().split(/\s+/));
+  }
+  if (!opts.advanced) return;
+  // --advanced: the service's other keys too (each with the first service's defaults).
+  for (const [key, message, def] of [
+    ['cpu', 'Task CPU units (1024 = one vCPU)', 256],
+    ['memory', 'Task memory (MiB)', 512],
+    ['desiredCount', 'Tasks to run (desired count)', 2],
+  ] as const) {
+    const value = await prompter.number({
+      message: `${message} for ${name}`,
+      default: typeof svc[key] === 'number' ? (svc[key] as number) : def,
+      validate: (v: number | undefined) => (v === undefined ? 'is required' : check(key, v)),
+    });
+    await put(key, value);
+  }
+  const scales = await prompter.confirm({ message: `Scale ${name} automatically?`, default: getPath(svc, 'scaling.enabled') !== false });
+  if (!scales) {
+    await put('scaling', { enabled: false });
+    return;
+  }
+  const min = await prompter.number({
+    message: `Minimum tasks for ${name}`,
+    default: typeof getPath(svc, 'scaling.minCount') === 'number' ? (getPath(svc, 'scaling.minCount') as number) : 1,
+    validate: (v: number | undefined) => (v === undefined ? 'is required' : check('scaling', { minCount: v })),
+  });
+  const max = await prompter.number({
+    message: `Maximum tasks for ${name}`,
+    default: typeof getPath(svc, 'scaling.maxCount') === 'number' ? (getPath(svc, 'scaling.maxCount') as number) : 6,
+    validate: (v: number | undefined) => (v === undefined ? 'is required' : check('scaling', { minCount: min, maxCount: v })),
+  });
+  await put('scaling', { minCount: min, maxCount: max });
+}
+
 const splitList = (text: string): string[] => text.split(/[\s,]+/).filter(Boolean);
 
 /**
  * Checks one answer with the answers schema (the field's rule, then every rule that involves this
  * answer and reads only answers already known) and the question's own check.
  */
-export async function validateValue(q: Question, value: unknown, s: QuestionContext & { known?(path: string): boolean }): Promise<true | string> {
+export async function validateValue(q: Question, value: unknown, s: QuestionContext & { known?(path: string): boolean; issuesOf?(draft: Draft): RuleIssue[] }): Promise<true | string> {
   if (!q.virtual) {
     const field = fieldSchema(q.id).safeParse(value);
     if (!field.success) {
@@ -490,7 +683,7 @@ export async function validateValue(q: Question, value: unknown, s: QuestionCont
     const draft = cloneDraft(s.draft);
     setPath(draft, q.id, value);
     const known = (f: string): boolean => isAt(f, q.id) || (s.known ? s.known(f) : true);
-    const issue = ruleIssues(draft).find((i) => fieldsOf(i).some((f) => isAt(f, q.id) || isAt(q.id, f)) && fieldsOf(i).every(known));
+    const issue = (s.issuesOf ? s.issuesOf(draft) : ruleIssues(draft)).find((i) => fieldsOf(i).some((f) => isAt(f, q.id) || isAt(q.id, f)) && fieldsOf(i).every(known));
     if (issue) return messageAt(issue, q.id);
   }
   return q.check ? q.check(value, s) : true;

@@ -62,6 +62,11 @@ export function fieldSchema(path: string): z.ZodTypeAny {
   let s: z.ZodTypeAny = answersSchema;
   for (const key of path.split('.')) {
     const obj = unwrap(s);
+    // A map (`services.<name>`): any key is its value schema's.
+    if (obj instanceof z.ZodRecord) {
+      s = obj.valueSchema as z.ZodTypeAny;
+      continue;
+    }
     if (!(obj instanceof z.ZodObject)) throw new Error(`answers schema has no field ${path}`);
     const next = (obj.shape as Record<string, z.ZodTypeAny>)[key];
     if (!next) throw new Error(`answers schema has no field ${path}`);

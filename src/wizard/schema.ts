@@ -395,6 +395,8 @@ function serviceRules(a: ParsedAnswers, issue: IssueFn, part: 'counts' | 'rest')
       else if (sv.scaling === undefined && a.scaling.service.enabled && a.scaling.service.requestsPerTarget !== undefined) {
         issue(['scaling', 'service', 'requestsPerTarget'], `applies to every service without scaling of its own, and ${e.name} has no load balancer (loadBalanced: false): give ${key('scaling')} on CPU or memory`, key('loadBalanced'), key('scaling'));
       }
+      // Service Connect names a port (the other services call http://<name>:<port>): a worker has one only when given.
+      if (sv.discovery === true && sv.containerPort === undefined) issue(path(e, 'discovery'), `needs ${key('containerPort')}: the other services reach ${e.name} at http://${e.name}:<port> (Service Connect), and a worker has no port unless given one`, key('containerPort'), key('loadBalanced'));
     }
     for (const name of Object.keys(sv.secrets)) {
       if (name in sv.environment) issue(path(e, 'secrets', name), `is also set in ${key('environment')}: give it in one place only`);
@@ -418,6 +420,16 @@ function serviceRules(a: ParsedAnswers, issue: IssueFn, part: 'counts' | 'rest')
     for (const e of defaults.slice(1)) {
       issue(path(e), `has neither path nor host, like ${defaults[0]!.name}: only one service takes the listener's default route; give the others a path or a host`, ...routes);
     }
+  }
+  // Two rules with the same conditions: ALB takes the lower priority, so the other service would never get a request.
+  const routesTaken = new Map<string, string>();
+  for (const e of balanced) {
+    if (e.answers.path === undefined && e.answers.host === undefined) continue;
+    const route = `${e.answers.host ?? ''} ${e.answers.path ?? ''}`;
+    const other = routesTaken.get(route);
+    const at = e.answers.path !== undefined ? 'path' : 'host';
+    if (other !== undefined) issue(path(e, at), `routes ${e.answers.host ?? ''}${e.answers.path ?? ''} like services.${other}: a request can go to one service only; give each its own path or host`, key(e, 'path'), key(e, 'host'), `services.${other}.path`, `services.${other}.host`);
+    else routesTaken.set(route, e.name);
   }
   const priorities = new Map<number, string>();
   for (const e of entries) {

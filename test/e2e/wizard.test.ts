@@ -69,7 +69,7 @@ describe('the wizard in a terminal', () => {
     SESSION = name;
   }
 
-  it('the quick path: four answers (Enter at each: the stack is named after the directory) and Enter create the stack on moto', async () => {
+  it('the quick path: four answers and No to "Add another service?" (Enter at each: the stack is named after the directory) and Enter create the stack on moto', async () => {
     // GIVEN the built CLI in a 200×50 terminal, in a directory named e2e-web, talking to moto
     const project = join(dir, 'e2e-web');
     mkdirSync(project);
@@ -77,7 +77,7 @@ describe('the wizard in a terminal', () => {
     // WHEN the user presses Enter at the four questions
     await waitFor('Stack name (prefixes every resource name) (e2e-web)');
     keys('Enter');
-    for (const q of ['AWS region', 'Container image', 'Container port']) {
+    for (const q of ['AWS region', 'Container image', 'Container port', 'Add another service?']) {
       await waitFor(`? ${q}`);
       keys('Enter');
     }
@@ -97,8 +97,8 @@ describe('the wizard in a terminal', () => {
     keys('Enter');
     const end = await waitFor(/EXIT=\d+/, 120_000);
     expect(end, end).toContain('EXIT=0');
-    // THEN exactly four questions were asked before the review, and two after it
-    expect(answered(end).map((l) => l.replace(/^✔ (.*?)( \(.*\))? \S+$/, '$1'))).toEqual(['Stack name', 'AWS region', 'Container image', 'Container port', 'Customize a section?', 'Create these resources?']);
+    // THEN exactly five questions were asked before the review (the fifth: "Add another service?"), and two after it
+    expect(answered(end).map((l) => l.replace(/^✔ (.*?)( \(.*\))? \S+$/, '$1'))).toEqual(['Stack name', 'AWS region', 'Container image', 'Container port', 'Add another service?', 'Customize a section?', 'Create these resources?']);
     // AND the cluster exists in moto, the answers are saved, and the draft is gone with the stack created
     const ecs = new ECSClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     const clusters = await ecs.send(new DescribeClustersCommand({ clusters: ['e2e-web'] }));
@@ -152,7 +152,7 @@ describe('the wizard in a terminal', () => {
     keys('Enter');
     const questions = ['AWS region', 'Network', 'VPC CIDR block', 'Public subnet CIDRs', 'HTTPS?', 'listener port', 'reach the load balancer', 'Health check path', 'EC2 instance type', 'Availability zones',
       'Where do the instances run', 'How instances are launched', 'Use Spot capacity', 'desired capacity', 'Minimum instances', 'Maximum instances', 'key pair', 'Container image', 'Container port', 'Task CPU units', 'Task memory', 'desired count',
-      'CloudWatch Logs', 'how many days', 'Container Insights', 'Scale the service automatically', 'Minimum tasks', 'Maximum tasks', 'Scale on which metrics', 'Target average CPU', 'How instances scale', 'Target capacity'];
+      'CloudWatch Logs', 'how many days', 'Container Insights', 'Add another service?', 'Scale the service automatically', 'Minimum tasks', 'Maximum tasks', 'Scale on which metrics', 'Target average CPU', 'How instances scale', 'Target capacity'];
     for (const q of questions) {
       await waitFor(q);
       keys('Enter');
@@ -199,13 +199,59 @@ describe('the wizard in a terminal', () => {
     keys(...Array(4).fill('BSpace'));
     keys('-l', '8080');
     keys('Enter');
+    await waitFor('? Add another service?');
+    keys('Enter');
     const review = await waitFor('Customize a section?', REVIEW_WAIT_MS);
     expect(review).toContain('httpd:2.4  port 8080');
-    expect(answered(review).map((l) => l.replace(/^✔ (.*?)\?? \S+$/, '$1'))).toEqual([expect.stringMatching(/^Resume the answers you gave on .* for e2e-draft/), 'Container port']);
+    expect(answered(review).map((l) => l.replace(/^✔ (.*?)\?? \S+$/, '$1'))).toEqual([expect.stringMatching(/^Resume the answers you gave on .* for e2e-draft/), 'Container port', 'Add another service']);
     keys('Enter');
     await waitFor('Create these resources? (y/N)');
     keys('Enter');
     expect(await waitFor(/EXIT=\d+/)).toContain('EXIT=0');
+  }, 180_000);
+
+  it('adds an api by path and a worker on the quick path: the review lists each service with its route', async () => {
+    // GIVEN create in a terminal (a state of its own: nothing is created)
+    startSession('services', dir, `--no-wait --state-dir '${dir}/state3'`);
+    const answer = async (question: string, ...k: string[][]): Promise<void> => {
+      await waitFor(`? ${question}`);
+      for (const x of k) keys(...x);
+      keys('Enter');
+    };
+    await answer('Stack name', ['-l', 'e2e-svc']);
+    await answer('AWS region');
+    await answer('Container image');
+    await answer('Container port');
+    // WHEN an api on /api/* (the path offered) at 8080, and a worker with a command, are added
+    await answer('Add another service?', ['y']);
+    await answer('Service name', ['-l', 'api']);
+    await answer('Container image for api');
+    await answer('Does api take traffic from the load balancer?');
+    await answer('Container port for api', Array(4).fill('BSpace'), ['-l', '8080']);
+    await answer('Route api by');
+    await answer('Path pattern for api');
+    await answer('Add another service?', ['y']);
+    await answer('Service name', ['-l', 'worker']);
+    await answer('Container image for worker');
+    await answer('Does worker take traffic from the load balancer?', ['n']);
+    await answer('Command for worker', ['-l', 'sleep 3600']);
+    await answer('Add another service?');
+    // THEN the review lists each service with its route, and "service: api" is a section to customize
+    const review = await waitFor('Customize a section?', REVIEW_WAIT_MS);
+    expect(review).toContain('default → e2e-svc:80  nginx:latest');
+    expect(review).toContain('/api/* → api:8080  nginx:latest');
+    expect(review).toContain('worker: no load balancer  nginx:latest');
+    expect(review).toContain('command sleep 3600');
+    expect(review).toContain('service: api');
+    // AND 17 questions were asked before it: the quick four, then 1 + 6 for the api, 1 + 4 for the worker, and the last No
+    expect(answered(review)).toHaveLength(17);
+    // WHEN "none", then Enter (no) at the confirmation
+    keys('Enter');
+    await waitFor('Create these resources? (y/N)');
+    keys('Enter');
+    const end = await waitFor(/EXIT=\d+/);
+    expect(end).toContain('Nothing was created.');
+    expect(end).toContain('EXIT=0');
   }, 180_000);
 
   it('destroy asks with a listing of what goes, by kind and name, and shows its live progress after the typed name', async () => {

@@ -154,6 +154,20 @@ describe('the rules of services', () => {
     expect(problems({ stack: 'shop', services: { web: {}, a: { path: 'api' } } }).map((p) => p.path)).toEqual(['services.a.path']);
   });
 
+  it('two services on the same route: the later one is named (ALB would send every such request to the first)', () => {
+    expect(problems({ stack: 'shop', services: { web: {}, a: { path: '/api/*' }, b: { path: '/api/*', priority: 5 }, c: { host: 'x.example.com' }, d: { host: 'x.example.com', path: '/d/*' } } })).toEqual([
+      { path: 'services.b.path', message: 'routes /api/* like services.a: a request can go to one service only; give each its own path or host' },
+    ]);
+    expect(problems({ stack: 'shop', services: { web: {}, c: { host: 'x.example.com' }, d: { host: 'x.example.com' } } }).map((p) => p.path)).toEqual(['services.d.host']);
+  });
+
+  it('a worker found by name (discovery: Service Connect) needs its port', () => {
+    expect(problems({ stack: 'shop', services: { web: {}, w: { loadBalanced: false, discovery: true } } })).toEqual([
+      { path: 'services.w.discovery', message: 'needs services.w.containerPort: the other services reach w at http://w:<port> (Service Connect), and a worker has no port unless given one' },
+    ]);
+    expect(problems({ stack: 'shop', services: { web: { discovery: true }, w: { loadBalanced: false, discovery: true, containerPort: 8080 } } })).toEqual([]);
+  });
+
   it("a service's counts within its own scaling, or the stack's", () => {
     expect(problems({ stack: 'shop', services: { web: { desiredCount: 9 }, a: { path: '/a/*', desiredCount: 1, scaling: { minCount: 2, maxCount: 4 } } } })).toEqual([
       { path: 'scaling.service.maxCount', message: "must be ≥ services.web.desiredCount (9) (the stack's scaling, which web uses)" },

@@ -59,7 +59,7 @@ const AFTER_ZONES: Script = [
   ['desired count', undefined],
   ['CloudWatch Logs', undefined],
   ['how many days', undefined],
-  ['Container Insights', undefined],
+  ['Container Insights', undefined], ['Add another service', undefined],
   ['automatically', undefined],
   ['Minimum tasks', undefined],
   ['Maximum tasks', undefined],
@@ -200,7 +200,8 @@ describe('interactive wizard', () => {
         ['subnet CIDRs', undefined],
         ...REST_DEFAULTS,
         ['Availability zones', undefined],
-        ...AFTER_ZONES.filter(([m]) => !m.includes('Container image')),
+        // The file gives the service: it names the stack's services, so no other is offered.
+        ...AFTER_ZONES.filter(([m]) => !m.includes('Container image') && !m.includes('Add another service')),
       ],
       { stack: 'pre', region: 'us-east-1', service: { image: 'httpd:2.4' } },
     );

@@ -123,8 +123,8 @@ async function run(args: string[]): Promise<{ code: number; stderr: string; stdo
 }
 
 describe('bad input: exit 2, the bad field named, zero AWS requests', () => {
-  it('has the whole corpus: 87 answers files and 15 flag cases', () => {
-    expect(fixtureCases).toHaveLength(87);
+  it('has the whole corpus: 89 answers files and 15 flag cases', () => {
+    expect(fixtureCases).toHaveLength(89);
     expect(flagCases).toHaveLength(15);
   });
 

@@ -249,7 +249,7 @@ describe('the wizard asks for HTTPS, private instances and Spot', () => {
       ['launched', undefined], ['Spot capacity', true], ['Spot instance types', 't3.small, t3a.small'], ['base capacity', 1], ['On-Demand share', undefined],
       ['desired capacity', undefined], ['Minimum instances', undefined], ['Maximum instances', undefined], ['key pair', ''],
       ['Container image', undefined], ['Container port', undefined], ['CPU units', undefined], ['memory (MiB)', undefined], ['desired count', undefined],
-      ['CloudWatch Logs', undefined], ['how many days', undefined], ['Container Insights', undefined], ['automatically', undefined], ['Minimum tasks', undefined],
+      ['CloudWatch Logs', undefined], ['how many days', undefined], ['Container Insights', undefined], ['Add another service', undefined], ['automatically', undefined], ['Minimum tasks', undefined],
       ['Maximum tasks', undefined], ['which metrics', undefined], ['Target average CPU', undefined], ['How instances scale', undefined], ['Target capacity', undefined],
     ]);
     const a = validateAnswers(await gatherAnswers({ file: {}, prompter, yes: false, account: async () => account, advanced: true }));

@@ -36,6 +36,7 @@ const QUICK: Script = [
   ['AWS region', undefined],
   ['Container image', undefined],
   ['Container port', undefined],
+  ['Add another service', undefined],
 ];
 
 /** Enter at every question of the full walk (new VPC, no key pair). */
@@ -45,7 +46,7 @@ const ALL_ENTER: Script = [
   ['Availability zones', undefined], ['Where do the instances run', undefined], ['launched', undefined], ['Spot capacity', undefined],
   ['desired capacity', undefined], ['Minimum instances', undefined], ['Maximum instances', undefined], ['key pair', ''],
   ['Container image', undefined], ['Container port', undefined], ['CPU units', undefined], ['memory (MiB)', undefined], ['desired count', undefined],
-  ['CloudWatch Logs', undefined], ['how many days', undefined], ['Container Insights', undefined], ['automatically', undefined],
+  ['CloudWatch Logs', undefined], ['how many days', undefined], ['Container Insights', undefined], ['Add another service', undefined], ['automatically', undefined],
   ['Minimum tasks', undefined], ['Maximum tasks', undefined], ['which metrics', undefined], ['Target average CPU', undefined],
   ['How instances scale', undefined], ['Target capacity', undefined],
 ];
@@ -70,7 +71,7 @@ describe('the quick path (create without --advanced)', () => {
     const { prompter, wizard, account } = await run([...QUICK, ['Customize a section?', 'none']]);
     const shown = await review(wizard);
     // THEN exactly four questions were asked before the review, and one after it
-    expect(prompter.asked).toEqual(['Stack name (prefixes every resource name)', 'AWS region', 'Container image', 'Container port', 'Customize a section?']);
+    expect(prompter.asked).toEqual(['Stack name (prefixes every resource name)', 'AWS region', 'Container image', 'Container port', 'Add another service?', 'Customize a section?']);
     expect(prompter.remaining()).toBe(0);
     // AND the answers are those of Enter at every question of --advanced, account-aware zones included
     const advanced = await run(ALL_ENTER, { advanced: true });
@@ -213,10 +214,11 @@ describe('final validation', () => {
     // GIVEN a draft whose memory fit the instance type it was typed with, and a file that now says t3.small
     const draft = new DraftFile(join(mkdtempSync(join(tmpdir(), 'draft-')), '.draft.json'));
     await draft.write({ savedAt: '2025-06-01T10:00:00.000Z', stack: 'grown', typed: ['stack', 'region', 'service.image', 'service.containerPort', 'service.memory'], answers: { stack: 'grown', region: 'eu-west-1', service: { image: 'httpd:2.4', containerPort: 80, memory: 4096 } }, virtuals: {} });
-    const { prompter, wizard } = await run([['Resume the answers', true], ['Task memory', 4000], ['Task memory', 1024]], { draft, file: { instances: { instanceType: 't3.small' } } });
+    const { prompter, wizard } = await run([['Resume the answers', true], ['Add another service', undefined], ['Task memory', 4000], ['Task memory', 1024]], { draft, file: { instances: { instanceType: 't3.small' } } });
     // THEN the memory alone is asked again, with the reason, and refuses another value that does not fit
     expect(prompter.asked).toEqual([
       expect.stringMatching(/^Resume the answers you gave on 2025-06-0[12] \d\d:\d\d for grown\?$/),
+      'Add another service?',
       'Task memory (MiB) (a task needs 4096 MiB but a t3.small offers about 1884 MiB to tasks; pick a larger instance type or a smaller task)',
     ]);
     expect(prompter.refusals.map((r) => r.answer)).toEqual([4000]);
@@ -248,7 +250,7 @@ describe('final validation', () => {
 
 describe('the stack name', () => {
   it('is suggested from the directory, then the image, made valid, and never an existing stack\'s', async () => {
-    const accept = [['Stack name', undefined], ['AWS region', undefined], ['Container image', undefined], ['Container port', undefined]] as Script;
+    const accept = [['Stack name', undefined], ['AWS region', undefined], ['Container image', undefined], ['Container port', undefined], ['Add another service', undefined]] as Script;
     const fromDir = await run(accept, { cwd: '/home/me/My Shop_2', existingStacks: async () => ['my-shop-2', 'my-shop-2-2'] });
     expect(fromDir.wizard.answers().stack).toBe('my-shop-2-3');
     const fromImage = await run(accept.filter(([m]) => m !== 'Container image'), { cwd: '/srv/2024', file: { service: { image: 'ghcr.io/acme/api:4.2' } } });
@@ -286,9 +288,9 @@ describe('the draft', () => {
     expect(statSync(draft.file).mode & 0o777).toBe(0o600);
     expect(await draft.read()).toMatchObject({ stack: 'shop-web', typed: ['stack', 'region', 'service.image'], answers: { stack: 'shop-web', region: 'eu-west-1', service: { image: 'httpd:2.4' } } });
     // WHEN create runs again and the person accepts
-    const { prompter, wizard } = await run([['Resume the answers', undefined], ['Container port', 8080]], { draft });
+    const { prompter, wizard } = await run([['Resume the answers', undefined], ['Container port', 8080], ['Add another service', undefined]], { draft });
     // THEN only the port is asked, and the answers are the typed ones
-    expect(prompter.asked).toEqual([expect.stringMatching(/^Resume the answers you gave on 2025-06-01 \d\d:30 for shop-web\?$/), 'Container port']);
+    expect(prompter.asked).toEqual([expect.stringMatching(/^Resume the answers you gave on 2025-06-01 \d\d:30 for shop-web\?$/), 'Container port', 'Add another service?']);
     expect(wizard.answers()).toMatchObject({ stack: 'shop-web', region: 'eu-west-1', service: { image: 'httpd:2.4', containerPort: 8080 } });
     // AND once created, it is gone
     await wizard.discardDraft();
@@ -309,7 +311,7 @@ describe('the draft', () => {
     await draft.write({ savedAt: new Date().toISOString(), stack: 'shop-web', typed: ['stack', 'service.image'], answers: { stack: 'shop-web', service: { image: 'nginx:1.27' } }, virtuals: {} });
     const same = await run([['Resume the answers', true], ['AWS region', undefined], ['Container port', undefined]], { draft, file: { stack: 'shop-web', service: { image: 'httpd:2.4' } } });
     expect(same.wizard.answers().service!.image).toBe('httpd:2.4');
-    const other = await run([['AWS region', undefined], ['Container image', undefined], ['Container port', undefined]], { draft, file: { stack: 'other' } });
+    const other = await run([['AWS region', undefined], ['Container image', undefined], ['Container port', undefined], ['Add another service', undefined]], { draft, file: { stack: 'other' } });
     expect(other.prompter.asked.some((m) => m.startsWith('Resume'))).toBe(false);
   });
 

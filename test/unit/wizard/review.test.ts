@@ -84,7 +84,7 @@ describe('review plan', () => {
       ['HTTPS?', undefined], ['listener port', 8080], ['reach the load balancer', '203.0.113.0/24'], ['Health check', undefined], ['instance type', 't3.small'],
       ['Availability zones', undefined], ['Where do the instances run', undefined], ['launched', undefined], ['Spot capacity', undefined], ['desired capacity', 1], ['Minimum instances', undefined], ['Maximum instances', 3],
       ['key pair', ''], ['Container image', 'httpd:2.4'], ['Container port', undefined], ['CPU units', 512], ['memory (MiB)', 1024],
-      ['desired count', 1], ['CloudWatch Logs', undefined], ['how many days', undefined], ['Container Insights', undefined], ['automatically', undefined], ['Minimum tasks', undefined], ['Maximum tasks', 3], ['which metrics', ['cpu', 'requests']],
+      ['desired count', 1], ['CloudWatch Logs', undefined], ['how many days', undefined], ['Container Insights', undefined], ['Add another service', undefined], ['automatically', undefined], ['Minimum tasks', undefined], ['Maximum tasks', 3], ['which metrics', ['cpu', 'requests']],
       ['Target average CPU', 55], ['requests per task', 200], ['How instances scale', false], ['instance CPU', 70],
     ]);
     const first = validateAnswers(await gatherAnswers({ file: {}, prompter, yes: false, account: async () => account, advanced: true }));
