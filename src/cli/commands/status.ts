@@ -5,7 +5,7 @@ import type { CliContext } from '../context.js';
 import { commonOptions, type CommonFlags } from '../options.js';
 import { awsTarget, callLog, preflight, readExistingStack, type CallCounts } from '../stack.js';
 import { makeReporter } from '../output.js';
-import type { LiveFacts } from './status-live.js';
+import type { LiveFacts } from '../../live/inspect.js';
 import type { HostFacts } from '../../hosts/inspect.js';
 import type { CostReport } from '../../cost/estimate.js';
 import { costLines } from '../../cost/format.js';
@@ -135,7 +135,7 @@ export async function status(stackArg: string | undefined, flags: CommonFlags, c
     const region = await preflight(aws);
     const records = Object.values(state.resources).filter((r) => r.status !== 'destroyed');
     // Loaded here: the SDK clients it needs are the slow part of starting up.
-    const { inspectLive } = await import('./status-live.js');
+    const { inspectLive } = await import('../../live/inspect.js');
     const facts = await inspectLive(aws, records, { serviceImage: (state.answers as { service?: { image?: string } } | undefined)?.service?.image });
     const order = Object.keys(TITLES);
     facts.resources.sort((a, b) => (order.indexOf(a.stepId) + 1 || 99) - (order.indexOf(b.stepId) + 1 || 99));

@@ -29,23 +29,21 @@ import {
 import {
   DescribeCapacityProvidersCommand,
   DescribeClustersCommand,
-  DescribeContainerInstancesCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
-  ListContainerInstancesCommand,
-  type ContainerInstance,
 } from '@aws-sdk/client-ecs';
 import {
   ApplicationAutoScalingClient,
   DescribeScalableTargetsCommand,
   DescribeScalingPoliciesCommand,
 } from '@aws-sdk/client-application-auto-scaling';
-import type { AwsClients } from '../../aws/clients.js';
-import { awsErrorCode, hasCode, isNotFound } from '../../aws/errors.js';
-import type { Outputs, ResourceRecord } from '../../engine/types.js';
-import { IMAGE_TAG, imageExists, repositoryImage, tagOf } from '../../steps/service/ecr.js';
-import { plural } from '../../words.js';
+import type { AwsClients } from '../aws/clients.js';
+import { awsErrorCode, hasCode, isNotFound } from '../aws/errors.js';
+import type { Outputs, ResourceRecord } from '../engine/types.js';
+import { IMAGE_TAG, imageExists, repositoryImage, tagOf } from '../steps/service/ecr.js';
+import { plural } from '../words.js';
+import { listContainerInstances } from './ecs.js';
 
 /**
  * Live facts about the resources a state file records, gathered with a handful of batched
@@ -333,19 +331,4 @@ async function gone<T>(call: () => Promise<T>, extraCodes: string[] = []): Promi
     if (isNotFound(err) || hasCode(err, ...extraCodes)) return { live: 'missing' };
     throw err;
   }
-}
-
-/** Every container instance of the cluster, described (status, agent, running tasks): status and `hosts` read the same. */
-export async function listContainerInstances(aws: AwsClients, cluster: string): Promise<ContainerInstance[]> {
-  const ecs = aws.get(ECSClient);
-  const out: ContainerInstance[] = [];
-  let nextToken: string | undefined;
-  do {
-    const r = await ecs.send(new ListContainerInstancesCommand({ cluster, nextToken }));
-    const arns = r.containerInstanceArns ?? [];
-    // DescribeContainerInstances takes at most 100 at a time, as ListContainerInstances pages them.
-    if (arns.length) out.push(...((await ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: arns }))).containerInstances ?? []));
-    nextToken = r.nextToken;
-  } while (nextToken);
-  return out;
 }
