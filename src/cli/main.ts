@@ -63,6 +63,7 @@ export function buildProgram(run: (load: () => Promise<number>) => Promise<void>
     program
       .command('scale [stack]')
       .description("change the service's task count and auto scaling bounds, or the Auto Scaling group's instance bounds")
+      .option('--service <name>', 'the service whose tasks the --*-count flags change, on a stack of several')
       .option('--desired-count <n>', 'tasks the service should run now')
       .option('--min-count <n>', 'fewest tasks service auto scaling may go to')
       .option('--max-count <n>', 'most tasks service auto scaling may go to')
@@ -93,6 +94,7 @@ export function buildProgram(run: (load: () => Promise<number>) => Promise<void>
     program
       .command('deploy [stack]')
       .description('ship a new revision: the running one with only the changes asked for, rolled out and watched phase by phase')
+      .option('--service <name>', 'the service, on a stack of several (see `status`)')
       .option('--image <ref>', 'the image to run (e.g. nginx:1.27, or <repository-uri>:<tag> of the stack\'s ECR repository)')
       .option('--env <KEY=VALUE>', 'set an environment variable (repeatable)', collect)
       .option('--unset-env <KEY>', 'remove an environment variable (repeatable)', collect)
@@ -106,13 +108,14 @@ export function buildProgram(run: (load: () => Promise<number>) => Promise<void>
     program
       .command('rollback [stack]')
       .description('go back to the previous successful release (or the revision given), watched the same way')
+      .option('--service <name>', 'the service, on a stack of several (see `status`)')
       .option('--to <revision>', 'the task definition revision to go back to (see `releases`)')
       .option('--no-wait', 'do not watch the rollout'),
   )
     .addHelpText('after', '\nExamples:\n  ecs-wizard rollback shop-web\n  ecs-wizard rollback shop-web --to 4')
     .action((stack, flags) => run(async () => (await import('./commands/deploy.js')).rollback(stack, flags, getCtx())));
 
-  common(program.command('releases [stack]').description('the release history, newest first: revision, image, result, started, duration, by whom'))
+  common(program.command('releases [stack]').description('the release history, newest first: revision, image, result, started, duration, by whom').option('--service <name>', 'the service, on a stack of several (see `status`)'))
     .addHelpText('after', '\nExamples:\n  ecs-wizard releases shop-web\n  ecs-wizard releases shop-web --output json')
     .action((stack, flags) => run(async () => (await import('./commands/releases.js')).releases(stack, flags, getCtx())));
 
@@ -120,6 +123,7 @@ export function buildProgram(run: (load: () => Promise<number>) => Promise<void>
     program
       .command('logs [stack]')
       .description("the containers' output from the stack's log group, in time order, each line with its task id")
+      .option('--service <name>', 'only this service, on a stack of several (without it: all, each line prefixed [service])')
       .option('--since <when>', 'from this long ago (10m, 2h, 1d) or this ISO-8601 time (default 10m)')
       .option('-f, --follow', 'keep printing new events until Ctrl-C')
       .option('--filter <pattern>', 'only events matching this CloudWatch Logs filter pattern')

@@ -1,6 +1,7 @@
 import { CloudWatchLogsClient, FilterLogEventsCommand, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import { inputError, type Problem } from '../errors.js';
 import type { Sleep } from '../aws/poll.js';
+import type { Style } from '../ui/style.js';
 
 /** One log event as `logs` prints it: `--output json` writes exactly these keys, one object per line. */
 export interface LogLine {
@@ -8,6 +9,8 @@ export interface LogLine {
   task: string;
   stream: string;
   message: string;
+  /** The service whose task wrote it, on a stack of several (from the stream's prefix). */
+  service?: string;
 }
 
 export interface LogQuery {
@@ -61,9 +64,20 @@ export function parseLogFlags(flags: LogsFlagsInput, now: number): { startTime: 
 }
 
 /** `ecs/app/0123…` → the task id (the awslogs driver names streams prefix/container/task id). */
-export function toLine(e: FilteredLogEvent): LogLine {
+/**
+ * One event as a line. `services` (a stack of several): stream prefix → service name (a task's
+ * stream is `<prefix>/<container>/<task id>`; the stack's own service's prefix is `ecs`), so each
+ * line says whose it is.
+ */
+export function toLine(e: FilteredLogEvent, services?: ReadonlyMap<string, string>): LogLine {
   const stream = e.logStreamName ?? '';
-  return { timestamp: new Date(e.timestamp ?? 0).toISOString(), task: stream.split('/').pop() ?? stream, stream, message: (e.message ?? '').replace(/\r?\n$/, '') };
+  const service = services?.get(stream.split('/')[0] ?? '');
+  return { timestamp: new Date(e.timestamp ?? 0).toISOString(), task: stream.split('/').pop() ?? stream, stream, message: (e.message ?? '').replace(/\r?\n$/, ''), ...(service !== undefined ? { service } : {}) };
+}
+
+/** A line as `logs` prints it: `[api] <time> <task> <message>` (the service only when the line names one: several services interleaved). */
+export function lineText(line: LogLine, s: Pick<Style, 'dim' | 'cyan'>): string {
+  return `${line.service !== undefined ? `[${line.service}] ` : ''}${s.dim(line.timestamp)} ${s.cyan(line.task.slice(0, 12))} ${line.message}`;
 }
 
 const eventKey = (e: FilteredLogEvent): string => `${e.logStreamName}/${e.eventId}`;

@@ -17,6 +17,23 @@ export function whoAmI(env: NodeJS.ProcessEnv = process.env): string {
   return `${user}@${os.hostname()}`;
 }
 
+/** Which service a release is of: a record without `service` is the primary's (the one named after the stack). */
+export interface ReleaseService {
+  name: string;
+  primary: boolean;
+}
+
+/** Whether a release record is of this service. */
+export const isReleaseOf = (r: ReleaseRecord, svc: ReleaseService): boolean => (r.service === undefined ? svc.primary : r.service === svc.name);
+
+/** The releases of one service, in the state's order (oldest first). */
+export function releasesOf(releases: readonly ReleaseRecord[] | undefined, svc: ReleaseService): ReleaseRecord[] {
+  return (releases ?? []).filter((r) => isReleaseOf(r, svc));
+}
+
+/** What a new release record says of its service: nothing for the primary (as before issue 23), the name for another. */
+export const releaseServiceField = (svc: ReleaseService): Pick<ReleaseRecord, 'service'> => (svc.primary ? {} : { service: svc.name });
+
 /** Newest first, as `releases` lists them (the state keeps them oldest first). */
 export function newestFirst(releases: readonly ReleaseRecord[] | undefined): ReleaseRecord[] {
   return [...(releases ?? [])].reverse();
@@ -87,10 +104,22 @@ export function reconcileReleases(releases: readonly ReleaseRecord[] | undefined
   return { releases: list, changed };
 }
 
-/** The JSON shape of one release, for `releases --output json`. */
-export function releaseJson(r: ReleaseRecord) {
+/**
+ * `reconcileReleases` for one service's releases on a stack of several: the others' records are
+ * left as they are (each is judged from its own service's deployments).
+ */
+export function reconcileServiceReleases(releases: readonly ReleaseRecord[] | undefined, svc: ReleaseService, service: Service | undefined, now = new Date()): { releases: ReleaseRecord[]; changed: boolean } {
+  const all = [...(releases ?? [])];
+  const at = all.flatMap((r, i) => (isReleaseOf(r, svc) ? [i] : []));
+  const own = reconcileReleases(at.map((i) => all[i]!), service, now);
+  at.forEach((i, k) => (all[i] = own.releases[k]!));
+  return { releases: all, changed: own.changed };
+}
+
+/** The JSON shape of one release, for `releases --output json`: `service` always named (`primary`: the name of the stack's own). */
+export function releaseJson(r: ReleaseRecord, primary?: string) {
   const durationMs = r.endedAt ? Date.parse(r.endedAt) - Date.parse(r.startedAt) : undefined;
-  return { ...r, ...(durationMs !== undefined && durationMs >= 0 ? { durationMs } : {}) };
+  return { ...r, ...(r.service === undefined && primary !== undefined ? { service: primary } : {}), ...(durationMs !== undefined && durationMs >= 0 ? { durationMs } : {}) };
 }
 
 /** The `releases` table: revision, image, result, started, duration, by — newest first. */
@@ -126,11 +155,13 @@ export function withCreateRelease(
   now: Date,
 ): ReleaseRecord[] | undefined {
   const list = [...(releases ?? [])];
-  const newest = list[list.length - 1];
+  // The primary's newest: a deploy of another service (issue 23) records its own releases beside it.
+  const at = list.findLastIndex((r) => r.service === undefined);
+  const newest = at >= 0 ? list[at] : undefined;
   const ended = made.result === 'in-progress' ? {} : { endedAt: now.toISOString() };
   if (newest?.taskDefinitionArn === made.taskDefinitionArn) {
     if (newest.result !== 'in-progress' || made.result === 'in-progress') return undefined;
-    list[list.length - 1] = { ...newest, result: made.result, ...ended, ...(made.note ? { note: made.note } : {}) };
+    list[at] = { ...newest, result: made.result, ...ended, ...(made.note ? { note: made.note } : {}) };
     return list;
   }
   list.push({

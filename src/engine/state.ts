@@ -75,6 +75,11 @@ export interface ReleaseRecord {
   deploymentId?: string;
   /** Why it failed, or where ECS rolled it back to, in one line. */
   note?: string;
+  /**
+   * The service it released, on a stack of several (issue 23): absent for the primary service (the
+   * one named after the stack), so the releases of a state written before read unchanged.
+   */
+  service?: string;
 }
 
 /**

@@ -3,7 +3,7 @@ import { DescribeImagesCommand, EC2Client, paginateDescribeInstances, type Image
 import type { AwsClients } from '../aws/clients.js';
 import { unlessNotFound } from '../aws/errors.js';
 import type { StackState } from '../engine/state.js';
-import { listContainerInstances } from '../cli/commands/status-live.js';
+import { listContainerInstances } from '../live/ecs.js';
 import { recommendedAmi, type Architecture, type FoundLaunch } from '../steps/stack/launch-common.js';
 import { foundLaunch } from '../steps/stack/launch-configuration.js';
 import { latestVersion } from '../steps/stack/launch-template.js';

@@ -15,7 +15,7 @@ import { poll, retryWhile, type PollTiming } from '../aws/poll.js';
 import { runCreate } from '../engine/engine.js';
 import { planBook, type RecordBook, type StateFile } from '../engine/state.js';
 import type { EngineEvent, Outputs, ResourceStep, RunResult, StepContext } from '../engine/types.js';
-import { listContainerInstances } from '../cli/commands/status-live.js';
+import { listContainerInstances } from '../live/ecs.js';
 import { checkLaunches } from '../steps/stack/auto-scaling-group.js';
 import { retryAfterAmbiguousResponse } from '../steps/common.js';
 import { finishDefaultVersion, latestVersion, launchVersionToken, newLaunchTemplateVersion } from '../steps/stack/launch-template.js';

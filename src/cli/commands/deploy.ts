@@ -5,7 +5,7 @@ import type { ReleaseRecord, StackState } from '../../engine/state.js';
 import type { EngineEvent, RunResult } from '../../engine/types.js';
 import { unlessNotFound } from '../../aws/errors.js';
 import { parseDeployFlags, parseRevision, type DeployFlags, type DeployRequest } from '../../deploy/change.js';
-import { newestFirst, previousSuccessful, reconcileReleases, whoAmI } from '../../deploy/releases.js';
+import { newestFirst, previousSuccessful, reconcileServiceReleases, releaseServiceField, releasesOf, whoAmI } from '../../deploy/releases.js';
 import { RolloutFailed, type DeployEnv, type RolloutFailure } from '../../steps/service/deploy.js';
 import { imageExists, imagePushInstructions, tagOf } from '../../steps/service/ecr.js';
 import { checkSecretsExist } from '../../steps/service/secrets-policy.js';
@@ -26,16 +26,21 @@ import { awsTarget, callLog, noStackError, openStack, preflight, readStack, stac
 
 export interface DeployCommandFlags extends CommonFlags, DeployFlags {
   wait?: boolean;
+  /** The service deployed, on a stack of several (optional on a stack of one). */
+  service?: string;
 }
 
 export interface RollbackFlags extends CommonFlags {
   to?: string;
   wait?: boolean;
+  service?: string;
 }
 
 /** The result document of deploy and rollback (`--output json`). */
 export interface DeployResult {
   stack: string;
+  /** The service released (the stack's own is named after the stack). */
+  service: string;
   ok: boolean;
   kind: ReleaseRecord['kind'];
   revision?: number;
@@ -60,6 +65,7 @@ export async function deploy(stackArg: string | undefined, flags: DeployCommandF
   const quote = (v: string): string => (/^[\w@%+=:,./-]*$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
   const again = [
     `ecs-wizard deploy {stack}`,
+    flags.service !== undefined ? `--service ${quote(flags.service)}` : '',
     flags.image ? `--image ${quote(flags.image)}` : '',
     ...Object.entries(req.set).map(([k, v]) => `--env ${k}=${SECRET_NAME.test(k) && v ? '<value>' : quote(v)}`),
     ...req.unset.map((n) => `--unset-env ${n}`),
@@ -67,7 +73,7 @@ export async function deploy(stackArg: string | undefined, flags: DeployCommandF
     .filter(Boolean)
     .join(' ');
   // A forced deployment run again would force another one: only `releases` follows it.
-  return release(stackArg, opts, ctx, { req, wait: flags.wait !== false, command: 'deploy', again: req.kind === 'force' ? '' : again });
+  return release(stackArg, opts, ctx, { req, wait: flags.wait !== false, command: 'deploy', again: req.kind === 'force' ? '' : again, service: flags.service });
 }
 
 /** `ecs-wizard rollback [STACK] [--to REVISION]`: back to the previous successful release (or the one named), watched the same way. */
@@ -75,7 +81,8 @@ export async function rollback(stackArg: string | undefined, flags: RollbackFlag
   const opts = commonOptions(flags, ctx);
   const to = parseRevision(flags.to);
   const req: DeployRequest = { kind: 'rollback', set: {}, unset: [], force: false, ...(to !== undefined ? { toRevision: to } : {}) };
-  return release(stackArg, opts, ctx, { req, wait: flags.wait !== false, command: 'rollback', again: 'ecs-wizard rollback {stack} --to {revision}' });
+  const service = flags.service !== undefined ? ` --service ${flags.service}` : '';
+  return release(stackArg, opts, ctx, { req, wait: flags.wait !== false, command: 'rollback', again: `ecs-wizard rollback {stack}${service} --to {revision}`, service: flags.service });
 }
 
 /** Checks the request against what the state knows, before any AWS call: every problem at once (exit 2). */
@@ -85,7 +92,7 @@ function checkAgainstState(req: DeployRequest, svc: ServiceSpec, state: StackSta
     if (name in svc.secrets) problems.push({ path: '--env', message: `"${name}" is a secret of this stack (${svc.at}.secrets): change it where it is stored, or remove it from ${svc.at}.secrets first` });
   }
   if (req.kind === 'rollback') {
-    const releases = state.releases ?? [];
+    const releases = releasesOf(state.releases, svc);
     const running = (state.resources[idFor(svc, 'task-definition')]?.outputs as Partial<TaskDefinitionOutputs> | undefined)?.revision;
     if (req.toRevision !== undefined) {
       if (releases.length && !releases.some((r) => r.revision === req.toRevision)) {
@@ -123,6 +130,8 @@ interface ReleaseOptions {
   command: 'deploy' | 'rollback';
   /** The command that follows the rollout again after an interruption ({stack}, {revision} filled in). */
   again: string;
+  /** --service: the service released (required on a stack of several). */
+  service: string | undefined;
 }
 
 async function release(stackArg: string | undefined, opts: CommonOptions, ctx: CliContext, o: ReleaseOptions): Promise<number> {
@@ -136,8 +145,8 @@ async function release(stackArg: string | undefined, opts: CommonOptions, ctx: C
       throw await noStackError(stack.store, name, ctx.cwd);
     }
     const answers = validateAnswers(existing.answers);
-    // The service deployed (several services: --service, which part 2 of issue 23 adds; until then exit 2 naming them).
-    const svc = selectService(answers, undefined, o.command);
+    // The service released: --service, or the only one (a stack of several without it: exit 2 naming them, before any AWS call).
+    const svc = selectService(answers, o.service, o.command);
     checkAgainstState(req, svc, existing, name);
     const secretNames = Object.keys(req.set).filter((n) => SECRET_NAME.test(n) && req.set[n] !== '').sort();
     if (secretNames.length) reporter.warn(secretWarning(secretNames));
@@ -155,13 +164,13 @@ async function release(stackArg: string | undefined, opts: CommonOptions, ctx: C
       const names = { cluster: stackNames(name).cluster, ...serviceNames(name, svc) };
       const service = existing.resources[idFor(svc, 'service')]?.outputs as Partial<ServiceOutputs> | undefined;
       // Releases a stopped command left in progress: how they ended, from the service's deployments.
-      if ((existing.releases ?? []).some((r) => r.result === 'in-progress')) {
-        const svc = await unlessNotFound(async () => (await aws.get(ECSClient).send(new DescribeServicesCommand({ cluster: service?.clusterName ?? names.cluster, services: [service?.serviceName ?? names.service] }))).services?.[0]);
-        const reconciled = reconcileReleases(existing.releases, svc);
+      if (releasesOf(existing.releases, svc).some((r) => r.result === 'in-progress')) {
+        const live = await unlessNotFound(async () => (await aws.get(ECSClient).send(new DescribeServicesCommand({ cluster: service?.clusterName ?? names.cluster, services: [service?.serviceName ?? names.service] }))).services?.[0]);
+        const reconciled = reconcileServiceReleases(existing.releases, svc, live);
         if (reconciled.changed) await stack.state.update((s) => void (s.releases = reconciled.releases));
       }
 
-      const env: DeployEnv = { ...stackEnv(answers, aws, region, ctx, opts), deploy: { ...req, report: { changed: [] } }, service: svc, releases: stack.state.state.releases ?? [] };
+      const env: DeployEnv = { ...stackEnv(answers, aws, region, ctx, opts), deploy: { ...req, report: { changed: [] } }, service: svc, releases: releasesOf(stack.state.state.releases, svc) };
       const plan = buildDeployPlan({ startScaling: Boolean(service?.imageMissing) && svc.scaling.enabled, service: svc });
       const started = new Date();
       let record: ReleaseRecord | undefined;
@@ -184,6 +193,7 @@ async function release(stackArg: string | undefined, opts: CommonOptions, ctx: C
             result: 'in-progress',
             by: whoAmI(ctx.env),
             ...(report.previous ? { previousRevision: report.previous.revision } : {}),
+            ...releaseServiceField(svc),
           };
           const r = record;
           recorded = stack.state.update((s) => void (s.releases = [...(s.releases ?? []), r]));
@@ -207,7 +217,7 @@ async function release(stackArg: string | undefined, opts: CommonOptions, ctx: C
       const waited = result.results.filter((r) => r.stepId.startsWith('rollout-'));
       const rolledOut = moved && waited.length > 0 && waited.every((r) => r.outcome === 'waited');
       // The release this run follows: the one it recorded, or (nothing new to deploy) the newest one of this revision.
-      const current = stack.state.state.releases ?? [];
+      const current = releasesOf(stack.state.state.releases, svc);
       const followed = record ?? (td ? newestFirst(current).find((r) => r.taskDefinitionArn === td.taskDefinitionArn) : undefined);
       const ended = new Date().toISOString();
       let outcome: Partial<ReleaseRecord> | undefined;
@@ -241,6 +251,7 @@ async function release(stackArg: string | undefined, opts: CommonOptions, ctx: C
 
       const summary: DeployResult = {
         stack: name,
+        service: svc.primary ? name : svc.name,
         ok: result.ok && !failure,
         kind: req.kind,
         ...(td ? { revision: td.revision } : {}),
@@ -297,7 +308,7 @@ function stepFailure(result: RunResult): WizardError {
 /** The text summary: one line for a release that rolled out, the explanation for one that failed. */
 export function deployText(r: DeployResult, rolledOut: boolean, wait: boolean): string {
   const what = r.kind === 'rollback' ? 'Rolled back' : 'Deployed';
-  const rev = `revision ${r.revision}${r.image ? ` (${r.image})` : ''}`;
+  const rev = `${r.service !== r.stack ? `service ${r.service}: ` : ''}revision ${r.revision}${r.image ? ` (${r.image})` : ''}`;
   const was = r.previousRevision !== undefined && r.previousRevision !== r.revision ? ` — was revision ${r.previousRevision}` : '';
   if (r.failure) return failureText(r.failure);
   if (rolledOut) return `\n✔ ${what} ${r.stack}: ${rev} in ${formatDuration(r.durationMs)}${r.unchanged ? ' (it was already the running revision)' : was}\n`;

@@ -1,7 +1,7 @@
 import { CloudWatchLogsClient, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import { WizardError } from '../../errors.js';
 import { isNotFound, isThrottled } from '../../aws/errors.js';
-import { followEvents, pacer, parseLogFlags, readEvents, toLine, type LogQuery } from '../../deploy/logs.js';
+import { followEvents, lineText, pacer, parseLogFlags, readEvents, toLine, type LogQuery } from '../../deploy/logs.js';
 import { stackNames } from '../../steps/names.js';
 import type { LogGroupOutputs } from '../../steps/outputs.js';
 import { colourEnabled, style } from '../../ui/style.js';
@@ -9,7 +9,8 @@ import type { CliContext } from '../context.js';
 import { interruptNotice } from '../interrupt.js';
 import { commonOptions, type CommonFlags } from '../options.js';
 import { makeReporter } from '../output.js';
-import { serviceNames } from '../../steps/services.js';
+import { selectService, serviceNames, servicesOf } from '../../steps/services.js';
+import { validateAnswers } from '../../wizard/answers-file.js';
 import { awsTarget, callLog, preflight, readExistingStack } from '../stack.js';
 
 export interface LogsFlags extends CommonFlags {
@@ -17,6 +18,8 @@ export interface LogsFlags extends CommonFlags {
   follow?: boolean;
   filter?: string;
   task?: string;
+  /** Only this service, on a stack of several (without it: all of them, each line naming its service). */
+  service?: string;
 }
 
 /** A word for a POSIX shell: as it is when it needs no quoting, else in single quotes. */
@@ -28,27 +31,41 @@ const shellQuote = (v: string): string => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${
  * `--output json` every event is one JSON object on its own line — the one exception to "one
  * document", because logs stream.
  */
-/** The names of the service named after the stack (part 2 of issue 23 picks a service with --service). */
-const primaryNames = (stack: string) => serviceNames(stack, { name: stack, primary: true });
-
 export async function logs(stackArg: string | undefined, flags: LogsFlags, ctx: CliContext): Promise<number> {
   const opts = commonOptions(flags, ctx);
   const parsed = parseLogFlags(flags, Date.now());
   const { stack, state } = await readExistingStack(opts, stackArg, ctx, 'logs');
-  const answers = state.answers as { service?: { logs?: boolean } } | undefined;
-  if (answers?.service?.logs === false) {
-    throw new WizardError('USAGE', `Container logs are off for ${stack} (service.logs: false): there is no log group to read.`, {
-      problems: [{ path: 'service.logs', message: 'is false for this stack' }],
-      hint: 'Set service.logs: true in the answers file and run `ecs-wizard create --answers FILE`; new tasks then log to /ecs/<stack>.',
+  // The services read: --service's, the only one, or (a stack of several without --service) all, interleaved.
+  // A state without answers (an interrupted first create) has only the stack's own service.
+  const answers = state.answers ? validateAnswers(state.answers) : undefined;
+  const all = answers ? servicesOf(answers) : [{ name: stack, primary: true, at: 'service', logs: true }];
+  const several = all.length > 1;
+  const read = answers && (flags.service !== undefined || !several) ? [selectService(answers, flags.service, 'logs')] : all;
+  if (several && flags.service === undefined && parsed.task) {
+    throw new WizardError('USAGE', `Stack "${stack}" has ${all.length} services (${all.map((x) => x.name).join(', ')}): --task needs --service to say whose task it is.`, {
+      problems: [{ path: '--service', message: `is required with --task on a stack of several services: one of ${all.map((x) => x.name).join(', ')}` }],
+    });
+  }
+  const logged = read.filter((x) => x.logs !== false);
+  if (!logged.length) {
+    const at = `${read[0]!.at}.logs`;
+    throw new WizardError('USAGE', `Container logs are off for ${read.length === 1 && several ? `service ${read[0]!.name} of ` : ''}${stack} (${at}: false): there is no log group to read.`, {
+      problems: [{ path: at, message: `is false for this ${read.length === 1 && several ? 'service' : 'stack'}` }],
+      hint: `Set ${at}: true in the answers file and run \`ecs-wizard create --answers FILE\`; new tasks then log to /ecs/<stack>.`,
     });
   }
   const group = (state.resources['log-group']?.outputs as Partial<LogGroupOutputs> | undefined)?.logGroupName ?? stackNames(stack).logGroup;
+  // One service of several: its streams only (`<prefix>/app/…`); a stack of one reads the group as before.
+  const own = read.length === 1 ? serviceNames(stack, read[0]!) : undefined;
+  const streamPrefix = own && (parsed.task || several) ? `${own.logStreamPrefix}/${own.container}/${parsed.task ?? ''}` : undefined;
   const query: LogQuery = {
     logGroupName: group,
     startTime: parsed.startTime,
-    ...(parsed.task ? { streamPrefix: `${primaryNames(stack).logStreamPrefix}/${primaryNames(stack).container}/${parsed.task}` } : {}),
+    ...(streamPrefix ? { streamPrefix } : {}),
     ...(parsed.filterPattern ? { filterPattern: parsed.filterPattern } : {}),
   };
+  // A stack of several: each line names its service, by its stream's prefix.
+  const byPrefix = several ? new Map(all.map((x) => [serviceNames(stack, x).logStreamPrefix, x.name])) : undefined;
   const reporter = makeReporter(opts, ctx);
   const calls = callLog(opts, (l) => reporter.log(l));
   const aws = ctx.makeClients(awsTarget(opts, ctx, { region: state.region, endpointUrl: state.endpointUrl }, calls.onCall));
@@ -59,10 +76,12 @@ export async function logs(stackArg: string | undefined, flags: LogsFlags, ctx: 
   const print = (e: FilteredLogEvent): void => {
     // Once a line is out, a failure must not add an error document to the stream (main would).
     ctx.resultPrinted = true;
-    const line = toLine(e);
+    const line = toLine(e, byPrefix);
     printed++;
     lastPrinted = line.timestamp;
-    ctx.stdout.write(opts.output === 'json' ? `${JSON.stringify(line)}\n` : `${s.dim(line.timestamp)} ${s.cyan(line.task.slice(0, 12))} ${line.message}\n`);
+    // Interleaved, a line says its service (`[api] …`); one service's lines need not, but their JSON does.
+    const shown = read.length > 1 ? line : { ...line, service: undefined };
+    ctx.stdout.write(opts.output === 'json' ? `${JSON.stringify(line)}\n` : `${lineText(shown, s)}\n`);
   };
   // One pace for every FilterLogEvents request of this command: its pages and --follow's polls.
   const pace = pacer(ctx.timing);
@@ -88,7 +107,7 @@ export async function logs(stackArg: string | undefined, flags: LogsFlags, ctx: 
     // Still throttled after the SDK's retries: say how far the output got and how to go on from there.
     if (isThrottled(err)) {
       const from = lastPrinted ?? new Date(parsed.startTime).toISOString();
-      const again = ['ecs-wizard logs', stack, '--since', from, ...(flags.task ? ['--task', parsed.task!] : []), ...(parsed.filterPattern ? ['--filter', shellQuote(parsed.filterPattern)] : []), ...(flags.follow ? ['--follow'] : []), ...(opts.output === 'json' ? ['--output', 'json'] : [])].join(' ');
+      const again = ['ecs-wizard logs', stack, '--since', from, ...(flags.service !== undefined ? ['--service', flags.service] : []), ...(flags.task ? ['--task', parsed.task!] : []), ...(parsed.filterPattern ? ['--filter', shellQuote(parsed.filterPattern)] : []), ...(flags.follow ? ['--follow'] : []), ...(opts.output === 'json' ? ['--output', 'json'] : [])].join(' ');
       throw new WizardError(
         'AWS',
         `CloudWatch Logs throttled the reads of ${group} (FilterLogEvents: 5 requests a second per account and region, shared with everyone reading logs there)${lastPrinted ? `: ${printed} event${printed === 1 ? '' : 's'} printed, the last at ${lastPrinted}` : ' before any event was printed'}.`,

@@ -1,12 +1,13 @@
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { unlessNotFound } from '../../aws/errors.js';
-import { newestFirst, reconcileReleases, releaseJson, releasesTable } from '../../deploy/releases.js';
+import { newestFirst, reconcileServiceReleases, releaseJson, releasesOf, releasesTable } from '../../deploy/releases.js';
 import { stackNames } from '../../steps/names.js';
 import type { ServiceOutputs } from '../../steps/outputs.js';
 import type { CliContext } from '../context.js';
 import { commonOptions, type CommonFlags } from '../options.js';
 import { makeReporter, printResult } from '../output.js';
-import { serviceNames } from '../../steps/services.js';
+import { idFor, selectService, serviceNames } from '../../steps/services.js';
+import { validateAnswers } from '../../wizard/answers-file.js';
 import { awsTarget, callLog, preflight, readExistingStack } from '../stack.js';
 
 /**
@@ -14,10 +15,17 @@ import { awsTarget, callLog, preflight, readExistingStack } from '../stack.js';
  * release still marked in progress is looked up in the service's deployments and shown as it
  * ended, without writing the state (the next deploy or create records it).
  */
-export async function releases(stackArg: string | undefined, flags: CommonFlags, ctx: CliContext): Promise<number> {
+export interface ReleasesFlags extends CommonFlags {
+  /** The service whose releases are listed (required on a stack of several). */
+  service?: string;
+}
+
+export async function releases(stackArg: string | undefined, flags: ReleasesFlags, ctx: CliContext): Promise<number> {
   const opts = commonOptions(flags, ctx);
   const { stack, state } = await readExistingStack(opts, stackArg, ctx, 'releases');
-  let list = state.releases ?? [];
+  // A state without answers (an interrupted first create) has only the stack's own service.
+  const svc = state.answers ? selectService(validateAnswers(state.answers), flags.service, 'releases') : { name: stack, primary: true };
+  let list = releasesOf(state.releases, svc);
   const reporter = makeReporter(opts, ctx);
   const calls = callLog(opts, (l) => reporter.log(l));
   try {
@@ -26,9 +34,9 @@ export async function releases(stackArg: string | undefined, flags: CommonFlags,
       try {
         await preflight(aws);
         const names = stackNames(stack);
-        const svc = state.resources.service?.outputs as Partial<ServiceOutputs> | undefined;
-        const service = await unlessNotFound(async () => (await aws.get(ECSClient).send(new DescribeServicesCommand({ cluster: svc?.clusterName ?? names.cluster, services: [svc?.serviceName ?? serviceNames(stack, { name: stack, primary: true }).service] }))).services?.[0]);
-        list = reconcileReleases(list, service).releases;
+        const rec = state.resources[idFor(svc, 'service')]?.outputs as Partial<ServiceOutputs> | undefined;
+        const service = await unlessNotFound(async () => (await aws.get(ECSClient).send(new DescribeServicesCommand({ cluster: rec?.clusterName ?? names.cluster, services: [rec?.serviceName ?? serviceNames(stack, svc).service] }))).services?.[0]);
+        list = releasesOf(reconcileServiceReleases(state.releases, svc, service).releases, svc);
       } finally {
         aws.destroy();
       }
@@ -37,14 +45,16 @@ export async function releases(stackArg: string | undefined, flags: CommonFlags,
     reporter.close();
   }
   if (opts.output === 'json') {
-    printResult(ctx, opts, { stack, releases: newestFirst(list).map(releaseJson), calls: calls.counts });
+    printResult(ctx, opts, { stack, releases: newestFirst(list).map((r) => releaseJson(r, stack)), calls: calls.counts });
     return 0;
   }
   ctx.resultPrinted = true;
   ctx.stdout.write(
     list.length
       ? releasesTable(list)
-      : `No releases recorded for ${stack}: a stack created before ecs-wizard recorded releases gets its first with its next create or deploy.\n`,
+      : !svc.primary
+        ? `No releases recorded for service ${svc.name} of ${stack}: its first comes with its first deploy.\n`
+        : `No releases recorded for ${stack}: a stack created before ecs-wizard recorded releases gets its first with its next create or deploy.\n`,
   );
   return 0;
 }

@@ -24,6 +24,8 @@ export interface ScaleFlags extends CommonFlags {
   minSize?: string;
   maxSize?: string;
   desiredCapacity?: string;
+  /** The service whose counts change, on a stack of several (the instance flags are the stack's). */
+  service?: string;
 }
 
 /** The flags, each the answers key it changes. */
@@ -56,10 +58,14 @@ function flagTargets(answers: Answers, svc: ServiceSpec) {
   return FLAGS.map((f) => ({ ...f, ...paths[f.key] }));
 }
 
-/** The service a service flag changes (several services: --service, which part 2 of issue 23 adds); any for the group's flags. */
-function scaledService(answers: Answers, values: Partial<Record<Key, number>>): ServiceSpec {
+/**
+ * The service a service flag changes: --service, or the only one (a stack of several without it:
+ * exit 2 naming them). The instance flags are the stack's: with only those, any service does,
+ * but a --service given is still checked.
+ */
+function scaledService(answers: Answers, values: Partial<Record<Key, number>>, flag: string | undefined): ServiceSpec {
   const forService = values.desiredCount !== undefined || values.minCount !== undefined || values.maxCount !== undefined;
-  return forService ? selectService(answers, undefined, 'scale') : servicesOf(answers)[0]!;
+  return forService || flag !== undefined ? selectService(answers, flag, 'scale') : servicesOf(answers)[0]!;
 }
 
 type Key = (typeof FLAGS)[number]['key'];
@@ -67,7 +73,8 @@ type Key = (typeof FLAGS)[number]['key'];
 export interface ScaleResult {
   stack: string;
   ok: boolean;
-  service?: { desiredCount?: number; minCount?: number; maxCount?: number };
+  /** `name`: the service scaled (the stack's own is named after the stack). */
+  service?: { name: string; desiredCount?: number; minCount?: number; maxCount?: number };
   autoScalingGroup?: { minSize?: number; maxSize?: number; desiredCapacity?: number };
   /** What the stack costs with the new sizes (estimates, USD), with the change against the sizes before. */
   cost?: CostReport;
@@ -141,7 +148,7 @@ export async function scale(stackArg: string | undefined, flags: ScaleFlags, ctx
       throw await noStackError(stack.store, stackName, ctx.cwd);
     }
     const current = validateAnswers(existing.answers);
-    const svc = scaledService(current, values);
+    const svc = scaledService(current, values, flags.service);
     const { answers, warnings } = scaledAnswers(current, values, svc);
     const scaled = servicesOf(answers).find((x) => x.name === svc.name)!;
     for (const w of warnings) reporter.warn(w);
@@ -172,12 +179,12 @@ export async function scale(stackArg: string | undefined, flags: ScaleFlags, ctx
             MaxCapacity: s.maxCount,
           }),
         );
-        result.service = { minCount: s.minCount, maxCount: s.maxCount };
+        result.service = { name: svc.name, minCount: s.minCount, maxCount: s.maxCount };
       }
       if (values.desiredCount !== undefined) {
         reporter.info(`Service ${serviceName}: desired count ${scaled.desiredCount}`);
         await aws.get(ECSClient).send(new UpdateServiceCommand({ cluster: clusterName, service: serviceName, desiredCount: scaled.desiredCount }));
-        result.service = { ...result.service, desiredCount: scaled.desiredCount };
+        result.service = { name: svc.name, ...result.service, desiredCount: scaled.desiredCount };
       }
       const i = answers.instances;
       if (values.minSize !== undefined || values.maxSize !== undefined || values.desiredCapacity !== undefined) {
@@ -213,8 +220,10 @@ export async function scale(stackArg: string | undefined, flags: ScaleFlags, ctx
 function scaleText(r: ScaleResult): string {
   const lines = [`Scaled stack ${r.stack}:`];
   const svc = r.service;
-  if (svc?.desiredCount !== undefined) lines.push(`  service desired count  ${svc.desiredCount}`);
-  if (svc?.minCount !== undefined) lines.push(`  service tasks          ${svc.minCount}–${svc.maxCount}`);
+  // Another service than the stack's own is named: `service api desired count  4`.
+  const label = (what: string) => (svc && svc.name !== r.stack ? `service ${svc.name} ${what}` : `service ${what}`.padEnd(21));
+  if (svc?.desiredCount !== undefined) lines.push(`  ${label('desired count')}  ${svc.desiredCount}`);
+  if (svc?.minCount !== undefined) lines.push(`  ${label('tasks')}  ${svc.minCount}–${svc.maxCount}`);
   const g = r.autoScalingGroup;
   if (g) lines.push(`  instances              ${g.minSize}–${g.maxSize}, desired ${g.desiredCapacity}`);
   const c = r.cost;

@@ -4,7 +4,7 @@ import type { HostFacts } from '../../hosts/inspect.js';
 import type { CliContext } from '../context.js';
 import type { CommonOptions } from '../options.js';
 import { loadPrices } from '../prices.js';
-import type { LiveFacts } from './status-live.js';
+import type { LiveFacts } from '../../live/inspect.js';
 
 /** What runs, as the estimate reads it: the group's instances (type, Spot or On-Demand, public IPv4), the ALB's zones, NAT gateways and addresses. */
 export function runningFacts(live: LiveFacts, hosts: HostFacts | undefined): RunningFacts {

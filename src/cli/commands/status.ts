@@ -5,7 +5,7 @@ import type { CliContext } from '../context.js';
 import { commonOptions, type CommonFlags } from '../options.js';
 import { awsTarget, callLog, preflight, readExistingStack, type CallCounts } from '../stack.js';
 import { makeReporter } from '../output.js';
-import type { LiveFacts } from './status-live.js';
+import type { LiveFacts } from '../../live/inspect.js';
 import type { HostFacts } from '../../hosts/inspect.js';
 import type { CostReport } from '../../cost/estimate.js';
 import { costLines } from '../../cost/format.js';
@@ -14,6 +14,8 @@ import { waitingForImage, waitingForImageText, type WaitingForImage } from '../w
 import { stackUrl } from '../../steps/url.js';
 import { plural } from '../../words.js';
 import { answersSchema, type Answers } from '../../wizard/schema.js';
+import { routeText, serviceOfId, servicesOf } from '../../steps/services.js';
+import type { ServiceFacts } from '../../live/inspect.js';
 
 export type Health = 'healthy' | 'degraded' | 'missing' | 'incomplete';
 
@@ -35,7 +37,28 @@ export interface StatusReport extends LiveFacts {
   hosts?: { onLatestAmi: number; total: number; latestAmi?: { amiId: string; released?: string }; rollPending?: string };
   /** What the stack costs now, from what runs (src/cost/): estimates in USD, dated. */
   cost?: CostReport;
+  /**
+   * One entry per service of the stack (issue 23), in the answers' order: its route, counts,
+   * verdict, image and revision. The stack's own service's facts also stay at the top level
+   * (`service`, `targets`, `serviceScaling`, `image`), as before several services.
+   */
+  services?: ServiceStatus[];
   calls?: CallCounts;
+}
+
+export interface ServiceStatus {
+  name: string;
+  /** `default → web:80`, `/api/* → api:8080`, `worker: no load balancer`. */
+  route: string;
+  desired?: number;
+  running?: number;
+  pending?: number;
+  health: Health;
+  /** "healthy", or what is wrong with this service alone. */
+  verdict: string;
+  image?: string;
+  taskDefinition?: string;
+  targets?: LiveFacts['targets'];
 }
 
 const TITLES: Record<string, string> = {
@@ -74,7 +97,60 @@ const TITLES: Record<string, string> = {
   'alias-record': 'DNS alias record',
 };
 
-export const titleOf = (stepId: string): string => TITLES[stepId] ?? stepId;
+/** A resource's title: a service's own carries its name (`ECS service (api)` for `service:api`). */
+export const titleOf = (stepId: string): string => {
+  const own = serviceOfId(stepId);
+  if (own?.service !== undefined) return `${TITLES[own.kind] ?? own.kind} (${own.service})`;
+  return TITLES[stepId] ?? stepId;
+};
+
+/** Where a resource sorts: by its kind, a service's after the stack's own of that kind. */
+const orderOf = (stepId: string): number => {
+  const i = Object.keys(TITLES).indexOf(serviceOfId(stepId)?.kind ?? stepId);
+  return i < 0 ? 99 : i + 1;
+};
+
+/** What is wrong with one service (facts of its own): its tasks, its targets, its image. */
+export function serviceProblems(name: string, f: ServiceFacts): string[] {
+  const out: string[] = [];
+  const svc = f.service;
+  if (f.targets && (svc?.desired ?? 1) > 0) {
+    const healthy = f.targets.filter((t) => t.state === 'healthy').length;
+    const unhealthy = f.targets.filter((t) => t.state === 'unhealthy').length;
+    if (healthy === 0) out.push(`no healthy targets (${f.targets.length} registered)`);
+    else if (unhealthy > 0) out.push(`${unhealthy} of ${plural(f.targets.length, 'target')} unhealthy`);
+  }
+  if (svc && (svc.running ?? 0) < (svc.desired ?? 0)) out.push(`service ${svc.name}: ${svc.running ?? 0} of ${plural(svc.desired ?? 0, 'task')} running`);
+  if (svc && (svc.pending ?? 0) > 0) out.push(`service ${svc.name}: ${plural(svc.pending ?? 0, 'task')} pending`);
+  if (f.image && !f.image.present) out.push(`no image ${f.image.uri} pushed yet: ${name} runs 0 tasks`);
+  return out;
+}
+
+/** Each service's line: route, counts, and a verdict from its own resources and facts. */
+export function servicesStatus(answers: Answers, facts: LiveFacts): ServiceStatus[] {
+  return servicesOf(answers).map((spec) => {
+    const key = spec.primary ? '' : spec.name;
+    const f = facts.byService?.[key] ?? {};
+    const mine = facts.resources.filter((r) => {
+      const own = serviceOfId(r.stepId);
+      return own !== undefined && (own.service ?? '') === key;
+    });
+    const missing = mine.filter((r) => r.live === 'missing' && r.recorded === 'created').map((r) => `${titleOf(r.stepId)} ${r.id}`);
+    const problems = serviceProblems(spec.name, f);
+    const health: Health = missing.length ? 'missing' : mine.some((r) => r.recorded !== 'created') || !mine.length ? 'incomplete' : problems.length ? 'degraded' : 'healthy';
+    const verdict = missing.length ? `missing: ${missing.join(', ')}` : health === 'incomplete' ? 'incomplete: run create again to finish' : problems.length ? `degraded: ${problems.join('; ')}` : 'healthy';
+    return {
+      name: spec.name,
+      route: routeText(spec),
+      ...(f.service ? { desired: f.service.desired, running: f.service.running, pending: f.service.pending } : {}),
+      health,
+      verdict,
+      ...(spec.image ? { image: spec.image } : {}),
+      ...(f.taskDefinition ? { taskDefinition: f.taskDefinition } : {}),
+      ...(f.targets ? { targets: f.targets } : {}),
+    };
+  });
+}
 
 /** The answers a state recorded, when they still validate (for the URL: https://<domain> with HTTPS). */
 function recordedAnswers(recorded: unknown): Answers | undefined {
@@ -115,6 +191,8 @@ export function judge(facts: LiveFacts): { health: Health; verdict: string } {
   if (svc && (svc.pending ?? 0) > 0) degraded.push(`service ${svc.name}: ${plural(svc.pending ?? 0, 'task')} pending`);
   if (facts.capacityProvider && facts.capacityProvider.status !== 'ACTIVE') degraded.push(`capacity provider is ${facts.capacityProvider.status}`);
   if (facts.image && !facts.image.present) degraded.push(`no image ${facts.image.uri} pushed yet: the service runs 0 tasks`);
+  // The other services of a stack of several, each by its own facts.
+  for (const [name, f] of Object.entries(facts.byService ?? {})) if (name !== '') degraded.push(...serviceProblems(name, f));
 
   const parts: string[] = [];
   if (missing.length) parts.push(`missing: ${missing.join(', ')}`);
@@ -135,10 +213,11 @@ export async function status(stackArg: string | undefined, flags: CommonFlags, c
     const region = await preflight(aws);
     const records = Object.values(state.resources).filter((r) => r.status !== 'destroyed');
     // Loaded here: the SDK clients it needs are the slow part of starting up.
-    const { inspectLive } = await import('./status-live.js');
-    const facts = await inspectLive(aws, records, { serviceImage: (state.answers as { service?: { image?: string } } | undefined)?.service?.image });
-    const order = Object.keys(TITLES);
-    facts.resources.sort((a, b) => (order.indexOf(a.stepId) + 1 || 99) - (order.indexOf(b.stepId) + 1 || 99));
+    const { inspectLive } = await import('../../live/inspect.js');
+    const answers = recordedAnswers(state.answers);
+    const serviceImages = answers ? Object.fromEntries(servicesOf(answers).map((x) => [x.primary ? '' : x.name, x.image])) : undefined;
+    const facts = await inspectLive(aws, records, { serviceImage: (state.answers as { service?: { image?: string } } | undefined)?.service?.image, ...(serviceImages ? { serviceImages } : {}) });
+    facts.resources.sort((a, b) => orderOf(a.stepId) - orderOf(b.stepId));
     const { health, verdict } = judge(facts);
     const looked = records.some((r) => r.stepId === 'auto-scaling-group') ? await hostsOnLatestAmi(aws, state, region) : undefined;
     const hostsLine = looked?.line;
@@ -146,7 +225,7 @@ export async function status(stackArg: string | undefined, flags: CommonFlags, c
     const cost = await statusCost(opts, ctx, aws, awsTarget(opts, ctx, { region: state.region, endpointUrl: state.endpointUrl }, calls.onCall), region, facts, looked?.facts);
     const dns = facts.loadBalancer?.dnsName;
     const port = facts.listenerPort ?? 80;
-    const answers = recordedAnswers(state.answers);
+    const { byService: _perService, ...shown } = facts;
     const report: StatusReport = {
       stack,
       region,
@@ -156,9 +235,10 @@ export async function status(stackArg: string | undefined, flags: CommonFlags, c
       ok: health === 'healthy',
       verdict,
       url: dns ? (answers ? stackUrl(answers, dns) : `http://${dns}${port === 80 ? '' : `:${port}`}`) : undefined,
-      ...facts,
+      ...shown,
+      ...(answers ? { services: servicesStatus(answers, facts) } : {}),
       ...(hostsLine ? { hosts: hostsLine } : {}),
-      ...(state.releases?.length ? { release: state.releases[state.releases.length - 1] } : {}),
+      ...(state.releases?.some((r) => r.service === undefined) ? { release: state.releases.findLast((r) => r.service === undefined) } : {}),
       ...(facts.image && !facts.image.present ? { waitingForImage: waitingForImage({ imageMissing: facts.image.uri }, region, undefined) } : {}),
       cost,
       calls: calls.counts,
@@ -192,6 +272,15 @@ export function formatStatus(r: StatusReport, colour = false): string {
   const g = r.autoScalingGroup;
   if (g) lines.push(`Instances: ${g.inService} in service, desired ${g.desired} (min ${g.min}, max ${g.max})`);
   if (r.containerInstances) lines.push(`Container instances: ${r.containerInstances.active} active of ${r.containerInstances.registered} registered in ${r.containerInstances.cluster}`);
+  // A stack of several: one line per service (verdict, running/desired, route).
+  if ((r.services?.length ?? 0) > 1) {
+    const w = Math.max(...r.services!.map((x) => x.name.length));
+    lines.push('Services:');
+    for (const x of r.services!) {
+      const counts = x.desired !== undefined ? `${x.running ?? 0}/${x.desired} running` : 'not running';
+      lines.push(`  ${x.health === 'healthy' ? s.green('✔') : s.red('✖')} ${x.name.padEnd(w)}  ${counts.padEnd(14)} ${x.route}${x.health === 'healthy' ? '' : s.dim(` — ${x.verdict}`)}`);
+    }
+  }
   const svc = r.service;
   if (svc) {
     lines.push(`Service ${svc.name}: ${svc.running ?? 0} running, ${svc.pending ?? 0} pending, desired ${svc.desired}`);

@@ -2,9 +2,7 @@ import {
   DescribeContainerInstancesCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
-  DescribeTasksCommand,
   ECSClient,
-  ListTasksCommand,
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
   type DesiredStatus,
@@ -12,7 +10,6 @@ import {
   type Task,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { WizardError, isWizardError } from '../../errors.js';
 import { awsErrorCode, isNotFound, isTaskDefinitionMissing, unlessNotFound } from '../../aws/errors.js';
@@ -26,6 +23,7 @@ import { judgeRollout, phaseDone, phaseMessage, revisionOf, type Observation, ty
 import type { StackEnv } from '../env.js';
 import type { LogGroupOutputs, ServiceOutputs, TaskDefinitionOutputs } from '../outputs.js';
 import { familyRevisions } from './task-definition.js';
+import { serviceTasks, targetHealth } from '../../live/ecs.js';
 import { idFor, serviceNames, type ServiceSpec } from '../services.js';
 import { plural } from '../../words.js';
 
@@ -259,18 +257,7 @@ const instanceIds = new WeakMap<StackEnv, Map<string, string>>();
 
 async function tasksOf(ctx: StepContext<DeployEnv>, desiredStatus: DesiredStatus): Promise<Task[]> {
   const { cluster, service } = serviceRef(ctx);
-  const ecs = ecsOf(ctx);
-  const arns: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const r = await ecs.send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus, nextToken }));
-    arns.push(...(r.taskArns ?? []));
-    nextToken = r.nextToken;
-  } while (nextToken && arns.length < 500);
-  const tasks: Task[] = [];
-  // DescribeTasks takes at most 100 tasks per call.
-  for (let i = 0; i < arns.length; i += 100) tasks.push(...((await ecs.send(new DescribeTasksCommand({ cluster, tasks: arns.slice(i, i + 100) }))).tasks ?? []));
-  return tasks;
+  return serviceTasks(ctx.env.aws, cluster, service, desiredStatus);
 }
 
 async function instancesOf(ctx: StepContext<DeployEnv>, tasks: Task[]): Promise<Map<string, string>> {
@@ -287,15 +274,7 @@ async function instancesOf(ctx: StepContext<DeployEnv>, tasks: Task[]): Promise<
 
 async function targetsOf(ctx: StepContext<StackEnv>, svc: Service): Promise<TargetState[] | undefined> {
   const tg = svc.loadBalancers?.find((lb) => lb.targetGroupArn)?.targetGroupArn;
-  if (!tg) return undefined;
-  const r = await ctx.env.aws.get(ElasticLoadBalancingV2Client).send(new DescribeTargetHealthCommand({ TargetGroupArn: tg }));
-  return (r.TargetHealthDescriptions ?? []).map((t) => ({
-    id: t.Target?.Id ?? '',
-    port: t.Target?.Port,
-    state: t.TargetHealth?.State,
-    ...(t.TargetHealth?.Reason ? { reason: t.TargetHealth.Reason } : {}),
-    ...(t.TargetHealth?.Description ? { description: t.TargetHealth.Description } : {}),
-  }));
+  return tg ? targetHealth(ctx.env.aws, tg) : undefined;
 }
 
 /** What each phase needs to see: tasks while placing and checking health, targets from health on. */

@@ -3,12 +3,9 @@ import {
   DeleteClusterCommand,
   DeregisterContainerInstanceCommand,
   DescribeClustersCommand,
-  DescribeContainerInstancesCommand,
   ECSClient,
-  ListContainerInstancesCommand,
   UpdateClusterSettingsCommand,
   type ClusterSetting,
-  type ContainerInstance,
 } from '@aws-sdk/client-ecs';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { isClusterHoldingInstances, unlessNotFound } from '../../aws/errors.js';
@@ -18,6 +15,7 @@ import { deleteIgnoringNotFound } from '../common.js';
 import { withEcsServiceLinkedRole } from '../ecs-service-role.js';
 import type { StackEnv } from '../env.js';
 import type { ClusterOutputs } from '../outputs.js';
+import { listContainerInstances } from '../../live/ecs.js';
 
 /** Container Insights as the answers ask: it costs money per metric, so it is off unless asked. */
 function insightsSetting(ctx: StepContext<StackEnv>): ClusterSetting {
@@ -81,15 +79,7 @@ export const clusterStep: ResourceStep<StackEnv> = {
  */
 async function deregisterTerminatedHosts(ctx: StepContext<StackEnv>, cluster: string): Promise<void> {
   const ecs = ctx.env.aws.get(ECSClient);
-  const registered: ContainerInstance[] = [];
-  let nextToken: string | undefined;
-  do {
-    const r = await ecs.send(new ListContainerInstancesCommand({ cluster, nextToken }));
-    const arns = r.containerInstanceArns ?? [];
-    // ListContainerInstances pages by 100, as many as DescribeContainerInstances takes.
-    if (arns.length) registered.push(...((await ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: arns }))).containerInstances ?? []));
-    nextToken = r.nextToken;
-  } while (nextToken);
+  const registered = await listContainerInstances(ctx.env.aws, cluster);
   const ids = registered.map((c) => c.ec2InstanceId).filter((id): id is string => !!id);
   if (!ids.length) return;
   const live = new Set<string>();

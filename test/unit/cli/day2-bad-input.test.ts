@@ -48,6 +48,8 @@ beforeAll(async () => {
   writeState('shop', { service: { secrets: { DB_PASSWORD: '/shop/db-password' } } }, [release(1, 'create'), release(2, 'deploy')], 2);
   writeState('fresh', {}, [release(1, 'create')], 1);
   writeState('quiet', { service: { logs: false } }, [release(1, 'create')], 1);
+  // Three services: the stack's own (default route), api on /api/*, a worker.
+  writeState('trio', { services: { trio: {}, api: { path: '/api/*', containerPort: 8080 }, worker: { loadBalanced: false, command: ['run-jobs'] } } }, [release(1, 'create')], 1);
   server = createServer((req, res) => {
     requests++;
     targets.push(String(req.headers['x-amz-target'] ?? req.url));
@@ -113,6 +115,15 @@ const cases: [string, string[], string][] = [
   ['logs: --since in words', ['logs', 'shop', '--since', 'yesterday'], '--since'],
   ['logs: --task not a task id', ['logs', 'shop', '--task', 'web-1'], '--task'],
   ['releases: --output yaml', ['releases', 'shop', '--output', 'yaml'], '--output'],
+  // A stack of several services: which one is a usage error to leave out (logs interleaves, but --task needs it).
+  ['deploy: several services, no --service', ['deploy', 'trio', '--image', 'nginx:1'], '--service'],
+  ['rollback: several services, no --service', ['rollback', 'trio'], '--service'],
+  ['releases: several services, no --service', ['releases', 'trio'], '--service'],
+  ['scale: several services, no --service', ['scale', 'trio', '--desired-count', '2'], '--service'],
+  ['logs --task: several services, no --service', ['logs', 'trio', '--task', '0a1b2c3d'], '--service'],
+  ['deploy: --service names no service', ['deploy', 'trio', '--service', 'apj', '--image', 'nginx:1'], '--service'],
+  ['scale: --service names no service (with instance flags only)', ['scale', 'trio', '--service', 'wroker', '--max-size', '4'], '--service'],
+  ['deploy --service on a stack of one: a name that is not its service', ['deploy', 'shop', '--service', 'api', '--image', 'nginx:1'], '--service'],
 ];
 
 describe('day-2 bad input: exit 2, the bad flag named, zero AWS requests', () => {
@@ -131,6 +142,28 @@ describe('day-2 bad input: exit 2, the bad flag named, zero AWS requests', () =>
     expect(r.stderr).toContain(field);
     expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
     expect(requests - before).toBe(0);
+  });
+});
+
+describe('several services: which one, said exactly', () => {
+  it('deploy without --service names the services and how to pick one', async () => {
+    const r = await run(['deploy', 'trio', '--image', 'nginx:1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Stack "trio" has 3 services (trio, api, worker): say which one with --service.');
+    expect(r.stderr).toContain('--service: is required on a stack of several services: one of trio, api, worker');
+  });
+
+  it('an unknown --service asks "did you mean"', async () => {
+    const r = await run(['releases', 'trio', '--service', 'apj']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Stack "trio" has no service "apj"; did you mean api?');
+  });
+
+  it('with --service the command goes on to AWS (the service found)', async () => {
+    const before = requests;
+    const r = await run(['deploy', 'trio', '--service', 'api', '--image', 'nginx:1.27']);
+    expect(r.code).not.toBe(2);
+    expect(requests).toBeGreaterThan(before);
   });
 });
 

@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { AwsClients } from '../../../src/aws/clients.js';
 import { judge, formatStatus, type StatusReport } from '../../../src/cli/commands/status.js';
-import { inspectLive, type LiveFacts } from '../../../src/cli/commands/status-live.js';
+import { inspectLive, type LiveFacts } from '../../../src/live/inspect.js';
 import type { ResourceRecord } from '../../../src/engine/types.js';
 
 const present = (stepId: string, id = stepId) => ({ stepId, id, recorded: 'created' as const, live: 'present' as const });

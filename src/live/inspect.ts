@@ -29,23 +29,22 @@ import {
 import {
   DescribeCapacityProvidersCommand,
   DescribeClustersCommand,
-  DescribeContainerInstancesCommand,
-  DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
-  ListContainerInstancesCommand,
-  type ContainerInstance,
+  type Service,
 } from '@aws-sdk/client-ecs';
 import {
   ApplicationAutoScalingClient,
   DescribeScalableTargetsCommand,
   DescribeScalingPoliciesCommand,
 } from '@aws-sdk/client-application-auto-scaling';
-import type { AwsClients } from '../../aws/clients.js';
-import { awsErrorCode, hasCode, isNotFound } from '../../aws/errors.js';
-import type { Outputs, ResourceRecord } from '../../engine/types.js';
-import { IMAGE_TAG, imageExists, repositoryImage, tagOf } from '../../steps/service/ecr.js';
-import { plural } from '../../words.js';
+import type { AwsClients } from '../aws/clients.js';
+import { awsErrorCode, hasCode, isNotFound } from '../aws/errors.js';
+import type { Outputs, ResourceRecord } from '../engine/types.js';
+import { IMAGE_TAG, imageExists, repositoryImage, tagOf } from '../steps/service/ecr.js';
+import { plural } from '../words.js';
+import { serviceOfId } from '../steps/services.js';
+import { describeServices, listContainerInstances, targetHealth } from './ecs.js';
 
 /**
  * Live facts about the resources a state file records, gathered with a handful of batched
@@ -80,9 +79,23 @@ export interface LiveFacts {
   serviceScaling?: { minCapacity?: number; maxCapacity?: number; policies: { name?: string; type?: string; targetValue?: number }[] };
   /** The image the service runs from the stack's ECR repository, and whether it has been pushed. */
   image?: { uri: string; present: boolean };
+  /**
+   * The same per-service facts for every service (issue 23), keyed by the service's name in its
+   * step ids (`''`: the stack's own, whose facts are also the top-level ones above).
+   */
+  byService?: Record<string, ServiceFacts>;
 }
 
-type Check = (o: Outputs) => Promise<{ live: Presence; detail?: string }>;
+/** What a service's own resources say: its ECS service, targets, scaling, image, revision. */
+export interface ServiceFacts {
+  service?: LiveFacts['service'];
+  targets?: LiveFacts['targets'];
+  serviceScaling?: LiveFacts['serviceScaling'];
+  image?: LiveFacts['image'];
+  taskDefinition?: string;
+}
+
+type Check = (o: Outputs, into: ServiceFacts, key: string) => Promise<{ live: Presence; detail?: string }>;
 
 const s = (v: unknown): string => String(v ?? '');
 const present = (ok: boolean, detail?: string) => ({ live: (ok ? 'present' : 'missing') as Presence, detail });
@@ -97,9 +110,14 @@ export function recordId(stepId: string, o: Outputs): string {
   return stepId;
 }
 
-/** `serviceImage`: the answers' service.image, which names the repository's tag a deploy put there. */
-export async function inspectLive(aws: AwsClients, records: ResourceRecord[], opts: { serviceImage?: string } = {}): Promise<LiveFacts> {
-  const facts: LiveFacts = { resources: [] };
+/**
+ * `serviceImage`: the answers' service.image, which names the repository's tag a deploy put there
+ * (`serviceImages`: the same per service, keyed as `byService`). A service's records (`service`,
+ * `service:api`, …) are checked alike; the ECS services in one DescribeServices call per 10.
+ */
+export async function inspectLive(aws: AwsClients, records: ResourceRecord[], opts: { serviceImage?: string; serviceImages?: Record<string, string | undefined> } = {}): Promise<LiveFacts> {
+  const byService: Record<string, ServiceFacts> = {};
+  const facts: LiveFacts = { resources: [], byService };
   const out = (id: string): Outputs | undefined => records.find((r) => r.stepId === id)?.outputs;
   const ec2 = () => aws.get(EC2Client);
   const elb = () => aws.get(ElasticLoadBalancingV2Client);
@@ -114,6 +132,20 @@ export async function inspectLive(aws: AwsClients, records: ResourceRecord[], op
       const ids = ['alb-security-group', 'instance-security-group'].map((k) => out(k)?.groupId).filter((x): x is string => typeof x === 'string');
       const r = await ec2().send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: ids }] }));
       return new Set((r.SecurityGroups ?? []).map((g) => g.GroupId!));
+    })());
+
+  // Every recorded ECS service, described together (DescribeServices takes 10 per call), by cluster.
+  let described: Promise<Map<string, Service>> | undefined;
+  const clusterOf = (o: Outputs): string => s(o.clusterName ?? out('cluster')?.clusterName);
+  const services = (): Promise<Map<string, Service>> =>
+    (described ??= (async () => {
+      const byCluster = new Map<string, string[]>();
+      for (const r of records) {
+        if (serviceOfId(r.stepId)?.kind !== 'service' || typeof r.outputs.serviceName !== 'string') continue;
+        byCluster.set(clusterOf(r.outputs), [...(byCluster.get(clusterOf(r.outputs)) ?? []), r.outputs.serviceName]);
+      }
+      const maps = await Promise.all([...byCluster].map(async ([cluster, names]) => [cluster, await describeServices(aws, cluster, names)] as const));
+      return new Map(maps.flatMap(([cluster, m]) => [...m].map(([name, svc]) => [`${cluster}/${name}`, svc] as const)));
     })());
 
   const checks: Record<string, Check> = {
@@ -142,27 +174,23 @@ export async function inspectLive(aws: AwsClients, records: ResourceRecord[], op
       const group = (r.logGroups ?? []).find((g) => g.logGroupName === o.logGroupName);
       return present(group !== undefined, group?.retentionInDays ? `${plural(group.retentionInDays, 'day')} retention` : undefined);
     },
-    'ecr-repository': async (o) => {
+    'ecr-repository': async (o, into, key) => {
       const r = await gone(() => aws.get(ECRClient).send(new DescribeRepositoriesCommand({ repositoryNames: [s(o.repositoryName)] })));
       if (r.live !== 'present') return r;
       // The service runs <uri>:latest (or the tag a deploy recorded): until it is pushed, the service waits at 0 tasks.
-      const image = repositoryImage(opts.serviceImage ?? '', s(o.repositoryUri));
+      const image = repositoryImage(opts.serviceImages?.[key] ?? (key === '' ? opts.serviceImage : undefined) ?? '', s(o.repositoryUri));
       const tag = tagOf(image);
-      facts.image = { uri: image, present: tag === undefined || (await imageExists(aws, s(o.repositoryName), tag)) };
-      return { live: 'present', detail: facts.image.present ? `${tag ?? IMAGE_TAG} pushed` : `no ${tag ?? IMAGE_TAG} image yet` };
+      into.image = { uri: image, present: tag === undefined || (await imageExists(aws, s(o.repositoryName), tag)) };
+      return { live: 'present', detail: into.image.present ? `${tag ?? IMAGE_TAG} pushed` : `no ${tag ?? IMAGE_TAG} image yet` };
     },
-    'target-group': async (o) => {
+    'target-group': async (o, into) => {
       const r = await gone(() => elb().send(new DescribeTargetGroupsCommand({ TargetGroupArns: [s(o.targetGroupArn)] })));
       if (r.live !== 'present') return r;
-      const health = await elb().send(new DescribeTargetHealthCommand({ TargetGroupArn: s(o.targetGroupArn) }));
-      facts.targets = (health.TargetHealthDescriptions ?? []).map((t) => ({
-        id: s(t.Target?.Id),
-        port: t.Target?.Port,
-        state: t.TargetHealth?.State,
-        reason: t.TargetHealth?.Reason,
-      }));
-      const healthy = facts.targets.filter((t) => t.state === 'healthy').length;
-      return { live: 'present', detail: `${healthy} of ${plural(facts.targets.length, 'target')} healthy` };
+      // One DescribeTargetHealth per target group: ELB has no batch of it.
+      const targets = (await targetHealth(aws, s(o.targetGroupArn))).map((t) => ({ id: t.id, port: t.port, state: t.state, reason: t.reason }));
+      into.targets = targets;
+      const healthy = targets.filter((t) => t.state === 'healthy').length;
+      return { live: 'present', detail: `${healthy} of ${plural(targets.length, 'target')} healthy` };
     },
     'load-balancer': async (o) => {
       let lbs;
@@ -229,18 +257,17 @@ export async function inspectLive(aws: AwsClients, records: ResourceRecord[], op
       const r = await asg().send(new DescribePoliciesCommand({ AutoScalingGroupName: group, PolicyNames: [s(o.policyName)] }));
       return present((r.ScalingPolicies ?? []).length > 0);
     },
-    'task-definition': async (o) => {
+    'task-definition': async (o, into) => {
       const r = await gone(() => ecs().send(new DescribeTaskDefinitionCommand({ taskDefinition: s(o.taskDefinitionArn) })), ['ClientException']);
       const st = r.value?.taskDefinition?.status;
+      if (r.live === 'present') into.taskDefinition = s(o.taskDefinitionArn);
       return st && st !== 'ACTIVE' ? present(false, st) : { live: r.live };
     },
-    service: async (o) => {
+    service: async (o, into) => {
       const name = s(o.serviceName);
-      const cluster = s(o.clusterName ?? out('cluster')?.clusterName);
-      const r = await gone(() => ecs().send(new DescribeServicesCommand({ cluster, services: [name] })));
-      const svc = r.value?.services?.[0];
-      if (r.live === 'missing' || !svc || svc.status !== 'ACTIVE') return present(false, svc?.status);
-      facts.service = {
+      const svc = (await services()).get(`${clusterOf(o)}/${name}`);
+      if (!svc || svc.status !== 'ACTIVE') return present(false, svc?.status);
+      into.service = {
         name,
         status: svc.status,
         desired: svc.desiredCount,
@@ -286,7 +313,7 @@ export async function inspectLive(aws: AwsClients, records: ResourceRecord[], op
       const r = await gone(() => elb().send(new DescribeListenersCommand({ ListenerArns: [s(o.listenerArn)] })));
       return { live: r.live, detail: r.value ? 'HTTP :80 → 301 HTTPS' : undefined };
     },
-    'service-scaling': async (o) => {
+    'service-scaling': async (o, into) => {
       const aas = aws.get(ApplicationAutoScalingClient);
       const resourceId = s(o.resourceId);
       const [targets, policies] = await Promise.all([
@@ -295,7 +322,7 @@ export async function inspectLive(aws: AwsClients, records: ResourceRecord[], op
       ]);
       const t = targets.ScalableTargets?.[0];
       if (!t) return present(false);
-      facts.serviceScaling = {
+      into.serviceScaling = {
         minCapacity: t.MinCapacity,
         maxCapacity: t.MaxCapacity,
         policies: (policies.ScalingPolicies ?? []).map((p) => ({
@@ -311,17 +338,26 @@ export async function inspectLive(aws: AwsClients, records: ResourceRecord[], op
   facts.resources = await Promise.all(
     records.map(async (rec): Promise<ResourceStatus> => {
       const base = { stepId: rec.stepId, id: recordId(rec.stepId, rec.outputs), recorded: rec.status };
-      const check = checks[rec.stepId];
+      // A service's resource is checked as its kind (`service:api` as `service`), its facts kept under its service.
+      const own = serviceOfId(rec.stepId);
+      const check = checks[rec.stepId] ?? (own ? checks[own.kind] : undefined);
+      const key = own?.service ?? '';
+      const into = (byService[key] ??= {});
       // Nothing to look up yet: the create was interrupted before AWS returned an id.
       if (!check || Object.keys(rec.outputs).length === 0) return { ...base, live: 'unknown', detail: check ? 'no id recorded' : 'not checked' };
       try {
-        return { ...base, ...(await check(rec.outputs)) };
+        return { ...base, ...(await check(rec.outputs, into, key)) };
       } catch (err) {
         if (isNotFound(err)) return { ...base, live: 'missing' };
         return { ...base, live: 'unknown', detail: `check failed: ${awsErrorCode(err) ?? (err as Error).message}` };
       }
     }),
   );
+  // The stack's own service's facts are the top-level ones, as before several services.
+  const primary = byService[''];
+  if (primary) {
+    for (const k of ['service', 'targets', 'serviceScaling', 'image'] as const) if (primary[k] !== undefined) (facts as unknown as Record<string, unknown>)[k] = primary[k];
+  }
   return facts;
 }
 
@@ -333,19 +369,4 @@ async function gone<T>(call: () => Promise<T>, extraCodes: string[] = []): Promi
     if (isNotFound(err) || hasCode(err, ...extraCodes)) return { live: 'missing' };
     throw err;
   }
-}
-
-/** Every container instance of the cluster, described (status, agent, running tasks): status and `hosts` read the same. */
-export async function listContainerInstances(aws: AwsClients, cluster: string): Promise<ContainerInstance[]> {
-  const ecs = aws.get(ECSClient);
-  const out: ContainerInstance[] = [];
-  let nextToken: string | undefined;
-  do {
-    const r = await ecs.send(new ListContainerInstancesCommand({ cluster, nextToken }));
-    const arns = r.containerInstanceArns ?? [];
-    // DescribeContainerInstances takes at most 100 at a time, as ListContainerInstances pages them.
-    if (arns.length) out.push(...((await ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: arns }))).containerInstances ?? []));
-    nextToken = r.nextToken;
-  } while (nextToken);
-  return out;
 }
