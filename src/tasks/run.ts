@@ -294,7 +294,17 @@ export function logFollower(env: RunEnv, group: string, stream: string, emit: (l
  * --wait-timeout; stopped early by Ctrl-C (INTERRUPTED: the CLI decides about the task).
  */
 export async function watchRun(env: RunEnv, target: TargetService, started: StartedRun, hooks: WatchHooks): Promise<RunOutcome> {
-  const readLogs = target.logGroup ? logFollower(env, target.logGroup, `${target.logStreamPrefix}/${target.container}/${started.taskId}`, hooks.logLine) : async () => undefined;
+  const follow = target.logGroup ? logFollower(env, target.logGroup, `${target.logStreamPrefix}/${target.container}/${started.taskId}`, hooks.logLine) : undefined;
+  // Output that cannot be read (no logs:GetLogEvents, say) is said once; the wait for the exit code goes on.
+  let readLogs = async (): Promise<void> => {
+    try {
+      await follow?.();
+    } catch (err) {
+      if (env.signal.aborted) return;
+      hooks.warn(`The task's output cannot be read from ${target.logGroup} (${(err as Error).name}: ${(err as Error).message}); still waiting for it to stop. \`ecs-wizard logs ${target.stack} --task ${started.taskId}\` shows it later.`);
+      readLogs = async () => undefined;
+    }
+  };
   let last: string | undefined;
   const timing: PollTiming = { ...env.timing, maxDelayMs: Math.min(env.timing.maxDelayMs, 5000) };
   const task = await poll<Task>(

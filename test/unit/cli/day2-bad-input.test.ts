@@ -113,6 +113,20 @@ const cases: [string, string[], string][] = [
   ['logs: --since in words', ['logs', 'shop', '--since', 'yesterday'], '--since'],
   ['logs: --task not a task id', ['logs', 'shop', '--task', 'web-1'], '--task'],
   ['releases: --output yaml', ['releases', 'shop', '--output', 'yaml'], '--output'],
+  ['run: nothing after --', ['run', 'shop', '--'], 'CMD'],
+  ['run: no -- and no command', ['run', 'shop'], 'CMD'],
+  ['run: the command before --', ['run', 'shop', 'migrate', '--', '--fast'], 'CMD'],
+  ['run: --env without =', ['run', 'shop', '--env', 'DRY_RUN', '--', 'true'], '--env'],
+  ['run: --env naming one of the stack\'s secrets', ['run', 'shop', '--env', 'DB_PASSWORD=x', '--', 'true'], '--env'],
+  ['run: --cpu below ECS\'s range', ['run', 'shop', '--cpu', '64', '--', 'true'], '--cpu'],
+  ['run: --memory not a number', ['run', 'shop', '--memory', '1g', '--', 'true'], '--memory'],
+  ['run: --cpu above what a t3.small host offers', ['run', 'shop', '--cpu', '4096', '--', 'true'], '--cpu'],
+  ['run: --memory above what a t3.small host offers', ['run', 'shop', '--memory', '4096', '--', 'true'], '--memory'],
+  ['run: an image Docker refuses', ['run', 'shop', '--image', 'My/App', '--', 'true'], '--image'],
+  ['run: a service the stack does not have', ['run', 'shop', '--service', 'api', '--', 'true'], '--service'],
+  ['exec: --task not a task id', ['exec', 'shop', '--task', 'web-1'], '--task'],
+  ['exec: --container not a container name', ['exec', 'shop', '--container', 'a b'], '--container'],
+  ['exec: a service the stack does not have', ['exec', 'shop', '--service', 'shop-wbe'], '--service'],
 ];
 
 describe('day-2 bad input: exit 2, the bad flag named, zero AWS requests', () => {
@@ -122,6 +136,12 @@ describe('day-2 bad input: exit 2, the bad flag named, zero AWS requests', () =>
     const r = await run(['deploy', 'shop', '--image', 'nginx:1.27']);
     expect(r.code).not.toBe(2);
     expect(requests).toBeGreaterThan(before);
+    // (and so does a valid run, and an exec)
+    for (const args of [['run', 'shop', '--cpu', '512', '--env', 'A=1', '--', 'sh', '-c', 'exit 3'], ['exec', 'shop', '--task', '0123abcd']]) {
+      const at = requests;
+      expect((await run(args)).code, args.join(' ')).not.toBe(2);
+      expect(requests, args.join(' ')).toBeGreaterThan(at);
+    }
   });
 
   it.each(cases)('%s', async (_name, args, field) => {
