@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { CommanderError } from 'commander';
@@ -281,7 +281,11 @@ describe('run and exec', () => {
     // A stand-in session-manager-plugin: records its arguments, exits with the code it is told.
     plugin = { dir: tempDir('smp-'), record: '' };
     plugin.record = path.join(plugin.dir, 'argv.json');
-    writeFileSync(path.join(plugin.dir, 'session-manager-plugin'), `#!/usr/bin/env node\nrequire('fs').writeFileSync(${JSON.stringify(plugin.record)}, JSON.stringify(process.argv.slice(2)));\nprocess.exit(Number(process.env.SMP_EXIT ?? 0));\n`, { mode: 0o755 });
+    writeFileSync(
+      path.join(plugin.dir, 'session-manager-plugin'),
+      `#!/bin/sh\n${JSON.stringify(process.execPath)} --input-type=commonjs -e 'require("fs").writeFileSync(process.argv[1], JSON.stringify(process.argv.slice(2)))' ${JSON.stringify(plugin.record)} "$@"\nsleep "\${SMP_SLEEP:-0}"\nexit "\${SMP_EXIT:-0}"\n`,
+      { mode: 0o755 },
+    );
   });
   afterEach(async () => {
     await tasks?.close();
@@ -410,6 +414,27 @@ describe('run and exec', () => {
       const call = aws.requests.filter((q) => q.operation === 'SimulatePrincipalPolicy');
       expect(call).toHaveLength(2);
       expect(aws.fired(TASK_RULE.simulate)).toBe(2);
+    });
+
+    it('Ctrl-C while the session runs is the session\'s: the CLI neither aborts nor quits, and exits with the plugin\'s status', async () => {
+      profile();
+      const d = await inProcess(['run', STACK, '--detach', '--', 'sleep', '3600']);
+      const id = d.stdout.trim().split('/').pop()!;
+      for (let i = 0; i < 3; i++) await viaEcs().send(new DescribeTasksCommand({ cluster: STACK, tasks: [id] }));
+      rmSync(plugin.record, { force: true });
+      const env = { ...viaProxy(), PATH: `${plugin.dir}:${process.env.PATH}`, SMP_SLEEP: '1.5', SMP_EXIT: '4' };
+      const session = startCli(['exec', '--state-dir', dir, STACK, '--task', id], { env, cwd: dir });
+      // WHEN the session has started (the plugin wrote its record), Ctrl-C twice reaches the CLI's process
+      const deadline = Date.now() + 20_000;
+      while (!existsSync(plugin.record) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(existsSync(plugin.record), session.stderrSoFar()).toBe(true);
+      session.child.kill('SIGINT');
+      await new Promise((r) => setTimeout(r, 100));
+      session.child.kill('SIGINT');
+      // THEN it waits for the plugin and exits with its status, saying nothing of an interruption
+      const r = await session.done;
+      expect(r.code, r.stderr).toBe(4);
+      expect(r.stderr).not.toContain('Interrupted');
     });
 
     it('without session-manager-plugin on PATH: check 4 fails with how to install it, no ExecuteCommand', async () => {
