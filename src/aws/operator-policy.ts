@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { inPartitionOf } from './partition.js';
 
 /**
@@ -6,7 +8,7 @@ import { inPartitionOf } from './partition.js';
  * `iam bootstrap` prints it for an account — its ARNs in the region's partition and ACCOUNT_ID
  * filled in. STATE_BUCKET and STATE_PREFIX stay placeholders: only the administrator knows them.
  */
-export const OPERATOR_POLICY_FILE = new URL('../../docs/iam-policy.json', import.meta.url);
+export const OPERATOR_POLICY_FILE = join(PACKAGE_ROOT, 'docs/iam-policy.json');
 
 /** Placeholder for the account id in docs/iam-policy.json (the boundary's ARN). */
 export const ACCOUNT_PLACEHOLDER = 'ACCOUNT_ID';

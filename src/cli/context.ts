@@ -33,7 +33,20 @@ export function processContext(signal: AbortSignal): CliContext {
     cwd: process.cwd(),
     isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI,
     makeClients: (target) => new AwsClients(target),
-    timing: DEFAULT_TIMING,
+    timing: pollTiming(process.env),
     signal,
   };
+}
+
+/**
+ * The poll timing of a process: AWS's pace by default (first check after 1 s, backing off to 15 s).
+ * `ECS_WIZARD_POLL_MS` sets the first delay (the cap scales with it): the local emulator answers at
+ * once, so the demo and the tests that start the CLI check every few milliseconds instead of waiting
+ * out seconds that only matter on AWS.
+ */
+export function pollTiming(env: NodeJS.ProcessEnv): PollTiming {
+  const raw = env.ECS_WIZARD_POLL_MS;
+  const ms = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
+  if (ms === undefined || ms >= DEFAULT_TIMING.minDelayMs) return DEFAULT_TIMING;
+  return { ...DEFAULT_TIMING, minDelayMs: Math.max(1, ms), maxDelayMs: Math.max(1, ms) * 15 };
 }

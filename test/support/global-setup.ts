@@ -15,13 +15,14 @@ function newestMtime(dir: string): number {
 }
 
 /**
- * End-to-end tests run the built CLI (dist/). Build it once, here, before any test file starts —
+ * End-to-end tests run the built CLI (dist/ecs-wizard.js, the bundle bin/ runs; some tests import dist/ modules). Build it once, here, before any test file starts —
  * never from inside a test file, where a rebuild would rewrite dist/ under another file's running CLI.
  * `npm test` has built it already, so this is only a check then.
  */
 export default function setup(): void {
-  const main = path.join(root, 'dist/cli/main.js');
-  if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(path.join(root, 'src'))) return;
+  const src = newestMtime(path.join(root, 'src'));
+  const built = ['dist/cli/main.js', 'dist/ecs-wizard.js'].map((f) => path.join(root, f));
+  if (built.every((f) => existsSync(f) && statSync(f).mtimeMs >= src)) return;
   const r = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`npm run build failed:\n${r.stdout}\n${r.stderr}`);
 }

@@ -1,5 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
 
 /**
  * The local AWS for integration and end-to-end tests: moto in server mode, on a free loopback
@@ -38,12 +40,26 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * How to start moto: `moto_server` from PATH, else `python3 -m moto.server`. Found by looking, not
+ * by running `moto_server --help` (which imports all of moto: ~1.5 s of CPU for every test file);
+ * one that is there but broken exits at start, and startMoto says so with the install hint.
+ */
 function motoCommand(): { cmd: string; args: string[] } {
-  const probe = spawnSync('moto_server', ['--help'], { stdio: 'ignore' });
-  if (!probe.error && probe.status === 0) return { cmd: 'moto_server', args: [] };
+  const onPath = (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && isExecutable(join(dir, 'moto_server')));
+  if (onPath) return { cmd: 'moto_server', args: [] };
   const py = spawnSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' });
   if (!py.error && py.status === 0) return { cmd: 'python3', args: ['-m', 'moto.server'] };
   throw new Error(INSTALL_HINT);
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Fake but harmless credentials and region: the SDK never reaches beyond loopback. */
@@ -52,6 +68,8 @@ export const TEST_AWS_ENV = {
   AWS_SECRET_ACCESS_KEY: 'testing',
   AWS_REGION: 'us-east-1',
   AWS_EC2_METADATA_DISABLED: 'true',
+  // moto answers at once: the CLI checks every 50 ms instead of AWS's 1 s (src/cli/context.ts).
+  ECS_WIZARD_POLL_MS: '50',
 };
 
 export async function startMoto(opts: MotoOptions = {}): Promise<Moto> {
@@ -66,12 +84,15 @@ export async function startMoto(opts: MotoOptions = {}): Promise<Moto> {
   };
   const child: ChildProcess = spawn(cmd, [...args, '-H', '127.0.0.1', '-p', String(port)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
+  let spawnError: Error | undefined;
+  child.on('error', (e) => (spawnError = e));
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
   const endpoint = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
+    if (spawnError) throw new Error(`moto server could not start (${spawnError.message})\n${INSTALL_HINT}`);
     if (child.exitCode !== null) throw new Error(`moto server exited (${child.exitCode}): ${stderr}\n${INSTALL_HINT}`);
     try {
       const r = await fetch(`${endpoint}/moto-api/`);
