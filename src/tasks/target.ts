@@ -49,6 +49,9 @@ type Outputs<T> = Partial<T> | undefined;
  */
 export function targetService(state: StackState, flag: string | undefined, command: string): TargetService {
   const stack = state.stack;
+  if (state.answers === undefined) {
+    throw new WizardError('STATE_MISSING', `${stack} has no recorded answers: its first create never got far enough to have a service.`, { hint: `Run \`ecs-wizard create --answers FILE\` for ${stack} first.` });
+  }
   const answers: Answers = validateAnswers(state.answers);
   const names = [stack];
   if (flag !== undefined && !names.includes(flag)) {
