@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { CommanderError } from 'commander';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, ExecuteCommandCommand, RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { AwsClients } from '../../src/aws/clients.js';
 import type { CliContext } from '../../src/cli/context.js';
@@ -11,7 +11,8 @@ import { exitCodeFor } from '../../src/cli/exit.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { registerable } from '../../src/deploy/change.js';
 import { isWizardError } from '../../src/errors.js';
-import { PULL_FAILED, TASK_RULE, tasksProfile, type TaskOptions, type TaskProfile } from '../support/ecs-tasks.js';
+import { isExecuteCommandRefused } from '../../src/aws/errors.js';
+import { EXEC_NOT_ENABLED, PULL_FAILED, TASK_RULE, tasksProfile, type TaskOptions, type TaskProfile } from '../support/ecs-tasks.js';
 import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { startMoto, type Moto } from '../support/moto.js';
 import { startStrictAws, type StrictAws } from '../support/strict-aws.js';
@@ -373,6 +374,19 @@ describe('run and exec', () => {
     expect(r.stderr).toContain('ECS Exec check 1 of 5 failed: ECS Exec is off for the service shop-strict (service.exec is not true)');
     expect(r.stderr).toContain('Set service.exec: true in the answers file');
     expect(sent('ExecuteCommand')).toEqual([]);
+  });
+
+  it('the proxy\'s ECS refuses ExecuteCommand for a task not started with ECS Exec, with ECS\'s own error on the wire', async () => {
+    const t = profile();
+    const d = await inProcess(['run', STACK, '--detach', '--', 'sleep', '3600']);
+    const arn = d.stdout.trim();
+    expect(t.tasks.get(arn.split('/').pop()!)).toMatchObject({ exec: false });
+    const err = await viaEcs()
+      .send(new ExecuteCommandCommand({ cluster: STACK, task: arn, container: 'app', command: '/bin/sh', interactive: true }))
+      .then(() => undefined, (e: unknown) => e as { name: string; message: string; $metadata: { httpStatusCode?: number } });
+    expect(err).toMatchObject({ name: 'InvalidParameterException', message: EXEC_NOT_ENABLED, $metadata: { httpStatusCode: 400 } });
+    expect(isExecuteCommandRefused(err)).toBe(true);
+    expect(aws.fired(TASK_RULE.executeCommandRefused)).toBe(1);
   });
 
   describe('with ECS Exec on for the service (until issue 24\'s create steps: set up with the SDK)', () => {

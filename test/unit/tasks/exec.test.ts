@@ -175,7 +175,11 @@ describe('exec: ExecuteCommand and the hand-off', () => {
     expect(isExecTargetNotConnected(err)).toBe(true);
     ecs.on(ExecuteCommandCommand).rejects(err);
     await expect(startExec(env(), target, p, parseExecRequest({}, []), '')).rejects.toMatchObject({ code: 'AWS', message: expect.stringContaining('TargetNotConnectedException'), hint: expect.stringContaining('ecs-wizard deploy shop --force') });
-    expect(isExecuteCommandRefused(await sdkError(ECSClient, ExecuteCommandCommand, 'InvalidParameterException', 'The execute command failed'))).toBe(true);
+    // (ECS's own refusal after the checks passed, an agent that just went away, is said with ECS's words)
+    const refused = await sdkError(ECSClient, ExecuteCommandCommand, 'InvalidParameterException', 'The execute command failed because execute command was not enabled when the task was run or the execute command agent isn’t running.');
+    expect(isExecuteCommandRefused(refused)).toBe(true);
+    ecs.on(ExecuteCommandCommand).rejects(refused);
+    await expect(startExec(env(), target, p, parseExecRequest({}, []), '')).rejects.toMatchObject({ code: 'AWS', message: 'ECS refused the command: The execute command failed because execute command was not enabled when the task was run or the execute command agent isn’t running.' });
   });
 
   it('the caller a simulation names: an assumed role\'s role, a user as it is; root and federated users none', () => {
