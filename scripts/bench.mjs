@@ -261,6 +261,19 @@ async function latencyModel(runs = 3, msPerSecond = 5, input = { stack: 'bench' 
   const plan = buildPlan(validateAnswers(input));
   const byId = new Map(plan.map((s) => [s.id, s]));
   const isWait = (s) => s.kind === 'wait';
+  // Several services (issue 23): a service's step `service:api` takes its kind's seconds, and its
+  // wait its kind's readiness after the same service's steps.
+  const kindOf = (id) => id.split(':')[0];
+  const secondsIn = (table, id) => table[id] ?? table[kindOf(id)] ?? 0;
+  const world0 = world;
+  world = new Proxy(world0, {
+    get(t, id) {
+      if (typeof id !== 'string' || t[id] || !t[kindOf(id)] || !id.includes(':')) return t[id];
+      const w = t[kindOf(id)];
+      const own = (a) => (byId.has(`${a}:${id.split(':')[1]}`) ? `${a}:${id.split(':')[1]}` : a);
+      return { ...w, after: w.after.map(own), ...(w.alsoAfter ? { alsoAfter: w.alsoAfter.map(own) } : {}) };
+    },
+  });
   const sleep = (s) => new Promise((r) => setTimeout(r, s * msPerSecond));
   const memState = (resources = {}) => ({
     state: { resources },
@@ -282,7 +295,7 @@ async function latencyModel(runs = 3, msPerSecond = 5, input = { stack: 'bench' 
       return f;
     }
     const start = Math.max(0, ...s.dependsOn.map(fCreate));
-    let f = start + (CREATE_S[id] ?? 0);
+    let f = start + secondsIn(CREATE_S, id);
     if (isWait(s)) {
       const w = world[id] ?? { after: [], s: 0 };
       f = Math.max(start, ...w.after.map((a) => fCreate(a) + w.s), ...(w.alsoAfter ?? []).map(fCreate));
@@ -302,9 +315,9 @@ async function latencyModel(runs = 3, msPerSecond = 5, input = { stack: 'bench' 
     const seconds = (node) => {
       const id = tailOf.get(node) ?? node;
       if (isWait(byId.get(id))) return 0;
-      const total = DESTROY_S[id] ?? 0;
+      const total = secondsIn(DESTROY_S, id);
       if (!split.has(id)) return total;
-      const calls = DELETE_CALLS_S[id] ?? total;
+      const calls = DELETE_CALLS_S[id] ?? DELETE_CALLS_S[kindOf(id)] ?? total;
       return tailOf.has(node) ? total - calls : calls;
     };
     const finish = new Map();
@@ -323,7 +336,7 @@ async function latencyModel(runs = 3, msPerSecond = 5, input = { stack: 'bench' 
   const destroyAfter = destroyPath(plan);
   const destroyBefore = destroyPath(reversedOnly);
   const destroyBound = destroyAfter.bound;
-  const sum = (table) => plan.filter((s) => !isWait(s)).reduce((a, s) => a + (table[s.id] ?? 0), 0);
+  const sum = (table) => plan.filter((s) => !isWait(s)).reduce((a, s) => a + secondsIn(table, s.id), 0);
 
   // The same plan with its find/create/destroy replaced by sleeps, through the real engine.
   function fakePlan(steps = plan) {
@@ -352,16 +365,16 @@ async function latencyModel(runs = 3, msPerSecond = 5, input = { stack: 'bench' 
             // The user's own resources (a hosted zone) are found, never created.
             find: async () => (s.external ? { id: s.id } : undefined),
             create: async () => {
-              await sleep(CREATE_S[s.id] ?? 0);
+              await sleep(secondsIn(CREATE_S, s.id));
               doneAt(s.id).resolve(performance.now());
               return { id: s.id };
             },
             ...(s.waitUntilGone
               ? {
-                  destroy: async () => sleep(DELETE_CALLS_S[s.id] ?? 0),
-                  waitUntilGone: async () => sleep((DESTROY_S[s.id] ?? 0) - (DELETE_CALLS_S[s.id] ?? 0)),
+                  destroy: async () => sleep(secondsIn(DELETE_CALLS_S, s.id)),
+                  waitUntilGone: async () => sleep(secondsIn(DESTROY_S, s.id) - secondsIn(DELETE_CALLS_S, s.id)),
                 }
-              : { destroy: async () => sleep(DESTROY_S[s.id] ?? 0) }),
+              : { destroy: async () => sleep(secondsIn(DESTROY_S, s.id)) }),
           },
     );
   }
@@ -389,6 +402,7 @@ async function latencyModel(runs = 3, msPerSecond = 5, input = { stack: 'bench' 
   row(part, `scale`, `1 s of AWS = ${msPerSecond} ms; median of ${runs}; default concurrency ${DEFAULT_CONCURRENCY}`);
   row(part, 'create: critical path (lower bound) / sum of steps', `${fmt(createBound)} s / ${fmt(sum(CREATE_S) + Object.entries(world).filter(([id]) => byId.has(id)).reduce((a, [, w]) => a + w.s, 0))} s`);
   row(part, 'create: modelled wall, parallel / sequential', `${fmt(par('create'))} s / ${fmt(seq('create'))} s`, `goal ≥ 1.5× faster: ${fmt(seq('create') / par('create'), 2)}× ${seq('create') / par('create') >= 1.5 ? 'met' : 'MISSED'}`);
+  createWalls[part] = par('create');
   row(part, 'create: parallel wall / critical path', fmt(par('create') / createBound, 3), `goal ≤ 1.05: ${par('create') / createBound <= 1.05 ? 'met' : 'MISSED'}`);
   const wall = par('destroy');
   const ratio = wall / destroyBound;
@@ -398,6 +412,22 @@ async function latencyModel(runs = 3, msPerSecond = 5, input = { stack: 'bench' 
   row(part, 'destroy: sequential wall', `${fmt(seq('destroy'))} s`, `${fmt(seq('destroy') / wall, 2)}× the parallel wall`);
   row(part, 'destroy: parallel wall / critical path', fmt(ratio, 3), `goal ≤ 1.05: ${ratio <= 1.05 ? 'met' : 'MISSED'}`);
   return `model destroy: modelled wall ${fmt(wall)} s (goal ≤ 180 s: ${wall <= 180 ? 'met' : 'MISSED'}; before: ${fmt(par('destroy-before'))} s), ${fmt(ratio, 3)}× its critical path of ${fmt(destroyBound)} s (goal ≤ 1.05: ${ratio <= 1.05 ? 'met' : 'MISSED'}): ${destroyAfter.chain}`;
+}
+
+/** The modelled parallel create wall of each latency model run, by its part. */
+const createWalls = {};
+
+// (3c) Several services (issue 23): web by default, api on /api/*, a worker — their steps side by
+// side on the same shared stack. Goal: the create within 1.05× of a one-service stack's.
+async function servicesModel() {
+  const input = {
+    stack: 'bench',
+    services: { web: {}, api: { path: '/api/*', containerPort: 8080 }, worker: { loadBalanced: false, command: ['node', 'worker.js'] } },
+  };
+  await latencyModel(3, 5, input, '3c services');
+  const ratio = createWalls['3c services'] / createWalls['3 model'];
+  row('3c services', '3-service create: modelled wall / 1-service create', `${fmt(createWalls['3c services'])} s / ${fmt(createWalls['3 model'])} s = ${fmt(ratio, 3)}`, `goal ≤ 1.05: ${ratio <= 1.05 ? 'met' : 'MISSED'}`);
+  return `model services: 3-service create ${fmt(ratio, 3)}× the 1-service create (goal ≤ 1.05: ${ratio <= 1.05 ? 'met' : 'MISSED'})`;
 }
 
 // (3b) The production shape (issue 16): HTTPS on a domain, private instances behind a NAT gateway
@@ -454,7 +484,7 @@ const DEPLOY_WORLD_S = {
   stop: 5, // after the deregistration delay: SIGTERM, the container exits, and ECS's steady-state check marks the deployment COMPLETED
 };
 const DEPLOY_SETTINGS = {
-  // src/steps/target-group.ts healthCheck() (10 s × 2) and DEREGISTRATION_DELAY (30 s); the capacity
+  // src/steps/service/target-group.ts healthCheck() (10 s × 2) and DEREGISTRATION_DELAY (30 s); the capacity
   // provider's targetCapacityPercent 90 keeps an instance of room (2 × t3.small hold 6 tasks of 512 MiB: 2 old + 2 new fit).
   ours: { label: 'our defaults', interval: 10, threshold: 2, deregistration: 30, spare: true },
   // ELB's target group defaults (interval 30 s, healthy threshold 5, deregistration delay 300 s); managed
@@ -465,7 +495,9 @@ const DEPLOY_SETTINGS = {
 async function deployModel(runs = 3, msPerSecond = 5) {
   const { buildDeployPlan } = await dist('steps/index.js');
   const { runCreate } = await dist('engine/engine.js');
-  const plan = buildDeployPlan({ startScaling: false });
+  const { servicesOf } = await dist('steps/services.js');
+  const { validateAnswers } = await dist('wizard/answers-file.js');
+  const plan = buildDeployPlan({ startScaling: false, service: servicesOf(validateAnswers({ stack: 'bench' }))[0] });
   const memState = () => {
     const resources = {};
     return { state: { resources }, get: (id) => resources[id], put: async (rec) => void (resources[rec.stepId] = rec) };
@@ -539,6 +571,7 @@ startup();
 const rss = await onMoto();
 const destroySummary = await latencyModel();
 const productionSummary = await productionModel();
+const servicesSummary = await servicesModel();
 const rollSummary = await rollModel();
 const deploySummary = await deployModel();
 const peak = Math.max(...rss);
@@ -547,6 +580,7 @@ console.log('');
 printTable();
 console.log(`\n${destroySummary}`);
 console.log(productionSummary);
+console.log(servicesSummary);
 console.log(rollSummary);
 console.log(`${deploySummary}`);
 console.log(`\n(${fmt((Date.now() - started) / 1000)} s)`);

@@ -36,6 +36,9 @@ export function isNotFound(err: unknown): boolean {
     'TargetGroupNotFoundException',
     'ListenerNotFound',
     'ListenerNotFoundException',
+    // A listener rule (DescribeRules by ARN, ModifyRule, DeleteRule).
+    'RuleNotFound',
+    'RuleNotFoundException',
     'RepositoryNotFoundException',
     'ClusterNotFoundException',
     'ServiceNotFoundException',
@@ -129,6 +132,14 @@ export function isTransientDependency(err: unknown): boolean {
     'ClusterContainsCapacityProviderException',
     'UpdateInProgressException',
   );
+}
+
+/**
+ * CreateRule or SetRulePriorities with a priority another rule of the listener holds (ELB's
+ * PriorityInUse, 400): every rule of a listener has its own priority.
+ */
+export function isPriorityInUse(err: unknown): boolean {
+  return hasCode(err, 'PriorityInUse', 'PriorityInUseException');
 }
 
 /** DeleteCluster while container instances are still registered (among the dependencies above, the one a step can act on). */

@@ -6,11 +6,15 @@ export interface Tag {
   Value: string;
 }
 
-/** Stack tag, Name, then the user's own tags. */
-export function stackTags(stack: string, name: string | undefined, extra: Record<string, string> = {}): Tag[] {
+/** The service a per-service resource belongs to (issue 23): set when the resource is created, never added later. */
+export const SERVICE_TAG = 'ecs-wizard:service';
+
+/** Stack tag, Name, the service's tag (a per-service resource's), then the user's own tags. */
+export function stackTags(stack: string, name: string | undefined, extra: Record<string, string> = {}, service?: string): Tag[] {
   const tags: Tag[] = [{ Key: STACK_TAG, Value: stack }];
   if (name !== undefined) tags.push({ Key: 'Name', Value: name });
-  for (const [Key, Value] of Object.entries(extra)) if (Key !== STACK_TAG && Key !== 'Name') tags.push({ Key, Value });
+  if (service !== undefined) tags.push({ Key: SERVICE_TAG, Value: service });
+  for (const [Key, Value] of Object.entries(extra)) if (Key !== STACK_TAG && Key !== 'Name' && Key !== SERVICE_TAG) tags.push({ Key, Value });
   return tags;
 }
 

@@ -50,7 +50,7 @@ export function stackEnv(answers: Answers, aws: AwsClients, region: string, ctx:
     names,
     aws,
     region,
-    tags: (name) => stackTags(answers.stack, name, answers.tags),
+    tags: (name, service) => stackTags(answers.stack, name, answers.tags, service),
     timing: { ...ctx.timing, timeoutMs: opts.waitTimeoutMs },
     accountId() {
       account ??= aws

@@ -1,4 +1,4 @@
-import { IMAGE_TAG, imagePushInstructions, tagOf } from '../steps/ecr.js';
+import { IMAGE_TAG, imagePushInstructions, tagOf } from '../steps/service/ecr.js';
 import type { ServiceOutputs } from '../steps/outputs.js';
 
 /** What `create` and `status` say while the stack's ECR repository holds no image for the service. */

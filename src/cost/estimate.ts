@@ -1,6 +1,7 @@
 import type { Answers } from '../wizard/schema.js';
 import { PRICE_NAMES, type PriceBook, type PriceSource, type RegionPriceKey } from './prices.js';
 import type { SpotQuotes } from './spot.js';
+import { servicesOf } from '../steps/services.js';
 import { monthlyDelta, unitUsd, usd } from './format.js';
 
 /**
@@ -181,8 +182,9 @@ export function monthlyOf(a: Answers, book: PriceBook, spot?: SpotQuotes, capaci
 function usagePrices(a: Answers, book: PriceBook, missing: Set<string>): UsagePrice[] {
   const usage: UsagePrice[] = [{ item: 'ALB capacity units beyond the first', unit: 'LCU-Hrs', unitPrice: regionPrice(book, 'albLcuHour', missing) }];
   if (a.network.instanceSubnets === 'private') usage.push({ item: 'NAT gateway data processing', unit: 'GB', unitPrice: regionPrice(book, 'natGb', missing) });
-  if (a.service.logs) usage.push({ item: 'CloudWatch Logs ingestion', unit: 'GB', unitPrice: regionPrice(book, 'logsIngestGb', missing) });
-  if (a.service.ecrRepository) usage.push({ item: 'ECR storage', unit: 'GB-Mo', unitPrice: regionPrice(book, 'ecrGbMonth', missing) });
+  const services = servicesOf(a);
+  if (services.some((s) => s.logs)) usage.push({ item: 'CloudWatch Logs ingestion', unit: 'GB', unitPrice: regionPrice(book, 'logsIngestGb', missing) });
+  if (services.some((s) => s.ecrRepository)) usage.push({ item: 'ECR storage', unit: 'GB-Mo', unitPrice: regionPrice(book, 'ecrGbMonth', missing) });
   return usage;
 }
 

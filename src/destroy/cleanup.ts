@@ -55,10 +55,10 @@ import { CloudWatchClient, DeleteAlarmsCommand } from '@aws-sdk/client-cloudwatc
 import type { AwsClients } from '../aws/clients.js';
 import { hasCode, isAddressStillHeld, isTransientDependency, unlessNotFound } from '../aws/errors.js';
 import { poll, retryWhile, type PollTiming } from '../aws/poll.js';
-import { deleteCapacityProvider } from '../steps/capacity-provider.js';
+import { deleteCapacityProvider } from '../steps/stack/capacity-provider.js';
 import { LEFTOVER_ORDER, describeLeftover, type Leftover } from './inventory.js';
-import { deleteRevisions } from '../steps/task-definition.js';
-import { deleteRecordSets, recordSet } from '../steps/dns.js';
+import { deleteRevisions } from '../steps/service/task-definition.js';
+import { deleteRecordSets, recordSet } from '../steps/stack/dns.js';
 
 export interface CleanupOptions {
   timing: PollTiming;

@@ -2,16 +2,20 @@ import { ACMClient, ListTagsForCertificateCommand, paginateListCertificates } fr
 import { DescribeNatGatewaysCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeRepositoriesCommand, ECRClient, ListTagsForResourceCommand } from '@aws-sdk/client-ecr';
 import type { AwsClients } from '../aws/clients.js';
-import { STACK_TAG } from '../aws/tags.js';
+import { SERVICE_TAG, STACK_TAG } from '../aws/tags.js';
+import { isNotFound } from '../aws/errors.js';
+import { ECSClient, paginateListServices } from '@aws-sdk/client-ecs';
 import type { ResourceStep, Step, StepContext } from '../engine/types.js';
 import { isWaitStep } from '../engine/types.js';
 import type { StackEnv } from '../steps/env.js';
 import { buildPlan } from '../steps/index.js';
 import { stackNames } from '../steps/names.js';
-import { isPrivateSubnetName } from '../steps/subnets.js';
-import { isStacks } from '../steps/nat-gateway.js';
+import { isPrivateSubnetName } from '../steps/stack/subnets.js';
+import { isStacks } from '../steps/stack/nat-gateway.js';
 import { validateAnswers } from '../wizard/answers-file.js';
-import type { Answers, AnswersInput } from '../wizard/schema.js';
+import { SERVICE_NAME, type Answers, type AnswersInput, type ServiceAnswers } from '../wizard/schema.js';
+
+type ServiceAnswersInput = NonNullable<AnswersInput['service']>;
 
 /**
  * A plan that covers every variant the answers could have chosen — launch template AND launch
@@ -19,10 +23,12 @@ import type { Answers, AnswersInput } from '../wizard/schema.js';
  * finds the stack's resources whichever variant created them.
  */
 export function discoverPlan(answers: Answers): Step<StackEnv>[] {
+  // Logs on: a log group an earlier run created is found whatever the answers say now; likewise each service's own task role.
+  const found = (sv: ServiceAnswers): ServiceAnswers => ({ ...sv, logs: true, taskRoleArn: undefined, taskRolePolicies: sv.taskRolePolicies ?? [] });
+  const services = answers.services !== undefined ? { services: Object.fromEntries(Object.entries(answers.services).map(([n, sv]) => [n, found(sv)])) } : { service: found(answers.service!) };
   const variant = (launch: 'template' | 'configuration', managed: boolean): Answers => ({
     ...answers,
-    // Logs on: a log group an earlier run created is found whatever the answers say now; likewise the stack's own task role.
-    service: { ...answers.service, logs: true, taskRoleArn: undefined, taskRolePolicies: answers.service.taskRolePolicies ?? [] },
+    ...services,
     instances: { ...answers.instances, launch },
     scaling: { ...answers.scaling, service: { ...answers.scaling.service, enabled: true }, instances: { ...answers.scaling.instances, managed } },
   });
@@ -132,22 +138,49 @@ export async function discoverAnswers(aws: AwsClients, stack: string): Promise<A
   // A certificate the stack requested names the domain (its alias and validation records live in that name's zone).
   const domain = await requestedCertificateDomain(aws, stack);
   if (domain) input.loadBalancer = { domain };
+  // The services besides the one named after the stack: ECS services `<stack>--<name>` in its cluster.
+  const others = await otherServiceNames(aws, stack);
+  const services: Record<string, ServiceAnswersInput> = { [stack]: {} };
+  // A route of its own for each (any will do: its rule is found by the stack and service tags), so its target group and rule are planned.
+  for (const name of others) services[name] = { path: `/${name}/*` };
   const ecr = aws.get(ECRClient);
   let nextToken: string | undefined;
   do {
     const r = await ecr.send(new DescribeRepositoriesCommand({ nextToken }));
     for (const repo of r.repositories ?? []) {
       const tags = await ecr.send(new ListTagsForResourceCommand({ resourceArn: repo.repositoryArn! }));
-      if (tags.tags?.some((t) => t.Key === STACK_TAG && t.Value === stack)) input.service = { ecrRepository: repo.repositoryName! };
+      if (!tags.tags?.some((t) => t.Key === STACK_TAG && t.Value === stack)) continue;
+      const owner = tags.tags.find((t) => t.Key === SERVICE_TAG)?.Value;
+      const name = owner !== undefined && owner in services ? owner : stack;
+      services[name] = { ...services[name], ecrRepository: repo.repositoryName! };
     }
     nextToken = r.nextToken;
   } while (nextToken);
+  if (others.length) input.services = services;
+  else if (services[stack]!.ecrRepository) input.service = services[stack];
   try {
     return validateAnswers(input);
   } catch {
     // Something odd (e.g. a hand-made subnet): defaults still find most things; the sweep gets the rest.
     return validateAnswers({ stack });
   }
+}
+
+/** The names of the stack's services other than the one named after it, from its cluster's ECS services (`<stack>--<name>`). */
+async function otherServiceNames(aws: AwsClients, stack: string): Promise<string[]> {
+  const ecs = aws.get(ECSClient);
+  const names: string[] = [];
+  try {
+    for await (const page of paginateListServices({ client: ecs }, { cluster: stackNames(stack).cluster })) {
+      for (const arn of page.serviceArns ?? []) {
+        const service = arn.split('/').pop() ?? '';
+        if (service.startsWith(`${stack}--`) && SERVICE_NAME.test(service.slice(stack.length + 2))) names.push(service.slice(stack.length + 2));
+      }
+    }
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  return names.sort();
 }
 
 /** The domain of a certificate tagged with the stack (ecs-wizard requested it for loadBalancer.domain), if any. */

@@ -49,10 +49,11 @@ import type { AwsClients } from '../aws/clients.js';
 import { isNotFound, unlessNotFound } from '../aws/errors.js';
 import { STACK_TAG } from '../aws/tags.js';
 import type { StackNames } from '../steps/names.js';
-import { familyRevisions } from '../steps/task-definition.js';
-import { isStackLoadBalancerHost, recordSet, sameRecord, zoneHolding } from '../steps/dns.js';
-import { isStacks } from '../steps/nat-gateway.js';
-import { certificatesSharingValidation, validatedName } from '../steps/certificate.js';
+import { serviceNames, type ServiceNames } from '../steps/services.js';
+import { familyRevisions } from '../steps/service/task-definition.js';
+import { isStackLoadBalancerHost, recordSet, sameRecord, zoneHolding } from '../steps/stack/dns.js';
+import { isStacks } from '../steps/stack/nat-gateway.js';
+import { certificatesSharingValidation, validatedName } from '../steps/stack/certificate.js';
 
 /** Resource kinds the inventory knows, in the order a backstop cleanup deletes them. */
 export const LEFTOVER_ORDER = [
@@ -115,6 +116,17 @@ export interface InventoryOptions {
   allCertificates?: boolean;
   /** The stack's region (else the clients'): where, with us-east-1, certificates sharing a validation record are looked for. */
   region?: string;
+  /**
+   * The stack's services besides the one named after it (whose names are always looked for): their
+   * task definition families, task roles, scalable targets and alarms, by their names. (Their ECS
+   * services, target groups and repositories are found by cluster and tags anyway.)
+   */
+  services?: readonly string[];
+}
+
+/** The names of every service the inventory looks for: the primary's, then the others'. */
+function everyService(names: StackNames, opts: InventoryOptions): ServiceNames[] {
+  return [serviceNames(names.stack, { name: names.stack, primary: true }), ...(opts.services ?? []).filter((n) => n !== names.stack).map((n) => serviceNames(names.stack, { name: n, primary: false }))];
 }
 
 /**
@@ -123,7 +135,7 @@ export interface InventoryOptions {
  * and IAM, so each service is asked directly). Read-only.
  */
 export async function listStackResources(aws: AwsClients, names: StackNames, opts: InventoryOptions = {}): Promise<Leftover[]> {
-  const parts = await Promise.all([ec2Resources(aws, names), elbResources(aws, names), autoScalingResources(aws, names), ecsResources(aws, names), iamResources(aws, names), ecrResources(aws, names, opts.ecrRepository), scalingResources(aws, names), alarmResources(aws, names), logResources(aws, names), natResources(aws, names), httpsResources(aws, names, opts)]);
+  const parts = await Promise.all([ec2Resources(aws, names), elbResources(aws, names), autoScalingResources(aws, names), ecsResources(aws, names, opts), iamResources(aws, names, opts), ecrResources(aws, names, opts.ecrRepository), scalingResources(aws, names, opts), alarmResources(aws, names, opts), logResources(aws, names), natResources(aws, names), httpsResources(aws, names, opts)]);
   const exclude = opts.exclude ?? new Set<string>();
   const seen = new Set<string>();
   const all: Leftover[] = [];
@@ -209,7 +221,7 @@ async function elbResources(aws: AwsClients, names: StackNames): Promise<Leftove
   const tagged = await taggedElbArns(elb, [...lbs, ...tgs].map((x) => x.arn), names.stack);
   return [
     ...lbs.filter((lb) => lb.name === names.loadBalancer || tagged.has(lb.arn)).map((lb): Leftover => ({ type: 'load-balancer', id: lb.arn, name: lb.name })),
-    ...tgs.filter((tg) => tg.name === names.targetGroup || tagged.has(tg.arn)).map((tg): Leftover => ({ type: 'target-group', id: tg.arn, name: tg.name })),
+    ...tgs.filter((tg) => tg.name === serviceNames(names.stack, { name: names.stack, primary: true }).targetGroup || tagged.has(tg.arn)).map((tg): Leftover => ({ type: 'target-group', id: tg.arn, name: tg.name })),
   ];
 }
 
@@ -257,7 +269,7 @@ async function autoScalingResources(aws: AwsClients, names: StackNames): Promise
   return out;
 }
 
-async function ecsResources(aws: AwsClients, names: StackNames): Promise<Leftover[]> {
+async function ecsResources(aws: AwsClients, names: StackNames, opts: InventoryOptions): Promise<Leftover[]> {
   const ecs = aws.get(ECSClient);
   const out: Leftover[] = [];
   const clusters = await ecs.send(new DescribeClustersCommand({ clusters: [names.cluster] }));
@@ -278,7 +290,9 @@ async function ecsResources(aws: AwsClients, names: StackNames): Promise<Leftove
   }
   // Deregistered (INACTIVE) revisions too: destroy deletes them.
   for (const status of ['ACTIVE', 'INACTIVE'] as const) {
-    for (const arn of await familyRevisions(ecs, names.taskFamily, status)) out.push({ type: 'task-definition', id: arn, meta: { status } });
+    for (const svc of everyService(names, opts)) {
+      for (const arn of await familyRevisions(ecs, svc.taskFamily, status)) out.push({ type: 'task-definition', id: arn, meta: { status } });
+    }
   }
   const cps = await ecs.send(new DescribeCapacityProvidersCommand({ capacityProviders: [names.capacityProvider] })).catch((err: unknown) => {
     if (isNotFound(err)) return { capacityProviders: [] };
@@ -291,16 +305,18 @@ async function ecsResources(aws: AwsClients, names: StackNames): Promise<Leftove
   return out;
 }
 
-async function iamResources(aws: AwsClients, names: StackNames): Promise<Leftover[]> {
+async function iamResources(aws: AwsClients, names: StackNames, opts: InventoryOptions): Promise<Leftover[]> {
   const iam = aws.get(IAMClient);
   const out: Leftover[] = [];
   for (const roleName of [names.instanceRole, names.executionRole]) {
     const r = await unlessNotFound(() => iam.send(new GetRoleCommand({ RoleName: roleName })));
     if (r?.Role) out.push({ type: 'iam-role', id: roleName });
   }
-  // The task role the stack made (service.taskRolePolicies), by its tag: a role of that name the user brought is not the stack's.
-  const task = await unlessNotFound(() => iam.send(new GetRoleCommand({ RoleName: names.taskRole })));
-  if (task?.Role?.Tags?.some((t) => t.Key === STACK_TAG && t.Value === names.stack)) out.push({ type: 'iam-role', id: names.taskRole });
+  // The task roles the stack made (taskRolePolicies), by their tag: a role of that name the user brought is not the stack's.
+  for (const { taskRole } of everyService(names, opts)) {
+    const task = await unlessNotFound(() => iam.send(new GetRoleCommand({ RoleName: taskRole })));
+    if (task?.Role?.Tags?.some((t) => t.Key === STACK_TAG && t.Value === names.stack)) out.push({ type: 'iam-role', id: taskRole });
+  }
   const p = await unlessNotFound(() => iam.send(new GetInstanceProfileCommand({ InstanceProfileName: names.instanceProfile })));
   if (p?.InstanceProfile) out.push({ type: 'instance-profile', id: names.instanceProfile, meta: { roles: (p.InstanceProfile.Roles ?? []).map((r) => r.RoleName).join(',') } });
   return out;
@@ -322,18 +338,20 @@ async function ecrResources(aws: AwsClients, names: StackNames, repository?: str
   return out;
 }
 
-function serviceResourceId(names: StackNames): string {
-  return `service/${names.cluster}/${names.service}`;
+function serviceResourceId(names: StackNames, svc: ServiceNames): string {
+  return `service/${names.cluster}/${svc.service}`;
 }
 
-async function scalingResources(aws: AwsClients, names: StackNames): Promise<Leftover[]> {
+async function scalingResources(aws: AwsClients, names: StackNames, opts: InventoryOptions): Promise<Leftover[]> {
   const aas = aws.get(ApplicationAutoScalingClient);
-  const ResourceId = serviceResourceId(names);
   const out: Leftover[] = [];
-  const t = await aas.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [ResourceId] }));
-  for (const st of t.ScalableTargets ?? []) out.push({ type: 'scalable-target', id: st.ResourceId!, meta: { dimension: st.ScalableDimension! } });
-  const p = await aas.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId }));
-  for (const sp of p.ScalingPolicies ?? []) out.push({ type: 'app-scaling-policy', id: sp.PolicyName!, meta: { resourceId: sp.ResourceId!, dimension: sp.ScalableDimension! } });
+  for (const svc of everyService(names, opts)) {
+    const ResourceId = serviceResourceId(names, svc);
+    const t = await aas.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [ResourceId] }));
+    for (const st of t.ScalableTargets ?? []) out.push({ type: 'scalable-target', id: st.ResourceId!, meta: { dimension: st.ScalableDimension! } });
+    const p = await aas.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId }));
+    for (const sp of p.ScalingPolicies ?? []) out.push({ type: 'app-scaling-policy', id: sp.PolicyName!, meta: { resourceId: sp.ResourceId!, dimension: sp.ScalableDimension! } });
+  }
   return out;
 }
 
@@ -341,14 +359,14 @@ async function scalingResources(aws: AwsClients, names: StackNames): Promise<Lef
  * Target-tracking policies own CloudWatch alarms named `TargetTracking-<resource>-AlarmHigh-<id>`
  * (or AlarmLow): the resource's exact name up to the suffix, so another stack's never matches.
  */
-export function alarmPrefixes(names: StackNames): string[] {
-  return [serviceResourceId(names), names.autoScalingGroup].flatMap((resource) => [`TargetTracking-${resource}-AlarmHigh-`, `TargetTracking-${resource}-AlarmLow-`]);
+export function alarmPrefixes(names: StackNames, opts: InventoryOptions = {}): string[] {
+  return [...everyService(names, opts).map((svc) => serviceResourceId(names, svc)), names.autoScalingGroup].flatMap((resource) => [`TargetTracking-${resource}-AlarmHigh-`, `TargetTracking-${resource}-AlarmLow-`]);
 }
 
-async function alarmResources(aws: AwsClients, names: StackNames): Promise<Leftover[]> {
+async function alarmResources(aws: AwsClients, names: StackNames, opts: InventoryOptions): Promise<Leftover[]> {
   const cw = aws.get(CloudWatchClient);
   const out: Leftover[] = [];
-  for (const AlarmNamePrefix of alarmPrefixes(names)) {
+  for (const AlarmNamePrefix of alarmPrefixes(names, opts)) {
     let NextToken: string | undefined;
     do {
       const r = await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix, NextToken }));

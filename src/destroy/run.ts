@@ -4,6 +4,7 @@ import type { EngineEvent, Outputs, RunResult, Step } from '../engine/types.js';
 import type { StackEnv } from '../steps/env.js';
 import { deleteLeftovers, type CleanupResult } from './cleanup.js';
 import { listStackResources, type Leftover } from './inventory.js';
+import { serviceOfId, servicesOf } from '../steps/services.js';
 import { plural } from '../words.js';
 
 export interface DestroyStackOptions {
@@ -66,7 +67,9 @@ export async function destroyStack(opts: DestroyStackOptions): Promise<DestroyRe
   const inventory = (): Promise<Leftover[]> =>
     listStackResources(env.aws, env.names, {
       exclude,
-      ecrRepository: env.answers.service.ecrRepository,
+      ecrRepository: servicesOf(env.answers).find((s) => s.ecrRepository)?.ecrRepository,
+      // Every service the answers name, and any whose records the state still holds (a removal cut short).
+      services: [...new Set([...servicesOf(env.answers).map((s) => s.name), ...Object.keys(state.state.resources).flatMap((id) => serviceOfId(id)?.service ?? [])])],
       domain: env.answers.loadBalancer.domain,
       allCertificates: opts.discover,
       region: env.region,

@@ -4,11 +4,12 @@ import type { AwsClients } from '../aws/clients.js';
 import { unlessNotFound } from '../aws/errors.js';
 import type { StackState } from '../engine/state.js';
 import { listContainerInstances } from '../cli/commands/status-live.js';
-import { recommendedAmi, type Architecture, type FoundLaunch } from '../steps/launch-common.js';
-import { foundLaunch } from '../steps/launch-configuration.js';
-import { latestVersion } from '../steps/launch-template.js';
+import { recommendedAmi, type Architecture, type FoundLaunch } from '../steps/stack/launch-common.js';
+import { foundLaunch } from '../steps/stack/launch-configuration.js';
+import { latestVersion } from '../steps/stack/launch-template.js';
 import { stackNames } from '../steps/names.js';
 import { plural } from '../words.js';
+import { serviceNames } from '../steps/services.js';
 import type { AutoScalingGroupOutputs, ClusterOutputs, LaunchOutputs, ServiceOutputs } from '../steps/outputs.js';
 
 /**
@@ -42,7 +43,7 @@ export function hostTargets(state: StackState): HostTargets {
   return {
     groupName: out<AutoScalingGroupOutputs>('auto-scaling-group').autoScalingGroupName ?? names.autoScalingGroup,
     clusterName: out<ClusterOutputs>('cluster').clusterName ?? names.cluster,
-    serviceName: out<ServiceOutputs>('service').serviceName ?? names.service,
+    serviceName: out<ServiceOutputs>('service').serviceName ?? serviceNames(state.stack, { name: state.stack, primary: true }).service,
     launch: launch.kind ? (launch as LaunchOutputs) : undefined,
     pinnedAmi: answers?.instances?.amiId,
   };

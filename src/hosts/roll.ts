@@ -16,9 +16,9 @@ import { runCreate } from '../engine/engine.js';
 import { planBook, type RecordBook, type StateFile } from '../engine/state.js';
 import type { EngineEvent, Outputs, ResourceStep, RunResult, StepContext } from '../engine/types.js';
 import { listContainerInstances } from '../cli/commands/status-live.js';
-import { checkLaunches } from '../steps/auto-scaling-group.js';
+import { checkLaunches } from '../steps/stack/auto-scaling-group.js';
 import { retryAfterAmbiguousResponse } from '../steps/common.js';
-import { finishDefaultVersion, latestVersion, launchVersionToken, newLaunchTemplateVersion } from '../steps/launch-template.js';
+import { finishDefaultVersion, latestVersion, launchVersionToken, newLaunchTemplateVersion } from '../steps/stack/launch-template.js';
 import { launchTypes, type Host, type HostFacts, type HostTargets } from './inspect.js';
 import { noun, plural } from '../words.js';
 

@@ -1,6 +1,7 @@
 import type { Problem } from '../errors.js';
 import type { Answers } from '../wizard/schema.js';
 import { plural } from '../words.js';
+import { serviceAnswersOf, servicesOf, type ServiceSpec } from '../steps/services.js';
 
 /**
  * Capacity arithmetic and guard rails: how many tasks of the service fit one instance, and whether
@@ -103,25 +104,36 @@ export function checkCapacity(answers: Answers): CapacityCheck {
   const spot = checkSpotCapacity(answers);
   const problems: Problem[] = [...spot.problems];
   const warnings: string[] = [...spot.warnings];
-  const { instanceType, maxSize, desiredCapacity } = answers.instances;
-  const { cpu, memory, desiredCount } = answers.service;
+  const { instanceType } = answers.instances;
   const cap = reservableCapacity(instanceType);
+  const services = servicesOf(answers);
   if (!cap) {
-    warnings.push(`instance type ${instanceType} is not in ecs-wizard's capacity table: cannot check that ${cpu} CPU units / ${memory} MiB tasks fit, nor how many.`);
+    for (const { cpu, memory } of services) warnings.push(`instance type ${instanceType} is not in ecs-wizard's capacity table: cannot check that ${cpu} CPU units / ${memory} MiB tasks fit, nor how many.`);
     return { problems, warnings };
   }
+  for (const svc of services) checkService(answers, svc, cap, problems, warnings);
+  if (problems.length === 0 && services.length > 1) warnings.push(...sharedCapacity(answers, services, cap));
+  return { problems, warnings };
+}
+
+/** One service's tasks against the instance type and the group's bounds (each problem at the service's own answers). */
+function checkService(answers: Answers, svc: ServiceSpec, cap: { cpu: number; memoryMiB: number }, problems: Problem[], warnings: string[]): void {
+  const { instanceType, maxSize, desiredCapacity } = answers.instances;
+  const { cpu, memory, desiredCount } = svc;
+  const before = problems.length;
   if (cpu > cap.cpu) {
-    problems.push({ path: 'service.cpu', message: `a task needs ${cpu} CPU units but a ${instanceType} offers ${cap.cpu}; pick a larger instance type or a smaller task` });
+    problems.push({ path: `${svc.at}.cpu`, message: `a task needs ${cpu} CPU units but a ${instanceType} offers ${cap.cpu}; pick a larger instance type or a smaller task` });
   }
   if (memory > cap.memoryMiB) {
-    problems.push({ path: 'service.memory', message: `a task needs ${memory} MiB but a ${instanceType} offers about ${cap.memoryMiB} MiB to tasks; pick a larger instance type or a smaller task` });
+    problems.push({ path: `${svc.at}.memory`, message: `a task needs ${memory} MiB but a ${instanceType} offers about ${cap.memoryMiB} MiB to tasks; pick a larger instance type or a smaller task` });
   }
-  if (problems.length) return { problems, warnings };
+  if (problems.length > before) return;
 
   const perInstance = tasksPerInstance(instanceType, cpu, memory)!;
-  const scaling = answers.scaling.service;
+  const scaling = svc.scaling;
+  const own = serviceAnswersOf(answers, svc.name)?.scaling !== undefined;
   const maxTasks = scaling.enabled ? scaling.maxCount : desiredCount;
-  const maxKey = scaling.enabled ? 'scaling.service.maxCount' : 'service.desiredCount';
+  const maxKey = scaling.enabled ? (own ? `${svc.at}.scaling.maxCount` : 'scaling.service.maxCount') : `${svc.at}.desiredCount`;
   if (maxTasks > perInstance * maxSize) {
     warnings.push(
       `${maxKey} is ${maxTasks}, but at most ${plural(perInstance * maxSize, 'task')} fit (${perInstance} per ${instanceType} × instances.maxSize ${maxSize}); tasks beyond that stay pending. Raise instances.maxSize to ${Math.ceil(maxTasks / perInstance)} or use a larger instance type.`,
@@ -129,11 +141,27 @@ export function checkCapacity(answers: Answers): CapacityCheck {
   }
   if (!answers.scaling.instances.managed && desiredCount > perInstance * desiredCapacity) {
     problems.push({
-      path: 'service.desiredCount',
+      path: `${svc.at}.desiredCount`,
       message: `${plural(desiredCount, 'task')} need ${plural(Math.ceil(desiredCount / perInstance), 'instance')} (${perInstance} per ${instanceType}), but instances.desiredCapacity is ${desiredCapacity} and without a capacity provider (scaling.instances.managed: false) nothing adds instances for tasks that cannot be placed`,
     });
   }
-  return { problems, warnings };
+}
+
+/**
+ * Several services share the hosts: their desired tasks together against what the group's largest
+ * size offers. A warning, not a refusal — placement packs tasks of different sizes, which a sum
+ * only estimates.
+ */
+function sharedCapacity(answers: Answers, services: ServiceSpec[], cap: { cpu: number; memoryMiB: number }): string[] {
+  const { instanceType, maxSize } = answers.instances;
+  const memory = services.reduce((sum, s) => sum + s.memory * s.desiredCount, 0);
+  const cpu = services.reduce((sum, s) => sum + s.cpu * s.desiredCount, 0);
+  const offered = { memoryMiB: cap.memoryMiB * maxSize, cpu: cap.cpu * maxSize };
+  if (memory <= offered.memoryMiB && cpu <= offered.cpu) return [];
+  const what = memory > offered.memoryMiB ? `${memory} MiB of memory (about ${offered.memoryMiB} MiB offered)` : `${cpu} CPU units (${offered.cpu} offered)`;
+  return [
+    `the ${services.length} services' desired tasks together need ${what} on at most ${plural(maxSize, 'instance')} of ${instanceType} (instances.maxSize): some tasks would stay pending. Raise instances.maxSize, use a larger instance type, or run fewer tasks.`,
+  ];
 }
 
 /**
@@ -146,8 +174,11 @@ export function checkSpotCapacity(answers: Answers): CapacityCheck {
   const warnings: string[] = [];
   const spot = answers.instances.spot;
   if (!spot) return { problems, warnings };
-  const { cpu, memory } = answers.service;
   const unknown: string[] = [];
+  // The largest task of any service must fit each type.
+  const services = servicesOf(answers);
+  const cpu = Math.max(...services.map((s) => s.cpu));
+  const memory = Math.max(...services.map((s) => s.memory));
   (spot.instanceTypes ?? []).forEach((type, k) => {
     // instances.instanceType is checked by checkCapacity itself, under its own key.
     if (type === answers.instances.instanceType) return;

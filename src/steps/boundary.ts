@@ -3,6 +3,7 @@ import { WizardError } from '../errors.js';
 import { BOUNDARY_POLICY_NAME, boundaryArn, createBoundary, readBoundary, type BoundaryState } from '../aws/boundary.js';
 import { isAccessDenied, unlessNotFound } from '../aws/errors.js';
 import type { StackEnv } from './env.js';
+import { serviceNames, servicesOf } from './services.js';
 
 /**
  * The permissions boundary as one run of the stack sees it. Like ECS's service-linked role, the
@@ -61,10 +62,11 @@ export async function existingBoundary(env: StackEnv): Promise<string | undefine
   return k.state.exists ? k.arn : undefined;
 }
 
-/** The roles the answers make the stack own: the instance and execution roles, and the task role when the stack makes one. */
+/** The roles the answers make the stack own: the instance and execution roles, and each service's task role when the stack makes one. */
 export function stackRoleNames(env: StackEnv): string[] {
   const n = env.names;
-  return [n.instanceRole, n.executionRole, ...(env.answers.service.taskRolePolicies !== undefined ? [n.taskRole] : [])];
+  const taskRoles = servicesOf(env.answers).flatMap((svc) => (svc.taskRolePolicies !== undefined ? [serviceNames(n.stack, svc).taskRole] : []));
+  return [n.instanceRole, n.executionRole, ...taskRoles];
 }
 
 /**

@@ -9,8 +9,8 @@ export interface StackEnv {
   answers: Answers;
   names: StackNames;
   aws: AwsClients;
-  /** Tags for a resource with this Name (stack tag + Name + the user's tags). */
-  tags(name?: string): Tag[];
+  /** Tags for a resource with this Name (stack tag + Name + the user's tags); a per-service resource's carry its service too. */
+  tags(name?: string, service?: string): Tag[];
   /** Timing for waits and retries, bounded by --wait-timeout; tests pass a fast clock. */
   timing: PollTiming;
   /** The AWS account id, looked up once when a step needs it (ECR URIs, ARNs). */

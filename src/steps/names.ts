@@ -1,7 +1,8 @@
 /**
- * Every AWS name the stack uses, derived deterministically from the stack name, so a lost state
- * file can be rebuilt by looking names up. The stack name is at most 28 characters, which keeps
- * `<stack>-alb` and `<stack>-tg` within AWS's 32-character limit for load balancers and target groups.
+ * Every AWS name the stack uses once, derived deterministically from the stack name, so a lost
+ * state file can be rebuilt by looking names up. The stack name is at most 28 characters, which
+ * keeps `<stack>-alb` (and the primary service's `<stack>-tg`) within AWS's 32-character limit for
+ * load balancers and target groups. Each service's own names are serviceNames() in services.ts.
  */
 export interface StackNames {
   stack: string;
@@ -14,18 +15,12 @@ export interface StackNames {
   instanceRole: string;
   instanceProfile: string;
   executionRole: string;
-  /** The application's own role (service.taskRolePolicies), assumed by its containers. */
-  taskRole: string;
-  targetGroup: string;
   loadBalancer: string;
   launchTemplate: string;
   launchConfiguration: string;
   autoScalingGroup: string;
   cluster: string;
   capacityProvider: string;
-  taskFamily: string;
-  container: string;
-  service: string;
   logGroup: string;
   /** Private subnets (instances behind NAT), one per zone. */
   privateSubnet: (index: number) => string;
@@ -50,8 +45,6 @@ export function stackNames(stack: string): StackNames {
     instanceRole: `${stack}-ecs-instance`,
     instanceProfile: `${stack}-ecs-instance`,
     executionRole: `${stack}-ecs-task-execution`,
-    taskRole: `${stack}-ecs-task`,
-    targetGroup: `${stack}-tg`,
     loadBalancer: `${stack}-alb`,
     launchTemplate: `${stack}-ecs`,
     launchConfiguration: `${stack}-ecs`,
@@ -59,9 +52,6 @@ export function stackNames(stack: string): StackNames {
     cluster: stack,
     // "ecs", "aws" and "fargate" prefixes are reserved for capacity provider names.
     capacityProvider: `cp-${stack}`,
-    taskFamily: stack,
-    container: 'app',
-    service: stack,
     logGroup: `/ecs/${stack}`,
     privateSubnet: (i) => `${stack}-private-${i + 1}`,
     privateRouteTable: (i) => `${stack}-private-${i + 1}`,

@@ -13,6 +13,8 @@ export interface EcrRepositoryOutputs { repositoryName: string; repositoryUri: s
 export interface TargetGroupOutputs { targetGroupArn: string; targetGroupName: string }
 export interface LoadBalancerOutputs { loadBalancerArn: string; loadBalancerName: string; dnsName: string }
 export interface ListenerOutputs { listenerArn: string }
+/** A service's rule on the forwarding listener (path or host → its target group). */
+export interface ListenerRuleOutputs { ruleArn: string; listenerArn: string; priority: number }
 /** Step id 'launch-template' covers both modes; `kind` says which. */
 export type LaunchOutputs =
   | { kind: 'template'; launchTemplateId: string; launchTemplateName: string; amiId: string; instanceType?: string; version?: number }

@@ -1,6 +1,6 @@
 import { DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients.js';
-import { zonesOffering } from '../steps/subnets.js';
+import { zonesOffering } from '../steps/stack/subnets.js';
 import type { PriceBook } from '../cost/prices.js';
 import { spotQuotes, type SpotQuotes } from '../cost/spot.js';
 

@@ -96,6 +96,8 @@ class Session implements QuestionContext {
   }
 
   applies(q: Question): boolean {
+    // Answers with several services (`services:`) hold each one's answers there: the one service's questions do not apply.
+    if (q.id.startsWith('service.') && getPath(this.draft, 'services') !== undefined) return false;
     return q.when ? q.when(this) : true;
   }
 

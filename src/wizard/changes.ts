@@ -1,9 +1,9 @@
 import type { AnswerChange, StackState } from '../engine/state.js';
-import { repositoryImage } from '../steps/ecr.js';
+import { repositoryImage } from '../steps/service/ecr.js';
 import { validateAnswers } from './answers-file.js';
 import { getPath } from './draft.js';
 import { REDACTED } from './redact.js';
-import type { Answers } from './schema.js';
+import type { Answers, ServiceAnswers } from './schema.js';
 
 /**
  * What a create on an existing stack changes in what runs, against the answers its state recorded
@@ -90,8 +90,10 @@ function recordedAnswers(current: StackState): Answers | undefined {
 
 export function stackChanges(current: StackState, a: Answers, seen: { group?: GroupBounds } = {}): StackChange[] {
   const was = recordedAnswers(current);
-  if (!was?.service) return [];
-  const out: StackChange[] = [...imageAndEnvironment(current, was, a)];
+  // What a day-2 command changed is compared on a one-service stack (`service:` before and now);
+  // per service on a stack of several is part 2 of issue 23.
+  if (!was?.service || !a.service) return [];
+  const out: StackChange[] = [...imageAndEnvironment(current, { ...was, service: was.service }, { ...a, service: a.service })];
   for (const f of FIELDS) {
     if (f.when && !(f.when(was) && f.when(a))) continue;
     const recorded = getPath(was, f.path);
@@ -121,7 +123,7 @@ export function stackChanges(current: StackState, a: Answers, seen: { group?: Gr
  * be compared and counts as unchanged); said to revert the last deploy when the newest release was
  * a deploy, rollback or forced deployment.
  */
-function imageAndEnvironment(current: StackState, was: Answers, a: Answers): StackChange[] {
+function imageAndEnvironment(current: StackState, was: Answers & { service: ServiceAnswers }, a: Answers & { service: ServiceAnswers }): StackChange[] {
   const uri = (current.resources['ecr-repository']?.outputs as { repositoryUri?: string } | undefined)?.repositoryUri;
   const effective = (image: string | undefined): string | undefined => (a.service.ecrRepository && uri ? repositoryImage(image ?? '', uri) : image);
   const newest = current.releases?.[current.releases.length - 1];

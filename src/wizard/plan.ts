@@ -1,4 +1,7 @@
-import { isWaitStep, type StepResult } from '../engine/types.js';
+import { isWaitStep, type Step, type StepResult } from '../engine/types.js';
+import type { StackEnv } from '../steps/env.js';
+import { defaultService, idFor, routeText, serviceNames, serviceOfId, servicesOf, type ServiceKind, type ServiceSpec } from '../steps/services.js';
+import { retentionOf } from '../steps/stack/log-group.js';
 import { buildPlan } from '../steps/index.js';
 import { stackNames, type StackNames } from '../steps/names.js';
 import type { StackState } from '../engine/state.js';
@@ -7,7 +10,7 @@ import { BROUGHT_ROLE_PATH, answersSchema, httpsOn, type Answers } from './schem
 import { costChange, estimateFromAnswers, type CostReport } from '../cost/estimate.js';
 import { bundledBook, type StackPrices } from '../cost/prices.js';
 import { stackUrl } from '../steps/url.js';
-import { TLS_POLICY } from '../steps/https-listener.js';
+import { TLS_POLICY } from '../steps/stack/https-listener.js';
 import { plural } from '../words.js';
 
 /**
@@ -34,7 +37,12 @@ export interface Plan {
   instances: { instanceType: string; architecture?: string; launch: string; ami: string; minSize: number; desiredCapacity: number; maxSize: number; keyName?: string };
   /** Hosts of an existing stack a changed instance type or pinned AMI replaces, one at a time. */
   roll?: { instances: number; reason: string };
+  /** The service the listener's default action forwards to (the only one on a one-service stack). */
   service: { image: string; containerPort: number; cpu: number; memory: number; desiredCount: number; logs: string; secrets: string[]; containerInsights: boolean; taskRole?: string };
+  /** Every service in file order, each with its route: `/api/* → api:8080`, `default → web:80`, `worker: no load balancer`. */
+  services: PlanService[];
+  /** Services the state has and these answers no longer do: deleted alone by this create, with what goes. */
+  removed?: { name: string; resources: string[] }[];
   access: string[];
   scaling: string[];
   warnings: string[];
@@ -57,7 +65,46 @@ export interface Plan {
   cost: CostReport;
 }
 
+export interface PlanService {
+  name: string;
+  route: string;
+  image: string;
+  containerPort?: number;
+  cpu: number;
+  memory: number;
+  desiredCount: number;
+  command?: string[];
+}
+
+/** The name of a per-service step's resource, from the service's own names. */
+function serviceResourceName(kind: ServiceKind, svc: ServiceSpec, a: Answers, n: StackNames): string | undefined {
+  const names = serviceNames(a.stack, svc);
+  switch (kind) {
+    case 'task-role':
+      return names.taskRole;
+    case 'ecr-repository':
+      return svc.ecrRepository;
+    case 'target-group':
+      return names.targetGroup;
+    case 'listener-rule':
+      return `${routeText(svc)} (priority ${svc.priority})`;
+    case 'secrets-policy':
+      return Object.keys(svc.secrets).length ? `${names.secretsPolicy} on ${n.executionRole}` : undefined;
+    case 'task-definition':
+      return names.taskFamily;
+    case 'service':
+      return names.service;
+    default:
+      return undefined;
+  }
+}
+
 function resourceName(stepId: string, a: Answers, n: StackNames): string | undefined {
+  const own = serviceOfId(stepId);
+  if (own) {
+    const svc = servicesOf(a).find((s) => (own.service === undefined ? s.primary : s.name === own.service));
+    return svc ? serviceResourceName(own.kind, svc, a, n) : undefined;
+  }
   switch (stepId) {
     case 'vpc':
       return a.network.vpcId ?? n.vpc;
@@ -77,12 +124,6 @@ function resourceName(stepId: string, a: Answers, n: StackNames): string | undef
       return n.instanceProfile;
     case 'execution-role':
       return n.executionRole;
-    case 'task-role':
-      return n.taskRole;
-    case 'ecr-repository':
-      return a.service.ecrRepository;
-    case 'target-group':
-      return n.targetGroup;
     case 'load-balancer':
       return n.loadBalancer;
     case 'listener':
@@ -116,14 +157,8 @@ function resourceName(stepId: string, a: Answers, n: StackNames): string | undef
       return n.cluster;
     case 'log-group':
       return n.logGroup;
-    case 'secrets-policy':
-      return Object.keys(a.service.secrets).length ? `${a.stack}-secrets on ${n.executionRole}` : undefined;
     case 'capacity-provider':
       return n.capacityProvider;
-    case 'task-definition':
-      return n.taskFamily;
-    case 'service':
-      return n.service;
     default:
       return undefined;
   }
@@ -145,9 +180,22 @@ export function reviewCost(a: Answers, region: string, prices: StackPrices | und
 
 export function buildReviewPlan(
   a: Answers,
-  opts: { region: string; amiId?: string; architecture?: string; results?: StepResult[]; roll?: { instances: number; reason: string }; current?: StackState; group?: GroupBounds; prices?: StackPrices },
+  opts: {
+    region: string;
+    amiId?: string;
+    architecture?: string;
+    results?: StepResult[];
+    roll?: { instances: number; reason: string };
+    current?: StackState;
+    group?: GroupBounds;
+    prices?: StackPrices;
+    /** Services this create deletes (removed from the answers), with the steps that delete them. */
+    removed?: RemovedService[];
+  },
 ): Plan {
   const n = stackNames(a.stack);
+  const services = servicesOf(a);
+  const main = defaultService(a);
   const reuse = a.network.vpcId !== undefined;
   const byStep = new Map((opts.results ?? []).map((r) => [r.stepId, r]));
   // What exists already: a dry run's finds say so; else (the review) what the stack's state recorded as created.
@@ -157,7 +205,7 @@ export function buildReviewPlan(
   const vpcId = (byStep.get('vpc')?.outputs ?? recorded('vpc')?.outputs)?.vpcId as string | undefined;
   const resources: PlanResource[] = buildPlan(a)
     // With no secrets the secrets-policy step only makes sure no stale grant remains: nothing to show.
-    .filter((s) => !isWaitStep(s) && !(s.id === 'secrets-policy' && Object.keys(a.service.secrets).length === 0))
+    .filter((s) => !isWaitStep(s) && !(serviceOfId(s.id)?.kind === 'secrets-policy' && resourceName(s.id, a, n) === undefined))
     .map((s) => {
       const r = byStep.get(s.id);
       const external = (s as { external?: boolean }).external === true || (reuse && (s.id === 'vpc' || s.id === 'subnets' || s.id === 'private-subnets'));
@@ -182,15 +230,20 @@ export function buildReviewPlan(
 
   const s = a.scaling;
   const scaling: string[] = [];
-  if (s.service.enabled) {
-    const targets = [
-      s.service.targetCpuPercent !== undefined ? `CPU ${s.service.targetCpuPercent}%` : undefined,
-      s.service.targetMemoryPercent !== undefined ? `memory ${s.service.targetMemoryPercent}%` : undefined,
-      s.service.requestsPerTarget !== undefined ? `${s.service.requestsPerTarget} requests per task` : undefined,
-    ].filter(Boolean);
-    scaling.push(`service: ${s.service.minCount}–${s.service.maxCount} tasks, target tracking on ${targets.length ? targets.join(', ') : 'CPU (default)'}`);
-  } else {
-    scaling.push(`service: fixed at ${plural(a.service.desiredCount, 'task')} (no auto scaling)`);
+  for (const svc of services) {
+    // One service: `service: …` as always; several: `service api: …`.
+    const who = services.length > 1 ? `service ${svc.name}` : 'service';
+    const sc = svc.scaling;
+    if (sc.enabled) {
+      const targets = [
+        sc.targetCpuPercent !== undefined ? `CPU ${sc.targetCpuPercent}%` : undefined,
+        sc.targetMemoryPercent !== undefined ? `memory ${sc.targetMemoryPercent}%` : undefined,
+        sc.requestsPerTarget !== undefined ? `${sc.requestsPerTarget} requests per task` : undefined,
+      ].filter(Boolean);
+      scaling.push(`${who}: ${sc.minCount}–${sc.maxCount} tasks, target tracking on ${targets.length ? targets.join(', ') : 'CPU (default)'}`);
+    } else {
+      scaling.push(`${who}: fixed at ${plural(svc.desiredCount, 'task')} (no auto scaling)`);
+    }
   }
   scaling.push(
     s.instances.managed
@@ -250,17 +303,28 @@ export function buildReviewPlan(
       ...(a.instances.keyName ? { keyName: a.instances.keyName } : {}),
     },
     service: {
-      image: a.service.ecrRepository ? `ECR repository ${a.service.ecrRepository}` : a.service.image,
-      containerPort: a.service.containerPort,
-      cpu: a.service.cpu,
-      memory: a.service.memory,
-      desiredCount: a.service.desiredCount,
-      logs: a.service.logs ? `CloudWatch Logs ${n.logGroup}, kept ${a.service.logRetentionDays} days` : 'off',
+      image: imageText(main),
+      containerPort: main.containerPort ?? 80,
+      cpu: main.cpu,
+      memory: main.memory,
+      desiredCount: main.desiredCount,
+      logs: main.logs ? `CloudWatch Logs ${n.logGroup}, kept ${retentionOf(a)} days` : 'off',
       // Names only: the ARNs say where a value lives, never the value itself.
-      secrets: Object.keys(a.service.secrets).sort(),
+      secrets: Object.keys(main.secrets).sort(),
       containerInsights: a.cluster.containerInsights,
-      ...(taskRoleLine(a) ? { taskRole: taskRoleLine(a) } : {}),
+      ...(taskRoleLine(a, main) ? { taskRole: taskRoleLine(a, main) } : {}),
     },
+    services: services.map((svc) => ({
+      name: svc.name,
+      route: routeText(svc),
+      image: imageText(svc),
+      ...(svc.containerPort !== undefined ? { containerPort: svc.containerPort } : {}),
+      cpu: svc.cpu,
+      memory: svc.memory,
+      desiredCount: svc.desiredCount,
+      ...(svc.command ? { command: svc.command } : {}),
+    })),
+    ...(opts.removed?.length ? { removed: opts.removed.map((r) => ({ name: r.name, resources: r.resources })) } : {}),
     ...(opts.roll ? { roll: opts.roll } : {}),
     access,
     scaling,
@@ -278,13 +342,36 @@ export function runningChanges(current: StackState, a: Answers, group?: GroupBou
   return stackChanges(current, a, { group }).map((c) => c.text);
 }
 
+const imageText = (svc: ServiceSpec): string => (svc.ecrRepository ? `ECR repository ${svc.ecrRepository}` : svc.image);
+
 /** The task role in the review's words: the user's, or the stack's own with what it may do. */
-function taskRoleLine(a: Answers): string | undefined {
-  if (a.service.taskRoleArn) return `${a.service.taskRoleArn} (yours)`;
-  const policies = a.service.taskRolePolicies;
+function taskRoleLine(a: Answers, svc: ServiceSpec): string | undefined {
+  if (svc.taskRoleArn) return `${svc.taskRoleArn} (yours)`;
+  const policies = svc.taskRolePolicies;
   if (policies === undefined) return undefined;
   const names = policies.map((p) => p.split('/').pop()).join(', ');
-  return `${stackNames(a.stack).taskRole} (${names || 'no policies'}; within the permissions boundary)`;
+  return `${serviceNames(a.stack, svc).taskRole} (${names || 'no policies'}; within the permissions boundary)`;
+}
+
+/** A service this create deletes: its name, and its resources in the review's words. */
+export interface RemovedService {
+  name: string;
+  resources: string[];
+}
+
+/** What deleting these services removes, in words: `ECS service shop--worker`, `task definition family shop--worker`, … */
+export function removedServices(recorded: Answers, removed: readonly ServiceSpec[], steps: readonly Step<StackEnv>[]): RemovedService[] {
+  const n = stackNames(recorded.stack);
+  return removed.map((svc) => ({
+    name: svc.name,
+    resources: steps.flatMap((s) => {
+      const kind = serviceOfId(s.id)?.kind;
+      if (isWaitStep(s) || kind === undefined || idFor(svc, kind) !== s.id) return [];
+      const name = serviceResourceName(kind, svc, recorded, n);
+      // The step's title without the service's name in brackets: `ECS service shop--worker`.
+      return name ? [`${s.title.replace(/ \(.*\)$/, '')} ${name}`] : [];
+    }),
+  }));
 }
 
 /** The IAM path of a role ARN (`arn:…:role/ecs-wizard/app` → `/ecs-wizard/`). */
@@ -301,10 +388,11 @@ export function answerWarnings(a: Answers): string[] {
     warnings.push('instances.sshCidr opens port 22 but instances.keyName is not set: only EC2 Instance Connect or a key baked into the AMI can log in.');
   }
   if (a.instances.launch === 'configuration') warnings.push('Launch configurations are refused by AWS accounts created since 1 Oct 2024; prefer launch: template.');
-  const brought = a.service.taskRoleArn;
-  if (brought !== undefined && rolePath(brought) !== BROUGHT_ROLE_PATH) {
+  for (const svc of servicesOf(a)) {
+    const brought = svc.taskRoleArn;
+    if (brought === undefined || rolePath(brought) === BROUGHT_ROLE_PATH) continue;
     warnings.push(
-      `service.taskRoleArn is under the IAM path ${rolePath(brought)}: the documented operator policy (docs/iam-policy.json) passes only roles under ${BROUGHT_ROLE_PATH} to ECS, so an operator's create or deploy with it is refused — move the role there (a role's path is set when it is created), or run with credentials that may pass it.`,
+      `${svc.at}.taskRoleArn is under the IAM path ${rolePath(brought)}: the documented operator policy (docs/iam-policy.json) passes only roles under ${BROUGHT_ROLE_PATH} to ECS, so an operator's create or deploy with it is refused — move the role there (a role's path is set when it is created), or run with credentials that may pass it.`,
     );
   }
   if (a.loadBalancer.certificateArn && !a.loadBalancer.domain) {

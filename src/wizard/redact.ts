@@ -1,4 +1,4 @@
-import type { Answers } from './schema.js';
+import { serviceEntries, type Answers, type ServiceAnswers } from './schema.js';
 
 /** Environment variable names that usually carry a secret. */
 export const SECRET_NAME = /PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY|CREDENTIAL/i;
@@ -6,12 +6,15 @@ export const SECRET_NAME = /PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|ACC
 /** What a secret-looking value is replaced with wherever ecs-wizard writes or prints answers. */
 export const REDACTED = '***';
 
-/** The plain `service.environment` names that look like secrets and have a value. */
+/** The plain `environment` names (of every service) that look like secrets and have a value. */
 export function secretLookingNames(answers: Answers): string[] {
-  return Object.entries(answers.service.environment)
+  return [...new Set(serviceEntries(answers).flatMap((e) => secretNamesOf(e.answers.environment)))].sort();
+}
+
+function secretNamesOf(environment: Record<string, string>): string[] {
+  return Object.entries(environment)
     .filter(([name, value]) => SECRET_NAME.test(name) && value !== '' && value !== REDACTED)
-    .map(([name]) => name)
-    .sort();
+    .map(([name]) => name);
 }
 
 /**
@@ -20,11 +23,14 @@ export function secretLookingNames(answers: Answers): string[] {
  * which is exactly why `service.secrets` is the better place for it).
  */
 export function redactAnswers(answers: Answers): Answers {
-  const names = secretLookingNames(answers);
-  if (names.length === 0) return answers;
-  const environment = { ...answers.service.environment };
-  for (const name of names) environment[name] = REDACTED;
-  return { ...answers, service: { ...answers.service, environment } };
+  if (secretLookingNames(answers).length === 0) return answers;
+  const redacted = (sv: ServiceAnswers): ServiceAnswers => {
+    const environment = { ...sv.environment };
+    for (const name of secretNamesOf(environment)) environment[name] = REDACTED;
+    return { ...sv, environment };
+  };
+  if (answers.services !== undefined) return { ...answers, services: Object.fromEntries(Object.entries(answers.services).map(([name, sv]) => [name, redacted(sv)])) };
+  return { ...answers, service: redacted(answers.service!) };
 }
 
 /** The warning for plain environment values that look secret. */

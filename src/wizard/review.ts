@@ -29,12 +29,21 @@ export function renderPlan(p: Plan): string {
   if (p.spot) {
     add(`  Spot: ${p.spot.instanceTypes.join(', ')} (${p.spot.allocationStrategy}), On-Demand base ${p.spot.onDemandBaseCapacity}, ${p.spot.onDemandPercentageAboveBase} % On-Demand above it`);
   }
-  add('Service');
-  add(`  ${p.service.image}  port ${p.service.containerPort}  ${p.service.cpu} CPU units  ${p.service.memory} MiB  × ${plural(p.service.desiredCount, 'task')}`);
-  add(`  logs ${p.service.logs}`);
+  if (p.services.length > 1) {
+    // Several: each with its route (`/api/* → api:8080`, `default → web:80`, `worker: no load balancer`).
+    add('Services');
+    for (const s of p.services) add(`  ${s.route}  ${s.image}  ${s.cpu} CPU units  ${s.memory} MiB  × ${plural(s.desiredCount, 'task')}${s.command ? `  command ${s.command.join(' ')}` : ''}`);
+    add(`  logs ${p.service.logs}`);
+  } else {
+    add('Service');
+    add(`  ${p.service.image}  port ${p.service.containerPort}  ${p.service.cpu} CPU units  ${p.service.memory} MiB  × ${plural(p.service.desiredCount, 'task')}`);
+  }
+  if (p.services.length <= 1) add(`  logs ${p.service.logs}`);
   if (p.service.taskRole) add(`  task role ${p.service.taskRole}`);
   if (p.service.secrets.length) add(`  secrets ${p.service.secrets.join(', ')} (read by ECS from SSM / Secrets Manager at task start)`);
   add(`  Container Insights ${p.service.containerInsights ? 'on' : 'off'}`);
+  // Services the answers no longer have: deleted alone by this create (nothing shared is touched).
+  for (const r of p.removed ?? []) add(`  delete service ${r.name}: ${r.resources.join(', ')}`);
   if (p.changes?.length) {
     add('Changes to what runs');
     for (const c of p.changes) add(`  ${c}`);

@@ -168,6 +168,31 @@ export function imageReferenceProblem(ref: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A service's auto scaling: the stack's `scaling.service` (the default of every service), or a
+ * service's own `scaling` (which replaces it whole, with these defaults).
+ */
+export const serviceScalingSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    minCount: count(1000).default(1),
+    maxCount: count(1000).default(6),
+    targetCpuPercent: percent.optional(),
+    targetMemoryPercent: percent.optional(),
+    requestsPerTarget: z.number().int().min(1).max(1_000_000).optional(),
+    scaleInCooldownSeconds: z.number().int().min(0).max(3600).default(300),
+    scaleOutCooldownSeconds: z.number().int().min(0).max(3600).default(60),
+  })
+  .strict();
+
+/**
+ * An ALB path pattern: up to 128 characters of those ALB allows (A–Z a–z 0–9 _ - . $ / ~ " ' @ : + &),
+ * with `*` (any run) and `?` (one character) wildcards; it matches the URL's path, so it starts with / or a wildcard.
+ */
+export const ALB_PATH_PATTERN = /^[/*?][A-Za-z0-9_\-.$/~"'@:+&*?]{0,127}$/;
+/** An ALB host condition: up to 128 characters of letters, digits, - and ., with * and ? wildcards (`*.example.com`). */
+export const ALB_HOST_PATTERN = /^(?!\.)(?!.*\.\.)[A-Za-z0-9*?.-]{1,128}(?<!\.)$/;
+
 export const serviceSchema = z
   .object({
     image: z
@@ -178,7 +203,8 @@ export const serviceSchema = z
       })
       .default('nginx:latest'),
     ecrRepository: z.string().regex(/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/, 'must be a repository name of lowercase letters, digits, . _ - and /').max(256).optional(),
-    containerPort: port.default(80),
+    /** 80 for a load-balanced service when not given (filled by answersSchema); a worker has a port only when given. */
+    containerPort: port.optional(),
     cpu: z.number({ invalid_type_error: 'must be a number' }).int().min(128, 'must be at least 128 CPU units (1024 = one vCPU)').max(10240, 'must be at most 10240 CPU units').default(256),
     memory: z.number({ invalid_type_error: 'must be a number' }).int().min(128, 'must be at least 128 MiB').max(122880, 'must be at most 122880 MiB').default(512),
     desiredCount: count(1000).default(2),
@@ -208,6 +234,27 @@ export const serviceSchema = z
       .array(z.string().regex(MANAGED_POLICY_ARN, 'must be a managed policy ARN: arn:<partition>:iam::aws:policy/… or arn:<partition>:iam::<account>:policy/…'))
       .max(20, 'may list at most 20 policies (IAM attaches at most 20 managed policies to a role, 10 unless the quota was raised)')
       .optional(),
+    // Several services on one stack (issue 23): the route, workers, and what each service may change
+    // of the stack's defaults. All optional without defaults, so the answers of a stack made before
+    // them re-read and rewrite unchanged; the defaults are servicesOf()'s (steps/services.ts).
+    /** An ALB path pattern routing to this service (`/api/*`); with `host`, both must match. */
+    path: z.string({ invalid_type_error: 'must be a path pattern like /api/*' }).regex(ALB_PATH_PATTERN, 'must be an ALB path pattern like /api/* (up to 128 characters: letters, digits, _ - . $ / ~ " \' @ : + & and the wildcards * and ?)').optional(),
+    /** A host name routing to this service (`api.example.com`, `*.example.com`). */
+    host: z.string({ invalid_type_error: 'must be a host name like api.example.com' }).regex(ALB_HOST_PATTERN, 'must be a host name like api.example.com or *.example.com (up to 128 characters: letters, digits, - and ., with the wildcards * and ?)').optional(),
+    /** The listener rule's priority (1–50000, lower first); otherwise derived from the order of the services. */
+    priority: z.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').min(1, 'must be 1–50000').max(50000, 'must be 1–50000').optional(),
+    /** false: a worker, with no target group, no listener rule and no port needed. Default true. */
+    loadBalanced: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
+    /** The container's command (its image's CMD otherwise). */
+    command: z.array(z.string({ invalid_type_error: 'must be a string' }), { invalid_type_error: 'must be a list of strings, like [node, worker.js]' }).min(1, 'needs at least one word (the program to run)').optional(),
+    /** The target group's health check path; default loadBalancer.healthCheckPath. */
+    healthCheckPath: z.string().regex(/^\/[\x21-\x7e]{0,1023}$/, 'must be a URL path starting with /').optional(),
+    /** This service's own auto scaling; default scaling.service. */
+    scaling: serviceScalingSchema.optional(),
+    /** ECS Exec into the service's containers. Default false. */
+    exec: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
+    /** ECS Service Connect: reachable by its name inside the stack. Default false. */
+    discovery: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
   })
   .strict();
 
@@ -216,19 +263,7 @@ export const clusterSchema = z.object({ containerInsights: z.boolean({ invalid_t
 
 export const scalingSchema = z
   .object({
-    service: z
-      .object({
-        enabled: z.boolean().default(true),
-        minCount: count(1000).default(1),
-        maxCount: count(1000).default(6),
-        targetCpuPercent: percent.optional(),
-        targetMemoryPercent: percent.optional(),
-        requestsPerTarget: z.number().int().min(1).max(1_000_000).optional(),
-        scaleInCooldownSeconds: z.number().int().min(0).max(3600).default(300),
-        scaleOutCooldownSeconds: z.number().int().min(0).max(3600).default(60),
-      })
-      .strict()
-      .default({}),
+    service: serviceScalingSchema.default({}),
     instances: z
       .object({
         managed: z.boolean().default(true),
@@ -251,7 +286,7 @@ const tagKey = z
   .max(128, 'tag keys must be at most 128 characters')
   .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, 'tag keys may contain only letters, digits, spaces and _ . : / = + - @')
   .refine((k) => !k.toLowerCase().startsWith('aws:'), 'tag keys must not start with "aws:" (reserved by AWS)')
-  .refine((k) => k !== 'ecs-wizard:stack', '"ecs-wizard:stack" is set by ecs-wizard itself');
+  .refine((k) => k !== 'ecs-wizard:stack' && k !== 'ecs-wizard:service', (k) => ({ message: `"${k}" is set by ecs-wizard itself` }));
 
 const answersObject = z
   .object({
@@ -260,7 +295,10 @@ const answersObject = z
     network: networkSchema.default({}),
     loadBalancer: loadBalancerSchema.default({}),
     instances: instancesSchema.default({}),
-    service: serviceSchema.default({}),
+    /** One service, named after the stack; without `services` it takes its defaults. */
+    service: serviceSchema.optional(),
+    /** Several services by name (the one named after the stack keeps the `service` names); not with `service`. */
+    services: z.record(z.string(), serviceSchema, { invalid_type_error: 'must be a map of service names to their answers' }).optional(),
     cluster: clusterSchema.default({}),
     scaling: scalingSchema.default({}),
     tags: z.record(tagKey, z.string().max(256, 'tag values must be at most 256 characters')).default({}),
@@ -275,10 +313,8 @@ export const answersSchema = answersObject
     if (i.minSize > i.desiredCapacity) issue(['instances', 'minSize'], `must be ≤ desiredCapacity (${i.desiredCapacity})`, 'instances.desiredCapacity');
     if (i.desiredCapacity > i.maxSize) issue(['instances', 'maxSize'], `must be ≥ desiredCapacity (${i.desiredCapacity})`, 'instances.desiredCapacity');
     const s = a.scaling.service;
-    if (s.enabled) {
-      if (s.minCount > a.service.desiredCount) issue(['scaling', 'service', 'minCount'], `must be ≤ service.desiredCount (${a.service.desiredCount})`, 'scaling.service.enabled', 'service.desiredCount');
-      if (a.service.desiredCount > s.maxCount) issue(['scaling', 'service', 'maxCount'], `must be ≥ service.desiredCount (${a.service.desiredCount})`, 'scaling.service.enabled', 'service.desiredCount');
-    }
+    // Each service's counts within its scaling (where a one-service stack always had them), the rest of the services' rules below.
+    serviceRules(a, issue, 'counts');
     const n = a.network;
     if ((n.vpcId === undefined) !== (n.subnetIds === undefined)) {
       issue(['network', n.vpcId === undefined ? 'vpcId' : 'subnetIds'], 'vpcId and subnetIds go together: give both to reuse an existing VPC, or neither to create one', 'network.vpcId', 'network.subnetIds');
@@ -288,15 +324,7 @@ export const answersSchema = answersObject
     if (n.vpcId === undefined) networkRules(n, issue);
     if (i.maxSize < 1) issue(['instances', 'maxSize'], 'must be at least 1 so the service has instances to run on');
     if (s.enabled && s.minCount > s.maxCount) issue(['scaling', 'service', 'maxCount'], `must be ≥ scaling.service.minCount (${s.minCount})`, 'scaling.service.enabled', 'scaling.service.minCount');
-    for (const name of Object.keys(a.service.secrets)) {
-      if (name in a.service.environment) issue(['service', 'secrets', name], 'is also set in service.environment: give it in one place only');
-    }
-    if (a.service.taskRoleArn !== undefined && a.service.taskRolePolicies !== undefined) {
-      issue(['service', 'taskRoleArn'], 'and service.taskRolePolicies exclude each other: give taskRoleArn to use a role of your own, or taskRolePolicies for a role the stack makes — not both');
-    }
-    (a.service.taskRolePolicies ?? []).forEach((arn, k, all) => {
-      if (all.indexOf(arn) < k) issue(['service', 'taskRolePolicies', k], `lists ${arn} twice`);
-    });
+    serviceRules(a, issue, 'rest');
     const userTags = Object.keys(a.tags).length;
     // AWS allows 50 tags per resource; ecs-wizard adds Name and ecs-wizard:stack and keeps headroom.
     if (userTags > MAX_USER_TAGS) issue(['tags'], `has ${userTags} tags; at most ${MAX_USER_TAGS} (AWS allows 50 per resource, ecs-wizard adds its own)`);
@@ -309,6 +337,122 @@ export const MAX_USER_TAGS = 45;
 
 /** Adds a problem at `path`; `reads` names the other answers (dotted paths) the rule looks at. */
 type IssueFn = (path: (string | number)[], message: string, ...reads: string[]) => void;
+
+/** Service names: short (they go into AWS names after the stack's), no trailing or double hyphen. */
+export const SERVICE_NAME = /^[a-z](?:[a-z0-9]|-(?!-|$)){0,15}$/;
+
+/** A service's answers as the schema parses them (before servicesOf() fills the defaults that depend on the stack). */
+export type ServiceAnswers = z.output<typeof serviceSchema>;
+
+/** One service of the answers, in file order: its name, where its answers are, and the answers. */
+export interface ServiceEntry {
+  name: string;
+  /** The answers path of its answers: `service` or `services.<name>`. */
+  at: string;
+  answers: ServiceAnswers;
+}
+
+/**
+ * The services the answers name, in file order: `service:` is the one service named after the
+ * stack; `services:` each by its key. Neither (answers before the schema's defaults): none.
+ */
+export function serviceEntries(a: { stack: string; service?: ServiceAnswers; services?: Record<string, ServiceAnswers> }): ServiceEntry[] {
+  if (a.services !== undefined) return Object.entries(a.services).map(([name, answers]) => ({ name, at: `services.${name}`, answers }));
+  return a.service !== undefined ? [{ name: a.stack, at: 'service', answers: a.service }] : [];
+}
+
+/**
+ * The rules of the services (issue 23), each problem at its own path: `service` or `services`
+ * (not both); names; exactly one load-balanced service on the listener's default route (neither
+ * path nor host); routes only on load-balanced services; distinct priorities and ECR
+ * repositories; and per service what `service` always had: counts within its scaling, a secret
+ * not also a variable, one kind of task role.
+ */
+function serviceRules(a: ParsedAnswers, issue: IssueFn, part: 'counts' | 'rest'): void {
+  const entries = serviceEntries({ ...a, service: a.service ?? (a.services === undefined ? serviceSchema.parse({}) : undefined) });
+  if (part === 'counts') {
+    for (const e of entries) serviceCountRules(a, e, issue);
+    return;
+  }
+  if (a.service !== undefined && a.services !== undefined) {
+    issue(['services'], 'and service exclude each other: service is the one service named after the stack; give several under services (the one named after the stack keeps that service\'s resources), not both', 'service');
+  }
+  if (a.services !== undefined && Object.keys(a.services).length === 0) issue(['services'], 'needs at least one service');
+  const path = (e: ServiceEntry, ...rest: (string | number)[]): (string | number)[] => [...e.at.split('.'), ...rest];
+  for (const e of entries) {
+    const sv = e.answers;
+    const key = (k: string): string => `${e.at}.${k}`;
+    if (e.at !== 'service' && e.name !== a.stack) {
+      if (!SERVICE_NAME.test(e.name)) issue(path(e), `is not a service name: 1–16 lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen (or the stack's own name, ${a.stack}, for the service named after the stack)`);
+      else if (e.name === 'ecs') issue(path(e), 'is reserved: the service named after the stack writes its logs under the stream prefix "ecs"; pick another name');
+    }
+    const worker = sv.loadBalanced === false;
+    if (worker) {
+      for (const k of ['path', 'host', 'priority', 'healthCheckPath'] as const) {
+        if (sv[k] !== undefined) issue(path(e, k), `applies only to a load-balanced service, and ${e.name} has loadBalanced: false (a worker: no target group, no listener rule)`, key('loadBalanced'));
+      }
+      if (sv.scaling?.requestsPerTarget !== undefined) issue(path(e, 'scaling', 'requestsPerTarget'), `needs a load balancer, and ${e.name} has loadBalanced: false: scale a worker on CPU or memory`, key('loadBalanced'));
+      else if (sv.scaling === undefined && a.scaling.service.enabled && a.scaling.service.requestsPerTarget !== undefined) {
+        issue(['scaling', 'service', 'requestsPerTarget'], `applies to every service without scaling of its own, and ${e.name} has no load balancer (loadBalanced: false): give ${key('scaling')} on CPU or memory`, key('loadBalanced'), key('scaling'));
+      }
+    }
+    for (const name of Object.keys(sv.secrets)) {
+      if (name in sv.environment) issue(path(e, 'secrets', name), `is also set in ${key('environment')}: give it in one place only`);
+    }
+    if (sv.taskRoleArn !== undefined && sv.taskRolePolicies !== undefined) {
+      issue(path(e, 'taskRoleArn'), `and ${key('taskRolePolicies')} exclude each other: give taskRoleArn to use a role of your own, or taskRolePolicies for a role the stack makes — not both`);
+    }
+    (sv.taskRolePolicies ?? []).forEach((arn, k, all) => {
+      if (all.indexOf(arn) < k) issue(path(e, 'taskRolePolicies', k), `lists ${arn} twice`);
+    });
+  }
+  // The listener's default action goes to exactly one load-balanced service: the one without path and host.
+  const balanced = entries.filter((e) => e.answers.loadBalanced !== false);
+  const defaults = balanced.filter((e) => e.answers.path === undefined && e.answers.host === undefined);
+  const routes = entries.flatMap((e) => [key(e, 'path'), key(e, 'host'), key(e, 'loadBalanced')]);
+  if (entries.length && defaults.length === 0) {
+    issue([entries[0]!.at.split('.')[0]!], balanced.length
+      ? `has no load-balanced service without path and host: exactly one takes the listener's default route (every request no rule matches); leave path and host out on one of ${balanced.map((e) => e.name).join(', ')}`
+      : 'has no load-balanced service: the stack\'s load balancer needs one (without path and host) for its default route', ...routes);
+  } else if (defaults.length > 1) {
+    for (const e of defaults.slice(1)) {
+      issue(path(e), `has neither path nor host, like ${defaults[0]!.name}: only one service takes the listener's default route; give the others a path or a host`, ...routes);
+    }
+  }
+  const priorities = new Map<number, string>();
+  for (const e of entries) {
+    const p = e.answers.priority;
+    if (p === undefined || e.answers.loadBalanced === false) continue;
+    const other = priorities.get(p);
+    if (other !== undefined) issue(path(e, 'priority'), `is ${p}, like services.${other}.priority: each listener rule needs its own priority`, `services.${other}.priority`);
+    else priorities.set(p, e.name);
+  }
+  const repositories = new Map<string, string>();
+  for (const e of entries) {
+    const r = e.answers.ecrRepository;
+    if (r === undefined) continue;
+    const other = repositories.get(r);
+    if (other !== undefined) issue(path(e, 'ecrRepository'), `is ${r}, like ${other}'s: each service's repository is its own (the service removed last would delete it)`);
+    else repositories.set(r, e.name);
+  }
+}
+
+const key = (e: ServiceEntry, k: string): string => `${e.at}.${k}`;
+
+/** A service's desired count within its scaling's bounds (its own `scaling`, else the stack's `scaling.service`). */
+function serviceCountRules(a: ParsedAnswers, e: ServiceEntry, issue: IssueFn): void {
+  const sv = e.answers;
+  const path = (...rest: (string | number)[]): (string | number)[] => [...e.at.split('.'), ...rest];
+  const own = sv.scaling;
+  const sc = own ?? a.scaling.service;
+  if (!sc.enabled) return;
+  const at = own ? path('scaling') : ['scaling', 'service'];
+  const reads = own ? [key(e, 'scaling.enabled'), key(e, 'desiredCount')] : ['scaling.service.enabled', key(e, 'desiredCount')];
+  const which = own || e.at === 'service' ? '' : ` (the stack's scaling, which ${e.name} uses)`;
+  if (sc.minCount > sv.desiredCount) issue([...at, 'minCount'], `must be ≤ ${key(e, 'desiredCount')} (${sv.desiredCount})${which}`, ...reads);
+  if (sv.desiredCount > sc.maxCount) issue([...at, 'maxCount'], `must be ≥ ${key(e, 'desiredCount')} (${sv.desiredCount})${which}`, ...reads);
+  if (own && sc.minCount > sc.maxCount) issue(path('scaling', 'maxCount'), `must be ≥ ${key(e, 'scaling.minCount')} (${sc.minCount})`, key(e, 'scaling.enabled'), key(e, 'scaling.minCount'));
+}
 
 /** A new VPC (no vpcId): network address, /16–/28, subnets inside it, no overlap, one AZ per subnet. */
 function networkRules(n: z.output<typeof networkSchema>, ruleIssue: IssueFn): void {
@@ -492,8 +636,15 @@ function withDerivedDefaults(a: ParsedAnswers) {
   const n = a.network;
   const privateNew = n.instanceSubnets === 'private' && n.vpcId === undefined;
   const spot = a.instances.spot;
+  // In the schema's key order (a state or saved file lists them so), the service answers in place:
+  // `service` (its defaults when there are no `services`) or `services`, each load-balanced one with its port.
+  const { stack, region, network: _n, loadBalancer: _lb, instances: _i, service, services, ...rest } = a;
+  // One of the two, typed so that code cannot read `answers.service` as if every stack had it: servicesOf() is the way in.
+  const serviceAnswers: { service?: ServiceAnswers; services?: Record<string, ServiceAnswers> } =
+    services !== undefined ? { services: Object.fromEntries(Object.entries(services).map(([name, sv]) => [name, withPort(sv)])) } : { service: withPort(service ?? serviceSchema.parse({})) };
   return {
-    ...a,
+    stack,
+    ...(region !== undefined ? { region } : {}),
     network: {
       ...n,
       ...(privateNew ? { privateSubnetCidrs: n.privateSubnetCidrs ?? defaultPrivateSubnetCidrs(n.vpcCidr, n.subnetCidrs), natGateways: n.natGateways ?? 1 } : {}),
@@ -504,7 +655,16 @@ function withDerivedDefaults(a: ParsedAnswers) {
       ...(https ? { redirectHttp: a.loadBalancer.redirectHttp ?? true } : {}),
     },
     instances: { ...a.instances, ...(spot ? { spot: { ...spot, instanceTypes: spot.instanceTypes ?? [a.instances.instanceType] } } : {}) },
+    ...serviceAnswers,
+    ...rest,
   };
+}
+
+/** A load-balanced service listens on 80 unless told otherwise; a worker has a port only when given. Keys in the schema's order. */
+function withPort(sv: ServiceAnswers): ServiceAnswers {
+  if (sv.loadBalanced === false || sv.containerPort !== undefined) return sv;
+  const { image, ecrRepository, ...rest } = sv;
+  return { image, ...(ecrRepository !== undefined ? { ecrRepository } : {}), containerPort: 80, ...rest };
 }
 
 export type AnswersInput = z.input<typeof answersSchema>;

@@ -9,6 +9,7 @@ import { stackNames } from '../../src/steps/names.js';
 import { cliEnv, runCli } from './cli.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { oneServiceNames } from '../support/service-steps.js';
 
 const LOCAL_AGENT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scripts/local-agent.mjs');
 
@@ -32,7 +33,7 @@ beforeAll(async () => {
   await fs.writeFile(path.join(dir, 'stack.yaml'), `stack: ${STACK}\nservice:\n  desiredCount: 2\n`);
   const created = await runCli(['create', '--answers', 'stack.yaml', '--yes', '--no-wait', '--output', 'json'], { env, cwd: dir });
   expect(created.code, created.stderr).toBe(0);
-  const names = stackNames(STACK);
+  const names = oneServiceNames(STACK);
   // Both instances of the group (desired capacity 2) joined the cluster.
   expect(await registerFakeAgents(moto.endpoint, names.cluster, names.autoScalingGroup)).toBe(2);
   expect(await registerTaskTargets(moto.endpoint, names.targetGroup, names.autoScalingGroup)).toBeGreaterThan(0);

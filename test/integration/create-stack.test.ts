@@ -9,7 +9,7 @@ import {
   DescribeSubnetsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
-import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeRulesCommand, DescribeTagsCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeLaunchConfigurationsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -22,6 +22,7 @@ import { runCli, runCliWithAgents } from '../e2e/cli.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { tempDir } from '../support/stack.js';
 import { existingNetwork } from '../support/existing-network.js';
+import { oneServiceNames } from '../support/service-steps.js';
 
 /**
  * The issue's acceptance test: the built CLI, as a child process, creates the whole stack on moto;
@@ -59,6 +60,23 @@ function stateDir(stack: string): string {
   return stateDirs.get(stack)!;
 }
 
+/** Records with ids, hashes and the ALB's DNS number replaced, as test/fixtures/previous-release/state.json holds them. */
+function normalised(resources: Record<string, { status: string; outputs: object }>): Record<string, { status: string; outputs: object }> {
+  const norm = (v: unknown): unknown => {
+    if (typeof v === 'string') {
+      return v
+        .replace(/\b(vpc|subnet|igw|sg|rtb|rtbassoc|lt|ami)-[0-9a-f]{8,}\b/g, '$1-<id>')
+        .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>')
+        .replace(/\/[0-9a-f]{16}\b/g, '/<hex>')
+        .replace(/-alb-\d+\./g, '-alb-<n>.');
+    }
+    if (Array.isArray(v)) return v.map(norm);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, norm(x)]));
+    return v;
+  };
+  return Object.fromEntries(Object.entries(resources).map(([id, r]) => [id, { status: r.status, outputs: norm(r.outputs) as object }]));
+}
+
 /** Runs `ecs-wizard create` as a child; while it runs, plays the ECS agent for the stack's instances. */
 async function create(stack: string, answers: object, extraArgs: string[] = []): Promise<CliRun> {
   const dir = tempDir('ecs-wizard-create-');
@@ -80,7 +98,7 @@ async function create(stack: string, answers: object, extraArgs: string[] = []):
 describe('ecs-wizard create on moto (built CLI)', () => {
   it('builds every resource with every link, and a second run changes nothing', async () => {
     const stack = 'accept-lt';
-    const n = stackNames(stack);
+    const n = oneServiceNames(stack);
     const secretArn = 'arn:aws:ssm:us-east-1:123456789012:parameter/accept/api-key';
     const answers = {
       instances: { desiredCapacity: 2, maxSize: 4 },
@@ -235,7 +253,7 @@ describe('ecs-wizard create on moto (built CLI)', () => {
 
   it('legacy launch-configuration mode: the group uses one launch configuration, and a rerun adds none', async () => {
     const stack = 'accept-lc';
-    const n = stackNames(stack);
+    const n = oneServiceNames(stack);
     const answers = { network: { vpcCidr: '10.9.0.0/16', subnetCidrs: ['10.9.0.0/24', '10.9.1.0/24'] }, instances: { launch: 'configuration', desiredCapacity: 1, minSize: 1 }, service: { desiredCount: 2 } };
 
     const first = await create(stack, answers);
@@ -267,7 +285,7 @@ describe('ecs-wizard create on moto (built CLI)', () => {
     try {
       const { vpcId, subnetIds } = await existingNetwork(ec2, '10.77');
       const stack = 'accept-reuse';
-      const n = stackNames(stack);
+      const n = oneServiceNames(stack);
 
       // WHEN the stack is created in it
       const run = await create(stack, { network: { vpcId, subnetIds }, service: { desiredCount: 2 }, instances: { desiredCapacity: 1 } });
@@ -305,4 +323,117 @@ describe('ecs-wizard create on moto (built CLI)', () => {
     expect(Object.entries(await counter.count(stack)).filter(([, v]) => v > 0)).toEqual([]);
     expect(readdirSync(stateDir(stack)).filter((f) => f.endsWith('.json'))).toEqual([]);
   }, 120_000);
+  it('a stack the previous release made reruns with 0 mutating calls, its state untouched', async () => {
+    // GIVEN the state the previous release (main at 97ce00e, built and run on moto with these answers)
+    // wrote, ids and hashes normalised: test/fixtures/previous-release/state.json
+    const fixture = JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/previous-release/state.json'), 'utf8')) as { answers: object; resources: Record<string, { status: string; outputs: object }> };
+    const { stack, ...answers } = JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/previous-release/answers.json'), 'utf8')) as { stack: string };
+    // WHEN this release creates the same stack from the same answers
+    const first = await create(stack, answers, ['--no-wait']);
+    expect(first.code, first.stderr).toBe(0);
+    // THEN it records exactly what the previous release recorded: the same step ids and records (names,
+    // families, target group, policies …) and the answers in the `service:` shape, byte for byte — so
+    // the previous release's stack is this one, found by the same ids and names
+    const file = path.join(stateDir(stack), `${stack}.json`);
+    const state = JSON.parse(readFileSync(file, 'utf8')) as { answers: object; resources: Record<string, { status: string; outputs: object }> };
+    expect(JSON.stringify(state.answers)).toBe(JSON.stringify(fixture.answers));
+    expect(normalised(state.resources)).toEqual(fixture.resources);
+    // WHEN it runs again THEN not one mutating call, and the state's answers and records are as they were
+    const before = readFileSync(file, 'utf8');
+    const again = await create(stack, answers, ['--no-wait']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json.calls?.mutating).toBe(0);
+    const after = JSON.parse(readFileSync(file, 'utf8')) as typeof state;
+    expect(JSON.stringify(after.answers)).toBe(JSON.stringify(JSON.parse(before).answers));
+    expect(after.resources).toEqual(JSON.parse(before).resources);
+  }, 120_000);
+
+  it('three services on one ALB, one ASG, one cluster: web by default, api on /api/*, a worker; removing the worker deletes it alone; destroy leaves nothing', async () => {
+    const stack = 'multi';
+    const services = {
+      web: { image: 'nginx:1.27', containerPort: 80, desiredCount: 2 },
+      api: { image: 'nginx:1.27', containerPort: 8080, path: '/api/*', desiredCount: 2, healthCheckPath: '/api/health' },
+      worker: { image: 'busybox:1.36', command: ['sleep', '3600'], loadBalanced: false, desiredCount: 2 },
+    };
+    const answers = { instances: { desiredCapacity: 2, maxSize: 4 }, services };
+    // WHEN create runs
+    const first = await create(stack, answers, ['--no-wait']);
+    // THEN one ALB, one group, one cluster; 2 target groups (no worker's), 1 rule (api's), 3 services, 3 families
+    expect(first.code, first.stderr).toBe(0);
+    expect(await counter.count(stack)).toMatchObject({ loadBalancers: 1, listeners: 1, listenerRules: 1, autoScalingGroups: 1, clusters: 1, targetGroups: 2, services: 3, taskDefinitions: 3 });
+    const ids = first.json.steps.map((x) => x.id);
+    expect(ids).toEqual(expect.arrayContaining(['target-group:web', 'target-group:api', 'listener-rule:api', 'service:web', 'service:api', 'service:worker', 'task-definition:worker']));
+    expect(ids.filter((id) => id.startsWith('target-group') || id.startsWith('listener-rule'))).toEqual(['target-group:web', 'target-group:api', 'listener-rule:api']);
+
+    const elb = new ElasticLoadBalancingV2Client(cfg);
+    const ecs = new ECSClient(cfg);
+    try {
+      // AND the listener forwards by default to web's target group, api's rule /api/* to api's; each tagged with its service
+      const [lb] = (await elb.send(new DescribeLoadBalancersCommand({ Names: [`${stack}-alb`] }))).LoadBalancers ?? [];
+      const [listener] = (await elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb!.LoadBalancerArn }))).Listeners ?? [];
+      const recorded = JSON.parse(readFileSync(path.join(stateDir(stack), `${stack}.json`), 'utf8')) as { resources: Record<string, { outputs: { targetGroupName?: string } }> };
+      const tgName = (svc: string): string => recorded.resources[`target-group:${svc}`]!.outputs.targetGroupName!;
+      expect([tgName('web'), tgName('api')]).toEqual([expect.stringMatching(/^multi-web-[0-9a-f]{4}$/), expect.stringMatching(/^multi-api-[0-9a-f]{4}$/)]);
+      const byTg = Object.fromEntries(((await elb.send(new DescribeTargetGroupsCommand({ Names: [tgName('web'), tgName('api')] }))).TargetGroups ?? []).map((t) => [t.TargetGroupName, t]));
+      const tgs = { [`${stack}--web`]: byTg[tgName('web')], [`${stack}--api`]: byTg[tgName('api')] };
+      expect(listener!.DefaultActions![0]!.TargetGroupArn).toBe(tgs[`${stack}--web`]!.TargetGroupArn);
+      expect(tgs[`${stack}--api`]!.HealthCheckPath).toBe('/api/health');
+      const rules = ((await elb.send(new DescribeRulesCommand({ ListenerArn: listener!.ListenerArn }))).Rules ?? []).filter((r) => !r.IsDefault);
+      expect(rules.map((r) => [r.Priority, r.Conditions?.[0]?.Field, r.Conditions?.[0]?.PathPatternConfig?.Values ?? r.Conditions?.[0]?.Values, r.Actions?.[0]?.TargetGroupArn])).toEqual([
+        ['100', 'path-pattern', ['/api/*'], tgs[`${stack}--api`]!.TargetGroupArn],
+      ]);
+      const ruleTags = (await elb.send(new DescribeTagsCommand({ ResourceArns: [rules[0]!.RuleArn!] }))).TagDescriptions?.[0]?.Tags ?? [];
+      expect(ruleTags).toEqual(expect.arrayContaining([{ Key: STACK_TAG, Value: stack }, { Key: 'ecs-wizard:service', Value: 'api' }]));
+      // AND the worker has no load balancer, runs its command, and has no port mapping
+      const described = (await ecs.send(new DescribeServicesCommand({ cluster: stack, services: [`${stack}--web`, `${stack}--api`, `${stack}--worker`], include: ['TAGS'] }))).services ?? [];
+      const byName = Object.fromEntries(described.map((x) => [x.serviceName, x]));
+      expect(byName[`${stack}--api`]!.loadBalancers).toEqual([{ targetGroupArn: tgs[`${stack}--api`]!.TargetGroupArn, containerName: 'app', containerPort: 8080 }]);
+      expect(byName[`${stack}--worker`]!.loadBalancers ?? []).toEqual([]);
+      expect(byName[`${stack}--worker`]!.tags).toEqual(expect.arrayContaining([{ key: 'ecs-wizard:service', value: 'worker' }]));
+      const worker = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: byName[`${stack}--worker`]!.taskDefinition! }))).taskDefinition!;
+      expect(worker.family).toBe(`${stack}--worker`);
+      expect(worker.containerDefinitions![0]!.command).toEqual(['sleep', '3600']);
+      expect(worker.containerDefinitions![0]!.portMappings ?? []).toEqual([]);
+      expect(worker.containerDefinitions![0]!.logConfiguration?.options?.['awslogs-stream-prefix']).toBe('worker');
+    } finally {
+      elb.destroy();
+      ecs.destroy();
+    }
+
+    // WHEN create runs again THEN nothing changes
+    const before = await counter.count(stack);
+    const again = await create(stack, answers, ['--no-wait']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json.calls?.mutating).toBe(0);
+
+    // WHEN the worker leaves the answers and a dry run looks
+    const { worker: _gone, ...kept } = services;
+    const dry = await create(stack, { ...answers, services: kept }, ['--dry-run']);
+    // THEN it shows the worker's deletion, resource by resource, and changes nothing
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.json.calls?.mutating).toBe(0);
+    const plan = (dry.json as unknown as { plan: { removed?: { name: string; resources: string[] }[]; services: { route: string }[] } }).plan;
+    expect(plan.removed).toEqual([{ name: 'worker', resources: expect.arrayContaining([`ECS service ${stack}--worker`, `Task definition ${stack}--worker`]) }]);
+    expect(plan.services.map((x) => x.route)).toEqual(['default → web:80', '/api/* → api:8080']);
+    expect(await counter.count(stack)).toEqual(before);
+    // WHEN create runs (--yes accepts the deletion)
+    const removed = await create(stack, { ...answers, services: kept }, ['--no-wait']);
+    // THEN the worker's service and task definitions are gone and nothing shared moved: every step of the
+    // plan found its resource (no create, no update), the rest counts as before
+    expect(removed.code, removed.stderr).toBe(0);
+    const json = removed.json as CliRun['json'] & { removed?: string[]; removedSteps?: { id: string; outcome: string }[] };
+    expect(json.removed).toEqual(['worker']);
+    expect(json.steps.filter((x) => !['exists', 'skipped'].includes(x.outcome))).toEqual([]);
+    expect(Object.fromEntries(json.removedSteps!.map((x) => [x.id, x.outcome]))).toMatchObject({ 'service:worker': 'destroyed', 'task-definition:worker': 'destroyed', 'service-scaling:worker': 'destroyed' });
+    // (its CPU policy's two alarms went with it: the count's alarm prefix covers every service of the stack)
+    expect(await counter.count(stack)).toEqual({ ...before, services: 2, taskDefinitions: 2, alarms: before.alarms - 2 });
+    // AND its records left the state
+    const state = JSON.parse(readFileSync(path.join(stateDir(stack), `${stack}.json`), 'utf8')) as { resources: Record<string, unknown> };
+    expect(Object.keys(state.resources).filter((id) => id.endsWith(':worker'))).toEqual([]);
+
+    // WHEN the stack is destroyed THEN nothing of it is left
+    const destroyed = await runCli(['destroy', stack, '--yes', '--endpoint-url', moto.endpoint, '--state-dir', stateDir(stack), '--output', 'json'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...moto.env() } });
+    expect(destroyed.code, destroyed.stderr).toBe(0);
+    expect(Object.entries(await counter.count(stack)).filter(([, v]) => v > 0)).toEqual([]);
+  }, 240_000);
 });

@@ -26,13 +26,16 @@ import { DescribeRepositoriesCommand, ECRClient, PutImageCommand } from '@aws-sd
 import { runCreate, runDestroy } from '../../src/engine/engine.js';
 import type { ResourceStep, Step } from '../../src/engine/types.js';
 import type { StackEnv } from '../../src/steps/env.js';
-import { executionRoleStep, instanceProfileStep, instanceRoleStep } from '../../src/steps/iam.js';
-import { ecrRepositoryStep } from '../../src/steps/ecr.js';
-import { targetGroupStep } from '../../src/steps/target-group.js';
-import { loadBalancerActiveStep, loadBalancerStep } from '../../src/steps/load-balancer.js';
-import { listenerStep } from '../../src/steps/listener.js';
+import { executionRoleStep, instanceProfileStep, instanceRoleStep } from '../../src/steps/stack/iam.js';
+import { ecrRepositoryStep as ecrRepositoryStepFor } from '../../src/steps/service/ecr.js';
+import { targetGroupStep as targetGroupStepFor } from '../../src/steps/service/target-group.js';
+import { loadBalancerActiveStep, loadBalancerStep } from '../../src/steps/stack/load-balancer.js';
+import { listenerStep } from '../../src/steps/stack/listener.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { testStack } from '../support/stack.js';
+import { onPrimary } from '../support/service-steps.js';
+const ecrRepositoryStep = onPrimary(ecrRepositoryStepFor);
+const targetGroupStep = onPrimary(targetGroupStepFor);
 
 /** AWS's own ARNs for the two managed policies in the aws partition, written out as AWS gives them. */
 const INSTANCE_ROLE_POLICY_ARN = 'arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role';
@@ -87,7 +90,7 @@ function plan(): Step<StackEnv>[] {
     targetGroupStep,
     loadBalancerStep,
     loadBalancerActiveStep,
-    listenerStep,
+    listenerStep('target-group'),
   ];
 }
 

@@ -22,6 +22,7 @@ import { PROTOCOL_BY_SIGNING_NAME } from '../support/aws-wire.js';
 import { RULE_PRICES, priceListRule } from '../support/strict-rules.js';
 import { tempDir } from '../support/stack.js';
 import { cliEnv, runCli } from '../e2e/cli.js';
+import { oneServiceNames } from '../support/service-steps.js';
 
 /**
  * docs/iam-policy.json against the calls the tool really makes: the built CLI runs every command
@@ -272,7 +273,7 @@ let asAdministrator = false;
 let operatorWithoutBoundary = false;
 const CREATE_POLICY_DENIED = 'iam-operator-create-policy-denied';
 /** The stack that lives through day 2, and how the ECS of the proxy answers its next rollout. */
-const DAY2 = stackNames('iam-day2');
+const DAY2 = oneServiceNames('iam-day2');
 let outcome: 'succeed' | 'fail' = 'succeed';
 const rollouts: Partial<Record<'succeed' | 'fail', SimulatedRollout>> = {};
 let tasks: TaskProfile | undefined;
@@ -551,9 +552,15 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
       },
       async production() {
         const stack = 'iam-production';
-        const file = answers(stack, production);
+        // … with several services (issue 23): the stack's own, api on /api/* (a rule on the HTTPS listener), a worker
+        const services = { [stack]: {}, api: { containerPort: 8080, path: '/api/*' }, worker: { loadBalanced: false, command: ['sleep', '60'] } };
+        const file = answers(stack, { ...production, services });
         await ok(['create', '--answers', file, '--yes', '--no-wait']);
         await ok(['create', '--answers', file, '--yes', '--no-wait']);
+        // (api's route and priority changed in place: ModifyRule, SetRulePriorities; then api removed: its rule and the rest deleted alone)
+        await ok(['create', '--answers', answers(stack, { ...production, services: { ...services, api: { containerPort: 8080, path: '/v2/*', priority: 200 } } }), '--yes', '--no-wait']);
+        const { api: _api, ...withoutApi } = services;
+        await ok(['create', '--answers', answers(stack, { ...production, services: withoutApi }), '--yes', '--no-wait']);
         await cli(['status', stack]); // unhealthy on moto (no targets): its calls are what count
         await ok(['scale', stack, '--max-size', '5']);
         await ok(['destroy', stack, '--yes']);
@@ -604,6 +611,8 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
       ),
     ].sort();
     expect(denied).toEqual([]);
+    // (the listener rules of several services were made, changed, found and deleted under the policy)
+    expect(actions).toEqual(expect.arrayContaining(['elasticloadbalancing:CreateRule', 'elasticloadbalancing:ModifyRule', 'elasticloadbalancing:SetRulePriorities', 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DeleteRule']));
   });
 });
 

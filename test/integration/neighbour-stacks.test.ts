@@ -12,15 +12,17 @@ import { AwsClients } from '../../src/aws/clients.js';
 import { runCreate } from '../../src/engine/engine.js';
 import { destroyStack } from '../../src/destroy/run.js';
 import { listStackResources } from '../../src/destroy/inventory.js';
-import { autoScalingGroupStep } from '../../src/steps/auto-scaling-group.js';
+import { autoScalingGroupStep } from '../../src/steps/stack/auto-scaling-group.js';
 import { buildPlan } from '../../src/steps/index.js';
 import { stackNames } from '../../src/steps/names.js';
-import { taskDefinitionStep } from '../../src/steps/task-definition.js';
+import { taskDefinitionStep as taskDefinitionStepFor } from '../../src/steps/service/task-definition.js';
 import type { AnswersInput } from '../../src/wizard/schema.js';
 import { StackCounter } from '../support/counts.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { testStack } from '../support/stack.js';
 import { stepContext } from '../support/step-context.js';
+import { onPrimary } from '../support/service-steps.js';
+const taskDefinitionStep = onPrimary(taskDefinitionStepFor);
 
 /**
  * Teardown that touches only its own stack, on one moto: two stacks whose names are prefixes of

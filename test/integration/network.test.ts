@@ -13,11 +13,11 @@ import {
 import { runCreate, runDestroy } from '../../src/engine/engine.js';
 import type { Step } from '../../src/engine/types.js';
 import type { StackEnv } from '../../src/steps/env.js';
-import { existingVpcStep, vpcStep } from '../../src/steps/vpc.js';
-import { existingSubnetsStep, subnetsStep } from '../../src/steps/subnets.js';
-import { internetGatewayStep } from '../../src/steps/internet-gateway.js';
-import { routeTableStep } from '../../src/steps/route-table.js';
-import { albSecurityGroupStep, instanceSecurityGroupStep } from '../../src/steps/security-groups.js';
+import { existingVpcStep, vpcStep } from '../../src/steps/stack/vpc.js';
+import { existingSubnetsStep, subnetsStep } from '../../src/steps/stack/subnets.js';
+import { internetGatewayStep } from '../../src/steps/stack/internet-gateway.js';
+import { routeTableStep } from '../../src/steps/stack/route-table.js';
+import { albSecurityGroupStep, instanceSecurityGroupStep } from '../../src/steps/stack/security-groups.js';
 import { STACK_TAG } from '../../src/aws/tags.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { testStack } from '../support/stack.js';

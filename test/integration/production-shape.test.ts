@@ -29,6 +29,7 @@ import { startStrictAws, type StrictAws } from '../support/strict-aws.js';
 import { tempDir } from '../support/stack.js';
 import { existingNetwork } from '../support/existing-network.js';
 import { cliEnv, runCli, runCliWithAgents } from '../e2e/cli.js';
+import { oneServiceNames } from '../support/service-steps.js';
 
 /**
  * Issue 16 on moto through the built CLI: HTTPS on a domain, instances in private subnets behind
@@ -124,7 +125,7 @@ describe('production shape on moto (built CLI)', () => {
       new CreateHostedZoneCommand({ Name: 'app.shop.example.com', CallerReference: `private-${Date.now()}`, HostedZoneConfig: { PrivateZone: true }, VPC: { VPCRegion: 'us-east-1', VPCId: 'vpc-12345678' } }),
     );
     const stack = 'prod-https';
-    const n = stackNames(stack);
+    const n = oneServiceNames(stack);
     const answers = {
       loadBalancer: { domain: 'app.shop.example.com' },
       network: { instanceSubnets: 'private', natGateways: 2 },
@@ -250,7 +251,7 @@ describe('production shape on moto (built CLI)', () => {
     const given = (await acm.send(new RequestCertificateCommand({ DomainName: 'www.given.example.org', ValidationMethod: 'DNS' }))).CertificateArn!;
     await waitIssued(given);
     const stack = 'prod-reuse';
-    const n = stackNames(stack);
+    const n = oneServiceNames(stack);
 
     // WHEN the stack is created there
     const made = await create(stack, {

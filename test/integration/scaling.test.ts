@@ -33,15 +33,17 @@ import { runCreate, runDestroy } from '../../src/engine/engine.js';
 import type { ResourceStep, Step } from '../../src/engine/types.js';
 import { readState } from '../../src/engine/state.js';
 import type { StackEnv } from '../../src/steps/env.js';
-import { capacityProviderStep } from '../../src/steps/capacity-provider.js';
-import { asgScalingPolicyStep } from '../../src/steps/asg-scaling-policy.js';
-import { serviceScalingStep } from '../../src/steps/service-scaling.js';
+import { capacityProviderStep } from '../../src/steps/stack/capacity-provider.js';
+import { asgScalingPolicyStep } from '../../src/steps/stack/asg-scaling-policy.js';
+import { serviceScalingStep as serviceScalingStepFor } from '../../src/steps/service/service-scaling.js';
 import { scale } from '../../src/cli/commands/scale.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { validateAnswers } from '../../src/wizard/answers-file.js';
 import type { AnswersInput } from '../../src/wizard/schema.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { FAST_TIMING, testStack } from '../support/stack.js';
+import { onPrimary } from '../support/service-steps.js';
+const serviceScalingStep = onPrimary(serviceScalingStepFor);
 
 let moto: Moto;
 let sdk: { ec2: EC2Client; asg: AutoScalingClient; ecs: ECSClient; elb: ElasticLoadBalancingV2Client; aas: ApplicationAutoScalingClient; cw: CloudWatchClient };
@@ -112,7 +114,7 @@ function plan(stack: string, scalingSteps: Step<StackEnv>[]): Step<StackEnv>[] {
   const service = fixture('service', ['cluster', 'auto-scaling-group', ...(managed ? ['capacity-provider'] : [])], async (env) => {
     await sdk.ecs.send(new RegisterTaskDefinitionCommand({ family: stack, containerDefinitions: [{ name: 'app', image: 'nginx', memory: 256 }] }));
     const r = await sdk.ecs.send(new CreateServiceCommand({
-      cluster: stack, serviceName: stack, taskDefinition: stack, desiredCount: env.answers.service.desiredCount,
+      cluster: stack, serviceName: stack, taskDefinition: stack, desiredCount: env.answers.service!.desiredCount,
       ...(managed ? { capacityProviderStrategy: [{ capacityProvider: env.names.capacityProvider, weight: 1, base: 0 }] } : { launchType: 'EC2' }),
     }));
     return { serviceName: stack, clusterName: stack, serviceArn: r.service!.serviceArn! };
@@ -206,7 +208,7 @@ describe('scaling on moto', () => {
     // (scale sends the group's three bounds from the answers: minSize 1 replaces the fixture's 0)
     expect([g.MinSize, g.MaxSize, g.DesiredCapacity]).toEqual([1, 3, 2]);
     const saved = validateAnswers((await readState(t.state.file))!.answers);
-    expect([saved.service.desiredCount, saved.scaling.service.minCount, saved.scaling.service.maxCount, saved.instances.maxSize, saved.instances.desiredCapacity]).toEqual([3, 2, 6, 3, 2]);
+    expect([saved.service!.desiredCount, saved.scaling.service.minCount, saved.scaling.service.maxCount, saved.instances.maxSize, saved.instances.desiredCapacity]).toEqual([3, 2, 6, 3, 2]);
 
     // WHEN destroyed
     const gone = await runDestroy(steps, { env: changed.env, state: t.state });

@@ -21,15 +21,15 @@ import { deleteLeftovers } from '../../src/destroy/cleanup.js';
 import { listStackResources } from '../../src/destroy/inventory.js';
 import { buildPlan } from '../../src/steps/index.js';
 import type { StackEnv } from '../../src/steps/env.js';
-import { vpcStep } from '../../src/steps/vpc.js';
-import { subnetsStep } from '../../src/steps/subnets.js';
-import { internetGatewayStep } from '../../src/steps/internet-gateway.js';
-import { routeTableStep } from '../../src/steps/route-table.js';
-import { albSecurityGroupStep, instanceSecurityGroupStep } from '../../src/steps/security-groups.js';
-import { clusterStep } from '../../src/steps/cluster.js';
-import { capacityProviderStep } from '../../src/steps/capacity-provider.js';
-import { serviceScalingStep } from '../../src/steps/service-scaling.js';
-import { instancesInServiceStep } from '../../src/steps/auto-scaling-group.js';
+import { vpcStep } from '../../src/steps/stack/vpc.js';
+import { subnetsStep } from '../../src/steps/stack/subnets.js';
+import { internetGatewayStep } from '../../src/steps/stack/internet-gateway.js';
+import { routeTableStep } from '../../src/steps/stack/route-table.js';
+import { albSecurityGroupStep, instanceSecurityGroupStep } from '../../src/steps/stack/security-groups.js';
+import { clusterStep } from '../../src/steps/stack/cluster.js';
+import { capacityProviderStep } from '../../src/steps/stack/capacity-provider.js';
+import { serviceScalingStep as serviceScalingStepFor } from '../../src/steps/service/service-scaling.js';
+import { instancesInServiceStep } from '../../src/steps/stack/auto-scaling-group.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { startStrictAws, type StrictAws } from '../support/strict-aws.js';
 import { wireError, wireJson } from '../support/aws-wire.js';
@@ -39,6 +39,8 @@ import { runRoll, type RollSpec } from '../../src/hosts/roll.js';
 import { LAUNCH_FAILURE, RULE, strictProfile, type StrictOptions, type StrictProfile } from '../support/strict-rules.js';
 import { FAST_TIMING, testStack } from '../support/stack.js';
 import { stepContext } from '../support/step-context.js';
+import { onPrimary } from '../support/service-steps.js';
+const serviceScalingStep = onPrimary(serviceScalingStepFor);
 
 /**
  * The fixes for what a real account refuses where moto accepts (issue 12, items 1, 2, 3, 8, 9; issue 22, items 3, 14, 15b), each

@@ -74,7 +74,9 @@ async function cli(args: string[]): Promise<Run> {
 describe('create → rerun → destroy through every strict-AWS rule (built CLI)', () => {
   it('converges, makes no change on a rerun, and leaves nothing, with every rule firing', async () => {
     const answersFile = path.join(tempDir('ecs-wizard-answers-'), 'answers.json');
-    writeFileSync(answersFile, JSON.stringify({ stack: STACK, region: 'us-east-1', instances: { desiredCapacity: 2, maxSize: 3 }, service: { desiredCount: 2 } }));
+    // Three services (issue 23): the one named after the stack by default, api on /api/* (a listener rule), a worker.
+    const services = { [STACK]: { desiredCount: 2 }, api: { desiredCount: 2, containerPort: 8080, path: '/api/*' }, worker: { desiredCount: 2, loadBalanced: false, command: ['sleep', '3600'] } };
+    writeFileSync(answersFile, JSON.stringify({ stack: STACK, region: 'us-east-1', instances: { desiredCapacity: 2, maxSize: 3 }, services }));
     const create = ['create', '--answers', answersFile, '--yes'];
 
     // GIVEN a fresh account whose vCPU quota is 0
@@ -91,8 +93,8 @@ describe('create → rerun → destroy through every strict-AWS rule (built CLI)
     expect((second.json.steps ?? []).filter((s) => s.outcome === 'failed'), second.stderr).toEqual([]);
     expect(second.code).toBe(0);
     const made = await counter.count(STACK);
-    expect(duplicates(made, { subnets: 2, securityGroups: 2, instances: 2 })).toEqual({});
-    expect(made).toMatchObject({ vpcs: 1, subnets: 2, internetGateways: 1, routeTables: 1, securityGroups: 2, loadBalancers: 1, listeners: 1, targetGroups: 1, autoScalingGroups: 1, clusters: 1, capacityProviders: 1, services: 1, scalableTargets: 1 });
+    expect(duplicates(made, { subnets: 2, securityGroups: 2, instances: 2, targetGroups: 2, services: 3, taskDefinitions: 3, alarms: 6 })).toEqual({});
+    expect(made).toMatchObject({ vpcs: 1, subnets: 2, internetGateways: 1, routeTables: 1, securityGroups: 2, loadBalancers: 1, listeners: 1, listenerRules: 1, targetGroups: 2, autoScalingGroups: 1, clusters: 1, capacityProviders: 1, services: 3, taskDefinitions: 3, scalableTargets: 1 });
 
     // WHEN create runs a third time THEN not one mutating call reaches AWS
     const before = aws.requests.length;

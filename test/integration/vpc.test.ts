@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeVpcsCommand, EC2Client, DescribeVpcAttributeCommand } from '@aws-sdk/client-ec2';
 import { runCreate, runDestroy } from '../../src/engine/engine.js';
-import { vpcStep } from '../../src/steps/vpc.js';
+import { vpcStep } from '../../src/steps/stack/vpc.js';
 import { STACK_TAG } from '../../src/aws/tags.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { testStack } from '../support/stack.js';

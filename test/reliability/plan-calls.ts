@@ -1,5 +1,6 @@
 import { isWaitStep, type Step } from '../../src/engine/types.js';
 import type { Answers } from '../../src/wizard/schema.js';
+import { servicesOf } from '../../src/steps/services.js';
 
 /**
  * The mutating calls each step makes in a clean create and a clean destroy, written out by hand
@@ -10,7 +11,7 @@ import type { Answers } from '../../src/wizard/schema.js';
 type Calls = (a: Answers) => string[];
 const times = (n: number, op: string): string[] => Array.from({ length: n }, () => op);
 const zones = (a: Answers): number => a.network.subnetCidrs?.length ?? 0;
-const hasSecrets = (a: Answers): boolean => Object.keys(a.service.secrets).length > 0;
+const hasSecrets = (a: Answers): boolean => servicesOf(a).some((s) => Object.keys(s.secrets).length > 0);
 
 export const CREATE_CALLS: Record<string, Calls> = {
   vpc: () => ['CreateVpc', 'ModifyVpcAttribute'],

@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import * as path from 'node:path';
 import { CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { runCreate } from '../../src/engine/engine.js';
-import { vpcStep } from '../../src/steps/vpc.js';
+import { vpcStep } from '../../src/steps/stack/vpc.js';
 import { STACK_TAG } from '../../src/aws/tags.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { startStrictAws, type StrictAws } from '../support/strict-aws.js';

@@ -12,7 +12,8 @@ import {
   DescribeVpcsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
-import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeListenersCommand,
+  DescribeRulesCommand, DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeLaunchConfigurationsCommand, DescribePoliciesCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeCapacityProvidersCommand, DescribeClustersCommand, ECSClient, ListServicesCommand, ListTaskDefinitionsCommand, DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { GetInstanceProfileCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
@@ -24,6 +25,7 @@ import { isWaitStep, type Step } from '../../src/engine/types.js';
 import { STACK_TAG } from '../../src/aws/tags.js';
 import { stackNames } from '../../src/steps/names.js';
 import type { Answers } from '../../src/wizard/schema.js';
+import { oneServiceNames } from './service-steps.js';
 
 /**
  * Counts a stack's resources by SDK reads — by the stack tag where AWS can filter on it, by the
@@ -43,6 +45,8 @@ export const KINDS = [
   'instances',
   'loadBalancers',
   'listeners',
+  // The services' path and host rules on those listeners (not their default rules).
+  'listenerRules',
   'targetGroups',
   'autoScalingGroups',
   'asgScalingPolicies',
@@ -120,7 +124,7 @@ export class StackCounter {
    * SOA and NS are counted — the alias and validation records, whoever wrote them.
    */
   async count(stack: string, opts: { ecrRepository?: string; hostedZoneId?: string } = {}): Promise<StackCounts> {
-    const n = stackNames(stack);
+    const n = oneServiceNames(stack);
     const byTag = [{ Name: `tag:${STACK_TAG}`, Values: [stack] }];
     const [vpcs, subnets, igws, rts, sgs, lts, instances] = await Promise.all([
       this.ec2.send(new DescribeVpcsCommand({ Filters: byTag })).then((r) => r.Vpcs ?? []),
@@ -149,10 +153,11 @@ export class StackCounter {
       return [clusters, (d.services ?? []).filter((x) => x.status === 'ACTIVE').length];
     };
     const roles = [n.instanceRole, n.executionRole];
-    const [lbs, tgs, groups, lcs, policies, [clusters, services], capacityProviders, taskDefinitions, scalableTargets, serviceScalingPolicies, alarms, logGroups, attachedRolePolicies, inlineRolePolicies, instanceRoles, executionRoles, instanceProfiles, ecrRepositories] =
+    const [lbs, tgs, groups, lcs, policies, [clusters, services], capacityProviders, primaryTaskDefinitions, otherTaskDefinitions, scalableTargets, serviceScalingPolicies, alarms, logGroups, attachedRolePolicies, inlineRolePolicies, instanceRoles, executionRoles, instanceProfiles, ecrRepositories] =
       await Promise.all([
         this.elb.send(new DescribeLoadBalancersCommand({})).then((r) => (r.LoadBalancers ?? []).filter((l) => l.LoadBalancerName === n.loadBalancer)),
-        this.elb.send(new DescribeTargetGroupsCommand({})).then((r) => (r.TargetGroups ?? []).filter((t) => t.TargetGroupName === n.targetGroup).length),
+        // The one named after the stack's service, and every other service's `<stack>-<service>-<4 hex>` (the stack cut to fit).
+        this.elb.send(new DescribeTargetGroupsCommand({})).then((r) => (r.TargetGroups ?? []).filter((t) => t.TargetGroupName === n.targetGroup || new RegExp(`^${stack.slice(0, 10)}.*-[0-9a-f]{4}$`).test(t.TargetGroupName ?? '')).length),
         this.asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [n.autoScalingGroup] })).then((r) => (r.AutoScalingGroups ?? []).length),
         this.asg.send(new DescribeLaunchConfigurationsCommand({})).then((r) => (r.LaunchConfigurations ?? []).filter((l) => l.LaunchConfigurationName === n.launchConfiguration || new RegExp(`^${n.launchConfiguration}-v[0-9]+$`).test(l.LaunchConfigurationName ?? '')).length),
         this.asg.send(new DescribePoliciesCommand({ AutoScalingGroupName: n.autoScalingGroup })).then((r) => (r.ScalingPolicies ?? []).length),
@@ -165,6 +170,10 @@ export class StackCounter {
         this.ecs
           .send(new ListTaskDefinitionsCommand({ familyPrefix: n.taskFamily, status: 'ACTIVE' }))
           .then((r) => (r.taskDefinitionArns ?? []).filter((a) => a.includes(`:task-definition/${n.taskFamily}:`)).length),
+        // Every other service's family, `<stack>--<service>` (moto's familyPrefix matches whole families only: all are listed).
+        this.ecs
+          .send(new ListTaskDefinitionsCommand({ status: 'ACTIVE', maxResults: 100 }))
+          .then((r) => (r.taskDefinitionArns ?? []).filter((a) => a.includes(`:task-definition/${n.taskFamily}--`)).length),
         this.aas.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [serviceResource] })).then((r) => (r.ScalableTargets ?? []).length),
         this.aas
           .send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId: serviceResource }))
@@ -186,8 +195,13 @@ export class StackCounter {
           : 0,
       ]);
     const tagged = (tags: { Key?: string; Value?: string }[] | undefined): boolean => !!tags?.some((t) => t.Key === STACK_TAG && t.Value === stack);
-    const [listeners, natGateways, elasticIps, certificates, dnsRecords] = await Promise.all([
+    const rulesOf = async (arns: (string | undefined)[]): Promise<number> => {
+      const listenerArns = (await Promise.all(arns.map((LoadBalancerArn) => this.elb.send(new DescribeListenersCommand({ LoadBalancerArn })).then((r) => r.Listeners ?? [], whenCode('LoadBalancerNotFound', []))))).flat();
+      return sum(await Promise.all(listenerArns.map((l) => this.elb.send(new DescribeRulesCommand({ ListenerArn: l.ListenerArn })).then((r) => (r.Rules ?? []).filter((x) => !x.IsDefault).length))));
+    };
+    const [listeners, listenerRules, natGateways, elasticIps, certificates, dnsRecords] = await Promise.all([
       listenersOf(lbs.map((lb) => lb.LoadBalancerArn)),
+      rulesOf(lbs.map((lb) => lb.LoadBalancerArn)),
       // In any state but deleted (one still deleting is still there); moto ignores tag filters on NAT gateways, so the tag is checked here.
       this.ec2
         .send(new DescribeNatGatewaysCommand({ Filter: [...byTag, { Name: 'state', Values: ['pending', 'available', 'deleting', 'failed'] }] }))
@@ -214,13 +228,14 @@ export class StackCounter {
       instances: instances.length,
       loadBalancers: lbs.length,
       listeners,
+      listenerRules,
       targetGroups: tgs,
       autoScalingGroups: groups,
       asgScalingPolicies: policies,
       clusters,
       services,
       capacityProviders,
-      taskDefinitions,
+      taskDefinitions: primaryTaskDefinitions + otherTaskDefinitions,
       scalableTargets,
       serviceScalingPolicies,
       alarms,
@@ -255,7 +270,7 @@ const KINDS_BY_STEP: Record<string, (answers: Answers) => Kind[]> = {
   'instance-profile': () => ['instanceProfiles'],
   'execution-role': () => ['executionRoles', 'attachedRolePolicies'],
   // Always planned; it makes the inline policy only when the answers name secrets.
-  'secrets-policy': (a) => (Object.keys(a.service.secrets).length ? ['inlineRolePolicies'] : []),
+  'secrets-policy': (a) => (Object.keys(a.service?.secrets ?? {}).length ? ['inlineRolePolicies'] : []),
   'log-group': () => ['logGroups'],
   'ecr-repository': () => ['ecrRepositories'],
   'target-group': () => ['targetGroups'],

@@ -48,7 +48,7 @@ export function testStack(input: Partial<AnswersInput> & { stack: string }, opts
     names: stackNames(answers.stack),
     aws,
     region,
-    tags: (name) => stackTags(answers.stack, name, answers.tags),
+    tags: (name, service) => stackTags(answers.stack, name, answers.tags, service),
     timing: FAST_TIMING,
     accountId: async () => '123456789012',
   };

@@ -1,24 +1,25 @@
 import * as path from 'node:path';
 import { WizardError, inputError } from '../../errors.js';
 import { checkCapacity } from '../../scaling/capacity.js';
-import { runCreate } from '../../engine/engine.js';
-import { isWaitStep, type RunResult, type Step } from '../../engine/types.js';
+import { runCreate, runDestroy } from '../../engine/engine.js';
+import { isWaitStep, type EngineEvent, type RunResult, type Step } from '../../engine/types.js';
 import { StateFile } from '../../engine/state.js';
 import type { StackEnv } from '../../steps/env.js';
-import { buildPlan } from '../../steps/index.js';
+import { buildPlan, serviceRemoval, type ServiceRemoval } from '../../steps/index.js';
+import { primaryService, servicesOf } from '../../steps/services.js';
 import { prepareBoundary } from '../../steps/boundary.js';
 import { readAnswersFile, saveAnswersFile, validateAnswers } from '../../wizard/answers-file.js';
-import type { Answers } from '../../wizard/schema.js';
+import { answersSchema, type Answers } from '../../wizard/schema.js';
 import { awsAccount, type Account } from '../../wizard/account.js';
-import { launchImage } from '../../steps/launch-common.js';
-import { checkSpotTypes } from '../../steps/instance-placement.js';
-import { checkSecretsExist } from '../../steps/secrets-policy.js';
+import { launchImage } from '../../steps/stack/launch-common.js';
+import { checkSpotTypes } from '../../steps/stack/instance-placement.js';
+import { checkSecretsExist } from '../../steps/service/secrets-policy.js';
 import { stackUrl } from '../../steps/url.js';
 import type { ServiceOutputs } from '../../steps/outputs.js';
 import { waitingForImage, waitingForImageText, type WaitingForImage } from '../waiting-for-image.js';
 import { startWizard } from '../../wizard/ask.js';
 import { DRAFT_FILE, DraftFile } from '../../wizard/draft.js';
-import { answerWarnings, buildReviewPlan } from '../../wizard/plan.js';
+import { answerWarnings, buildReviewPlan, removedServices } from '../../wizard/plan.js';
 import { keptProvenance, stackChanges, type GroupBounds, type StackChange } from '../../wizard/changes.js';
 import { askWhilePaused } from '../../ui/reporter.js';
 import { inquirerPrompter } from '../../wizard/prompter.js';
@@ -33,12 +34,12 @@ import { makeReporter, printResult } from '../output.js';
 import { awsTarget, callLog, openStack, openStore, preflight, stackEnv } from '../stack.js';
 import { hostTargets, inspectHosts } from '../../hosts/inspect.js';
 import { pendingRoll, planRoll, runRoll, type RollSpec } from '../../hosts/roll.js';
-import { launchChanges } from '../../steps/launch-common.js';
+import { launchChanges } from '../../steps/stack/launch-common.js';
 import type { StackState } from '../../engine/state.js';
 import { finish as finishRoll, stepLines } from './hosts.js';
 import { whoAmI, withCreateRelease } from '../../deploy/releases.js';
 import { REDACTED } from '../../wizard/redact.js';
-import { repositoryImage } from '../../steps/ecr.js';
+import { repositoryImage } from '../../steps/service/ecr.js';
 import type { EcrRepositoryOutputs, TaskDefinitionOutputs } from '../../steps/outputs.js';
 import { awsHint, failureLine } from '../errors-format.js';
 import { plural } from '../../words.js';
@@ -112,7 +113,8 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
   try {
     const region = await preflight(aws);
     // Secrets that name no parameter (a value pasted where its name belongs) stop here: exit 2, the text never echoed nor saved.
-    for (const w of (await checkSecretsExist(aws, answers.stack, answers.service.secrets, region)).warnings) reporter.warn(w);
+    const secrets = () => servicesOf(answers).map((svc) => ({ at: svc.at, secrets: svc.secrets }));
+    for (const w of (await checkSecretsExist(aws, answers.stack, secrets(), region)).warnings) reporter.warn(w);
     if (flags.saveAnswers && !reviewing) await saveAnswersFile(flags.saveAnswers, answers);
     // The lock before the review's reads, held through its questions (as Terraform does): what the
     // review shows is what this run changes. A deploy or scale from another shell meanwhile waits
@@ -130,8 +132,19 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
         const hosts = before ? await hostsPreview(aws, before, a, region) : undefined;
         // What it costs, before anything is made (for the review and the JSON result; src/cost/).
         const prices = reviewing || flags.dryRun || opts.output === 'json' ? await createPrices(opts, ctx, aws, a, region, calls.onCall) : undefined;
-        const review = { region, amiId: image.amiId, architecture: image.architecture, ...(hosts?.roll ? { roll: hosts.roll } : {}), ...(hosts?.group ? { group: hosts.group } : {}), ...(prices ? { prices } : {}) };
-        return { review, changes: before ? stackChanges(before, a, { group: hosts?.group }) : [] };
+        // Services the state has and these answers do not: deleted alone after the plan (shown, confirmed).
+        const removal = before ? serviceRemoval(a, recordedAnswers(before), before.resources) : { services: [], steps: [] };
+        const removed = removal.services.length ? removedServices(recordedAnswers(before) ?? a, removal.services, removal.steps) : undefined;
+        const review = {
+          region,
+          amiId: image.amiId,
+          architecture: image.architecture,
+          ...(hosts?.roll ? { roll: hosts.roll } : {}),
+          ...(hosts?.group ? { group: hosts.group } : {}),
+          ...(prices ? { prices } : {}),
+          ...(removed ? { removed } : {}),
+        };
+        return { review, removal, changes: before ? stackChanges(before, a, { group: hosts?.group }) : [] };
       };
       let shown = reviewing ? undefined : await reviewOf(answers);
       if (prompter && reviewing) {
@@ -147,7 +160,11 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
         const setBack = shown!.changes.filter((c) => c.changedBy);
         // Default no: creating costs money, and setting back what scale did may not be what the user meant.
         // The draft stays: the next create offers these answers again.
-        const question = setBack.length ? `Create these resources, setting back ${setBack.length === 1 ? 'a value' : `${setBack.length} values`} set by ${[...new Set(setBack.map((c) => c.changedBy!.by))].join(' and ')}?` : 'Create these resources?';
+        const removing = shown!.removal.services.map((svc) => svc.name);
+        const deleting = removing.length ? ` and delete service${removing.length === 1 ? '' : 's'} ${removing.join(', ')}` : '';
+        const question = setBack.length
+          ? `Create these resources${deleting}, setting back ${setBack.length === 1 ? 'a value' : `${setBack.length} values`} set by ${[...new Set(setBack.map((c) => c.changedBy!.by))].join(' and ')}?`
+          : `Create these resources${deleting}?`;
         if (!(await askWhilePaused(reporter, () => prompter.confirm({ message: question, default: false })))) {
           screen.write('Nothing was created.\n');
           if (setBack.length) screen.write(`To keep ${setBack.length === 1 ? 'it' : 'them'}, set ${setBack.length === 1 ? 'it' : 'them'} in ${flags.answers ?? 'your answers'}:\n${setBack.map((c) => `  ${c.path}: ${JSON.stringify(c.from)}\n`).join('')}`);
@@ -155,7 +172,15 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
         }
       }
       // Set: by the review screen, or above without one.
-      const { review, changes } = shown!;
+      const { review, changes, removal } = shown!;
+      // Deleting a service is never implied: a terminal confirmed it above; without one, --yes says so.
+      if (removal.services.length && !prompter && !flags.yes && !flags.dryRun) {
+        const names = removal.services.map((svc) => svc.name);
+        throw new WizardError('USAGE', `These answers no longer have service${names.length === 1 ? '' : 's'} ${names.join(', ')} of stack ${answers.stack}: this create would delete ${names.length === 1 ? 'it' : 'them'}.`, {
+          problems: names.map((n) => ({ path: `services.${n}`, message: 'is in the stack but not in these answers: add --yes to delete it, or put it back in the answers' })),
+          hint: `Run create again with --yes to delete ${names.join(', ')} (nothing shared is touched), or --dry-run to see what goes.`,
+        });
+      }
       const env = { ...stackEnv(answers, aws, region, ctx, opts), rollPending: stack.existing?.roll !== undefined };
       const steps = buildPlan(answers);
       await verifyExisting(steps, env, answers.stack);
@@ -185,9 +210,15 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
         onEvent: (e) => reporter.event(e),
       });
       if (!flags.dryRun) await recordRelease(stack.state, before, answers, result, startedAt, ctx).catch((err: unknown) => reporter.warn(`The release was not recorded: ${(err as Error).message}`));
+      // Then the services these answers removed, each alone, in reverse: only once everything else converged
+      // (the listener no longer forwards to a removed default service's target group).
+      const removedRun = result.ok && !flags.dryRun && removal.steps.length ? await removeServices(removal, env, stack.state, opts.concurrency, ctx.signal, (e) => reporter.event(e)) : undefined;
       // Then the hosts: onto the new launch settings (or on with a roll an earlier run left), one at a time.
       const rolled = result.ok && !flags.dryRun ? await rollHosts(stack.state, aws, region, flags.wait !== false, { ...ctx.timing, timeoutMs: opts.waitTimeoutMs }, ctx.signal, (e) => reporter.event(e), (w) => reporter.warn(w)) : undefined;
-      const summary = { ...createSummary(answers, result, region, flags.dryRun ?? false, flags.answers), ...(rolled ? { ok: result.ok && rolled.run.ok, roll: { reason: rolled.spec.reason, hosts: rolled.spec.hosts.map((h) => h.instanceId), steps: stepLines(rolled.run) } } : {}) };
+      const summary = {
+        ...createSummary(answers, result, region, flags.dryRun ?? false, flags.answers),
+        ...(removedRun ? { ok: result.ok && removedRun.ok, removed: removal.services.map((svc) => svc.name), removedSteps: removedRun.results.map((r) => ({ id: r.stepId, title: r.title, outcome: r.outcome })) } : {}),
+        ...(rolled ? { ok: result.ok && rolled.run.ok, roll: { reason: rolled.spec.reason, hosts: rolled.spec.hosts.map((h) => h.instanceId), steps: stepLines(rolled.run) } } : {}) };
       const service = result.results.find((r) => r.stepId === 'service')?.outputs as ServiceOutputs | undefined;
       if (service?.tagged === false) reporter.warn(`The service ${service.serviceName} was created without tags: ECS refuses tags on services while the account uses the old ARN format (opt in with \`aws ecs put-account-setting-default --name serviceLongArnFormat --value enabled\`).`);
       if (summary.waitingForImage) reporter.warn(`The service runs 0 tasks: ${summary.waitingForImage.image} has not been pushed yet.`);
@@ -206,8 +237,8 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
       }
       if (rolled && opts.output === 'text') ctx.stdout.write(rolled.run.ok ? `Rolled ${plural(rolled.spec.hosts.length, 'host')}: ${rolled.spec.reason}.\n` : '');
       if (rolled) finishRoll(rolled.run, answers.stack);
-      if (!result.ok) {
-        const failed = result.results.filter((r) => r.outcome === 'failed');
+      if (!result.ok || (removedRun && !removedRun.ok)) {
+        const failed = [...result.results, ...(removedRun?.results ?? [])].filter((r) => r.outcome === 'failed');
         const first = failed[0]?.error;
         throw new WizardError(
           first instanceof WizardError && (first.code === 'INPUT_INVALID' || first.code === 'DRIFT') ? first.code : 'STEP_FAILED',
@@ -288,6 +319,9 @@ function createSummary(answers: Answers, result: RunResult, region: string, dryR
  * ended (in progress with --no-wait or after Ctrl-C; settled by the next command that looks).
  */
 async function recordRelease(state: StateFile, before: StackState | undefined, answers: Answers, result: RunResult, startedAt: string, ctx: CliContext): Promise<void> {
+  // The service named after the stack (its records are a one-service stack's); per service is part 2 of issue 23.
+  const svc = primaryService(answers);
+  if (!svc) return;
   const of = (id: string) => result.results.find((r) => r.stepId === id);
   const td = of('task-definition')?.outputs as TaskDefinitionOutputs | undefined;
   const service = of('service');
@@ -295,7 +329,7 @@ async function recordRelease(state: StateFile, before: StackState | undefined, a
   const stable = of('service-stable');
   const repo = of('ecr-repository')?.outputs as EcrRepositoryOutputs | undefined;
   const oldEnv = ((before?.answers as { service?: { environment?: Record<string, string> } } | undefined)?.service?.environment ?? {}) as Record<string, string>;
-  const newEnv = answers.service.environment;
+  const newEnv = svc.environment;
   const changed = before?.releases?.length
     ? [...new Set([...Object.keys(oldEnv), ...Object.keys(newEnv)])].filter((n) => !(n in oldEnv) || !(n in newEnv) || (oldEnv[n] !== newEnv[n] && oldEnv[n] !== REDACTED)).sort()
     : [];
@@ -305,7 +339,7 @@ async function recordRelease(state: StateFile, before: StackState | undefined, a
     {
       taskDefinitionArn: td.taskDefinitionArn,
       revision: td.revision,
-      image: repo ? repositoryImage(answers.service.image, repo.repositoryUri) : answers.service.image,
+      image: repo ? repositoryImage(svc.image, repo.repositoryUri) : svc.image,
       changed,
       result: stable?.outcome === 'waited' ? 'succeeded' : failed ? 'failed' : 'in-progress',
       ...(failed ? { note: failureLine(undefined, stable?.error) } : {}),
@@ -315,6 +349,26 @@ async function recordRelease(state: StateFile, before: StackState | undefined, a
     new Date(),
   );
   if (releases) await state.update((s) => void (s.releases = releases));
+}
+
+/**
+ * Deletes the services these answers removed: the engine's destroy of just their steps (the
+ * stack's steps they depend on are not in that plan, so nothing shared is touched); their records
+ * leave the state once deleted.
+ */
+async function removeServices(removal: ServiceRemoval, env: StackEnv, state: StateFile, concurrency: number | undefined, signal: AbortSignal, onEvent: (e: EngineEvent) => void): Promise<RunResult> {
+  const run = await runDestroy(removal.steps, { env, state, concurrency, signal, onEvent });
+  const gone = new Set(run.results.filter((r) => r.outcome === 'destroyed' || r.outcome === 'absent').map((r) => r.stepId));
+  await state.update((s) => {
+    for (const id of gone) if (s.resources[id]?.status === 'destroyed' || s.resources[id] === undefined) delete s.resources[id];
+  });
+  return run;
+}
+
+/** The answers the state recorded, if they still parse. */
+function recordedAnswers(state: StackState | undefined): Answers | undefined {
+  const parsed = state?.answers === undefined ? undefined : answersSchema.safeParse(state.answers);
+  return parsed?.success ? parsed.data : undefined;
 }
 
 /** The prices of the answers' instance types (and their other-architecture counterpart), and with Spot the last hour's Spot prices. */

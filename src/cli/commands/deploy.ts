@@ -6,9 +6,9 @@ import type { EngineEvent, RunResult } from '../../engine/types.js';
 import { unlessNotFound } from '../../aws/errors.js';
 import { parseDeployFlags, parseRevision, type DeployFlags, type DeployRequest } from '../../deploy/change.js';
 import { newestFirst, previousSuccessful, reconcileReleases, whoAmI } from '../../deploy/releases.js';
-import { RolloutFailed, type DeployEnv, type RolloutFailure } from '../../steps/deploy.js';
-import { imageExists, imagePushInstructions, tagOf } from '../../steps/ecr.js';
-import { checkSecretsExist } from '../../steps/secrets-policy.js';
+import { RolloutFailed, type DeployEnv, type RolloutFailure } from '../../steps/service/deploy.js';
+import { imageExists, imagePushInstructions, tagOf } from '../../steps/service/ecr.js';
+import { checkSecretsExist } from '../../steps/service/secrets-policy.js';
 import { buildDeployPlan } from '../../steps/index.js';
 import { stackNames } from '../../steps/names.js';
 import type { EcrRepositoryOutputs, ServiceOutputs, TaskDefinitionOutputs } from '../../steps/outputs.js';
@@ -21,6 +21,7 @@ import type { CliContext } from '../context.js';
 import { failureLine } from '../errors-format.js';
 import { commonOptions, type CommonFlags, type CommonOptions } from '../options.js';
 import { makeReporter, printResult } from '../output.js';
+import { idFor, selectService, serviceAnswersOf, serviceNames, type ServiceSpec } from '../../steps/services.js';
 import { awsTarget, callLog, noStackError, openStack, preflight, readStack, stackEnv } from '../stack.js';
 
 export interface DeployCommandFlags extends CommonFlags, DeployFlags {
@@ -78,14 +79,14 @@ export async function rollback(stackArg: string | undefined, flags: RollbackFlag
 }
 
 /** Checks the request against what the state knows, before any AWS call: every problem at once (exit 2). */
-function checkAgainstState(req: DeployRequest, answers: Answers, state: StackState, stack: string): void {
+function checkAgainstState(req: DeployRequest, svc: ServiceSpec, state: StackState, stack: string): void {
   const problems: Problem[] = [];
   for (const name of Object.keys(req.set)) {
-    if (name in answers.service.secrets) problems.push({ path: '--env', message: `"${name}" is a secret of this stack (service.secrets): change it where it is stored, or remove it from service.secrets first` });
+    if (name in svc.secrets) problems.push({ path: '--env', message: `"${name}" is a secret of this stack (${svc.at}.secrets): change it where it is stored, or remove it from ${svc.at}.secrets first` });
   }
   if (req.kind === 'rollback') {
     const releases = state.releases ?? [];
-    const running = (state.resources['task-definition']?.outputs as Partial<TaskDefinitionOutputs> | undefined)?.revision;
+    const running = (state.resources[idFor(svc, 'task-definition')]?.outputs as Partial<TaskDefinitionOutputs> | undefined)?.revision;
     if (req.toRevision !== undefined) {
       if (releases.length && !releases.some((r) => r.revision === req.toRevision)) {
         problems.push({ path: '--to', message: `revision ${req.toRevision} is not a release of ${stack}: its releases are ${[...new Set(releases.map((r) => r.revision))].sort((a, b) => a - b).join(', ')} (see \`ecs-wizard releases ${stack}\`)` });
@@ -105,8 +106,8 @@ function checkAgainstState(req: DeployRequest, answers: Answers, state: StackSta
 }
 
 /** With the stack's own ECR repository, the image must be there before a deploy: else ECS cannot pull it and rolls back. */
-async function checkRepositoryImage(aws: AwsClients, req: DeployRequest, state: StackState, region: string, stack: string): Promise<void> {
-  const repo = state.resources['ecr-repository']?.outputs as Partial<EcrRepositoryOutputs> | undefined;
+async function checkRepositoryImage(aws: AwsClients, req: DeployRequest, svc: ServiceSpec, state: StackState, region: string, stack: string): Promise<void> {
+  const repo = state.resources[idFor(svc, 'ecr-repository')]?.outputs as Partial<EcrRepositoryOutputs> | undefined;
   if (!req.image || !repo?.repositoryUri || !repo.repositoryName || !req.image.startsWith(`${repo.repositoryUri}:`)) return;
   const tag = tagOf(req.image);
   if (!tag || (await imageExists(aws, repo.repositoryName, tag))) return;
@@ -135,7 +136,9 @@ async function release(stackArg: string | undefined, opts: CommonOptions, ctx: C
       throw await noStackError(stack.store, name, ctx.cwd);
     }
     const answers = validateAnswers(existing.answers);
-    checkAgainstState(req, answers, existing, name);
+    // The service deployed (several services: --service, which part 2 of issue 23 adds; until then exit 2 naming them).
+    const svc = selectService(answers, undefined, o.command);
+    checkAgainstState(req, svc, existing, name);
     const secretNames = Object.keys(req.set).filter((n) => SECRET_NAME.test(n) && req.set[n] !== '').sort();
     if (secretNames.length) reporter.warn(secretWarning(secretNames));
 
@@ -143,14 +146,14 @@ async function release(stackArg: string | undefined, opts: CommonOptions, ctx: C
     const aws = ctx.makeClients(awsTarget(opts, ctx, { region: existing.region, endpointUrl: existing.endpointUrl }, calls.onCall));
     try {
       const region = await preflight(aws);
-      await checkRepositoryImage(aws, req, existing, region, name);
+      await checkRepositoryImage(aws, req, svc, existing, region, name);
       // A deploy keeps the stack's secrets, but its new tasks read them as they start: one gone since create would fail the rollout.
       if (req.kind !== 'rollback') {
-        const hint = `deploy does not change secrets: fix service.secrets in the answers file and run \`ecs-wizard create --answers FILE\`, or create the parameter.`;
-        for (const w of (await checkSecretsExist(aws, name, answers.service.secrets, region, { hint })).warnings) reporter.warn(w);
+        const hint = `deploy does not change secrets: fix ${svc.at}.secrets in the answers file and run \`ecs-wizard create --answers FILE\`, or create the parameter.`;
+        for (const w of (await checkSecretsExist(aws, name, [{ at: svc.at, secrets: svc.secrets }], region, { hint })).warnings) reporter.warn(w);
       }
-      const names = stackNames(name);
-      const service = existing.resources.service?.outputs as Partial<ServiceOutputs> | undefined;
+      const names = { cluster: stackNames(name).cluster, ...serviceNames(name, svc) };
+      const service = existing.resources[idFor(svc, 'service')]?.outputs as Partial<ServiceOutputs> | undefined;
       // Releases a stopped command left in progress: how they ended, from the service's deployments.
       if ((existing.releases ?? []).some((r) => r.result === 'in-progress')) {
         const svc = await unlessNotFound(async () => (await aws.get(ECSClient).send(new DescribeServicesCommand({ cluster: service?.clusterName ?? names.cluster, services: [service?.serviceName ?? names.service] }))).services?.[0]);
@@ -158,8 +161,8 @@ async function release(stackArg: string | undefined, opts: CommonOptions, ctx: C
         if (reconciled.changed) await stack.state.update((s) => void (s.releases = reconciled.releases));
       }
 
-      const env: DeployEnv = { ...stackEnv(answers, aws, region, ctx, opts), deploy: { ...req, report: { changed: [] } }, releases: stack.state.state.releases ?? [] };
-      const plan = buildDeployPlan({ startScaling: Boolean(service?.imageMissing) && answers.scaling.service.enabled });
+      const env: DeployEnv = { ...stackEnv(answers, aws, region, ctx, opts), deploy: { ...req, report: { changed: [] } }, service: svc, releases: stack.state.state.releases ?? [] };
+      const plan = buildDeployPlan({ startScaling: Boolean(service?.imageMissing) && svc.scaling.enabled, service: svc });
       const started = new Date();
       let record: ReleaseRecord | undefined;
       let recorded: Promise<void> = Promise.resolve();
@@ -167,8 +170,8 @@ async function release(stackArg: string | undefined, opts: CommonOptions, ctx: C
         reporter.event(e);
         // The release is recorded once its revision is known and before the service is updated
         // (writes are queued in order): a run stopped after the update leaves it "in progress".
-        if (e.type === 'end' && e.stepId === 'task-definition' && (e.outcome === 'created' || e.outcome === 'exists')) {
-          const td = stack.state.get('task-definition')?.outputs as TaskDefinitionOutputs | undefined;
+        if (e.type === 'end' && e.stepId === idFor(svc, 'task-definition') && (e.outcome === 'created' || e.outcome === 'exists')) {
+          const td = stack.state.get(idFor(svc, 'task-definition'))?.outputs as TaskDefinitionOutputs | undefined;
           const report = env.deploy.report;
           if (!td || (td.taskDefinitionArn === report.previous?.taskDefinitionArn && !req.force)) return;
           record = {
@@ -187,7 +190,7 @@ async function release(stackArg: string | undefined, opts: CommonOptions, ctx: C
         }
         // The deployment ECS started for it: what a later command follows, even once ECS no longer lists it.
         const deploymentId = env.deploy.report.deploymentId;
-        if (e.type === 'end' && e.stepId === 'service' && e.outcome === 'created' && record && deploymentId) {
+        if (e.type === 'end' && e.stepId === idFor(svc, 'service') && e.outcome === 'created' && record && deploymentId) {
           const r = record;
           record = { ...r, deploymentId };
           const withId = record;
@@ -198,8 +201,8 @@ async function release(stackArg: string | undefined, opts: CommonOptions, ctx: C
       await recorded.catch(() => undefined);
       reporter.close();
 
-      const td = result.results.find((r) => r.stepId === 'task-definition')?.outputs as TaskDefinitionOutputs | undefined;
-      const moved = ['created', 'exists'].includes(result.results.find((r) => r.stepId === 'service')?.outcome ?? '');
+      const td = result.results.find((r) => r.stepId === idFor(svc, 'task-definition'))?.outputs as TaskDefinitionOutputs | undefined;
+      const moved = ['created', 'exists'].includes(result.results.find((r) => r.stepId === idFor(svc, 'service'))?.outcome ?? '');
       const failure = env.deploy.report.failure;
       const waited = result.results.filter((r) => r.stepId.startsWith('rollout-'));
       const rolledOut = moved && waited.length > 0 && waited.every((r) => r.outcome === 'waited');
@@ -224,13 +227,14 @@ async function release(stackArg: string | undefined, opts: CommonOptions, ctx: C
         if (moved && !failure && td) {
           const report = env.deploy.report;
           const next = structuredClone(answers);
-          if (report.image) next.service.image = report.image;
-          if (report.environment) next.service.environment = report.environment;
+          const own = serviceAnswersOf(next, svc.name)!;
+          if (report.image) own.image = report.image;
+          if (report.environment) own.environment = report.environment;
           s.answers = redactAnswers(next);
         }
         // ECS put the previous revision back: the state says so too.
         if (failure?.rolledBackTo?.revision !== undefined && td) {
-          const rec = s.resources['task-definition'];
+          const rec = s.resources[idFor(svc, 'task-definition')];
           if (rec) rec.outputs = { taskDefinitionArn: failure.rolledBackTo.taskDefinitionArn, family: td.family, revision: failure.rolledBackTo.revision };
         }
       });

@@ -1,5 +1,5 @@
 import { WizardError } from '../../errors.js';
-import { buildPlan } from '../../steps/index.js';
+import { buildDestroyPlan } from '../../steps/index.js';
 import type { StackEnv } from '../../steps/env.js';
 import { validateAnswers } from '../../wizard/answers-file.js';
 import { discoverAnswers, discoverPlan } from '../../destroy/discover.js';
@@ -62,7 +62,7 @@ export async function destroy(stackArg: string | undefined, flags: DestroyFlags,
       const report = await destroyStack({
         env,
         state: stack.state,
-        plan: flags.discover ? discoverPlan(answers) : buildPlan(answers),
+        plan: flags.discover ? discoverPlan(answers) : buildDestroyPlan(answers, stack.state.state.resources),
         discover: flags.discover,
         concurrency: opts.concurrency,
         signal: ctx.signal,

@@ -9,6 +9,7 @@ import type { CliContext } from '../context.js';
 import { interruptNotice } from '../interrupt.js';
 import { commonOptions, type CommonFlags } from '../options.js';
 import { makeReporter } from '../output.js';
+import { serviceNames } from '../../steps/services.js';
 import { awsTarget, callLog, preflight, readExistingStack } from '../stack.js';
 
 export interface LogsFlags extends CommonFlags {
@@ -27,6 +28,9 @@ const shellQuote = (v: string): string => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${
  * `--output json` every event is one JSON object on its own line — the one exception to "one
  * document", because logs stream.
  */
+/** The names of the service named after the stack (part 2 of issue 23 picks a service with --service). */
+const primaryNames = (stack: string) => serviceNames(stack, { name: stack, primary: true });
+
 export async function logs(stackArg: string | undefined, flags: LogsFlags, ctx: CliContext): Promise<number> {
   const opts = commonOptions(flags, ctx);
   const parsed = parseLogFlags(flags, Date.now());
@@ -42,7 +46,7 @@ export async function logs(stackArg: string | undefined, flags: LogsFlags, ctx: 
   const query: LogQuery = {
     logGroupName: group,
     startTime: parsed.startTime,
-    ...(parsed.task ? { streamPrefix: `ecs/${stackNames(stack).container}/${parsed.task}` } : {}),
+    ...(parsed.task ? { streamPrefix: `${primaryNames(stack).logStreamPrefix}/${primaryNames(stack).container}/${parsed.task}` } : {}),
     ...(parsed.filterPattern ? { filterPattern: parsed.filterPattern } : {}),
   };
   const reporter = makeReporter(opts, ctx);

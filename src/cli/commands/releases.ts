@@ -6,6 +6,7 @@ import type { ServiceOutputs } from '../../steps/outputs.js';
 import type { CliContext } from '../context.js';
 import { commonOptions, type CommonFlags } from '../options.js';
 import { makeReporter, printResult } from '../output.js';
+import { serviceNames } from '../../steps/services.js';
 import { awsTarget, callLog, preflight, readExistingStack } from '../stack.js';
 
 /**
@@ -26,7 +27,7 @@ export async function releases(stackArg: string | undefined, flags: CommonFlags,
         await preflight(aws);
         const names = stackNames(stack);
         const svc = state.resources.service?.outputs as Partial<ServiceOutputs> | undefined;
-        const service = await unlessNotFound(async () => (await aws.get(ECSClient).send(new DescribeServicesCommand({ cluster: svc?.clusterName ?? names.cluster, services: [svc?.serviceName ?? names.service] }))).services?.[0]);
+        const service = await unlessNotFound(async () => (await aws.get(ECSClient).send(new DescribeServicesCommand({ cluster: svc?.clusterName ?? names.cluster, services: [svc?.serviceName ?? serviceNames(stack, { name: stack, primary: true }).service] }))).services?.[0]);
         list = reconcileReleases(list, service).releases;
       } finally {
         aws.destroy();

@@ -15,6 +15,7 @@ import { answersCost } from '../prices.js';
 import type { CostReport } from '../../cost/estimate.js';
 import { changeText, costHeadline, pricesLine } from '../../cost/format.js';
 import { whoAmI } from '../../deploy/releases.js';
+import { idFor, selectService, serviceAnswersOf, serviceNames, servicesOf, type ServiceSpec } from '../../steps/services.js';
 
 export interface ScaleFlags extends CommonFlags {
   desiredCount?: string;
@@ -25,15 +26,41 @@ export interface ScaleFlags extends CommonFlags {
   desiredCapacity?: string;
 }
 
-/** Each flag, the answers key it changes, and how to read and write that key. */
+/** The flags, each the answers key it changes. */
 const FLAGS = [
-  { flag: '--desired-count', key: 'desiredCount', path: 'service.desiredCount', set: (a: Answers, n: number) => void (a.service.desiredCount = n) },
-  { flag: '--min-count', key: 'minCount', path: 'scaling.service.minCount', set: (a: Answers, n: number) => void (a.scaling.service.minCount = n) },
-  { flag: '--max-count', key: 'maxCount', path: 'scaling.service.maxCount', set: (a: Answers, n: number) => void (a.scaling.service.maxCount = n) },
-  { flag: '--min-size', key: 'minSize', path: 'instances.minSize', set: (a: Answers, n: number) => void (a.instances.minSize = n) },
-  { flag: '--max-size', key: 'maxSize', path: 'instances.maxSize', set: (a: Answers, n: number) => void (a.instances.maxSize = n) },
-  { flag: '--desired-capacity', key: 'desiredCapacity', path: 'instances.desiredCapacity', set: (a: Answers, n: number) => void (a.instances.desiredCapacity = n) },
+  { flag: '--desired-count', key: 'desiredCount' },
+  { flag: '--min-count', key: 'minCount' },
+  { flag: '--max-count', key: 'maxCount' },
+  { flag: '--min-size', key: 'minSize' },
+  { flag: '--max-size', key: 'maxSize' },
+  { flag: '--desired-capacity', key: 'desiredCapacity' },
 ] as const;
+
+/**
+ * Each flag with the answers path it changes and how to write it: a service's counts at its own
+ * answers (`service.desiredCount`, `services.<name>.desiredCount`), its bounds in its own `scaling`
+ * or else the stack's `scaling.service`.
+ */
+function flagTargets(answers: Answers, svc: ServiceSpec) {
+  const own = serviceAnswersOf(answers, svc.name)?.scaling !== undefined;
+  const scalingAt = own ? `${svc.at}.scaling` : 'scaling.service';
+  const scalingOf = (a: Answers) => (own ? serviceAnswersOf(a, svc.name)!.scaling! : a.scaling.service);
+  const paths: Record<Key, { path: string; set: (a: Answers, n: number) => void }> = {
+    desiredCount: { path: `${svc.at}.desiredCount`, set: (a, n) => void (serviceAnswersOf(a, svc.name)!.desiredCount = n) },
+    minCount: { path: `${scalingAt}.minCount`, set: (a, n) => void (scalingOf(a).minCount = n) },
+    maxCount: { path: `${scalingAt}.maxCount`, set: (a, n) => void (scalingOf(a).maxCount = n) },
+    minSize: { path: 'instances.minSize', set: (a, n) => void (a.instances.minSize = n) },
+    maxSize: { path: 'instances.maxSize', set: (a, n) => void (a.instances.maxSize = n) },
+    desiredCapacity: { path: 'instances.desiredCapacity', set: (a, n) => void (a.instances.desiredCapacity = n) },
+  };
+  return FLAGS.map((f) => ({ ...f, ...paths[f.key] }));
+}
+
+/** The service a service flag changes (several services: --service, which part 2 of issue 23 adds); any for the group's flags. */
+function scaledService(answers: Answers, values: Partial<Record<Key, number>>): ServiceSpec {
+  const forService = values.desiredCount !== undefined || values.minCount !== undefined || values.maxCount !== undefined;
+  return forService ? selectService(answers, undefined, 'scale') : servicesOf(answers)[0]!;
+}
 
 type Key = (typeof FLAGS)[number]['key'];
 
@@ -71,15 +98,17 @@ function parseFlags(flags: ScaleFlags): Partial<Record<Key, number>> {
  * The new answers, validated by the same schema and capacity rules as `create`, with problems named
  * by the flag that caused them where there is one.
  */
-function scaledAnswers(current: Answers, values: Partial<Record<Key, number>>): { answers: Answers; warnings: string[] } {
+function scaledAnswers(current: Answers, values: Partial<Record<Key, number>>, svc: ServiceSpec): { answers: Answers; warnings: string[] } {
   const next = structuredClone(current);
+  const FLAGS = flagTargets(current, svc);
   for (const f of FLAGS) if (values[f.key] !== undefined) f.set(next, values[f.key]!);
   const byPath = new Map<string, string>(FLAGS.filter((f) => values[f.key] !== undefined).map((f) => [f.path, f.flag]));
   const named = (p: Problem): Problem => (byPath.has(p.path) ? { path: byPath.get(p.path)!, message: `${p.message} (${p.path})` } : p);
   const problems: Problem[] = [];
-  if (!current.scaling.service.enabled) {
+  if (!svc.scaling.enabled) {
+    const at = serviceAnswersOf(current, svc.name)?.scaling !== undefined ? `${svc.at}.scaling` : 'scaling.service';
     for (const f of FLAGS.filter((x) => (x.key === 'minCount' || x.key === 'maxCount') && values[x.key] !== undefined)) {
-      problems.push({ path: f.flag, message: 'service auto scaling is off for this stack (scaling.service.enabled: false); use --desired-count' });
+      problems.push({ path: f.flag, message: `service auto scaling is off for this stack (${at}.enabled: false); use --desired-count` });
     }
   }
   let answers: Answers;
@@ -112,14 +141,16 @@ export async function scale(stackArg: string | undefined, flags: ScaleFlags, ctx
       throw await noStackError(stack.store, stackName, ctx.cwd);
     }
     const current = validateAnswers(existing.answers);
-    const { answers, warnings } = scaledAnswers(current, values);
+    const svc = scaledService(current, values);
+    const { answers, warnings } = scaledAnswers(current, values, svc);
+    const scaled = servicesOf(answers).find((x) => x.name === svc.name)!;
     for (const w of warnings) reporter.warn(w);
 
     const names = stackNames(stackName);
     const outputsOf = <T>(id: string): Partial<T> => (existing.resources[id]?.status === 'destroyed' ? {} : ((existing.resources[id]?.outputs ?? {}) as Partial<T>));
-    const service = outputsOf<ServiceOutputs>('service');
+    const service = outputsOf<ServiceOutputs>(idFor(svc, 'service'));
     const clusterName = service.clusterName ?? names.cluster;
-    const serviceName = service.serviceName ?? names.service;
+    const serviceName = service.serviceName ?? serviceNames(stackName, svc).service;
     const groupName = outputsOf<AutoScalingGroupOutputs>('auto-scaling-group').autoScalingGroupName ?? names.autoScalingGroup;
     const calls = callLog(opts, (l) => reporter.log(l));
     const result: ScaleResult = { stack: stackName, ok: true, warnings, calls: calls.counts };
@@ -128,7 +159,7 @@ export async function scale(stackArg: string | undefined, flags: ScaleFlags, ctx
     const aws = ctx.makeClients(target);
     try {
       const region = await preflight(aws);
-      const s = answers.scaling.service;
+      const s = scaled.scaling;
       // Bounds first: a desired count outside the old bounds would be pulled back by Application Auto Scaling.
       if (values.minCount !== undefined || values.maxCount !== undefined) {
         reporter.info(`Scalable target service/${clusterName}/${serviceName}: ${s.minCount}–${s.maxCount} tasks`);
@@ -144,9 +175,9 @@ export async function scale(stackArg: string | undefined, flags: ScaleFlags, ctx
         result.service = { minCount: s.minCount, maxCount: s.maxCount };
       }
       if (values.desiredCount !== undefined) {
-        reporter.info(`Service ${serviceName}: desired count ${answers.service.desiredCount}`);
-        await aws.get(ECSClient).send(new UpdateServiceCommand({ cluster: clusterName, service: serviceName, desiredCount: answers.service.desiredCount }));
-        result.service = { ...result.service, desiredCount: answers.service.desiredCount };
+        reporter.info(`Service ${serviceName}: desired count ${scaled.desiredCount}`);
+        await aws.get(ECSClient).send(new UpdateServiceCommand({ cluster: clusterName, service: serviceName, desiredCount: scaled.desiredCount }));
+        result.service = { ...result.service, desiredCount: scaled.desiredCount };
       }
       const i = answers.instances;
       if (values.minSize !== undefined || values.maxSize !== undefined || values.desiredCapacity !== undefined) {
@@ -167,7 +198,7 @@ export async function scale(stackArg: string | undefined, flags: ScaleFlags, ctx
     const user = whoAmI(ctx.env);
     await stack.state.update((st) => {
       st.answers = answers;
-      st.changedBy = { ...st.changedBy, ...Object.fromEntries(FLAGS.filter((f) => values[f.key] !== undefined).map((f) => [f.path, { by: 'scale', flag: f.flag, at, user }])) };
+      st.changedBy = { ...st.changedBy, ...Object.fromEntries(flagTargets(current, svc).filter((f) => values[f.key] !== undefined).map((f) => [f.path, { by: 'scale', flag: f.flag, at, user }])) };
     });
     reporter.close();
     if (opts.output === 'json') printResult(ctx, opts, result);

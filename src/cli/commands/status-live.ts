@@ -44,7 +44,7 @@ import {
 import type { AwsClients } from '../../aws/clients.js';
 import { awsErrorCode, hasCode, isNotFound } from '../../aws/errors.js';
 import type { Outputs, ResourceRecord } from '../../engine/types.js';
-import { IMAGE_TAG, imageExists, repositoryImage, tagOf } from '../../steps/ecr.js';
+import { IMAGE_TAG, imageExists, repositoryImage, tagOf } from '../../steps/service/ecr.js';
 import { plural } from '../../words.js';
 
 /**

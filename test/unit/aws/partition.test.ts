@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AttachRolePolicyCommand, CreateRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { awsManagedPolicyArn, partitionOf, partitionOfArn } from '../../../src/aws/partition.js';
-import { executionRoleStep, instanceRoleStep } from '../../../src/steps/iam.js';
+import { executionRoleStep, instanceRoleStep } from '../../../src/steps/stack/iam.js';
 import { sdkError } from '../../support/aws-wire.js';
 import { stepContext } from '../../support/step-context.js';
 import { testStack } from '../../support/stack.js';

@@ -27,6 +27,7 @@ import { AwsClients } from '../../../src/aws/clients.js';
 import { alarmPrefixes, describeLeftover, listStackResources, type Leftover } from '../../../src/destroy/inventory.js';
 import { stackNames } from '../../../src/steps/names.js';
 import { sdkError } from '../../support/aws-wire.js';
+import { oneServiceNames } from '../../support/service-steps.js';
 
 /**
  * The inventory a destroy, discover and status share: every kind of resource of a stack, found by
@@ -55,7 +56,7 @@ const all = [ec2, elb, asg, ecs, iam, ecr, aas, cw, logs] as unknown as { onAnyC
 afterEach(() => all.forEach((m) => m.reset()));
 afterAll(() => all.forEach((m) => m.restore()));
 
-const names = stackNames('shop');
+const names = oneServiceNames('shop');
 const STACK_TAG = { Key: 'ecs-wizard:stack', Value: 'shop' };
 const OTHER_TAG = { Key: 'ecs-wizard:stack', Value: 'shop-two' };
 const byTag = (f: Filter[] | undefined): boolean => f?.some((x) => x.Name === 'tag:ecs-wizard:stack' && x.Values?.includes('shop')) ?? false;

@@ -11,11 +11,11 @@ import {
 import { runDestroy } from '../../../src/engine/engine.js';
 import type { EngineEvent, Step } from '../../../src/engine/types.js';
 import type { StackEnv } from '../../../src/steps/env.js';
-import { vpcStep } from '../../../src/steps/vpc.js';
-import { subnetsStep } from '../../../src/steps/subnets.js';
-import { albSecurityGroupStep, instanceSecurityGroupStep } from '../../../src/steps/security-groups.js';
-import { clusterStep } from '../../../src/steps/cluster.js';
-import { elasticIpsStep } from '../../../src/steps/elastic-ip.js';
+import { vpcStep } from '../../../src/steps/stack/vpc.js';
+import { subnetsStep } from '../../../src/steps/stack/subnets.js';
+import { albSecurityGroupStep, instanceSecurityGroupStep } from '../../../src/steps/stack/security-groups.js';
+import { clusterStep } from '../../../src/steps/stack/cluster.js';
+import { elasticIpsStep } from '../../../src/steps/stack/elastic-ip.js';
 import { AwsClients } from '../../../src/aws/clients.js';
 import { deleteLeftovers } from '../../../src/destroy/cleanup.js';
 import { FAST_TIMING, testStack } from '../../support/stack.js';

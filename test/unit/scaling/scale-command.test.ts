@@ -137,7 +137,7 @@ describe('ecs-wizard scale: applies and persists', () => {
     expect(JSON.parse(out)).toMatchObject({ stack: 'shop', ok: true, service: { desiredCount: 4, minCount: 1, maxCount: 8 }, autoScalingGroup: { maxSize: 6, desiredCapacity: 3 } });
     const saved = (await readState(file))!;
     const answers = validateAnswers(saved.answers);
-    expect([answers.service.desiredCount, answers.scaling.service.maxCount, answers.instances.maxSize, answers.instances.desiredCapacity]).toEqual([4, 8, 6, 3]);
+    expect([answers.service!.desiredCount, answers.scaling.service.maxCount, answers.instances.maxSize, answers.instances.desiredCapacity]).toEqual([4, 8, 6, 3]);
     // AND each changed answer says who set it, with which flag and when (a create that sets it back says so)
     const by = (flag: string) => ({ by: 'scale', flag, at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/), user: expect.stringMatching(/.@./) });
     expect(saved.changedBy).toEqual({

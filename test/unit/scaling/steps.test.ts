@@ -23,13 +23,15 @@ import {
 } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient, DeleteAlarmsCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { isWizardError } from '../../../src/errors.js';
-import { capacityProviderStep } from '../../../src/steps/capacity-provider.js';
-import { asgScalingPolicyStep } from '../../../src/steps/asg-scaling-policy.js';
-import { requestCountLabel, serviceScalingStep } from '../../../src/steps/service-scaling.js';
+import { capacityProviderStep } from '../../../src/steps/stack/capacity-provider.js';
+import { asgScalingPolicyStep } from '../../../src/steps/stack/asg-scaling-policy.js';
+import { requestCountLabel, serviceScalingStep as serviceScalingStepFor } from '../../../src/steps/service/service-scaling.js';
 import type { AnswersInput } from '../../../src/wizard/schema.js';
 import { testStack } from '../../support/stack.js';
 import { stepContext } from '../../support/step-context.js';
 import { sdkError } from '../../support/aws-wire.js';
+import { onPrimary } from '../../support/service-steps.js';
+const serviceScalingStep = onPrimary(serviceScalingStepFor);
 
 const ecs = mockClient(ECSClient);
 const asg = mockClient(AutoScalingClient);

@@ -10,8 +10,8 @@ import {
 } from '@aws-sdk/client-acm';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { STACK_TAG } from '../../../src/aws/tags.js';
-import { certificateStep } from '../../../src/steps/certificate.js';
-import { certificateValidationStep } from '../../../src/steps/certificate-validation.js';
+import { certificateStep } from '../../../src/steps/stack/certificate.js';
+import { certificateValidationStep } from '../../../src/steps/stack/certificate-validation.js';
 import { testStack } from '../../support/stack.js';
 import { stepContext } from '../../support/step-context.js';
 

@@ -25,10 +25,10 @@ import {
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { isInstanceProfilePropagating } from '../../../src/aws/errors.js';
 import { isWizardError } from '../../../src/errors.js';
-import { latestVersion, launchTemplateStep } from '../../../src/steps/launch-template.js';
-import { launchConfigurationStep } from '../../../src/steps/launch-configuration.js';
-import { amiFromParameterValue, ecsUserData, launchChanges, launchImage } from '../../../src/steps/launch-common.js';
-import { autoScalingGroupStep, instancesInServiceStep } from '../../../src/steps/auto-scaling-group.js';
+import { latestVersion, launchTemplateStep } from '../../../src/steps/stack/launch-template.js';
+import { launchConfigurationStep } from '../../../src/steps/stack/launch-configuration.js';
+import { amiFromParameterValue, ecsUserData, launchChanges, launchImage } from '../../../src/steps/stack/launch-common.js';
+import { autoScalingGroupStep, instancesInServiceStep } from '../../../src/steps/stack/auto-scaling-group.js';
 import { isOwnLaunchConfiguration } from '../../../src/destroy/inventory.js';
 import { testStack } from '../../support/stack.js';
 import { stepContext } from '../../support/step-context.js';

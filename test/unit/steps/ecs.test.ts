@@ -20,13 +20,17 @@ import {
 import { isReadOperation } from '../../../src/aws/clients.js';
 import { isWizardError } from '../../../src/errors.js';
 import { topoOrder } from '../../../src/engine/graph.js';
-import { clusterStep } from '../../../src/steps/cluster.js';
+import { clusterStep } from '../../../src/steps/stack/cluster.js';
 import { buildPlan } from '../../../src/steps/index.js';
-import { serviceStableStep, serviceStep } from '../../../src/steps/service.js';
-import { taskDefinitionStep } from '../../../src/steps/task-definition.js';
+import { serviceStableStep as serviceStableStepFor, serviceStep as serviceStepFor } from '../../../src/steps/service/service.js';
+import { taskDefinitionStep as taskDefinitionStepFor } from '../../../src/steps/service/task-definition.js';
 import { FAST_TIMING, testStack } from '../../support/stack.js';
 import { stepContext } from '../../support/step-context.js';
 import { sdkError } from '../../support/aws-wire.js';
+import { onPrimary } from '../../support/service-steps.js';
+const serviceStableStep = onPrimary(serviceStableStepFor);
+const serviceStep = onPrimary(serviceStepFor);
+const taskDefinitionStep = onPrimary(taskDefinitionStepFor);
 
 const ecs = mockClient(ECSClient);
 afterEach(() => ecs.reset());

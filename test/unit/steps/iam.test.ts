@@ -30,9 +30,12 @@ import {
   executionRoleStep,
   instanceProfileStep,
   instanceRoleStep,
-  taskRoleStep,
   trustPolicy,
-} from '../../../src/steps/iam.js';
+} from '../../../src/steps/stack/iam.js';
+import { taskRoleStep as taskRoleStepFor } from '../../../src/steps/service/task-role.js';
+import { onPrimary } from '../../support/service-steps.js';
+
+const taskRoleStep = onPrimary(taskRoleStepFor);
 import { prepareBoundary } from '../../../src/steps/boundary.js';
 import { boundaryDocument } from '../../../src/aws/boundary.js';
 import { stepContext } from '../../support/step-context.js';

@@ -5,6 +5,12 @@ import {
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
   DeleteListenerCommand,
+  CreateRuleCommand,
+  DeleteRuleCommand,
+  DescribeRulesCommand,
+  DescribeTagsCommand,
+  ModifyRuleCommand,
+  SetRulePrioritiesCommand,
   DeleteLoadBalancerCommand,
   DeleteTargetGroupCommand,
   DescribeListenersCommand,
@@ -23,13 +29,20 @@ import { isReadOperation } from '../../../src/aws/clients.js';
 import type { StackEnv } from '../../../src/steps/env.js';
 import { stackNames } from '../../../src/steps/names.js';
 import { STACK_NAME_MAX, stackNameSchema } from '../../../src/wizard/schema.js';
-import { targetGroupStep } from '../../../src/steps/target-group.js';
-import { loadBalancerActiveStep, loadBalancerStep } from '../../../src/steps/load-balancer.js';
-import { listenerStep } from '../../../src/steps/listener.js';
-import { redirectListenerStep } from '../../../src/steps/redirect-listener.js';
-import { ecrRepositoryStep } from '../../../src/steps/ecr.js';
+import { targetGroupStep as targetGroupStepFor } from '../../../src/steps/service/target-group.js';
+import { loadBalancerActiveStep, loadBalancerStep } from '../../../src/steps/stack/load-balancer.js';
+import { listenerStep } from '../../../src/steps/stack/listener.js';
+import { redirectListenerStep } from '../../../src/steps/stack/redirect-listener.js';
+import { ecrRepositoryStep as ecrRepositoryStepFor } from '../../../src/steps/service/ecr.js';
 import { testStack } from '../../support/stack.js';
 import { sdkError } from '../../support/aws-wire.js';
+import { onPrimary } from '../../support/service-steps.js';
+import { oneServiceNames } from '../../support/service-steps.js';
+import { listenerRuleStep, ruleConditions } from '../../../src/steps/service/listener-rule.js';
+import { servicesOf } from '../../../src/steps/services.js';
+import { stepContext } from '../../support/step-context.js';
+const targetGroupStep = onPrimary(targetGroupStepFor);
+const ecrRepositoryStep = onPrimary(ecrRepositoryStepFor);
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
 const ecr = mockClient(ECRClient);
@@ -98,7 +111,7 @@ describe('names', () => {
     expect(stackNameSchema.safeParse(stack).success).toBe(true);
     expect(stackNameSchema.safeParse(stack + 'x').success).toBe(false);
     // WHEN the names are derived
-    const names = stackNames(stack);
+    const names = oneServiceNames(stack);
     // THEN both fit AWS's 32 characters of letters, digits and hyphens, not starting or ending with one
     for (const name of [names.loadBalancer, names.targetGroup]) {
       expect(name.length).toBeLessThanOrEqual(32);
@@ -274,7 +287,7 @@ describe('listener step (scripted AWS)', () => {
     const t = await stackWithDeps({ stack: 'shop', loadBalancer: { listenerPort: 8080 } }, deps);
     elb.on(DescribeListenersCommand).resolves({ Listeners: [] });
     elb.on(CreateListenerCommand).resolves({ Listeners: [{ ListenerArn: 'arn:listener' }] });
-    const r = await runCreate(alone(listenerStep), { env: t.env, state: t.state });
+    const r = await runCreate(alone(listenerStep('target-group')), { env: t.env, state: t.state });
     expect(r.ok).toBe(true);
     expect(elb.commandCalls(CreateListenerCommand)[0]!.args[0].input).toMatchObject({
       LoadBalancerArn: LB_ARN,
@@ -293,7 +306,7 @@ describe('listener step (scripted AWS)', () => {
       Listeners: [{ ...right, DefaultActions: [{ Type: 'forward', TargetGroupArn: TG_ARN, ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG_ARN, Weight: 1 }] } }] }],
     });
     // WHEN create runs THEN nothing changes
-    expect((await runCreate(alone(listenerStep), { env: t.env, state: t.state })).results[0]!.outcome).toBe('exists');
+    expect((await runCreate(alone(listenerStep('target-group')), { env: t.env, state: t.state })).results[0]!.outcome).toBe('exists');
     expect(mutations(elb)).toEqual([]);
 
     // GIVEN the listener forwards to another target group
@@ -301,7 +314,7 @@ describe('listener step (scripted AWS)', () => {
     elb.on(DescribeListenersCommand).resolves({ Listeners: [{ ...right, DefaultActions: [{ Type: 'forward', TargetGroupArn: 'arn:other' }] }] });
     elb.on(ModifyListenerCommand).resolves({});
     // WHEN create runs THEN it is pointed back at ours, and no second listener is made
-    expect((await runCreate(alone(listenerStep), { env: t.env, state: t.state })).ok).toBe(true);
+    expect((await runCreate(alone(listenerStep('target-group')), { env: t.env, state: t.state })).ok).toBe(true);
     expect(mutations(elb)).toEqual(['ModifyListener']);
     expect(elb.commandCalls(ModifyListenerCommand)[0]!.args[0].input.DefaultActions).toEqual([{ Type: 'forward', TargetGroupArn: TG_ARN }]);
   });
@@ -312,11 +325,24 @@ describe('listener step (scripted AWS)', () => {
     const forwarding = { ListenerArn: 'arn:l80', LoadBalancerArn: LB_ARN, Port: 80, Protocol: 'HTTP' as const, DefaultActions: [{ Type: 'forward' as const, TargetGroupArn: TG_ARN }] };
     elb.on(DescribeListenersCommand).resolves({ Listeners: [forwarding] });
     elb.on(ModifyListenerCommand).resolves({});
+    // … with the rule of its service api (path /api/*) and a rule someone else added
+    const ours = { RuleArn: 'arn:rule/ours', Priority: '100', IsDefault: false };
+    const theirs = { RuleArn: 'arn:rule/theirs', Priority: '7', IsDefault: false };
+    elb.on(DescribeRulesCommand).resolves({ Rules: [ours, theirs, { RuleArn: 'arn:rule/default', Priority: 'default', IsDefault: true }] });
+    elb.on(DescribeTagsCommand).resolves({
+      TagDescriptions: [
+        { ResourceArn: 'arn:rule/ours', Tags: [{ Key: 'ecs-wizard:stack', Value: 'shop' }, { Key: 'ecs-wizard:service', Value: 'api' }] },
+        { ResourceArn: 'arn:rule/theirs', Tags: [{ Key: 'ecs-wizard:stack', Value: 'shop-two' }] },
+      ],
+    });
+    elb.on(DeleteRuleCommand).resolves({});
     // WHEN create runs the redirect step
     const r = await runCreate(alone(redirectListenerStep), { env: t.env, state: t.state });
-    // THEN that very listener became a 301 to HTTPS :443, with one ModifyListener and no other change
+    // THEN that very listener became a 301 to HTTPS :443, with one ModifyListener; the stack's own rule went
+    // (on the redirect it would serve /api/* over plain HTTP), the other one stays
     expect(r.ok).toBe(true);
-    expect(mutations(elb)).toEqual(['ModifyListener']);
+    expect(mutations(elb)).toEqual(['ModifyListener', 'DeleteRule']);
+    expect(elb.commandCalls(DeleteRuleCommand).map((c) => c.args[0].input.RuleArn)).toEqual(['arn:rule/ours']);
     expect(elb.commandCalls(ModifyListenerCommand)[0]!.args[0].input).toEqual({
       ListenerArn: 'arn:l80',
       Port: 80,
@@ -328,6 +354,7 @@ describe('listener step (scripted AWS)', () => {
     // WHEN create runs again on the redirect it made THEN nothing changes
     elb.reset();
     elb.on(DescribeListenersCommand).resolves({ Listeners: [{ ...forwarding, DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }] }] });
+    elb.on(DescribeRulesCommand).resolves({ Rules: [{ RuleArn: 'arn:rule/default', Priority: 'default', IsDefault: true }] });
     expect((await runCreate(alone(redirectListenerStep), { env: t.env, state: t.state })).ok).toBe(true);
     expect(mutations(elb)).toEqual([]);
   });
@@ -335,7 +362,7 @@ describe('listener step (scripted AWS)', () => {
   it('destroy of a listener already gone is success', async () => {
     const t = await stackWithDeps({ stack: 'shop' }, { ...deps, listener: { listenerArn: 'arn:l' } });
     elb.on(DeleteListenerCommand).rejects(await sdkError(ElasticLoadBalancingV2Client, DeleteListenerCommand, 'ListenerNotFound', 'One or more listeners not found'));
-    const r = await runDestroy(alone(listenerStep), { env: t.env, state: t.state });
+    const r = await runDestroy(alone(listenerStep('target-group')), { env: t.env, state: t.state });
     expect(r.ok).toBe(true);
     expect(r.results[0]!.outcome).toBe('destroyed');
   });
@@ -393,5 +420,88 @@ describe('ECR repository step (scripted AWS)', () => {
     const gone = await runDestroy([ecrRepositoryStep], { env: u.env, state: u.state });
     expect(gone.ok).toBe(true);
     expect(ecr.commandCalls(DeleteRepositoryCommand)).toHaveLength(0);
+  });
+});
+
+describe('listener rule step (scripted AWS)', () => {
+  const THREE = {
+    stack: 'shop',
+    services: { web: {}, api: { containerPort: 8080, path: '/api/*' }, docs: { host: 'docs.example.com' } },
+  };
+  const LISTENER = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/shop-alb/1/2';
+  const API_TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop-api-1a2b/3';
+  const deps = { listener: { listenerArn: LISTENER }, 'target-group:api': { targetGroupArn: API_TG, targetGroupName: 'shop-api-1a2b' } };
+  const api = (t: ReturnType<typeof testStack>) => servicesOf(t.answers).find((s) => s.name === 'api')!;
+  const rule = (arn: string, priority: string, path: string, tg = API_TG) => ({
+    RuleArn: arn,
+    Priority: priority,
+    IsDefault: false,
+    Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: [path] } }],
+    Actions: [{ Type: 'forward' as const, TargetGroupArn: tg }],
+  });
+  const tagged = (arn: string, stack: string, service?: string) => ({ ResourceArn: arn, Tags: [{ Key: 'ecs-wizard:stack', Value: stack }, ...(service ? [{ Key: 'ecs-wizard:service', Value: service }] : [])] });
+
+  it('creates path → target group at the derived priority, tagged with the stack and the service; a rerun finds it by its ARN', async () => {
+    const t = testStack(THREE);
+    elb.on(DescribeRulesCommand).resolves({ Rules: [{ RuleArn: 'arn:default', Priority: 'default', IsDefault: true }] });
+    elb.on(CreateRuleCommand).resolves({ Rules: [rule('arn:rule/api', '100', '/api/*')] });
+    const step = listenerRuleStep(api(t), 'listener');
+    const { ctx } = stepContext(t.env, { outputs: deps });
+    expect(await step.find(ctx)).toBeUndefined();
+    expect(await step.create(ctx)).toEqual({ ruleArn: 'arn:rule/api', listenerArn: LISTENER, priority: 100 });
+    const input = elb.commandCalls(CreateRuleCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({ ListenerArn: LISTENER, Priority: 100, Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/api/*'] } }], Actions: [{ Type: 'forward', TargetGroupArn: API_TG }] });
+    expect(input.Tags).toEqual(expect.arrayContaining([{ Key: 'ecs-wizard:stack', Value: 'shop' }, { Key: 'ecs-wizard:service', Value: 'api' }]));
+    // rerun: found by the recorded ARN, no call that changes anything
+    elb.reset();
+    elb.on(DescribeRulesCommand).resolves({ Rules: [rule('arn:rule/api', '100', '/api/*')] });
+    const again = stepContext(t.env, { outputs: deps, recorded: { ruleArn: 'arn:rule/api' } });
+    expect(await step.find(again.ctx)).toEqual({ ruleArn: 'arn:rule/api', listenerArn: LISTENER, priority: 100 });
+    expect(mutations(elb)).toEqual([]);
+  });
+
+  it("converges a changed path and priority in place (ModifyRule, SetRulePriorities), found by the stack and service tags", async () => {
+    const t = testStack({ ...THREE, services: { ...THREE.services, api: { containerPort: 8080, path: '/v2/*', priority: 300 } } });
+    elb.on(DescribeRulesCommand).resolves({ Rules: [rule('arn:rule/api', '100', '/api/*'), rule('arn:rule/theirs', '7', '/x/*', 'arn:other')] });
+    elb.on(DescribeTagsCommand).resolves({ TagDescriptions: [tagged('arn:rule/api', 'shop', 'api'), tagged('arn:rule/theirs', 'shop-two', 'api')] });
+    elb.on(ModifyRuleCommand).resolves({});
+    elb.on(SetRulePrioritiesCommand).resolves({});
+    const { ctx } = stepContext(t.env, { outputs: deps });
+    expect(await listenerRuleStep(api(t), 'listener').find(ctx)).toEqual({ ruleArn: 'arn:rule/api', listenerArn: LISTENER, priority: 300 });
+    expect(mutations(elb)).toEqual(['ModifyRule', 'SetRulePriorities']);
+    expect(elb.commandCalls(ModifyRuleCommand)[0]!.args[0].input).toMatchObject({ RuleArn: 'arn:rule/api', Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/v2/*'] } }] });
+    expect(elb.commandCalls(SetRulePrioritiesCommand)[0]!.args[0].input.RulePriorities).toEqual([{ RuleArn: 'arn:rule/api', Priority: 300 }]);
+  });
+
+  it("a priority another stack's rule holds is bad input naming the answer to change; one a removed service's rule holds is freed", async () => {
+    const t = testStack(THREE);
+    const inUse = await sdkError(ElasticLoadBalancingV2Client, CreateRuleCommand, 'PriorityInUse', 'Priority \'100\' is currently in use');
+    // GIVEN priority 100 is held by someone else's rule
+    elb.on(DescribeRulesCommand).resolves({ Rules: [rule('arn:rule/theirs', '100', '/x/*', 'arn:other')] });
+    elb.on(DescribeTagsCommand).resolves({ TagDescriptions: [tagged('arn:rule/theirs', 'other-stack')] });
+    elb.on(CreateRuleCommand).rejects(inUse);
+    const { ctx } = stepContext(t.env, { outputs: deps });
+    await expect(listenerRuleStep(api(t), 'listener').create(ctx)).rejects.toMatchObject({ code: 'INPUT_INVALID', problems: [{ path: 'services.api.priority', message: expect.stringContaining('100 is taken') }] });
+    expect(mutations(elb)).toEqual(['CreateRule']);
+
+    // GIVEN it is held by the rule of this stack's service worker, which these answers no longer have
+    elb.reset();
+    elb.on(DescribeRulesCommand).resolves({ Rules: [rule('arn:rule/worker', '100', '/w/*', 'arn:worker-tg')] });
+    elb.on(DescribeTagsCommand).resolves({ TagDescriptions: [tagged('arn:rule/worker', 'shop', 'worker')] });
+    elb.on(DeleteRuleCommand).resolves({});
+    elb.on(CreateRuleCommand).rejectsOnce(inUse).resolves({ Rules: [rule('arn:rule/api', '100', '/api/*')] });
+    // THEN that rule goes first (its service is being removed) and api's rule takes the priority
+    expect(await listenerRuleStep(api(t), 'listener').create(stepContext(t.env, { outputs: deps }).ctx)).toEqual({ ruleArn: 'arn:rule/api', listenerArn: LISTENER, priority: 100 });
+    expect(mutations(elb)).toEqual(['CreateRule', 'DeleteRule', 'CreateRule']);
+    expect(elb.commandCalls(DeleteRuleCommand)[0]!.args[0].input.RuleArn).toBe('arn:rule/worker');
+  });
+
+  it('a host rule matches the host header; destroy of a rule already gone (its listener deleted) is done', async () => {
+    const t = testStack(THREE);
+    const docs = servicesOf(t.answers).find((s) => s.name === 'docs')!;
+    expect(ruleConditions(docs)).toEqual([{ Field: 'host-header', HostHeaderConfig: { Values: ['docs.example.com'] } }]);
+    elb.on(DeleteRuleCommand).rejects(await sdkError(ElasticLoadBalancingV2Client, DeleteRuleCommand, 'RuleNotFound', 'One or more rules not found'));
+    await listenerRuleStep(docs, 'listener').destroy!(stepContext(t.env).ctx, { ruleArn: 'arn:rule/docs' });
+    expect(mutations(elb)).toEqual(['DeleteRule']);
   });
 });

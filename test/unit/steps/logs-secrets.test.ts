@@ -9,23 +9,26 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateClusterCommand, DescribeClustersCommand, ECSClient, ListTaskDefinitionsCommand, RegisterTaskDefinitionCommand, UpdateClusterSettingsCommand } from '@aws-sdk/client-ecs';
 import { DeleteRolePolicyCommand, GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { clusterStep } from '../../../src/steps/cluster.js';
+import { clusterStep } from '../../../src/steps/stack/cluster.js';
 import { buildPlan } from '../../../src/steps/index.js';
-import { logGroupStep } from '../../../src/steps/log-group.js';
-import { checkSecretsExist, secretPlace, secretResource, secretsPolicy, secretsPolicyStep } from '../../../src/steps/secrets-policy.js';
+import { logGroupStep } from '../../../src/steps/stack/log-group.js';
+import { checkSecretsExist, secretPlace, secretResource, secretsPolicy, secretsPolicyStep as secretsPolicyStepFor } from '../../../src/steps/service/secrets-policy.js';
 import { DescribeParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AwsClients } from '../../../src/aws/clients.js';
 import { WizardError, isWizardError } from '../../../src/errors.js';
 import { validateAnswers } from '../../../src/wizard/answers-file.js';
-import { taskDefinitionStep } from '../../../src/steps/task-definition.js';
+import { taskDefinitionStep as taskDefinitionStepFor } from '../../../src/steps/service/task-definition.js';
 import { buildReviewPlan } from '../../../src/wizard/plan.js';
 import { redactAnswers, secretLookingNames } from '../../../src/wizard/redact.js';
 import { renderPlan } from '../../../src/wizard/review.js';
 import { testStack } from '../../support/stack.js';
 import { stepContext } from '../../support/step-context.js';
 import { sdkError } from '../../support/aws-wire.js';
+import { onPrimary } from '../../support/service-steps.js';
+const secretsPolicyStep = onPrimary(secretsPolicyStepFor);
+const taskDefinitionStep = onPrimary(taskDefinitionStepFor);
 
 const logs = mockClient(CloudWatchLogsClient);
 const ecs = mockClient(ECSClient);
@@ -151,7 +154,7 @@ describe('secrets policy on the execution role', () => {
 
   it('accepts an SSM parameter name and keyed or partial secret ARNs in the answers, and passes valueFrom to ECS unchanged', async () => {
     const secrets = { A: '/shop/db-password', B: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf:password::', C: 'arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:api' };
-    expect(validateAnswers({ stack: 'shop', service: { secrets } }).service.secrets).toEqual(secrets);
+    expect(validateAnswers({ stack: 'shop', service: { secrets } }).service!.secrets).toEqual(secrets);
     const t = testStack({ stack: 'shop', service: { secrets } });
     ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: 'arn:td', family: 'shop', revision: 1 } });
     await taskDefinitionStep.create(stepContext(t.env, { outputs: { 'execution-role': ROLE } }).ctx);
@@ -252,8 +255,8 @@ describe('redaction of secret-looking environment values', () => {
   it('replaces the values, keeps the rest and does not touch the answers it was given', () => {
     expect(secretLookingNames(answers)).toEqual(['DB_PASSWORD', 'GITHUB_TOKEN']);
     const r = redactAnswers(answers);
-    expect(r.service.environment).toEqual({ DB_PASSWORD: '***', GITHUB_TOKEN: '***', LOG_LEVEL: 'debug' });
-    expect(answers.service.environment.DB_PASSWORD).toBe('hunter2');
+    expect(r.service!.environment).toEqual({ DB_PASSWORD: '***', GITHUB_TOKEN: '***', LOG_LEVEL: 'debug' });
+    expect(answers.service!.environment.DB_PASSWORD).toBe('hunter2');
     expect(JSON.stringify(r)).not.toContain('hunter2');
   });
 

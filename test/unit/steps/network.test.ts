@@ -35,10 +35,10 @@ import { runCreate, runDestroy } from '../../../src/engine/engine.js';
 import type { Outputs, StepContext } from '../../../src/engine/types.js';
 import type { StackEnv } from '../../../src/steps/env.js';
 import { isWizardError, type WizardError } from '../../../src/errors.js';
-import { existingSubnetsStep, subnetsStep } from '../../../src/steps/subnets.js';
+import { existingSubnetsStep, subnetsStep } from '../../../src/steps/stack/subnets.js';
 import { awsAccount } from '../../../src/wizard/account.js';
-import { internetGatewayStep } from '../../../src/steps/internet-gateway.js';
-import { routeTableStep } from '../../../src/steps/route-table.js';
+import { internetGatewayStep } from '../../../src/steps/stack/internet-gateway.js';
+import { routeTableStep } from '../../../src/steps/stack/route-table.js';
 import {
   albIngressRules,
   albSecurityGroupStep,
@@ -46,8 +46,8 @@ import {
   instanceIngressRules,
   instanceSecurityGroupStep,
   rulesOf,
-} from '../../../src/steps/security-groups.js';
-import { cidrContains, cidrsOverlap } from '../../../src/steps/cidr.js';
+} from '../../../src/steps/stack/security-groups.js';
+import { cidrContains, cidrsOverlap } from '../../../src/steps/stack/cidr.js';
 import { stepContext } from '../../support/step-context.js';
 import { sdkError } from '../../support/aws-wire.js';
 import { testStack } from '../../support/stack.js';

@@ -4,6 +4,7 @@ import { isWaitStep, type Step } from '../../../src/engine/types.js';
 import { discoverPlan } from '../../../src/destroy/discover.js';
 import type { StackEnv } from '../../../src/steps/env.js';
 import { buildPlan } from '../../../src/steps/index.js';
+import { serviceOfId } from '../../../src/steps/services.js';
 import { validateAnswers } from '../../../src/wizard/answers-file.js';
 
 /**
@@ -69,6 +70,9 @@ const AWS_DELETE_DEPENDENCIES: DeleteDependency[] = [
   // HTTPS (issue 16)
   { del: 'certificate', after: 'https-listener', why: 'DeleteCertificate: ResourceInUseException while a listener uses the certificate' },
   { del: 'target-group', after: 'https-listener', why: 'DeleteTargetGroup: ResourceInUse while a listener\'s action forwards to it' },
+  // Several services (issue 23): each service's own steps (ids kind:<name>) as the one-service ones above, and its rule
+  { del: 'target-group', after: 'listener-rule', why: 'DeleteTargetGroup: ResourceInUse while a rule forwards to it' },
+  { del: 'listener', after: 'listener-rule', begun: true, why: 'a rule belongs to its listener: DeleteListener deletes its rules (the rule step treats its rule gone as done)' },
 ];
 
 /**
@@ -101,6 +105,16 @@ const variants: Record<string, Step<StackEnv>[]> = {
       loadBalancer: { certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/1234abcd-12ab-34cd-56ef-1234567890ab', redirectHttp: false },
     }),
   ),
+  'three services (web by default, api on /api/*, a worker) with HTTPS': buildPlan(
+    validateAnswers({
+      stack: 'td',
+      loadBalancer: { domain: 'app.example.com' },
+      services: { web: { ecrRepository: 'td-web' }, api: { path: '/api/*', taskRolePolicies: [] }, worker: { loadBalanced: false } },
+    }),
+  ),
+  'three services over plain HTTP, the one named after the stack among them': buildPlan(
+    validateAnswers({ stack: 'td', services: { td: {}, api: { path: '/api/*' }, worker: { loadBalanced: false } } }),
+  ),
   'destroy --discover of a production stack': discoverPlan(validateAnswers({ stack: 'td', loadBalancer: { domain: 'app.example.com' }, network: { instanceSubnets: 'private' } })),
 };
 
@@ -124,7 +138,23 @@ function violations(plan: Step<StackEnv>[], deps: DeleteDependency[] = AWS_DELET
   const { prerequisites } = destroyGraph(plan);
   const byId = new Map(plan.map((s) => [s.id, s]));
   const out: string[] = [];
-  for (const d of deps) {
+  // A dependency between two of a service's steps holds for each service's own (kind:<name>); a stack
+  // step's on a service's, for every service's. A target group is held by the listener or the group
+  // (legacy attachment) only when they name it: the listener forwards to the default service's alone.
+  const own = (id: string) => serviceOfId(id);
+  const instances = (kind: string): string[] => plan.map((x) => x.id).filter((id) => id === kind || own(id)?.kind === kind);
+  const expanded = deps.flatMap((d) =>
+    instances(d.del).flatMap((del) =>
+      instances(d.after)
+        .filter((after) => {
+          if (own(del) && own(after)) return own(del)!.service === own(after)!.service;
+          if (own(del)?.kind === 'target-group' && !own(after)) return byId.get(after)!.dependsOn.includes(del);
+          return true;
+        })
+        .map((after) => ({ ...d, del, after })),
+    ),
+  );
+  for (const d of expanded) {
     const after = byId.get(d.after);
     if (!byId.has(d.del) || !after) continue;
     const done = !d.begun && !isWaitStep(after) && after.waitUntilGone ? goneNode(d.after) : d.after;
@@ -138,7 +168,7 @@ describe('teardown respects what AWS needs at delete time', () => {
     // GIVEN the plan the engine would run  WHEN its destroy graph is checked against AWS's dependencies
     // THEN none is broken (and every dependency named a step of the plans, so none is a typo)
     expect(violations(plan)).toEqual([]);
-    const ids = new Set(Object.values(variants).flatMap((p) => p.map((s) => s.id)));
+    const ids = new Set(Object.values(variants).flatMap((p) => p.flatMap((s) => [s.id, serviceOfId(s.id)?.kind ?? s.id])));
     for (const d of [...AWS_DELETE_DEPENDENCIES, ...CLEARED_BY_THE_STEP]) expect([ids.has(d.del), ids.has(d.after)], `${d.del} / ${d.after}`).toEqual([true, true]);
   });
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CreateVpcCommand, DeleteVpcCommand, DescribeVpcsCommand, EC2Client, ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
 import { runCreate, runDestroy } from '../../../src/engine/engine.js';
-import { existingVpcStep, vpcStep } from '../../../src/steps/vpc.js';
+import { existingVpcStep, vpcStep } from '../../../src/steps/stack/vpc.js';
 import { isWizardError } from '../../../src/errors.js';
 import { testStack } from '../../support/stack.js';
 import { sdkError } from '../../support/aws-wire.js';

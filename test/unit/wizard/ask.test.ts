@@ -205,7 +205,7 @@ describe('interactive wizard', () => {
       { stack: 'pre', region: 'us-east-1', service: { image: 'httpd:2.4' } },
     );
     expect(prompter.asked.some((m) => /Stack name|region|Container image/.test(m))).toBe(false);
-    expect(answers.service.image).toBe('httpd:2.4');
+    expect(answers.service!.image).toBe('httpd:2.4');
   });
 
   it('scales on memory and requests, and on ASG CPU when not managed', async () => {

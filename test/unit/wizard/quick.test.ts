@@ -149,21 +149,21 @@ describe('cross-field rules as soon as their answers are known', () => {
       { message: 'Task memory (MiB)', answer: 4096, error: 'a task needs 4096 MiB but a t3.small offers about 1884 MiB to tasks; pick a larger instance type or a smaller task', question: prompter.asked.indexOf('Task memory (MiB)') },
     ]);
     expect(prompter.asked[prompter.refusals[0]!.question + 1]).toBe('Tasks to run (desired count)');
-    expect(shown[1]!.service.memory).toBe(1024);
+    expect(shown[1]!.service!.memory).toBe(1024);
   });
 
   it('the same in the full walk: the instance type was answered before, so the memory question refuses', async () => {
     const script = ALL_ENTER.flatMap((e): Script => (e[0] === 'memory (MiB)' ? [['memory (MiB)', 4096], ['memory (MiB)', 512]] : [e]));
     const { prompter, wizard } = await run(script, { advanced: true });
     expect(prompter.refusals.map((r) => [r.message, r.error])).toEqual([['Task memory (MiB)', expect.stringContaining('t3.small offers about 1884 MiB')]]);
-    expect(wizard.answers().service.memory).toBe(512);
+    expect(wizard.answers().service!.memory).toBe(512);
   });
 
   it('a desired count outside scaling.service\'s min–max is refused at the desired count, the bound named', async () => {
     const { prompter, wizard } = await run([...QUICK, ...SERVICE, ['memory (MiB)', undefined], ['desired count', 10], ['desired count', 4], ...SERVICE_REST]);
     const shown = await review(wizard);
     expect(prompter.remaining()).toBe(0);
-    expect(shown[1]!.service.desiredCount).toBe(4);
+    expect(shown[1]!.service!.desiredCount).toBe(4);
     expect(prompter.refusals.map((r) => [r.message, r.error])).toEqual([['Tasks to run (desired count)', 'scaling.service.maxCount: must be ≥ service.desiredCount (10)']]);
   });
 
@@ -242,7 +242,7 @@ describe('final validation', () => {
     expect(shows).toBe(2);
     expect(prompter.asked).toContain('Container port (is taken (a stand-in for a check that needs AWS))');
     expect(prompter.remaining()).toBe(0);
-    expect(wizard.answers().service.containerPort).toBe(8081);
+    expect(wizard.answers().service!.containerPort).toBe(8081);
   });
 });
 
@@ -308,7 +308,7 @@ describe('the draft', () => {
     const draft = draftIn();
     await draft.write({ savedAt: new Date().toISOString(), stack: 'shop-web', typed: ['stack', 'service.image'], answers: { stack: 'shop-web', service: { image: 'nginx:1.27' } }, virtuals: {} });
     const same = await run([['Resume the answers', true], ['AWS region', undefined], ['Container port', undefined]], { draft, file: { stack: 'shop-web', service: { image: 'httpd:2.4' } } });
-    expect(same.wizard.answers().service.image).toBe('httpd:2.4');
+    expect(same.wizard.answers().service!.image).toBe('httpd:2.4');
     const other = await run([['AWS region', undefined], ['Container image', undefined], ['Container port', undefined]], { draft, file: { stack: 'other' } });
     expect(other.prompter.asked.some((m) => m.startsWith('Resume'))).toBe(false);
   });
