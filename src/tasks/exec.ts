@@ -43,8 +43,8 @@ export interface ExecRequest {
 
 export const DEFAULT_EXEC_COMMAND = '/bin/sh';
 
-/** The four actions the task role needs for the session's channels (ECS developer guide, "ECS Exec"). */
-export const SSM_MESSAGES_ACTIONS = ['ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel'] as const;
+export { SSM_MESSAGES_ACTIONS } from '../steps/service/exec.js';
+import { SSM_MESSAGES_ACTIONS } from '../steps/service/exec.js';
 
 /** --task and --container checked before any AWS call (exit 2). */
 export function parseExecRequest(flags: ExecFlags, command: string[]): ExecRequest {

@@ -1,10 +1,10 @@
 import { WizardError } from '../errors.js';
 import type { StackState } from '../engine/state.js';
 import { stackNames } from '../steps/names.js';
+import { idFor, selectService, serviceNames, type ServiceKind } from '../steps/services.js';
 import type { CapacityProviderOutputs, LogGroupOutputs, RoleOutputs, ServiceOutputs, TaskDefinitionOutputs } from '../steps/outputs.js';
 import { validateAnswers } from '../wizard/answers-file.js';
 import type { Answers } from '../wizard/schema.js';
-import { closeNames, oneOf } from '../words.js';
 
 /**
  * The service a one-off task or a shell is about: its ECS names, where its containers log, and
@@ -33,6 +33,8 @@ export interface TargetService {
   stackTaskRole?: string;
   /** A role the user brought (service.taskRoleArn): the tool cannot change it. */
   broughtTaskRoleArn?: string;
+  /** The names of its secrets (set by ECS from where they are stored). */
+  secrets: string[];
   cpu: number;
   memory: number;
   instanceType: string;
@@ -43,9 +45,9 @@ export interface TargetService {
 type Outputs<T> = Partial<T> | undefined;
 
 /**
- * The one service of a stack, or the one `--service` names. A name the stack does not have is bad
- * input (exit 2) with the names it has. (Several services come with issue 23: this is the one
- * function that learns them.)
+ * The service `--service` names, or the only one (the day-2 rule: several services and no flag, or
+ * a name the stack does not have, is bad input, exit 2, before any AWS call), with its names and
+ * what the state recorded of it.
  */
 export function targetService(state: StackState, flag: string | undefined, command: string): TargetService {
   const stack = state.stack;
@@ -53,36 +55,33 @@ export function targetService(state: StackState, flag: string | undefined, comma
     throw new WizardError('STATE_MISSING', `${stack} has no recorded answers: its first create never got far enough to have a service.`, { hint: `Run \`ecs-wizard create --answers FILE\` for ${stack} first.` });
   }
   const answers: Answers = validateAnswers(state.answers);
-  const names = [stack];
-  if (flag !== undefined && !names.includes(flag)) {
-    const close = closeNames(flag, names);
-    throw new WizardError('INPUT_INVALID', `${stack} has no service named ${flag}${close.length ? `; did you mean ${oneOf(close)}?` : ''}`, {
-      problems: [{ path: '--service', message: `must be one of the stack's services: ${names.join(', ')}` }],
-      hint: `Run \`ecs-wizard ${command} ${stack} --service ${names[0]}\`, or leave --service out: the stack has one service.`,
-    });
-  }
+  const svc = selectService(answers, flag, command);
   const n = stackNames(stack);
-  const out = <T>(id: string): Outputs<T> => state.resources[id]?.outputs as Outputs<T>;
-  const svc = out<ServiceOutputs>('service');
-  const raw = (state.answers as { service?: { exec?: unknown } } | undefined)?.service;
-  const s = answers.service;
+  const names = serviceNames(stack, svc);
+  const out = <T>(kind: ServiceKind | 'log-group' | 'capacity-provider'): Outputs<T> =>
+    state.resources[kind === 'log-group' || kind === 'capacity-provider' ? kind : idFor(svc, kind)]?.outputs as Outputs<T>;
+  const recorded = out<ServiceOutputs>('service');
+  const makesRole = svc.taskRoleArn === undefined && (svc.taskRolePolicies !== undefined || svc.exec);
+  const cp = out<CapacityProviderOutputs>('capacity-provider')?.capacityProviderName;
+  const td = out<TaskDefinitionOutputs>('task-definition');
   return {
-    name: stack,
+    name: svc.name,
     stack,
-    answersPath: 'service',
-    cluster: svc?.clusterName ?? n.cluster,
-    ecsService: svc?.serviceName ?? n.service,
-    family: out<TaskDefinitionOutputs>('task-definition')?.family ?? n.taskFamily,
-    container: n.container,
-    ...(s.logs ? { logGroup: out<LogGroupOutputs>('log-group')?.logGroupName ?? n.logGroup } : {}),
-    logStreamPrefix: 'ecs',
-    exec: raw?.exec === true,
-    ...(out<CapacityProviderOutputs>('capacity-provider')?.capacityProviderName ? { capacityProvider: out<CapacityProviderOutputs>('capacity-provider')!.capacityProviderName } : {}),
-    ...(s.taskRolePolicies !== undefined || raw?.exec === true ? { stackTaskRole: out<RoleOutputs>('task-role')?.roleName ?? n.taskRole } : {}),
-    ...(s.taskRoleArn ? { broughtTaskRoleArn: s.taskRoleArn } : {}),
-    cpu: s.cpu,
-    memory: s.memory,
+    answersPath: svc.at,
+    cluster: recorded?.clusterName ?? n.cluster,
+    ecsService: recorded?.serviceName ?? names.service,
+    family: td?.family ?? names.taskFamily,
+    container: names.container,
+    ...(svc.logs ? { logGroup: out<LogGroupOutputs>('log-group')?.logGroupName ?? n.logGroup } : {}),
+    logStreamPrefix: names.logStreamPrefix,
+    exec: svc.exec,
+    ...(cp ? { capacityProvider: cp } : {}),
+    ...(makesRole ? { stackTaskRole: out<RoleOutputs>('task-role')?.roleName ?? names.taskRole } : {}),
+    ...(svc.taskRoleArn ? { broughtTaskRoleArn: svc.taskRoleArn } : {}),
+    secrets: Object.keys(svc.secrets),
+    cpu: svc.cpu,
+    memory: svc.memory,
     instanceType: answers.instances.instanceType,
-    ...(out<TaskDefinitionOutputs>('task-definition')?.taskDefinitionArn ? { recordedTaskDefinition: out<TaskDefinitionOutputs>('task-definition')!.taskDefinitionArn } : {}),
+    ...(td?.taskDefinitionArn ? { recordedTaskDefinition: td.taskDefinitionArn } : {}),
   };
 }

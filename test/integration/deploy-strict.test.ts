@@ -3,13 +3,12 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { CommanderError } from 'commander';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, ExecuteCommandCommand, RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, ExecuteCommandCommand } from '@aws-sdk/client-ecs';
+import { GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { AwsClients } from '../../src/aws/clients.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { exitCodeFor } from '../../src/cli/exit.js';
 import { buildProgram } from '../../src/cli/main.js';
-import { registerable } from '../../src/deploy/change.js';
 import { isWizardError } from '../../src/errors.js';
 import { isExecuteCommandRefused } from '../../src/aws/errors.js';
 import { EXEC_NOT_ENABLED, PULL_FAILED, TASK_RULE, tasksProfile, type TaskOptions, type TaskProfile } from '../support/ecs-tasks.js';
@@ -389,19 +388,34 @@ describe('run and exec', () => {
     expect(aws.fired(TASK_RULE.executeCommandRefused)).toBe(1);
   });
 
-  describe('with ECS Exec on for the service (until issue 24\'s create steps: set up with the SDK)', () => {
+  describe('with exec: true in the answers', () => {
     let detached = '';
-    beforeAll(async () => {
+    const role = `${STACK}-ecs-task`;
+    it('create turns ECS Exec on: the service allows it with a new deployment, a task role (within the boundary) opens the channels, the revision names it; a rerun changes nothing', async () => {
+      // GIVEN the stack as it runs (its recorded answers), WHEN exec: true is added and create runs
+      const recorded = state().answers;
+      const file = path.join(dir, 'exec.json');
+      writeFileSync(file, JSON.stringify({ ...recorded, service: { ...recorded.service, exec: true } }));
+      const r = await cli(['create', '--answers', file, '--yes', '--no-wait', '--output', 'json']);
+      expect(r.code, r.stderr).toBe(0);
+      // THEN the role was made, the channels put on it, a revision registered with it, and the service updated once with both
+      const ops = aws.mutating().map((q) => q.operation);
+      expect(ops).toEqual(expect.arrayContaining(['CreateRole', 'PutRolePolicy', 'RegisterTaskDefinition', 'UpdateService']));
+      expect(ops.filter((o) => o === 'UpdateService')).toHaveLength(1);
       const iam = new IAMClient(cfg());
-      const client = ecs();
-      const role = await iam.send(new CreateRoleCommand({ RoleName: n.taskRole, AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }] }) }));
-      await iam.send(new PutRolePolicyCommand({ RoleName: n.taskRole, PolicyName: `${STACK}-exec`, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel'], Resource: '*' }] }) }));
-      const svc = (await client.send(new DescribeServicesCommand({ cluster: STACK, services: [STACK] }))).services![0]!;
-      const td = (await client.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition }))).taskDefinition!;
-      const next = await client.send(new RegisterTaskDefinitionCommand({ ...registerable(td), taskRoleArn: role.Role!.Arn }));
-      await client.send(new UpdateServiceCommand({ cluster: STACK, service: STACK, taskDefinition: next.taskDefinition!.taskDefinitionArn, enableExecuteCommand: true }));
-      expect((await client.send(new DescribeServicesCommand({ cluster: STACK, services: [STACK] }))).services![0]!.enableExecuteCommand).toBe(true);
+      const made = (await iam.send(new GetRoleCommand({ RoleName: role }))).Role!;
+      expect(made.PermissionsBoundary?.PermissionsBoundaryArn).toBe('arn:aws:iam::123456789012:policy/ecs-wizard-boundary');
+      const policy = JSON.parse(decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: 'ecs-exec' }))).PolicyDocument!));
+      expect(policy.Statement[0].Action).toEqual(['ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel']);
       iam.destroy();
+      const svc = (await ecs().send(new DescribeServicesCommand({ cluster: STACK, services: [STACK] }))).services![0]!;
+      expect(svc.enableExecuteCommand).toBe(true);
+      expect((await ecs().send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition }))).taskDefinition?.taskRoleArn).toBe(made.Arn);
+      // WHEN it runs again THEN nothing changes
+      aws.clear();
+      const again = await cli(['create', '--answers', file, '--yes', '--no-wait', '--output', 'json']);
+      expect(again.code, again.stderr).toBe(0);
+      expect(aws.mutating()).toEqual([]);
     });
 
     it('run --detach prints the task ARN at once; exec --task into it starts session-manager-plugin with the AWS CLI\'s arguments and returns its exit status', async () => {

@@ -44,7 +44,7 @@ export async function run(stackArg: string | undefined, command: string[], flags
   const { stack, state } = await readExistingStack(opts, stackArg, ctx, 'run');
   const target = targetService(state, flags.service, 'run');
   const answers = validateAnswers(state.answers);
-  checkRunAgainst(req, target, Object.keys(answers.service.secrets));
+  checkRunAgainst(req, target, target.secrets);
 
   const reporter = makeReporter(opts, ctx);
   const calls = callLog(opts, (l) => reporter.log(l));
