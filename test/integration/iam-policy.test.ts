@@ -5,11 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { ACMClient, ListTagsForCertificateCommand } from '@aws-sdk/client-acm';
 import { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeAddressesCommand, DescribeImagesCommand, DescribeLaunchTemplateVersionsCommand, DescribeNatGatewaysCommand, EC2Client, type Tag } from '@aws-sdk/client-ec2';
-import { GetInstanceProfileCommand, GetPolicyCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { GetInstanceProfileCommand, GetPolicyCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, StopTaskCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { isNotFound } from '../../src/aws/errors.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { stackNames } from '../../src/steps/names.js';
@@ -466,6 +466,8 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
         ecrRepository: 'iam-day2-app',
         secrets: { DB_PASSWORD: 'arn:aws:ssm:us-east-1:123456789012:parameter/iam-day2/db', API_KEY: '/iam-day2/api-key' },
         taskRolePolicies: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'],
+        // ECS Exec: the service allows it, the task role carries the channels (an inline policy, under the boundary)
+        exec: true,
       },
       scaling: { service: { targetCpuPercent: 60, targetMemoryPercent: 70, requestsPerTarget: 500 } },
     };
@@ -490,9 +492,8 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
         expect(await registerFakeAgents(moto.endpoint, DAY2.cluster, DAY2.autoScalingGroup)).toBeGreaterThan(0);
         // (the rerun without the pin changes nothing: the hosts are now behind the latest ECS AMI)
         await ok(['create', '--answers', answers(stack, day2), '--yes', '--no-wait']);
-        // one-off tasks, and a shell in one (ECS Exec turned on as issue 24's create will: the service, the task role's channels)
-        await sdk.iam.send(new PutRolePolicyCommand({ RoleName: DAY2.taskRole, PolicyName: 'iam-day2-exec', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel'], Resource: '*' }] }) }));
-        await sdk.ecs.send(new UpdateServiceCommand({ cluster: DAY2.cluster, service: DAY2.service, enableExecuteCommand: true }));
+        // one-off tasks, and a shell in one (the answers turned ECS Exec on)
+        expect((await sdk.ecs.send(new DescribeServicesCommand({ cluster: DAY2.cluster, services: [DAY2.service] }))).services![0]!.enableExecuteCommand).toBe(true);
         expect(JSON.parse((await ok(['run', stack, '--output', 'json', '--', 'sh', '-c', 'echo migrated'])).stdout)).toMatchObject({ exitCode: 0 });
         const oneOff = (await ok(['run', stack, '--image', 'httpd:2.4.61', '--detach', '--', 'true'])).stdout.trim();
         const task = (await ok(['run', stack, '--detach', '--', 'sleep', '600'])).stdout.trim().split('/').pop()!;

@@ -48,6 +48,7 @@ beforeAll(async () => {
   writeState('shop', { service: { secrets: { DB_PASSWORD: '/shop/db-password' } } }, [release(1, 'create'), release(2, 'deploy')], 2);
   writeState('fresh', {}, [release(1, 'create')], 1);
   writeState('quiet', { service: { logs: false } }, [release(1, 'create')], 1);
+  writeState('duo', { service: undefined, services: { duo: { image: 'nginx:1.27' }, api: { image: 'nginx:1.27', path: '/api/*' } } }, [release(1, 'create')], 1);
   server = createServer((req, res) => {
     requests++;
     targets.push(String(req.headers['x-amz-target'] ?? req.url));
@@ -127,6 +128,9 @@ const cases: [string, string[], string][] = [
   ['exec: --task not a task id', ['exec', 'shop', '--task', 'web-1'], '--task'],
   ['exec: --container not a container name', ['exec', 'shop', '--container', 'a b'], '--container'],
   ['exec: a service the stack does not have', ['exec', 'shop', '--service', 'shop-wbe'], '--service'],
+  ['run: a stack of two services and no --service', ['run', 'duo', '--', 'true'], '--service'],
+  ['exec: a stack of two services and no --service', ['exec', 'duo'], '--service'],
+  ['run: --cpu above the host, for the named service', ['run', 'duo', '--service', 'api', '--cpu', '9000', '--', 'true'], '--cpu'],
 ];
 
 describe('day-2 bad input: exit 2, the bad flag named, zero AWS requests', () => {
@@ -137,7 +141,7 @@ describe('day-2 bad input: exit 2, the bad flag named, zero AWS requests', () =>
     expect(r.code).not.toBe(2);
     expect(requests).toBeGreaterThan(before);
     // (and so does a valid run, and an exec)
-    for (const args of [['run', 'shop', '--cpu', '512', '--env', 'A=1', '--', 'sh', '-c', 'exit 3'], ['exec', 'shop', '--task', '0123abcd']]) {
+    for (const args of [['run', 'shop', '--cpu', '512', '--env', 'A=1', '--', 'sh', '-c', 'exit 3'], ['exec', 'shop', '--task', '0123abcd'], ['run', 'duo', '--service', 'api', '--', 'true']]) {
       const at = requests;
       expect((await run(args)).code, args.join(' ')).not.toBe(2);
       expect(requests, args.join(' ')).toBeGreaterThan(at);
