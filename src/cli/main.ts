@@ -179,6 +179,20 @@ export function buildProgram(run: (load: () => Promise<number>) => Promise<void>
       return (await import('./commands/exec.js')).exec(name, command, flags, getCtx());
     }));
 
+  common(
+    program
+      .command('export [stack]')
+      .description("write the stack as infrastructure as code (a CloudFormation template that builds the same shape), from its recorded answers or an answers file — no AWS call")
+      .option('--answers <file>', 'export this answers file instead of a stack\'s recorded answers')
+      .option('--format <format>', 'the format to write: cloudformation')
+      .option('--out <file>', 'write the template to this file (default: stdout)'),
+  )
+    .addHelpText(
+      'after',
+      "\nExamples:\n  ecs-wizard export shop-web --format cloudformation --out shop-web.yaml\n  ecs-wizard export --answers stack.yaml --format cloudformation\n\nThe recorded answers are enough: export makes no AWS call (a state kept in S3 is read, nothing else).\nNot carried over: the release history and the state. See the README, 'Leaving ecs-wizard'.",
+    )
+    .action((stack, flags) => run(async () => (await import('./commands/export.js')).exportCommand(stack, flags, getCtx())));
+
   common(program.command('list').description("list the stacks in the state directory or S3 prefix (reads their states only, not their resources)"))
     .addHelpText('after', '\nExamples:\n  ecs-wizard list\n  ecs-wizard list --state-dir ~/stacks --output json\n  ecs-wizard list --state-dir s3://my-team-state/ecs-wizard')
     .action((flags) => run(async () => (await import('./commands/list.js')).list(flags, getCtx())));
@@ -234,6 +248,7 @@ Examples:
   ecs-wizard deploy shop-web --image nginx:1.27      ship a new image (rollback, releases, logs: day 2)
   ecs-wizard run shop-web -- ./manage.py migrate     a one-off task: its output streamed, its exit code returned
   ecs-wizard exec shop-web                           a shell in a running container (ECS Exec)
+  ecs-wizard export shop-web --format cloudformation the stack as a CloudFormation template (a way out)
   ecs-wizard list                                    the stacks this directory knows
   ecs-wizard destroy shop-web --yes                  delete everything the stack made
   ecs-wizard state init s3://my-team-state           a bucket to share states (then --state-dir s3://…)

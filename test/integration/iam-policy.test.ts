@@ -569,6 +569,10 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
       },
     };
     await Promise.all(Object.values(lives).map((life) => life()));
+    // AND export writes the production stack as a template from its answers alone: not one request
+    const requestsBefore = aws.requests.length;
+    await ok(['export', '--answers', answers('iam-production', production), '--format', 'cloudformation', '--out', path.join(dir, 'iam-production.cfn.yaml')]);
+    expect(aws.requests.length).toBe(requestsBefore);
 
     // THEN every command ran, every request was recorded, and the ECS of the proxy played both rollouts
     const actions = [...new Set(seen.map(iamAction))].sort();

@@ -43,6 +43,7 @@ import type { AnswersInput } from '../../src/wizard/schema.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { FAST_TIMING, testStack } from '../support/stack.js';
 import { onPrimary } from '../support/service-steps.js';
+import { StackCounter } from '../support/counts.js';
 const serviceScalingStep = onPrimary(serviceScalingStepFor);
 
 let moto: Moto;
@@ -182,6 +183,14 @@ describe('scaling on moto', () => {
     expect((await targetsOf(stack))[0]!.MaxCapacity).toBe(7);
     expect(Object.fromEntries((await policiesOf(stack)).map((p) => [p.PolicyName, p.TargetTrackingScalingPolicyConfiguration?.TargetValue]))).toEqual({ [`${stack}-cpu`]: 65, [`${stack}-requests`]: 300 });
     expect((await providerOf(`cp-${stack}`))[0]!.autoScalingGroupProvider?.managedScaling?.targetCapacity).toBe(80);
+    // AND the stack counter sees the two policies' four alarms: moto also keeps the replaced CPU
+    // policy's two beside its new ones (Application Auto Scaling replaces them), and the counter
+    // counts the alarms the policies name (test/support/counts.ts), so a retried PutScalingPolicy
+    // is not a duplicate
+    expect(await alarmsOf(stack), "moto's alarms").toHaveLength(6);
+    const counter = new StackCounter(moto.endpoint);
+    expect((await counter.count(stack)).alarms).toBe(4);
+    counter.destroy();
 
     // WHEN `ecs-wizard scale` changes the service and the group
     await t.state.update((s) => {

@@ -153,6 +153,9 @@ export class StackCounter {
       return [clusters, (d.services ?? []).filter((x) => x.status === 'ACTIVE').length];
     };
     const roles = [n.instanceRole, n.executionRole];
+    const servicePolicies = this.aas
+      .send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId: serviceResource }))
+      .then((r) => (r.ScalingPolicies ?? []).filter((p) => p.ResourceId === serviceResource));
     const [lbs, tgs, groups, lcs, policies, [clusters, services], capacityProviders, primaryTaskDefinitions, otherTaskDefinitions, scalableTargets, serviceScalingPolicies, alarms, logGroups, attachedRolePolicies, inlineRolePolicies, instanceRoles, executionRoles, instanceProfiles, ecrRepositories] =
       await Promise.all([
         this.elb.send(new DescribeLoadBalancersCommand({})).then((r) => (r.LoadBalancers ?? []).filter((l) => l.LoadBalancerName === n.loadBalancer)),
@@ -175,15 +178,17 @@ export class StackCounter {
           .send(new ListTaskDefinitionsCommand({ status: 'ACTIVE', maxResults: 100 }))
           .then((r) => (r.taskDefinitionArns ?? []).filter((a) => a.includes(`:task-definition/${n.taskFamily}--`)).length),
         this.aas.send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [serviceResource] })).then((r) => (r.ScalableTargets ?? []).length),
-        this.aas
-          .send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId: serviceResource }))
-          .then((r) => (r.ScalingPolicies ?? []).filter((p) => p.ResourceId === serviceResource).length),
-        // Target tracking makes its alarms itself, named after the scaled resource.
-        Promise.all(
-          [`TargetTracking-${serviceResource}-`, `TargetTracking-${n.autoScalingGroup}-`].map((AlarmNamePrefix) =>
-            this.cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix })).then((r) => (r.MetricAlarms ?? []).length),
+        servicePolicies.then((ps) => ps.length),
+        // Target tracking makes its alarms itself, named after the scaled resource. A service's are
+        // counted as its policies name them: moto keeps the alarms of a policy that a second
+        // PutScalingPolicy replaced (a retry after a lost answer) beside the new ones, where
+        // Application Auto Scaling replaces them — alarms nothing refers to any more are moto's.
+        Promise.all([
+          Promise.all([this.cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `TargetTracking-${serviceResource}-` })), servicePolicies]).then(
+            ([r, ps]) => (r.MetricAlarms ?? []).filter((a) => ps.some((p) => p.Alarms?.some((x) => x.AlarmName === a.AlarmName))).length,
           ),
-        ).then(sum),
+          this.cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `TargetTracking-${n.autoScalingGroup}-` })).then((r) => (r.MetricAlarms ?? []).length),
+        ]).then(sum),
         this.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: n.logGroup })).then((r) => (r.logGroups ?? []).filter((g) => g.logGroupName === n.logGroup).length),
         Promise.all(roles.map((RoleName) => this.iam.send(new ListAttachedRolePoliciesCommand({ RoleName })).then((r) => (r.AttachedPolicies ?? []).length, whenCode('NoSuchEntity', 0)))).then(sum),
         Promise.all(roles.map((RoleName) => this.iam.send(new ListRolePoliciesCommand({ RoleName })).then((r) => (r.PolicyNames ?? []).length, whenCode('NoSuchEntity', 0)))).then(sum),
