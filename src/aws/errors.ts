@@ -290,3 +290,21 @@ export function isCertificateNotYetUsable(err: unknown): boolean {
 export function isThrottled(err: unknown): boolean {
   return hasCode(err, 'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'RequestThrottled');
 }
+
+/**
+ * ExecuteCommand to a task whose ECS Exec agent is not connected to Systems Manager: a code of its
+ * own (TargetNotConnectedException, the error behind copilot-cli #3408).
+ */
+export function isExecTargetNotConnected(err: unknown): boolean {
+  return hasCode(err, 'TargetNotConnectedException');
+}
+
+/**
+ * ExecuteCommand refused for the task: InvalidParameterException "The execute command failed
+ * because execute command was not enabled when the task was run or the execute command agent isn’t
+ * running…" (ClientException for a bad container). Only ever asked of that call, after exec's own
+ * checks, so its code alone says it.
+ */
+export function isExecuteCommandRefused(err: unknown): boolean {
+  return hasCode(err, 'InvalidParameterException', 'ClientException');
+}

@@ -23,3 +23,15 @@ export function runController(): AbortController {
   setMaxListeners(MAX_CONCURRENCY + 16, controller.signal);
   return controller;
 }
+
+/**
+ * A command that leaves something running when the user quits (Ctrl-C a second time) says here
+ * what it leaves and how to stop it: `run` with its task still going. main.ts prints it on the way out.
+ */
+export const quitNotice: { message?: string } = {};
+
+/**
+ * While a child process has the terminal (`exec`'s session-manager-plugin), Ctrl-C is the
+ * session's: main.ts neither aborts the run nor quits, as the AWS CLI ignores it in its own process.
+ */
+export const terminalHandedOff = { toChild: false };

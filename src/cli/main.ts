@@ -1,9 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from '../version.js';
 import { EXIT, exitCodeFor } from './exit.js';
-import { isWizardError } from '../errors.js';
+import { WizardError, isWizardError } from '../errors.js';
 import { formatError, isPromptExit } from './errors-format.js';
-import { INTERRUPT_NOTICE, interruptNotice, runController } from './interrupt.js';
+import { INTERRUPT_NOTICE, interruptNotice, quitNotice, runController, terminalHandedOff } from './interrupt.js';
 import type { CliContext } from './context.js';
 
 /**
@@ -132,6 +132,57 @@ export function buildProgram(run: (load: () => Promise<number>) => Promise<void>
     .addHelpText('after', '\nExamples:\n  ecs-wizard logs shop-web --since 1h\n  ecs-wizard logs shop-web --follow --filter ERROR\n  ecs-wizard logs shop-web --output json   (one JSON object per line)')
     .action((stack, flags) => run(async () => (await import('./commands/logs.js')).logs(stack, flags, getCtx())));
 
+  // `run STACK -- CMD…` and `exec STACK -- CMD…`: what follows `--` is the container's command,
+  // never a flag of ours; what comes before it (at most one word) is the stack.
+  const split = (stack: string | undefined, rest: string[]): { stack?: string; command: string[] } => {
+    const operands = [stack, ...rest].filter((x): x is string => x !== undefined);
+    // commander keeps the words as given (untyped): only they tell what came after `--`.
+    const raw = (program as unknown as { rawArgs: string[] }).rawArgs;
+    const dash = raw.indexOf('--');
+    const after = dash < 0 ? 0 : raw.length - dash - 1;
+    const before = operands.slice(0, operands.length - after);
+    if (before.length > 1) {
+      throw new WizardError('USAGE', `Put the command after \`--\`: ecs-wizard … ${before[0]} -- ${operands.slice(1).join(' ')}`, {
+        problems: [{ path: 'CMD', message: `must follow \`--\` (got "${before.slice(1).join(' ')}" before it)` }],
+      });
+    }
+    return { ...(before[0] !== undefined ? { stack: before[0] } : {}), command: operands.slice(before.length) };
+  };
+  common(
+    program
+      .command('run')
+      .argument('[stack]')
+      .argument('[cmd...]', 'after --: the command the task runs')
+      .description("run one task from the service's current task definition with another command (a migration, a backfill), stream its output, exit with its exit code")
+      .option('--service <name>', 'the service whose task definition to run (required when the stack has several)')
+      .option('--image <ref>', 'run this image instead (a revision registered for this run, deregistered once the task is placed)')
+      .option('--env <KEY=VALUE>', 'set an environment variable for this task (repeatable)', collect)
+      .option('--cpu <units>', 'CPU units for the container (1024 = one vCPU)')
+      .option('--memory <MiB>', 'memory for the container, in MiB')
+      .option('--detach', 'print the task ARN and exit at once'),
+  )
+    .addHelpText('after', "\nExamples:\n  ecs-wizard run shop-web -- ./manage.py migrate\n  ecs-wizard run shop-web --env DRY_RUN=1 -- sh -c 'node scripts/backfill.js'\n  ecs-wizard run shop-web --image ghcr.io/acme/shop:4.3 --output json -- ./migrate\n  ecs-wizard run shop-web --detach -- sleep 3600")
+    .action((stack, rest, flags) => run(async () => {
+      const { stack: name, command } = split(stack, rest);
+      return (await import('./commands/run.js')).run(name, command, flags, getCtx());
+    }));
+
+  common(
+    program
+      .command('exec')
+      .argument('[stack]')
+      .argument('[cmd...]', 'after --: the command to run (default /bin/sh)')
+      .description('open a shell (or run one command) in a running container through ECS Exec, after checking everything it needs')
+      .option('--service <name>', 'the service whose task to reach (required when the stack has several)')
+      .option('--task <id>', 'the task (its id, the start of it, or its ARN; default: the newest running task of the service)')
+      .option('--container <name>', "the container (default: the service's, app)"),
+  )
+    .addHelpText('after', "\nExamples:\n  ecs-wizard exec shop-web\n  ecs-wizard exec shop-web --task 0f3c… -- ls -la /app\n\nNeeds AWS's session-manager-plugin, and service.exec: true in the answers (ECS Exec is off by default).")
+    .action((stack, rest, flags) => run(async () => {
+      const { stack: name, command } = split(stack, rest);
+      return (await import('./commands/exec.js')).exec(name, command, flags, getCtx());
+    }));
+
   common(
     program
       .command('export [stack]')
@@ -199,6 +250,8 @@ Examples:
   ecs-wizard hosts shop-web                          the EC2 hosts: AMI, age, current or not
   ecs-wizard hosts refresh shop-web                  patch the hosts onto the latest ECS AMI, no task dropped
   ecs-wizard deploy shop-web --image nginx:1.27      ship a new image (rollback, releases, logs: day 2)
+  ecs-wizard run shop-web -- ./manage.py migrate     a one-off task: its output streamed, its exit code returned
+  ecs-wizard exec shop-web                           a shell in a running container (ECS Exec)
   ecs-wizard export shop-web --format cloudformation the stack as a CloudFormation template (a way out)
   ecs-wizard list                                    the stacks this directory knows
   ecs-wizard destroy shop-web --yes                  delete everything the stack made
@@ -225,12 +278,15 @@ export async function main(argv: string[]): Promise<void> {
   const getCtx = (): CliContext => ctx!;
   let interrupts = 0;
   const onSigint = (): void => {
+    // The session's own Ctrl-C (exec): the plugin and the shell at the other end act on it.
+    if (terminalHandedOff.toChild) return;
     interrupts++;
     if (interrupts === 1) {
       // A live progress display prints the notice itself (above its block), during the abort.
       controller.abort();
       if (!interruptNotice.shown) process.stderr.write(`\n${INTERRUPT_NOTICE}\n`);
     } else if (interrupts === 2) {
+      if (quitNotice.message) process.stderr.write(`\n${quitNotice.message}\n`);
       // Every state write is atomic, so the stored state is intact whatever is in flight. Locks are
       // released first (a remote one takes a request; bounded), so the next run is not blocked.
       void import('../engine/store.js')

@@ -39,10 +39,13 @@ export function parseSince(text: string, now: number, problems: Problem[]): numb
   return undefined;
 }
 
-/** --task: a task id (or its ARN, or the start of its id). */
+/**
+ * --task: a task id (or its ARN, or the start of its id): 32 hex digits, or a UUID with hyphens,
+ * as tasks of accounts still on ECS's old ARN format are named.
+ */
 export function parseTaskId(text: string, problems: Problem[]): string | undefined {
   const id = text.trim().split('/').pop() ?? '';
-  if (/^[0-9a-f]{1,32}$/i.test(id)) return id.toLowerCase();
+  if (/^[0-9a-f]{1,32}$/i.test(id) || /^[0-9a-f]{8}(-[0-9a-f]{0,4}){0,3}(-[0-9a-f]{0,12})?$/i.test(id)) return id.toLowerCase();
   problems.push({ path: '--task', message: `must be an ECS task id (32 hex digits, or its start) or task ARN, got "${text}"` });
   return undefined;
 }

@@ -10,6 +10,7 @@ import { routeTableStep } from './stack/route-table.js';
 import { albSecurityGroupStep, instanceSecurityGroupStep } from './stack/security-groups.js';
 import { instanceRoleStep, instanceProfileStep, executionRoleStep } from './stack/iam.js';
 import { taskRoleStep } from './service/task-role.js';
+import { makesTaskRole } from './service/exec.js';
 import { listenerRuleStep } from './service/listener-rule.js';
 import { defaultService, idFor, serviceOfId, servicesOf, type ServiceKind, type ServiceSpec } from './services.js';
 import { ecrRepositoryStep } from './service/ecr.js';
@@ -106,7 +107,7 @@ function planSteps(answers: Answers): Step<StackEnv>[] {
 export function serviceSteps(answers: Answers, svc: ServiceSpec): Step<StackEnv>[] {
   const listener = httpsOn(answers.loadBalancer) ? 'https-listener' : 'listener';
   return [
-    ...(svc.taskRolePolicies !== undefined ? [taskRoleStep(svc)] : []),
+    ...(makesTaskRole(svc) ? [taskRoleStep(svc)] : []),
     secretsPolicyStep(svc),
     ...(svc.ecrRepository ? [ecrRepositoryStep(svc)] : []),
     ...(svc.loadBalanced ? [targetGroupStep(svc)] : []),

@@ -1,6 +1,7 @@
 import { isWaitStep, type Step, type StepResult } from '../engine/types.js';
 import type { StackEnv } from '../steps/env.js';
 import { defaultService, idFor, routeText, serviceNames, serviceOfId, servicesOf, type ServiceKind, type ServiceSpec } from '../steps/services.js';
+import { SSM_MESSAGES_ACTIONS, makesTaskRole } from '../steps/service/exec.js';
 import { retentionOf } from '../steps/stack/log-group.js';
 import { buildPlan } from '../steps/index.js';
 import { stackNames, type StackNames } from '../steps/names.js';
@@ -227,6 +228,10 @@ export function buildReviewPlan(
     ...(a.network.instanceSubnets === 'private' ? ['instances: no public IPs; out to the internet through NAT only'] : []),
   ];
   if (a.instances.sshCidr) access.push(`instances: SSH :22 from ${who(a.instances.sshCidr)} (key pair ${a.instances.keyName ?? 'none'})`);
+  // ECS Exec is a shell in the containers: say who gets one.
+  for (const svc of services.filter((s) => s.exec)) {
+    access.push(`${svc.name}'s containers: a shell (ECS Exec, \`ecs-wizard exec\`) for anyone allowed ecs:ExecuteCommand on cluster ${n.cluster}`);
+  }
 
   const s = a.scaling;
   const scaling: string[] = [];
@@ -347,10 +352,10 @@ const imageText = (svc: ServiceSpec): string => (svc.ecrRepository ? `ECR reposi
 /** The task role in the review's words: the user's, or the stack's own with what it may do. */
 function taskRoleLine(a: Answers, svc: ServiceSpec): string | undefined {
   if (svc.taskRoleArn) return `${svc.taskRoleArn} (yours)`;
-  const policies = svc.taskRolePolicies;
-  if (policies === undefined) return undefined;
-  const names = policies.map((p) => p.split('/').pop()).join(', ');
-  return `${serviceNames(a.stack, svc).taskRole} (${names || 'no policies'}; within the permissions boundary)`;
+  if (!makesTaskRole(svc)) return undefined;
+  const names = (svc.taskRolePolicies ?? []).map((p) => p.split('/').pop());
+  const what = [...names, ...(svc.exec ? ['the ECS Exec channels (ssmmessages)'] : [])].join(', ');
+  return `${serviceNames(a.stack, svc).taskRole} (${what || 'no policies'}; within the permissions boundary)`;
 }
 
 /** A service this create deletes: its name, and its resources in the review's words. */
@@ -388,6 +393,13 @@ export function answerWarnings(a: Answers): string[] {
     warnings.push('instances.sshCidr opens port 22 but instances.keyName is not set: only EC2 Instance Connect or a key baked into the AMI can log in.');
   }
   if (a.instances.launch === 'configuration') warnings.push('Launch configurations are refused by AWS accounts created since 1 Oct 2024; prefer launch: template.');
+  for (const svc of servicesOf(a)) {
+    if (svc.exec && svc.taskRoleArn !== undefined) {
+      warnings.push(
+        `${svc.at}.exec with ${svc.at}.taskRoleArn: that role is yours, and ecs-wizard adds nothing to it — give it ${SSM_MESSAGES_ACTIONS.join(', ')} (Resource "*") for sessions to open; \`ecs-wizard exec\` checks it before each one.`,
+      );
+    }
+  }
   for (const svc of servicesOf(a)) {
     const brought = svc.taskRoleArn;
     if (brought === undefined || rolePath(brought) === BROUGHT_ROLE_PATH) continue;

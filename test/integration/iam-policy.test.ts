@@ -9,11 +9,12 @@ import { GetInstanceProfileCommand, GetPolicyCommand, GetRoleCommand, IAMClient 
 import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { isNotFound } from '../../src/aws/errors.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { stackNames } from '../../src/steps/names.js';
 import { simulatedRollout, ROLLOUT_RULE, type SimulatedRollout } from '../support/ecs-rollout.js';
+import { TASK_RULE, tasksProfile, type TaskProfile } from '../support/ecs-tasks.js';
 import { registerFakeAgents, runFakeAgents } from '../support/fake-agent.js';
 import { startMoto, TEST_AWS_ENV, type Moto } from '../support/moto.js';
 import { startStrictAws, type AwsRequest, type StrictAws } from '../support/strict-aws.js';
@@ -50,7 +51,7 @@ const KMS_KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-
 const ACCOUNT = '123456789012';
 const BOUNDARY = `arn:aws:iam::${ACCOUNT}:policy/ecs-wizard-boundary`;
 const policy = JSON.parse(
-  readFileSync(path.join(root, 'docs/iam-policy.json'), 'utf8').replaceAll('STATE_BUCKET', BUCKET).replaceAll('STATE_PREFIX', PREFIX).replaceAll('KMS_KEY_ARN', KMS_KEY).replaceAll('ACCOUNT_ID', ACCOUNT),
+  readFileSync(path.join(root, 'docs/iam-policy.json'), 'utf8').replaceAll('STATE_BUCKET', BUCKET).replaceAll('STATE_PREFIX', PREFIX).replaceAll('KMS_KEY_ARN', KMS_KEY).replaceAll('ACCOUNT_ID', ACCOUNT).replaceAll('${aws:username}', 'moto'),
 ) as { Statement: Statement[] };
 const list = (x: string | string[]): string[] => (Array.isArray(x) ? x : [x]);
 
@@ -83,6 +84,9 @@ function resourceOf(req: AwsRequest): string | undefined {
       const profile = req.params.get('InstanceProfileName');
       const policyArn = req.params.get('PolicyArn');
       const policyName = req.params.get('PolicyName');
+      // A simulation (exec's checks) is authorized on the principal it simulates.
+      const source = req.params.get('PolicySourceArn');
+      if (source) return source.replace(/^arn:[^:]+:/, 'arn:*:');
       if (profile) return `arn:*:iam::*:instance-profile/${profile}`;
       if (role) return `arn:*:iam::*:role/${role}`;
       // A managed policy: named by ARN (GetPolicy, CreatePolicyVersion, …), or by name when it is made.
@@ -272,6 +276,7 @@ const CREATE_POLICY_DENIED = 'iam-operator-create-policy-denied';
 const DAY2 = oneServiceNames('iam-day2');
 let outcome: 'succeed' | 'fail' = 'succeed';
 const rollouts: Partial<Record<'succeed' | 'fail', SimulatedRollout>> = {};
+let tasks: TaskProfile | undefined;
 
 /**
  * The tags of what a request acts on, read from moto before it goes through, for the calls the
@@ -351,6 +356,9 @@ beforeAll(async () => {
       },
     })),
   );
+  // One-off tasks, ExecuteCommand and IAM's simulation as AWS answers them (moto: tasks never stop, HTTP 500, no simulation).
+  tasks = tasksProfile(aws, { logGroup: DAY2.logGroup });
+  aws.rules(tasks.rules);
   aws.rule({
     name: CREATE_POLICY_DENIED,
     service: 'iam',
@@ -372,6 +380,7 @@ beforeAll(async () => {
   aws.rule(priceListRule());
 }, 60_000);
 afterAll(async () => {
+  await tasks?.close();
   for (const r of Object.values(rollouts)) r.close();
   for (const c of Object.values(sdk ?? {})) c.destroy();
   await aws?.stop();
@@ -400,14 +409,19 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
   it('allows each action every command sent, on the resources it touched', { timeout: 240_000 }, async () => {
     const dir = tempDir('ecs-wizard-iam-');
     const env = cliEnv(TEST_AWS_ENV, dir);
+    // (exec hands its session to session-manager-plugin: a stand-in that records nothing and exits 0)
+    writeFileSync(path.join(dir, 'session-manager-plugin'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    env.PATH = `${dir}:${env.PATH}`;
     const localState = path.join(dir, 'state');
     const s3State = `s3://${BUCKET}/${PREFIX}`;
     const ran: string[] = [];
     const subcommand = new RegExp(`^(${commands().flatMap((c) => c.split(' ').slice(1)).join('|')})$`);
     const cli = async (args: string[], state = localState) => {
       // (`iam bootstrap` is about an account, not a stack: it takes no state directory)
-      const r = await runCli([...args, '--endpoint-url', aws.endpoint, ...(args[0] === 'iam' ? [] : ['--state-dir', state])], { env, cwd: dir });
-      ran.push(`${args.slice(0, subcommand.test(args[1] ?? '') ? 2 : 1).join(' ')} → ${r.code}`);
+      // (right after the command's words: what follows `--` in run and exec is the container's command)
+      const words = subcommand.test(args[1] ?? '') ? 2 : 1;
+      const r = await runCli([...args.slice(0, words), '--endpoint-url', aws.endpoint, ...(args[0] === 'iam' ? [] : ['--state-dir', state]), ...args.slice(words)], { env, cwd: dir });
+      ran.push(`${args.slice(0, words).join(' ')} → ${r.code}`);
       return r;
     };
     const ok = async (args: string[], state?: string) => {
@@ -452,6 +466,8 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
         ecrRepository: 'iam-day2-app',
         secrets: { DB_PASSWORD: 'arn:aws:ssm:us-east-1:123456789012:parameter/iam-day2/db', API_KEY: '/iam-day2/api-key' },
         taskRolePolicies: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'],
+        // ECS Exec: the service allows it, the task role carries the channels (an inline policy, under the boundary)
+        exec: true,
       },
       scaling: { service: { targetCpuPercent: 60, targetMemoryPercent: 70, requestsPerTarget: 500 } },
     };
@@ -476,6 +492,18 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
         expect(await registerFakeAgents(moto.endpoint, DAY2.cluster, DAY2.autoScalingGroup)).toBeGreaterThan(0);
         // (the rerun without the pin changes nothing: the hosts are now behind the latest ECS AMI)
         await ok(['create', '--answers', answers(stack, day2), '--yes', '--no-wait']);
+        // one-off tasks, and a shell in one (the answers turned ECS Exec on)
+        expect((await sdk.ecs.send(new DescribeServicesCommand({ cluster: DAY2.cluster, services: [DAY2.service] }))).services![0]!.enableExecuteCommand).toBe(true);
+        expect(JSON.parse((await ok(['run', stack, '--output', 'json', '--', 'sh', '-c', 'echo migrated'])).stdout)).toMatchObject({ exitCode: 0 });
+        const oneOff = (await ok(['run', stack, '--image', 'httpd:2.4.61', '--detach', '--', 'true'])).stdout.trim();
+        const task = (await ok(['run', stack, '--detach', '--', 'sleep', '600'])).stdout.trim().split('/').pop()!;
+        const viaProxy = new ECSClient({ region: 'us-east-1', endpoint: aws.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+        for (let i = 0; i < 2; i++) await viaProxy.send(new DescribeTasksCommand({ cluster: DAY2.cluster, tasks: [task] }));
+        viaProxy.destroy();
+        await ok(['exec', stack, '--task', task]);
+        expect(aws.fired(TASK_RULE.executeCommand)).toBe(1);
+        // (moto never stops the task by itself: the hosts' roll below would wait for it to drain)
+        for (const t of [oneOff, task]) await sdk.ecs.send(new StopTaskCommand({ cluster: DAY2.cluster, task: t }));
         await cli(['status', stack]);
         await ok(['deploy', stack, '--image', 'httpd:2.4.62']);
         await ok(['deploy', stack, '--env', 'GREETING=hello', '--no-wait']);

@@ -95,9 +95,17 @@ export function serviceStep(svc: ServiceSpec): ResourceStep<StackEnv> {
       const newTd = td !== undefined && s.taskDefinition !== td;
       const newCount = wantedCount !== undefined && s.desiredCount !== wantedCount;
       const failed = !missing && (s.deployments ?? []).some((d) => d.status === 'PRIMARY' && d.rolloutState === 'FAILED');
-      if (ctx.repair && (newTd || newCount || failed)) {
+      // ECS Exec turned on or off: only tasks started after the change follow it, so a new deployment.
+      const execChange = (s.enableExecuteCommand ?? false) !== svc.exec;
+      if (ctx.repair && (newTd || newCount || failed || execChange)) {
         ctx.progress(
-          newTd ? `moving the service to ${td.split('/').pop()}` : newCount ? `setting the service's desired count to ${wantedCount}` : 'starting a new deployment (the last one failed)',
+          newTd
+            ? `moving the service to ${td.split('/').pop()}`
+            : newCount
+              ? `setting the service's desired count to ${wantedCount}`
+              : execChange
+                ? `turning ECS Exec ${svc.exec ? 'on' : 'off'}: new tasks start`
+                : 'starting a new deployment (the last one failed)',
         );
         const r = await ctx.env.aws.get(ECSClient).send(
           new UpdateServiceCommand({
@@ -105,7 +113,8 @@ export function serviceStep(svc: ServiceSpec): ResourceStep<StackEnv> {
             service: name,
             ...(newTd ? { taskDefinition: td } : {}),
             ...(newCount ? { desiredCount: wantedCount } : {}),
-            ...(failed ? { forceNewDeployment: true } : {}),
+            ...(failed || execChange ? { forceNewDeployment: true } : {}),
+            ...(execChange ? { enableExecuteCommand: svc.exec } : {}),
           }),
         );
         return { ...outputsOf(r.service ?? s, cluster), ...waiting };
@@ -135,6 +144,8 @@ export function serviceStep(svc: ServiceSpec): ResourceStep<StackEnv> {
         },
         ...(cp ? { capacityProviderStrategy: [{ capacityProvider: cp.capacityProviderName, weight: 1, base: 0 }] } : { launchType: 'EC2' as const }),
         schedulingStrategy: 'REPLICA',
+        // ECS Exec (off unless the answers say exec: true): `ecs-wizard exec` reaches its tasks.
+        ...(svc.exec ? { enableExecuteCommand: true } : {}),
         tags: lowerTags(ctx.env.tags(names.service, svc.name)),
         propagateTags: 'SERVICE',
         enableECSManagedTags: true,

@@ -18,6 +18,7 @@ import { repositoryImage } from './ecr.js';
 import type { EcrRepositoryOutputs, LogGroupOutputs, RoleOutputs, ServiceOutputs, TaskDefinitionOutputs } from '../outputs.js';
 import { plural } from '../../words.js';
 import { idFor, serviceNames, type ServiceSpec } from '../services.js';
+import { makesTaskRole } from './exec.js';
 
 /**
  * The task definition a service's answers ask for: bridge mode, the execution role; a port
@@ -53,7 +54,7 @@ function wanted(ctx: StepContext<StackEnv>, svc: ServiceSpec) {
       : {}),
   } satisfies ContainerDefinition;
   // The application's role: the one the user brings, or the one the stack made.
-  const taskRoleArn = svc.taskRoleArn ?? (svc.taskRolePolicies !== undefined ? ctx.output<RoleOutputs>(idFor(svc, 'task-role')).roleArn : undefined);
+  const taskRoleArn = svc.taskRoleArn ?? (makesTaskRole(svc) ? ctx.output<RoleOutputs>(idFor(svc, 'task-role')).roleArn : undefined);
   return { container, executionRoleArn: ctx.output<RoleOutputs>('execution-role').roleArn, taskRoleArn };
 }
 

@@ -2,11 +2,13 @@ import type { ResourceStep } from '../../engine/types.js';
 import type { StackEnv } from '../env.js';
 import { roleStep } from '../stack/iam.js';
 import { idFor, serviceNames, type ServiceSpec } from '../services.js';
+import { EXEC_POLICY_NAME, execPolicyDocument } from './exec.js';
 
 /**
- * A service's own role (its taskRolePolicies): what its containers may do, exactly the managed
- * policies the answers list — within the boundary, like every role the stack makes. The primary's
- * is `<stack>-ecs-task`, another service's `<stack>--<name>-ecs-task`.
+ * A service's own role (its taskRolePolicies, or ECS Exec): what its containers may do, exactly the
+ * managed policies the answers list, and with `exec: true` the inline policy `ecs-exec` for the
+ * session's channels (removed when exec is turned off) — within the boundary, like every role the
+ * stack makes. The primary's is `<stack>-ecs-task`, another service's `<stack>--<name>-ecs-task`.
  */
 export function taskRoleStep(svc: ServiceSpec): ResourceStep<StackEnv> {
   return roleStep({
@@ -17,6 +19,7 @@ export function taskRoleStep(svc: ServiceSpec): ResourceStep<StackEnv> {
     forService: svc.name,
     policies: () => svc.taskRolePolicies ?? [],
     exact: true,
+    inline: { name: EXEC_POLICY_NAME, document: () => (svc.exec ? execPolicyDocument() : undefined) },
     description: "The containers of an ecs-wizard stack's service",
   });
 }

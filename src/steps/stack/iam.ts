@@ -9,11 +9,13 @@ import {
   DetachRolePolicyCommand,
   GetInstanceProfileCommand,
   GetRoleCommand,
+  GetRolePolicyCommand,
   IAMClient,
   ListAttachedRolePoliciesCommand,
   ListInstanceProfilesForRoleCommand,
   ListRolePoliciesCommand,
   PutRolePermissionsBoundaryCommand,
+  PutRolePolicyCommand,
   RemoveRoleFromInstanceProfileCommand,
   UpdateAssumeRolePolicyCommand,
   type InstanceProfile,
@@ -75,6 +77,11 @@ export interface RoleSpec {
   policies: (env: StackEnv) => string[];
   /** Detach what is attached besides `policies` (a role whose policies the answers list, all of them). */
   exact?: boolean;
+  /**
+   * An inline policy the step owns: put when `document` gives one, deleted when it gives none (and
+   * the role carries it). Converged on a real create, like the managed policies.
+   */
+  inline?: { name: string; document: (env: StackEnv) => object | undefined };
   description: string;
 }
 
@@ -104,6 +111,7 @@ export function roleStep(spec: RoleSpec): ResourceStep<StackEnv> {
         if (!sameDocument(role.AssumeRolePolicyDocument, trust)) await restoreTrust(iam, roleName, trust);
         // A create interrupted between CreateRole and AttachRolePolicy leaves the role without its policies.
         await convergePolicies(iam, roleName, spec.policies(ctx.env), spec.exact ?? false);
+        if (spec.inline) await convergeInline(iam, roleName, spec.inline.name, spec.inline.document(ctx.env));
       }
       return { roleName, roleArn: role.Arn } satisfies RoleOutputs;
     },
@@ -122,6 +130,8 @@ export function roleStep(spec: RoleSpec): ResourceStep<StackEnv> {
       const roleArn = r.Role!.Arn!;
       await ctx.note({ roleName, roleArn });
       for (const policyArn of spec.policies(ctx.env)) await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }));
+      const inline = spec.inline?.document(ctx.env);
+      if (inline) await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: spec.inline!.name, PolicyDocument: JSON.stringify(inline) }));
       return { roleName, roleArn } satisfies RoleOutputs;
     },
     async destroy(ctx, outputs) {
@@ -156,6 +166,17 @@ async function convergePolicies(iam: IAMClient, roleName: string, wanted: string
   for (const p of attached) {
     if (p.PolicyArn && !wanted.includes(p.PolicyArn)) await unlessNotFound(() => iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: p.PolicyArn })));
   }
+}
+
+/** The role's own inline policy `name` as `wanted` says: put when missing or different, deleted when not wanted (one read when nothing changes). */
+async function convergeInline(iam: IAMClient, roleName: string, name: string, wanted: object | undefined): Promise<void> {
+  const current = await unlessNotFound(() => iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name })));
+  if (wanted === undefined) {
+    if (current) await unlessNotFound(() => iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: name })));
+    return;
+  }
+  if (current && sameDocument(current.PolicyDocument, wanted)) return;
+  await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: name, PolicyDocument: JSON.stringify(wanted) }));
 }
 
 /** IAM refuses to delete a role with attached or inline policies, or one still in a profile: clear those first. */

@@ -50,6 +50,7 @@ beforeAll(async () => {
   writeState('quiet', { service: { logs: false } }, [release(1, 'create')], 1);
   // Three services: the stack's own (default route), api on /api/*, a worker.
   writeState('trio', { services: { trio: {}, api: { path: '/api/*', containerPort: 8080 }, worker: { loadBalanced: false, command: ['run-jobs'] } } }, [release(1, 'create')], 1);
+  writeState('duo', { service: undefined, services: { duo: { image: 'nginx:1.27' }, api: { image: 'nginx:1.27', path: '/api/*' } } }, [release(1, 'create')], 1);
   server = createServer((req, res) => {
     requests++;
     targets.push(String(req.headers['x-amz-target'] ?? req.url));
@@ -124,6 +125,23 @@ const cases: [string, string[], string][] = [
   ['deploy: --service names no service', ['deploy', 'trio', '--service', 'apj', '--image', 'nginx:1'], '--service'],
   ['scale: --service names no service (with instance flags only)', ['scale', 'trio', '--service', 'wroker', '--max-size', '4'], '--service'],
   ['deploy --service on a stack of one: a name that is not its service', ['deploy', 'shop', '--service', 'api', '--image', 'nginx:1'], '--service'],
+  ['run: nothing after --', ['run', 'shop', '--'], 'CMD'],
+  ['run: no -- and no command', ['run', 'shop'], 'CMD'],
+  ['run: the command before --', ['run', 'shop', 'migrate', '--', '--fast'], 'CMD'],
+  ['run: --env without =', ['run', 'shop', '--env', 'DRY_RUN', '--', 'true'], '--env'],
+  ['run: --env naming one of the stack\'s secrets', ['run', 'shop', '--env', 'DB_PASSWORD=x', '--', 'true'], '--env'],
+  ['run: --cpu below ECS\'s range', ['run', 'shop', '--cpu', '64', '--', 'true'], '--cpu'],
+  ['run: --memory not a number', ['run', 'shop', '--memory', '1g', '--', 'true'], '--memory'],
+  ['run: --cpu above what a t3.small host offers', ['run', 'shop', '--cpu', '4096', '--', 'true'], '--cpu'],
+  ['run: --memory above what a t3.small host offers', ['run', 'shop', '--memory', '4096', '--', 'true'], '--memory'],
+  ['run: an image Docker refuses', ['run', 'shop', '--image', 'My/App', '--', 'true'], '--image'],
+  ['run: a service the stack does not have', ['run', 'shop', '--service', 'api', '--', 'true'], '--service'],
+  ['exec: --task not a task id', ['exec', 'shop', '--task', 'web-1'], '--task'],
+  ['exec: --container not a container name', ['exec', 'shop', '--container', 'a b'], '--container'],
+  ['exec: a service the stack does not have', ['exec', 'shop', '--service', 'shop-wbe'], '--service'],
+  ['run: a stack of two services and no --service', ['run', 'duo', '--', 'true'], '--service'],
+  ['exec: a stack of two services and no --service', ['exec', 'duo'], '--service'],
+  ['run: --cpu above the host, for the named service', ['run', 'duo', '--service', 'api', '--cpu', '9000', '--', 'true'], '--cpu'],
 ];
 
 describe('day-2 bad input: exit 2, the bad flag named, zero AWS requests', () => {
@@ -133,6 +151,12 @@ describe('day-2 bad input: exit 2, the bad flag named, zero AWS requests', () =>
     const r = await run(['deploy', 'shop', '--image', 'nginx:1.27']);
     expect(r.code).not.toBe(2);
     expect(requests).toBeGreaterThan(before);
+    // (and so does a valid run, and an exec)
+    for (const args of [['run', 'shop', '--cpu', '512', '--env', 'A=1', '--', 'sh', '-c', 'exit 3'], ['exec', 'shop', '--task', '0123abcd'], ['run', 'duo', '--service', 'api', '--', 'true']]) {
+      const at = requests;
+      expect((await run(args)).code, args.join(' ')).not.toBe(2);
+      expect(requests, args.join(' ')).toBeGreaterThan(at);
+    }
   });
 
   it.each(cases)('%s', async (_name, args, field) => {
