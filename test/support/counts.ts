@@ -184,7 +184,11 @@ export class StackCounter {
         // PutScalingPolicy replaced (a retry after a lost answer) beside the new ones, where
         // Application Auto Scaling replaces them — alarms nothing refers to any more are moto's.
         Promise.all([
-          Promise.all([this.cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `TargetTracking-${serviceResource}-` })), servicePolicies]).then(
+          Promise.all([
+            this.cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `TargetTracking-${serviceResource}-` })),
+            // Every service's policies: the prefix also matches the others' `<stack>--<service>`.
+            this.aas.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs' })).then((r) => (r.ScalingPolicies ?? []).filter((p) => p.ResourceId?.startsWith(serviceResource))),
+          ]).then(
             ([r, ps]) => (r.MetricAlarms ?? []).filter((a) => ps.some((p) => p.Alarms?.some((x) => x.AlarmName === a.AlarmName))).length,
           ),
           this.cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `TargetTracking-${n.autoScalingGroup}-` })).then((r) => (r.MetricAlarms ?? []).length),
