@@ -121,7 +121,7 @@ export function principalOf(callerArn: string): string | undefined {
   const m = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(callerArn);
   if (m) return `arn:${m[1]}:iam::${m[2]}:role/${m[3]}`;
   if (/^arn:[^:]+:iam::\d{12}:(user|role)\//.test(callerArn)) return callerArn;
-  // (an emulator's caller may read arn:aws:sts::…:user/NAME: the same user)
+  // (an emulator's caller may read an sts ARN ending :user/NAME: the same user)
   const user = /^arn:([^:]+):sts::(\d{12}):user\/(.+)$/.exec(callerArn);
   if (user) return `arn:${user[1]}:iam::${user[2]}:user/${user[3]}`;
   return undefined;
