@@ -184,13 +184,20 @@ export class StackCounter {
         // PutScalingPolicy replaced (a retry after a lost answer) beside the new ones, where
         // Application Auto Scaling replaces them — alarms nothing refers to any more are moto's.
         Promise.all([
-          Promise.all([
-            this.cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `TargetTracking-${serviceResource}-` })),
-            // Every service's policies: the prefix also matches the others' `<stack>--<service>`.
-            this.aas.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs' })).then((r) => (r.ScalingPolicies ?? []).filter((p) => p.ResourceId?.startsWith(serviceResource))),
-          ]).then(
-            ([r, ps]) => (r.MetricAlarms ?? []).filter((a) => ps.some((p) => p.Alarms?.some((x) => x.AlarmName === a.AlarmName))).length,
-          ),
+          this.cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `TargetTracking-${serviceResource}-` })).then(async (r) => {
+            // The prefix also matches the other services' `<stack>--<service>`: ask each scaled
+            // resource the alarms name for its policies (one account-wide list would be paged).
+            const alarms = r.MetricAlarms ?? [];
+            const resources = [...new Set(alarms.map((a) => /^TargetTracking-(.+)-Alarm(High|Low)-/.exec(a.AlarmName ?? '')?.[1]).filter((x): x is string => !!x))];
+            const policies = (
+              await Promise.all(
+                resources.map((ResourceId) =>
+                  ResourceId === serviceResource ? servicePolicies : this.aas.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: 'ecs', ResourceId })).then((x) => x.ScalingPolicies ?? []),
+                ),
+              )
+            ).flat();
+            return alarms.filter((a) => policies.some((p) => p.Alarms?.some((x) => x.AlarmName === a.AlarmName))).length;
+          }),
           this.cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `TargetTracking-${n.autoScalingGroup}-` })).then((r) => (r.MetricAlarms ?? []).length),
         ]).then(sum),
         this.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: n.logGroup })).then((r) => (r.logGroups ?? []).filter((g) => g.logGroupName === n.logGroup).length),
