@@ -1,8 +1,7 @@
 import { readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, inject } from 'vitest';
+import { inject } from 'vitest';
 
 /**
  * For `npm run mutation` only, where test files share one module graph (isolate: false, so that a
@@ -28,9 +27,3 @@ const mutated = [
 // Stryker's own setup provides the mode ('dry-run' or 'mutant'); a plain vitest run has none.
 if ((inject as (key: string) => unknown)('mode') !== 'mutant') await Promise.all(mutated.map((f) => import(path.join(src, f))));
 
-/**
- * Restore the SDK clients' `send` that a file mocked with aws-sdk-client-mock, so the next file
- * meets the real client. It stubs through sinon's default sandbox, loaded by require (CommonJS).
- */
-const sinon = createRequire(import.meta.url)('sinon') as { restore(): void };
-afterAll(() => sinon.restore());
