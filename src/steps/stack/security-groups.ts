@@ -16,6 +16,7 @@ import { HTTP_PORT } from '../url.js';
 import { deleteIgnoringNotFound, noteCreated, whileNotYetVisible } from '../common.js';
 import type { StackEnv } from '../env.js';
 import type { SecurityGroupOutputs, VpcOutputs } from '../outputs.js';
+import { usesServiceConnect } from '../service/service-connect.js';
 
 type Ctx = StepContext<StackEnv>;
 
@@ -51,10 +52,15 @@ export function albIngressRules(answers: Answers): IngressRule[] {
  * The instances' SG: the dynamic host ports from the load balancer's SG only (never from a CIDR),
  * and SSH only when the user asked for it with instances.sshCidr.
  */
-export function instanceIngressRules(answers: Answers, albGroupId: string): IngressRule[] {
+export function instanceIngressRules(answers: Answers, albGroupId: string, ownGroupId?: string): IngressRule[] {
   const rules: IngressRule[] = [
     { protocol: 'tcp', fromPort: DYNAMIC_PORTS.from, toPort: DYNAMIC_PORTS.to, groupId: albGroupId, description: 'container host ports from the load balancer' },
   ];
+  // Service Connect in bridge mode: a service's proxy listens on its task's dynamic host port, and the
+  // other services' proxies call it there from their own hosts — the same range, host to host.
+  if (ownGroupId !== undefined && usesServiceConnect(answers)) {
+    rules.push({ protocol: 'tcp', fromPort: DYNAMIC_PORTS.from, toPort: DYNAMIC_PORTS.to, groupId: ownGroupId, description: 'Service Connect proxies on the host ports, host to host' });
+  }
   const ssh = answers.instances.sshCidr;
   if (ssh !== undefined) rules.push({ protocol: 'tcp', fromPort: 22, toPort: 22, cidr: ssh, description: 'SSH' });
   return rules;
@@ -140,7 +146,8 @@ interface GroupSpec {
   teardown?: Teardown;
   name: (env: StackEnv) => string;
   description: string;
-  rules: (ctx: Ctx) => IngressRule[];
+  /** The group's own id is known once it exists (a rule may name the group itself). */
+  rules: (ctx: Ctx, groupId: string) => IngressRule[];
 }
 
 /** A security group of the stack in its VPC, found by recorded id then by name, its ingress kept converged. */
@@ -172,7 +179,7 @@ function securityGroupStep(spec: GroupSpec): ResourceStep<StackEnv> {
       const ec2 = ctx.env.aws.get(EC2Client);
       const group = await lookup(ctx, ec2);
       if (!group?.GroupId) return undefined;
-      if (ctx.repair) await syncIngress(ctx, ec2, group, spec.rules(ctx));
+      if (ctx.repair) await syncIngress(ctx, ec2, group, spec.rules(ctx, group.GroupId));
       return { ...outputsOf(group) };
     },
     async create(ctx) {
@@ -189,7 +196,7 @@ function securityGroupStep(spec: GroupSpec): ResourceStep<StackEnv> {
       const groupId = r.GroupId!;
       await ctx.note({ groupId, groupName });
       noteCreated(ctx, groupId);
-      await syncIngress(ctx, ec2, { GroupId: groupId, IpPermissions: [] }, spec.rules(ctx));
+      await syncIngress(ctx, ec2, { GroupId: groupId, IpPermissions: [] }, spec.rules(ctx, groupId));
       return { groupId, groupName } satisfies SecurityGroupOutputs;
     },
     async destroy(ctx, outputs) {
@@ -222,5 +229,5 @@ export const instanceSecurityGroupStep = securityGroupStep({
   teardown: { mayGoFirst: ['alb-security-group'] },
   name: (env) => env.names.instanceSecurityGroup,
   description: 'ecs-wizard: container instances, host ports from the load balancer only',
-  rules: (ctx) => instanceIngressRules(ctx.env.answers, ctx.output<SecurityGroupOutputs>('alb-security-group').groupId),
+  rules: (ctx, groupId) => instanceIngressRules(ctx.env.answers, ctx.output<SecurityGroupOutputs>('alb-security-group').groupId, groupId),
 });
