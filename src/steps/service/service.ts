@@ -67,8 +67,10 @@ async function missingImage(ctx: StepContext<StackEnv>, svc: ServiceSpec): Promi
  * Unknown while the namespace is yet to be made (a dry run): nothing to compare.
  */
 function serviceConnectOf(ctx: StepContext<StackEnv>, svc: ServiceSpec, running?: Service) {
-  const ns = ctx.tryOutput<NamespaceOutputs>('service-connect-namespace');
-  if (usesServiceConnect(ctx.env.answers) && !ns) return undefined;
+  const connect = usesServiceConnect(ctx.env.answers);
+  // (a namespace the state still records, once no service asks to be found, is on its way out: not joined)
+  const ns = connect ? ctx.tryOutput<NamespaceOutputs>('service-connect-namespace') : undefined;
+  if (connect && !ns) return undefined;
   const wanted = wantedServiceConnect(svc, ns?.namespaceArn);
   if (!running) return wanted;
   return serviceConnectChange(runningServiceConnect(running.deployments), wanted, ns ? [ns.namespaceName, ns.namespaceId] : []);

@@ -33,6 +33,8 @@ export interface IngressRule {
   groupId?: string;
   prefixListId?: string;
   description?: string;
+  /** A described rule's description exactly as EC2 holds it (a revoke names it so: moto matches a group pair only with it). */
+  described?: string;
 }
 
 /** The range Docker maps container ports to in bridge mode with hostPort 0 (dynamic ports). */
@@ -78,14 +80,14 @@ export function rulesOf(permissions: IpPermission[]): IngressRule[] {
     const base = { protocol: p.IpProtocol ?? '-1', fromPort: p.FromPort ?? -1, toPort: p.ToPort ?? -1 };
     for (const r of p.IpRanges ?? []) rules.push({ ...base, cidr: r.CidrIp });
     for (const r of p.Ipv6Ranges ?? []) rules.push({ ...base, ipv6Cidr: r.CidrIpv6 });
-    for (const g of p.UserIdGroupPairs ?? []) rules.push({ ...base, groupId: g.GroupId });
+    for (const g of p.UserIdGroupPairs ?? []) rules.push({ ...base, groupId: g.GroupId, ...(g.Description !== undefined ? { described: g.Description } : {}) });
     for (const l of p.PrefixListIds ?? []) rules.push({ ...base, prefixListId: l.PrefixListId });
   }
   return rules;
 }
 
 function permissionOf(r: IngressRule): IpPermission {
-  const desc = r.description ? { Description: `ecs-wizard: ${r.description}` } : {};
+  const desc = r.described !== undefined ? { Description: r.described } : r.description ? { Description: `ecs-wizard: ${r.description}` } : {};
   return {
     IpProtocol: r.protocol,
     FromPort: r.fromPort,
