@@ -198,6 +198,22 @@ export async function deleteNamespace(
 }
 
 /**
+ * The CreatorRequestId to send again: the recorded one while its request may still be making the
+ * namespace (an answer lost, a run stopped while waiting). Not one whose namespace was made and is
+ * gone since (a stack made again after a destroy), nor one whose operation FAILed — Cloud Map
+ * would answer either with that old operation.
+ */
+async function resumableRequestId(ctx: Ctx, sd: ServiceDiscoveryClient): Promise<string | undefined> {
+  const recorded = ctx.recorded as Partial<NamespaceOutputs> | undefined;
+  if (!recorded?.creatorRequestId || recorded.namespaceId) return undefined;
+  if (recorded.operationId) {
+    const op = (await unlessNotFound(() => sd.send(new GetOperationCommand({ OperationId: recorded.operationId }))))?.Operation;
+    if (op?.Status === 'FAIL') return undefined;
+  }
+  return recorded.creatorRequestId;
+}
+
+/**
  * Service Connect's namespace (`discovery: true` on some service): an AWS Cloud Map HTTP namespace
  * `<stack>.internal`, tagged like every resource of the stack. Created with a CreatorRequestId
  * recorded before the call (a lost answer sent again returns the same operation, not a second
@@ -215,7 +231,7 @@ export const serviceConnectNamespaceStep: ResourceStep<StackEnv> = {
   async create(ctx) {
     const sd = ctx.env.aws.get(ServiceDiscoveryClient);
     const name = ctx.env.names.namespace;
-    const requestId = (ctx.recorded?.creatorRequestId as string | undefined) ?? creatorRequestId(ctx.env.names.stack);
+    const requestId = (await resumableRequestId(ctx, sd)) ?? creatorRequestId(ctx.env.names.stack);
     await ctx.note({ creatorRequestId: requestId });
     let operationId: string | undefined;
     try {

@@ -210,6 +210,18 @@ describe('Service Connect: the namespace step', () => {
     expect((err as Error).message).toBe('AWS Cloud Map could not create namespace shop.internal: CANNOT_CREATE_HOSTED_ZONE: The namespace limit was reached (operation op-2).');
   });
 
+  it('a new CreatorRequestId where the recorded one would bring back an old operation: its namespace made and gone since, or its operation FAILed', async () => {
+    sd.on(CreateHttpNamespaceCommand).resolves({ OperationId: 'op-new' });
+    sd.on(GetOperationCommand, { OperationId: 'op-failed' }).resolves({ Operation: { Id: 'op-failed', Status: 'FAIL' } });
+    sd.on(GetOperationCommand, { OperationId: 'op-new' }).resolves({ Operation: { Id: 'op-new', Status: 'SUCCESS', Targets: { NAMESPACE: 'ns-shop' } } });
+    sd.on(GetNamespaceCommand).resolves({ Namespace: ns('ns-shop') });
+    await namespaceStep.create(stepContext(discoveryStack().env, { recorded: { creatorRequestId: 'shop-old', namespaceId: 'ns-gone', namespaceArn: 'arn:x', namespaceName: 'shop.internal' } }).ctx);
+    await namespaceStep.create(stepContext(discoveryStack().env, { recorded: { creatorRequestId: 'shop-old', operationId: 'op-failed' } }).ctx);
+    const sent = sd.commandCalls(CreateHttpNamespaceCommand).map((c) => c.args[0].input.CreatorRequestId);
+    expect(sent).toHaveLength(2);
+    expect(sent.every((id) => id !== 'shop-old' && id!.startsWith('shop-'))).toBe(true);
+  });
+
   it('CreateHttpNamespace answering NamespaceAlreadyExists: ours (seen late) is taken; someone else\'s is the input error', async () => {
     sd.on(CreateHttpNamespaceCommand).rejects(await sdkError(ServiceDiscoveryClient, CreateHttpNamespaceCommand, 'NamespaceAlreadyExists', 'Namespace already exists.'));
     sd.on(ListNamespacesCommand).resolves({ Namespaces: [ns('ns-shop')] });
