@@ -58,6 +58,10 @@ export function isNotFound(err: unknown): boolean {
     'InvalidAllocationID.NotFound',
     'InvalidElasticIpID.NotFound',
     'NoSuchHostedZone',
+    // AWS Cloud Map: a namespace, a service, an operation (GetNamespace, DeleteService, GetOperation).
+    'NamespaceNotFound',
+    'ServiceNotFound',
+    'OperationNotFound',
   );
 }
 
@@ -284,6 +288,24 @@ export function isTaskDefinitionMissing(err: unknown): boolean {
  */
 export function isCertificateNotYetUsable(err: unknown): boolean {
   return hasCode(err, 'UnsupportedCertificate', 'UnsupportedCertificateException', 'CertificateNotFound', 'CertificateNotFoundException');
+}
+
+/**
+ * CreateHttpNamespace of a name the account already has in the region (Cloud Map's
+ * NamespaceAlreadyExists, 400): a namespace the stack's find did not recognise as its own.
+ */
+export function isNamespaceTaken(err: unknown): boolean {
+  return hasCode(err, 'NamespaceAlreadyExists');
+}
+
+/**
+ * Cloud Map refuses to delete a namespace that still holds services, or a service that still has
+ * instances registered (ResourceInUse, 400) — ECS deregisters a Service Connect service's tasks
+ * as they stop — or answers DuplicateRequest while another operation on it is under way. Both
+ * clear by themselves once ECS is done.
+ */
+export function isCloudMapBusy(err: unknown): boolean {
+  return hasCode(err, 'ResourceInUse', 'DuplicateRequest');
 }
 
 /** AWS refused the call for its rate ("Rate exceeded"), still after the SDK's own retries. */

@@ -52,7 +52,9 @@ import {
   type ScalableDimension,
 } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient, DeleteAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import type { AwsClients } from '../aws/clients.js';
+import { deleteNamespace } from '../steps/stack/service-connect-namespace.js';
 import { hasCode, isAddressStillHeld, isTransientDependency, unlessNotFound } from '../aws/errors.js';
 import { poll, retryWhile, type PollTiming } from '../aws/poll.js';
 import { deleteCapacityProvider } from '../steps/stack/capacity-provider.js';
@@ -140,6 +142,10 @@ async function deleteOne(aws: AwsClients, item: Leftover, opts: CleanupOptions):
       if (failure) throw new Error(`DeleteTaskDefinitions: ${failure.reason ?? 'failed'}`);
       return;
     }
+    case 'service-connect-namespace':
+      // With the Cloud Map services ECS left in it; ResourceInUse while ECS lets go is retried within.
+      await deleteNamespace(aws.get(ServiceDiscoveryClient), { namespaceId: item.id, namespaceName: item.name ?? item.id }, opts);
+      return;
     case 'asg-scaling-policy':
       await aws.get(AutoScalingClient).send(new DeletePolicyCommand({ AutoScalingGroupName: meta.autoScalingGroupName, PolicyName: item.id }));
       return;

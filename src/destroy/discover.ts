@@ -9,6 +9,8 @@ import type { ResourceStep, Step, StepContext } from '../engine/types.js';
 import { isWaitStep } from '../engine/types.js';
 import type { StackEnv } from '../steps/env.js';
 import { buildPlan } from '../steps/index.js';
+import { serviceOfId } from '../steps/services.js';
+import { serviceConnectNamespaceStep } from '../steps/stack/service-connect-namespace.js';
 import { stackNames } from '../steps/names.js';
 import { isPrivateSubnetName } from '../steps/stack/subnets.js';
 import { isStacks } from '../steps/stack/nat-gateway.js';
@@ -43,11 +45,15 @@ export function discoverPlan(answers: Answers): Step<StackEnv>[] {
     }
   }
   const steps = [...byId.values()].map((alternatives) => (alternatives.length === 1 ? alternatives[0]! : eitherStep(alternatives)));
+  // Service Connect's namespace, found by its name and the stack tag whatever the answers say (discovery is not seen from outside).
+  if (!byId.has(serviceConnectNamespaceStep.id)) steps.push(serviceConnectNamespaceStep);
   const present = new Set(steps.map((s) => s.id));
   // A dependency dropped in one variant may exist in the other: keep every dependency that is in the merged plan.
   return steps.map((s) => {
     const deps = new Set<string>();
     for (const plan of plans) for (const p of plan) if (p.id === s.id) p.dependsOn.forEach((d) => present.has(d) && deps.add(d));
+    // The ECS services are its clients: they go first.
+    if (serviceOfId(s.id)?.kind === 'service') deps.add(serviceConnectNamespaceStep.id);
     return { ...s, dependsOn: [...deps] };
   });
 }

@@ -45,6 +45,7 @@ import {
 } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { ListNamespacesCommand, ListTagsForResourceCommand as ListTagsForNamespaceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import type { AwsClients } from '../aws/clients.js';
 import { isNotFound, unlessNotFound } from '../aws/errors.js';
 import { STACK_TAG } from '../aws/tags.js';
@@ -63,6 +64,8 @@ export const LEFTOVER_ORDER = [
   'log-group',
   'ecs-service',
   'task-definition',
+  // After the ECS services, which are its clients (their Cloud Map services go with it).
+  'service-connect-namespace',
   'asg-scaling-policy',
   'capacity-provider',
   'auto-scaling-group',
@@ -135,7 +138,7 @@ function everyService(names: StackNames, opts: InventoryOptions): ServiceNames[]
  * and IAM, so each service is asked directly). Read-only.
  */
 export async function listStackResources(aws: AwsClients, names: StackNames, opts: InventoryOptions = {}): Promise<Leftover[]> {
-  const parts = await Promise.all([ec2Resources(aws, names), elbResources(aws, names), autoScalingResources(aws, names), ecsResources(aws, names, opts), iamResources(aws, names, opts), ecrResources(aws, names, opts.ecrRepository), scalingResources(aws, names, opts), alarmResources(aws, names, opts), logResources(aws, names), natResources(aws, names), httpsResources(aws, names, opts)]);
+  const parts = await Promise.all([ec2Resources(aws, names), elbResources(aws, names), autoScalingResources(aws, names), ecsResources(aws, names, opts), iamResources(aws, names, opts), ecrResources(aws, names, opts.ecrRepository), scalingResources(aws, names, opts), alarmResources(aws, names, opts), logResources(aws, names), natResources(aws, names), httpsResources(aws, names, opts), namespaceResources(aws, names)]);
   const exclude = opts.exclude ?? new Set<string>();
   const seen = new Set<string>();
   const all: Leftover[] = [];
@@ -374,6 +377,27 @@ async function alarmResources(aws: AwsClients, names: StackNames, opts: Inventor
       NextToken = r.NextToken;
     } while (NextToken);
   }
+  return out;
+}
+
+/**
+ * The stack's Service Connect namespace: the HTTP namespace of its name (the name checked here
+ * too: filters may be ignored) that carries the stack tag. One of that name without the tag is
+ * someone else's: never listed.
+ */
+async function namespaceResources(aws: AwsClients, names: StackNames): Promise<Leftover[]> {
+  const sd = aws.get(ServiceDiscoveryClient);
+  const out: Leftover[] = [];
+  let NextToken: string | undefined;
+  do {
+    const r = await sd.send(new ListNamespacesCommand({ NextToken, Filters: [{ Name: 'NAME', Values: [names.namespace], Condition: 'EQ' }] }));
+    for (const ns of r.Namespaces ?? []) {
+      if (ns.Name !== names.namespace || !ns.Arn || !ns.Id) continue;
+      const tags = await unlessNotFound(() => sd.send(new ListTagsForNamespaceCommand({ ResourceARN: ns.Arn })));
+      if (tags?.Tags?.some((t) => t.Key === STACK_TAG && t.Value === names.stack)) out.push({ type: 'service-connect-namespace', id: ns.Id, name: ns.Name });
+    }
+    NextToken = r.NextToken;
+  } while (NextToken);
   return out;
 }
 

@@ -26,6 +26,7 @@ const KIND: Record<LeftoverType, string> = {
   'capacity-provider': 'Capacity provider',
   'task-definition': 'Task definition',
   'ecs-service': 'ECS service',
+  'service-connect-namespace': 'Service Connect namespace',
   'log-group': 'Log group',
   'scalable-target': 'Scalable target',
   'app-scaling-policy': 'Service scaling policy',

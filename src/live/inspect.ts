@@ -1,4 +1,5 @@
 import { ACMClient, DescribeCertificateCommand } from '@aws-sdk/client-acm';
+import { GetNamespaceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import {
   DescribeAddressesCommand,
   DescribeInternetGatewaysCommand,
@@ -104,7 +105,7 @@ const present = (ok: boolean, detail?: string) => ({ live: (ok ? 'present' : 'mi
 export function recordId(stepId: string, o: Outputs): string {
   const keys = ['serviceName', 'loadBalancerName', 'targetGroupName', 'autoScalingGroupName', 'clusterName', 'capacityProviderName',
     'launchTemplateName', 'launchConfigurationName', 'logGroupName', 'policyName', 'roleName', 'instanceProfileName', 'repositoryName', 'groupName', 'vpcId',
-    'internetGatewayId', 'routeTableId', 'listenerArn', 'taskDefinitionArn', 'resourceId'];
+    'internetGatewayId', 'routeTableId', 'listenerArn', 'taskDefinitionArn', 'resourceId', 'namespaceName'];
   for (const k of keys) if (typeof o[k] === 'string' && o[k]) return o[k] as string;
   if (Array.isArray(o.subnetIds)) return (o.subnetIds as string[]).join(',');
   return stepId;
@@ -299,6 +300,10 @@ export async function inspectLive(aws: AwsClients, records: ResourceRecord[], op
       const want = (o.routeTableIds as string[] | undefined) ?? [];
       const got = (await ec2().send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'route-table-id', Values: want }] }))).RouteTables ?? [];
       return present(got.length === want.length);
+    },
+    'service-connect-namespace': async (o) => {
+      const r = await gone(() => aws.get(ServiceDiscoveryClient).send(new GetNamespaceCommand({ Id: s(o.namespaceId) })));
+      return { live: r.live, detail: r.value?.Namespace?.Name };
     },
     certificate: async (o) => {
       const r = await gone(() => aws.get(ACMClient).send(new DescribeCertificateCommand({ CertificateArn: s(o.certificateArn) })));

@@ -40,6 +40,8 @@ import { httpsListenerStep } from './stack/https-listener.js';
 import { redirectListenerStep } from './stack/redirect-listener.js';
 import { aliasRecordStep } from './stack/alias-record.js';
 import { httpsOn } from '../wizard/schema.js';
+import { serviceConnectNamespaceStep } from './stack/service-connect-namespace.js';
+import { usesServiceConnect } from './service/service-connect.js';
 
 /**
  * The whole stack as one dependency graph. Create runs it forward, destroy in reverse (but for the
@@ -93,6 +95,8 @@ function planSteps(answers: Answers): Step<StackEnv>[] {
     instancesInServiceStep,
     clusterStep,
     ...(managedInstances ? [capacityProviderStep] : [asgScalingPolicyStep]),
+    // Service Connect: some service asks to be found, so the stack has a namespace every service joins.
+    ...(usesServiceConnect(answers) ? [serviceConnectNamespaceStep] : []),
     ...of('task-definition', 'service', 'service-stable', 'service-scaling'),
   ];
   return steps;
@@ -145,7 +149,29 @@ export function serviceRemoval(answers: Answers, recorded: Answers | undefined, 
  */
 export function buildDestroyPlan(answers: Answers, resources: Readonly<Record<string, ResourceRecord>>): Step<StackEnv>[] {
   const extra = leftoverServices(answers, undefined, resources).flatMap((f) => serviceSteps(f.answers, f.svc));
-  return finishPlan([...planSteps(answers), ...extra]);
+  const steps = [...planSteps(answers), ...extra];
+  // A namespace the records still hold (discovery turned off, its removal cut short) goes too, after the services.
+  return finishPlan([...steps, ...leftoverStackSteps(steps, resources)]);
+}
+
+/** Optional steps of the stack that these answers no longer plan but whose records are live: each deleted like a removed service. */
+const OPTIONAL_STACK_STEPS: readonly Step<StackEnv>[] = [serviceConnectNamespaceStep];
+
+function leftoverStackSteps(planned: readonly Step<StackEnv>[], resources: Readonly<Record<string, ResourceRecord>>): Step<StackEnv>[] {
+  const ids = new Set(planned.map((s) => s.id));
+  return OPTIONAL_STACK_STEPS.filter((s) => !ids.has(s.id) && live(resources[s.id]));
+}
+
+const live = (rec: ResourceRecord | undefined): boolean => rec !== undefined && rec.status !== 'destroyed' && !rec.external;
+
+/**
+ * Optional resources of the stack these answers turned off (today: the Service Connect namespace,
+ * once no service has `discovery: true`), as a plan of their own for the engine's destroy. Run by
+ * create after its plan, so the services have left the namespace (their steps turned Service
+ * Connect off) before it goes.
+ */
+export function stackRemoval(answers: Answers, resources: Readonly<Record<string, ResourceRecord>>): Step<StackEnv>[] {
+  return finishPlan(leftoverStackSteps(planSteps(answers), resources));
 }
 
 function leftoverServices(answers: Answers, recorded: Answers | undefined, resources: Readonly<Record<string, ResourceRecord>>): { svc: ServiceSpec; answers: Answers }[] {

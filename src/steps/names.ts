@@ -31,6 +31,8 @@ export interface StackNames {
   natAddress: (index: number) => string;
   /** The ACM certificate ecs-wizard requested (its Name tag). */
   certificate: string;
+  /** The AWS Cloud Map HTTP namespace the services find each other in (Service Connect, `discovery: true`). */
+  namespace: string;
 }
 
 export function stackNames(stack: string): StackNames {
@@ -58,5 +60,6 @@ export function stackNames(stack: string): StackNames {
     natGateway: (i) => `${stack}-nat-${i + 1}`,
     natAddress: (i) => `${stack}-nat-${i + 1}`,
     certificate: `${stack}-https`,
+    namespace: `${stack}.internal`,
   };
 }

@@ -48,5 +48,11 @@ export interface CertificateOutputs { certificateArn: string; domainName?: strin
 /** One DNS record set ecs-wizard wrote, exactly as written (Route 53 deletes only an exact match). */
 export interface DnsRecord { name: string; type: string; ttl?: number; values?: string[]; alias?: { hostedZoneId: string; dnsName: string } }
 export interface DnsRecordsOutputs { hostedZoneId: string; records: DnsRecord[] }
+/**
+ * The stack's Service Connect namespace (AWS Cloud Map, HTTP). `creatorRequestId` is recorded before
+ * CreateHttpNamespace (a lost answer sent again makes no second one); `operationId` as soon as AWS
+ * answers, so a resumed run waits for that operation instead of asking again.
+ */
+export interface NamespaceOutputs { namespaceId: string; namespaceArn: string; namespaceName: string; creatorRequestId?: string; operationId?: string }
 export interface HttpsListenerOutputs { listenerArn: string }
 export interface RedirectListenerOutputs { listenerArn: string }

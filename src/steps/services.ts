@@ -186,12 +186,17 @@ function targetGroupName(stack: string, name: string): string {
   return `${stack.slice(0, TARGET_GROUP_MAX - tail.length).replace(/-+$/, '')}${tail}`;
 }
 
-/** How a service is reached, in the review's words: `/api/* → api:8080`, `default → web:80`, `worker: no load balancer`. */
+/**
+ * How a service is reached, in the review's words: `/api/* → api:8080`, `default → web:80`,
+ * `worker: no load balancer` — and for one found by Service Connect (`discovery: true`) how the
+ * other services call it: `worker: no load balancer; http://worker:8080 inside the stack`.
+ */
 export function routeText(svc: ServiceSpec): string {
-  if (!svc.loadBalanced) return `${svc.name}: no load balancer`;
+  const inside = svc.discovery && svc.containerPort !== undefined ? `; http://${svc.name}:${svc.containerPort} inside the stack` : '';
+  if (!svc.loadBalanced) return `${svc.name}: no load balancer${inside}`;
   const target = `${svc.name}:${svc.containerPort ?? 80}`;
-  if (svc.defaultRoute) return `default → ${target}`;
-  return `${svc.host ?? ''}${svc.path ?? ''} → ${target}`;
+  if (svc.defaultRoute) return `default → ${target}${inside}`;
+  return `${svc.host ?? ''}${svc.path ?? ''} → ${target}${inside}`;
 }
 
 /**

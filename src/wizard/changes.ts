@@ -4,6 +4,7 @@ import { validateAnswers } from './answers-file.js';
 import { getPath } from './draft.js';
 import { REDACTED } from './redact.js';
 import type { Answers, ServiceAnswers } from './schema.js';
+import { servicesOf } from '../steps/services.js';
 
 /**
  * What a create on an existing stack changes in what runs, against the answers its state recorded
@@ -90,10 +91,11 @@ function recordedAnswers(current: StackState): Answers | undefined {
 
 export function stackChanges(current: StackState, a: Answers, seen: { group?: GroupBounds } = {}): StackChange[] {
   const was = recordedAnswers(current);
+  const connect = was ? serviceConnectChanges(was, a) : [];
   // What a day-2 command changed is compared on a one-service stack (`service:` before and now);
   // per service on a stack of several is part 2 of issue 23.
-  if (!was?.service || !a.service) return [];
-  const out: StackChange[] = [...imageAndEnvironment(current, { ...was, service: was.service }, { ...a, service: a.service })];
+  if (!was?.service || !a.service) return connect;
+  const out: StackChange[] = [...connect, ...imageAndEnvironment(current, { ...was, service: was.service }, { ...a, service: a.service })];
   for (const f of FIELDS) {
     if (f.when && !(f.when(was) && f.when(a))) continue;
     const recorded = getPath(was, f.path);
@@ -116,6 +118,40 @@ export function stackChanges(current: StackState, a: Answers, seen: { group?: Gr
     });
   }
   return out;
+}
+
+/**
+ * Service Connect turned on or off (a service's `discovery`): each service whose configuration
+ * changes gets a new deployment — every service when the stack's namespace comes or goes (all
+ * are its clients), else the one whose discovery changed.
+ */
+function serviceConnectChanges(was: Answers, a: Answers): StackChange[] {
+  const before = new Map(servicesOf(was).map((s) => [s.name, s.discovery]));
+  const now = servicesOf(a);
+  const on = (list: { discovery: boolean }[]): boolean => list.some((s) => s.discovery);
+  const stackWas = on([...before.entries()].map(([, discovery]) => ({ discovery })));
+  const stackNow = on(now);
+  if (stackWas !== stackNow) {
+    const ns = `${a.stack}.internal`;
+    return [
+      {
+        path: 'services.*.discovery',
+        from: stackWas,
+        to: stackNow,
+        text: stackNow
+          ? `Service Connect on (namespace ${ns}): every service gets a new deployment`
+          : `Service Connect off: every service gets a new deployment, then the namespace ${ns} is deleted`,
+      },
+    ];
+  }
+  return now
+    .filter((s) => before.has(s.name) && before.get(s.name) !== s.discovery)
+    .map((s) => ({
+      path: `${s.at}.discovery`,
+      from: before.get(s.name),
+      to: s.discovery,
+      text: `${s.name} found by Service Connect ${shown(before.get(s.name))} → ${shown(s.discovery)}: its tasks are replaced (a new deployment)`,
+    }));
 }
 
 /**

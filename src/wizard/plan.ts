@@ -160,6 +160,8 @@ function resourceName(stepId: string, a: Answers, n: StackNames): string | undef
       return n.logGroup;
     case 'capacity-provider':
       return n.capacityProvider;
+    case 'service-connect-namespace':
+      return `${n.namespace} (AWS Cloud Map, Service Connect)`;
     default:
       return undefined;
   }
@@ -228,6 +230,8 @@ export function buildReviewPlan(
     ...(a.network.instanceSubnets === 'private' ? ['instances: no public IPs; out to the internet through NAT only'] : []),
   ];
   if (a.instances.sshCidr) access.push(`instances: SSH :22 from ${who(a.instances.sshCidr)} (key pair ${a.instances.keyName ?? 'none'})`);
+  // Service Connect: the hosts reach each other's proxies on the dynamic host ports.
+  if (services.some((x) => x.discovery)) access.push(`instances: each other on the container host ports (Service Connect proxies, namespace ${n.namespace})`);
   // ECS Exec is a shell in the containers: say who gets one.
   for (const svc of services.filter((s) => s.exec)) {
     access.push(`${svc.name}'s containers: a shell (ECS Exec, \`ecs-wizard exec\`) for anyone allowed ecs:ExecuteCommand on cluster ${n.cluster}`);

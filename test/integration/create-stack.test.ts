@@ -22,6 +22,9 @@ import { runCli, runCliWithAgents } from '../e2e/cli.js';
 import { startMoto, type Moto } from '../support/moto.js';
 import { tempDir } from '../support/stack.js';
 import { existingNetwork } from '../support/existing-network.js';
+import { startStrictAws, type StrictAws } from '../support/strict-aws.js';
+import { RULE_SERVICE_CONNECT, serviceConnectProfile, type StrictProfile } from '../support/strict-rules.js';
+import { ListNamespacesCommand, ListServicesCommand, ListTagsForResourceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { oneServiceNames } from '../support/service-steps.js';
 
 /**
@@ -33,6 +36,9 @@ import { oneServiceNames } from '../support/service-steps.js';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 let moto: Moto;
 let counter: StackCounter;
+/** The strict-AWS proxy in front of moto, for what moto does not do (Service Connect). */
+let aws: StrictAws;
+let connect: StrictProfile;
 let cfg: { region: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } };
 
 beforeAll(async () => {
@@ -40,8 +46,12 @@ beforeAll(async () => {
   moto = await startMoto({ serviceRunning: 2 });
   cfg = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
   counter = new StackCounter(moto.endpoint);
+  aws = await startStrictAws(moto.endpoint);
+  connect = serviceConnectProfile(aws);
 }, 120_000);
 afterAll(async () => {
+  connect?.close();
+  await aws?.stop();
   counter?.destroy();
   await moto?.stop();
 });
@@ -77,13 +87,16 @@ function normalised(resources: Record<string, { status: string; outputs: object 
   return Object.fromEntries(Object.entries(resources).map(([id, r]) => [id, { status: r.status, outputs: norm(r.outputs) as object }]));
 }
 
-/** Runs `ecs-wizard create` as a child; while it runs, plays the ECS agent for the stack's instances. */
-async function create(stack: string, answers: object, extraArgs: string[] = []): Promise<CliRun> {
+/**
+ * Runs `ecs-wizard create` as a child; while it runs, plays the ECS agent for the stack's instances.
+ * `endpoint`: where the CLI sends its calls (moto, or a strict-AWS proxy in front of it).
+ */
+async function create(stack: string, answers: object, extraArgs: string[] = [], endpoint = moto.endpoint): Promise<CliRun> {
   const dir = tempDir('ecs-wizard-create-');
   const file = path.join(dir, 'answers.json');
   writeFileSync(file, JSON.stringify({ stack, region: 'us-east-1', ...answers }));
   const { code, stdout, stderr } = await runCliWithAgents(
-    ['create', '--answers', file, '--yes', '--endpoint-url', moto.endpoint, '--state-dir', stateDir(stack), '--output', 'json', '--wait-timeout', '120', ...extraArgs],
+    ['create', '--answers', file, '--yes', '--endpoint-url', endpoint, '--state-dir', stateDir(stack), '--output', 'json', '--wait-timeout', '120', ...extraArgs],
     { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...moto.env() }, endpoint: moto.endpoint, stack },
   );
   let json: CliRun['json'];
@@ -348,19 +361,24 @@ describe('ecs-wizard create on moto (built CLI)', () => {
     expect(after.resources).toEqual(JSON.parse(before).resources);
   }, 120_000);
 
-  it('three services on one ALB, one ASG, one cluster: web by default, api on /api/*, a worker; removing the worker deletes it alone; destroy leaves nothing', async () => {
+  it('three services on one ALB, one ASG, one cluster: web by default, api on /api/*, a worker, api and worker found by Service Connect; removing the worker deletes it alone; destroy leaves nothing', async () => {
     const stack = 'multi';
     const services = {
       web: { image: 'nginx:1.27', containerPort: 80, desiredCount: 2 },
-      api: { image: 'nginx:1.27', containerPort: 8080, path: '/api/*', desiredCount: 2, healthCheckPath: '/api/health' },
-      worker: { image: 'busybox:1.36', command: ['sleep', '3600'], loadBalanced: false, desiredCount: 2 },
+      api: { image: 'nginx:1.27', containerPort: 8080, path: '/api/*', desiredCount: 2, healthCheckPath: '/api/health', discovery: true },
+      worker: { image: 'busybox:1.36', command: ['sleep', '3600'], loadBalanced: false, desiredCount: 2, containerPort: 9000, discovery: true },
     };
     const answers = { instances: { desiredCapacity: 2, maxSize: 4 }, services };
+    // (through the strict-AWS proxy: Cloud Map's operations take a while, ECS shows the Service Connect
+    // configuration a service runs and makes the Cloud Map services of discovery names, which moto does not)
+    aws.rules(connect.rules);
+    const sd = new ServiceDiscoveryClient(cfg);
     // WHEN create runs
-    const first = await create(stack, answers, ['--no-wait']);
-    // THEN one ALB, one group, one cluster; 2 target groups (no worker's), 1 rule (api's), 3 services, 3 families
+    const first = await create(stack, answers, ['--no-wait'], aws.endpoint);
+    // THEN one ALB, one group, one cluster; 2 target groups (no worker's), 1 rule (api's), 3 services, 3 families; one namespace
     expect(first.code, first.stderr).toBe(0);
-    expect(await counter.count(stack)).toMatchObject({ loadBalancers: 1, listeners: 1, listenerRules: 1, autoScalingGroups: 1, clusters: 1, targetGroups: 2, services: 3, taskDefinitions: 3 });
+    expect(await counter.count(stack)).toMatchObject({ loadBalancers: 1, listeners: 1, listenerRules: 1, autoScalingGroups: 1, clusters: 1, targetGroups: 2, services: 3, taskDefinitions: 3, namespaces: 1 });
+    expect(aws.fired(RULE_SERVICE_CONNECT.operationPending)).toBe(1);
     const ids = first.json.steps.map((x) => x.id);
     expect(ids).toEqual(expect.arrayContaining(['target-group:web', 'target-group:api', 'listener-rule:api', 'service:web', 'service:api', 'service:worker', 'task-definition:worker']));
     expect(ids.filter((id) => id.startsWith('target-group') || id.startsWith('listener-rule'))).toEqual(['target-group:web', 'target-group:api', 'listener-rule:api']);
@@ -393,31 +411,58 @@ describe('ecs-wizard create on moto (built CLI)', () => {
       const worker = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: byName[`${stack}--worker`]!.taskDefinition! }))).taskDefinition!;
       expect(worker.family).toBe(`${stack}--worker`);
       expect(worker.containerDefinitions![0]!.command).toEqual(['sleep', '3600']);
-      expect(worker.containerDefinitions![0]!.portMappings ?? []).toEqual([]);
       expect(worker.containerDefinitions![0]!.logConfiguration?.options?.['awslogs-stream-prefix']).toBe('worker');
+      // AND Service Connect: the namespace multi.internal, tagged; api and worker serve by their names on named
+      // HTTP port mappings, web is a client only (as ECS shows them, on the proxy: moto forgets the configuration)
+      const namespaces = ((await sd.send(new ListNamespacesCommand({}))).Namespaces ?? []).filter((x) => x.Name === `${stack}.internal`);
+      expect(namespaces.map((x) => x.Type)).toEqual(['HTTP']);
+      expect((await sd.send(new ListTagsForResourceCommand({ ResourceARN: namespaces[0]!.Arn }))).Tags).toEqual(expect.arrayContaining([{ Key: STACK_TAG, Value: stack }]));
+      expect(worker.containerDefinitions![0]!.portMappings).toEqual([{ containerPort: 9000, hostPort: 0, protocol: 'tcp', name: 'worker', appProtocol: 'http' }]);
+      const web = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: byName[`${stack}--web`]!.taskDefinition! }))).taskDefinition!;
+      expect(web.containerDefinitions![0]!.portMappings).toEqual([{ containerPort: 80, hostPort: 0, protocol: 'tcp' }]);
+      const viaProxy = new ECSClient({ ...cfg, endpoint: aws.endpoint });
+      const shown = (await viaProxy.send(new DescribeServicesCommand({ cluster: stack, services: [`${stack}--web`, `${stack}--api`, `${stack}--worker`] }))).services ?? [];
+      viaProxy.destroy();
+      const config = Object.fromEntries(shown.map((x) => [x.serviceName, x.deployments?.find((d) => d.status === 'PRIMARY')?.serviceConnectConfiguration]));
+      expect(config).toEqual({
+        [`${stack}--web`]: { enabled: true, namespace: namespaces[0]!.Arn },
+        [`${stack}--api`]: { enabled: true, namespace: namespaces[0]!.Arn, services: [{ portName: 'api', discoveryName: 'api', clientAliases: [{ port: 8080, dnsName: 'api' }] }] },
+        [`${stack}--worker`]: { enabled: true, namespace: namespaces[0]!.Arn, services: [{ portName: 'worker', discoveryName: 'worker', clientAliases: [{ port: 9000, dnsName: 'worker' }] }] },
+      });
+      expect(aws.fired(RULE_SERVICE_CONNECT.ecsMakesCloudMapService)).toBe(2);
+      // AND the hosts reach each other's proxies on the dynamic host ports
+      const ec2 = new EC2Client(cfg);
+      const [hostsGroup] = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [`${stack}-instances`] }] }))).SecurityGroups ?? [];
+      ec2.destroy();
+      expect(hostsGroup!.IpPermissions!.filter((p) => p.UserIdGroupPairs?.some((g) => g.GroupId === hostsGroup!.GroupId)).map((p) => [p.FromPort, p.ToPort])).toEqual([[32768, 65535]]);
+      // AND status says how the others call them
+      const status = await runCli(['status', stack, '--endpoint-url', aws.endpoint, '--state-dir', stateDir(stack), '--output', 'json'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...moto.env() } });
+      const byService = Object.fromEntries((JSON.parse(status.stdout) as { services: { name: string; discovery?: string }[] }).services.map((x) => [x.name, x.discovery]));
+      expect(byService).toEqual({ web: undefined, api: 'http://api:8080', worker: 'http://worker:9000' });
     } finally {
       elb.destroy();
       ecs.destroy();
     }
 
-    // WHEN create runs again THEN nothing changes
+    // WHEN create runs again THEN nothing changes (ECS shows each service running the configuration it was given)
     const before = await counter.count(stack);
-    const again = await create(stack, answers, ['--no-wait']);
+    const again = await create(stack, answers, ['--no-wait'], aws.endpoint);
     expect(again.code, again.stderr).toBe(0);
     expect(again.json.calls?.mutating).toBe(0);
+    expect(aws.fired(RULE_SERVICE_CONNECT.ecsShowsConfiguration)).toBeGreaterThan(0);
 
     // WHEN the worker leaves the answers and a dry run looks
     const { worker: _gone, ...kept } = services;
-    const dry = await create(stack, { ...answers, services: kept }, ['--dry-run']);
+    const dry = await create(stack, { ...answers, services: kept }, ['--dry-run'], aws.endpoint);
     // THEN it shows the worker's deletion, resource by resource, and changes nothing
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.json.calls?.mutating).toBe(0);
     const plan = (dry.json as unknown as { plan: { removed?: { name: string; resources: string[] }[]; services: { route: string }[] } }).plan;
     expect(plan.removed).toEqual([{ name: 'worker', resources: expect.arrayContaining([`ECS service ${stack}--worker`, `Task definition ${stack}--worker`]) }]);
-    expect(plan.services.map((x) => x.route)).toEqual(['default → web:80', '/api/* → api:8080']);
+    expect(plan.services.map((x) => x.route)).toEqual(['default → web:80', '/api/* → api:8080; http://api:8080 inside the stack']);
     expect(await counter.count(stack)).toEqual(before);
     // WHEN create runs (--yes accepts the deletion)
-    const removed = await create(stack, { ...answers, services: kept }, ['--no-wait']);
+    const removed = await create(stack, { ...answers, services: kept }, ['--no-wait'], aws.endpoint);
     // THEN the worker's service and task definitions are gone and nothing shared moved: every step of the
     // plan found its resource (no create, no update), the rest counts as before
     expect(removed.code, removed.stderr).toBe(0);
@@ -431,9 +476,15 @@ describe('ecs-wizard create on moto (built CLI)', () => {
     const state = JSON.parse(readFileSync(path.join(stateDir(stack), `${stack}.json`), 'utf8')) as { resources: Record<string, unknown> };
     expect(Object.keys(state.resources).filter((id) => id.endsWith(':worker'))).toEqual([]);
 
-    // WHEN the stack is destroyed THEN nothing of it is left
-    const destroyed = await runCli(['destroy', stack, '--yes', '--endpoint-url', moto.endpoint, '--state-dir', stateDir(stack), '--output', 'json'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...moto.env() } });
+    // WHEN the stack is destroyed THEN nothing of it is left: the namespace went after the services, with the
+    // Cloud Map services ECS left in it (worker's too), through Cloud Map's ResourceInUse while they had instances
+    const destroyed = await runCli(['destroy', stack, '--yes', '--endpoint-url', aws.endpoint, '--state-dir', stateDir(stack), '--output', 'json'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...moto.env() } });
     expect(destroyed.code, destroyed.stderr).toBe(0);
     expect(Object.entries(await counter.count(stack)).filter(([, v]) => v > 0)).toEqual([]);
+    expect((await sd.send(new ListServicesCommand({}))).Services ?? []).toEqual([]);
+    expect(aws.fired(RULE_SERVICE_CONNECT.serviceHasInstances)).toBeGreaterThan(0);
+    expect(aws.fired(RULE_SERVICE_CONNECT.namespaceInUse)).toBeGreaterThan(0);
+    expect(aws.fired(RULE_SERVICE_CONNECT.operationPending)).toBe(2);
+    sd.destroy();
   }, 240_000);
 });

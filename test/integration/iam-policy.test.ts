@@ -10,6 +10,7 @@ import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, StopTaskCommand } from '@aws-sdk/client-ecs';
+import { ListNamespacesCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { isNotFound } from '../../src/aws/errors.js';
 import { buildProgram } from '../../src/cli/main.js';
 import { stackNames } from '../../src/steps/names.js';
@@ -19,7 +20,7 @@ import { registerFakeAgents, runFakeAgents } from '../support/fake-agent.js';
 import { startMoto, TEST_AWS_ENV, type Moto } from '../support/moto.js';
 import { startStrictAws, type AwsRequest, type StrictAws } from '../support/strict-aws.js';
 import { PROTOCOL_BY_SIGNING_NAME } from '../support/aws-wire.js';
-import { RULE_PRICES, priceListRule } from '../support/strict-rules.js';
+import { RULE_PRICES, RULE_SERVICE_CONNECT, priceListRule, serviceConnectProfile, type StrictProfile } from '../support/strict-rules.js';
 import { tempDir } from '../support/stack.js';
 import { cliEnv, runCli } from '../e2e/cli.js';
 import { oneServiceNames } from '../support/service-steps.js';
@@ -211,6 +212,7 @@ const TAG_ON_CREATE: Record<string, string> = {
   logs: 'logs:TagResource',
   acm: 'acm:AddTagsToCertificate',
   'application-autoscaling': 'application-autoscaling:TagResource',
+  servicediscovery: 'servicediscovery:TagResource',
 };
 
 interface Implied {
@@ -261,7 +263,10 @@ function impliedDenials(req: AwsRequest, passedToEc2: string[] = []): string[] {
 
 let moto: Moto;
 let aws: StrictAws;
-let sdk: { ec2: EC2Client; iam: IAMClient; acm: ACMClient; route53: Route53Client; s3: S3Client; ssm: SSMClient; logs: CloudWatchLogsClient; ecs: ECSClient };
+let connect: StrictProfile;
+let sdk: { ec2: EC2Client; iam: IAMClient; acm: ACMClient; route53: Route53Client; s3: S3Client; ssm: SSMClient; logs: CloudWatchLogsClient; ecs: ECSClient; sd: ServiceDiscoveryClient };
+/** The Cloud Map namespaces of a name, as moto has them. */
+const namespaces = async (name: string): Promise<number> => ((await sdk.sd.send(new ListNamespacesCommand({}))).Namespaces ?? []).filter((n) => n.Name === name).length;
 const seen: AwsRequest[] = [];
 const tagsSeen = new Map<AwsRequest, ResourceTags>();
 const rolesSeen = new Map<AwsRequest, string[]>();
@@ -336,7 +341,7 @@ beforeAll(async () => {
   // Every service reports 2 tasks running; a DNS-validated certificate is issued after 2 s.
   moto = await startMoto({ serviceRunning: 2, acmValidationWait: 2 });
   const cfg = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
-  sdk = { ec2: new EC2Client(cfg), iam: new IAMClient(cfg), acm: new ACMClient(cfg), route53: new Route53Client(cfg), s3: new S3Client({ ...cfg, forcePathStyle: true }), ssm: new SSMClient(cfg), logs: new CloudWatchLogsClient(cfg), ecs: new ECSClient(cfg) };
+  sdk = { ec2: new EC2Client(cfg), iam: new IAMClient(cfg), acm: new ACMClient(cfg), route53: new Route53Client(cfg), s3: new S3Client({ ...cfg, forcePathStyle: true }), ssm: new SSMClient(cfg), logs: new CloudWatchLogsClient(cfg), ecs: new ECSClient(cfg), sd: new ServiceDiscoveryClient(cfg) };
   aws = await startStrictAws(moto.endpoint);
   // A pass-through rule per protocol family records each request with its parameters (it answers nothing).
   aws.rules(
@@ -378,8 +383,12 @@ beforeAll(async () => {
   }
   // The Price List API as AWS answers it (moto: HTTP 500), so the estimates' calls go through as they would.
   aws.rule(priceListRule());
+  // ECS shows the Service Connect configuration a service runs (moto forgets it), so turning discovery off is seen and undone
+  connect = serviceConnectProfile(aws);
+  aws.rules(connect.only(RULE_SERVICE_CONNECT.ecsShowsConfiguration));
 }, 60_000);
 afterAll(async () => {
+  connect?.close();
   await tasks?.close();
   for (const r of Object.values(rollouts)) r.close();
   for (const c of Object.values(sdk ?? {})) c.destroy();
@@ -553,15 +562,19 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
       },
       async production() {
         const stack = 'iam-production';
-        // … with several services (issue 23): the stack's own, api on /api/* (a rule on the HTTPS listener), a worker
-        const services = { [stack]: {}, api: { containerPort: 8080, path: '/api/*' }, worker: { loadBalanced: false, command: ['sleep', '60'] } };
+        // … with several services (issue 23): the stack's own, api on /api/* (a rule on the HTTPS listener) found by
+        // Service Connect as http://api:8080 (the namespace, every service its client), a worker
+        const services = { [stack]: {}, api: { containerPort: 8080, path: '/api/*', discovery: true }, worker: { loadBalanced: false, command: ['sleep', '60'] } };
         const file = answers(stack, { ...production, services });
         await ok(['create', '--answers', file, '--yes', '--no-wait']);
         await ok(['create', '--answers', file, '--yes', '--no-wait']);
         // (api's route and priority changed in place: ModifyRule, SetRulePriorities; then api removed: its rule and the rest deleted alone)
-        await ok(['create', '--answers', answers(stack, { ...production, services: { ...services, api: { containerPort: 8080, path: '/v2/*', priority: 200 } } }), '--yes', '--no-wait']);
+        await ok(['create', '--answers', answers(stack, { ...production, services: { ...services, api: { containerPort: 8080, path: '/v2/*', priority: 200, discovery: true } } }), '--yes', '--no-wait']);
+        expect(await namespaces(`${stack}.internal`)).toBe(1);
         const { api: _api, ...withoutApi } = services;
+        // (no service asks to be found any more: Service Connect off on the others, and the namespace deleted)
         await ok(['create', '--answers', answers(stack, { ...production, services: withoutApi }), '--yes', '--no-wait']);
+        expect(await namespaces(`${stack}.internal`)).toBe(0);
         await cli(['status', stack]); // unhealthy on moto (no targets): its calls are what count
         await ok(['scale', stack, '--max-size', '5']);
         await ok(['destroy', stack, '--yes']);
@@ -582,7 +595,7 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
     for (const o of ['succeed', 'fail']) expect(aws.fired(`${ROLLOUT_RULE.update}-${o}`), o).toBeGreaterThan(0);
     // (the runs reached every service the tool uses, so no family of calls went unchecked)
     expect(new Set(seen.map((r) => iamAction(r).split(':')[0]))).toEqual(
-      new Set(['ec2', 'elasticloadbalancing', 'autoscaling', 'ecs', 'ecr', 'iam', 'logs', 'application-autoscaling', 'cloudwatch', 'ssm', 'sts', 's3', 'acm', 'route53', 'pricing']),
+      new Set(['ec2', 'elasticloadbalancing', 'autoscaling', 'ecs', 'ecr', 'iam', 'logs', 'application-autoscaling', 'cloudwatch', 'ssm', 'sts', 's3', 'acm', 'route53', 'pricing', 'servicediscovery']),
     );
     // (the estimates' optional calls: the Price List API answered, the Spot history of the production stack read)
     expect(aws.fired(RULE_PRICES.getProducts)).toBeGreaterThan(0);
@@ -616,6 +629,9 @@ describe('docs/iam-policy.json covers every call the CLI makes', () => {
       ),
     ].sort();
     expect(denied).toEqual([]);
+    // (Service Connect's namespace was made, waited for, found and deleted under the policy; every ECS service told of it)
+    expect(actions).toEqual(expect.arrayContaining(['servicediscovery:CreateHttpNamespace', 'servicediscovery:GetOperation', 'servicediscovery:ListNamespaces', 'servicediscovery:DeleteNamespace']));
+    expect(seen.filter((r) => r.operation === 'UpdateService' && (r.json?.serviceConnectConfiguration as { enabled?: boolean } | undefined)?.enabled === false).length).toBeGreaterThan(0);
     // (the listener rules of several services were made, changed, found and deleted under the policy)
     expect(actions).toEqual(expect.arrayContaining(['elasticloadbalancing:CreateRule', 'elasticloadbalancing:ModifyRule', 'elasticloadbalancing:SetRulePriorities', 'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DeleteRule']));
   });

@@ -26,6 +26,7 @@ export const PROTOCOL_BY_SIGNING_NAME: Record<string, Protocol> = {
   acm: 'json1.1',
   secretsmanager: 'json1.1',
   pricing: 'json1.1', // the Price List Query API (target AWSPriceListService.GetProducts)
+  servicediscovery: 'json1.1', // AWS Cloud Map (target Route53AutoNaming_v20170314.<Op>)
   route53: 'rest-xml',
   s3: 's3',
 };
@@ -46,6 +47,7 @@ const SIGNING_NAME_BY_SERVICE_ID: Record<string, string> = {
   ACM: 'acm',
   'Secrets Manager': 'secretsmanager',
   Pricing: 'pricing',
+  ServiceDiscovery: 'servicediscovery',
   'Route 53': 'route53',
   S3: 's3',
 };
@@ -60,6 +62,7 @@ const JSON_NAMESPACE: Record<string, string> = {
   acm: 'com.amazonaws.acm',
   secretsmanager: 'com.amazonaws.secretsmanager',
   pricing: 'com.amazonaws.pricing',
+  servicediscovery: 'com.amazonaws.servicediscovery',
   monitoring: 'com.amazonaws.cloudwatch',
 };
 

@@ -21,6 +21,7 @@ import { DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { ListNamespacesCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { isWaitStep, type Step } from '../../src/engine/types.js';
 import { STACK_TAG } from '../../src/aws/tags.js';
 import { stackNames } from '../../src/steps/names.js';
@@ -69,6 +70,8 @@ export const KINDS = [
   'certificates',
   // Only with `hostedZoneId` (a test's own zone): its records other than SOA and NS.
   'dnsRecords',
+  // Service Connect's AWS Cloud Map namespace, `<stack>.internal` (by its name: moto ignores ListNamespaces' filters).
+  'namespaces',
 ] as const;
 export type Kind = (typeof KINDS)[number];
 export type StackCounts = Record<Kind, number>;
@@ -98,6 +101,7 @@ export class StackCounter {
   private readonly logs;
   private readonly acm;
   private readonly route53;
+  private readonly sd;
 
   constructor(endpoint: string) {
     const cfg = { region: 'us-east-1', endpoint, credentials: creds, maxAttempts: 5 };
@@ -112,10 +116,11 @@ export class StackCounter {
     this.logs = new CloudWatchLogsClient(cfg);
     this.acm = new ACMClient(cfg);
     this.route53 = new Route53Client(cfg);
+    this.sd = new ServiceDiscoveryClient(cfg);
   }
 
   destroy(): void {
-    for (const c of [this.ec2, this.elb, this.asg, this.ecs, this.iam, this.ecr, this.aas, this.cw, this.logs, this.acm, this.route53]) c.destroy();
+    for (const c of [this.ec2, this.elb, this.asg, this.ecs, this.iam, this.ecr, this.aas, this.cw, this.logs, this.acm, this.route53, this.sd]) c.destroy();
   }
 
   /**
@@ -215,7 +220,7 @@ export class StackCounter {
       const listenerArns = (await Promise.all(arns.map((LoadBalancerArn) => this.elb.send(new DescribeListenersCommand({ LoadBalancerArn })).then((r) => r.Listeners ?? [], whenCode('LoadBalancerNotFound', []))))).flat();
       return sum(await Promise.all(listenerArns.map((l) => this.elb.send(new DescribeRulesCommand({ ListenerArn: l.ListenerArn })).then((r) => (r.Rules ?? []).filter((x) => !x.IsDefault).length))));
     };
-    const [listeners, listenerRules, natGateways, elasticIps, certificates, dnsRecords] = await Promise.all([
+    const [listeners, listenerRules, natGateways, elasticIps, certificates, dnsRecords, namespaces] = await Promise.all([
       listenersOf(lbs.map((lb) => lb.LoadBalancerArn)),
       rulesOf(lbs.map((lb) => lb.LoadBalancerArn)),
       // In any state but deleted (one still deleting is still there); moto ignores tag filters on NAT gateways, so the tag is checked here.
@@ -232,6 +237,7 @@ export class StackCounter {
             .send(new ListResourceRecordSetsCommand({ HostedZoneId: opts.hostedZoneId }))
             .then((r) => (r.ResourceRecordSets ?? []).filter((x) => x.Type !== 'SOA' && x.Type !== 'NS').length)
         : 0,
+      this.sd.send(new ListNamespacesCommand({})).then((r) => (r.Namespaces ?? []).filter((x) => x.Name === `${stack}.internal`).length),
     ]);
     return {
       vpcs: vpcs.length,
@@ -266,6 +272,7 @@ export class StackCounter {
       elasticIps,
       certificates,
       dnsRecords,
+      namespaces,
     };
   }
 }

@@ -10,9 +10,11 @@ import {
   ListClustersCommand,
   ListContainerInstancesCommand,
   type CapacityProvider,
+  type ServiceConnectConfiguration,
 } from '@aws-sdk/client-ecs';
 import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateServiceLinkedRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
+import { CreateServiceCommand, GetServiceCommand, ListServicesCommand, ListTagsForResourceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { fakeRequestId, wireError, wireJson, wireXml, type WireResponse } from './aws-wire.js';
 import type { AwsRequest, Rule, StrictAws } from './strict-aws.js';
 import { US_EAST_1_PRODUCTS, getProducts } from './price-list.js';
@@ -780,5 +782,135 @@ export function priceListRule(catalogue: string[] = US_EAST_1_PRODUCTS): Rule {
     service: 'pricing',
     operation: 'GetProducts',
     respond: async (req) => wireJson('pricing', getProducts(catalogue, (req.json ?? {}) as Parameters<typeof getProducts>[1])),
+  };
+}
+
+/**
+ * ECS Service Connect and AWS Cloud Map as AWS runs them, where moto does not (issue 23,
+ * `discovery: true`). moto's Cloud Map finishes every operation at once, lets a namespace with
+ * services in it go, and deletes a service with instances; moto's ECS takes a service's
+ * serviceConnectConfiguration and forgets it (DescribeServices never shows it), and makes no Cloud
+ * Map service for a discovery name. These rules answer as AWS does:
+ */
+export const RULE_SERVICE_CONNECT = {
+  /** A Cloud Map operation (a namespace made or deleted) is PENDING the first time it is asked for, then as moto says (SUCCESS). */
+  operationPending: 'sd-operation-pending',
+  /**
+   * CreateService / UpdateService with Service Connect serving a discovery name: ECS makes the Cloud
+   * Map service for it in the namespace (tagged AmazonECSManaged), and keeps it after the ECS service goes.
+   */
+  ecsMakesCloudMapService: 'ecs-service-connect-cloud-map-service',
+  /** DescribeServices shows the serviceConnectConfiguration each service was created or last updated with, on its PRIMARY deployment. */
+  ecsShowsConfiguration: 'ecs-service-connect-configuration',
+  /** DeleteService of a Cloud Map service ECS made: ResourceInUse the first time (instances still registered while its tasks stop). */
+  serviceHasInstances: 'sd-service-has-instances',
+  /** DeleteNamespace while a Cloud Map service is still in the namespace: ResourceInUse. */
+  namespaceInUse: 'sd-namespace-in-use',
+} as const;
+
+export function serviceConnectProfile(aws: StrictAws): StrictProfile {
+  const cfg = { region: 'us-east-1', endpoint: aws.upstream, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 3 };
+  const sd = new ServiceDiscoveryClient(cfg);
+  /** The configuration ECS was last given per `<cluster>/<service>`. */
+  const configs = new Map<string, ServiceConnectConfiguration>();
+  const operationsAsked = new Set<string>();
+  const refusedOnce = new Set<string>();
+  const clusterName = (c: unknown): string => String(c ?? 'default').split('/').pop()!;
+  aws.observe((req, answer) => {
+    if (answer.status !== 200 || req.service !== 'ecs' || !['CreateService', 'UpdateService'].includes(req.operation)) return;
+    const config = req.json?.serviceConnectConfiguration as ServiceConnectConfiguration | undefined;
+    if (!config) return;
+    const name = String(req.operation === 'CreateService' ? req.json?.serviceName : req.json?.service).split('/').pop();
+    configs.set(`${clusterName(req.json?.cluster)}/${name}`, config);
+  });
+  const servicesIn = async (namespaceId: string): Promise<string[]> => {
+    const ids: string[] = [];
+    for (const s of (await sd.send(new ListServicesCommand({}))).Services ?? []) {
+      const full = await sd.send(new GetServiceCommand({ Id: s.Id })).catch(() => undefined);
+      if (full?.Service?.NamespaceId === namespaceId) ids.push(s.Id!);
+    }
+    return ids;
+  };
+  const rules: Rule[] = [
+    {
+      name: RULE_SERVICE_CONNECT.operationPending,
+      service: 'servicediscovery',
+      operation: 'GetOperation',
+      respond: async (req, ctx) => {
+        const id = String(req.json?.OperationId);
+        if (operationsAsked.has(id)) return undefined;
+        operationsAsked.add(id);
+        const answer = await ctx.forward();
+        if (answer.status !== 200) return answer;
+        const body = JSON.parse(answer.body) as { Operation: { Status?: string; Targets?: unknown } };
+        return wireJson('servicediscovery', { Operation: { ...body.Operation, Status: 'PENDING', Targets: undefined } });
+      },
+    },
+    {
+      name: RULE_SERVICE_CONNECT.ecsMakesCloudMapService,
+      service: 'ecs',
+      operation: /^(CreateService|UpdateService)$/,
+      respond: async (req, ctx) => {
+        const config = req.json?.serviceConnectConfiguration as ServiceConnectConfiguration | undefined;
+        const serving = config?.enabled ? (config.services ?? []) : [];
+        if (!serving.length) return undefined;
+        const answer = await ctx.forward();
+        if (answer.status !== 200) return answer;
+        const namespaceId = String(config!.namespace).split('/').pop()!;
+        const existing = new Set(await servicesIn(namespaceId).then((ids) => Promise.all(ids.map(async (Id) => (await sd.send(new GetServiceCommand({ Id }))).Service?.Name))));
+        for (const s of serving) {
+          const Name = s.discoveryName ?? s.portName;
+          if (existing.has(Name)) continue;
+          await sd.send(new CreateServiceCommand({ Name, NamespaceId: namespaceId, Type: 'HTTP', Tags: [{ Key: 'AmazonECSManaged', Value: 'true' }] }));
+        }
+        return answer;
+      },
+    },
+    {
+      name: RULE_SERVICE_CONNECT.ecsShowsConfiguration,
+      service: 'ecs',
+      operation: 'DescribeServices',
+      respond: async (_req, ctx) => {
+        if (!configs.size) return undefined;
+        const answer = await ctx.forward();
+        if (answer.status !== 200) return answer;
+        const body = JSON.parse(answer.body) as { services?: { serviceName?: string; clusterArn?: string; deployments?: { status?: string; serviceConnectConfiguration?: unknown }[] }[] };
+        let shown = false;
+        for (const s of body.services ?? []) {
+          const config = configs.get(`${clusterName(s.clusterArn)}/${s.serviceName}`);
+          const primary = s.deployments?.find((d) => d.status === 'PRIMARY');
+          if (!config || !primary) continue;
+          primary.serviceConnectConfiguration = config;
+          shown = true;
+        }
+        return shown ? wireJson('ecs', body) : answer;
+      },
+    },
+    {
+      name: RULE_SERVICE_CONNECT.serviceHasInstances,
+      service: 'servicediscovery',
+      operation: 'DeleteService',
+      respond: async (req) => {
+        const id = String(req.json?.Id);
+        if (refusedOnce.has(id)) return undefined;
+        const svc = await sd.send(new GetServiceCommand({ Id: id })).catch(() => undefined);
+        const tags = svc?.Service?.Arn ? (await sd.send(new ListTagsForResourceCommand({ ResourceARN: svc.Service.Arn }))).Tags ?? [] : [];
+        if (!tags.some((t) => t.Key === 'AmazonECSManaged')) return undefined;
+        refusedOnce.add(id);
+        return wireError('servicediscovery', 'ResourceInUse', 'Service contains registered instances; delete the instances before deleting the service');
+      },
+    },
+    {
+      name: RULE_SERVICE_CONNECT.namespaceInUse,
+      service: 'servicediscovery',
+      operation: 'DeleteNamespace',
+      respond: async (req) => ((await servicesIn(String(req.json?.Id))).length ? wireError('servicediscovery', 'ResourceInUse', 'Namespace has associated services') : undefined),
+    },
+  ];
+  return {
+    rules,
+    names: rules.map((r) => r.name),
+    only: (...wanted) => rules.filter((r) => wanted.includes(r.name)),
+    close: () => sd.destroy(),
   };
 }

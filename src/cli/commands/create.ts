@@ -5,7 +5,7 @@ import { runCreate, runDestroy } from '../../engine/engine.js';
 import { isWaitStep, type EngineEvent, type RunResult, type Step } from '../../engine/types.js';
 import { StateFile } from '../../engine/state.js';
 import type { StackEnv } from '../../steps/env.js';
-import { buildPlan, serviceRemoval, type ServiceRemoval } from '../../steps/index.js';
+import { buildPlan, serviceRemoval, stackRemoval, type ServiceRemoval } from '../../steps/index.js';
 import { primaryService, servicesOf } from '../../steps/services.js';
 import { prepareBoundary } from '../../steps/boundary.js';
 import { readAnswersFile, saveAnswersFile, validateAnswers } from '../../wizard/answers-file.js';
@@ -213,11 +213,18 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
       // Then the services these answers removed, each alone, in reverse: only once everything else converged
       // (the listener no longer forwards to a removed default service's target group).
       const removedRun = result.ok && !flags.dryRun && removal.steps.length ? await removeServices(removal, env, stack.state, opts.concurrency, ctx.signal, (e) => reporter.event(e)) : undefined;
+      // Then what the answers turned off of the stack itself (the Service Connect namespace, once no service asks to be found):
+      // the plan's services have left it by now.
+      const dropped = result.ok && !flags.dryRun && (!removedRun || removedRun.ok) ? stackRemoval(answers, stack.state.state.resources) : [];
+      const droppedRun = dropped.length ? await removeStackParts(dropped, env, stack.state, opts.concurrency, ctx.signal, (e) => reporter.event(e)) : undefined;
       // Then the hosts: onto the new launch settings (or on with a roll an earlier run left), one at a time.
       const rolled = result.ok && !flags.dryRun ? await rollHosts(stack.state, aws, region, flags.wait !== false, { ...ctx.timing, timeoutMs: opts.waitTimeoutMs }, ctx.signal, (e) => reporter.event(e), (w) => reporter.warn(w)) : undefined;
       const summary = {
         ...createSummary(answers, result, region, flags.dryRun ?? false, flags.answers),
         ...(removedRun ? { ok: result.ok && removedRun.ok, removed: removal.services.map((svc) => svc.name), removedSteps: removedRun.results.map((r) => ({ id: r.stepId, title: r.title, outcome: r.outcome })) } : {}),
+        ...(droppedRun
+          ? { ok: result.ok && (removedRun?.ok ?? true) && droppedRun.ok, removedSteps: [...(removedRun?.results ?? []), ...droppedRun.results].map((r) => ({ id: r.stepId, title: r.title, outcome: r.outcome })) }
+          : {}),
         ...(rolled ? { ok: result.ok && rolled.run.ok, roll: { reason: rolled.spec.reason, hosts: rolled.spec.hosts.map((h) => h.instanceId), steps: stepLines(rolled.run) } } : {}) };
       const service = result.results.find((r) => r.stepId === 'service')?.outputs as ServiceOutputs | undefined;
       if (service?.tagged === false) reporter.warn(`The service ${service.serviceName} was created without tags: ECS refuses tags on services while the account uses the old ARN format (opt in with \`aws ecs put-account-setting-default --name serviceLongArnFormat --value enabled\`).`);
@@ -237,8 +244,8 @@ export async function create(flags: CreateFlags, ctx: CliContext): Promise<numbe
       }
       if (rolled && opts.output === 'text') ctx.stdout.write(rolled.run.ok ? `Rolled ${plural(rolled.spec.hosts.length, 'host')}: ${rolled.spec.reason}.\n` : '');
       if (rolled) finishRoll(rolled.run, answers.stack);
-      if (!result.ok || (removedRun && !removedRun.ok)) {
-        const failed = [...result.results, ...(removedRun?.results ?? [])].filter((r) => r.outcome === 'failed');
+      if (!result.ok || (removedRun && !removedRun.ok) || (droppedRun && !droppedRun.ok)) {
+        const failed = [...result.results, ...(removedRun?.results ?? []), ...(droppedRun?.results ?? [])].filter((r) => r.outcome === 'failed');
         const first = failed[0]?.error;
         throw new WizardError(
           first instanceof WizardError && (first.code === 'INPUT_INVALID' || first.code === 'DRIFT') ? first.code : 'STEP_FAILED',
@@ -363,6 +370,11 @@ async function removeServices(removal: ServiceRemoval, env: StackEnv, state: Sta
     for (const id of gone) if (s.resources[id]?.status === 'destroyed' || s.resources[id] === undefined) delete s.resources[id];
   });
   return run;
+}
+
+/** Deletes the stack's resources these answers turned off (stackRemoval); their records leave the state once deleted. */
+async function removeStackParts(steps: Step<StackEnv>[], env: StackEnv, state: StateFile, concurrency: number | undefined, signal: AbortSignal, onEvent: (e: EngineEvent) => void): Promise<RunResult> {
+  return removeServices({ services: [], steps }, env, state, concurrency, signal, onEvent);
 }
 
 /** The answers the state recorded, if they still parse. */

@@ -15,6 +15,7 @@ import { stackUrl } from '../../steps/url.js';
 import { plural } from '../../words.js';
 import { answersSchema, type Answers } from '../../wizard/schema.js';
 import { routeText, serviceOfId, servicesOf } from '../../steps/services.js';
+import { discoveryUrl } from '../../steps/service/service-connect.js';
 import type { ServiceFacts } from '../../live/inspect.js';
 
 export type Health = 'healthy' | 'degraded' | 'missing' | 'incomplete';
@@ -50,6 +51,8 @@ export interface ServiceStatus {
   name: string;
   /** `default → web:80`, `/api/* → api:8080`, `worker: no load balancer`. */
   route: string;
+  /** How the stack's other services call it, when Service Connect serves it by name: `http://worker:8080`. */
+  discovery?: string;
   desired?: number;
   running?: number;
   pending?: number;
@@ -95,6 +98,7 @@ const TITLES: Record<string, string> = {
   'https-listener': 'HTTPS listener',
   'redirect-listener': 'HTTP → HTTPS redirect',
   'alias-record': 'DNS alias record',
+  'service-connect-namespace': 'Service Connect namespace',
 };
 
 /** A resource's title: a service's own carries its name (`ECS service (api)` for `service:api`). */
@@ -142,6 +146,7 @@ export function servicesStatus(answers: Answers, facts: LiveFacts): ServiceStatu
     return {
       name: spec.name,
       route: routeText(spec),
+      ...(discoveryUrl(spec) ? { discovery: discoveryUrl(spec) } : {}),
       ...(f.service ? { desired: f.service.desired, running: f.service.running, pending: f.service.pending } : {}),
       health,
       verdict,

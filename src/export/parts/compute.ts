@@ -5,7 +5,6 @@ import type { Answers } from '../../wizard/schema.js';
 import { base64, getAtt, ref, sub, type Fragment, type Value } from '../cfn.js';
 import { ID, instanceSubnets, PARAM, privateInstances, tags, type TemplatePart } from '../env.js';
 import { hostRoutes } from './network.js';
-import { serviceConnect, serviceConnectNamespace } from './service.js';
 
 /**
  * The architecture of an instance type, from its name: Graviton families carry a `g` right after
@@ -115,8 +114,6 @@ export const cluster: TemplatePart = {
       Type: 'AWS::ECS::Cluster',
       Properties: { ClusterSettings: [{ Name: 'containerInsights', Value: env.answers.cluster.containerInsights ? 'enabled' : 'disabled' }], Tags: tags(env.answers, 'cluster') },
     },
-    // The stack's Service Connect namespace, until the plan has a step of its own for it.
-    ...(serviceConnect(env) && !env.planned.has('service-connect-namespace') ? serviceConnectNamespace.resources(env, env.services[0]!) : {}),
   }),
 };
 

@@ -150,18 +150,31 @@ export const albSecurityGroup: TemplatePart = {
   }),
 };
 
+const SELF = 'self';
+
 export const instanceSecurityGroup: TemplatePart = {
-  resources: ({ answers: a }): Fragment => ({
-    [ID.instanceSecurityGroup]: {
-      Type: 'AWS::EC2::SecurityGroup',
-      Properties: {
-        GroupDescription: 'ecs-wizard: container instances, host ports from the load balancer only',
-        VpcId: vpcId(a),
-        SecurityGroupIngress: instanceIngressRules(a, 'load-balancer').map((r) => ingress(r, getAtt(ID.albSecurityGroup, 'GroupId'))),
-        Tags: tags(a, 'instances'),
+  resources: ({ answers: a }): Fragment => {
+    const rules = instanceIngressRules(a, 'load-balancer', SELF);
+    // A rule naming the group itself (Service Connect's host to host) is a resource of its own: inside the group it would refer to itself.
+    const own = rules.filter((r) => r.groupId === SELF);
+    return {
+      [ID.instanceSecurityGroup]: {
+        Type: 'AWS::EC2::SecurityGroup',
+        Properties: {
+          GroupDescription: 'ecs-wizard: container instances, host ports from the load balancer only',
+          VpcId: vpcId(a),
+          SecurityGroupIngress: rules.filter((r) => r.groupId !== SELF).map((r) => ingress(r, getAtt(ID.albSecurityGroup, 'GroupId'))),
+          Tags: tags(a, 'instances'),
+        },
       },
-    },
-  }),
+      ...Object.fromEntries(
+        own.map((r, i) => [
+          `${ID.instanceSecurityGroup}HostToHost${i ? i + 1 : ''}`,
+          { Type: 'AWS::EC2::SecurityGroupIngress', Properties: { GroupId: getAtt(ID.instanceSecurityGroup, 'GroupId'), ...(ingress(r, getAtt(ID.instanceSecurityGroup, 'GroupId')) as object) } },
+        ]),
+      ),
+    };
+  },
 };
 
 /** The routes the hosts need before they boot: the internet gateway's, or the NAT gateways'. */

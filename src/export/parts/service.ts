@@ -97,8 +97,8 @@ export const taskDefinition: TemplatePart = {
   }),
 };
 
-/** Service Connect is on when a service asks to be found (discovery): every service of the stack then joins the namespace as a client. */
-export const serviceConnect = (env: ExportEnv): boolean => env.planned.has('service-connect-namespace') || env.services.some((s) => s.discovery);
+/** Service Connect is on when the plan makes the namespace (a service asks to be found): every service of the stack then joins it as a client. */
+export const serviceConnect = (env: ExportEnv): boolean => env.planned.has('service-connect-namespace');
 
 /**
  * The ECS service: on the capacity provider when there is one (else the EC2 launch type), behind

@@ -16,7 +16,8 @@ import type { ResourceStep, StepContext, WaitStep } from '../../engine/types.js'
 import { withEcsServiceLinkedRole } from '../ecs-service-role.js';
 import type { StackEnv } from '../env.js';
 import { imageExists, repositoryImage, tagOf } from './ecr.js';
-import type { CapacityProviderOutputs, ClusterOutputs, EcrRepositoryOutputs, ServiceOutputs, TargetGroupOutputs, TaskDefinitionOutputs } from '../outputs.js';
+import type { CapacityProviderOutputs, ClusterOutputs, EcrRepositoryOutputs, NamespaceOutputs, ServiceOutputs, TargetGroupOutputs, TaskDefinitionOutputs } from '../outputs.js';
+import { runningServiceConnect, serviceConnectChange, usesServiceConnect, wantedServiceConnect } from './service-connect.js';
 import { noun, plural } from '../../words.js';
 import { idFor, serviceNames, type ServiceSpec } from '../services.js';
 
@@ -59,6 +60,22 @@ async function missingImage(ctx: StepContext<StackEnv>, svc: ServiceSpec): Promi
   return (await imageExists(ctx.env.aws, repo.repositoryName, tag)) ? undefined : image;
 }
 
+/**
+ * The Service Connect configuration to send, if any: on create, the wanted one (none on a stack
+ * without a namespace); on a found service, only what differs from the one it runs — or
+ * `enabled: false` for a service that still runs it on a stack that no longer has a namespace.
+ * Unknown while the namespace is yet to be made (a dry run): nothing to compare.
+ */
+function serviceConnectOf(ctx: StepContext<StackEnv>, svc: ServiceSpec, running?: Service) {
+  const connect = usesServiceConnect(ctx.env.answers);
+  // (a namespace the state still records, once no service asks to be found, is on its way out: not joined)
+  const ns = connect ? ctx.tryOutput<NamespaceOutputs>('service-connect-namespace') : undefined;
+  if (connect && !ns) return undefined;
+  const wanted = wantedServiceConnect(svc, ns?.namespaceArn);
+  if (!running) return wanted;
+  return serviceConnectChange(runningServiceConnect(running.deployments), wanted, ns ? [ns.namespaceName, ns.namespaceId] : []);
+}
+
 /** What a load-balanced service waits for before CreateService: ECS refuses a target group no listener or rule forwards to. */
 const FRONT = ['listener', 'https-listener'];
 
@@ -73,7 +90,8 @@ export function serviceStep(svc: ServiceSpec): ResourceStep<StackEnv> {
   return {
     id: idFor(svc, 'service'),
     title: svc.primary ? 'ECS service' : `ECS service (${svc.name})`,
-    dependsOn: ['cluster', idFor(svc, 'task-definition'), ...front, 'capacity-provider', 'auto-scaling-group'],
+    // (and the stack's Service Connect namespace, when it has one: every service is a client of it)
+    dependsOn: ['cluster', idFor(svc, 'task-definition'), ...front, 'capacity-provider', 'auto-scaling-group', 'service-connect-namespace'],
     // Once the service is at 0 and deleted with force, its hosts and the listener (and rule) in front of
     // it may go while its tasks drain: everything is going. The target group, the capacity provider (no
     // service may still use it) and the cluster (no service may remain) wait until it is gone.
@@ -97,7 +115,9 @@ export function serviceStep(svc: ServiceSpec): ResourceStep<StackEnv> {
       const failed = !missing && (s.deployments ?? []).some((d) => d.status === 'PRIMARY' && d.rolloutState === 'FAILED');
       // ECS Exec turned on or off: only tasks started after the change follow it, so a new deployment.
       const execChange = (s.enableExecuteCommand ?? false) !== svc.exec;
-      if (ctx.repair && (newTd || newCount || failed || execChange)) {
+      // Service Connect turned on or off, or its names changed: ECS starts a new deployment for it.
+      const connect = serviceConnectOf(ctx, svc, s);
+      if (ctx.repair && (newTd || newCount || failed || execChange || connect)) {
         ctx.progress(
           newTd
             ? `moving the service to ${td.split('/').pop()}`
@@ -105,7 +125,9 @@ export function serviceStep(svc: ServiceSpec): ResourceStep<StackEnv> {
               ? `setting the service's desired count to ${wantedCount}`
               : execChange
                 ? `turning ECS Exec ${svc.exec ? 'on' : 'off'}: new tasks start`
-                : 'starting a new deployment (the last one failed)',
+                : connect
+                  ? `turning Service Connect ${connect.enabled ? 'on' : 'off'}: new tasks start`
+                  : 'starting a new deployment (the last one failed)',
         );
         const r = await ctx.env.aws.get(ECSClient).send(
           new UpdateServiceCommand({
@@ -115,6 +137,7 @@ export function serviceStep(svc: ServiceSpec): ResourceStep<StackEnv> {
             ...(newCount ? { desiredCount: wantedCount } : {}),
             ...(failed || execChange ? { forceNewDeployment: true } : {}),
             ...(execChange ? { enableExecuteCommand: svc.exec } : {}),
+            ...(connect ? { serviceConnectConfiguration: connect } : {}),
           }),
         );
         return { ...outputsOf(r.service ?? s, cluster), ...waiting };
@@ -131,6 +154,7 @@ export function serviceStep(svc: ServiceSpec): ResourceStep<StackEnv> {
       if (existing && existing.status === 'DRAINING') await waitUntilInactive(ctx, cluster, names.service);
       const missing = await missingImage(ctx, svc);
       if (missing) ctx.progress(`${missing} has not been pushed yet: creating the service with 0 tasks`);
+      const connect = serviceConnectOf(ctx, svc);
       const input: CreateServiceCommandInput = {
         cluster,
         serviceName: names.service,
@@ -146,6 +170,8 @@ export function serviceStep(svc: ServiceSpec): ResourceStep<StackEnv> {
         schedulingStrategy: 'REPLICA',
         // ECS Exec (off unless the answers say exec: true): `ecs-wizard exec` reaches its tasks.
         ...(svc.exec ? { enableExecuteCommand: true } : {}),
+        // Service Connect (a stack where some service has discovery: true): a client of the namespace, or serving by name too.
+        ...(connect ? { serviceConnectConfiguration: connect } : {}),
         tags: lowerTags(ctx.env.tags(names.service, svc.name)),
         propagateTags: 'SERVICE',
         enableECSManagedTags: true,

@@ -19,6 +19,7 @@ import type { EcrRepositoryOutputs, LogGroupOutputs, RoleOutputs, ServiceOutputs
 import { plural } from '../../words.js';
 import { idFor, serviceNames, type ServiceSpec } from '../services.js';
 import { makesTaskRole } from './exec.js';
+import { portMappingName } from './service-connect.js';
 
 /**
  * The task definition a service's answers ask for: bridge mode, the execution role; a port
@@ -35,7 +36,8 @@ function wanted(ctx: StepContext<StackEnv>, svc: ServiceSpec) {
     memory: svc.memory,
     essential: true,
     // hostPort 0: each task gets a free host port, so several tasks share an instance behind the TG.
-    ...(svc.containerPort !== undefined ? { portMappings: [{ containerPort: svc.containerPort, hostPort: 0, protocol: 'tcp' as const }] } : {}),
+    // A discovery service's mapping also carries the name Service Connect serves it under (and HTTP).
+    ...(svc.containerPort !== undefined ? { portMappings: [{ containerPort: svc.containerPort, hostPort: 0, protocol: 'tcp' as const, ...portMappingName(svc) }] } : {}),
     ...(svc.command ? { command: svc.command } : {}),
     environment: Object.entries(svc.environment)
       .sort(([a], [b]) => a.localeCompare(b))
@@ -79,7 +81,8 @@ function fingerprint(td: { executionRoleArn?: string; taskRoleArn?: string; netw
     cpu: c?.cpu,
     memory: c?.memory,
     essential: c?.essential ?? true,
-    ports: (c?.portMappings ?? []).map((p) => [p.containerPort, p.hostPort ?? 0, p.protocol ?? 'tcp']),
+    // The Service Connect name and protocol only where a mapping has them: every other revision compares as before.
+    ports: (c?.portMappings ?? []).map((p) => [p.containerPort, p.hostPort ?? 0, p.protocol ?? 'tcp', ...(p.name !== undefined || p.appProtocol !== undefined ? [p.name, p.appProtocol] : [])]),
     command: c?.command?.length ? c.command : undefined,
     environment: [...(c?.environment ?? [])].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')).map((e) => [e.name, e.value]),
     secrets: [...(c?.secrets ?? [])].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')).map((e) => [e.name, e.valueFrom]),

@@ -16,6 +16,7 @@ import { HTTP_PORT } from '../url.js';
 import { deleteIgnoringNotFound, noteCreated, whileNotYetVisible } from '../common.js';
 import type { StackEnv } from '../env.js';
 import type { SecurityGroupOutputs, VpcOutputs } from '../outputs.js';
+import { usesServiceConnect } from '../service/service-connect.js';
 
 type Ctx = StepContext<StackEnv>;
 
@@ -32,6 +33,8 @@ export interface IngressRule {
   groupId?: string;
   prefixListId?: string;
   description?: string;
+  /** A described rule's description exactly as EC2 holds it (a revoke names it so: moto matches a group pair only with it). */
+  described?: string;
 }
 
 /** The range Docker maps container ports to in bridge mode with hostPort 0 (dynamic ports). */
@@ -51,10 +54,15 @@ export function albIngressRules(answers: Answers): IngressRule[] {
  * The instances' SG: the dynamic host ports from the load balancer's SG only (never from a CIDR),
  * and SSH only when the user asked for it with instances.sshCidr.
  */
-export function instanceIngressRules(answers: Answers, albGroupId: string): IngressRule[] {
+export function instanceIngressRules(answers: Answers, albGroupId: string, ownGroupId?: string): IngressRule[] {
   const rules: IngressRule[] = [
     { protocol: 'tcp', fromPort: DYNAMIC_PORTS.from, toPort: DYNAMIC_PORTS.to, groupId: albGroupId, description: 'container host ports from the load balancer' },
   ];
+  // Service Connect in bridge mode: a service's proxy listens on its task's dynamic host port, and the
+  // other services' proxies call it there from their own hosts — the same range, host to host.
+  if (ownGroupId !== undefined && usesServiceConnect(answers)) {
+    rules.push({ protocol: 'tcp', fromPort: DYNAMIC_PORTS.from, toPort: DYNAMIC_PORTS.to, groupId: ownGroupId, description: 'Service Connect proxies on the host ports, host to host' });
+  }
   const ssh = answers.instances.sshCidr;
   if (ssh !== undefined) rules.push({ protocol: 'tcp', fromPort: 22, toPort: 22, cidr: ssh, description: 'SSH' });
   return rules;
@@ -72,14 +80,14 @@ export function rulesOf(permissions: IpPermission[]): IngressRule[] {
     const base = { protocol: p.IpProtocol ?? '-1', fromPort: p.FromPort ?? -1, toPort: p.ToPort ?? -1 };
     for (const r of p.IpRanges ?? []) rules.push({ ...base, cidr: r.CidrIp });
     for (const r of p.Ipv6Ranges ?? []) rules.push({ ...base, ipv6Cidr: r.CidrIpv6 });
-    for (const g of p.UserIdGroupPairs ?? []) rules.push({ ...base, groupId: g.GroupId });
+    for (const g of p.UserIdGroupPairs ?? []) rules.push({ ...base, groupId: g.GroupId, ...(g.Description !== undefined ? { described: g.Description } : {}) });
     for (const l of p.PrefixListIds ?? []) rules.push({ ...base, prefixListId: l.PrefixListId });
   }
   return rules;
 }
 
 function permissionOf(r: IngressRule): IpPermission {
-  const desc = r.description ? { Description: `ecs-wizard: ${r.description}` } : {};
+  const desc = r.described !== undefined ? { Description: r.described } : r.description ? { Description: `ecs-wizard: ${r.description}` } : {};
   return {
     IpProtocol: r.protocol,
     FromPort: r.fromPort,
@@ -140,7 +148,8 @@ interface GroupSpec {
   teardown?: Teardown;
   name: (env: StackEnv) => string;
   description: string;
-  rules: (ctx: Ctx) => IngressRule[];
+  /** The group's own id is known once it exists (a rule may name the group itself). */
+  rules: (ctx: Ctx, groupId: string) => IngressRule[];
 }
 
 /** A security group of the stack in its VPC, found by recorded id then by name, its ingress kept converged. */
@@ -172,7 +181,7 @@ function securityGroupStep(spec: GroupSpec): ResourceStep<StackEnv> {
       const ec2 = ctx.env.aws.get(EC2Client);
       const group = await lookup(ctx, ec2);
       if (!group?.GroupId) return undefined;
-      if (ctx.repair) await syncIngress(ctx, ec2, group, spec.rules(ctx));
+      if (ctx.repair) await syncIngress(ctx, ec2, group, spec.rules(ctx, group.GroupId));
       return { ...outputsOf(group) };
     },
     async create(ctx) {
@@ -189,7 +198,7 @@ function securityGroupStep(spec: GroupSpec): ResourceStep<StackEnv> {
       const groupId = r.GroupId!;
       await ctx.note({ groupId, groupName });
       noteCreated(ctx, groupId);
-      await syncIngress(ctx, ec2, { GroupId: groupId, IpPermissions: [] }, spec.rules(ctx));
+      await syncIngress(ctx, ec2, { GroupId: groupId, IpPermissions: [] }, spec.rules(ctx, groupId));
       return { groupId, groupName } satisfies SecurityGroupOutputs;
     },
     async destroy(ctx, outputs) {
@@ -222,5 +231,5 @@ export const instanceSecurityGroupStep = securityGroupStep({
   teardown: { mayGoFirst: ['alb-security-group'] },
   name: (env) => env.names.instanceSecurityGroup,
   description: 'ecs-wizard: container instances, host ports from the load balancer only',
-  rules: (ctx) => instanceIngressRules(ctx.env.answers, ctx.output<SecurityGroupOutputs>('alb-security-group').groupId),
+  rules: (ctx, groupId) => instanceIngressRules(ctx.env.answers, ctx.output<SecurityGroupOutputs>('alb-security-group').groupId, groupId),
 });

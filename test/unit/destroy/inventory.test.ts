@@ -23,6 +23,7 @@ import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwa
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { ACMClient, DescribeCertificateCommand, ListCertificatesCommand, ListTagsForCertificateCommand } from '@aws-sdk/client-acm';
 import { ListHostedZonesByNameCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { ListNamespacesCommand, ListTagsForResourceCommand as ListNamespaceTagsCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { AwsClients } from '../../../src/aws/clients.js';
 import { alarmPrefixes, describeLeftover, listStackResources, type Leftover } from '../../../src/destroy/inventory.js';
 import { stackNames } from '../../../src/steps/names.js';
@@ -51,8 +52,9 @@ const ecr = mockClient(ECRClient);
 const aas = mockClient(ApplicationAutoScalingClient);
 const cw = mockClient(CloudWatchClient);
 const logs = mockClient(CloudWatchLogsClient);
-// One type for all nine, for the loops that script or reset every client alike.
-const all = [ec2, elb, asg, ecs, iam, ecr, aas, cw, logs] as unknown as { onAnyCommand(): { resolves(v: object): unknown }; reset(): void; restore(): void }[];
+const sd = mockClient(ServiceDiscoveryClient);
+// One type for all ten, for the loops that script or reset every client alike.
+const all = [ec2, elb, asg, ecs, iam, ecr, aas, cw, logs, sd] as unknown as { onAnyCommand(): { resolves(v: object): unknown }; reset(): void; restore(): void }[];
 afterEach(() => all.forEach((m) => m.reset()));
 afterAll(() => all.forEach((m) => m.restore()));
 
@@ -225,6 +227,13 @@ function scriptStack(): void {
     if (logGroupNamePrefix !== '/ecs/shop') return {};
     return nextToken ? { logGroups: [{ logGroupName: '/ecs/shop' }] } : { logGroups: [{ logGroupName: '/ecs/shop-two' }], nextToken: 'l2' };
   });
+
+  // Service Connect: the namespace of the stack's name with its tag, on the second page; another stack's
+  // lookalike, and one of the same name without the tag (someone else's) — neither is listed.
+  const ns = (id: string, name: string) => ({ Id: id, Name: name, Arn: `arn:aws:servicediscovery:us-east-1:1:namespace/${id}`, Type: 'HTTP' as const });
+  sd.on(ListNamespacesCommand, { NextToken: undefined }).resolves({ Namespaces: [ns('ns-other', 'shop-two.internal'), ns('ns-theirs', 'shop.internal')], NextToken: 'n2' });
+  sd.on(ListNamespacesCommand, { NextToken: 'n2' }).resolves({ Namespaces: [ns('ns-shop', 'shop.internal')] });
+  sd.on(ListNamespaceTagsCommand).callsFake(async ({ ResourceARN }) => ({ Tags: ResourceARN?.endsWith('/ns-shop') ? [STACK_TAG] : ResourceARN?.endsWith('/ns-other') ? [OTHER_TAG] : [TEAM_TAG] }));
 }
 
 const EXPECTED: Leftover[] = [
@@ -237,6 +246,7 @@ const EXPECTED: Leftover[] = [
   { type: 'task-definition', id: 'arn:aws:ecs:us-east-1:1:task-definition/shop:1', meta: { status: 'ACTIVE' } },
   { type: 'task-definition', id: 'arn:aws:ecs:us-east-1:1:task-definition/shop:2', meta: { status: 'ACTIVE' } },
   { type: 'task-definition', id: 'arn:aws:ecs:us-east-1:1:task-definition/shop:12', meta: { status: 'ACTIVE' } },
+  { type: 'service-connect-namespace', id: 'ns-shop', name: 'shop.internal' },
   { type: 'asg-scaling-policy', id: 'shop-cpu', meta: { autoScalingGroupName: 'tagged-group' } },
   { type: 'capacity-provider', id: 'cp-shop', meta: { cluster: 'shop' } },
   { type: 'auto-scaling-group', id: 'shop-ecs', meta: { instances: '1' } },

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
+import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { DeleteVpcCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
@@ -27,7 +28,7 @@ import type { PollTiming } from '../../../src/aws/poll.js';
 const ec2 = mockClient(EC2Client);
 // Every other client the destroy touches answers {} — nothing here may reach the network.
 const s3 = mockClient(S3Client);
-const mocks = [ec2, s3, mockClient(ElasticLoadBalancingV2Client), mockClient(AutoScalingClient), mockClient(ECSClient), mockClient(IAMClient), mockClient(ECRClient), mockClient(ApplicationAutoScalingClient), mockClient(CloudWatchClient), mockClient(CloudWatchLogsClient), mockClient(STSClient)] as unknown as { onAnyCommand(): { resolves(v: object): unknown }; reset(): void; calls(): unknown[] }[];
+const mocks = [ec2, s3, mockClient(ElasticLoadBalancingV2Client), mockClient(AutoScalingClient), mockClient(ECSClient), mockClient(IAMClient), mockClient(ECRClient), mockClient(ApplicationAutoScalingClient), mockClient(CloudWatchClient), mockClient(CloudWatchLogsClient), mockClient(STSClient), mockClient(ServiceDiscoveryClient)] as unknown as { onAnyCommand(): { resolves(v: object): unknown }; reset(): void; calls(): unknown[] }[];
 afterEach(() => mocks.forEach((m) => m.reset()));
 
 /**

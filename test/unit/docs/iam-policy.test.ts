@@ -21,6 +21,7 @@ const PREFIX: Record<string, string> = {
   acm: 'acm',
   'route-53': 'route53',
   pricing: 'pricing',
+  servicediscovery: 'servicediscovery',
 };
 
 /** S3 calls whose IAM action is not named like the call. */
@@ -80,6 +81,8 @@ const ALONG_WITH_A_CALL = new Set([
   'iam:PassRole',
   'iam:TagInstanceProfile',
   'iam:TagRole',
+  // As for the other services, the tags a CreateHttpNamespace carries may be authorized as TagResource.
+  'servicediscovery:TagResource',
   // S3 asks KMS on the caller's behalf when the state bucket's default encryption is a KMS key.
   'kms:Decrypt',
   'kms:GenerateDataKey',

@@ -60,9 +60,10 @@ describe('export walks the plan create runs', () => {
     // GIVEN the plans of answers that switch on every optional step
     const kinds = new Set(Object.values(VARIANTS).flatMap((a) => buildPlan(a).map((s) => kindOf(s.id))));
     // THEN each kind has its part, and every part belongs to a kind the plans produce (Service Connect's
-    // namespace has a part for the day the plan makes it a step; until then the cluster's part makes it)
+    // namespace too: the full answers' worker asks to be found, so the plan has the step)
     expect([...kinds].filter((k) => !(k in TEMPLATE_PARTS))).toEqual([]);
-    expect(Object.keys(TEMPLATE_PARTS).filter((k) => !kinds.has(k)).sort()).toEqual(['service-connect-namespace']);
+    expect(Object.keys(TEMPLATE_PARTS).filter((k) => !kinds.has(k)).sort()).toEqual([]);
+    expect(kinds.has('service-connect-namespace')).toBe(true);
   });
 
   it('a plan step without a part is an error naming it, never a silent gap', () => {
@@ -167,6 +168,12 @@ describe('the template builds the same shape', () => {
       Services: [{ PortName: 'worker', DiscoveryName: 'worker', ClientAliases: [{ Port: 9000, DnsName: 'worker' }] }],
     });
     expect(r.ApiService!.Properties.ServiceConnectConfiguration).toEqual({ Enabled: true, Namespace: { 'Fn::GetAtt': ['ServiceConnectNamespace', 'Arn'] } });
+    // AND the namespace is the plan's own step's part (one, not also the cluster's), and the hosts reach each other's proxies
+    expect(types('AWS::ServiceDiscovery::HttpNamespace')).toEqual(['ServiceConnectNamespace']);
+    expect(r.InstanceSecurityGroupHostToHost).toEqual({
+      Type: 'AWS::EC2::SecurityGroupIngress',
+      Properties: expect.objectContaining({ GroupId: { 'Fn::GetAtt': ['InstanceSecurityGroup', 'GroupId'] }, SourceSecurityGroupId: { 'Fn::GetAtt': ['InstanceSecurityGroup', 'GroupId'] }, FromPort: 32768, ToPort: 65535 }),
+    });
     const containers = (id: string) => (r[id]!.Properties.ContainerDefinitions as Record<string, Value>[])[0]!;
     expect(containers('WorkerTaskDefinition')).toMatchObject({ Command: ['node', 'worker.js'], PortMappings: [{ ContainerPort: 9000, HostPort: 0, Protocol: 'tcp', Name: 'worker', AppProtocol: 'http' }] });
     // AND each service logs under its own stream prefix (the stack's own under "ecs", as before); admin does not log

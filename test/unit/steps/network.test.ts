@@ -587,6 +587,24 @@ describe('security group steps (scripted AWS)', () => {
     expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand)[0]!.args[0].input.IpPermissions![0]!.UserIdGroupPairs![0]!.GroupId).toBe(ALB_SG);
   });
 
+  it('Service Connect turned off: the hosts\' rule naming their own group is revoked as EC2 holds it (its description too: moto matches a group pair only with it)', async () => {
+    // GIVEN the instance group with the ALB's rule and the host-to-host one, as EC2 groups them (one permission, two pairs)
+    const t = testStack({ stack: 'net' });
+    const pairs = [
+      { GroupId: ALB_SG, UserId: '123456789012', Description: 'ecs-wizard: container host ports from the load balancer' },
+      { GroupId: INST_SG, UserId: '123456789012', Description: 'ecs-wizard: Service Connect proxies on the host ports, host to host' },
+    ];
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: INST_SG, GroupName: 'net-instances', VpcId: VPC.vpcId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 32768, ToPort: 65535, UserIdGroupPairs: pairs }] }] });
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({});
+    // WHEN a stack without discovery finds it
+    await instanceSecurityGroupStep.find(repairing(stepContext(t.env, { outputs, recorded: { groupId: INST_SG } }).ctx));
+    // THEN only the host-to-host pair goes, named with its description; nothing is authorized
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand).map((c) => c.args[0].input.IpPermissions)).toEqual([
+      [{ IpProtocol: 'tcp', FromPort: 32768, ToPort: 65535, UserIdGroupPairs: [{ GroupId: INST_SG, Description: 'ecs-wizard: Service Connect proxies on the host ports, host to host' }] }],
+    ]);
+    expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand)).toHaveLength(0);
+  });
+
   it('a dry run reports a drifted group as existing and changes nothing; a real run converges it', async () => {
     // GIVEN the ALB group exists with a rule nobody asked for
     const t = testStack({ stack: 'net' });

@@ -73,6 +73,8 @@ const AWS_DELETE_DEPENDENCIES: DeleteDependency[] = [
   // Several services (issue 23): each service's own steps (ids kind:<name>) as the one-service ones above, and its rule
   { del: 'target-group', after: 'listener-rule', why: 'DeleteTargetGroup: ResourceInUse while a rule forwards to it' },
   { del: 'listener', after: 'listener-rule', begun: true, why: 'a rule belongs to its listener: DeleteListener deletes its rules (the rule step treats its rule gone as done)' },
+  // Service Connect (discovery: true)
+  { del: 'service-connect-namespace', after: 'service', why: 'DeleteNamespace: ResourceInUse while it holds services — ECS keeps its Cloud Map service (and its tasks\' instances) until the ECS service is gone' },
 ];
 
 /**
@@ -111,6 +113,9 @@ const variants: Record<string, Step<StackEnv>[]> = {
       loadBalancer: { domain: 'app.example.com' },
       services: { web: { ecrRepository: 'td-web' }, api: { path: '/api/*', taskRolePolicies: [] }, worker: { loadBalanced: false } },
     }),
+  ),
+  'Service Connect: a worker found by name, every service a client': buildPlan(
+    validateAnswers({ stack: 'td', services: { web: {}, api: { path: '/api/*', discovery: true }, worker: { loadBalanced: false, containerPort: 8080, discovery: true } } }),
   ),
   'three services over plain HTTP, the one named after the stack among them': buildPlan(
     validateAnswers({ stack: 'td', services: { td: {}, api: { path: '/api/*' }, worker: { loadBalanced: false } } }),
