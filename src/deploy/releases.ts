@@ -144,19 +144,20 @@ export function releasesTable(releases: readonly ReleaseRecord[], now = new Date
 }
 
 /**
- * The release a create made, if it moved the service to a revision other than the newest
+ * The release a create made of one service, if it moved the service to a revision other than its newest
  * release's (the first create, a create that reverts a deploy, the first create of a stack made
  * before releases were recorded). A create that only finished watching the newest release's
  * rollout settles it instead. Returns the new list, or undefined when nothing changes.
  */
 export function withCreateRelease(
   releases: readonly ReleaseRecord[] | undefined,
+  svc: ReleaseService,
   made: { taskDefinitionArn: string; revision: number; image: string; changed: string[]; result: ReleaseResult; note?: string; startedAt: string; by: string },
   now: Date,
 ): ReleaseRecord[] | undefined {
   const list = [...(releases ?? [])];
-  // The primary's newest: a deploy of another service (issue 23) records its own releases beside it.
-  const at = list.findLastIndex((r) => r.service === undefined);
+  // This service's newest: the stack's other services record their own releases beside it.
+  const at = list.findLastIndex((r) => isReleaseOf(r, svc));
   const newest = at >= 0 ? list[at] : undefined;
   const ended = made.result === 'in-progress' ? {} : { endedAt: now.toISOString() };
   if (newest?.taskDefinitionArn === made.taskDefinitionArn) {
@@ -170,6 +171,7 @@ export function withCreateRelease(
     image: made.image,
     changed: made.changed,
     kind: 'create',
+    ...releaseServiceField(svc),
     startedAt: made.startedAt,
     ...ended,
     result: made.result,

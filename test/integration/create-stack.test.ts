@@ -12,7 +12,7 @@ import {
 import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeRulesCommand, DescribeTagsCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeLaunchConfigurationsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
-import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogsClient, CreateLogStreamCommand, DescribeLogGroupsCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DeletePolicyCommand, DeleteRolePermissionsBoundaryCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { STACK_TAG } from '../../src/aws/tags.js';
@@ -445,11 +445,84 @@ describe('ecs-wizard create on moto (built CLI)', () => {
     }
 
     // WHEN create runs again THEN nothing changes (ECS shows each service running the configuration it was given)
-    const before = await counter.count(stack);
+    let before = await counter.count(stack);
     const again = await create(stack, answers, ['--no-wait'], aws.endpoint);
     expect(again.code, again.stderr).toBe(0);
     expect(again.json.calls?.mutating).toBe(0);
     expect(aws.fired(RULE_SERVICE_CONNECT.ecsShowsConfiguration)).toBeGreaterThan(0);
+
+    // Day 2 on the three services (the CLI as a user runs it; ECS read back with our own client)
+    const env = { PATH: process.env.PATH ?? '', ...moto.env() };
+    const day2 = (args: string[]) => runCli([...args, '--endpoint-url', aws.endpoint, '--state-dir', stateDir(stack), '--output', 'json'], { cwd: ROOT, env });
+    const ecsRead = new ECSClient(cfg);
+    const running = async (): Promise<Record<string, { taskDefinition?: string; deployments: string[] }>> => {
+      const found = (await ecsRead.send(new DescribeServicesCommand({ cluster: stack, services: [`${stack}--web`, `${stack}--api`, `${stack}--worker`] }))).services ?? [];
+      return Object.fromEntries(found.map((x) => [x.serviceName, { taskDefinition: x.taskDefinition, deployments: (x.deployments ?? []).map((d) => d.id!).sort() }]));
+    };
+    try {
+      const beforeDeploy = await running();
+      // WHEN deploy names no service on a stack of three THEN exit 2 naming them, and nothing changed
+      const unnamed = await day2(['deploy', stack, '--image', 'nginx:1.28']);
+      expect(unnamed.code).toBe(2);
+      expect(unnamed.stderr).toContain('has 3 services (web, api, worker): say which one with --service');
+      expect(await running()).toEqual(beforeDeploy);
+      // WHEN deploy --service api ships a new image
+      const ecsWrites: string[][] = [];
+      aws.observe((req) => {
+        if (req.service === 'ecs' && !req.read) ecsWrites.push([req.operation, String(req.json?.service ?? req.json?.family)]);
+      });
+      const deployed = await day2(['deploy', stack, '--service', 'api', '--image', 'nginx:1.28', '--no-wait']);
+      expect(deployed.code, deployed.stderr).toBe(0);
+      // THEN the only changes ECS was asked for are api's: a revision of its own family, its service moved to it
+      expect(ecsWrites).toEqual([['RegisterTaskDefinition', `${stack}--api`], ['UpdateService', `${stack}--api`]]);
+      // AND api runs that revision with the new image; web and the worker keep their revisions and deployments
+      const afterDeploy = await running();
+      expect(afterDeploy[`${stack}--api`]!.taskDefinition).toMatch(new RegExp(`:task-definition/${stack}--api:2$`));
+      const apiTd = (await ecsRead.send(new DescribeTaskDefinitionCommand({ taskDefinition: afterDeploy[`${stack}--api`]!.taskDefinition! }))).taskDefinition!;
+      expect(apiTd.containerDefinitions![0]!.image).toBe('nginx:1.28');
+      expect(afterDeploy[`${stack}--web`]).toEqual(beforeDeploy[`${stack}--web`]);
+      expect(afterDeploy[`${stack}--worker`]).toEqual(beforeDeploy[`${stack}--worker`]);
+      // AND the release is api's: releases --service api lists it, web's history has only its first
+      const releasesOf = async (svc: string) => (JSON.parse((await day2(['releases', stack, '--service', svc])).stdout) as { releases: { service?: string; image?: string }[] }).releases;
+      expect((await releasesOf('api')).map((r) => [r.service, r.image])).toEqual([['api', 'nginx:1.28'], ['api', 'nginx:1.27']]);
+      expect((await releasesOf('web')).map((r) => r.image)).toEqual(['nginx:1.27']);
+      // AND rollback --service api goes back to the revision create started (its first release), api alone
+      ecsWrites.length = 0;
+      const back = await day2(['rollback', stack, '--service', 'api', '--no-wait']);
+      expect(back.code, back.stderr).toBe(0);
+      expect(ecsWrites).toEqual([['UpdateService', `${stack}--api`]]);
+      expect((await running())[`${stack}--api`]!.taskDefinition).toMatch(new RegExp(`:task-definition/${stack}--api:1$`));
+      // AND status lists the three, each with its route
+      const status = JSON.parse((await day2(['status', stack])).stdout) as { services: { name: string; route: string }[] };
+      expect(status.services.map((x) => [x.name, x.route])).toEqual([
+        ['web', 'default → web:80'],
+        ['api', '/api/* → api:8080; http://api:8080 inside the stack'],
+        ['worker', 'worker: no load balancer; http://worker:9000 inside the stack'],
+      ]);
+      // AND logs without --service interleave the services' lines in time order, each naming its service
+      const logs = new CloudWatchLogsClient(cfg);
+      try {
+        const group = `/ecs/${stack}`;
+        const now = Date.now();
+        for (const [svc, task, ago, message] of [['api', 'a1', 3000, 'GET /api/orders 200'], ['worker', 'w1', 2000, 'job 7 done'], ['api', 'a1', 1000, 'GET /api/users 200']] as const) {
+          const stream = `${svc}/app/${task}`;
+          await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream })).catch(() => undefined);
+          await logs.send(new PutLogEventsCommand({ logGroupName: group, logStreamName: stream, logEvents: [{ timestamp: now - ago, message }] }));
+        }
+      } finally {
+        logs.destroy();
+      }
+      const read = await day2(['logs', stack, '--since', '10m']);
+      expect(read.code, read.stderr).toBe(0);
+      const lines = read.stdout.trim().split('\n').map((l) => JSON.parse(l) as { service?: string; message: string });
+      expect(lines.map((l) => [l.service, l.message])).toEqual([['api', 'GET /api/orders 200'], ['worker', 'job 7 done'], ['api', 'GET /api/users 200']]);
+      const apiOnly = await day2(['logs', stack, '--service', 'api', '--since', '10m']);
+      expect(apiOnly.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { message: string }).message)).toEqual(['GET /api/orders 200', 'GET /api/users 200']);
+    } finally {
+      ecsRead.destroy();
+    }
+    // (api is back on the answers' image: the answers file asks for what runs)
+    before = await counter.count(stack);
 
     // WHEN the worker leaves the answers and a dry run looks
     const { worker: _gone, ...kept } = services;
@@ -471,7 +544,7 @@ describe('ecs-wizard create on moto (built CLI)', () => {
     expect(json.steps.filter((x) => !['exists', 'skipped'].includes(x.outcome))).toEqual([]);
     expect(Object.fromEntries(json.removedSteps!.map((x) => [x.id, x.outcome]))).toMatchObject({ 'service:worker': 'destroyed', 'task-definition:worker': 'destroyed', 'service-scaling:worker': 'destroyed' });
     // (its CPU policy's two alarms went with it: the count's alarm prefix covers every service of the stack)
-    expect(await counter.count(stack)).toEqual({ ...before, services: 2, taskDefinitions: 2, alarms: before.alarms - 2 });
+    expect(await counter.count(stack)).toEqual({ ...before, services: 2, taskDefinitions: before.taskDefinitions - 1, alarms: before.alarms - 2 });
     // AND its records left the state
     const state = JSON.parse(readFileSync(path.join(stateDir(stack), `${stack}.json`), 'utf8')) as { resources: Record<string, unknown> };
     expect(Object.keys(state.resources).filter((id) => id.endsWith(':worker'))).toEqual([]);

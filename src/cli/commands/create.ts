@@ -6,10 +6,10 @@ import { isWaitStep, type EngineEvent, type RunResult, type Step } from '../../e
 import { StateFile } from '../../engine/state.js';
 import type { StackEnv } from '../../steps/env.js';
 import { buildPlan, serviceRemoval, stackRemoval, type ServiceRemoval } from '../../steps/index.js';
-import { primaryService, servicesOf } from '../../steps/services.js';
+import { idFor, servicesOf } from '../../steps/services.js';
 import { prepareBoundary } from '../../steps/boundary.js';
 import { readAnswersFile, saveAnswersFile, validateAnswers } from '../../wizard/answers-file.js';
-import { answersSchema, type Answers } from '../../wizard/schema.js';
+import { answersSchema, serviceEntries, type Answers } from '../../wizard/schema.js';
 import { awsAccount, type Account } from '../../wizard/account.js';
 import { launchImage } from '../../steps/stack/launch-common.js';
 import { checkSpotTypes } from '../../steps/stack/instance-placement.js';
@@ -37,7 +37,7 @@ import { pendingRoll, planRoll, runRoll, type RollSpec } from '../../hosts/roll.
 import { launchChanges } from '../../steps/stack/launch-common.js';
 import type { StackState } from '../../engine/state.js';
 import { finish as finishRoll, stepLines } from './hosts.js';
-import { whoAmI, withCreateRelease } from '../../deploy/releases.js';
+import { releasesOf, whoAmI, withCreateRelease } from '../../deploy/releases.js';
 import { REDACTED } from '../../wizard/redact.js';
 import { repositoryImage } from '../../steps/service/ecr.js';
 import type { EcrRepositoryOutputs, TaskDefinitionOutputs } from '../../steps/outputs.js';
@@ -321,41 +321,47 @@ function createSummary(answers: Answers, result: RunResult, region: string, dryR
 }
 
 /**
- * The release this create made (the first one, or one that moved the service to another
- * revision, e.g. reverting a deploy): recorded after the run, with how the service-stable wait
- * ended (in progress with --no-wait or after Ctrl-C; settled by the next command that looks).
+ * The releases this create made, one per service it moved to a revision (the first create, one
+ * that reverts a deploy, a service added to the answers): recorded after the run, each with how
+ * its service-stable wait ended (in progress with --no-wait or after Ctrl-C; settled by the next
+ * command that looks). Every service has its history, so `rollback --service api` after api's first
+ * deploy goes back to what create started.
  */
 async function recordRelease(state: StateFile, before: StackState | undefined, answers: Answers, result: RunResult, startedAt: string, ctx: CliContext): Promise<void> {
-  // The service named after the stack (its records are a one-service stack's); per service is part 2 of issue 23.
-  const svc = primaryService(answers);
-  if (!svc) return;
   const of = (id: string) => result.results.find((r) => r.stepId === id);
-  const td = of('task-definition')?.outputs as TaskDefinitionOutputs | undefined;
-  const service = of('service');
-  if (!td || (service?.outcome !== 'created' && service?.outcome !== 'exists')) return;
-  const stable = of('service-stable');
-  const repo = of('ecr-repository')?.outputs as EcrRepositoryOutputs | undefined;
-  const oldEnv = ((before?.answers as { service?: { environment?: Record<string, string> } } | undefined)?.service?.environment ?? {}) as Record<string, string>;
-  const newEnv = svc.environment;
-  const changed = before?.releases?.length
-    ? [...new Set([...Object.keys(oldEnv), ...Object.keys(newEnv)])].filter((n) => !(n in oldEnv) || !(n in newEnv) || (oldEnv[n] !== newEnv[n] && oldEnv[n] !== REDACTED)).sort()
-    : [];
-  const failed = stable?.outcome === 'failed';
-  const releases = withCreateRelease(
-    state.state.releases,
-    {
-      taskDefinitionArn: td.taskDefinitionArn,
-      revision: td.revision,
-      image: repo ? repositoryImage(svc.image, repo.repositoryUri) : svc.image,
-      changed,
-      result: stable?.outcome === 'waited' ? 'succeeded' : failed ? 'failed' : 'in-progress',
-      ...(failed ? { note: failureLine(undefined, stable?.error) } : {}),
-      startedAt,
-      by: whoAmI(ctx.env),
-    },
-    new Date(),
-  );
-  if (releases) await state.update((s) => void (s.releases = releases));
+  // (the recorded answers as written then: read raw, an earlier release's shape included)
+  const earlier = new Map(before ? serviceEntries(before.answers as Answers).map((e) => [e.name, e.answers.environment ?? {}]) : []);
+  let releases = state.state.releases;
+  for (const svc of servicesOf(answers)) {
+    const td = of(idFor(svc, 'task-definition'))?.outputs as TaskDefinitionOutputs | undefined;
+    const service = of(idFor(svc, 'service'));
+    if (!td || (service?.outcome !== 'created' && service?.outcome !== 'exists')) continue;
+    const stable = of(idFor(svc, 'service-stable'));
+    const repo = of(idFor(svc, 'ecr-repository'))?.outputs as EcrRepositoryOutputs | undefined;
+    const oldEnv = earlier.get(svc.name) ?? {};
+    const newEnv = svc.environment;
+    const changed = releasesOf(releases, svc).length
+      ? [...new Set([...Object.keys(oldEnv), ...Object.keys(newEnv)])].filter((n) => !(n in oldEnv) || !(n in newEnv) || (oldEnv[n] !== newEnv[n] && oldEnv[n] !== REDACTED)).sort()
+      : [];
+    const failed = stable?.outcome === 'failed';
+    releases =
+      withCreateRelease(
+        releases,
+        svc,
+        {
+          taskDefinitionArn: td.taskDefinitionArn,
+          revision: td.revision,
+          image: repo ? repositoryImage(svc.image, repo.repositoryUri) : svc.image,
+          changed,
+          result: stable?.outcome === 'waited' ? 'succeeded' : failed ? 'failed' : 'in-progress',
+          ...(failed ? { note: failureLine(undefined, stable?.error) } : {}),
+          startedAt,
+          by: whoAmI(ctx.env),
+        },
+        new Date(),
+      ) ?? releases;
+  }
+  if (releases !== state.state.releases) await state.update((s) => void (s.releases = releases));
 }
 
 /**

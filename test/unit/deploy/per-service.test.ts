@@ -33,7 +33,22 @@ describe('releases per service', () => {
 
   it('a create that reran the primary\'s revision adds no release though api deployed since', () => {
     const made = { taskDefinitionArn: arn('trio', 2), revision: 2, image: 'img:2', changed: [], result: 'succeeded' as const, startedAt: '2024-05-01T12:00:00.000Z', by: 'ana@laptop' };
-    expect(withCreateRelease(list, made, new Date())).toBeUndefined();
+    expect(withCreateRelease(list, { name: 'trio', primary: true }, made, new Date())).toBeUndefined();
+  });
+
+  it("a create records each service's own release: api's first one is api's, after api's newest and apart from the primary's", () => {
+    // GIVEN a stack whose primary has releases and api none (a service added to the answers)
+    const before = [rel('trio', 1, { kind: 'create' }), rel('trio', 2)];
+    const made = { taskDefinitionArn: arn('trio--api', 1), revision: 1, image: 'api:1', changed: [], result: 'succeeded' as const, startedAt: '2024-05-01T12:00:00.000Z', by: 'ana@laptop' };
+    // WHEN create records api's revision
+    const after = withCreateRelease(before, { name: 'api', primary: false }, made, new Date('2024-05-01T12:01:00Z'))!;
+    // THEN it is api's, with no previous revision (the primary's revision 2 is not api's), and the primary's are kept
+    expect(after.slice(0, 2)).toEqual(before);
+    expect(after[2]).toMatchObject({ service: 'api', revision: 1, kind: 'create', result: 'succeeded' });
+    expect(after[2]!.previousRevision).toBeUndefined();
+    // AND rerunning the same revision for api records nothing more, while the primary's record still would be its own
+    expect(withCreateRelease(after, { name: 'api', primary: false }, { ...made }, new Date())).toBeUndefined();
+    expect(releasesOf(after, { name: 'trio', primary: true }).map((r) => r.revision)).toEqual([1, 2]);
   });
 });
 

@@ -83,15 +83,16 @@ describe('release history', () => {
   });
 
   it('a create records a release only when it moved the service to another revision, and settles its own later', () => {
+    const PRIMARY = { name: 'shop', primary: true };
     const made = { taskDefinitionArn: arn(4), revision: 4, image: 'httpd:2.4', changed: [], startedAt: '2024-05-01T12:00:00.000Z', by: 'ci@runner' };
     const now = new Date('2024-05-01T12:01:00Z');
-    const first = withCreateRelease([rel(3, 'succeeded')], { ...made, result: 'in-progress' }, now)!;
+    const first = withCreateRelease([rel(3, 'succeeded')], PRIMARY, { ...made, result: 'in-progress' }, now)!;
     expect(first.at(-1)).toMatchObject({ revision: 4, kind: 'create', result: 'in-progress', previousRevision: 3 });
     expect(first.at(-1)!.endedAt).toBeUndefined();
-    const settled = withCreateRelease(first, { ...made, result: 'succeeded' }, now)!;
+    const settled = withCreateRelease(first, PRIMARY, { ...made, result: 'succeeded' }, now)!;
     expect(settled).toHaveLength(2);
     expect(settled.at(-1)).toMatchObject({ result: 'succeeded', endedAt: now.toISOString() });
-    expect(withCreateRelease(settled, { ...made, result: 'succeeded' }, now)).toBeUndefined();
+    expect(withCreateRelease(settled, PRIMARY, { ...made, result: 'succeeded' }, now)).toBeUndefined();
   });
 
   it('the table lists newest first with revision, image, result, started, duration and who', () => {
