@@ -12,7 +12,7 @@ export default defineConfig({
     poolOptions: { forks: { maxForks: 3, minForks: 1 }, threads: { isolate: false, maxThreads: 1, minThreads: 1 } },
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], pool: 'threads', setupFiles: ['test/support/unit-setup.ts'] } },
-      { extends: true, test: { name: 'aws', include: ['test/**/*.test.ts'], exclude: ['test/unit/**'] } },
+      { extends: true, test: { name: 'aws', include: ['test/**/*.test.ts'], exclude: ['test/unit/**'], globalSetup: ['test/support/moto-warm-setup.ts'] } },
     ],
     testTimeout: 60_000,
     hookTimeout: 60_000,

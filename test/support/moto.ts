@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { accessSync, constants, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 /**
@@ -72,28 +73,98 @@ export const TEST_AWS_ENV = {
   ECS_WIZARD_POLL_MS: '50',
 };
 
-export async function startMoto(opts: MotoOptions = {}): Promise<Moto> {
-  const { cmd, args } = motoCommand();
-  const port = await freePort();
-  const env = {
-    ...process.env,
-    MOTO_IAM_LOAD_MANAGED_POLICIES: 'true',
-    ...(opts.serviceRunning !== undefined ? { MOTO_ECS_SERVICE_RUNNING: String(opts.serviceRunning) } : {}),
-    // Low by default: no test should sit out moto's 60 s; one that needs a slow ACM says so.
-    MOTO_ACM_VALIDATION_WAIT: String(opts.acmValidationWait ?? 1),
+/** The warm moto process global-setup.ts started (its control port), if it did: see moto-warm.py. */
+export const WARM_MOTO_ENV = 'ECS_WIZARD_TEST_MOTO_WARM';
+
+/** A started moto server process, however it was started. */
+interface ServerProcess {
+  /** Why it is not running, once it has stopped (undefined while it runs). */
+  exited(): string | undefined;
+  /** What it printed, for an error message. */
+  output(): string;
+  kill(signal: NodeJS.Signals): void;
+  /** Resolves when it has stopped. */
+  gone(): Promise<void>;
+}
+
+/** A fresh moto server forked from the warm one (milliseconds instead of ~3.5 s of CPU). */
+async function forkWarm(control: number, port: number, env: Record<string, string>): Promise<ServerProcess> {
+  const log = join(mkdtempSync(join(tmpdir(), 'moto-')), 'server.log');
+  const pid = await new Promise<number>((resolve, reject) => {
+    const socket = connect(control, '127.0.0.1', () => socket.end(JSON.stringify({ port, env, log }) + '\n'));
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString()));
+    socket.on('end', () => {
+      try {
+        resolve((JSON.parse(answer) as { pid: number }).pid);
+      } catch {
+        reject(new Error(`the warm moto server gave no pid (${answer})`));
+      }
+    });
+    socket.on('error', reject);
+  });
+  const alive = (): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
   };
-  const child: ChildProcess = spawn(cmd, [...args, '-H', '127.0.0.1', '-p', String(port)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const output = (): string => {
+    try {
+      return readFileSync(log, 'utf8').slice(-4000);
+    } catch {
+      return '';
+    }
+  };
+  return {
+    exited: () => (alive() ? undefined : 'exited'),
+    output,
+    kill: (signal) => {
+      if (alive()) process.kill(pid, signal);
+    },
+    async gone() {
+      while (alive()) await new Promise((r) => setTimeout(r, 20));
+    },
+  };
+}
+
+function spawnServer(port: number, env: Record<string, string>): ServerProcess {
+  const { cmd, args } = motoCommand();
+  const child: ChildProcess = spawn(cmd, [...args, '-H', '127.0.0.1', '-p', String(port)], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   let spawnError: Error | undefined;
   child.on('error', (e) => (spawnError = e));
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
+  const exitedAt = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    exited: () => (spawnError ? `could not start (${spawnError.message})` : child.exitCode !== null || child.signalCode !== null ? `exited (${child.exitCode ?? child.signalCode})` : undefined),
+    output: () => stderr,
+    kill: (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+    gone: () => (child.exitCode !== null || child.signalCode !== null || spawnError ? Promise.resolve() : exitedAt),
+  };
+}
+
+export async function startMoto(opts: MotoOptions = {}): Promise<Moto> {
+  const port = await freePort();
+  const env = {
+    MOTO_IAM_LOAD_MANAGED_POLICIES: 'true',
+    ...(opts.serviceRunning !== undefined ? { MOTO_ECS_SERVICE_RUNNING: String(opts.serviceRunning) } : {}),
+    // Low by default: no test should sit out moto's 60 s; one that needs a slow ACM says so.
+    MOTO_ACM_VALIDATION_WAIT: String(opts.acmValidationWait ?? 1),
+  };
+  const warm = Number(process.env[WARM_MOTO_ENV]);
+  const server = warm ? await forkWarm(warm, port, env) : spawnServer(port, env);
   const endpoint = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (spawnError) throw new Error(`moto server could not start (${spawnError.message})\n${INSTALL_HINT}`);
-    if (child.exitCode !== null) throw new Error(`moto server exited (${child.exitCode}): ${stderr}\n${INSTALL_HINT}`);
+    const exited = server.exited();
+    if (exited) throw new Error(`moto server ${exited}: ${server.output()}\n${INSTALL_HINT}`);
     try {
       const r = await fetch(`${endpoint}/moto-api/`);
       if (r.status < 500) break;
@@ -101,10 +172,10 @@ export async function startMoto(opts: MotoOptions = {}): Promise<Moto> {
       /* not up yet */
     }
     if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`moto server did not answer on ${endpoint} within 30 s: ${stderr}\n${INSTALL_HINT}`);
+      server.kill('SIGKILL');
+      throw new Error(`moto server did not answer on ${endpoint} within 30 s: ${server.output()}\n${INSTALL_HINT}`);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, warm ? 20 : 100));
   }
   return {
     endpoint,
@@ -114,11 +185,10 @@ export async function startMoto(opts: MotoOptions = {}): Promise<Moto> {
       if (!r.ok) throw new Error(`moto reset failed: ${r.status}`);
     },
     async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
+      if (server.exited()) return;
+      server.kill('SIGTERM');
+      const timer = setTimeout(() => server.kill('SIGKILL'), 3000);
+      await server.gone();
       clearTimeout(timer);
     },
     env(extra = {}) {

@@ -1,14 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { INSTALL_HINT, startMoto } from '../../support/moto.js';
+import { INSTALL_HINT, WARM_MOTO_ENV, startMoto } from '../../support/moto.js';
 
 /** The suite never skips for a missing moto: it fails and says how to install it. */
 describe('startMoto without moto', () => {
   const path = process.env.PATH;
+  // (moto started the way it is without the suite's warm moto process: from PATH)
+  beforeEach(() => vi.stubEnv(WARM_MOTO_ENV, ''));
   afterEach(() => {
     process.env.PATH = path;
+    vi.unstubAllEnvs();
   });
 
   it('fails with the install hint when neither moto_server nor python3 is on PATH', async () => {
