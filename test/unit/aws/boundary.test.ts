@@ -9,10 +9,10 @@ import {
   IAMClient,
   ListPolicyVersionsCommand,
 } from '@aws-sdk/client-iam';
-import { isReadOperation } from '../../../src/aws/clients.js';
 import { bootstrapBoundary, boundaryArn, boundaryDocument, createBoundary } from '../../../src/aws/boundary.js';
 import { operatorPolicy } from '../../../src/aws/operator-policy.js';
 import { sdkError } from '../../support/aws-wire.js';
+import { mutationsOf } from '../../support/mocked-calls.js';
 
 /**
  * `iam bootstrap`'s work on the boundary policy, against IAM's answers as the SDK raises them:
@@ -24,11 +24,7 @@ const iam = mockClient(IAMClient);
 afterEach(() => iam.reset());
 const ARN = 'arn:aws:iam::123456789012:policy/ecs-wizard-boundary';
 const client = () => new IAMClient({ region: 'us-east-1' });
-const mutations = () =>
-  iam
-    .calls()
-    .map((c) => (c.args[0] as object).constructor.name.replace(/Command$/, ''))
-    .filter((op) => !isReadOperation(op));
+const mutations = () => mutationsOf(iam);
 
 function boundaryWithDefault(document: object, versions: { VersionId: string; IsDefaultVersion: boolean; CreateDate: Date }[]) {
   const current = versions.find((v) => v.IsDefaultVersion)!;

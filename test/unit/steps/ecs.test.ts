@@ -17,7 +17,6 @@ import {
   UpdateServiceCommand,
   type Service,
 } from '@aws-sdk/client-ecs';
-import { isReadOperation } from '../../../src/aws/clients.js';
 import { isWizardError } from '../../../src/errors.js';
 import { topoOrder } from '../../../src/engine/graph.js';
 import { clusterStep } from '../../../src/steps/stack/cluster.js';
@@ -27,6 +26,7 @@ import { taskDefinitionStep as taskDefinitionStepFor } from '../../../src/steps/
 import { FAST_TIMING, testStack } from '../../support/stack.js';
 import { stepContext } from '../../support/step-context.js';
 import { sdkError } from '../../support/aws-wire.js';
+import { mutationsOf } from '../../support/mocked-calls.js';
 import { onPrimary } from '../../support/service-steps.js';
 const serviceStableStep = onPrimary(serviceStableStepFor);
 const serviceStep = onPrimary(serviceStepFor);
@@ -36,10 +36,7 @@ const ecs = mockClient(ECSClient);
 afterEach(() => ecs.reset());
 
 function mutations(): string[] {
-  return ecs
-    .calls()
-    .map((c) => (c.args[0] as object).constructor.name.replace(/Command$/, ''))
-    .filter((op) => !isReadOperation(op));
+  return mutationsOf(ecs);
 }
 
 const TD_ARN = (rev: number) => `arn:aws:ecs:us-east-1:123456789012:task-definition/shop:${rev}`;

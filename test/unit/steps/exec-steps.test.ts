@@ -13,7 +13,6 @@ import {
   ListAttachedRolePoliciesCommand,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
-import { isReadOperation } from '../../../src/aws/clients.js';
 import { boundaryDocument } from '../../../src/aws/boundary.js';
 import { runCreate } from '../../../src/engine/engine.js';
 import { buildPlan } from '../../../src/steps/index.js';
@@ -24,6 +23,7 @@ import { trustPolicy } from '../../../src/steps/stack/iam.js';
 import { buildReviewPlan } from '../../../src/wizard/plan.js';
 import { validateAnswers } from '../../../src/wizard/answers-file.js';
 import { sdkError } from '../../support/aws-wire.js';
+import { mutationsOf } from '../../support/mocked-calls.js';
 import { onPrimary } from '../../support/service-steps.js';
 import { stepContext } from '../../support/step-context.js';
 import { testStack } from '../../support/stack.js';
@@ -39,11 +39,7 @@ afterEach(() => {
   ecs.reset();
   iam.reset();
 });
-const mutations = (mock: typeof ecs | typeof iam): string[] =>
-  mock
-    .calls()
-    .map((c) => (c.args[0] as object).constructor.name.replace(/Command$/, ''))
-    .filter((op) => !isReadOperation(op));
+const mutations = mutationsOf;
 
 const taskRoleStep = onPrimary(taskRoleStepFor);
 const serviceStep = onPrimary(serviceStepFor);

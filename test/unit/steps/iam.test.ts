@@ -24,7 +24,6 @@ import {
 } from '@aws-sdk/client-iam';
 import { runCreate, runDestroy } from '../../../src/engine/engine.js';
 import type { Step } from '../../../src/engine/types.js';
-import { isReadOperation } from '../../../src/aws/clients.js';
 import type { StackEnv } from '../../../src/steps/env.js';
 import {
   executionRoleStep,
@@ -41,6 +40,7 @@ import { boundaryDocument } from '../../../src/aws/boundary.js';
 import { stepContext } from '../../support/step-context.js';
 import { testStack } from '../../support/stack.js';
 import { sdkError } from '../../support/aws-wire.js';
+import { mutationsOf } from '../../support/mocked-calls.js';
 
 /** AWS's own ARNs for the two managed policies in the aws partition, written out as AWS gives them. */
 const INSTANCE_ROLE_POLICY_ARN = 'arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role';
@@ -55,10 +55,7 @@ const deleteConflict = (Command: Parameters<typeof sdkError>[1]) => sdkError(IAM
 
 /** Operations the mock received that would change something in AWS. */
 function mutations(): string[] {
-  return iam
-    .calls()
-    .map((c) => (c.args[0] as object).constructor.name.replace(/Command$/, ''))
-    .filter((op) => !isReadOperation(op));
+  return mutationsOf(iam);
 }
 
 const OURS = [{ Key: 'ecs-wizard:stack', Value: 'shop' }];

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
+import { mockClient } from 'aws-sdk-client-mock';
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
@@ -25,7 +25,6 @@ import {
 import { CreateRepositoryCommand, DeleteRepositoryCommand, DescribeRepositoriesCommand, ECRClient, ListImagesCommand } from '@aws-sdk/client-ecr';
 import { runCreate, runDestroy } from '../../../src/engine/engine.js';
 import type { Outputs, Step } from '../../../src/engine/types.js';
-import { isReadOperation } from '../../../src/aws/clients.js';
 import type { StackEnv } from '../../../src/steps/env.js';
 import { stackNames } from '../../../src/steps/names.js';
 import { STACK_NAME_MAX, stackNameSchema } from '../../../src/wizard/schema.js';
@@ -36,6 +35,7 @@ import { redirectListenerStep } from '../../../src/steps/stack/redirect-listener
 import { ecrRepositoryStep as ecrRepositoryStepFor } from '../../../src/steps/service/ecr.js';
 import { testStack } from '../../support/stack.js';
 import { sdkError } from '../../support/aws-wire.js';
+import { mutationsOf } from '../../support/mocked-calls.js';
 import { onPrimary } from '../../support/service-steps.js';
 import { oneServiceNames } from '../../support/service-steps.js';
 import { listenerRuleStep, ruleConditions } from '../../../src/steps/service/listener-rule.js';
@@ -51,13 +51,7 @@ afterEach(() => {
   ecr.reset();
 });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function mutations(mock: AwsClientStub<any>): string[] {
-  return mock
-    .calls()
-    .map((c) => (c.args[0] as object).constructor.name.replace(/Command$/, ''))
-    .filter((op) => !isReadOperation(op));
-}
+const mutations = mutationsOf;
 
 /** The step alone, its dependencies' outputs already in the state file. */
 function alone(step: Step<StackEnv>): Step<StackEnv>[] {

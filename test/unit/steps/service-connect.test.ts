@@ -13,7 +13,6 @@ import {
   ListTagsForResourceCommand,
   ServiceDiscoveryClient,
 } from '@aws-sdk/client-servicediscovery';
-import { isReadOperation } from '../../../src/aws/clients.js';
 import { isWizardError } from '../../../src/errors.js';
 import { buildDestroyPlan, buildPlan, stackRemoval } from '../../../src/steps/index.js';
 import { discoveryUrl, serviceConnectChange, wantedServiceConnect } from '../../../src/steps/service/service-connect.js';
@@ -29,6 +28,7 @@ import { validateAnswers } from '../../../src/wizard/answers-file.js';
 import { emptyState } from '../../../src/engine/state.js';
 import type { ResourceRecord } from '../../../src/engine/types.js';
 import { sdkError } from '../../support/aws-wire.js';
+import { mutationsOf } from '../../support/mocked-calls.js';
 import { stepContext } from '../../support/step-context.js';
 import { testStack } from '../../support/stack.js';
 
@@ -44,11 +44,7 @@ afterEach(() => {
   sd.reset();
   ecs.reset();
 });
-const mutations = (mock: typeof sd | typeof ecs): string[] =>
-  mock
-    .calls()
-    .map((c) => (c.args[0] as object).constructor.name.replace(/Command$/, ''))
-    .filter((op) => !isReadOperation(op));
+const mutations = mutationsOf;
 
 const STACK = 'shop';
 const NS_ARN = 'arn:aws:servicediscovery:us-east-1:123456789012:namespace/ns-shop';
