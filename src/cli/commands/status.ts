@@ -114,16 +114,20 @@ const orderOf = (stepId: string): number => {
   return i < 0 ? 99 : i + 1;
 };
 
+/** What is wrong with a service's targets: none healthy, or some unhealthy (nothing to say while it is meant to run 0 tasks). */
+function targetProblems(targets: LiveFacts['targets'], desired: number | undefined): string[] {
+  if (!targets || (desired ?? 1) <= 0) return [];
+  const healthy = targets.filter((t) => t.state === 'healthy').length;
+  const unhealthy = targets.filter((t) => t.state === 'unhealthy').length;
+  if (healthy === 0) return [`no healthy targets (${targets.length} registered)`];
+  return unhealthy > 0 ? [`${unhealthy} of ${plural(targets.length, 'target')} unhealthy`] : [];
+}
+
 /** What is wrong with one service (facts of its own): its tasks, its targets, its image. */
 export function serviceProblems(name: string, f: ServiceFacts): string[] {
   const out: string[] = [];
   const svc = f.service;
-  if (f.targets && (svc?.desired ?? 1) > 0) {
-    const healthy = f.targets.filter((t) => t.state === 'healthy').length;
-    const unhealthy = f.targets.filter((t) => t.state === 'unhealthy').length;
-    if (healthy === 0) out.push(`no healthy targets (${f.targets.length} registered)`);
-    else if (unhealthy > 0) out.push(`${unhealthy} of ${plural(f.targets.length, 'target')} unhealthy`);
-  }
+  out.push(...targetProblems(f.targets, svc?.desired));
   if (svc && (svc.running ?? 0) < (svc.desired ?? 0)) out.push(`service ${svc.name}: ${svc.running ?? 0} of ${plural(svc.desired ?? 0, 'task')} running`);
   if (svc && (svc.pending ?? 0) > 0) out.push(`service ${svc.name}: ${plural(svc.pending ?? 0, 'task')} pending`);
   if (f.image && !f.image.present) out.push(`no image ${f.image.uri} pushed yet: ${name} runs 0 tasks`);
@@ -177,12 +181,7 @@ export function judge(facts: LiveFacts): { health: Health; verdict: string } {
   const lb = facts.loadBalancer;
   if (lb && lb.state !== 'active') degraded.push(`load balancer is ${lb.state ?? 'in an unknown state'}`);
   const svc = facts.service;
-  if (facts.targets && (svc?.desired ?? 1) > 0) {
-    const healthy = facts.targets.filter((t) => t.state === 'healthy').length;
-    const unhealthy = facts.targets.filter((t) => t.state === 'unhealthy').length;
-    if (healthy === 0) degraded.push(`no healthy targets (${facts.targets.length} registered)`);
-    else if (unhealthy > 0) degraded.push(`${unhealthy} of ${plural(facts.targets.length, 'target')} unhealthy`);
-  }
+  degraded.push(...targetProblems(facts.targets, svc?.desired));
   const g = facts.autoScalingGroup;
   if (g && g.inService < (g.desired ?? 0)) degraded.push(`${g.inService} of ${plural(g.desired ?? 0, 'instance')} in service`);
   const ci = facts.containerInstances;
