@@ -45,7 +45,8 @@ import {
 } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { ListNamespacesCommand, ListTagsForResourceCommand as ListTagsForNamespaceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import { namespacesNamed, tagsOf } from '../steps/stack/service-connect-namespace.js';
 import type { AwsClients } from '../aws/clients.js';
 import { isNotFound, unlessNotFound } from '../aws/errors.js';
 import { STACK_TAG } from '../aws/tags.js';
@@ -388,16 +389,10 @@ async function alarmResources(aws: AwsClients, names: StackNames, opts: Inventor
 async function namespaceResources(aws: AwsClients, names: StackNames): Promise<Leftover[]> {
   const sd = aws.get(ServiceDiscoveryClient);
   const out: Leftover[] = [];
-  let NextToken: string | undefined;
-  do {
-    const r = await sd.send(new ListNamespacesCommand({ NextToken, Filters: [{ Name: 'NAME', Values: [names.namespace], Condition: 'EQ' }] }));
-    for (const ns of r.Namespaces ?? []) {
-      if (ns.Name !== names.namespace || !ns.Arn || !ns.Id) continue;
-      const tags = await unlessNotFound(() => sd.send(new ListTagsForNamespaceCommand({ ResourceARN: ns.Arn })));
-      if (tags?.Tags?.some((t) => t.Key === STACK_TAG && t.Value === names.stack)) out.push({ type: 'service-connect-namespace', id: ns.Id, name: ns.Name });
-    }
-    NextToken = r.NextToken;
-  } while (NextToken);
+  for (const ns of await namespacesNamed(sd, names.namespace)) {
+    if (!ns.Arn || !ns.Id) continue;
+    if ((await tagsOf(sd, ns.Arn))?.some((t) => t.Key === STACK_TAG && t.Value === names.stack)) out.push({ type: 'service-connect-namespace', id: ns.Id, name: ns.Name });
+  }
   return out;
 }
 

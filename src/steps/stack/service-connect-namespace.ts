@@ -41,8 +41,8 @@ function discoveryAnswer(ctx: Ctx): string {
   return svc ? `${svc.at}.discovery` : 'services';
 }
 
-/** Every namespace of the region with the name (ListNamespaces' filters, and the name checked again here: an emulator may ignore them). */
-async function namespacesNamed(sd: ServiceDiscoveryClient, name: string): Promise<NamespaceSummary[]> {
+/** Every HTTP namespace of the region with the name (ListNamespaces' filters, and the name checked again here: an emulator may ignore them). */
+export async function namespacesNamed(sd: ServiceDiscoveryClient, name: string): Promise<NamespaceSummary[]> {
   const out: NamespaceSummary[] = [];
   let NextToken: string | undefined;
   do {
@@ -61,7 +61,8 @@ async function namespacesNamed(sd: ServiceDiscoveryClient, name: string): Promis
   return out;
 }
 
-async function tagsOf(sd: ServiceDiscoveryClient, arn: string): Promise<{ Key?: string; Value?: string }[] | undefined> {
+/** A Cloud Map resource's tags; undefined when it is gone. */
+export async function tagsOf(sd: ServiceDiscoveryClient, arn: string): Promise<{ Key?: string; Value?: string }[] | undefined> {
   return (await unlessNotFound(() => sd.send(new ListTagsForResourceCommand({ ResourceARN: arn }))))?.Tags;
 }
 
